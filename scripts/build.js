@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// Build: compile TypeScript to dist/, then bundle the agent into one file (dist/axagent.js)
+// that runs on a board's plain Node >= 18 with no node_modules. Plain JS so it runs before tsc.
+'use strict';
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const dist = path.join(root, 'dist');
+
+function tsc() {
+  const bin = require.resolve('typescript/bin/tsc');
+  try {
+    execFileSync(process.execPath, [bin, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+  } catch {
+    console.error('build: TypeScript compilation failed (see the errors above)');
+    process.exit(1);
+  }
+}
+
+function makeExecutable(rel) {
+  const file = path.join(dist, rel);
+  if (!fs.existsSync(file)) return;
+  const text = fs.readFileSync(file, 'utf8');
+  if (!text.startsWith('#!')) fs.writeFileSync(file, '#!/usr/bin/env node\n' + text);
+  fs.chmodSync(file, 0o755);
+}
+
+async function bundleAgent() {
+  const entry = path.join(dist, 'agent', 'main.js');
+  if (!fs.existsSync(entry)) return;
+  const esbuild = require('esbuild');
+  await esbuild.build({
+    entryPoints: [entry],
+    outfile: path.join(dist, 'axagent.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node18',
+    format: 'cjs',
+    minify: false,
+    legalComments: 'none',
+    // Optional native speed-ups of ws; the pure-JS fallbacks are used on the board.
+    external: ['bufferutil', 'utf-8-validate', '@serialport/bindings-cpp', 'serialport'],
+    logLevel: 'warning',
+  });
+  makeExecutable('axagent.js');
+}
+
+async function main() {
+  fs.rmSync(dist, { recursive: true, force: true });
+  tsc();
+  makeExecutable('host/cli.js');
+  makeExecutable('agent/main.js');
+  await bundleAgent();
+}
+
+main().catch((err) => {
+  console.error(`build: ${err && err.message ? err.message : err}`);
+  process.exit(1);
+});
