@@ -1,0 +1,163 @@
+/**
+ * Named boards: `--board evb1` resolves through an inventory file to a URL, credentials and
+ * jump hosts. The inventory is `axctl.yaml` in the current folder or a parent (the project's),
+ * then `$XDG_CONFIG_HOME/axctl/axctl.yaml` (the user's); a project entry wins over a user entry
+ * of the same name. Keys are checked against one schema table so a typo is an error, not a
+ * silently ignored setting.
+ */
+import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { BadFileError, UsageError, fileSystemError } from '../../shared/errors';
+
+export interface BoardEntry {
+  name: string;
+  /** ws://host:port, ssh://user@host[:port], serial:///dev/ttyUSB0?baud=921600 */
+  url: string;
+  identity?: string;
+  token?: string;
+  tokenFile?: string;
+  via: string[];
+  knownHosts?: string;
+  runJoint?: string;
+  agentless: boolean;
+  /** The inventory file the entry came from, for messages. */
+  source: string;
+}
+
+type KeyKind = 'string' | 'path' | 'boolean' | 'string-list';
+/** The inventory's keys: YAML name → field, type, and what it means. */
+const BOARD_KEYS: Record<string, { field: keyof BoardEntry; kind: KeyKind; doc: string }> = {
+  url: { field: 'url', kind: 'string', doc: 'board address: ws://, ssh:// or serial:// URL (required)' },
+  identity: { field: 'identity', kind: 'path', doc: 'SSH private key file' },
+  token: { field: 'token', kind: 'string', doc: 'agent token (prefer token-file)' },
+  'token-file': { field: 'tokenFile', kind: 'path', doc: 'file holding the agent token' },
+  via: { field: 'via', kind: 'string-list', doc: 'jump hosts, ssh://user@gateway, in order' },
+  'known-hosts': { field: 'knownHosts', kind: 'path', doc: 'known_hosts file for this board' },
+  'run-joint': { field: 'runJoint', kind: 'string', doc: 'run_joint path on the board' },
+  agentless: { field: 'agentless', kind: 'boolean', doc: 'use SSH without the agent' },
+};
+
+export const INVENTORY_FILE_NAME = 'axctl.yaml';
+
+export function userInventoryFile(): string {
+  const base = process.env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config');
+  return path.join(base, 'axctl', INVENTORY_FILE_NAME);
+}
+
+/** The project's inventory: axctl.yaml in `start` or the nearest parent that has one. */
+export async function findProjectInventory(start: string = process.cwd()): Promise<string | undefined> {
+  let dir = path.resolve(start);
+  for (;;) {
+    const candidate = path.join(dir, INVENTORY_FILE_NAME);
+    if (await exists(candidate)) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+export async function loadInventory(opts: { cwd?: string; files?: string[] } = {}): Promise<Map<string, BoardEntry>> {
+  const files = opts.files ?? [userInventoryFile(), await findProjectInventory(opts.cwd)].filter((f): f is string => !!f);
+  const boards = new Map<string, BoardEntry>();
+  for (const file of files) {
+    if (!(await exists(file))) continue;
+    for (const entry of await readInventoryFile(file)) boards.set(entry.name, entry);
+  }
+  return boards;
+}
+
+export async function readInventoryFile(file: string): Promise<BoardEntry[]> {
+  let text: string;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch (err) {
+    throw fileSystemError(file, err);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new BadFileError('INVENTORY_SYNTAX', file, `is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (doc == null) return [];
+  const boards = (doc as { boards?: unknown }).boards;
+  if (typeof doc !== 'object' || boards === undefined) {
+    throw new BadFileError('INVENTORY_SHAPE', file, 'has no `boards:` map', { hint: 'see "Board inventory" in the README' });
+  }
+  if (typeof boards !== 'object' || boards === null || Array.isArray(boards)) {
+    throw new BadFileError('INVENTORY_SHAPE', file, '`boards:` must map board names to settings');
+  }
+  return Object.entries(boards as Record<string, unknown>).map(([name, raw]) => toEntry(file, name, raw));
+}
+
+function toEntry(file: string, name: string, raw: unknown): BoardEntry {
+  if (typeof raw === 'string') raw = { url: raw };
+  if (typeof raw !== 'object' || raw === null) throw new BadFileError('INVENTORY_SHAPE', file, `board "${name}" must be a URL or a map of settings`);
+  const entry: BoardEntry = { name, url: '', via: [], agentless: false, source: file };
+  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+    const spec = BOARD_KEYS[key];
+    if (!spec) {
+      throw new BadFileError('INVENTORY_UNKNOWN_KEY', file, `board "${name}": unknown key "${key}"`, {
+        hint: `known keys: ${Object.keys(BOARD_KEYS).join(', ')}`,
+      });
+    }
+    (entry as unknown as Record<string, unknown>)[spec.field] = coerce(file, name, key, spec.kind, value);
+  }
+  if (!entry.url) throw new BadFileError('INVENTORY_NO_URL', file, `board "${name}" has no url`);
+  return entry;
+}
+
+function coerce(file: string, board: string, key: string, kind: KeyKind, value: unknown): unknown {
+  const bad = (want: string) => new BadFileError('INVENTORY_BAD_VALUE', file, `board "${board}": "${key}" must be ${want}`);
+  switch (kind) {
+    case 'boolean':
+      if (typeof value !== 'boolean') throw bad('true or false');
+      return value;
+    case 'string-list': {
+      const list = typeof value === 'string' ? [value] : value;
+      if (!Array.isArray(list) || !list.every((v) => typeof v === 'string')) throw bad('a URL or a list of URLs');
+      return list;
+    }
+    case 'path':
+      if (typeof value !== 'string') throw bad('a path');
+      return expandHome(value, path.dirname(file));
+    case 'string':
+      if (typeof value !== 'string' && typeof value !== 'number') throw bad('a string');
+      return String(value);
+  }
+}
+
+/** `~/x` → home; relative paths are relative to the inventory file's folder. */
+function expandHome(p: string, base: string): string {
+  if (p === '~' || p.startsWith('~/')) return path.join(os.homedir(), p.slice(1));
+  return path.resolve(base, p);
+}
+
+/** A `--board` value that is not a URL must name an inventory entry. */
+export function looksLikeUrl(board: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(board);
+}
+
+export async function lookupBoard(nameOrUrl: string, opts: { cwd?: string; files?: string[] } = {}): Promise<BoardEntry | undefined> {
+  if (looksLikeUrl(nameOrUrl)) return undefined;
+  const boards = await loadInventory(opts);
+  const entry = boards.get(nameOrUrl);
+  if (!entry) {
+    const known = [...boards.keys()];
+    throw new UsageError('BOARD_UNKNOWN', `unknown board "${nameOrUrl}": not a URL and not in any ${INVENTORY_FILE_NAME}`, {
+      hint: known.length ? `known boards: ${known.join(', ')}` : `use ws://, ssh:// or serial:// or add it to ${INVENTORY_FILE_NAME}`,
+    });
+  }
+  return entry;
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fsp.access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * sha256 of local files, cached by absolute path, size and mtime, so re-deploying a large
+ * model that has not changed costs a stat instead of a full read. The cache lives in the
+ * user's cache folder (XDG_CACHE_HOME or ~/.cache) and is rewritten atomically.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileSystemError } from '../../shared/errors';
+import { readJsonIfExists, writeJsonAtomic } from '../../shared/fs/atomic';
+
+interface Entry {
+  size: number;
+  mtimeMs: number;
+  hash: string;
+}
+
+export interface FileDigest {
+  path: string;
+  size: number;
+  hash: string;
+}
+
+export function defaultHashCacheFile(): string {
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'axctl', 'hashes.json');
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+  for await (const chunk of stream) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export class HashCache {
+  private entries: Record<string, Entry> | undefined;
+  private dirty = false;
+
+  constructor(private readonly cacheFile: string = defaultHashCacheFile()) {}
+
+  /** Hash of `file`, from the cache when its size and mtime are unchanged. */
+  async digest(file: string): Promise<FileDigest> {
+    const abs = path.resolve(file);
+    let st;
+    try {
+      st = await fsp.stat(abs);
+    } catch (err) {
+      throw fileSystemError(file, err);
+    }
+    if (!st.isFile()) throw fileSystemError(file, Object.assign(new Error('folder'), { code: 'EISDIR' }));
+    const entries = await this.load();
+    const known = entries[abs];
+    if (known && known.size === st.size && known.mtimeMs === st.mtimeMs) return { path: abs, size: st.size, hash: known.hash };
+    let hash: string;
+    try {
+      hash = await sha256File(abs);
+    } catch (err) {
+      throw fileSystemError(file, err);
+    }
+    entries[abs] = { size: st.size, mtimeMs: st.mtimeMs, hash };
+    this.dirty = true;
+    return { path: abs, size: st.size, hash };
+  }
+
+  /** Persists new entries; a cache that cannot be written only costs speed, never fails a deploy. */
+  async save(): Promise<void> {
+    if (!this.dirty || !this.entries) return;
+    try {
+      await writeJsonAtomic(this.cacheFile, this.entries);
+      this.dirty = false;
+    } catch {
+      // Read-only home or full disk: hashing again next time is the only cost.
+    }
+  }
+
+  private async load(): Promise<Record<string, Entry>> {
+    if (this.entries) return this.entries;
+    try {
+      this.entries = await readJsonIfExists<Record<string, Entry>>(this.cacheFile, {});
+    } catch {
+      this.entries = {}; // a corrupt cache is rebuilt, not an error
+    }
+    return this.entries;
+  }
+}

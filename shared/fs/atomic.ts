@@ -1,0 +1,41 @@
+/**
+ * Atomic file writes: write a temporary file beside the target, then rename it into place,
+ * so a reader never sees a half-written file and a crash leaves the old file intact.
+ */
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export function tempPathFor(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** Writes `data` to `target` atomically, creating the folder if needed. */
+export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+  await fsp.mkdir(path.dirname(target), { recursive: true });
+  const tmp = tempPathFor(target);
+  try {
+    await fsp.writeFile(tmp, data);
+    await fsp.rename(tmp, target);
+  } catch (err) {
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** JSON, pretty-printed, written atomically. */
+export function writeJsonAtomic(target: string, value: unknown): Promise<void> {
+  return writeFileAtomic(target, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Reads JSON, returning `fallback` when the file does not exist. Other errors propagate. */
+export async function readJsonIfExists<T>(file: string, fallback: T): Promise<T> {
+  let text: string;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return fallback;
+    throw err;
+  }
+  return JSON.parse(text) as T;
+}
