@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync, utimesSync, existsSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { HashCache } from '../../host/deploy/hash-cache';
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+describe('HashCache', () => {
+  it('hashes, persists, and trusts the cache only while size and mtime are unchanged', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'axctl-hash-'));
+    const file = path.join(dir, 'model.joint');
+    const cacheFile = path.join(dir, 'cache', 'hashes.json');
+    writeFileSync(file, 'first');
+    const fixed = new Date('2026-01-01T00:00:00Z');
+    utimesSync(file, fixed, fixed);
+    const a = new HashCache(cacheFile);
+    expect((await a.digest(file)).hash).toBe(sha('first'));
+    await a.save();
+    expect(existsSync(cacheFile)).toBe(true);
+
+    // Same size and mtime but other bytes: the cache is believed (that is its contract).
+    writeFileSync(file, 'FIRST');
+    utimesSync(file, fixed, fixed);
+    expect((await new HashCache(cacheFile).digest(file)).hash).toBe(sha('first'));
+
+    // A new mtime makes it hash again.
+    utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    expect((await new HashCache(cacheFile).digest(file)).hash).toBe(sha('FIRST'));
+  });
+
+  it('names the file when it is missing or a folder', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'axctl-hash-'));
+    const cache = new HashCache(path.join(dir, 'c.json'));
+    await expect(cache.digest(path.join(dir, 'nope'))).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
+    await expect(cache.digest(dir)).rejects.toMatchObject({ code: 'FILE_IS_FOLDER' });
+  });
+
+  it('rebuilds a corrupt cache instead of failing', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'axctl-hash-'));
+    const cacheFile = path.join(dir, 'c.json');
+    writeFileSync(cacheFile, '{not json');
+    writeFileSync(path.join(dir, 'f'), 'x');
+    expect((await new HashCache(cacheFile).digest(path.join(dir, 'f'))).hash).toBe(sha('x'));
+  });
+});

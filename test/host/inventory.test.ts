@@ -1,0 +1,71 @@
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadInventory, lookupBoard, readInventoryFile } from '../../host/boards/inventory';
+import { AxError } from '../../shared/errors';
+
+function tmp(): string {
+  return mkdtempSync(path.join(os.tmpdir(), 'axctl-inv-'));
+}
+
+describe('board inventory', () => {
+  it('reads entries with every key, resolving paths against the file', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'axctl.yaml');
+    writeFileSync(
+      file,
+      ['boards:', '  evb1:', '    url: ssh://root@10.0.0.5', '    identity: keys/evb1', '    token-file: evb1.token',
+        '    via: ssh://me@gw', '    run-joint: /opt/bin/run_joint', '    agentless: true', '  desk: ws://127.0.0.1:7070'].join('\n'),
+    );
+    const [evb1, desk] = await readInventoryFile(file);
+    expect(evb1).toMatchObject({ name: 'evb1', url: 'ssh://root@10.0.0.5', identity: path.join(dir, 'keys/evb1'),
+      tokenFile: path.join(dir, 'evb1.token'), via: ['ssh://me@gw'], runJoint: '/opt/bin/run_joint', agentless: true });
+    expect(desk).toMatchObject({ name: 'desk', url: 'ws://127.0.0.1:7070', via: [], agentless: false });
+  });
+
+  it('lets the project file win over the user file and finds it from a subfolder', async () => {
+    const user = tmp();
+    const project = tmp();
+    writeFileSync(path.join(user, 'axctl.yaml'), 'boards:\n  a: ws://user:1\n  b: ws://user:2\n');
+    writeFileSync(path.join(project, 'axctl.yaml'), 'boards:\n  a: ws://project:1\n');
+    const sub = path.join(project, 'deep', 'er');
+    mkdirSync(sub, { recursive: true });
+    const boards = await loadInventory({ files: [path.join(user, 'axctl.yaml'), path.join(project, 'axctl.yaml')] });
+    expect(boards.get('a')?.url).toBe('ws://project:1');
+    expect(boards.get('b')?.url).toBe('ws://user:2');
+    const prev = process.env.XDG_CONFIG_HOME;
+    process.env.XDG_CONFIG_HOME = path.join(user, 'none');
+    try {
+      expect((await lookupBoard('a', { cwd: sub }))?.url).toBe('ws://project:1');
+    } finally {
+      if (prev === undefined) delete process.env.XDG_CONFIG_HOME;
+      else process.env.XDG_CONFIG_HOME = prev;
+    }
+  });
+
+  it('passes URLs through and names known boards when one is unknown', async () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, 'axctl.yaml'), 'boards:\n  evb1: ws://x:1\n');
+    expect(await lookupBoard('ws://h:1', { files: [] })).toBeUndefined();
+    await expect(lookupBoard('evb2', { files: [path.join(dir, 'axctl.yaml')] })).rejects.toMatchObject({
+      code: 'BOARD_UNKNOWN',
+      hint: expect.stringContaining('evb1'),
+    });
+  });
+
+  it.each([
+    ['boards:\n  a:\n    url: ws://x:1\n    colour: red\n', 'INVENTORY_UNKNOWN_KEY'],
+    ['boards:\n  a:\n    identity: k\n', 'INVENTORY_NO_URL'],
+    ['boards:\n  a:\n    url: ws://x:1\n    agentless: yes please\n', 'INVENTORY_BAD_VALUE'],
+    ['boards: [1, 2]\n', 'INVENTORY_SHAPE'],
+    ['boards:\n  a: [unclosed\n', 'INVENTORY_SYNTAX'],
+  ])('refuses a bad file with a stable code (%#)', async (text, code) => {
+    const file = path.join(tmp(), 'axctl.yaml');
+    writeFileSync(file, text);
+    const err = await readInventoryFile(file).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AxError);
+    expect((err as AxError).code).toBe(code);
+    expect((err as AxError).message.startsWith(file)).toBe(true);
+  });
+});
