@@ -1,0 +1,52 @@
+/**
+ * Raw tensor files (`.bin`, as run_joint and `pulsar run` write them): little-endian
+ * elements in C order, no header. The dtype and shape come from elsewhere, so the only check
+ * possible is that the size matches them exactly.
+ */
+import { BadFileError } from '../errors';
+import { writeFileAtomic } from './atomic-write';
+import { DTYPE_BYTES } from './dtype';
+import { chunkElementsFor, emptyFileError, readRegionChunks, tensorFileSize, type StoredRegion } from './raw-reader';
+import { writeElements, type TensorData } from './raw-writer';
+import { elementCount, formatShape } from './shape';
+import type { DType, TensorSource } from './types';
+
+/** What a file of `size` bytes would hold, to help the user pick the right --dtype/--shape. */
+function sizeHint(size: number, elements: number): string {
+  const perElement = elements > 0 ? size / elements : 0;
+  const fits = [1, 2, 4, 8].includes(perElement) ? ` (the size fits ${elements} elements of a ${perElement}-byte dtype)` : '';
+  return `pass the --dtype and --shape it was written with, or --log of the run that wrote it${fits}`;
+}
+
+/** A streaming source over a raw little-endian C-order file of `dtype` and `shape`. */
+export async function openBin(file: string, dtype: DType, shape: readonly number[]): Promise<TensorSource> {
+  const itemBytes = DTYPE_BYTES[dtype];
+  const length = elementCount(shape, itemBytes);
+  const expected = length * itemBytes;
+  const size = await tensorFileSize(file);
+  if (size === 0 && expected > 0) throw emptyFileError(file);
+  if (size !== expected) {
+    throw new BadFileError(
+      'BIN_SIZE_MISMATCH',
+      file,
+      `is ${size} bytes, but shape ${formatShape(shape)} of ${dtype} needs ${expected} (${length} × ${itemBytes} bytes)`,
+      { hint: sizeHint(size, length) },
+    );
+  }
+  const region: StoredRegion = { path: file, dtype, byteOrder: 'little', offset: 0, length };
+  return {
+    info: { path: file, dtype, shape: [...shape], length },
+    chunks: (n?: number) => readRegionChunks(region, chunkElementsFor(dtype, n)),
+  };
+}
+
+/**
+ * Writes raw little-endian elements atomically. Without `dtype` the element type is the
+ * data's own (Float32Array → float32 ...); pass it to store float16 (from Float32Array).
+ * Every chunk of an iterable must be of the same class.
+ */
+export async function writeBin(file: string, data: TensorData, dtype?: DType): Promise<void> {
+  await writeFileAtomic(file, async (write) => {
+    await writeElements(write, file, dtype, data);
+  });
+}

@@ -1,0 +1,104 @@
+/**
+ * Opening any tensor file by name: `.npy` by its header, anything else as raw data whose
+ * dtype and shape come from the caller or from the `.npy` twin beside it (the gt folder of
+ * `pulsar run` holds both `<name>.bin` and `<name>.npy`).
+ */
+import { extname } from 'node:path';
+import { BadFileError, isAxError } from '../errors';
+import { openBin } from './bin';
+import { allocArray, DTYPE_BYTES } from './dtype';
+import { openNpy, readNpyHeader, type NpyHeader } from './npy';
+import { emptyFileError, tensorFileSize } from './raw-reader';
+import { formatShape, sameShape } from './shape';
+import type { DType, NumericArray, TensorSource } from './types';
+
+export interface OpenTensorOptions {
+  /** Element type; for `.npy` it must match the header. */
+  dtype?: DType;
+  /** Shape in C order; for `.npy` it must match the header. */
+  shape?: number[];
+}
+
+/** `x.bin` → `x.npy`; a name without an extension gets `.npy` appended. */
+export function npyTwinPath(file: string): string {
+  const ext = extname(file);
+  return (ext ? file.slice(0, -ext.length) : file) + '.npy';
+}
+
+/** The twin's header, or undefined when there is no twin. A damaged twin is an error. */
+async function twinHeader(file: string): Promise<NpyHeader | undefined> {
+  const twin = npyTwinPath(file);
+  try {
+    await tensorFileSize(twin);
+  } catch (err) {
+    if (isAxError(err) && err.code === 'FILE_NOT_FOUND') return undefined;
+    throw err;
+  }
+  return readNpyHeader(twin);
+}
+
+function specMismatch(file: string, what: string, inFile: string, given: string): BadFileError {
+  return new BadFileError('TENSOR_SPEC_MISMATCH', file, `has ${what} ${inFile} in its header, but ${given} was given`, {
+    hint: `leave out --${what} for .npy files (the header says it) or give the matching one`,
+  });
+}
+
+/**
+ * Opens `file` for streaming. `.npy`: the header decides (opts, if given, must agree).
+ * Otherwise raw little-endian C-order data: dtype and shape from opts, missing ones from the
+ * `.npy` twin; a dtype with no shape anywhere reads the file as a flat 1-D tensor.
+ */
+export async function openTensor(file: string, opts: OpenTensorOptions = {}): Promise<TensorSource> {
+  if (extname(file).toLowerCase() === '.npy') {
+    const src = await openNpy(file);
+    if (opts.dtype !== undefined && opts.dtype !== src.info.dtype) throw specMismatch(file, 'dtype', src.info.dtype, opts.dtype);
+    if (opts.shape !== undefined && !sameShape(opts.shape, src.info.shape)) {
+      throw specMismatch(file, 'shape', formatShape(src.info.shape), formatShape(opts.shape));
+    }
+    return src;
+  }
+  const size = await tensorFileSize(file);
+  let { dtype, shape } = opts;
+  if (dtype === undefined || shape === undefined) {
+    const twin = await twinHeader(file);
+    dtype ??= twin?.dtype;
+    shape ??= twin?.shape;
+  }
+  if (dtype === undefined) {
+    if (size === 0) throw emptyFileError(file);
+    throw new BadFileError('TENSOR_NEEDS_SPEC', file, `is raw data and its dtype is unknown (no ${npyTwinPath(file)} beside it)`, {
+      hint: 'pass --dtype and --shape (e.g. --dtype float32 --shape 1,1000), or --log with the run_joint log that describes it',
+    });
+  }
+  if (shape === undefined) {
+    const itemBytes = DTYPE_BYTES[dtype];
+    if (size % itemBytes !== 0) {
+      throw new BadFileError('BIN_SIZE_MISMATCH', file, `is ${size} bytes, not a whole number of ${dtype} elements (${itemBytes} bytes each)`, {
+        hint: 'pass the --dtype it was written with, and --shape',
+      });
+    }
+    shape = [size / itemBytes];
+  }
+  return openBin(file, dtype, shape);
+}
+
+type Settable = { set(values: ArrayLike<unknown>, offset: number): void };
+
+/** The whole tensor as one array (float16 → Float32Array). For tensors that fit in memory. */
+export async function readAll(src: TensorSource): Promise<NumericArray> {
+  const { dtype, length, path } = src.info;
+  const out = allocArray(dtype, length);
+  let at = 0;
+  for await (const chunk of src.chunks(Math.max(1, length))) {
+    if (at === 0 && chunk.length === length) return chunk;
+    if (at + chunk.length > length) break;
+    (out as unknown as Settable).set(chunk, at);
+    at += chunk.length;
+  }
+  if (at !== length) {
+    throw new BadFileError('TENSOR_FILE_CHANGED', path, `yielded a different number of elements than its ${length}`, {
+      hint: 'the file changed while it was being read; read it again',
+    });
+  }
+  return out;
+}
