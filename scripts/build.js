@@ -27,6 +27,16 @@ function makeExecutable(rel) {
   fs.chmodSync(file, 0o755);
 }
 
+function listJs(dir, prefix = '') {
+  const out = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const rel = path.join(prefix, entry.name);
+    if (entry.isDirectory()) out.push(...listJs(path.join(dir, entry.name), rel));
+    else if (entry.name.endsWith('.js')) out.push(rel);
+  }
+  return out;
+}
+
 async function bundleAgent() {
   const entry = path.join(dist, 'agent', 'main.js');
   if (!fs.existsSync(entry)) return;
@@ -48,10 +58,14 @@ async function bundleAgent() {
 }
 
 async function main() {
-  fs.rmSync(dist, { recursive: true, force: true });
+  // dist/ is not wiped first: tests running meanwhile may be using it (`npm run clean` does).
   tsc();
-  makeExecutable('host/cli.js');
-  makeExecutable('agent/main.js');
+  // Every compiled entry point whose source starts with a shebang becomes executable
+  // (the CLIs, the board simulator's run_joint, the pulsar stand-in).
+  for (const rel of listJs(dist)) {
+    const head = fs.readFileSync(path.join(dist, rel), 'utf8').slice(0, 2);
+    if (head === '#!') makeExecutable(rel);
+  }
   await bundleAgent();
 }
 
