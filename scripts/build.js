@@ -9,13 +9,14 @@ const path = require('node:path');
 const root = path.resolve(__dirname, '..');
 const dist = path.join(root, 'dist');
 
+/** Compiles; returns false on type errors (tsc still emits, so the rest of the build goes on). */
 function tsc() {
   const bin = require.resolve('typescript/bin/tsc');
   try {
     execFileSync(process.execPath, [bin, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+    return true;
   } catch {
-    console.error('build: TypeScript compilation failed (see the errors above)');
-    process.exit(1);
+    return false;
   }
 }
 
@@ -59,7 +60,7 @@ async function bundleAgent() {
 
 async function main() {
   // dist/ is not wiped first: tests running meanwhile may be using it (`npm run clean` does).
-  tsc();
+  const typesOk = tsc();
   // Every compiled entry point whose source starts with a shebang becomes executable
   // (the CLIs, the board simulator's run_joint, the pulsar stand-in).
   for (const rel of listJs(dist)) {
@@ -67,6 +68,10 @@ async function main() {
     if (head === '#!') makeExecutable(rel);
   }
   await bundleAgent();
+  if (!typesOk) {
+    console.error('build: TypeScript reported errors (see above)');
+    process.exit(1);
+  }
 }
 
 main().catch((err) => {
