@@ -1,0 +1,137 @@
+/**
+ * What a finished run_joint run means. The rules (docs/parts/agent-core.md):
+ *   cancelled or timed out                            → failed
+ *   any input fed random/default data                 → input-error (its outputs mean nothing)
+ *   an assertion, a signal, a non-zero exit           → failed, carrying the assertion text
+ *   an output without a successful dump or its file   → failed, MISSING_OUTPUT
+ *   a dumped file of the wrong size                   → failed, OUTPUT_SIZE_MISMATCH
+ *   otherwise                                         → ok
+ * Assertions are read from stderr too: when run_joint aborts, its buffered stdout is lost.
+ */
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { parseRunJointLog, type RunJointFallback, type RunJointLog, type RunJointTensor } from '../../shared/parsers/run-joint-log';
+import type { ModelIo } from './model-io';
+import type { RunnerOutcome } from './runner';
+
+export type RunStatus = 'ok' | 'input-error' | 'failed';
+
+export interface RunProblem {
+  code: string;
+  message: string;
+}
+
+/** What classification needs to know about the request besides run_joint's output. */
+export interface RunContext {
+  io: ModelIo;
+  outDir: string;
+  timeoutMs: number;
+  /** `--override_batch_size`, if the request set it. */
+  overrideBatch: number | null;
+  /** Per model input (by index): the request's blob for it and that blob's size. */
+  fed: { name: string; hash: string; size: number }[];
+}
+
+export interface Classification {
+  status: RunStatus;
+  parsed: RunJointLog;
+  problems: RunProblem[];
+  /** Dumped files to keep, in the model's output order (only when status is ok). */
+  outputFiles: { name: string; file: string }[];
+}
+
+export async function classifyRun(outcome: RunnerOutcome, ctx: RunContext): Promise<Classification> {
+  const parsed = parseRunJointLog(outcome.stdout);
+  const fromStderr = parseRunJointLog(outcome.stderr);
+  const problems: RunProblem[] = [];
+  const batch = dumpBatch(ctx, parsed);
+
+  if (outcome.cancelled) problems.push({ code: 'RUN_CANCELLED', message: 'the run was cancelled and run_joint was stopped' });
+  if (outcome.timedOut) problems.push({ code: 'RUN_TIMEOUT', message: `run_joint did not finish within ${ctx.timeoutMs} ms and was stopped` });
+  for (const fallback of parsed.fallbacks) problems.push(describeFallback(fallback, ctx, batch));
+  const assertions = unique([...fromStderr.assertions, ...parsed.assertions]);
+  for (const text of assertions) problems.push({ code: 'RUN_ASSERTION', message: text });
+  const crashed = outcome.signal !== null || (outcome.exitCode !== null && outcome.exitCode !== 0);
+  if (crashed && !outcome.cancelled && !outcome.timedOut) {
+    const detail = assertions[0] ?? unique([...fromStderr.errors, ...parsed.errors])[0];
+    if (outcome.signal !== null) {
+      problems.push({ code: outcome.signal === 'SIGABRT' ? 'RUN_ABORTED' : 'RUN_KILLED', message: `run_joint was ended by ${outcome.signal}${detail ? `: ${detail}` : ''}` });
+    } else {
+      problems.push({ code: 'RUN_EXIT_NONZERO', message: `run_joint exited with status ${outcome.exitCode}${detail ? `: ${detail}` : ''}` });
+    }
+  }
+
+  if (outcome.cancelled || outcome.timedOut) return { status: 'failed', parsed, problems, outputFiles: [] };
+  if (parsed.fallbacks.length > 0) return { status: 'input-error', parsed, problems, outputFiles: [] };
+  if (crashed || assertions.length > 0) return { status: 'failed', parsed, problems, outputFiles: [] };
+
+  const outputFiles: { name: string; file: string }[] = [];
+  for (const output of ctx.io.outputs) {
+    const checked = await checkOutput(output, parsed, ctx.outDir, batch);
+    if ('code' in checked) problems.push(checked);
+    else outputFiles.push(checked);
+  }
+  if (outputFiles.length < ctx.io.outputs.length) return { status: 'failed', parsed, problems, outputFiles: [] };
+  return { status: 'ok', parsed, problems, outputFiles };
+}
+
+/** run_joint dumps (and reads) `Size / shape[0] * batch` bytes per tensor. */
+export function batchBytes(tensor: RunJointTensor, batch: number): number {
+  const size = tensor.size ?? 0;
+  const first = tensor.shape[0];
+  return first > 0 ? Math.floor(size / first) * batch : size;
+}
+
+/** The batch run_joint used: --override_batch_size, else the model's max batch (0 means 1). */
+function dumpBatch(ctx: RunContext, parsed: RunJointLog): number {
+  if (ctx.overrideBatch !== null) return ctx.overrideBatch;
+  const max = parsed.maxBatchSize ?? ctx.io.maxBatchSize;
+  return max && max > 0 ? max : 1;
+}
+
+/** The file name run_joint dumps an output to: every '/' of the name becomes '_'. */
+export function dumpFileName(tensorName: string): string {
+  return `${tensorName.split('/').join('_')}.bin`;
+}
+
+async function checkOutput(output: RunJointTensor, parsed: RunJointLog, outDir: string, batch: number): Promise<RunProblem | { name: string; file: string }> {
+  const label = `output[${output.index}] ${output.name}`;
+  const dump = parsed.dumps.find((d) => d.index === output.index && d.name === output.name);
+  if (!dump) return { code: 'MISSING_OUTPUT', message: `${label}: run_joint did not report dumping it` };
+  if (dump.status === 'none') return { code: 'MISSING_OUTPUT', message: `${label}: run_joint could not dump it (it is none)` };
+  if (dump.status === 'failed') return { code: 'MISSING_OUTPUT', message: `${label}: run_joint failed to write ${dump.path ?? 'its file'}` };
+  const file = path.join(outDir, dumpFileName(output.name));
+  let size: number;
+  try {
+    size = (await fsp.stat(file)).size;
+  } catch {
+    return { code: 'MISSING_OUTPUT', message: `${label}: run_joint reported a dump, but ${path.basename(file)} is not in the output folder` };
+  }
+  const expected = batchBytes(output, batch);
+  if (size !== expected) {
+    return { code: 'OUTPUT_SIZE_MISMATCH', message: `${label}: dumped ${size} bytes, expected ${expected} (Size ${output.size} for batch ${batch})` };
+  }
+  return { name: output.name, file };
+}
+
+function describeFallback(fallback: RunJointFallback, ctx: RunContext, batch: number): RunProblem {
+  const fed = ctx.fed[fallback.index];
+  const tensor = ctx.io.inputs[fallback.index];
+  const filled = fallback.fill === 'default' ? 'its default value' : 'random data';
+  const label = `input[${fallback.index}] ${fallback.name}${fed ? ` (blob ${fed.hash.slice(0, 12)}…, ${fed.size} bytes)` : ''}`;
+  const file = fallback.file ?? 'no file';
+  switch (fallback.reason) {
+    case 'size-wrong': {
+      const expected = tensor ? ` it expects ${batchBytes(tensor, batch)} bytes` : '';
+      return { code: 'INPUT_SIZE_WRONG', message: `${label}: run_joint rejected ${file}, wrong size;${expected}; it ran on ${filled}` };
+    }
+    case 'read-failed':
+      return { code: 'INPUT_READ_FAILED', message: `${label}: run_joint could not read ${file} and ran on ${filled}` };
+    default:
+      return { code: 'INPUT_NOT_PROVIDED', message: `${label}: run_joint got no file for it and ran on ${filled}` };
+  }
+}
+
+function unique(lines: string[]): string[] {
+  return [...new Set(lines)];
+}

@@ -1,0 +1,441 @@
+/**
+ * The board's content-addressed blob store: models, inputs and run outputs, each named by its
+ * sha256. Layout, resume and eviction rules are documented in docs/parts/agent-core.md.
+ *
+ *   <dir>/blobs/<hash>               verified blobs only (read-only files)
+ *   <dir>/partial/<hash>.<size>.part uploads in progress
+ *   <dir>/jobs/job-XXXXXX/           one folder per run_joint run
+ *   <dir>/tmp/                       copies on their way into blobs/
+ *
+ * Uploads: every chunk is written at the partial's end and fsync'd before it counts as
+ * received, and a running sha256 follows the chunks. Hash state cannot survive an agent
+ * restart, so the first touch of a partial after a restart re-reads it to rebuild the hash;
+ * the upload then continues from the partial's length, no byte is sent twice. The partial is
+ * renamed into blobs/ only when its sha256 matches its name.
+ *
+ * Last use is kept in memory and in each blob file's mtime, so the least-recently-used order
+ * survives restarts without an index file to keep consistent.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { fileSystemError } from '../../shared/errors';
+import { filesystemFreeBytes, fsyncDir, syncFile, writeDurably } from './disk';
+import { StoreError, storeIoError } from './errors';
+import { assertHash, hashFileInto, isHash, sha256File } from './hashing';
+import { KeyedLock } from './keyed-lock';
+import { SpaceBook, type Victim } from './space-book';
+
+export interface BlobStat {
+  hash: string;
+  size: number;
+}
+
+export interface BlobStoreOptions {
+  /**
+   * Most bytes blobs and partial uploads may occupy. Default: 80% of (what the store already
+   * holds + the filesystem's free space) when the store is opened.
+   */
+  capBytes?: number;
+  /** A partial upload not written for this long may be evicted to make room. Default 1 hour. */
+  partialIdleMs?: number;
+}
+
+/** Largest single read(); a peer asks for chunks, never for a whole blob at once. */
+export const MAX_READ_BYTES = 16 * 1024 * 1024;
+const DEFAULT_CAP_SHARE = 0.8;
+const DEFAULT_PARTIAL_IDLE_MS = 60 * 60 * 1000;
+const PARTIAL_NAME = /^([0-9a-f]{64})\.(\d+)\.part$/;
+const SPACE = 'space';
+
+interface UploadState {
+  hasher: Hash;
+  length: number;
+}
+
+export class BlobStore {
+  readonly dir: string;
+  private readonly blobsDir: string;
+  private readonly partialDir: string;
+  private readonly jobsDir: string;
+  private readonly tmpDir: string;
+  private readonly book = new SpaceBook();
+  /** Running hashes of uploads this process has touched, keyed by partial file name. */
+  private readonly uploads = new Map<string, UploadState>();
+  private readonly hashLock = new KeyedLock();
+  private readonly spaceLock = new KeyedLock();
+  private capBytes = 0;
+
+  private constructor(dir: string, private readonly partialIdleMs: number) {
+    this.dir = dir;
+    this.blobsDir = path.join(dir, 'blobs');
+    this.partialDir = path.join(dir, 'partial');
+    this.jobsDir = path.join(dir, 'jobs');
+    this.tmpDir = path.join(dir, 'tmp');
+  }
+
+  static async open(dir: string, opts: BlobStoreOptions = {}): Promise<BlobStore> {
+    if (opts.capBytes !== undefined && !(Number.isSafeInteger(opts.capBytes) && opts.capBytes > 0)) {
+      throw new StoreError('BAD_CAP', `store cap must be a positive whole number of bytes, got ${opts.capBytes}`);
+    }
+    const store = new BlobStore(path.resolve(dir), opts.partialIdleMs ?? DEFAULT_PARTIAL_IDLE_MS);
+    try {
+      for (const folder of [store.dir, store.blobsDir, store.partialDir, store.jobsDir, store.tmpDir]) {
+        await fsp.mkdir(folder, { recursive: true });
+      }
+      // Job folders and temp copies left by a crash belong to nothing any more.
+      for (const folder of [store.jobsDir, store.tmpDir]) {
+        for (const name of await fsp.readdir(folder)) await fsp.rm(path.join(folder, name), { recursive: true, force: true });
+      }
+      await store.scan();
+    } catch (err) {
+      throw storeIoError(`cannot open the blob store at ${store.dir}`, err);
+    }
+    store.capBytes = opts.capBytes ?? Math.floor((store.book.storedBytes() + (await filesystemFreeBytes(store.dir))) * DEFAULT_CAP_SHARE);
+    return store;
+  }
+
+  async has(hash: string): Promise<BlobStat | null> {
+    assertHash(hash);
+    if (!this.book.blobs.has(hash)) return null;
+    try {
+      const stat = await fsp.stat(this.blobPath(hash));
+      return { hash, size: stat.size };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw storeIoError(`blob ${hash}`, err);
+      this.book.deleteBlob(hash); // removed behind our back
+      return null;
+    }
+  }
+
+  /** Where an upload must continue; `size` if the blob is already complete. */
+  async uploadOffset(hash: string, size: number): Promise<number> {
+    assertHash(hash);
+    this.checkSize(hash, size);
+    return this.hashLock.run(hash, async () => {
+      if (await this.completeBlob(hash, size)) return size;
+      return (await this.uploadState(hash, size)).length;
+    });
+  }
+
+  async writeChunk(hash: string, size: number, offset: number, data: Uint8Array): Promise<{ received: number; complete: boolean }> {
+    assertHash(hash);
+    this.checkSize(hash, size);
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw new StoreError('BAD_RANGE', `offset ${offset} of blob ${hash} is not a whole number of bytes`, { hash });
+    }
+    if (!(data instanceof Uint8Array)) throw new StoreError('BAD_CHUNK', `blob ${hash}: a chunk must be bytes`, { hash });
+    return this.hashLock.run(hash, async () => {
+      // A blob already present (another upload won the race) is complete; the chunk is redundant.
+      if (await this.completeBlob(hash, size)) return { received: size, complete: true };
+      const name = partialFileName(hash, size);
+      const file = path.join(this.partialDir, name);
+      const state = await this.uploadState(hash, size);
+      if (offset !== state.length) {
+        throw new StoreError('OFFSET_MISMATCH', `blob ${hash}: chunk at offset ${offset}, but the upload continues at ${state.length}`, { hash, expectedOffset: state.length }, { hint: `send from offset ${state.length}` });
+      }
+      if (offset + data.length > size) {
+        throw new StoreError('CHUNK_PAST_END', `blob ${hash}: a chunk of ${data.length} bytes at offset ${offset} runs past its size of ${size} bytes`, { hash, size });
+      }
+      if (data.length > 0) {
+        const release = await this.makeRoom(size - state.length, data.length, name);
+        try {
+          // Hash on this thread while libuv's fsyncs: on a slow board the two overlap instead
+          // of adding up.
+          await writeDurably(file, offset, data, () => state.hasher.update(data));
+          if (offset === 0) await fsyncDir(this.partialDir); // the partial's name survives a crash
+        } catch (err) {
+          this.uploads.delete(name); // what reached the disk is unknown: re-read it next time
+          throw storeIoError(`blob ${hash}: cannot write the upload`, err);
+        } finally {
+          release();
+        }
+        state.length += data.length;
+        this.book.setPartial(name, { hash, size, length: state.length, lastWrite: this.book.tick() });
+      }
+      if (state.length < size) return { received: state.length, complete: false };
+      this.uploads.delete(name);
+      const actualHash = state.hasher.digest('hex');
+      if (actualHash !== hash) {
+        await this.dropPartial(name);
+        throw new StoreError('HASH_MISMATCH', `blob ${hash}: the ${size} received bytes hash to ${actualHash}; the upload was discarded`, { hash, actualHash, size }, { hint: 'send the file again from offset 0' });
+      }
+      await this.promote(hash, size, file, name);
+      return { received: size, complete: true };
+    });
+  }
+
+  async read(hash: string, offset: number, length: number): Promise<Uint8Array> {
+    assertHash(hash);
+    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0 || length > MAX_READ_BYTES) {
+      throw new StoreError('BAD_RANGE', `blob ${hash}: cannot read ${length} bytes at offset ${offset} (at most ${MAX_READ_BYTES} bytes per read)`, { hash });
+    }
+    const file = await this.pathOf(hash);
+    let handle: fsp.FileHandle;
+    try {
+      handle = await fsp.open(file, 'r');
+    } catch (err) {
+      throw this.missingOr(hash, err);
+    }
+    try {
+      const size = (await handle.stat()).size;
+      if (offset > size) throw new StoreError('BAD_RANGE', `blob ${hash}: offset ${offset} is past its end (${size} bytes)`, { hash, size });
+      const buffer = Buffer.allocUnsafe(Math.min(length, size - offset));
+      let got = 0;
+      while (got < buffer.length) {
+        const { bytesRead } = await handle.read(buffer, got, buffer.length - got, offset + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return buffer.subarray(0, got);
+    } catch (err) {
+      throw storeIoError(`blob ${hash}: cannot read`, err);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Moves `file` (a run output) into the store; the file is gone afterwards. */
+  async ingestFile(file: string): Promise<BlobStat> {
+    let stat: BlobStat;
+    try {
+      stat = await sha256File(file);
+    } catch (err) {
+      throw fileSystemError(file, err);
+    }
+    const { hash, size } = stat;
+    return this.hashLock.run(hash, async () => {
+      if (await this.has(hash)) {
+        await fsp.rm(file, { force: true });
+        await this.touch(hash);
+        return stat;
+      }
+      this.checkSize(hash, size);
+      const release = await this.makeRoom(size, size);
+      try {
+        await syncFile(file); // run_joint does not fsync what it dumps
+        await fsp.chmod(file, 0o444);
+        await fsp.rename(file, this.blobPath(hash)).catch(async (err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EXDEV') throw err;
+          await this.copyIn(file, hash);
+        });
+        await fsyncDir(this.blobsDir);
+      } catch (err) {
+        throw storeIoError(`cannot move ${file} into the store`, err);
+      } finally {
+        release();
+      }
+      this.book.setBlob(hash, { size, lastUsed: this.book.tick() });
+      await this.touch(hash);
+      return stat;
+    });
+  }
+
+  async pathOf(hash: string): Promise<string> {
+    if (!(await this.has(hash))) {
+      throw new StoreError('BLOB_NOT_FOUND', `blob ${hash} is not in the store`, { hash }, { hint: 'upload it first' });
+    }
+    await this.touch(hash);
+    return this.blobPath(hash);
+  }
+
+  pin(hashes: string[]): () => void {
+    const valid = hashes.map((hash) => assertHash(hash));
+    for (const hash of valid) this.book.pin(hash);
+    let pinned = true;
+    return () => {
+      if (!pinned) return;
+      pinned = false;
+      for (const hash of valid) this.book.unpin(hash);
+    };
+  }
+
+  async usage(): Promise<{ usedBytes: number; capBytes: number; freeBytes: number }> {
+    return { usedBytes: this.book.storedBytes(), capBytes: this.capBytes, freeBytes: await filesystemFreeBytes(this.dir) };
+  }
+
+  async makeJobDir(): Promise<{ dir: string; remove(): Promise<void> }> {
+    let dir: string;
+    try {
+      dir = await fsp.mkdtemp(path.join(this.jobsDir, 'job-'));
+    } catch (err) {
+      throw storeIoError('cannot create a job folder', err);
+    }
+    let removed = false;
+    return {
+      dir,
+      async remove() {
+        if (removed) return;
+        removed = true;
+        await fsp.rm(dir, { recursive: true, force: true });
+      },
+    };
+  }
+
+  private blobPath(hash: string): string {
+    return path.join(this.blobsDir, hash);
+  }
+
+  /** Rebuilds the ledger from the files (at open). */
+  private async scan(): Promise<void> {
+    for (const name of await fsp.readdir(this.blobsDir)) {
+      if (!isHash(name)) continue;
+      const stat = await fsp.stat(path.join(this.blobsDir, name));
+      if (stat.isFile()) this.book.setBlob(name, { size: stat.size, lastUsed: stat.mtimeMs });
+    }
+    for (const name of await fsp.readdir(this.partialDir)) {
+      const match = PARTIAL_NAME.exec(name);
+      const file = path.join(this.partialDir, name);
+      if (!match || !Number.isSafeInteger(Number(match[2]))) continue;
+      if (this.book.blobs.has(match[1])) {
+        await fsp.rm(file, { force: true }); // finished before the crash: the blob is in place
+        continue;
+      }
+      const stat = await fsp.stat(file);
+      this.book.setPartial(name, { hash: match[1], size: Number(match[2]), length: stat.size, lastWrite: stat.mtimeMs });
+    }
+  }
+
+  private checkSize(hash: string, size: number): void {
+    if (!Number.isSafeInteger(size) || size < 0) {
+      throw new StoreError('BAD_SIZE', `blob ${hash}: size ${size} is not a whole number of bytes`, { hash });
+    }
+    if (size > this.capBytes) {
+      throw new StoreError('STORE_FULL', `blob ${hash} is ${size} bytes, more than the store's cap of ${this.capBytes} bytes`, { hash, size, capBytes: this.capBytes, usedBytes: this.book.storedBytes() }, { hint: 'raise the agent\'s store cap' });
+    }
+  }
+
+  /** True if the blob is already stored; throws if it is stored with another size. */
+  private async completeBlob(hash: string, size: number): Promise<boolean> {
+    const stat = await this.has(hash);
+    if (!stat) return false;
+    if (stat.size !== size) {
+      throw new StoreError('BAD_SIZE', `blob ${hash} is ${stat.size} bytes, not ${size}`, { hash, size: stat.size });
+    }
+    await this.touch(hash);
+    return true;
+  }
+
+  /** The running hash of an upload; after a restart rebuilt by re-reading its partial. */
+  private async uploadState(hash: string, size: number): Promise<UploadState> {
+    const name = partialFileName(hash, size);
+    const known = this.uploads.get(name);
+    if (known) return known;
+    // A partial of the same hash with another declared size: one of the two sizes is wrong,
+    // and the latest request is the one being served.
+    for (const [other, partial] of this.book.partials) {
+      if (partial.hash === hash && other !== name) await this.dropPartial(other);
+    }
+    const file = path.join(this.partialDir, name);
+    let hasher = createHash('sha256');
+    let length = 0;
+    try {
+      length = await hashFileInto(file, hasher);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw storeIoError(`blob ${hash}: cannot read its partial upload`, err);
+    }
+    if (length > size) {
+      await this.dropPartial(name);
+      hasher = createHash('sha256');
+      length = 0;
+    }
+    if (length > 0) {
+      const lastWrite = this.book.partials.get(name)?.lastWrite ?? this.book.tick();
+      this.book.setPartial(name, { hash, size, length, lastWrite });
+    } else {
+      this.book.deletePartial(name); // gone behind our back, or never written
+    }
+    const state = { hasher, length };
+    this.uploads.set(name, state);
+    return state;
+  }
+
+  /**
+   * Makes sure `wantBytes` more can be stored, evicting least-recently-used blobs (and idle
+   * partials) if needed, and reserves `reserveBytes` of it until the returned release is called.
+   */
+  private makeRoom(wantBytes: number, reserveBytes: number, keepPartial?: string): Promise<() => void> {
+    return this.spaceLock.run(SPACE, async () => {
+      const over = this.book.usedBytes() + wantBytes - this.capBytes;
+      if (over > 0) {
+        const plan = this.book.planEviction(over, this.partialIdleMs, keepPartial);
+        if (!plan.victims) {
+          const usedBytes = this.book.usedBytes();
+          throw new StoreError('STORE_FULL', `the store cannot take ${wantBytes} more bytes: cap ${this.capBytes}, in use ${usedBytes}, of which ${plan.unevictableBytes} pinned or being uploaded`, { size: wantBytes, capBytes: this.capBytes, usedBytes, pinnedBytes: plan.unevictableBytes }, { hint: 'wait for running work to finish or raise the agent\'s store cap' });
+        }
+        for (const victim of plan.victims) await this.evict(victim);
+      }
+      this.book.reservedBytes += reserveBytes;
+      let held = true;
+      return () => {
+        if (held) this.book.reservedBytes -= reserveBytes;
+        held = false;
+      };
+    });
+  }
+
+  private async evict(victim: Victim): Promise<void> {
+    if (victim.kind === 'partial') {
+      await this.dropPartial(victim.key);
+      return;
+    }
+    await fsp.rm(this.blobPath(victim.key), { force: true }).catch((err) => {
+      throw storeIoError(`cannot evict blob ${victim.key}`, err);
+    });
+    this.book.deleteBlob(victim.key);
+  }
+
+  private async dropPartial(name: string): Promise<void> {
+    await fsp.rm(path.join(this.partialDir, name), { force: true });
+    this.book.deletePartial(name);
+    this.uploads.delete(name);
+  }
+
+  private async promote(hash: string, size: number, file: string, name: string): Promise<void> {
+    try {
+      if (size === 0) await fsp.writeFile(file, new Uint8Array(0)); // nothing was ever written
+      await fsp.chmod(file, 0o444);
+      await fsp.rename(file, this.blobPath(hash));
+      await fsyncDir(this.blobsDir);
+    } catch (err) {
+      throw storeIoError(`blob ${hash}: cannot move the finished upload into place`, err);
+    }
+    this.book.deletePartial(name);
+    this.book.setBlob(hash, { size, lastUsed: this.book.tick() });
+    await this.touch(hash);
+  }
+
+  /** Across filesystems a rename is impossible: copy into tmp/ (same filesystem), then rename. */
+  private async copyIn(file: string, hash: string): Promise<void> {
+    const temp = path.join(this.tmpDir, `${hash}.${process.pid}.copy`);
+    try {
+      await fsp.copyFile(file, temp);
+      await syncFile(temp);
+      await fsp.rename(temp, this.blobPath(hash));
+      await fsp.rm(file, { force: true });
+    } finally {
+      await fsp.rm(temp, { force: true });
+    }
+  }
+
+  /** Marks a blob used now, in memory and in its mtime (best effort: a read-only mount still works). */
+  private async touch(hash: string): Promise<void> {
+    const record = this.book.blobs.get(hash);
+    if (!record) return;
+    record.lastUsed = this.book.tick();
+    const seconds = record.lastUsed / 1000;
+    await fsp.utimes(this.blobPath(hash), seconds, seconds).catch(() => undefined);
+  }
+
+  private missingOr(hash: string, err: unknown): StoreError {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      this.book.deleteBlob(hash);
+      return new StoreError('BLOB_NOT_FOUND', `blob ${hash} is not in the store`, { hash }, { hint: 'upload it first' });
+    }
+    return storeIoError(`blob ${hash}`, err);
+  }
+}
+
+function partialFileName(hash: string, size: number): string {
+  return `${hash}.${size}.part`;
+}

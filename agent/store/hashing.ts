@@ -1,0 +1,43 @@
+/**
+ * Blob names and streamed sha256. A blob is named by its sha256 in lowercase hex and nothing
+ * else: the check below runs before any name from a request is joined to a path, so a request
+ * can never reach outside the store.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { StoreError } from './errors';
+
+const HASH_PATTERN = /^[0-9a-f]{64}$/;
+
+/** Read size for hashing files: large enough for disk throughput, small enough for a board. */
+const HASH_READ_BYTES = 1024 * 1024;
+
+export function isHash(value: unknown): value is string {
+  return typeof value === 'string' && HASH_PATTERN.test(value);
+}
+
+/** Returns `value` if it is a blob name, else throws StoreError BAD_HASH. */
+export function assertHash(value: unknown): string {
+  if (isHash(value)) return value;
+  const shown = typeof value === 'string' ? `'${value.length > 80 ? value.slice(0, 80) + '…' : value}'` : typeof value;
+  throw new StoreError('BAD_HASH', `not a blob hash: ${shown}`, {}, {
+    hint: 'a blob is named by its sha256: 64 lowercase hex digits',
+  });
+}
+
+/** Feeds `file` (from byte `start` to its end) into `hasher`; returns the bytes read. */
+export async function hashFileInto(file: string, hasher: Hash, start = 0): Promise<number> {
+  let bytes = 0;
+  const stream = createReadStream(file, { start, highWaterMark: HASH_READ_BYTES });
+  for await (const chunk of stream) {
+    hasher.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return bytes;
+}
+
+export async function sha256File(file: string): Promise<{ hash: string; size: number }> {
+  const hasher = createHash('sha256');
+  const size = await hashFileInto(file, hasher);
+  return { hash: hasher.digest('hex'), size };
+}

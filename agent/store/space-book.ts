@@ -1,0 +1,130 @@
+/**
+ * The store's in-memory ledger: which blobs and partial uploads exist, how big they are, when
+ * each was last used, which are pinned, and which to evict to make room. It does no I/O; the
+ * BlobStore keeps it in step with the files (and rebuilds it from them at open).
+ */
+
+export interface BlobRecord {
+  size: number;
+  /** Last use, ms since the epoch (also written to the blob file's mtime). */
+  lastUsed: number;
+}
+
+export interface PartialRecord {
+  hash: string;
+  /** The declared total size of the upload. */
+  size: number;
+  /** Bytes on disk. */
+  length: number;
+  lastWrite: number;
+}
+
+export interface Victim {
+  kind: 'blob' | 'partial';
+  /** Blob hash, or the partial's file name. */
+  key: string;
+  bytes: number;
+}
+
+export class SpaceBook {
+  readonly blobs = new Map<string, BlobRecord>();
+  /** Keyed by partial file name (`<hash>.<size>.part`). */
+  readonly partials = new Map<string, PartialRecord>();
+  private readonly pins = new Map<string, number>();
+  private blobBytes = 0;
+  private partialBytes = 0;
+  /** Bytes promised to writes in flight, counted as used until the write lands. */
+  reservedBytes = 0;
+  private clock = 0;
+
+  /**
+   * A strictly increasing timestamp. Never behind a time already recorded: a board without a
+   * real-time clock may boot in 1970, and its new uses must still count as the most recent.
+   */
+  tick(): number {
+    this.clock = Math.max(Date.now(), this.clock + 1);
+    return this.clock;
+  }
+
+  setBlob(hash: string, record: BlobRecord): void {
+    this.deleteBlob(hash);
+    this.blobs.set(hash, record);
+    this.blobBytes += record.size;
+    this.clock = Math.max(this.clock, record.lastUsed);
+  }
+
+  deleteBlob(hash: string): void {
+    const old = this.blobs.get(hash);
+    if (!old) return;
+    this.blobs.delete(hash);
+    this.blobBytes -= old.size;
+  }
+
+  setPartial(name: string, record: PartialRecord): void {
+    this.deletePartial(name);
+    this.partials.set(name, record);
+    this.partialBytes += record.length;
+    this.clock = Math.max(this.clock, record.lastWrite);
+  }
+
+  deletePartial(name: string): void {
+    const old = this.partials.get(name);
+    if (!old) return;
+    this.partials.delete(name);
+    this.partialBytes -= old.length;
+  }
+
+  /** Bytes of blobs and partial uploads on disk (not counting reservations). */
+  storedBytes(): number {
+    return this.blobBytes + this.partialBytes;
+  }
+
+  usedBytes(): number {
+    return this.storedBytes() + this.reservedBytes;
+  }
+
+  pin(hash: string): void {
+    this.pins.set(hash, (this.pins.get(hash) ?? 0) + 1);
+  }
+
+  unpin(hash: string): void {
+    const count = this.pins.get(hash) ?? 0;
+    if (count <= 1) this.pins.delete(hash);
+    else this.pins.set(hash, count - 1);
+  }
+
+  isPinned(hash: string): boolean {
+    return this.pins.has(hash);
+  }
+
+  /**
+   * What to evict, oldest use first, to free `needBytes`; null if even evicting everything
+   * evictable would not be enough (then nothing should be evicted). Pinned blobs are never
+   * chosen; a partial upload only when idle longer than `partialIdleMs` (someone may still be
+   * sending it) and never the one named by `keepPartial`.
+   */
+  planEviction(needBytes: number, partialIdleMs: number, keepPartial?: string): { victims: Victim[]; unevictableBytes: number } | { victims: null; unevictableBytes: number } {
+    const now = this.tick();
+    const candidates: (Victim & { lastUsed: number })[] = [];
+    let unevictableBytes = 0;
+    for (const [hash, blob] of this.blobs) {
+      if (this.isPinned(hash)) unevictableBytes += blob.size;
+      else candidates.push({ kind: 'blob', key: hash, bytes: blob.size, lastUsed: blob.lastUsed });
+    }
+    for (const [name, partial] of this.partials) {
+      const busy = name === keepPartial || this.isPinned(partial.hash) || now - partial.lastWrite <= partialIdleMs;
+      if (busy) unevictableBytes += partial.length;
+      else candidates.push({ kind: 'partial', key: name, bytes: partial.length, lastUsed: partial.lastWrite });
+    }
+    candidates.sort((a, b) => a.lastUsed - b.lastUsed);
+    const victims: Victim[] = [];
+    let freed = 0;
+    for (const candidate of candidates) {
+      if (freed >= needBytes) break;
+      victims.push({ kind: candidate.kind, key: candidate.key, bytes: candidate.bytes });
+      freed += candidate.bytes;
+    }
+    if (freed < needBytes) return { victims: null, unevictableBytes };
+    return { victims, unevictableBytes };
+  }
+}

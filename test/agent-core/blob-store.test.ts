@@ -1,0 +1,292 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BlobStore } from '../../agent/store/blob-store';
+import { StoreError } from '../../agent/store/errors';
+
+const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+let dir: string;
+
+beforeEach(async () => {
+  dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-store-'));
+});
+afterEach(async () => {
+  await fsp.rm(dir, { recursive: true, force: true });
+});
+
+/** Uploads `data` in `chunk`-byte pieces from wherever the store says to continue. */
+async function put(store: BlobStore, data: Uint8Array, chunk = 1024): Promise<string> {
+  const hash = sha(data);
+  let offset = await store.uploadOffset(hash, data.length);
+  if (data.length === 0) await store.writeChunk(hash, 0, 0, data);
+  while (offset < data.length) {
+    const piece = data.subarray(offset, Math.min(offset + chunk, data.length));
+    offset = (await store.writeChunk(hash, data.length, offset, piece)).received;
+  }
+  return hash;
+}
+
+async function storeError(promise: Promise<unknown>): Promise<StoreError> {
+  const err = await promise.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(StoreError);
+  return err as StoreError;
+}
+
+describe('uploads', () => {
+  it('stores a blob sent in chunks and reads it back', async () => {
+    const store = await BlobStore.open(dir, { capBytes: 10_000_000 });
+    const data = randomBytes(3 * 1024 * 1024 + 17);
+    const hash = sha(data);
+    const chunk = 1024 * 1024;
+    const received: number[] = [];
+    for (let offset = 0; offset < data.length; offset += chunk) {
+      const reply = await store.writeChunk(hash, data.length, offset, data.subarray(offset, offset + chunk));
+      received.push(reply.received);
+      expect(reply.complete).toBe(offset + chunk >= data.length);
+    }
+    expect(received).toEqual([chunk, 2 * chunk, 3 * chunk, data.length]);
+    expect(await store.has(hash)).toEqual({ hash, size: data.length });
+    const back = Buffer.concat([await store.read(hash, 0, 2 * chunk), await store.read(hash, 2 * chunk, 2 * chunk)]);
+    expect(back.equals(data)).toBe(true);
+    expect((await fsp.readFile(await store.pathOf(hash))).equals(data)).toBe(true);
+    expect(await fsp.readdir(path.join(dir, 'partial'))).toEqual([]);
+    expect(await store.uploadOffset(hash, data.length)).toBe(data.length);
+  });
+
+  it('resumes after an interruption from the partial, without any byte sent twice', async () => {
+    const data = randomBytes(10_000);
+    const hash = sha(data);
+    const first = await BlobStore.open(dir, { capBytes: 1_000_000 });
+    await first.writeChunk(hash, data.length, 0, data.subarray(0, 4000));
+    await first.writeChunk(hash, data.length, 4000, data.subarray(4000, 6500));
+    // The agent restarts: a new instance on the same folder, no hash state in memory.
+    const second = await BlobStore.open(dir, { capBytes: 1_000_000 });
+    expect(await second.has(hash)).toBeNull();
+    expect(await second.uploadOffset(hash, data.length)).toBe(6500);
+    const stale = await storeError(second.writeChunk(hash, data.length, 0, data.subarray(0, 100)));
+    expect(stale.code).toBe('OFFSET_MISMATCH');
+    expect(stale.details.expectedOffset).toBe(6500);
+    expect(await second.writeChunk(hash, data.length, 6500, data.subarray(6500))).toEqual({ received: data.length, complete: true });
+    expect(await second.has(hash)).toEqual({ hash, size: data.length });
+    expect((await second.read(hash, 0, data.length)).length).toBe(data.length);
+    expect(Buffer.from(await second.read(hash, 0, data.length)).equals(data)).toBe(true);
+  });
+
+  it('rejects bytes whose sha256 is not the name, and keeps nothing of them', async () => {
+    const store = await BlobStore.open(dir, { capBytes: 1_000_000 });
+    const data = randomBytes(3000);
+    const claimed = sha(randomBytes(3000));
+    await store.writeChunk(claimed, data.length, 0, data.subarray(0, 1000));
+    const err = await storeError(store.writeChunk(claimed, data.length, 1000, data.subarray(1000)));
+    expect(err.code).toBe('HASH_MISMATCH');
+    expect(err.details.actualHash).toBe(sha(data));
+    expect(await store.has(claimed)).toBeNull();
+    expect(await fsp.readdir(path.join(dir, 'partial'))).toEqual([]);
+    expect(await fsp.readdir(path.join(dir, 'blobs'))).toEqual([]);
+    expect(await store.uploadOffset(claimed, data.length)).toBe(0);
+    expect((await store.usage()).usedBytes).toBe(0);
+  });
+
+  it('refuses chunks at the wrong offset or past the end', async () => {
+    const store = await BlobStore.open(dir, { capBytes: 1_000_000 });
+    const data = randomBytes(100);
+    const hash = sha(data);
+    const early = await storeError(store.writeChunk(hash, 100, 5, data.subarray(5, 10)));
+    expect(early.code).toBe('OFFSET_MISMATCH');
+    expect(early.details.expectedOffset).toBe(0);
+    await store.writeChunk(hash, 100, 0, data.subarray(0, 60));
+    expect((await storeError(store.writeChunk(hash, 100, 30, data.subarray(30, 60)))).details.expectedOffset).toBe(60);
+    expect((await storeError(store.writeChunk(hash, 100, 60, randomBytes(41)))).code).toBe('CHUNK_PAST_END');
+    expect((await storeError(store.writeChunk(hash, -1, 0, data))).code).toBe('BAD_SIZE');
+    expect(await store.uploadOffset(hash, 100)).toBe(60);
+  });
+
+  it('lets only one of two identical chunks sent at once land', async () => {
+    const store = await BlobStore.open(dir, { capBytes: 1_000_000 });
+    const data = randomBytes(2000);
+    const hash = sha(data);
+    const results = await Promise.allSettled([
+      store.writeChunk(hash, 2000, 0, data.subarray(0, 1000)),
+      store.writeChunk(hash, 2000, 0, data.subarray(0, 1000)),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect((rejected.reason as StoreError).code).toBe('OFFSET_MISMATCH');
+    expect(await store.uploadOffset(hash, 2000)).toBe(1000);
+  });
+
+  it('stores an empty blob', async () => {
+    const store = await BlobStore.open(dir, { capBytes: 1000 });
+    const hash = await put(store, new Uint8Array(0));
+    expect(await store.has(hash)).toEqual({ hash, size: 0 });
+    expect((await store.read(hash, 0, 10)).length).toBe(0);
+  });
+
+  it('answers a finished blob with complete, and refuses another size for it', async () => {
+    const store = await BlobStore.open(dir, { capBytes: 1_000_000 });
+    const data = randomBytes(500);
+    const hash = await put(store, data);
+    expect(await store.writeChunk(hash, 500, 0, data)).toEqual({ received: 500, complete: true });
+    expect((await storeError(store.uploadOffset(hash, 499))).code).toBe('BAD_SIZE');
+  });
+});
+
+describe('names', () => {
+  const bad = ['../x', '/etc/passwd', 'A'.repeat(64), sha(Buffer.from('x')).toUpperCase(), 'abc123', sha(Buffer.from('x')) + '/..', `${'a'.repeat(63)}\n`];
+
+  it.each(bad)('refuses %j as a blob name everywhere', async (name) => {
+    const store = await BlobStore.open(dir, { capBytes: 1_000_000 });
+    const calls: (() => Promise<unknown>)[] = [
+      () => store.has(name),
+      () => store.uploadOffset(name, 10),
+      () => store.writeChunk(name, 3, 0, Buffer.from('abc')),
+      () => store.read(name, 0, 10),
+      () => store.pathOf(name),
+      async () => store.pin([name]),
+    ];
+    for (const call of calls) expect((await storeError(call())).code).toBe('BAD_HASH');
+    for (const sub of ['blobs', 'partial', 'tmp']) expect(await fsp.readdir(path.join(dir, sub))).toEqual([]);
+  });
+});
+
+describe('reading', () => {
+  it('clips reads at the end and refuses offsets past it', async () => {
+    const store = await BlobStore.open(dir, { capBytes: 1_000_000 });
+    const data = randomBytes(100);
+    const hash = await put(store, data);
+    expect(Buffer.from(await store.read(hash, 90, 50)).equals(data.subarray(90))).toBe(true);
+    expect((await store.read(hash, 100, 5)).length).toBe(0);
+    expect((await storeError(store.read(hash, 101, 5))).code).toBe('BAD_RANGE');
+    expect((await storeError(store.read(hash, 0, 64 * 1024 * 1024))).code).toBe('BAD_RANGE');
+    expect((await storeError(store.read(sha(Buffer.from('absent')), 0, 5))).code).toBe('BLOB_NOT_FOUND');
+    expect((await storeError(store.pathOf(sha(Buffer.from('absent'))))).code).toBe('BLOB_NOT_FOUND');
+  });
+});
+
+describe('eviction', () => {
+  const blob = (fill: number) => Buffer.alloc(1000, fill);
+
+  it('evicts the least recently used blob first', async () => {
+    const store = await BlobStore.open(dir, { capBytes: 3000 });
+    const [a, b, c] = [await put(store, blob(1)), await put(store, blob(2)), await put(store, blob(3))];
+    await store.pathOf(a); // a is now the most recently used
+    const d = await put(store, blob(4));
+    expect(await store.has(b)).toBeNull();
+    expect((await Promise.all([a, c, d].map((h) => store.has(h)))).every(Boolean)).toBe(true);
+    const e = await put(store, blob(5));
+    expect(await store.has(c)).toBeNull();
+    expect((await Promise.all([a, d, e].map((h) => store.has(h)))).every(Boolean)).toBe(true);
+    expect((await store.usage()).usedBytes).toBe(3000);
+  });
+
+  it('keeps the use order across a restart', async () => {
+    const first = await BlobStore.open(dir, { capBytes: 3000 });
+    const [a, b, c] = [await put(first, blob(1)), await put(first, blob(2)), await put(first, blob(3))];
+    await first.read(a, 0, 1);
+    const second = await BlobStore.open(dir, { capBytes: 3000 });
+    await put(second, blob(4));
+    expect(await second.has(b)).toBeNull();
+    expect(await second.has(a)).not.toBeNull();
+    expect(await second.has(c)).not.toBeNull();
+  });
+
+  it('never evicts pinned blobs, and evicts them once unpinned', async () => {
+    const store = await BlobStore.open(dir, { capBytes: 3000 });
+    const [a, b, c] = [await put(store, blob(1)), await put(store, blob(2)), await put(store, blob(3))];
+    const unpin = store.pin([a, b]);
+    const d = await put(store, blob(4));
+    expect(await store.has(c)).toBeNull();
+    expect(await store.has(a)).not.toBeNull();
+    expect(await store.has(b)).not.toBeNull();
+    unpin();
+    unpin(); // idempotent
+    await put(store, blob(5));
+    expect(await store.has(a)).toBeNull();
+    expect(await store.has(d)).not.toBeNull();
+  });
+
+  it('says STORE_FULL with the numbers for a blob bigger than the cap', async () => {
+    const store = await BlobStore.open(dir, { capBytes: 3000 });
+    const big = randomBytes(3001);
+    const err = await storeError(store.uploadOffset(sha(big), big.length));
+    expect(err.code).toBe('STORE_FULL');
+    expect(err.details).toMatchObject({ size: 3001, capBytes: 3000 });
+    expect((await storeError(store.writeChunk(sha(big), big.length, 0, big.subarray(0, 10)))).code).toBe('STORE_FULL');
+    expect(err.message).toContain('3001');
+  });
+
+  it('says STORE_FULL, evicting nothing, when pinned blobs leave no room', async () => {
+    const store = await BlobStore.open(dir, { capBytes: 3000 });
+    const hashes = [await put(store, blob(1)), await put(store, blob(2)), await put(store, blob(3))];
+    store.pin(hashes);
+    const next = blob(4);
+    const err = await storeError(store.writeChunk(sha(next), 1000, 0, next));
+    expect(err.code).toBe('STORE_FULL');
+    expect(err.details).toMatchObject({ size: 1000, capBytes: 3000, pinnedBytes: 3000 });
+    for (const hash of hashes) expect(await store.has(hash)).not.toBeNull();
+    expect(await fsp.readdir(path.join(dir, 'partial'))).toEqual([]);
+  });
+});
+
+describe('eviction of partial uploads', () => {
+  it('evicts a partial upload only once it has been idle long enough', async () => {
+    const stalled = randomBytes(2000);
+    const next = randomBytes(2000);
+    const patient = await BlobStore.open(dir, { capBytes: 3000 });
+    await patient.writeChunk(sha(stalled), 2000, 0, stalled.subarray(0, 1500));
+    const err = await storeError(patient.writeChunk(sha(next), 2000, 0, next));
+    expect(err.code).toBe('STORE_FULL');
+    expect(await patient.uploadOffset(sha(stalled), 2000)).toBe(1500);
+    const hasty = await BlobStore.open(dir, { capBytes: 3000, partialIdleMs: 0 });
+    await put(hasty, next);
+    expect(await hasty.has(sha(next))).not.toBeNull();
+    expect(await hasty.uploadOffset(sha(stalled), 2000)).toBe(0);
+  });
+});
+
+describe('run outputs and job folders', () => {
+  it('ingests a file: moved in, hashed, the source gone', async () => {
+    const store = await BlobStore.open(dir, { capBytes: 1_000_000 });
+    const job = await store.makeJobDir();
+    expect(path.dirname(job.dir)).toBe(path.join(store.dir, 'jobs'));
+    const data = randomBytes(5000);
+    const file = path.join(job.dir, 'out.bin');
+    await fsp.writeFile(file, data);
+    expect(await store.ingestFile(file)).toEqual({ hash: sha(data), size: 5000 });
+    await expect(fsp.stat(file)).rejects.toThrow();
+    expect(Buffer.from(await store.read(sha(data), 0, 5000)).equals(data)).toBe(true);
+    // The same content again: already stored, the new copy is dropped.
+    await fsp.writeFile(file, data);
+    expect(await store.ingestFile(file)).toEqual({ hash: sha(data), size: 5000 });
+    await expect(fsp.stat(file)).rejects.toThrow();
+    expect((await store.usage()).usedBytes).toBe(5000);
+    await job.remove();
+    await expect(fsp.stat(job.dir)).rejects.toThrow();
+  });
+
+  it('clears job folders left by a crash when it opens', async () => {
+    const store = await BlobStore.open(dir, { capBytes: 1_000_000 });
+    const job = await store.makeJobDir();
+    await fsp.writeFile(path.join(job.dir, 'left.bin'), 'x');
+    await BlobStore.open(dir, { capBytes: 1_000_000 });
+    expect(await fsp.readdir(path.join(dir, 'jobs'))).toEqual([]);
+  });
+
+  it('reports usage, the cap and the filesystem free space', async () => {
+    const store = await BlobStore.open(dir, { capBytes: 123_456 });
+    await put(store, randomBytes(1000));
+    const usage = await store.usage();
+    expect(usage.usedBytes).toBe(1000);
+    expect(usage.capBytes).toBe(123_456);
+    expect(usage.freeBytes).toBeGreaterThan(0);
+    const byDefault = await BlobStore.open(dir);
+    expect((await byDefault.usage()).capBytes).toBeGreaterThan(1000);
+  });
+
+  it('refuses a cap that is not a positive whole number', async () => {
+    expect((await storeError(BlobStore.open(dir, { capBytes: 0 }))).code).toBe('BAD_CAP');
+    expect((await storeError(BlobStore.open(dir, { capBytes: 1.5 }))).code).toBe('BAD_CAP');
+  });
+});
