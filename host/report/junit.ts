@@ -1,0 +1,192 @@
+/**
+ * JUnit XML for CI: every output of a verify run and every check of a diagnosis is a test
+ * case, so a CI page lists exactly what failed and why. The verdict, board and model hash
+ * travel as properties; run_joint's log (shortened) as system-out.
+ *
+ * A verify suite also has two cases for the run itself, "run_joint ran" and "inputs reached
+ * the board": a run that crashed or fell back to random data then fails in CI even when no
+ * output could be compared.
+ */
+import { escapeXmlAttr, escapeXmlText } from './escape';
+import {
+  CONCLUSION_LABEL,
+  VERDICT_LABEL,
+  describeExit,
+  describeTiming,
+  describeWorst,
+  fmtCosine,
+  fmtDtype,
+  fmtMismatched,
+  fmtNumber,
+  fmtRelErr,
+  fmtShape,
+} from './format';
+import { JUNIT_LOG_LIMITS, logExcerpt } from './log-excerpt';
+import type { DiagnoseReport, VerifyReport } from './model';
+
+export { writeReportFile } from './report-file';
+
+interface Case {
+  classname: string;
+  name: string;
+  time?: number;
+  failure?: { type: string; message: string; text: string };
+  skipped?: string;
+}
+
+interface Suite {
+  name: string;
+  timestamp: string;
+  time: number;
+  properties: [string, string][];
+  cases: Case[];
+  out: string;
+  err: string;
+}
+
+const attr = (name: string, value: string | number) => `${name}="${escapeXmlAttr(String(value))}"`;
+const seconds = (ms: number) => (Number.isFinite(ms) ? (ms / 1000).toFixed(3) : '0');
+
+/** JUnit's timestamp has no time zone: ISO 8601 up to the seconds, in UTC. */
+function junitTimestamp(iso: string): string | null {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? null : new Date(t).toISOString().slice(0, 19);
+}
+
+function caseXml(c: Case): string {
+  const open = `    <testcase ${attr('classname', c.classname)} ${attr('name', c.name)} ${attr('time', seconds(c.time ?? 0))}`;
+  if (c.failure) {
+    return `${open}>\n      <failure ${attr('type', c.failure.type)} ${attr('message', c.failure.message)}>${escapeXmlText(c.failure.text)}</failure>\n    </testcase>`;
+  }
+  if (c.skipped !== undefined) return `${open}>\n      <skipped ${attr('message', c.skipped)}/>\n    </testcase>`;
+  return `${open}/>`;
+}
+
+function count(suite: Suite) {
+  return {
+    tests: suite.cases.length,
+    failures: suite.cases.filter((c) => c.failure).length,
+    skipped: suite.cases.filter((c) => c.skipped !== undefined).length,
+  };
+}
+
+function suiteXml(s: Suite): string {
+  const n = count(s);
+  const ts = junitTimestamp(s.timestamp);
+  const head = [attr('name', s.name), attr('tests', n.tests), attr('failures', n.failures), attr('errors', 0), attr('skipped', n.skipped), attr('time', seconds(s.time))];
+  if (ts) head.push(attr('timestamp', ts));
+  const props = s.properties.map(([k, v]) => `      <property ${attr('name', k)} ${attr('value', v)}/>`);
+  return [
+    `  <testsuite ${head.join(' ')}>`,
+    '    <properties>',
+    ...props,
+    '    </properties>',
+    ...s.cases.map(caseXml),
+    `    <system-out>${escapeXmlText(s.out)}</system-out>`,
+    `    <system-err>${escapeXmlText(s.err)}</system-err>`,
+    '  </testsuite>',
+  ].join('\n');
+}
+
+function document(name: string, suites: Suite[]): string {
+  const totals = suites.map(count).reduce((a, b) => ({ tests: a.tests + b.tests, failures: a.failures + b.failures, skipped: a.skipped + b.skipped }));
+  const time = suites.reduce((t, s) => Math.max(t, s.time), 0);
+  const head = [attr('name', name), attr('tests', totals.tests), attr('failures', totals.failures), attr('errors', 0), attr('skipped', totals.skipped), attr('time', seconds(time))];
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites ${head.join(' ')}>\n${suites.map(suiteXml).join('\n')}\n</testsuites>\n`;
+}
+
+function outputCase(r: VerifyReport, o: VerifyReport['outputs'][number]): Case {
+  const c: Case = { classname: 'axctl.verify.outputs', name: o.name };
+  if (o.pass) return c;
+  const lines = [
+    `${o.name}: ${fmtDtype(o)} ${fmtShape(o.shape)}`,
+    `cosine ${fmtCosine(o.cosine)}, 2-norm relative error ${fmtRelErr(o.relErr2)}, max |diff| ${fmtNumber(o.maxAbsDiff)}, mean |diff| ${fmtNumber(o.meanAbsDiff)}`,
+    `mismatched ${fmtMismatched(o)} (tolerance: atol ${o.tolerance.atol}, rtol ${o.tolerance.rtol}, min cosine ${o.tolerance.minCosine}${o.tolerance.exact ? ', exact' : ''})`,
+  ];
+  if (o.nan.reference || o.nan.actual) lines.push(`NaN: ${o.nan.reference} in the simulator, ${o.nan.actual} on the board`);
+  const worst = describeWorst(o);
+  if (worst) lines.push(`worst element: ${worst}`);
+  lines.push(...o.reasons.map((reason) => `- ${reason}`));
+  const message = o.reasons.length ? o.reasons.join('; ') : `${VERDICT_LABEL[r.verdict]}: outside tolerance`;
+  return { ...c, failure: { type: 'mismatch', message, text: lines.join('\n') } };
+}
+
+function runCases(r: VerifyReport): Case[] {
+  const run: Case = { classname: 'axctl.verify.run', name: 'run_joint ran', time: r.run.timing.wallMs };
+  if (r.verdict === 'run-failed') {
+    const text = [`${describeExit(r.run)}; ${describeTiming(r.run.timing)}`, ...r.run.assertions, '', r.summary].join('\n');
+    run.failure = { type: 'run-failed', message: r.run.assertions[0] ?? `run_joint ${describeExit(r.run)}`, text };
+  }
+  const inputs: Case = { classname: 'axctl.verify.run', name: 'inputs reached the board' };
+  if (r.verdict === 'input-error' || r.run.fallbacks.length > 0) {
+    const lines = r.run.fallbacks.map((f) => `${f.input}${f.file ? ` (${f.file})` : ''}: ${f.reason}`);
+    inputs.failure = { type: 'input-error', message: lines[0] ?? r.summary, text: [...lines, '', r.summary].join('\n') };
+  }
+  return [run, inputs];
+}
+
+function verifySuite(r: VerifyReport): Suite {
+  const props: [string, string][] = [
+    ['verdict', r.verdict],
+    ['summary', r.summary],
+    ['board', r.board.url],
+    ['model', r.model.path],
+    ['model.hash', r.model.hash],
+    ['gt', r.gt.path],
+    ['gt.layout', r.gt.layout],
+  ];
+  if (r.board.hostname) props.push(['board.hostname', r.board.hostname]);
+  if (r.board.agentVersion) props.push(['board.agentVersion', r.board.agentVersion]);
+  if (r.board.runJointVersion) props.push(['board.runJointVersion', r.board.runJointVersion]);
+  if (r.compile) {
+    props.push(['compile.lossy', String(r.compile.lossy)]);
+    for (const o of r.compile.outputs) props.push([`compile.cosine.${o.name}`, fmtCosine(o.cosine)]);
+  }
+  props.push(['axctl.version', r.meta.axctlVersion]);
+  const out = [`${VERDICT_LABEL[r.verdict]}: ${r.summary}`, '', ...r.advice.map((a) => `- ${a}`), '', 'run_joint log:', logExcerpt(r.run.log, JUNIT_LOG_LIMITS)];
+  return {
+    name: `axctl verify ${r.model.path} on ${r.board.hostname ?? r.board.url}`,
+    timestamp: r.meta.startedAt,
+    time: r.meta.durationMs,
+    properties: props,
+    cases: [...runCases(r), ...r.outputs.map((o) => outputCase(r, o))],
+    out: out.join('\n'),
+    err: logExcerpt(r.run.stderr, JUNIT_LOG_LIMITS),
+  };
+}
+
+export function renderVerifyJUnit(r: VerifyReport): string {
+  return document('axctl verify', [verifySuite(r)]);
+}
+
+export function renderDiagnoseJUnit(r: DiagnoseReport): string {
+  const props: [string, string][] = [['conclusion', r.conclusion], ['summary', r.summary]];
+  if (r.toolchainVersion) props.push(['toolchain.version', r.toolchainVersion]);
+  if (r.verify) props.push(['verdict', r.verify.verdict], ['board', r.verify.board.url], ['model.hash', r.verify.model.hash]);
+  props.push(['axctl.version', r.meta.axctlVersion]);
+  const cases: Case[] = r.checks.map((c) => {
+    const base: Case = { classname: 'axctl.diagnose.checks', name: `${c.step} ${c.name}` };
+    if (c.status === 'skipped') return { ...base, skipped: c.reason };
+    if (c.status === 'fail') {
+      const evidence = c.evidence ? `\nevidence: ${JSON.stringify(c.evidence, null, 2)}` : '';
+      return { ...base, failure: { type: 'check-failed', message: c.reason, text: `${c.reason}${evidence}` } };
+    }
+    return base;
+  });
+  const out = [
+    `${CONCLUSION_LABEL[r.conclusion]}: ${r.summary}`,
+    '',
+    'findings:',
+    ...r.findings.map((f) => `${f.file ? `${f.file}${f.line !== null ? `:${f.line}` : ''}: ` : ''}${f.severity} [${f.id}] ${f.message}${f.hint ? ` (hint: ${f.hint})` : ''}`),
+    '',
+    'remedies:',
+    ...r.remedies.map((x) => `- ${x}`),
+  ];
+  if (r.escalation?.length) out.push('', "send to Axera's field engineer:", ...r.escalation.map((x) => `- ${x}`));
+  if (r.layers.length) out.push('', 'worst layers:', ...r.layers.slice(0, 20).map((l) => `${fmtCosine(l.cosine)}  ${l.name}`));
+  const suites: Suite[] = [
+    { name: 'axctl diagnose', timestamp: r.meta.startedAt, time: r.meta.durationMs, properties: props, cases, out: out.join('\n'), err: '' },
+  ];
+  if (r.verify) suites.push(verifySuite(r.verify));
+  return document('axctl diagnose', suites);
+}

@@ -1,0 +1,151 @@
+/**
+ * JUnit XML, parsed by a real XML parser (Chromium's DOMParser, which rejects any
+ * well-formedness error) and counted.
+ */
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderDiagnoseJUnit, renderVerifyJUnit } from '../../host/report/junit';
+import type { VerifyReport } from '../../host/report/model';
+import { diagnoseQuantizationLoss } from '../fixtures/report/diagnose';
+import { verifyHostile, verifyInputError, verifyMatch, verifyMismatch, verifyRunFailed } from '../fixtures/report/verify';
+import { startBrowser, type Browser } from './chromium';
+import type { DomDocument, DomElement } from './dom-types';
+
+// The browser's XML parser, for the callback that runs inside Chromium.
+declare const DOMParser: new () => { parseFromString(text: string, type: string): DomDocument };
+
+interface Parsed {
+  error: string | null;
+  root: Record<string, string>;
+  suites: { attrs: Record<string, string>; properties: Record<string, string>; out: string; err: string }[];
+  cases: { classname: string; name: string; failure: { message: string; type: string; text: string } | null; skipped: string | null }[];
+}
+
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  browser = await startBrowser({ javaScriptEnabled: true });
+  page = browser.context.pages()[0] ?? (await browser.context.newPage());
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** Parses with the browser's XML parser, which reports (not repairs) malformed input. */
+function parse(xml: string): Promise<Parsed> {
+  return page.evaluate((text) => {
+    const doc = new DOMParser().parseFromString(text, 'application/xml');
+    const err = doc.getElementsByTagName('parsererror')[0];
+    const attrs = (el: DomElement) => Object.fromEntries([...el.attributes].map((a) => [a.name, a.value]));
+    return {
+      error: err ? err.textContent : null,
+      root: err ? {} : attrs(doc.documentElement),
+      suites: [...doc.getElementsByTagName('testsuite')].map((s) => ({
+        attrs: attrs(s),
+        properties: Object.fromEntries([...s.getElementsByTagName('property')].map((p) => [p.getAttribute('name') ?? '', p.getAttribute('value') ?? ''])),
+        out: s.getElementsByTagName('system-out')[0]?.textContent ?? '',
+        err: s.getElementsByTagName('system-err')[0]?.textContent ?? '',
+      })),
+      cases: [...doc.getElementsByTagName('testcase')].map((c) => {
+        const f = c.getElementsByTagName('failure')[0];
+        const s = c.getElementsByTagName('skipped')[0];
+        return {
+          classname: c.getAttribute('classname') ?? '',
+          name: c.getAttribute('name') ?? '',
+          failure: f ? { message: f.getAttribute('message') ?? '', type: f.getAttribute('type') ?? '', text: f.textContent ?? '' } : null,
+          skipped: s ? s.getAttribute('message') ?? '' : null,
+        };
+      }),
+    };
+  }, xml);
+}
+
+describe('the parser in use', () => {
+  it('rejects malformed XML (so passing tests mean well-formed output)', async () => {
+    expect((await parse('<a><b></a>')).error).not.toBeNull();
+    expect((await parse('<a>\u0001</a>')).error).not.toBeNull();
+  });
+});
+
+describe('renderVerifyJUnit', () => {
+  it('has one case per output plus the run and the inputs, with the verdict as properties', async () => {
+    const x = await parse(renderVerifyJUnit(verifyMismatch));
+    expect(x.error).toBeNull();
+    expect(x.root).toMatchObject({ tests: '5', failures: '1', errors: '0', skipped: '0' });
+    expect(x.suites[0].attrs).toMatchObject({ tests: '5', failures: '1', timestamp: '2024-05-14T09:21:07' });
+    expect(x.suites[0].properties).toMatchObject({ verdict: 'mismatch', board: 'ssh://root@10.0.0.42:2222', 'model.hash': verifyMismatch.model.hash, 'compile.lossy': 'false' });
+    expect(x.cases.map((c) => c.name)).toEqual(['run_joint ran', 'inputs reached the board', ...verifyMismatch.outputs.map((o) => o.name)]);
+    const failed = x.cases.find((c) => c.failure)!;
+    expect(failed.name).toBe('/model.24/m.0/Conv_output_0');
+    expect(failed.failure!.message).toBe('4208 of 408000 elements differ by more than 0.001 + 0.001·|reference|');
+    expect(failed.failure!.text).toContain('worst element: /model.24/m.0/Conv_output_0[0, 2, 24, 17]');
+    expect(x.suites[0].out).toContain('Output[0]: /model.24/m.0/Conv_output_0');
+  });
+
+  it('passes every case for a match', async () => {
+    const x = await parse(renderVerifyJUnit(verifyMatch));
+    expect(x.root).toMatchObject({ tests: '3', failures: '0' });
+    expect(x.suites[0].properties.verdict).toBe('match');
+  });
+
+  it('fails the inputs case with the fallback for input-error', async () => {
+    const x = await parse(renderVerifyJUnit(verifyInputError));
+    expect(x.root).toMatchObject({ tests: '3', failures: '2' });
+    const inputs = x.cases.find((c) => c.name === 'inputs reached the board')!;
+    expect(inputs.failure).toMatchObject({ type: 'input-error' });
+    expect(inputs.failure!.message).toContain('data (gt/input/data.bin): data size wrong');
+  });
+
+  it('fails the run case with the assertion for run-failed, even with no output compared', async () => {
+    const x = await parse(renderVerifyJUnit(verifyRunFailed));
+    expect(x.root).toMatchObject({ tests: '2', failures: '1' });
+    const run = x.cases.find((c) => c.name === 'run_joint ran')!;
+    expect(run.failure!.type).toBe('run-failed');
+    expect(run.failure!.message).toContain("Assertion `0 == ret' failed.");
+    expect(run.failure!.text).toContain('killed by SIGABRT');
+    expect(x.suites[0].err).toContain('Aborted (core dumped)');
+  });
+
+  it('keeps markup, quotes and control characters from breaking the XML', async () => {
+    const xml = renderVerifyJUnit(verifyHostile);
+    const x = await parse(xml);
+    expect(x.error).toBeNull();
+    expect(xml).not.toMatch(/[\x00-\x08\x0b\x0c\x0e-\x1f]/);
+    expect(x.cases.map((c) => c.name)).toContain('<script>alert(1)</script>');
+    expect(x.cases.map((c) => c.name)).toContain('"><img src=x onerror=alert(2)>');
+    expect(x.suites[0].properties.summary).toBe(verifyHostile.summary);
+    expect(x.suites[0].properties['model.hash']).toBe('sha256:"><svg onload=alert(3)>');
+    expect(x.suites[0].out).toContain('NUL ␀ and ESC red and BEL ␇ and ]]> and </pre><script>alert(4)</script>\nend'); // CRLF read as LF
+    expect(x.suites[0].err).toContain('stderr ␁␂ </system-err>');
+  });
+
+  it('shortens a long log to its head and tail', async () => {
+    const lines = Array.from({ length: 5000 }, (_, i) => `Run NEU took an average of ${5000 + i} us (overhead 10 us)`);
+    const long: VerifyReport = { ...verifyMatch, run: { ...verifyMatch.run, log: lines.join('\n') } };
+    const x = await parse(renderVerifyJUnit(long));
+    expect(x.suites[0].out.length).toBeLessThan(70_000);
+    expect(x.suites[0].out).toContain('lines cut]');
+    expect(x.suites[0].out).toContain(lines[0]);
+    expect(x.suites[0].out).toContain(lines[4999]);
+  });
+});
+
+describe('renderDiagnoseJUnit', () => {
+  it('has one case per check, skipped ones as <skipped/> with the reason, plus the verify suite', async () => {
+    const x = await parse(renderDiagnoseJUnit(diagnoseQuantizationLoss));
+    expect(x.error).toBeNull();
+    expect(x.root).toMatchObject({ tests: '13', failures: '3', skipped: '3' });
+    expect(x.suites).toHaveLength(2);
+    expect(x.suites[0].attrs).toMatchObject({ tests: '10', failures: '3', skipped: '3' });
+    expect(x.suites[0].properties).toMatchObject({ conclusion: 'quantization-loss', verdict: 'match', 'toolchain.version': '0.6.1.4' });
+    const skipped = x.cases.filter((c) => c.skipped !== null);
+    expect(skipped.map((c) => c.name)).toEqual(['1 only AX loses accuracy', '3.6 one calibration image through pulsar run', '4.2 post-processing honours layout/dtype/Q']);
+    expect(skipped[0].skipped).toBe('no accuracy figure from another platform was given (--reference-accuracy)');
+    const failed = x.cases.filter((c) => c.failure && c.classname === 'axctl.diagnose.checks');
+    expect(failed.map((c) => c.name)).toEqual(['2 pulsar run: onnx vs joint', '3.3 quantization: onnx vs lava_joint', '3.5 layer-by-layer comparison']);
+    expect(failed[0].failure!.message).toBe('resnetv15_dense0_fwd cosine 0.940912 < 0.98');
+    expect(x.suites[0].out).toContain('config/resnet18.prototxt:23: warning [CALIB_PER_CHANNEL]');
+    expect(x.suites[0].out).toContain('- Calibrate on more data');
+  });
+});
