@@ -1,0 +1,80 @@
+/**
+ * `.axctl/builds.json`: what each `axctl build` produced, so `axctl sim` can tell the
+ * output_config a build wrote from any other config (the guide's step 3.1) and every later
+ * report can name the toolchain a joint came from. Files are identified by sha256; paths are
+ * kept absolute. The file is rewritten atomically and keeps the newest MAX_RECORDS builds.
+ */
+import * as path from 'node:path';
+import { BadFileError } from '../../shared/errors';
+import { readJsonIfExists, writeJsonAtomic } from '../../shared/fs/atomic';
+import type { ToolchainVersion } from './version';
+
+export const BUILD_RECORDS_FILE = path.join('.axctl', 'builds.json');
+const MAX_RECORDS = 100;
+
+export interface FileRecord {
+  /** Absolute path at the time of the build. */
+  readonly path: string;
+  readonly sha256: string;
+}
+
+export interface BuildRecord {
+  /** ISO 8601 time the build finished. */
+  readonly createdAt: string;
+  readonly onnx: FileRecord;
+  /** The config pulsar build read (`--config`). */
+  readonly config: FileRecord;
+  /** The config pulsar build wrote (`--output_config`): the one pulsar run must get. */
+  readonly outputConfig: FileRecord;
+  readonly joint: FileRecord;
+  /** The quantized intermediate model, when the build left one. */
+  readonly lavaJoint: FileRecord | null;
+  readonly targetHardware: string | null;
+  readonly toolchain: ToolchainVersion;
+  /** The pulsar command template used. */
+  readonly pulsar: string;
+}
+
+interface RecordsFile {
+  version: 1;
+  builds: BuildRecord[];
+}
+
+export function buildRecordsPath(stateDir: string): string {
+  return path.resolve(stateDir, BUILD_RECORDS_FILE);
+}
+
+export async function readBuildRecords(file: string): Promise<BuildRecord[]> {
+  let data: RecordsFile;
+  try {
+    data = await readJsonIfExists<RecordsFile>(file, { version: 1, builds: [] });
+  } catch (err) {
+    throw new BadFileError('BUILD_RECORDS_CORRUPT', file, `cannot be read (${(err as Error).message})`, {
+      hint: 'delete it; the next axctl build writes a new one',
+    });
+  }
+  if (!data || !Array.isArray(data.builds)) {
+    throw new BadFileError('BUILD_RECORDS_CORRUPT', file, 'is not an axctl build record file', { hint: 'delete it; the next axctl build writes a new one' });
+  }
+  return data.builds;
+}
+
+/** Adds a record; an older record for the same joint path is replaced. */
+export async function addBuildRecord(file: string, record: BuildRecord): Promise<void> {
+  const builds = (await readBuildRecords(file)).filter((b) => b.joint.path !== record.joint.path);
+  builds.push(record);
+  await writeJsonAtomic(file, { version: 1, builds: builds.slice(-MAX_RECORDS) } satisfies RecordsFile);
+}
+
+/**
+ * Every build whose joint or lava_joint has this sha256, newest first. Builds are
+ * deterministic, so the same model built into two folders gives two records of one joint.
+ */
+export function findBuildsOfModel(records: readonly BuildRecord[], sha256: string): BuildRecord[] {
+  return records.filter((r) => r.joint.sha256 === sha256 || r.lavaJoint?.sha256 === sha256).reverse();
+}
+
+/** The newest build whose joint or lava_joint has this sha256. */
+export function findBuildOfModel(records: readonly BuildRecord[], sha256: string): BuildRecord | undefined {
+  return findBuildsOfModel(records, sha256)[0];
+}

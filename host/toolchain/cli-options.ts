@@ -1,0 +1,42 @@
+/**
+ * Options the pulsar commands (build, sim) share, and turning them into a PulsarToolchain.
+ * Log lines of pulsar go to stderr as they arrive, so `--json` output on stdout stays clean.
+ */
+import type { Argv } from 'yargs';
+import { UsageError } from '../../shared/errors';
+import { PULSAR_ENV } from './invocation';
+import { PulsarToolchain, type ToolchainOptions } from './toolchain';
+
+export interface PulsarCliArgs {
+  pulsar?: string;
+  timeout?: number;
+  json: boolean;
+  quiet: boolean;
+  cwd?: string;
+}
+
+export function withPulsarOptions<T>(yargs: Argv<T>): Argv<T & PulsarCliArgs> {
+  return yargs
+    .option('pulsar', {
+      type: 'string',
+      describe: `how to start pulsar: a command or a template, e.g. "docker run --rm -v {cwd}:/data -w /data axera/neuwizard:0.6.1.14 pulsar" ({cwd}, {uid}, {gid} are replaced; default: $${PULSAR_ENV}, else "pulsar")`,
+    })
+    .option('timeout', { type: 'number', describe: 'seconds before pulsar is stopped (default: build 7200, sim 1800)' })
+    .option('cwd', { type: 'string', describe: 'folder pulsar works in ({cwd}); files are handed to pulsar relative to it (default: the current folder)' })
+    .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON on stdout' })
+    .option('quiet', { type: 'boolean', default: false, describe: 'do not echo pulsar\'s log to stderr' }) as unknown as Argv<T & PulsarCliArgs>;
+}
+
+export function toolchainFromArgs(argv: PulsarCliArgs, kind: 'build' | 'run'): PulsarToolchain {
+  if (argv.timeout !== undefined && !(argv.timeout > 0)) {
+    throw new UsageError('BAD_TIMEOUT', `--timeout ${argv.timeout}: must be a positive number of seconds`);
+  }
+  const timeoutMs = argv.timeout !== undefined ? argv.timeout * 1000 : undefined;
+  const options: ToolchainOptions = {
+    pulsar: argv.pulsar,
+    cwd: argv.cwd,
+    onLine: argv.quiet ? undefined : (line) => process.stderr.write(`${line.text}\n`),
+    ...(kind === 'build' ? { buildTimeoutMs: timeoutMs } : { runTimeoutMs: timeoutMs }),
+  };
+  return new PulsarToolchain(options);
+}

@@ -1,0 +1,165 @@
+/**
+ * Runs one pulsar command as a child process (never through a shell), hands each log line to
+ * a callback as it arrives, keeps them all, and enforces a timeout. What the lines mean is
+ * decided by the callers (build, sim, info); this file only knows processes and the handful
+ * of ways Docker says it could not start anything.
+ */
+import { spawn } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
+import { ToolchainError } from './errors';
+import { PULSAR_ENV, type PulsarInvocation } from './invocation';
+
+export interface PulsarLine {
+  readonly stream: 'stdout' | 'stderr';
+  readonly text: string;
+}
+
+export interface RunPulsarOptions {
+  /** Milliseconds before the process is stopped (SIGTERM, then SIGKILL 5 s later). */
+  readonly timeoutMs: number;
+  /** Called for every complete line, stdout and stderr interleaved as they arrive. */
+  readonly onLine?: (line: PulsarLine) => void;
+  readonly signal?: AbortSignal;
+  /** Variables added to (or overriding) this process's environment for the child. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface PulsarProcessResult {
+  /** The full argv that was started (invocation argv + pulsar arguments). */
+  readonly argv: readonly string[];
+  readonly cwd: string;
+  /** null when the process ended by a signal. */
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly lines: readonly PulsarLine[];
+  readonly durationMs: number;
+}
+
+/** Lines kept per run; a build with progress bars can print a lot, the tail is what matters. */
+const MAX_KEPT_LINES = 200_000;
+const KILL_GRACE_MS = 5_000;
+
+export function runPulsar(invocation: PulsarInvocation, args: readonly string[], options: RunPulsarOptions): Promise<PulsarProcessResult> {
+  const argv = [...invocation.argv, ...args];
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const lines: PulsarLine[] = [];
+    const emit = (line: PulsarLine) => {
+      if (lines.length >= MAX_KEPT_LINES) lines.shift();
+      lines.push(line);
+      options.onLine?.(line);
+    };
+    const env = options.env ? { ...process.env, ...options.env } : process.env;
+    const child = spawn(argv[0], argv.slice(1), { cwd: invocation.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const readers = (['stdout', 'stderr'] as const).map((stream) => lineReader(stream, emit));
+    child.stdout.on('data', (chunk: Buffer) => readers[0].push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => readers[1].push(chunk));
+
+    let timedOut = false;
+    let aborted = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const stop = () => {
+      child.kill('SIGTERM');
+      killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+      killTimer.unref();
+    };
+    const timer = setTimeout(() => { timedOut = true; stop(); }, options.timeoutMs);
+    const onAbort = () => { aborted = true; stop(); };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const cleanup = () => {
+      clearTimeout(timer);
+      if (killTimer) clearTimeout(killTimer);
+      options.signal?.removeEventListener('abort', onAbort);
+    };
+
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      cleanup();
+      reject(spawnError(invocation, err));
+    });
+    child.on('close', (exitCode, signal) => {
+      cleanup();
+      readers.forEach((r) => r.end());
+      const result = { argv, cwd: invocation.cwd, exitCode, signal, lines, durationMs: Date.now() - started };
+      if (timedOut) {
+        reject(new ToolchainError('PULSAR_TIMEOUT', `pulsar ${args[0] ?? ''} did not finish within ${Math.round(options.timeoutMs / 1000)} s and was stopped`, {
+          hint: 'a large model can take long to build: raise --timeout (seconds)',
+        }));
+      } else if (aborted) {
+        reject(new ToolchainError('PULSAR_ABORTED', `pulsar ${args[0] ?? ''} was cancelled`));
+      } else {
+        const startup = startupFailure(invocation, result);
+        if (startup) reject(startup);
+        else resolve(result);
+      }
+    });
+  });
+}
+
+/** Splits a byte stream into lines; `\r` ends a line too (progress bars redraw with it). */
+function lineReader(stream: 'stdout' | 'stderr', emit: (line: PulsarLine) => void) {
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
+  return {
+    push(chunk: Buffer) {
+      pending += decoder.write(chunk);
+      // A `\r` at the very end may be the first half of `\r\n`: keep it until more arrives.
+      const parts = pending.split(/\r\n|\n|\r(?=[^\n])/);
+      pending = parts.pop() as string;
+      for (const text of parts) emit({ stream, text });
+    },
+    end() {
+      pending = (pending + decoder.end()).replace(/\r$/, '');
+      if (pending !== '') emit({ stream, text: pending });
+      pending = '';
+    },
+  };
+}
+
+function spawnError(invocation: PulsarInvocation, err: NodeJS.ErrnoException): ToolchainError {
+  const cmd = invocation.argv[0];
+  if (err.code === 'ENOENT') {
+    return new ToolchainError('PULSAR_NOT_FOUND', `cannot start pulsar: command "${cmd}" not found (from ${describeSource(invocation)})`, {
+      hint: `install the Pulsar toolchain, or point axctl at it: --pulsar "docker run --rm -v {cwd}:/data -w /data axera/neuwizard:0.6.1.14 pulsar" (or set ${PULSAR_ENV})`,
+    });
+  }
+  if (err.code === 'EACCES') {
+    return new ToolchainError('PULSAR_NOT_EXECUTABLE', `cannot start pulsar: "${cmd}" is not executable`, { hint: `chmod +x ${cmd}` });
+  }
+  return new ToolchainError('PULSAR_START_FAILED', `cannot start pulsar "${cmd}": ${err.message}`, { cause: err });
+}
+
+/** Docker's own failures (exit 125-127) say nothing about pulsar; name them as what they are. */
+function startupFailure(invocation: PulsarInvocation, result: PulsarProcessResult): ToolchainError | null {
+  const text = result.lines.slice(-50).map((l) => l.text).join('\n');
+  if (/Cannot connect to the Docker daemon|Is the docker daemon running|error during connect/i.test(text)) {
+    return new ToolchainError('PULSAR_DOCKER_NOT_RUNNING', `cannot start pulsar: the Docker daemon is not running (${invocation.argv[0]} could not reach it)`, {
+      hint: 'start Docker (e.g. sudo systemctl start docker) and try again',
+    });
+  }
+  if (/permission denied while trying to connect to the Docker daemon/i.test(text)) {
+    return new ToolchainError('PULSAR_DOCKER_PERMISSION', 'cannot start pulsar: no permission to use Docker', {
+      hint: 'add yourself to the docker group (sudo usermod -aG docker $USER, then log in again)',
+    });
+  }
+  if (result.exitCode === 125 && /Unable to find image|pull access denied|manifest unknown|No such image/i.test(text)) {
+    return new ToolchainError('PULSAR_IMAGE_MISSING', `cannot start pulsar: the toolchain image in "${invocation.template}" is not loaded`, {
+      hint: 'load it (sudo ./install.sh from the toolchain package, or docker load -i axera_neuwizard_*.tgz) and check the image name',
+    });
+  }
+  if ((result.exitCode === 127 || result.exitCode === 126) && /executable file not found|not found in \$PATH|permission denied/i.test(text)) {
+    return new ToolchainError('PULSAR_NOT_FOUND', `cannot start pulsar inside the container: ${lastLine(text)}`, {
+      hint: `the command after the image name must be pulsar; check --pulsar / ${PULSAR_ENV}`,
+    });
+  }
+  return null;
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').pop() ?? '';
+}
+
+function describeSource(invocation: PulsarInvocation): string {
+  if (invocation.source === 'option') return '--pulsar';
+  if (invocation.source === 'env') return PULSAR_ENV;
+  return `the default; set --pulsar or ${PULSAR_ENV}`;
+}

@@ -1,0 +1,48 @@
+/** runPulsar on small scripts: line splitting across chunks, both streams, exit codes, timeouts. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolvePulsarInvocation, runPulsar, type PulsarLine } from '../../host/toolchain';
+import { isAxError } from '../../shared/errors';
+
+let dir: string;
+beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'axctl-runner-')); });
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** An invocation that runs `node SCRIPT` with the script's text. */
+function script(name: string, body: string) {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, body);
+  return resolvePulsarInvocation({ cwd: dir, env: {}, pulsar: `'${process.execPath}' '${file}'` });
+}
+
+describe('runPulsar', () => {
+  it('splits lines on \\n, \\r\\n (even across chunks) and \\r, keeps UTF-8 whole and the unterminated last line', async () => {
+    const inv = script('chunks.js', `
+      const euro = Buffer.from('€ ok\\n');
+      const parts = [Buffer.from('a\\r'), Buffer.from('\\nprogress 10%\\rprogress 20%\\r\\nerr'), euro.subarray(0, 1), euro.subarray(1), Buffer.from('tail')];
+      let i = 0;
+      const next = () => { if (i < parts.length) process.stdout.write(parts[i++], () => setTimeout(next, 20)); };
+      process.stderr.write('to stderr\\n', next);
+    `);
+    const seen: PulsarLine[] = [];
+    const result = await runPulsar(inv, ['x'], { timeoutMs: 30_000, onLine: (l) => seen.push(l) });
+    expect(result.exitCode).toBe(0);
+    expect(result.lines).toEqual(seen);
+    expect(seen.filter((l) => l.stream === 'stdout').map((l) => l.text)).toEqual(['a', 'progress 10%', 'progress 20%', 'err€ ok', 'tail']);
+    expect(seen.filter((l) => l.stream === 'stderr').map((l) => l.text)).toEqual(['to stderr']);
+    expect(result.argv.slice(-1)).toEqual(['x']);
+  });
+
+  it('returns a non-zero exit instead of throwing', async () => {
+    const result = await runPulsar(script('fail.js', 'console.log("boom"); process.exit(3);'), [], { timeoutMs: 30_000 });
+    expect([result.exitCode, result.signal, result.lines.map((l) => l.text)]).toEqual([3, null, ['boom']]);
+  });
+
+  it('stops a process at the timeout and says so', async () => {
+    const err = await runPulsar(script('sleep.js', 'setInterval(() => {}, 1000);'), ['build'], { timeoutMs: 500 }).catch((e: unknown) => e);
+    expect(isAxError(err) && err.code).toBe('PULSAR_TIMEOUT');
+    expect((err as Error).message).toContain('pulsar build did not finish');
+  });
+});
