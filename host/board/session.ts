@@ -1,0 +1,42 @@
+/**
+ * A BoardSession is what deploy and verify talk to: a board they can upload blobs to, run
+ * run_joint on, and fetch outputs from. With the agent it is an AgentClient over any
+ * transport (ws://, ssh:// with the agent on stdio, serial://); agentless SSH implements the
+ * same interface with SFTP and a remote run_joint. Deploy/verify never know which they have.
+ */
+import type { RunOptions, RunRequest, RunResult } from '../client/run';
+
+export type { RunOptions, RunRequest, RunResult } from '../client/run';
+
+export interface BoardIdentity {
+  /** The URL the user gave (or the inventory resolved), for messages and reports. */
+  url: string;
+  /** 'agent' (axagent over some transport) or 'agentless' (plain SSH). */
+  mode: 'agent' | 'agentless';
+  hostname?: string;
+  agentVersion?: string;
+  runJointVersion?: string;
+  /** Free space in the board's store/cache, bytes, when known. */
+  freeBytes?: number;
+}
+
+export interface UploadProgress {
+  /** Bytes of this blob the board holds so far (including what it had before). */
+  doneBytes: number;
+  totalBytes: number;
+  /** Bytes actually sent by this upload. */
+  sentBytes: number;
+}
+
+export interface BoardSession {
+  readonly identity: BoardIdentity;
+  /** For each blob: does the board hold it complete? (same order as asked) */
+  has(blobs: { hash: string; size: number }[]): Promise<boolean[]>;
+  /** Uploads `file` as blob `hash`; resumes what the board already holds of it. */
+  upload(file: string, hash: string, size: number, onProgress?: (p: UploadProgress) => void): Promise<{ sentBytes: number }>;
+  /** Runs run_joint on the board; resolves with the result also for failed runs. */
+  run(req: RunRequest, opts?: RunOptions): Promise<RunResult>;
+  /** Fetches blob `hash` to `toFile` atomically (sha256-checked). */
+  download(hash: string, size: number, toFile: string): Promise<void>;
+  close(): Promise<void>;
+}
