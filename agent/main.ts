@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+/**
+ * axagent: the board side of axctl. Builds what the sessions share (store, run service,
+ * secret) and the transports they talk over — WebSocket connections (--listen) or this
+ * process's stdin/stdout (--stdio, one connection, e.g. through ssh) — then hands each
+ * transport to an AgentSession. Runs on plain Node 18; the build bundles it into
+ * dist/axagent.js. Logs go to stderr only; in --stdio mode stdout carries nothing but frames.
+ */
+import { constants as fsc, promises as fsp } from 'node:fs';
+import { BadFileError, isAxError, type AxError } from '../shared/errors';
+import { readTokenFile } from '../shared/protocol/token';
+import { StreamTransport } from '../shared/transport/stream';
+import { listenWebSocket } from '../shared/transport/websocket';
+import { AGENT_VERSION, agentUsage, parseAgentArgs, type AgentConfig } from './config';
+import { RunService } from './run/run-service';
+import { AgentSession } from './session/session';
+import type { AgentContext } from './session/context';
+import { BlobStore } from './store/blob-store';
+
+/** Exit code for a bug in the agent itself. */
+const INTERNAL_ERROR_EXIT = 70;
+
+function log(line: string): void {
+  process.stderr.write(`axagent: ${new Date().toISOString()} ${line}\n`);
+}
+
+async function checkRunJoint(file: string): Promise<void> {
+  let isFile = false;
+  try {
+    isFile = (await fsp.stat(file)).isFile();
+    if (isFile) await fsp.access(file, fsc.X_OK);
+  } catch (err) {
+    const errno = (err as NodeJS.ErrnoException).code;
+    if (errno === 'ENOENT') throw new BadFileError('RUN_JOINT_NOT_FOUND', file, 'no such file', { hint: 'give the path of run_joint with --run-joint' });
+    throw new BadFileError('RUN_JOINT_NOT_EXECUTABLE', file, 'is not executable', { hint: `chmod +x ${file}` });
+  }
+  if (!isFile) throw new BadFileError('RUN_JOINT_NOT_EXECUTABLE', file, 'is not a file', { hint: 'give the path of the run_joint program itself' });
+}
+
+async function buildContext(config: AgentConfig): Promise<AgentContext> {
+  const token = await readTokenFile(config.tokenFile);
+  if (token.worldReadable) {
+    log(`warning: ${config.tokenFile} can be read by other users; chmod 600 ${config.tokenFile}`);
+  }
+  await checkRunJoint(config.runJoint);
+  const store = await BlobStore.open(config.storeDir, config.storeCapBytes === undefined ? {} : { capBytes: config.storeCapBytes });
+  const runs = new RunService({ store, runJoint: config.runJoint, defaultTimeoutMs: config.runTimeoutMs });
+  return {
+    store,
+    runs,
+    secret: token.secret,
+    agentVersion: AGENT_VERSION,
+    defaultRunTimeoutMs: config.runTimeoutMs,
+    board: { runJointVersion: '' },
+    log,
+  };
+}
+
+async function serveStdio(ctx: AgentContext, config: AgentConfig): Promise<number> {
+  // Anything printed to stdout would corrupt the frames.
+  console.log = console.info = console.debug = console.error;
+  const transport = new StreamTransport(process.stdin, process.stdout, { peer: 'stdio', idleTimeoutMs: config.idleTimeoutMs });
+  const session = new AgentSession(transport, ctx, { authTimeoutMs: config.authTimeoutMs });
+  const stop = () => void session.close();
+  process.once('SIGINT', stop).once('SIGTERM', stop);
+  const info = await session.closed;
+  return info.error && info.error.code !== 'TRANSPORT_DISCONNECTED' ? 1 : 0;
+}
+
+async function serveWebSocket(ctx: AgentContext, config: AgentConfig & { mode: { kind: 'listen' } }): Promise<number> {
+  const sessions = new Set<AgentSession>();
+  const listener = await listenWebSocket({ host: config.mode.host, port: config.mode.port, idleTimeoutMs: config.idleTimeoutMs }, (transport) => {
+    const session = new AgentSession(transport, ctx, { authTimeoutMs: config.authTimeoutMs });
+    sessions.add(session);
+    void session.closed.then(() => sessions.delete(session));
+  });
+  const stopped = new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
+  // Announced only once a signal would stop it cleanly (scripts wait for this line).
+  log(`axagent ${AGENT_VERSION} listening on ${listener.url} (store ${config.storeDir})`);
+  await stopped;
+  log('stopping');
+  await listener.close();
+  await Promise.all([...sessions].map((s) => s.close()));
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const command = parseAgentArgs(argv);
+    if (command.action === 'version') {
+      process.stdout.write(`${AGENT_VERSION}\n`);
+      return 0;
+    }
+    if (command.action === 'help') {
+      process.stdout.write(agentUsage());
+      return 0;
+    }
+    const { config } = command;
+    const ctx = await buildContext(config);
+    return config.mode.kind === 'stdio' ? await serveStdio(ctx, config) : await serveWebSocket(ctx, { ...config, mode: config.mode });
+  } catch (err) {
+    if (isAxError(err)) {
+      process.stderr.write(`axagent: ${(err as AxError).describe()}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`axagent: internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    return INTERNAL_ERROR_EXIT;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+    // Child processes or sockets still closing must not keep a stopped agent alive.
+    setTimeout(() => process.exit(code), 2000).unref();
+  });
+}

@@ -1,0 +1,189 @@
+/**
+ * Blob requests: Has (one answer), Put (an upload in chunks, acknowledged as they are stored)
+ * and Get (a download in chunks, sent no further ahead than the host's acknowledgements allow).
+ */
+import { UsageError } from '../../shared/errors';
+import { checkBlobHash } from '../../shared/protocol/names';
+import { ProtocolError } from '../../shared/protocol/errors';
+import type { Envelope, GetRequest, HasRequest, PutBegin, PutChunk } from '../../shared/protocol/envelope';
+import type { Operation, OperationHost } from './session';
+
+export async function answerHas(host: OperationHost, id: number, req: HasRequest): Promise<void> {
+  const blobs = [];
+  for (const query of req.blobs) {
+    checkBlobHash(query.hash);
+    const stat = await host.ctx.store.has(query.hash);
+    // A partial upload is only known by hash and size; a size the store refuses has none.
+    const partialOffset = !stat && query.size > 0 ? await host.ctx.store.uploadOffset(query.hash, query.size).catch(() => 0) : 0;
+    blobs.push({ hash: query.hash, present: stat !== null, size: stat?.size ?? 0, partialOffset });
+  }
+  await host.send({ id, body: 'hasResult', hasResult: { blobs } });
+}
+
+function cancelled(what: string): UsageError {
+  return new UsageError('CANCELLED', `${what} was cancelled`);
+}
+
+/**
+ * An upload. Chunks must arrive in order from the offset PutReady named. They are queued and
+ * written in batches: while one write (and its fsync) runs, the next chunks pile up and go to
+ * the store as one write, so a slow disk costs fewer syncs instead of less throughput.
+ */
+export class PutOperation implements Operation {
+  /** Offset the next chunk must have; -1 until PutReady is out. */
+  private expected = -1;
+  private queue: PutChunk[] = [];
+  private queuedBytes = 0;
+  private writing = false;
+  private done = false;
+
+  constructor(private readonly host: OperationHost, private readonly id: number, private readonly req: PutBegin) {}
+
+  async start(): Promise<void> {
+    try {
+      const { hash, size } = this.req;
+      checkBlobHash(hash);
+      const offset = await this.host.ctx.store.uploadOffset(hash, size);
+      // A full-length partial left by a crash is not a blob yet: an empty chunk finishes it.
+      const complete = offset === size && (await this.host.ctx.store.has(hash)) !== null;
+      if (this.done) return;
+      await this.host.send({ id: this.id, body: 'putReady', putReady: { offset, complete } });
+      if (complete) this.finish();
+      else this.expected = offset;
+    } catch (err) {
+      this.finish(err);
+    }
+  }
+
+  onMessage(env: Envelope): void {
+    if (this.done) return;
+    if (env.body !== 'putChunk' || this.expected < 0) {
+      this.finish(new ProtocolError('PROTO_UNEXPECTED', `${env.body} for upload ${this.id} ${this.expected < 0 ? 'before PutReady' : ''}`.trim()));
+      return;
+    }
+    const chunk = env.putChunk;
+    if (chunk.offset !== this.expected) {
+      this.finish(new ProtocolError('PROTO_UNEXPECTED', `upload ${this.id}: chunk at offset ${chunk.offset}, expected ${this.expected}`));
+      return;
+    }
+    this.expected += chunk.data.length;
+    this.queue.push(chunk);
+    this.queuedBytes += chunk.data.length;
+    if (this.queuedBytes > this.host.opts.putWindowBytes + this.host.maxChunkBytes) {
+      this.finish(new ProtocolError('PROTO_WINDOW_EXCEEDED', `upload ${this.id}: ${this.queuedBytes} bytes unacknowledged, the window is ${this.host.opts.putWindowBytes}`));
+      return;
+    }
+    void this.pump();
+  }
+
+  cancel(): void {
+    this.finish(cancelled(`upload ${this.id}`));
+  }
+
+  private async pump(): Promise<void> {
+    if (this.writing) return;
+    this.writing = true;
+    try {
+      while (this.queue.length > 0 && !this.done) {
+        const batch = this.takeBatch();
+        const data = batch.length === 1 ? batch[0]!.data : Buffer.concat(batch.map((c) => c.data));
+        const ack = await this.host.ctx.store.writeChunk(this.req.hash, this.req.size, batch[0]!.offset, data);
+        this.queuedBytes -= data.length;
+        if (this.done) return;
+        void this.host.send({ id: this.id, body: 'putAck', putAck: ack });
+        if (ack.complete) this.finish();
+      }
+    } catch (err) {
+      this.finish(err);
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private takeBatch(): PutChunk[] {
+    const batch = [this.queue.shift()!];
+    let bytes = batch[0]!.data.length;
+    while (this.queue.length > 0 && bytes + this.queue[0]!.data.length <= this.host.opts.writeBatchBytes) {
+      const next = this.queue.shift()!;
+      bytes += next.data.length;
+      batch.push(next);
+    }
+    return batch;
+  }
+
+  private finish(err?: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.queue = [];
+    if (err === undefined) this.host.end(this.id);
+    else this.host.fail(this.id, err);
+  }
+}
+
+/** A download: chunks go out while fewer than the window's bytes are unacknowledged. */
+export class GetOperation implements Operation {
+  private acked = 0;
+  private wake: (() => void) | null = null;
+  private done = false;
+
+  constructor(private readonly host: OperationHost, private readonly id: number, private readonly req: GetRequest) {}
+
+  async start(): Promise<void> {
+    const { store } = this.host.ctx;
+    const { hash, offset } = this.req;
+    try {
+      checkBlobHash(hash);
+      const stat = await store.has(hash);
+      if (!stat) throw new UsageError('BLOB_NOT_FOUND', `blob ${hash} is not on the board`, { hint: 'upload it first' });
+      const end = this.req.length > 0 ? offset + this.req.length : stat.size;
+      if (offset > stat.size || end > stat.size) {
+        throw new UsageError('BAD_RANGE', `blob ${hash} has ${stat.size} bytes; cannot read ${end - offset} bytes at offset ${offset}`);
+      }
+      const chunkBytes = Math.min(this.req.chunkBytes || this.host.maxChunkBytes, this.host.maxChunkBytes);
+      const windowBytes = Math.max(chunkBytes, Math.min(this.req.windowBytes || this.host.opts.getWindowBytes, this.host.opts.getWindowBytes));
+      this.acked = offset;
+      let position = offset;
+      do {
+        while (position - this.acked >= windowBytes && !this.done) await new Promise<void>((resolve) => (this.wake = resolve));
+        if (this.done) return;
+        const length = Math.min(chunkBytes, end - position);
+        const data = length > 0 ? await store.read(hash, position, length) : new Uint8Array(0);
+        if (data.length !== length) throw new UsageError('BLOB_CHANGED', `blob ${hash} ended at ${position + data.length} bytes while being read`);
+        if (this.done) return;
+        const last = position + length >= end;
+        await this.host.send({ id: this.id, body: 'getChunk', getChunk: { offset: position, data, last, blobSize: stat.size } });
+        position += length;
+      } while (position < end);
+      this.finish();
+    } catch (err) {
+      this.finish(err);
+    }
+  }
+
+  onMessage(env: Envelope): void {
+    if (env.body !== 'getAck') {
+      this.finish(new ProtocolError('PROTO_UNEXPECTED', `${env.body} for download ${this.id}`));
+      return;
+    }
+    this.acked = Math.max(this.acked, env.getAck.received);
+    this.wakeUp();
+  }
+
+  cancel(): void {
+    this.finish(cancelled(`download ${this.id}`));
+  }
+
+  private wakeUp(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  private finish(err?: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.wakeUp();
+    if (err === undefined) this.host.end(this.id);
+    else this.host.fail(this.id, err);
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * What every connection of one agent process shares: the store, the run service, the secret,
+ * versions, limits and what the agent has learnt about the board. Sessions get it from
+ * agent/main.ts; tests build it around a temp store.
+ */
+import type { BlobStore } from '../store/blob-store';
+import type { RunService } from '../run/run-service';
+
+/** The store operations a session uses. */
+export type SessionStore = Pick<BlobStore, 'has' | 'uploadOffset' | 'writeChunk' | 'read' | 'usage'>;
+/** The run operations a session uses. */
+export type SessionRuns = Pick<RunService, 'run'>;
+
+export interface AgentContext {
+  store: SessionStore;
+  runs: SessionRuns;
+  /** The shared secret from the token file. */
+  secret: Uint8Array;
+  agentVersion: string;
+  /** The timeout RunService applies when a request gives none (reported in Limits). */
+  defaultRunTimeoutMs: number;
+  /** Learnt from run_joint's output; '' until the first run. Updated by sessions. */
+  board: { runJointVersion: string };
+  /** One line to the agent's log (stderr). */
+  log(line: string): void;
+}
+
+/** Per-connection timings and sizes; defaults in SESSION_DEFAULTS. */
+export interface SessionOptions {
+  /** A peer must complete hello + auth within this time. */
+  authTimeoutMs?: number;
+  /** Requests refused before authentication that end the connection. */
+  maxUnauthenticated?: number;
+  /** Interval of RunEvent alive_ms while a run is queued or running. */
+  aliveIntervalMs?: number;
+  /** Preferred PutChunk/GetChunk data size (capped by the transport's message size). */
+  chunkBytes?: number;
+  /** Upload bytes the host may have in flight. */
+  putWindowBytes?: number;
+  /** GetChunk bytes the agent sends ahead of the host's GetAck unless the host asks for less. */
+  getWindowBytes?: number;
+  /** Queued upload chunks are written to the store in batches up to this size (fewer fsyncs). */
+  writeBatchBytes?: number;
+}
+
+export const SESSION_DEFAULTS: Required<SessionOptions> = {
+  authTimeoutMs: 10_000,
+  maxUnauthenticated: 3,
+  aliveIntervalMs: 5_000,
+  chunkBytes: 1024 * 1024,
+  putWindowBytes: 16 * 1024 * 1024,
+  getWindowBytes: 8 * 1024 * 1024,
+  writeBatchBytes: 8 * 1024 * 1024,
+};

@@ -1,0 +1,155 @@
+/**
+ * AgentClient: the host's handle on one authenticated connection to an axagent. It receives a
+ * Transport (see host/client/connect.ts for opening one by URL), performs the handshake and
+ * mutual authentication, then offers the agent's operations. Several may run at once over the
+ * same connection; every wait has a timeout.
+ *
+ *   const client = await AgentClient.connect(await openTransport('ws://board:7007'), { token });
+ *   await client.putFile('model.joint', hash, size, { onProgress });
+ *   const result = await client.run({ modelHash: hash, inputs: [...] }, { onLine });
+ *   await client.getBlob(result.outputs[0].hash, result.outputs[0].size, 'out/prob.bin');
+ *   await client.close();
+ */
+import { UsageError } from '../../shared/errors';
+import type { BlobPresence, BoardFacts } from '../../shared/protocol/envelope';
+import { checkBlobHash } from '../../shared/protocol/names';
+import { parseToken } from '../../shared/protocol/token';
+import type { CloseInfo, Transport } from '../../shared/transport/transport';
+import { version as CLIENT_VERSION } from '../../package.json';
+import { Channel } from './channel';
+import { downloadBlob, type GetOptions } from './download';
+import { handshake, type AgentInfo } from './handshake';
+import { runOnAgent, type RunOptions, type RunRequest, type RunResult } from './run';
+import { bytesSource, fileSource, uploadBlob, type BlobSource, type PutOptions, type PutResult } from './upload';
+
+export type { AgentInfo } from './handshake';
+export type { BlobPresence, BoardFacts, Limits } from '../../shared/protocol/envelope';
+export type { RunOptions, RunRequest, RunResult, RunStatus } from './run';
+export type { PutOptions, PutProgress, PutResult } from './upload';
+export type { GetOptions } from './download';
+
+export interface ConnectOptions {
+  /** The shared secret: the token file's text (trimmed, >= 16 characters) or raw bytes. */
+  token: string | Uint8Array;
+  /** Deadline for the whole handshake. Default 10 s. */
+  timeoutMs?: number;
+  /** Silence after which a request fails with REQUEST_TIMEOUT. Default 60 s. */
+  requestTimeoutMs?: number;
+  /** Reported to the agent (its log). Default: this package's version. */
+  clientVersion?: string;
+  /** Largest chunk to send/receive; default the agent's Limits.chunkBytes. */
+  chunkBytes?: number;
+  /** Download window: bytes the agent may send ahead of our acknowledgements. Default 8 MiB. */
+  getWindowBytes?: number;
+}
+
+export type BlobRef = string | { hash: string; size?: number };
+
+/** Room an Envelope needs around a chunk's data. */
+const ENVELOPE_SLACK_BYTES = 64;
+const DEFAULT_GET_WINDOW = 8 * 1024 * 1024;
+
+export class AgentClient {
+  /** Versions, board facts and limits the agent announced when connecting. */
+  readonly hello: AgentInfo;
+  /** Resolves when the connection has ended (for whatever reason). */
+  readonly closed: Promise<CloseInfo>;
+  private readonly chunkBytes: number;
+
+  private constructor(private readonly channel: Channel, hello: AgentInfo, private readonly opts: ConnectOptions) {
+    this.hello = hello;
+    this.closed = channel.closed;
+    const transportRoom = channel.transport.maxMessageBytes - ENVELOPE_SLACK_BYTES;
+    this.chunkBytes = Math.max(1, Math.min(opts.chunkBytes ?? hello.limits.chunkBytes, hello.limits.chunkBytes || transportRoom, transportRoom));
+  }
+
+  /** Handshake and mutual authentication over `transport`; destroys it on failure. */
+  static async connect(transport: Transport, opts: ConnectOptions): Promise<AgentClient> {
+    let secret: Uint8Array;
+    try {
+      secret = typeof opts.token === 'string' ? parseToken(opts.token, 'the token') : opts.token;
+      if (secret.length === 0) throw new UsageError('TOKEN_EMPTY', 'the token is empty');
+    } catch (err) {
+      transport.destroy();
+      throw err;
+    }
+    const channel = new Channel(transport, opts.requestTimeoutMs ?? 60_000);
+    const hello = await handshake(channel, { secret, clientVersion: opts.clientVersion ?? CLIENT_VERSION, timeoutMs: opts.timeoutMs ?? 10_000 });
+    return new AgentClient(channel, hello, opts);
+  }
+
+  get peer(): string {
+    return this.channel.peer;
+  }
+
+  /** The transport this client talks over (to watch its 'close', or to cut it in tests). */
+  get transport(): Transport {
+    return this.channel.transport;
+  }
+
+  /** Which blobs the agent holds (in the order asked); with a size, also how much of a partial upload. */
+  async has(blobs: BlobRef[]): Promise<BlobPresence[]> {
+    const queries = blobs.map((b) => (typeof b === 'string' ? { hash: b, size: 0 } : { hash: b.hash, size: b.size ?? 0 }));
+    for (const q of queries) checkBlobHash(q.hash);
+    const env = await this.channel.request('has', (id) => ({ id, body: 'has', has: { blobs: queries } }), 'hasResult');
+    return env.hasResult.blobs;
+  }
+
+  /** Fresh board facts (free space, memory, run_joint version). */
+  async facts(): Promise<BoardFacts> {
+    const env = await this.channel.request('facts', (id) => ({ id, body: 'facts', facts: {} }), 'factsResult');
+    return env.factsResult;
+  }
+
+  /**
+   * Uploads a local file as blob `hash` (its sha256) of `size` bytes. Resumes from what the
+   * agent already stored; returns at once when it has the whole blob.
+   */
+  async putFile(file: string, hash: string, size: number, opts: PutOptions = {}): Promise<PutResult> {
+    checkBlobHash(hash);
+    return this.put(await fileSource(file, size, this.chunkBytes), hash, size, opts);
+  }
+
+  /** Uploads bytes held in memory (small blobs). */
+  async putBytes(data: Uint8Array, hash: string, opts: PutOptions = {}): Promise<PutResult> {
+    checkBlobHash(hash);
+    return this.put(bytesSource(data), hash, data.length, opts);
+  }
+
+  /**
+   * Downloads blob `hash` of `size` bytes to `toFile`: written beside it, sha256-checked, then
+   * renamed into place (never a half-written file).
+   */
+  async getBlob(hash: string, size: number, toFile: string, opts: GetOptions = {}): Promise<void> {
+    checkBlobHash(hash);
+    return downloadBlob(this.channel, hash, size, toFile, { chunkBytes: this.chunkBytes, windowBytes: this.opts.getWindowBytes ?? DEFAULT_GET_WINDOW }, opts);
+  }
+
+  /** Runs run_joint on the board; resolves with the result also for failed runs. */
+  async run(req: RunRequest, opts: RunOptions = {}): Promise<RunResult> {
+    return runOnAgent(this.channel, req, opts);
+  }
+
+  /** Asks the agent to stop request `requestId`; true if it was still in flight. */
+  cancel(requestId: number): Promise<boolean> {
+    return this.channel.cancel(requestId);
+  }
+
+  /** Ends the connection in an orderly way; requests still in flight fail with CONNECTION_LOST. */
+  async close(): Promise<void> {
+    await this.channel.transport.close();
+  }
+
+  private async put(source: BlobSource, hash: string, size: number, opts: PutOptions): Promise<PutResult> {
+    try {
+      return await uploadBlob(this.channel, source, hash, size, { chunkBytes: this.chunkBytes, windowBytes: Math.max(this.chunkBytes, this.hello.limits.putWindowBytes) }, opts);
+    } finally {
+      await source.close();
+    }
+  }
+}
+
+/** Same as AgentClient.connect. */
+export function connect(transport: Transport, opts: ConnectOptions): Promise<AgentClient> {
+  return AgentClient.connect(transport, opts);
+}

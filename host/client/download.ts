@@ -1,0 +1,122 @@
+/**
+ * Download of one blob into a local file: chunks are written in order to a temporary file
+ * beside the target and acknowledged once written (the agent sends no further ahead than its
+ * window); the sha256 is checked before the file is renamed into place, so the target is
+ * either the whole verified blob or untouched.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { AxError, RunFailedError, UsageError, fileSystemError } from '../../shared/errors';
+import { tempPathFor } from '../../shared/fs/atomic';
+import { ProtocolError } from '../../shared/protocol/errors';
+import type { Channel } from './channel';
+
+export interface GetOptions {
+  onProgress?: (progress: { received: number; total: number }) => void;
+  signal?: AbortSignal;
+  /** Inactivity limit for this download (default: the client's request timeout). */
+  timeoutMs?: number;
+}
+
+export interface DownloadSizing {
+  chunkBytes: number;
+  windowBytes: number;
+}
+
+export async function downloadBlob(channel: Channel, hash: string, size: number, toFile: string, sizing: DownloadSizing, opts: GetOptions = {}): Promise<void> {
+  const temp = tempPathFor(toFile);
+  let handle: fsp.FileHandle;
+  try {
+    await fsp.mkdir(path.dirname(toFile), { recursive: true });
+    handle = await fsp.open(temp, 'w');
+  } catch (err) {
+    throw fileSystemError(toFile, err);
+  }
+  let ok = false;
+  try {
+    const hasher = createHash('sha256');
+    await receive(channel, hash, size, sizing, opts, async (offset, data) => {
+      hasher.update(data);
+      try {
+        let written = 0;
+        while (written < data.length) written += (await handle.write(data, written, data.length - written, offset + written)).bytesWritten;
+      } catch (err) {
+        throw fileSystemError(toFile, err);
+      }
+    });
+    const actual = hasher.digest('hex');
+    if (actual !== hash) {
+      throw new RunFailedError('BLOB_CORRUPT', `blob ${hash} arrived with sha256 ${actual}`, { hint: 'the board\'s copy may be damaged; run again' });
+    }
+    try {
+      await handle.close();
+      await fsp.rename(temp, toFile);
+    } catch (err) {
+      throw fileSystemError(toFile, err);
+    }
+    ok = true;
+  } finally {
+    if (!ok) {
+      await handle.close().catch(() => undefined);
+      await fsp.rm(temp, { force: true });
+    }
+  }
+}
+
+type Sink = (offset: number, data: Uint8Array) => Promise<void>;
+
+function receive(channel: Channel, hash: string, size: number, sizing: DownloadSizing, opts: GetOptions, sink: Sink): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let expected = 0;
+    let finished = false;
+    let writes = Promise.resolve();
+    const finish = (err: AxError | null) => {
+      if (finished) return;
+      finished = true;
+      call.close();
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (err) channel.abandon(call.id, err);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onAbort = () => finish(new UsageError('CANCELLED', `download of ${hash} was cancelled`));
+    const call = channel.open(`the download of ${hash}`, {
+      onEnvelope: (env) => {
+        if (env.body !== 'getChunk') {
+          finish(new ProtocolError('PROTO_UNEXPECTED', `${channel.peer} sent ${env.body} during the download of ${hash}`));
+          return;
+        }
+        const { offset, data, last, blobSize } = env.getChunk;
+        if (blobSize !== size) {
+          finish(new RunFailedError('BLOB_SIZE_MISMATCH', `blob ${hash} is ${blobSize} bytes on the board, expected ${size}`));
+          return;
+        }
+        if (offset !== expected) {
+          finish(new ProtocolError('PROTO_UNEXPECTED', `download of ${hash}: chunk at offset ${offset}, expected ${expected}`));
+          return;
+        }
+        expected += data.length;
+        const received = expected;
+        writes = writes
+          .then(() => (finished ? undefined : sink(offset, data)))
+          .then(() => {
+            if (finished) return;
+            opts.onProgress?.({ received, total: size });
+            if (last) finish(received === size ? null : new RunFailedError('BLOB_SIZE_MISMATCH', `blob ${hash} ended after ${received} of ${size} bytes`));
+            else void channel.send({ id: call.id, body: 'getAck', getAck: { received } }).catch(() => undefined);
+          })
+          .catch((err: AxError) => finish(err));
+      },
+      onError: (err) => finish(err),
+    }, opts.timeoutMs);
+    if (opts.signal?.aborted) {
+      onAbort();
+      return;
+    }
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    channel
+      .send({ id: call.id, body: 'get', get: { hash, offset: 0, length: 0, chunkBytes: sizing.chunkBytes, windowBytes: sizing.windowBytes } })
+      .catch((err: AxError) => finish(err));
+  });
+}

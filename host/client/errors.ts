@@ -1,0 +1,37 @@
+/**
+ * Errors the agent client raises. An Error message from the agent becomes an AgentError with
+ * the agent's own code, message, hint and exit code (BAD_HASH, STORE_FULL, AUTH_FAILED...);
+ * what the client itself detects has the codes below (all exit 5 unless said otherwise).
+ */
+import { AxError, ConnectError, ExitCode, type ExitCodeValue } from '../../shared/errors';
+import type { Error as WireError } from '../../shared/protocol/envelope';
+import type { CloseInfo } from '../../shared/transport/transport';
+
+/** An error the agent reported for a request (or, with id 0, for the whole connection). */
+export class AgentError extends AxError {
+  /** True: the code and message come from the agent. */
+  readonly remote = true;
+  constructor(wire: WireError, peer: string) {
+    super(wire.code || 'AGENT_ERROR', `${peer}: ${wire.message || 'the agent reported an error'}`, exitCodeOf(wire.exitCode), wire.hint ? { hint: wire.hint } : {});
+  }
+}
+
+function exitCodeOf(code: number): ExitCodeValue {
+  return code >= 1 && code <= 5 ? (code as ExitCodeValue) : ExitCode.RUN_FAILED;
+}
+
+/** Nothing arrived for a request within its timeout. */
+export function requestTimeout(peer: string, what: string, ms: number): ConnectError {
+  return new ConnectError('REQUEST_TIMEOUT', `${peer}: no answer to ${what} for ${Math.round(ms / 100) / 10} s`, {
+    hint: 'the agent may be overloaded or stuck; check its log (stderr) on the board',
+  });
+}
+
+/** The connection ended while requests were in flight. */
+export function connectionLost(peer: string, info: CloseInfo): ConnectError {
+  const why = info.error ? `: ${info.error.message}` : info.reason === 'local' ? ' (closed by this side)' : ' (the agent closed it)';
+  return new ConnectError('CONNECTION_LOST', `the connection to ${peer} was lost${why}`, {
+    hint: 'connect again; uploads resume where they stopped',
+    ...(info.error ? { cause: info.error } : {}),
+  });
+}

@@ -1,0 +1,135 @@
+/**
+ * A run on the board: the request goes out, RunEvents come back as onLine/onQueue calls, the
+ * RunResult ends it. The agent sends an alive event every few seconds while the run waits or
+ * runs, so the request timeout measures silence, not run length. Aborting the signal asks the
+ * agent to stop run_joint; the result (cancelled = true) still arrives.
+ */
+import { RunFailedError, type AxError } from '../../shared/errors';
+import type { RunJointLog } from '../../shared/parsers/run-joint-log';
+import type { RunResult as WireRunResult } from '../../shared/protocol/envelope';
+import { ProtocolError } from '../../shared/protocol/errors';
+import { checkBlobHash, checkTensorName } from '../../shared/protocol/names';
+import type { Channel } from './channel';
+
+export interface RunRequest {
+  modelHash: string;
+  /** Every model input once, by the tensor name run_joint prints. */
+  inputs: { name: string; hash: string }[];
+  /** Timed inferences (agent default 1). */
+  repeat?: number;
+  /** Untimed inferences before them (default 0). */
+  warmup?: number;
+  /** run_joint's time limit on the board (default: the agent's, hello.limits.defaultRunTimeoutMs). */
+  timeoutMs?: number;
+  /** Extra run_joint options from the agent's allow-list, e.g. ['--mode', '1_1']. */
+  extraArgs?: string[];
+}
+
+export type RunStatus = 'ok' | 'input-error' | 'failed';
+
+export interface RunResult {
+  status: RunStatus;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  cancelled: boolean;
+  log: string;
+  stderr: string;
+  /** The agent's parse of run_joint's output: I/O listing, timings, fallbacks, dumps, assertions. */
+  parsed: RunJointLog;
+  /** Stored outputs by tensor name (fetch with getBlob). */
+  outputs: { name: string; hash: string; size: number }[];
+  problems: { code: string; message: string }[];
+  durationMs: number;
+}
+
+export interface RunOptions {
+  onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
+  /** Runs ahead of this one on the board; 0 when it starts after waiting. */
+  onQueue?: (position: number) => void;
+  signal?: AbortSignal;
+  /** Silence (no event at all) after which the run is given up (default: the client's request timeout). */
+  timeoutMs?: number;
+}
+
+const STATUS = { RUN_STATUS_OK: 'ok', RUN_STATUS_INPUT_ERROR: 'input-error', RUN_STATUS_FAILED: 'failed' } as const;
+
+export async function runOnAgent(channel: Channel, req: RunRequest, opts: RunOptions = {}): Promise<RunResult> {
+  checkBlobHash(req.modelHash, 'model hash');
+  for (const input of req.inputs) {
+    checkTensorName(input.name);
+    checkBlobHash(input.hash, `hash of input '${input.name}'`);
+  }
+  return new Promise<RunResult>((resolve, reject) => {
+    let finished = false;
+    const finish = (err: AxError | null, result?: RunResult) => {
+      if (finished) return;
+      finished = true;
+      call.close();
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (err) channel.abandon(call.id, err);
+      if (err) reject(err);
+      else resolve(result!);
+    };
+    const onAbort = () => void channel.cancel(call.id).catch(() => undefined);
+    const call = channel.open('the run', {
+      onEnvelope: (env) => {
+        try {
+          if (env.body === 'runEvent') {
+            const ev = env.runEvent;
+            if (ev.event === 'line') opts.onLine?.(ev.line.stream === 'OUTPUT_STREAM_STDERR' ? 'stderr' : 'stdout', ev.line.text);
+            else if (ev.event === 'queuePosition') opts.onQueue?.(ev.queuePosition);
+          } else if (env.body === 'runResult') {
+            finish(null, fromWire(env.runResult));
+          } else {
+            throw new ProtocolError('PROTO_UNEXPECTED', `${channel.peer} sent ${env.body} during a run`);
+          }
+        } catch (err) {
+          finish(err as AxError);
+        }
+      },
+      onError: (err) => finish(err),
+    }, opts.timeoutMs);
+    if (opts.signal?.aborted) {
+      finish(new RunFailedError('RUN_CANCELLED', 'the run was cancelled before it started'));
+      return;
+    }
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    channel
+      .send({
+        id: call.id,
+        body: 'run',
+        run: {
+          modelHash: req.modelHash,
+          inputs: req.inputs.map(({ name, hash }) => ({ name, hash })),
+          repeat: req.repeat ?? 0,
+          warmup: req.warmup ?? 0,
+          timeoutMs: req.timeoutMs ?? 0,
+          extraArgs: req.extraArgs ?? [],
+        },
+      })
+      .catch((err: AxError) => finish(err));
+  });
+}
+
+export function fromWire(wire: WireRunResult): RunResult {
+  let parsed: RunJointLog;
+  try {
+    parsed = JSON.parse(wire.parsedLogJson) as RunJointLog;
+  } catch (err) {
+    throw new ProtocolError('PROTO_BAD_MESSAGE', `the run result's parsed log is not JSON: ${(err as Error).message}`);
+  }
+  return {
+    status: STATUS[wire.status],
+    exitCode: wire.ended === 'exitCode' ? wire.exitCode : null,
+    signal: wire.ended === 'signal' ? wire.signal : null,
+    timedOut: wire.timedOut,
+    cancelled: wire.cancelled,
+    log: wire.log,
+    stderr: wire.stderr,
+    parsed,
+    outputs: wire.outputs.map(({ name, hash, size }) => ({ name, hash, size })),
+    problems: wire.problems.map(({ code, message }) => ({ code, message })),
+    durationMs: wire.durationMs,
+  };
+}

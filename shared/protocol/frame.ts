@@ -1,0 +1,208 @@
+/**
+ * The frame codec: bytes in, frames out, and back. Pure: no sockets, no timers.
+ *
+ *   offset  size  field
+ *   0       2     magic 'A' 'X' (0x41 0x58)
+ *   2       1     frame format version (1)
+ *   3       1     type: 0 message (payload = one Envelope), 1 ping, 2 pong (empty payloads)
+ *   4       4     payload length, unsigned big-endian
+ *   8       n     payload
+ *   8+n     4     CRC-32 of bytes 2 .. 8+n (version, type, length, payload), big-endian
+ *
+ * Over a byte stream (stdio, an SSH channel, TCP) the length delimits messages and the magic
+ * tells a frame from a shell's "command not found". Over WebSocket each binary message holds
+ * exactly one frame. A decoder that met a bad frame stays failed: a byte stream cannot be
+ * trusted to resynchronise, so the connection ends.
+ */
+import { crc32 } from './crc32';
+import { ProtocolError } from './errors';
+
+export const FRAME_MAGIC_0 = 0x41;
+export const FRAME_MAGIC_1 = 0x58;
+export const FRAME_VERSION = 1;
+export const FRAME_HEADER_BYTES = 8;
+export const FRAME_TRAILER_BYTES = 4;
+export const FRAME_OVERHEAD_BYTES = FRAME_HEADER_BYTES + FRAME_TRAILER_BYTES;
+/** Default payload limit: an upload chunk plus its envelope fits many times over. */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
+
+export const FrameType = { Message: 0, Ping: 1, Pong: 2 } as const;
+export type FrameType = (typeof FrameType)[keyof typeof FrameType];
+
+export interface Frame {
+  type: FrameType;
+  /** A view into bytes the decoder was given, or a fresh copy; never reused by the decoder. */
+  payload: Uint8Array;
+}
+
+/** The frame as three pieces (header, payload, trailer) so a stream can write them without a copy. */
+export function encodeFrameParts(type: FrameType, payload: Uint8Array = new Uint8Array(0)): [Uint8Array, Uint8Array, Uint8Array] {
+  const header = new Uint8Array(FRAME_HEADER_BYTES);
+  header[0] = FRAME_MAGIC_0;
+  header[1] = FRAME_MAGIC_1;
+  header[2] = FRAME_VERSION;
+  header[3] = type;
+  new DataView(header.buffer).setUint32(4, payload.length);
+  const trailer = new Uint8Array(FRAME_TRAILER_BYTES);
+  new DataView(trailer.buffer).setUint32(0, crc32(payload, crc32(header.subarray(2))));
+  return [header, payload, trailer];
+}
+
+/** The frame as one buffer (what a WebSocket message carries). */
+export function encodeFrame(type: FrameType, payload?: Uint8Array): Uint8Array {
+  const [header, body, trailer] = encodeFrameParts(type, payload);
+  const out = new Uint8Array(header.length + body.length + trailer.length);
+  out.set(header, 0);
+  out.set(body, header.length);
+  out.set(trailer, header.length + body.length);
+  return out;
+}
+
+/** Decodes a buffer that holds exactly one frame. */
+export function decodeFrame(bytes: Uint8Array, maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES): Frame {
+  const decoder = new FrameDecoder({ maxPayloadBytes });
+  const frames = decoder.push(bytes);
+  if (frames.length === 0) {
+    throw new ProtocolError('PROTO_TRUNCATED', `a frame of ${bytes.length} bytes is cut short`);
+  }
+  if (frames.length > 1 || decoder.bufferedBytes > 0) {
+    throw new ProtocolError('PROTO_TRAILING_BYTES', 'a message carries bytes after its frame');
+  }
+  return frames[0]!;
+}
+
+/** Incremental decoder: feed it byte slices of any size; it returns the frames they complete. */
+export class FrameDecoder {
+  private readonly maxPayloadBytes: number;
+  private chunks: Uint8Array[] = [];
+  private buffered = 0;
+  /** Payload length of the frame being assembled, once its header has been checked. */
+  private payloadLength = -1;
+  private failure: ProtocolError | null = null;
+
+  constructor(opts: { maxPayloadBytes?: number } = {}) {
+    this.maxPayloadBytes = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  }
+
+  /** Bytes held that do not form a whole frame yet. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  push(chunk: Uint8Array): Frame[] {
+    if (this.failure) throw this.failure;
+    if (chunk.length > 0) {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+    }
+    const frames: Frame[] = [];
+    try {
+      for (let frame = this.next(); frame; frame = this.next()) frames.push(frame);
+    } catch (err) {
+      this.failure = err as ProtocolError;
+      this.chunks = [];
+      this.buffered = 0;
+      throw err;
+    }
+    return frames;
+  }
+
+  /** The stream has ended: anything left over is a cut-off frame. */
+  end(): void {
+    if (this.failure) throw this.failure;
+    if (this.buffered > 0) {
+      const need = this.payloadLength >= 0 ? ` of ${this.payloadLength + FRAME_OVERHEAD_BYTES}` : '';
+      this.failure = new ProtocolError('PROTO_TRUNCATED', `the connection ended in the middle of a frame (${this.buffered}${need} bytes received)`);
+      throw this.failure;
+    }
+  }
+
+  private next(): Frame | null {
+    if (this.payloadLength < 0 && !this.readHeader()) return null;
+    const total = FRAME_HEADER_BYTES + this.payloadLength + FRAME_TRAILER_BYTES;
+    if (this.buffered < total) return null;
+    const bytes = this.take(total);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const expected = view.getUint32(total - FRAME_TRAILER_BYTES);
+    const actual = crc32(bytes.subarray(2, total - FRAME_TRAILER_BYTES));
+    if (expected !== actual) {
+      throw new ProtocolError('PROTO_BAD_CRC', `frame checksum mismatch (CRC32 ${hex(actual)}, frame says ${hex(expected)}): bytes were corrupted on the way`);
+    }
+    this.payloadLength = -1;
+    return { type: bytes[3] as FrameType, payload: bytes.subarray(FRAME_HEADER_BYTES, total - FRAME_TRAILER_BYTES) };
+  }
+
+  /** Checks the header as far as it has arrived, so garbage is refused at its first byte. */
+  private readHeader(): boolean {
+    const have = Math.min(this.buffered, FRAME_HEADER_BYTES);
+    const head = this.peek(have);
+    if ((have > 0 && head[0] !== FRAME_MAGIC_0) || (have > 1 && head[1] !== FRAME_MAGIC_1)) {
+      throw new ProtocolError('PROTO_BAD_MAGIC', `expected an axctl frame, got ${preview(this.peek(Math.min(this.buffered, 64)))}`, {
+        hint: 'the peer is not an axagent/axctl speaking this protocol (a shell or another program answered?)',
+      });
+    }
+    if (have > 2 && head[2] !== FRAME_VERSION) {
+      throw new ProtocolError('PROTO_BAD_VERSION', `frame format version ${head[2]} is not supported (this side speaks ${FRAME_VERSION})`, {
+        hint: 'install the same axctl release on the host and the board',
+      });
+    }
+    if (have > 3 && head[3]! > FrameType.Pong) {
+      throw new ProtocolError('PROTO_BAD_FRAME_TYPE', `unknown frame type ${head[3]}`);
+    }
+    if (have < FRAME_HEADER_BYTES) return false;
+    const length = new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(4);
+    if (length > this.maxPayloadBytes) {
+      throw new ProtocolError('PROTO_FRAME_TOO_LARGE', `a frame of ${length} bytes is over the limit of ${this.maxPayloadBytes} bytes`);
+    }
+    this.payloadLength = length;
+    return true;
+  }
+
+  /** The first n buffered bytes without consuming them (n <= 64, so a copy is cheap). */
+  private peek(n: number): Uint8Array {
+    const first = this.chunks[0];
+    if (first && first.length >= n) return first.subarray(0, n);
+    const out = new Uint8Array(n);
+    let filled = 0;
+    for (const chunk of this.chunks) {
+      if (filled === n) break;
+      const part = chunk.subarray(0, n - filled);
+      out.set(part, filled);
+      filled += part.length;
+    }
+    return out;
+  }
+
+  /** Consumes n bytes: a view when they lie in one chunk, else one copy. */
+  private take(n: number): Uint8Array {
+    this.buffered -= n;
+    const first = this.chunks[0]!;
+    if (first.length >= n) {
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.chunks[0]!;
+      const part = chunk.subarray(0, n - filled);
+      out.set(part, filled);
+      filled += part.length;
+      if (part.length === chunk.length) this.chunks.shift();
+      else this.chunks[0] = chunk.subarray(part.length);
+    }
+    return out;
+  }
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16).padStart(8, '0')}`;
+}
+
+/** Bytes shown for a human: printable ASCII as text, the rest as \xNN. */
+function preview(bytes: Uint8Array): string {
+  let text = '';
+  for (const b of bytes) text += b >= 0x20 && b < 0x7f && b !== 0x22 ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
+  return `"${text}"`;
+}

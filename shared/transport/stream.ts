@@ -1,0 +1,96 @@
+/**
+ * Transport over any duplex byte stream: the agent's stdin/stdout, a child process's pipes,
+ * an SSH channel, a TCP socket. The frame codec delimits messages; ping/pong frames keep the
+ * idle check honest. Closing ends our direction and waits for the peer to end its own (or for
+ * closeTimeoutMs), so a last message (an Error before hanging up) is never cut off.
+ */
+import type { Duplex, Readable, Writable } from 'node:stream';
+import type { AxError } from '../errors';
+import { FrameDecoder } from '../protocol/frame';
+import type { ProtocolError } from '../protocol/errors';
+import { FramedTransport } from './framed';
+import { TransportError, type TransportOptions } from './transport';
+
+export interface StreamTransportOptions extends TransportOptions {
+  /** Who is on the other end, for messages (default 'stream'). */
+  peer?: string;
+  /** Reported as Transport.kind (default 'stream'; an SSH channel may say 'ssh'). */
+  kind?: string;
+}
+
+export class StreamTransport extends FramedTransport {
+  readonly kind: string;
+  private readonly decoder: FrameDecoder;
+
+  /** `input` carries the peer's bytes to us, `output` ours to the peer (may be the same duplex). */
+  constructor(private readonly input: Readable, private readonly output: Writable, options: StreamTransportOptions = {}) {
+    const { peer = 'stream', kind = 'stream', ...transportOptions } = options;
+    super(peer, transportOptions);
+    this.kind = kind;
+    this.decoder = new FrameDecoder({ maxPayloadBytes: this.maxMessageBytes });
+    input.on('data', (chunk: Uint8Array) => this.onData(chunk));
+    input.on('end', () => this.onEnd());
+    input.on('close', () => this.lost(`${this.peer} closed the stream`));
+    input.on('error', (err) => this.lost(`${this.peer}: ${err.message}`, err));
+    if ((output as unknown) !== input) output.on('error', (err) => this.lost(`${this.peer}: ${err.message}`, err));
+    this.once('close', () => {
+      // Whatever ended the conversation, make sure the peer sees our side end too.
+      if (!output.writableEnded && !output.destroyed) output.end();
+    });
+  }
+
+  /** Both directions over one duplex (socket, SSH channel). */
+  static overDuplex(duplex: Duplex, options?: StreamTransportOptions): StreamTransport {
+    return new StreamTransport(duplex, duplex, options);
+  }
+
+  protected writeLink(parts: Uint8Array[], done: (err?: Error | null) => void): void {
+    const pieces = parts.filter((p) => p.length > 0);
+    this.output.cork();
+    pieces.forEach((piece, i) => {
+      if (i < pieces.length - 1) this.output.write(piece);
+      else this.output.write(piece, (err) => done(err));
+    });
+    this.output.uncork();
+  }
+
+  protected endLink(): void {
+    this.output.end();
+    // linkClosed() follows when the peer ends its direction (onEnd) or closes the stream.
+  }
+
+  protected destroyLink(): void {
+    this.input.destroy();
+    if ((this.output as unknown) !== this.input) this.output.destroy();
+  }
+
+  private onData(chunk: Uint8Array): void {
+    if (this.state === 'closed') return;
+    this.bytesArrived();
+    let frames;
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      this.fail(err as ProtocolError);
+      return;
+    }
+    for (const frame of frames) this.frameArrived(frame);
+  }
+
+  private onEnd(): void {
+    if (this.state === 'closed') return;
+    try {
+      this.decoder.end();
+    } catch (err) {
+      this.fail(err as ProtocolError);
+      return;
+    }
+    this.linkClosed();
+  }
+
+  private lost(message: string, cause?: Error): void {
+    if (this.state === 'closed') return;
+    const error: AxError = new TransportError('TRANSPORT_DISCONNECTED', message, cause ? { cause } : undefined);
+    this.linkClosed(error);
+  }
+}

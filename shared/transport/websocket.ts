@@ -1,0 +1,167 @@
+/**
+ * Transport over a WebSocket (ws): each binary WebSocket message carries exactly one frame of
+ * shared/protocol/frame.ts, so the frame's CRC and ping/pong work as on any other link.
+ * connectWebSocket() is the client side (host), listenWebSocket() the server side (agent).
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import WebSocket, { WebSocketServer } from 'ws';
+import { ConnectError, UsageError, type AxError } from '../errors';
+import { ProtocolError } from '../protocol/errors';
+import { FRAME_OVERHEAD_BYTES, decodeFrame } from '../protocol/frame';
+import { connectTimeout, socketConnectError } from './connect-errors';
+import { FramedTransport } from './framed';
+import { TRANSPORT_DEFAULTS, TransportError, type TransportOptions } from './transport';
+
+/** WebSocket close codes that mean "orderly": normal closure and going away. */
+const ORDERLY_CLOSE = new Set([1000, 1001]);
+
+export class WebSocketTransport extends FramedTransport {
+  readonly kind = 'websocket';
+  private linkError: AxError | undefined;
+
+  constructor(private readonly ws: WebSocket, peer: string, options: TransportOptions = {}) {
+    super(peer, options);
+    ws.binaryType = 'nodebuffer';
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      this.bytesArrived();
+      if (!isBinary) {
+        this.fail(new ProtocolError('PROTO_BAD_MESSAGE', `${peer} sent a text WebSocket message; axctl speaks binary frames`));
+        return;
+      }
+      try {
+        this.frameArrived(decodeFrame(data, this.maxMessageBytes));
+      } catch (err) {
+        this.fail(err as ProtocolError);
+      }
+    });
+    ws.on('error', (err: Error & { code?: string }) => {
+      this.linkError =
+        err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
+          ? new ProtocolError('PROTO_FRAME_TOO_LARGE', `${peer} sent a message over the limit of ${this.maxMessageBytes} bytes`)
+          : new TransportError('TRANSPORT_DISCONNECTED', `${peer}: ${err.message}`, { cause: err });
+    });
+    ws.on('close', (code: number) => {
+      if (this.linkError instanceof ProtocolError) this.fail(this.linkError);
+      else if (ORDERLY_CLOSE.has(code)) this.linkClosed();
+      else this.linkClosed(this.linkError ?? new TransportError('TRANSPORT_DISCONNECTED', `${peer} dropped the connection (WebSocket close code ${code})`));
+    });
+  }
+
+  protected writeLink(parts: Uint8Array[], done: (err?: Error | null) => void): void {
+    this.ws.send(Buffer.concat(parts), { binary: true, compress: false }, (err) => done(err));
+  }
+
+  protected endLink(): void {
+    this.ws.close(1000);
+  }
+
+  protected destroyLink(): void {
+    this.ws.terminate();
+  }
+}
+
+export interface WebSocketConnectOptions extends TransportOptions {
+  /** How long opening the connection (TCP + WebSocket upgrade) may take. Default 10 s. */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * The client masks nothing: masking exists so browsers cannot poison proxy caches; this
+ * client is not a browser and an all-zero key lets ws skip XOR-ing every byte of an upload.
+ */
+function zeroMask(mask: Buffer): void {
+  mask.fill(0);
+}
+
+/** Opens `url` (ws://host:port); ConnectError with a hint when that is impossible. */
+export function connectWebSocket(url: string, options: WebSocketConnectOptions = {}): Promise<WebSocketTransport> {
+  const { connectTimeoutMs = 10_000, ...transportOptions } = options;
+  const maxMessageBytes = transportOptions.maxMessageBytes ?? TRANSPORT_DEFAULTS.maxMessageBytes;
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, {
+      perMessageDeflate: false,
+      maxPayload: maxMessageBytes + FRAME_OVERHEAD_BYTES,
+      generateMask: zeroMask,
+    });
+    const timer = setTimeout(() => {
+      ws.terminate();
+      reject(connectTimeout(url, connectTimeoutMs));
+    }, connectTimeoutMs);
+    const onError = (err: Error) => {
+      clearTimeout(timer);
+      ws.terminate();
+      reject(socketConnectError(url, err));
+    };
+    ws.once('error', onError);
+    ws.once('unexpected-response', (_req: http.ClientRequest, res: http.IncomingMessage) => {
+      clearTimeout(timer);
+      ws.terminate();
+      reject(new ConnectError('CONNECT_NOT_AGENT', `${url}: answered HTTP ${res.statusCode} instead of a WebSocket upgrade`, { hint: 'is that port an axagent (axagent --listen)?' }));
+    });
+    ws.once('open', () => {
+      clearTimeout(timer);
+      ws.off('error', onError);
+      resolve(new WebSocketTransport(ws, url, transportOptions));
+    });
+  });
+}
+
+export interface WebSocketListener {
+  readonly host: string;
+  /** The port actually bound (useful after asking for port 0). */
+  readonly port: number;
+  /** ws://host:port of this listener. */
+  readonly url: string;
+  /** Stops accepting connections; open transports stay open (their owners close them). */
+  close(): Promise<void>;
+}
+
+export interface WebSocketListenOptions extends TransportOptions {
+  host: string;
+  port: number;
+}
+
+/** Listens for WebSocket connections; each accepted one is handed over as a transport. */
+export function listenWebSocket(options: WebSocketListenOptions, onTransport: (transport: WebSocketTransport) => void): Promise<WebSocketListener> {
+  const { host, port, ...transportOptions } = options;
+  const maxMessageBytes = transportOptions.maxMessageBytes ?? TRANSPORT_DEFAULTS.maxMessageBytes;
+  const server = http.createServer((_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
+    res.end('axagent: this port speaks the axctl protocol over WebSocket; connect with axctl\n');
+  });
+  const wss = new WebSocketServer({ server, perMessageDeflate: false, maxPayload: maxMessageBytes + FRAME_OVERHEAD_BYTES });
+  // ws re-emits the HTTP server's errors; they are handled on the server itself below.
+  wss.on('error', () => undefined);
+  wss.on('connection', (ws, req) => {
+    const peer = `ws://${formatHost(req.socket.remoteAddress ?? '?')}:${req.socket.remotePort ?? 0}`;
+    onTransport(new WebSocketTransport(ws, peer, transportOptions));
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(new UsageError('LISTEN_FAILED', `cannot listen on ${host}:${port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : err.message}`, {
+        hint: err.code === 'EADDRINUSE' ? 'stop the other program or choose another --listen port' : 'check the --listen address',
+        cause: err,
+      }));
+    });
+    server.listen(port, host, () => {
+      const bound = (server.address() as AddressInfo).port;
+      resolve({
+        host,
+        port: bound,
+        url: `ws://${formatHost(host)}:${bound}`,
+        close: () =>
+          new Promise<void>((done) => {
+            wss.close();
+            server.close();
+            // server.close() stops accepting at once; its callback would wait for open sockets.
+            setImmediate(done);
+          }),
+      });
+    });
+  });
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}

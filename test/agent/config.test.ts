@@ -1,0 +1,110 @@
+/** axagent's options: parsing, and the one-line errors (exit 2) of the real process. */
+import { execFile } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAgentArgs, parseBytes, parseListen } from '../../agent/config';
+import { AGENT_MAIN, SIM_RUN_JOINT, requireBuild } from './helpers';
+
+const base = ['--store', 's', '--run-joint', 'r', '--token-file', 't'];
+const codeOf = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (err) {
+    return (err as { code: string }).code;
+  }
+  return undefined;
+};
+
+describe('parseAgentArgs', () => {
+  it('reads a listen configuration with defaults', () => {
+    const cmd = parseAgentArgs(['--listen', '127.0.0.1:7007', ...base]);
+    expect(cmd).toMatchObject({ action: 'serve', config: { mode: { kind: 'listen', host: '127.0.0.1', port: 7007 }, runTimeoutMs: 600_000, idleTimeoutMs: 30_000, authTimeoutMs: 10_000 } });
+    if (cmd.action !== 'serve') throw new Error('unreachable');
+    expect(path.isAbsolute(cmd.config.runJoint)).toBe(true);
+    expect(cmd.config.storeCapBytes).toBeUndefined();
+  });
+
+  it('reads stdio mode, sizes and timeouts', () => {
+    const cmd = parseAgentArgs(['--stdio', ...base, '--store-cap', '2G', '--idle-timeout', '0', '--run-timeout', '1.5']);
+    expect(cmd).toMatchObject({ action: 'serve', config: { mode: { kind: 'stdio' }, storeCapBytes: 2 * 1024 ** 3, idleTimeoutMs: 0, runTimeoutMs: 1500 } });
+  });
+
+  it('answers --version and --help before checking anything else', () => {
+    expect(parseAgentArgs(['--version'])).toEqual({ action: 'version' });
+    expect(parseAgentArgs(['-h', '--listen', 'nonsense'])).toEqual({ action: 'help' });
+  });
+
+  it('refuses bad combinations and values with stable codes', () => {
+    expect(codeOf(() => parseAgentArgs(base))).toBe('AGENT_MODE');
+    expect(codeOf(() => parseAgentArgs(['--stdio', '--listen', ':1', ...base]))).toBe('AGENT_MODE');
+    expect(codeOf(() => parseAgentArgs(['--stdio', '--store', 's', '--run-joint', 'r']))).toBe('AGENT_MISSING_OPTION');
+    expect(codeOf(() => parseAgentArgs(['--stdio', ...base, '--bogus']))).toBe('AGENT_BAD_OPTION');
+    expect(codeOf(() => parseAgentArgs(['--stdio', ...base, 'extra']))).toBe('AGENT_BAD_OPTION');
+    expect(codeOf(() => parseAgentArgs(['--stdio', ...base, '--run-timeout', '0']))).toBe('AGENT_BAD_NUMBER');
+    expect(codeOf(() => parseAgentArgs(['--stdio', ...base, '--store-cap', 'lots']))).toBe('AGENT_BAD_NUMBER');
+  });
+
+  it('understands the listen address forms', () => {
+    expect(parseListen('0.0.0.0:7007')).toEqual({ host: '0.0.0.0', port: 7007 });
+    expect(parseListen(':7007')).toEqual({ host: '0.0.0.0', port: 7007 });
+    expect(parseListen('7007')).toEqual({ host: '0.0.0.0', port: 7007 });
+    expect(parseListen('[::1]:0')).toEqual({ host: '::1', port: 0 });
+    for (const bad of ['host', 'host:', 'host:99999', '::1:80', 'a:b']) expect(codeOf(() => parseListen(bad))).toBe('AGENT_BAD_LISTEN');
+    expect(parseBytes('500M')).toBe(500 * 1024 ** 2);
+    expect(parseBytes('1024')).toBe(1024);
+  });
+});
+
+describe('axagent start-up errors (one line, exit 2)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    requireBuild();
+    dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-agent-config-'));
+    await fsp.writeFile(path.join(dir, 'token'), 'x'.repeat(40), { mode: 0o600 });
+    await fsp.writeFile(path.join(dir, 'open-token'), 'y'.repeat(40), { mode: 0o644 });
+    await fsp.writeFile(path.join(dir, 'short-token'), 'short', { mode: 0o600 });
+    await fsp.writeFile(path.join(dir, 'not-executable'), '#!/bin/sh\n', { mode: 0o644 });
+  });
+  afterAll(() => fsp.rm(dir, { recursive: true, force: true }));
+
+  const run = (args: string[]) =>
+    new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
+      const child = execFile(process.execPath, [AGENT_MAIN, ...args], { cwd: dir, timeout: 20_000 }, (_err, stdout, stderr) => resolve({ code: child.exitCode, stderr, stdout }));
+    });
+  const args = (over: Record<string, string>) => {
+    const opts: Record<string, string> = { store: path.join(dir, 'store'), 'run-joint': SIM_RUN_JOINT, 'token-file': path.join(dir, 'token'), ...over };
+    return ['--listen', '127.0.0.1:0', ...Object.entries(opts).flatMap(([k, v]) => [`--${k}`, v])];
+  };
+
+  it.each([
+    ['a missing token file', { 'token-file': 'missing-token' }, /missing-token: no such file/],
+    ['a too short token', { 'token-file': 'short-token' }, /the token has 5 characters, at least 16 are needed/],
+    ['a run_joint that is not executable', { 'run-joint': 'not-executable' }, /not-executable: is not executable \(chmod \+x/],
+    ['a run_joint that does not exist', { 'run-joint': 'nowhere' }, /nowhere: no such file/],
+    ['an unknown option', { bogus: '1' }, /Unknown option '--bogus'/],
+  ])('refuses %s', async (_what, over, message) => {
+    const { code, stderr } = await run(args(over as Record<string, string>));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr.startsWith('axagent: ')).toBe(true);
+  });
+
+  it('warns about a token file others can read, and starts anyway', async () => {
+    const child = execFile(process.execPath, [AGENT_MAIN, ...args({ 'token-file': path.join(dir, 'open-token') })], { cwd: dir });
+    let stderr = '';
+    await new Promise<void>((resolve) => {
+      child.stderr!.on('data', (d) => {
+        stderr += d;
+        if (stderr.includes('listening on')) resolve();
+      });
+    });
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+    expect(stderr).toMatch(/warning: .*open-token can be read by other users; chmod 600/);
+    expect(child.exitCode).toBe(0);
+  });
+});

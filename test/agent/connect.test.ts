@@ -1,0 +1,68 @@
+/** openTransport and its scheme registry. */
+import * as net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SchemeRegistry, defaultSchemes, openTransport, registerScheme } from '../../host/client/connect';
+import { StreamTransport } from '../../shared/transport/stream';
+import { startAgent, type AgentProcess } from './helpers';
+
+describe('openTransport', () => {
+  let agent: AgentProcess;
+  beforeAll(async () => {
+    agent = await startAgent();
+  });
+  afterAll(async () => {
+    await agent?.stop();
+  });
+
+  it('opens ws:// URLs to a WebSocket transport', async () => {
+    const transport = await openTransport(agent.url);
+    expect(transport.kind).toBe('websocket');
+    expect(transport.state).toBe('open');
+    await transport.close();
+  });
+
+  it('refuses malformed URLs and unknown schemes as usage errors naming the known schemes', async () => {
+    await expect(openTransport('board:7007')).rejects.toMatchObject({ code: 'UNKNOWN_URL_SCHEME', exitCode: 2, hint: expect.stringContaining('ws://') });
+    await expect(openTransport('not a url')).rejects.toMatchObject({ code: 'BAD_AGENT_URL', exitCode: 2 });
+    await expect(openTransport('telnet://board')).rejects.toMatchObject({ code: 'UNKNOWN_URL_SCHEME' });
+  });
+
+  it('reports an unreachable agent as a ConnectError with exit 5 and a hint', async () => {
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    await expect(openTransport(`ws://127.0.0.1:${port}`)).rejects.toMatchObject({ code: 'CONNECT_REFUSED', exitCode: 5, hint: expect.any(String) });
+  });
+});
+
+describe('registerScheme', () => {
+  it('lets a new transport plug in by URL scheme, with its own options', async () => {
+    const registry = new SchemeRegistry();
+    const server = net.createServer((s) => s.end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    let seen: { host: string; extra: unknown } | null = null;
+    registry.register('tcp', async (url, opts) => {
+      seen = { host: url.host, extra: opts.schemeOptions?.flavour };
+      const socket = net.connect(Number(url.port), url.hostname);
+      await new Promise((r) => socket.once('connect', r));
+      return StreamTransport.overDuplex(socket, { peer: url.href, kind: 'tcp', ...opts });
+    });
+    const port = (server.address() as net.AddressInfo).port;
+    const transport = await registry.open(`tcp://127.0.0.1:${port}`, { schemeOptions: { flavour: 'plain' }, idleTimeoutMs: 0 });
+    expect(transport.kind).toBe('tcp');
+    expect(seen).toEqual({ host: `127.0.0.1:${port}`, extra: 'plain' });
+    expect(registry.schemes()).toEqual(['tcp']);
+    transport.destroy();
+    await new Promise((r) => server.close(r));
+  });
+
+  it('registers into the default registry that openTransport uses', () => {
+    expect(defaultSchemes.schemes()).toEqual(expect.arrayContaining(['ws', 'wss']));
+    registerScheme('test-scheme:', async () => {
+      throw new Error('not used');
+    });
+    expect(defaultSchemes.schemes()).toContain('test-scheme');
+    expect(() => registerScheme('bad scheme', async () => undefined as never)).toThrow(/not a URL scheme/);
+  });
+});

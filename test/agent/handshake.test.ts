@@ -1,0 +1,133 @@
+/**
+ * Handshake and authentication against the agent as its own process: the facts it reports,
+ * refusals before authentication, a wrong token, a silent peer, another protocol version;
+ * and the host's side of mutual authentication against in-process impostors.
+ */
+import * as os from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentClient } from '../../host/client/agent-client';
+import { openTransport } from '../../host/client/connect';
+import { ENVELOPE_SLACK_BYTES } from '../../agent/session/session';
+import { agentProof, newNonce } from '../../shared/protocol/auth';
+import { PROTOCOL_MAJOR, encodeEnvelope, type Envelope } from '../../shared/protocol/envelope';
+import { listenWebSocket, type WebSocketListener } from '../../shared/transport/websocket';
+import { closeOf } from '../transport/contract';
+import { collect, startAgent, type AgentProcess } from './helpers';
+
+const send = (t: { send(m: Uint8Array): Promise<void> }, env: Envelope) => t.send(encodeEnvelope(env));
+const hello = (major = PROTOCOL_MAJOR): Envelope => ({ id: 0, body: 'clientHello', clientHello: { protocolMajor: major, protocolMinor: 0, clientVersion: 'test' } });
+const hasRequest = (id: number): Envelope => ({ id, body: 'has', has: { blobs: [{ hash: 'a'.repeat(64), size: 0 }] } });
+
+let agent: AgentProcess;
+beforeAll(async () => {
+  agent = await startAgent({ args: ['--auth-timeout', '1'] });
+});
+afterAll(async () => {
+  await agent?.stop();
+});
+
+describe('agent handshake', () => {
+  it('authenticates both ways and reports the board facts and limits', async () => {
+    const client = await agent.connect();
+    const { hello: info } = client;
+    expect(info).toMatchObject({ protocolMajor: PROTOCOL_MAJOR, agentVersion: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    expect(info.facts).toMatchObject({ hostname: os.hostname(), arch: process.arch, nodeVersion: process.version, runJointVersion: '' });
+    expect(info.facts.kernel).toContain(os.release());
+    expect(info.facts.memTotalBytes).toBeGreaterThan(0);
+    expect(info.facts.storeCapBytes).toBeGreaterThan(0);
+    expect(info.facts.storeFreeBytes).toBeGreaterThan(0);
+    expect(info.limits.maxMessageBytes).toBeGreaterThan(info.limits.chunkBytes + ENVELOPE_SLACK_BYTES - 1);
+    expect(info.limits.putWindowBytes).toBeGreaterThanOrEqual(info.limits.chunkBytes);
+    await client.close();
+  });
+
+  it('refuses a wrong token with AUTH_FAILED and closes the connection', async () => {
+    const transport = await openTransport(agent.url);
+    const closed = closeOf(transport);
+    await expect(AgentClient.connect(transport, { token: 'not-the-token-0123456789' })).rejects.toMatchObject({ code: 'AUTH_FAILED', exitCode: 5, hint: expect.stringContaining('token') });
+    expect((await closed).reason).not.toBe('idle-timeout');
+    expect(agent.stderr()).toContain('AUTH_FAILED');
+  });
+
+  it('refuses requests before authentication, then hangs up after a few', async () => {
+    const transport = await openTransport(agent.url);
+    const inbox = collect(transport);
+    const closed = closeOf(transport);
+    await send(transport, hasRequest(1));
+    expect(await inbox.next()).toMatchObject({ id: 1, body: 'error', error: { code: 'NOT_AUTHENTICATED' } });
+    await send(transport, hello());
+    expect(await inbox.next()).toMatchObject({ body: 'agentHello' });
+    await send(transport, hasRequest(2));
+    await send(transport, hasRequest(3));
+    await closed;
+    const answers = inbox.envelopes.filter((e) => e.body === 'error').map((e) => (e.body === 'error' ? [e.id, e.error.code] : []));
+    expect(answers).toEqual([[1, 'NOT_AUTHENTICATED'], [2, 'NOT_AUTHENTICATED'], [3, 'NOT_AUTHENTICATED'], [0, 'NOT_AUTHENTICATED']]);
+    expect(inbox.envelopes.some((e) => e.body === 'hasResult')).toBe(false);
+  });
+
+  it('drops a peer that never authenticates after --auth-timeout', async () => {
+    const transport = await openTransport(agent.url);
+    const inbox = collect(transport);
+    const closed = closeOf(transport);
+    await send(transport, hello());
+    expect((await closed).reason).toBe('remote');
+    expect(inbox.envelopes.at(-1)).toMatchObject({ id: 0, body: 'error', error: { code: 'AUTH_TIMEOUT' } });
+  });
+
+  it('answers another protocol major with its hello, PROTOCOL_MISMATCH and the end of the connection', async () => {
+    const transport = await openTransport(agent.url);
+    const inbox = collect(transport);
+    const closed = closeOf(transport);
+    await send(transport, hello(PROTOCOL_MAJOR + 1));
+    await closed;
+    expect(inbox.envelopes.map((e) => e.body)).toEqual(['agentHello', 'error']);
+    expect(inbox.envelopes[1]).toMatchObject({ id: 0, error: { code: 'PROTOCOL_MISMATCH', hint: expect.stringContaining('axagent') } });
+  });
+
+  it('closes on a message that is not an Envelope', async () => {
+    const transport = await openTransport(agent.url);
+    const closed = closeOf(transport);
+    await transport.send(Uint8Array.of(0x0a, 0x10, 0x01));
+    expect((await closed).reason).toBe('remote');
+  });
+});
+
+describe('the host checks the agent too', () => {
+  const secret = 'the-real-token-0123456789';
+  let impostor: WebSocketListener;
+  let behaviour: 'newer-major' | 'wrong-secret' | 'silent' = 'silent';
+
+  beforeAll(async () => {
+    impostor = await listenWebSocket({ host: '127.0.0.1', port: 0 }, (t) => {
+      const nonce = newNonce();
+      t.on('message', () => {
+        if (behaviour === 'silent') return;
+        const major = behaviour === 'newer-major' ? PROTOCOL_MAJOR + 1 : PROTOCOL_MAJOR;
+        void send(t, { id: 0, body: 'agentHello', agentHello: { protocolMajor: major, protocolMinor: 0, agentVersion: '9.9.9', nonce } });
+        if (behaviour === 'wrong-secret') {
+          // Accepts any proof, but can only sign with a secret of its own.
+          const proof = agentProof(Buffer.from('some-other-secret-value'), newNonce(), nonce);
+          void send(t, { id: 0, body: 'authOk', authOk: { proof, facts: null, limits: null } });
+        }
+      });
+    });
+  });
+  afterAll(() => impostor.close());
+
+  it('says PROTOCOL_MISMATCH and how to fix it when the agent is newer', async () => {
+    behaviour = 'newer-major';
+    const transport = await openTransport(impostor.url);
+    await expect(AgentClient.connect(transport, { token: secret })).rejects.toMatchObject({ code: 'PROTOCOL_MISMATCH', exitCode: 5, message: expect.stringContaining('9.9.9'), hint: expect.stringContaining('upgrade axctl') });
+    expect(transport.state).toBe('closed');
+  });
+
+  it('refuses an agent that cannot prove it knows the token', async () => {
+    behaviour = 'wrong-secret';
+    await expect(AgentClient.connect(await openTransport(impostor.url), { token: secret })).rejects.toMatchObject({ code: 'AUTH_AGENT_UNVERIFIED', exitCode: 5 });
+  });
+
+  it('gives up with CONNECT_TIMEOUT when nothing answers the hello', async () => {
+    behaviour = 'silent';
+    await expect(AgentClient.connect(await openTransport(impostor.url), { token: secret, timeoutMs: 300 })).rejects.toMatchObject({ code: 'CONNECT_TIMEOUT', exitCode: 5 });
+  });
+});

@@ -1,0 +1,228 @@
+/**
+ * AgentSession in-process over a real loopback socket, with the real BlobStore behind a gate
+ * that can hold writes: what only a controlled store can show deterministically — batching of
+ * queued chunks, the upload window, the download window, cancel, unknown requests.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SessionStore } from '../../agent/session/context';
+import { AgentSession } from '../../agent/session/session';
+import { RunService } from '../../agent/run/run-service';
+import { BlobStore } from '../../agent/store/blob-store';
+import { Channel } from '../../host/client/channel';
+import { handshake } from '../../host/client/handshake';
+import type { Envelope } from '../../shared/protocol/envelope';
+import { StreamTransport } from '../../shared/transport/stream';
+import { SIM_RUN_JOINT, sha256 } from './helpers';
+
+const KB = 1024;
+
+/** The real store, whose writes can be held until release(). */
+class GatedStore implements SessionStore {
+  readonly writes: number[] = [];
+  private held: { promise: Promise<void>; release: () => void } | null = null;
+  constructor(readonly inner: BlobStore) {}
+  hold(): void {
+    let release!: () => void;
+    const promise = new Promise<void>((r) => (release = r));
+    this.held = { promise, release };
+  }
+  release(): void {
+    this.held?.release();
+    this.held = null;
+  }
+  has = (hash: string) => this.inner.has(hash);
+  uploadOffset = (hash: string, size: number) => this.inner.uploadOffset(hash, size);
+  read = (hash: string, offset: number, length: number) => this.inner.read(hash, offset, length);
+  usage = () => this.inner.usage();
+  async writeChunk(hash: string, size: number, offset: number, data: Uint8Array) {
+    this.writes.push(data.length);
+    await this.held?.promise;
+    return this.inner.writeChunk(hash, size, offset, data);
+  }
+}
+
+const cleanups: Array<() => Promise<unknown> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function harness(options: ConstructorParameters<typeof AgentSession>[2] = {}) {
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-session-'));
+  cleanups.push(() => fsp.rm(dir, { recursive: true, force: true }));
+  const inner = await BlobStore.open(path.join(dir, 'store'), { capBytes: 1e9 });
+  const store = new GatedStore(inner);
+  const secret = randomBytes(32);
+  const logs: string[] = [];
+  const ctx = {
+    store,
+    runs: new RunService({ store: inner, runJoint: SIM_RUN_JOINT }),
+    secret,
+    agentVersion: 'test',
+    defaultRunTimeoutMs: 5000,
+    board: { runJointVersion: '' },
+    log: (line: string) => logs.push(line),
+  };
+  const server = net.createServer((socket) => {
+    const session = new AgentSession(StreamTransport.overDuplex(socket, { peer: 'host' }), ctx, options);
+    cleanups.push(() => session.close());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(() => new Promise((r) => server.close(r)));
+  const socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+  await new Promise((r) => socket.once('connect', r));
+  const channel = new Channel(StreamTransport.overDuplex(socket, { peer: 'agent' }), 10_000);
+  cleanups.push(() => channel.transport.destroy());
+  const hello = await handshake(channel, { secret, clientVersion: 'test', timeoutMs: 5000 });
+  return { store, channel, hello, logs, dir };
+}
+
+/** Opens a call and records everything that arrives for it. */
+function record(channel: Channel) {
+  const got: Envelope[] = [];
+  const errors: string[] = [];
+  let notify = () => undefined as void;
+  const call = channel.open('test call', {
+    onEnvelope: (env) => {
+      got.push(env);
+      notify();
+    },
+    onError: (err) => {
+      errors.push(err.code);
+      notify();
+    },
+  });
+  const until = (test: () => boolean) =>
+    new Promise<void>((resolve) => {
+      // Re-checked on every arrival and every few ms (some conditions are about the store).
+      const timer = setInterval(() => check(), 5);
+      const check = () => {
+        if (!test()) return;
+        clearInterval(timer);
+        resolve();
+      };
+      notify = check;
+      check();
+    });
+  return { id: call.id, got, errors, until, close: () => call.close() };
+}
+
+describe('AgentSession uploads', () => {
+  it('writes chunks that queued up during a slow write as one batch, and acks them together', async () => {
+    const { store, channel } = await harness({ putWindowBytes: 1024 * KB });
+    const data = randomBytes(8 * 64 * KB);
+    const hash = sha256(data);
+    const call = record(channel);
+    await channel.send({ id: call.id, body: 'putBegin', putBegin: { hash, size: data.length } });
+    await call.until(() => call.got.some((e) => e.body === 'putReady'));
+    store.hold();
+    await channel.send({ id: call.id, body: 'putChunk', putChunk: { offset: 0, data: data.subarray(0, 64 * KB) } });
+    await call.until(() => store.writes.length === 1);
+    for (let i = 1; i < 8; i++) await channel.send({ id: call.id, body: 'putChunk', putChunk: { offset: i * 64 * KB, data: data.subarray(i * 64 * KB, (i + 1) * 64 * KB) } });
+    await new Promise((r) => setTimeout(r, 50));
+    store.release();
+    await call.until(() => call.got.some((e) => e.body === 'putAck' && e.putAck.complete));
+    expect(store.writes).toEqual([64 * KB, 7 * 64 * KB]);
+    const acks = call.got.filter((e) => e.body === 'putAck').map((e) => (e.body === 'putAck' ? e.putAck : null));
+    expect(acks).toEqual([{ received: 64 * KB, complete: false }, { received: data.length, complete: true }]);
+    expect(await store.inner.has(hash)).toEqual({ hash, size: data.length });
+  });
+
+  it('refuses more unacknowledged data than the window with PROTO_WINDOW_EXCEEDED', async () => {
+    const { store, channel, hello } = await harness({ putWindowBytes: 128 * KB, chunkBytes: 64 * KB });
+    expect(hello.limits).toMatchObject({ putWindowBytes: 128 * KB, chunkBytes: 64 * KB });
+    const data = randomBytes(512 * KB);
+    const call = record(channel);
+    await channel.send({ id: call.id, body: 'putBegin', putBegin: { hash: sha256(data), size: data.length } });
+    await call.until(() => call.got.length === 1);
+    store.hold();
+    for (let offset = 0; offset < data.length; offset += 64 * KB) {
+      await channel.send({ id: call.id, body: 'putChunk', putChunk: { offset, data: data.subarray(offset, offset + 64 * KB) } });
+    }
+    await call.until(() => call.errors.length > 0);
+    store.release();
+    expect(call.errors).toEqual(['PROTO_WINDOW_EXCEEDED']);
+  });
+
+  it('refuses a chunk at the wrong offset', async () => {
+    const { channel } = await harness();
+    const data = randomBytes(100);
+    const call = record(channel);
+    await channel.send({ id: call.id, body: 'putBegin', putBegin: { hash: sha256(data), size: 100 } });
+    await call.until(() => call.got.length === 1);
+    await channel.send({ id: call.id, body: 'putChunk', putChunk: { offset: 50, data: data.subarray(50) } });
+    await call.until(() => call.errors.length > 0);
+    expect(call.errors).toEqual(['PROTO_UNEXPECTED']);
+  });
+
+  it('cancels an upload in flight: CANCELLED for it, found for the cancel', async () => {
+    const { channel } = await harness();
+    const data = randomBytes(100);
+    const call = record(channel);
+    await channel.send({ id: call.id, body: 'putBegin', putBegin: { hash: sha256(data), size: 100 } });
+    await call.until(() => call.got.length === 1);
+    expect(await channel.cancel(call.id)).toBe(true);
+    await call.until(() => call.errors.length > 0);
+    expect(call.errors).toEqual(['CANCELLED']);
+    expect(await channel.cancel(call.id)).toBe(false);
+  });
+});
+
+describe('AgentSession downloads', () => {
+  it('sends no further ahead than the window until acknowledged', async () => {
+    const { store, channel } = await harness();
+    const data = randomBytes(64 * KB * 10);
+    const hash = sha256(data);
+    await store.inner.writeChunk(hash, data.length, 0, data);
+    const call = record(channel);
+    await channel.send({ id: call.id, body: 'get', get: { hash, offset: 0, length: 0, chunkBytes: 64 * KB, windowBytes: 3 * 64 * KB } });
+    await call.until(() => call.got.length === 3);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(call.got).toHaveLength(3);
+    await channel.send({ id: call.id, body: 'getAck', getAck: { received: 2 * 64 * KB } });
+    await call.until(() => call.got.length === 5);
+    await channel.send({ id: call.id, body: 'getAck', getAck: { received: 10 * 64 * KB } });
+    await call.until(() => call.got.length === 10);
+    const chunks = call.got.map((e) => (e.body === 'getChunk' ? e.getChunk : null))!;
+    expect(chunks.map((c) => c!.offset)).toEqual(Array.from({ length: 10 }, (_, i) => i * 64 * KB));
+    expect(chunks.map((c) => c!.last)).toEqual([...Array(9).fill(false), true]);
+    expect(Buffer.concat(chunks.map((c) => c!.data)).equals(data)).toBe(true);
+  });
+
+  it('serves a byte range and refuses one past the end (BAD_RANGE)', async () => {
+    const { store, channel } = await harness();
+    const data = randomBytes(1000);
+    const hash = sha256(data);
+    await store.inner.writeChunk(hash, data.length, 0, data);
+    const range = await channel.request('range', (id) => ({ id, body: 'get', get: { hash, offset: 100, length: 50, chunkBytes: 0, windowBytes: 0 } }), 'getChunk');
+    expect(range.getChunk).toMatchObject({ offset: 100, last: true, blobSize: 1000 });
+    expect(Buffer.from(range.getChunk.data).equals(data.subarray(100, 150))).toBe(true);
+    await expect(channel.request('past', (id) => ({ id, body: 'get', get: { hash, offset: 990, length: 20, chunkBytes: 0, windowBytes: 0 } }), 'getChunk')).rejects.toMatchObject({ code: 'BAD_RANGE' });
+  });
+});
+
+describe('AgentSession requests', () => {
+  it('answers a body it does not know with UNSUPPORTED_REQUEST and keeps the connection', async () => {
+    const { channel } = await harness();
+    const unknown = record(channel);
+    // Field 99 (unknown to this agent) with an empty message, request id as field 1.
+    await channel.transport.send(Uint8Array.of(0x08, unknown.id, 0x9a, 0x06, 0x00));
+    await unknown.until(() => unknown.errors.length > 0);
+    expect(unknown.errors).toEqual(['UNSUPPORTED_REQUEST']);
+    const facts = await channel.request('facts', (id) => ({ id, body: 'facts', facts: {} }), 'factsResult');
+    expect(facts.factsResult.agentVersion).toBe('test');
+  });
+
+  it('refuses request id 0 and bodies only the agent sends', async () => {
+    const { channel, logs } = await harness();
+    const answer = await channel
+      .request('hello again', (id) => ({ id, body: 'putReady', putReady: { offset: 0, complete: false } }), 'putReady')
+      .catch((err) => err.code);
+    expect(answer).toBe('PROTO_UNEXPECTED');
+    expect(logs.some((l) => l.includes('authenticated'))).toBe(true);
+  });
+});

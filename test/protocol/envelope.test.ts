@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { ProtocolError } from '../../shared/protocol/errors';
+import { decodeEnvelope, encodeEnvelope, type Envelope } from '../../shared/protocol/envelope';
+
+const roundTrip = (env: Envelope) => decodeEnvelope(encodeEnvelope(env));
+
+describe('Envelope codec', () => {
+  it('round-trips a chunk with a 64-bit offset as a plain number and the data as bytes', () => {
+    const env = roundTrip({ id: 4_000_000_000, body: 'putChunk', putChunk: { offset: 2 ** 40 + 3, data: Uint8Array.of(1, 2, 3) } });
+    expect(env.id).toBe(4_000_000_000);
+    expect(env.body).toBe('putChunk');
+    if (env.body !== 'putChunk') throw new Error('unreachable');
+    expect(env.putChunk.offset).toBe(2 ** 40 + 3);
+    expect([...env.putChunk.data]).toEqual([1, 2, 3]);
+  });
+
+  it('fills proto3 defaults and names enums and oneof members', () => {
+    const env = roundTrip({
+      id: 9,
+      body: 'runResult',
+      runResult: { status: 'RUN_STATUS_FAILED', ended: 'signal', signal: 'SIGABRT', timedOut: false, cancelled: false, log: '', stderr: '', parsedLogJson: '{}', outputs: [], problems: [{ code: 'RUN_ASSERTION', message: 'x' }], durationMs: 0 },
+    });
+    if (env.body !== 'runResult') throw new Error('unreachable');
+    expect(env.runResult).toMatchObject({ status: 'RUN_STATUS_FAILED', ended: 'signal', signal: 'SIGABRT', timedOut: false, outputs: [], durationMs: 0 });
+    expect(env.runResult.problems).toEqual([{ code: 'RUN_ASSERTION', message: 'x' }]);
+  });
+
+  it('keeps a oneof member set to its zero value (queue position 0 = started)', () => {
+    const env = roundTrip({ id: 1, body: 'runEvent', runEvent: { event: 'queuePosition', queuePosition: 0 } });
+    expect(env).toMatchObject({ body: 'runEvent', runEvent: { event: 'queuePosition', queuePosition: 0 } });
+  });
+
+  it('decodes a message field that was not sent as null', () => {
+    const env = roundTrip({ id: 0, body: 'authOk', authOk: { proof: new Uint8Array(32), facts: null, limits: null } });
+    expect(env).toMatchObject({ body: 'authOk', authOk: { facts: null, limits: null } });
+  });
+
+  it('leaves the body undefined for a body a newer peer added (field 99)', () => {
+    // id = 5 (field 1 varint), then field 99, wire type 2, length 0.
+    const bytes = Uint8Array.of(0x08, 0x05, 0x9a, 0x06, 0x00);
+    const env = decodeEnvelope(bytes);
+    expect(env.id).toBe(5);
+    expect(env.body).toBeUndefined();
+  });
+
+  it('turns undecodable bytes into PROTO_BAD_MESSAGE', () => {
+    expect(() => decodeEnvelope(Uint8Array.of(0x08))).toThrow(ProtocolError);
+    // Field 1 with wire type 2 (length 16) where a varint id belongs, cut short.
+    expect(() => decodeEnvelope(Uint8Array.of(0x0a, 0x10, 0x01))).toThrow(expect.objectContaining({ code: 'PROTO_BAD_MESSAGE', exitCode: 5 }));
+  });
+});
