@@ -23,6 +23,8 @@ interface OptionSpec {
 export const AGENT_OPTIONS = {
   listen: { type: 'string', value: 'HOST:PORT', help: 'serve WebSocket connections on this address, e.g. 0.0.0.0:7007 (port 0: any free port, printed on start)' },
   stdio: { type: 'boolean', help: 'speak the protocol on stdin/stdout for one connection (e.g. run through ssh); logs go to stderr' },
+  serial: { type: 'string', value: 'DEVICE', help: 'serve one host at a time over this serial line, e.g. /dev/ttyS1 (without serialport beside the agent, configure the line with stty first)' },
+  baud: { type: 'string', value: 'RATE', default: '115200', help: 'serial line rate for --serial' },
   store: { type: 'string', value: 'DIR', help: 'blob store folder (created if missing)' },
   'run-joint': { type: 'string', value: 'PATH', help: 'the run_joint executable to run' },
   'token-file': { type: 'string', value: 'FILE', help: 'file holding the shared secret: one line of at least 16 characters (e.g. `openssl rand -hex 32`)' },
@@ -34,7 +36,7 @@ export const AGENT_OPTIONS = {
   help: { type: 'boolean', short: 'h', help: 'print this help and exit' },
 } as const satisfies Record<string, OptionSpec>;
 
-export type ServeMode = { kind: 'listen'; host: string; port: number } | { kind: 'stdio' };
+export type ServeMode = { kind: 'listen'; host: string; port: number } | { kind: 'stdio' } | { kind: 'serial'; device: string; baud: number };
 
 export interface AgentConfig {
   mode: ServeMode;
@@ -61,11 +63,12 @@ export function parseAgentArgs(argv: string[]): AgentCommand {
   }
   if (values.help) return { action: 'help' };
   if (values.version) return { action: 'version' };
-  if (values.listen !== undefined && values.stdio) {
-    throw new UsageError('AGENT_MODE', '--listen and --stdio cannot be combined', { hint: 'serve WebSocket (--listen) or one stdio connection (--stdio)' });
+  const modes = [values.listen !== undefined, !!values.stdio, values.serial !== undefined].filter(Boolean).length;
+  if (modes > 1) {
+    throw new UsageError('AGENT_MODE', '--listen, --stdio and --serial cannot be combined', { hint: 'serve WebSocket (--listen), one stdio connection (--stdio) or a serial line (--serial)' });
   }
-  if (values.listen === undefined && !values.stdio) {
-    throw new UsageError('AGENT_MODE', 'say how to serve: --listen HOST:PORT or --stdio', { hint: 'see axagent --help' });
+  if (modes === 0) {
+    throw new UsageError('AGENT_MODE', 'say how to serve: --listen HOST:PORT, --stdio or --serial DEVICE', { hint: 'see axagent --help' });
   }
   for (const name of REQUIRED) {
     if (typeof values[name] !== 'string' || values[name] === '') {
@@ -79,7 +82,11 @@ export function parseAgentArgs(argv: string[]): AgentCommand {
   return {
     action: 'serve',
     config: {
-      mode: values.stdio ? { kind: 'stdio' } : { kind: 'listen', ...parseListen(text('listen')!) },
+      mode: values.stdio
+        ? { kind: 'stdio' }
+        : values.serial !== undefined
+          ? { kind: 'serial', device: text('serial')!, baud: parseBaud(text('baud') ?? AGENT_OPTIONS.baud.default) }
+          : { kind: 'listen', ...parseListen(text('listen')!) },
       storeDir: path.resolve(text('store')!),
       runJoint: path.resolve(text('run-joint')!),
       tokenFile: path.resolve(text('token-file')!),
@@ -89,6 +96,14 @@ export function parseAgentArgs(argv: string[]): AgentCommand {
       authTimeoutMs: seconds('auth-timeout', 0.001),
     },
   };
+}
+
+function parseBaud(value: string): number {
+  const baud = Number(value);
+  if (!Number.isInteger(baud) || baud < 50 || baud > 16_000_000) {
+    throw new UsageError('AGENT_BAD_BAUD', `--baud ${value}: expected a line rate such as 115200 or 921600`);
+  }
+  return baud;
 }
 
 /** "HOST:PORT", "[v6]:PORT", ":PORT" or "PORT" (the last two: all interfaces). */
@@ -130,6 +145,7 @@ export function agentUsage(): string {
     '',
     'usage: axagent --listen HOST:PORT --store DIR --run-joint PATH --token-file FILE [options]',
     '       axagent --stdio --store DIR --run-joint PATH --token-file FILE [options]',
+    '       axagent --serial DEVICE [--baud RATE] --store DIR --run-joint PATH --token-file FILE [options]',
     '',
     'options:',
   ];

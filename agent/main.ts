@@ -15,6 +15,7 @@ import { AGENT_VERSION, agentUsage, parseAgentArgs, type AgentConfig } from './c
 import { RunService } from './run/run-service';
 import { AgentSession } from './session/session';
 import type { AgentContext } from './session/context';
+import { openSerialTransport } from './serial';
 import { BlobStore } from './store/blob-store';
 
 /** Exit code for a bug in the agent itself. */
@@ -67,6 +68,30 @@ async function serveStdio(ctx: AgentContext, config: AgentConfig): Promise<numbe
   return info.error && info.error.code !== 'TRANSPORT_DISCONNECTED' ? 1 : 0;
 }
 
+/** One host at a time over a serial line; after each session the line is listened on again. */
+async function serveSerial(ctx: AgentContext, config: AgentConfig & { mode: { kind: 'serial' } }): Promise<number> {
+  const stop = new AbortController();
+  process.once('SIGINT', () => stop.abort()).once('SIGTERM', () => stop.abort());
+  log(`axagent ${AGENT_VERSION} serving ${config.mode.device} at ${config.mode.baud} baud (store ${config.storeDir})`);
+  while (!stop.signal.aborted) {
+    let transport;
+    try {
+      transport = await openSerialTransport(config.mode.device, config.mode.baud, { signal: stop.signal, idleTimeoutMs: config.idleTimeoutMs });
+    } catch (err) {
+      if (stop.signal.aborted) break;
+      throw err;
+    }
+    const session = new AgentSession(transport, ctx, { authTimeoutMs: config.authTimeoutMs });
+    const onStop = () => void session.close();
+    stop.signal.addEventListener('abort', onStop);
+    await session.closed;
+    stop.signal.removeEventListener('abort', onStop);
+    await transport.released;
+  }
+  log('stopping');
+  return 0;
+}
+
 async function serveWebSocket(ctx: AgentContext, config: AgentConfig & { mode: { kind: 'listen' } }): Promise<number> {
   const sessions = new Set<AgentSession>();
   const listener = await listenWebSocket({ host: config.mode.host, port: config.mode.port, idleTimeoutMs: config.idleTimeoutMs }, (transport) => {
@@ -97,7 +122,14 @@ export async function main(argv: string[]): Promise<number> {
     }
     const { config } = command;
     const ctx = await buildContext(config);
-    return config.mode.kind === 'stdio' ? await serveStdio(ctx, config) : await serveWebSocket(ctx, { ...config, mode: config.mode });
+    switch (config.mode.kind) {
+      case 'stdio':
+        return await serveStdio(ctx, config);
+      case 'serial':
+        return await serveSerial(ctx, { ...config, mode: config.mode });
+      case 'listen':
+        return await serveWebSocket(ctx, { ...config, mode: config.mode });
+    }
   } catch (err) {
     if (isAxError(err)) {
       process.stderr.write(`axagent: ${(err as AxError).describe()}\n`);

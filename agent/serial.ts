@@ -1,0 +1,67 @@
+/**
+ * The agent's end of a serial connection: `axagent --serial /dev/ttyS1 --baud 921600`.
+ *
+ * openSerialTransport() opens the port and resolves with a Transport once a host has said
+ * HELLO (it waits as long as it takes, or until `signal` aborts). One Transport is one host
+ * session; when it closes, call it again to serve the next host:
+ *
+ *     while (!signal.aborted) {
+ *       const transport = await openSerialTransport(path, baud, { signal, idleTimeoutMs });
+ *       await new AgentSession(transport, ctx).closed;
+ *       await transport.released; // the port is free again (the link's goodbye is done)
+ *     }
+ *
+ * The port is opened with the serialport module when it loads (it must sit beside the
+ * bundled agent with its prebuilt binding: node_modules/serialport), otherwise through Node's
+ * own tty streams on a line configured beforehand with stty by whoever starts the agent (see
+ * shared/serial/port-open.ts; the agent itself executes nothing but run_joint). A port that cannot be opened: SERIAL_PORT_OPEN_FAILED (SERIAL_PORT_BUSY
+ * when another program holds it; retried briefly, as the previous session may still be
+ * releasing it).
+ */
+import { connectSerial } from '../shared/serial/connect';
+import { openSerialLine, type SerialDriverName } from '../shared/serial/port-open';
+import type { SerialTransport } from '../shared/serial/serial-transport';
+import type { TransportOptions } from '../shared/transport/transport';
+
+export interface AgentSerialOptions extends TransportOptions {
+  /** Stops waiting for a host (the promise then rejects with the abort reason). */
+  signal?: AbortSignal;
+  /** Force one way of opening the port (default: serialport if it loads, else stty). */
+  driver?: SerialDriverName;
+  /** bit/s to pace output at (default: baud; 0 for lines that ignore the baud rate). */
+  paceBaud?: number;
+  /** Silence survived before a session fails (default: idleTimeoutMs, or 60 s if that is 0). */
+  giveUpAfterMs?: number;
+}
+
+/** How long a port just released may stay locked (the previous session's close in flight). */
+const BUSY_RETRY_MS = 3000;
+
+export async function openSerialTransport(path: string, baud: number, options: AgentSerialOptions = {}): Promise<SerialTransport> {
+  const { signal, driver, paceBaud, giveUpAfterMs, ...transport } = options;
+  const open = () => openSerialLine(path, baud, driver);
+  return connectSerial({
+    ...transport,
+    path,
+    baud,
+    role: 'responder',
+    peer: `serial:${path}`,
+    open: () => retryWhileBusy(open, BUSY_RETRY_MS),
+    ...(signal ? { signal } : {}),
+    ...(paceBaud === undefined ? {} : { paceBaud }),
+    ...(giveUpAfterMs === undefined ? {} : { giveUpAfterMs }),
+  });
+}
+
+async function retryWhileBusy<T>(open: () => Promise<T>, forMs: number): Promise<T> {
+  const until = Date.now() + forMs;
+  for (;;) {
+    try {
+      return await open();
+    } catch (err) {
+      const busy = (err as { code?: string }).code === 'SERIAL_PORT_BUSY';
+      if (!busy || Date.now() >= until) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}

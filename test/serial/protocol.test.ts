@@ -1,0 +1,107 @@
+/**
+ * The axctl protocol over the serial transport: AgentClient on the host end, AgentSession
+ * (with a real blob store) on the board end, real ptys and the fault-injecting relay between.
+ * The agent side runs in this process as agent/main.ts would run it for --serial: one
+ * session per host connection, openSerialTransport() again after each.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AgentSerialOptions } from '../../agent/serial';
+import { AgentSession } from '../../agent/session/session';
+import type { AgentContext } from '../../agent/session/context';
+import { RunService } from '../../agent/run/run-service';
+import { BlobStore } from '../../agent/store/blob-store';
+import { AgentClient } from '../../host/client/agent-client';
+import type { OpenTransportOptions } from '../../host/client/connect';
+import { parseToken } from '../../shared/protocol/token';
+import { HAVE_SOCAT, sha256, startLine, stopLines, type TestLine } from './line';
+
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0)) await stop();
+  await stopLines();
+});
+
+/** The board: a store and a loop serving one host session after another on the port. */
+async function startBoard(line: TestLine, serial: AgentSerialOptions = {}) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'axctl-serial-agent-'));
+  const token = randomBytes(24).toString('hex');
+  const store = await BlobStore.open(path.join(dir, 'store'));
+  const ctx: AgentContext = {
+    store,
+    runs: new RunService({ store, runJoint: '/bin/false' }),
+    secret: parseToken(token),
+    agentVersion: 'test',
+    defaultRunTimeoutMs: 60_000,
+    board: { runJointVersion: '' },
+    log: () => undefined,
+  };
+  const abort = new AbortController();
+  const serving = (async () => {
+    while (!abort.signal.aborted) {
+      const transport = await line.openBoard({ ...serial, signal: abort.signal }).catch(() => undefined);
+      if (!transport) continue;
+      await new AgentSession(transport, ctx).closed;
+      await transport.released;
+    }
+  })();
+  stops.push(async () => {
+    abort.abort();
+    await serving;
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    dir,
+    store,
+    connect: async (query = '', opts: OpenTransportOptions = {}, chunkBytes = 64 * 1024) => AgentClient.connect(await line.openHost(query, opts), { token, chunkBytes }),
+  };
+}
+
+describe.runIf(HAVE_SOCAT)('protocol over the serial transport', () => {
+  it('uploads and downloads a blob at 921600 baud through corrupted frames and a 2 s cut', async () => {
+    const line = await startLine({ baud: 921_600, corruptFrames: 0.01, seed: 5 });
+    const board = await startBoard(line);
+    const client = await board.connect();
+    expect(client.hello.agentVersion).toBe('test');
+    const data = randomBytes(300_000);
+    const hash = sha256(data);
+    const cut = setTimeout(() => line.relay.cut(2000), 1500);
+    expect(await client.putBytes(data, hash)).toMatchObject({ hash, size: data.length, sentBytes: data.length, resumedFrom: 0 });
+    clearTimeout(cut);
+    expect(await client.has([hash])).toEqual([{ hash, present: true, size: data.length, partialOffset: 0 }]);
+    const back = path.join(board.dir, 'back.bin');
+    await client.getBlob(hash, data.length, back);
+    const { readFileSync } = await import('node:fs');
+    expect(sha256(readFileSync(back))).toBe(hash);
+    expect(line.relay.stats.ab.framesCorrupted + line.relay.stats.ba.framesCorrupted).toBeGreaterThan(0);
+    await client.close();
+  });
+
+  it('resumes an upload by offset on a new connection after the line was lost for good', async () => {
+    const line = await startLine({ baud: 3_000_000 });
+    const board = await startBoard(line, { idleTimeoutMs: 1500 });
+    const first = await board.connect('', { idleTimeoutMs: 1500 });
+    const data = randomBytes(1_500_000);
+    const hash = sha256(data);
+    let stored = 0;
+    const put = first.putBytes(data, hash, {
+      onProgress: (p) => {
+        stored = p.stored;
+        if (p.stored >= 300_000 && p.stored < 400_000) line.relay.cut(5000);
+      },
+    });
+    await expect(put).rejects.toMatchObject({ exitCode: 5 });
+    expect(stored).toBeGreaterThan(0);
+    expect(stored).toBeLessThan(data.length);
+    await new Promise((r) => setTimeout(r, 4000)); // the cable goes back in
+    const second = await board.connect();
+    const result = await second.putBytes(data, hash);
+    expect(result.resumedFrom).toBeGreaterThanOrEqual(stored);
+    expect(result.sentBytes).toBe(data.length - result.resumedFrom);
+    expect(await second.has([hash])).toEqual([{ hash, present: true, size: data.length, partialOffset: 0 }]);
+    await second.close();
+  });
+});
