@@ -1,7 +1,7 @@
 /**
  * One run, from a peer's request to a typed result. Checks the request, pins its blobs, waits
  * its turn (one run at a time), learns the model's input order, runs the configured run_joint
- * in a fresh job folder, classifies the outcome (classify.ts) and stores the outputs.
+ * in a fresh job folder, classifies the outcome (shared/run/classify.ts) and stores the outputs.
  * Nothing but the configured run_joint is ever executed, with options from the allow-list only.
  */
 import { promises as fsp } from 'node:fs';
@@ -10,13 +10,14 @@ import { AxError, UsageError } from '../../shared/errors';
 import { parseRunJointLog, type RunJointLog } from '../../shared/parsers/run-joint-log';
 import type { BlobStore } from '../store/blob-store';
 import { assertHash } from '../store/hashing';
-import { buildRunJointArgs, checkExtraArgs } from './args';
-import { classifyRun, type RunProblem, type RunStatus } from './classify';
-import { ModelIoCache, ModelProbeError, type ModelIo } from './model-io';
+import { buildRunJointArgs, checkExtraArgs } from '../../shared/run/args';
+import { classifyRun, localDumpFolder, type RunProblem, type RunStatus } from '../../shared/run/classify';
+import { ModelProbeError, orderInputs, type ModelIo } from '../../shared/run/model-io';
+import { ModelIoCache } from './model-io';
 import { RunQueue } from './queue';
 import { spawnRunJoint, type RunnerOutcome } from './runner';
 
-export type { RunProblem, RunStatus } from './classify';
+export type { RunProblem, RunStatus } from '../../shared/run/classify';
 
 export interface RunRequest {
   modelHash: string;
@@ -170,7 +171,7 @@ export class RunService {
       if (err instanceof AxError && err.code.startsWith('RUN_JOINT_')) return notRun({ code: err.code, message: err.message }, false);
       throw err;
     }
-    const ordered = orderInputs(plan, io);
+    const ordered = orderInputs(plan.inputs, io);
     const inputPaths = await Promise.all(ordered.map((input) => this.store.pathOf(input.hash)));
     const fed = await Promise.all(ordered.map(async (input) => ({ ...input, size: (await this.store.has(input.hash))?.size ?? 0 })));
     const job = await this.store.makeJobDir();
@@ -188,7 +189,7 @@ export class RunService {
       const overrideAt = plan.extra.indexOf('--override_batch_size');
       const verdict = await classifyRun(outcome, {
         io,
-        outDir,
+        dumps: localDumpFolder(outDir),
         timeoutMs: plan.timeoutMs,
         overrideBatch: overrideAt >= 0 ? Number(plan.extra[overrideAt + 1]) : null,
         fed,
@@ -227,22 +228,6 @@ export class RunService {
       signal: hooks.signal,
     });
   }
-}
-
-/** The request's inputs in the model's input order; every model input exactly once. */
-function orderInputs(plan: Plan, io: ModelIo): { name: string; hash: string }[] {
-  const byName = new Map(plan.inputs.map((input) => [input.name, input]));
-  const modelNames = io.inputs.map((t) => t.name);
-  const unknown = plan.inputs.filter((input) => !modelNames.includes(input.name)).map((input) => input.name);
-  const missing = modelNames.filter((name) => !byName.has(name));
-  const listing = `the model's inputs, in order: ${modelNames.join(', ')}`;
-  if (unknown.length > 0) {
-    throw new UsageError('INPUT_UNKNOWN', `the model has no input named ${unknown.map((n) => `'${n}'`).join(', ')}${missing.length ? `; missing ${missing.map((n) => `'${n}'`).join(', ')}` : ''}`, { hint: listing });
-  }
-  if (missing.length > 0) {
-    throw new UsageError('INPUT_MISSING', `no data given for model input ${missing.map((n) => `'${n}'`).join(', ')}`, { hint: listing });
-  }
-  return io.inputs.map((t) => byName.get(t.name)!);
 }
 
 function bounded(code: string, name: string, value: unknown, min: number, max: number): number {

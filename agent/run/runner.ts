@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { RunFailedError } from '../../shared/errors';
-import { DEFAULT_CAPTURE_CHARS, LineSplitter, OutputCapture } from './output-capture';
+import { DEFAULT_CAPTURE_CHARS, LineSplitter, OutputCapture } from '../../shared/run/output-capture';
 
 export interface RunnerSpec {
   /** Absolute path of the run_joint executable (or a stand-in). */

@@ -7,12 +7,14 @@
  *   a dumped file of the wrong size                   → failed, OUTPUT_SIZE_MISMATCH
  *   otherwise                                         → ok
  * Assertions are read from stderr too: when run_joint aborts, its buffered stdout is lost.
+ * Shared by the agent (outputs in a local folder) and agentless SSH (outputs on the board,
+ * looked at over SFTP): where the dumped files live is a DumpFolder.
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { parseRunJointLog, type RunJointFallback, type RunJointLog, type RunJointTensor } from '../../shared/parsers/run-joint-log';
+import { parseRunJointLog, type RunJointFallback, type RunJointLog, type RunJointTensor } from '../parsers/run-joint-log';
 import type { ModelIo } from './model-io';
-import type { RunnerOutcome } from './runner';
+import type { RunOutcome } from './outcome';
 
 export type RunStatus = 'ok' | 'input-error' | 'failed';
 
@@ -21,10 +23,32 @@ export interface RunProblem {
   message: string;
 }
 
+/** The folder run_joint dumped into (--bin-out-dir), wherever it is. */
+export interface DumpFolder {
+  /** The path of `fileName` in the folder. */
+  pathOf(fileName: string): string;
+  /** Size of `file` (a pathOf() result) in bytes; null when there is no such file. */
+  sizeOf(file: string): Promise<number | null>;
+}
+
+/** A dump folder on this machine. */
+export function localDumpFolder(outDir: string): DumpFolder {
+  return {
+    pathOf: (fileName) => path.join(outDir, fileName),
+    sizeOf: async (file) => {
+      try {
+        return (await fsp.stat(file)).size;
+      } catch {
+        return null;
+      }
+    },
+  };
+}
+
 /** What classification needs to know about the request besides run_joint's output. */
 export interface RunContext {
   io: ModelIo;
-  outDir: string;
+  dumps: DumpFolder;
   timeoutMs: number;
   /** `--override_batch_size`, if the request set it. */
   overrideBatch: number | null;
@@ -40,7 +64,7 @@ export interface Classification {
   outputFiles: { name: string; file: string }[];
 }
 
-export async function classifyRun(outcome: RunnerOutcome, ctx: RunContext): Promise<Classification> {
+export async function classifyRun(outcome: RunOutcome, ctx: RunContext): Promise<Classification> {
   const parsed = parseRunJointLog(outcome.stdout);
   const fromStderr = parseRunJointLog(outcome.stderr);
   const problems: RunProblem[] = [];
@@ -67,7 +91,7 @@ export async function classifyRun(outcome: RunnerOutcome, ctx: RunContext): Prom
 
   const outputFiles: { name: string; file: string }[] = [];
   for (const output of ctx.io.outputs) {
-    const checked = await checkOutput(output, parsed, ctx.outDir, batch);
+    const checked = await checkOutput(output, parsed, ctx.dumps, batch);
     if ('code' in checked) problems.push(checked);
     else outputFiles.push(checked);
   }
@@ -94,18 +118,17 @@ export function dumpFileName(tensorName: string): string {
   return `${tensorName.split('/').join('_')}.bin`;
 }
 
-async function checkOutput(output: RunJointTensor, parsed: RunJointLog, outDir: string, batch: number): Promise<RunProblem | { name: string; file: string }> {
+async function checkOutput(output: RunJointTensor, parsed: RunJointLog, dumps: DumpFolder, batch: number): Promise<RunProblem | { name: string; file: string }> {
   const label = `output[${output.index}] ${output.name}`;
   const dump = parsed.dumps.find((d) => d.index === output.index && d.name === output.name);
   if (!dump) return { code: 'MISSING_OUTPUT', message: `${label}: run_joint did not report dumping it` };
   if (dump.status === 'none') return { code: 'MISSING_OUTPUT', message: `${label}: run_joint could not dump it (it is none)` };
   if (dump.status === 'failed') return { code: 'MISSING_OUTPUT', message: `${label}: run_joint failed to write ${dump.path ?? 'its file'}` };
-  const file = path.join(outDir, dumpFileName(output.name));
-  let size: number;
-  try {
-    size = (await fsp.stat(file)).size;
-  } catch {
-    return { code: 'MISSING_OUTPUT', message: `${label}: run_joint reported a dump, but ${path.basename(file)} is not in the output folder` };
+  const fileName = dumpFileName(output.name);
+  const file = dumps.pathOf(fileName);
+  const size = await dumps.sizeOf(file);
+  if (size === null) {
+    return { code: 'MISSING_OUTPUT', message: `${label}: run_joint reported a dump, but ${fileName} is not in the output folder` };
   }
   const expected = batchBytes(output, batch);
   if (size !== expected) {

@@ -2,6 +2,7 @@
  * Bounded capture of a child's output. run_joint's log is small, but a broken build or a
  * runaway loop can print without end: keep the head (the model listing lives there) and the
  * tail (dump lines and the final error live there) and count what was dropped between.
+ * Used by the agent's runner and by agentless SSH's remote runs alike.
  */
 import { StringDecoder } from 'node:string_decoder';
 

@@ -1,0 +1,115 @@
+/**
+ * Opening an agentless board: log in, then one command learns what the session needs — the
+ * cache folder (created, its stale run folders swept), whether sha256sum is there, the host
+ * name, free space, and where run_joint is — and SFTP is opened.
+ */
+import { UsageError } from '../../../shared/errors';
+import { openSsh, type SshConnection } from '../connection';
+import { parseSshOptions, type SshSchemeOptions } from '../options';
+import { shellQuote } from '../quote';
+import { connectionOptions } from '../transport';
+import { AgentlessSession, makeLocalDir } from './session';
+
+export interface AgentlessOptions extends SshSchemeOptions {
+  /** ssh://[user@]host[:port] */
+  url: string;
+  /** Shown as the board's URL in reports (default: url). */
+  label?: string;
+  /** Deadline per SSH hop. Default 10 s. */
+  timeoutMs?: number;
+  /** Environment variables for run_joint on the board (e.g. LD_LIBRARY_PATH). */
+  env?: Record<string, string>;
+  /** Time limit of runs that set none. Default 10 minutes. */
+  defaultRunTimeoutMs?: number;
+  /** SIGTERM → SIGKILL grace when a run is stopped. Default 2 s. */
+  killGraceMs?: number;
+}
+
+export const DEFAULT_CACHE_DIR = '~/.cache/axctl';
+export const DEFAULT_RUN_JOINT = 'run_joint';
+/** Run folders older than this are a crashed session's leftovers. */
+const STALE_RUN_MINUTES = 24 * 60;
+
+export async function openAgentless(opts: AgentlessOptions): Promise<AgentlessSession> {
+  const { url, label, timeoutMs, env, defaultRunTimeoutMs, killGraceMs, ...rest } = opts;
+  const ssh = parseSshOptions(rest as Record<string, unknown>);
+  const cacheDir = ssh.cacheDir ?? DEFAULT_CACHE_DIR;
+  if (/[;\\\n]/.test(cacheDir)) {
+    throw new UsageError('SSH_BAD_CACHE_DIR', `the cache folder ${JSON.stringify(cacheDir)} contains ';', a backslash or a line break`, { hint: "run_joint's --data splits on ';': choose a plain path" });
+  }
+  const runJoint = ssh.runJoint ?? DEFAULT_RUN_JOINT;
+  const connection = await openSsh({ url, ...connectionOptions(ssh), ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+  try {
+    const facts = await boardFacts(connection, cacheDir, runJoint);
+    const sftp = await connection.sftp();
+    return new AgentlessSession(connection, sftp, await makeLocalDir(), {
+      url: label ?? url,
+      runJoint: { given: runJoint, path: facts.runJoint },
+      cacheDir: facts.cache,
+      canHash: facts.sha256sum,
+      ...(facts.hostname ? { hostname: facts.hostname } : {}),
+      ...(facts.freeBytes !== undefined ? { freeBytes: facts.freeBytes } : {}),
+      ...(env ? { env } : {}),
+      ...(defaultRunTimeoutMs !== undefined ? { defaultRunTimeoutMs } : {}),
+      ...(killGraceMs !== undefined ? { killGraceMs } : {}),
+    });
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
+}
+
+interface BoardFacts {
+  cache: string;
+  sha256sum: boolean;
+  hostname?: string;
+  freeBytes?: number;
+  runJoint: string | null;
+}
+
+/** `~/x` and relative paths are in the login's home; the shell expands $HOME for us. */
+export function cacheDirExpression(dir: string): string {
+  if (dir === '~') return '"$HOME"';
+  if (dir.startsWith('~/')) return `"$HOME"/${shellQuote(dir.slice(2))}`;
+  if (dir.startsWith('/')) return shellQuote(dir);
+  return `"$HOME"/${shellQuote(dir)}`;
+}
+
+async function boardFacts(ssh: SshConnection, cacheDir: string, runJoint: string): Promise<BoardFacts> {
+  const script = [
+    `cache=${cacheDirExpression(cacheDir)}`,
+    'mkdir -p -- "$cache/blobs" "$cache/partial" "$cache/model-io" "$cache/runs" || exit 3',
+    `find "$cache/runs" -mindepth 1 -maxdepth 1 -mmin +${STALE_RUN_MINUTES} -exec rm -rf {} + 2>/dev/null`,
+    'printf "cache=%s\\n" "$cache"',
+    'command -v sha256sum >/dev/null 2>&1 && echo sha256sum=yes',
+    'printf "hostname=%s\\n" "$(hostname 2>/dev/null || uname -n)"',
+    `rj=$(command -v ${shellQuote(runJoint)} 2>/dev/null) && [ -x "$rj" ] && printf "run_joint=%s\\n" "$rj"`,
+    'df -Pk "$cache" 2>/dev/null | awk \'NR==2 {print "free_kib=" $4}\'',
+    'exit 0',
+  ].join('\n');
+  const result = await ssh.exec('sh -s', { stdin: script, timeoutMs: 30_000 });
+  if (result.code === 3) {
+    throw new UsageError('SSH_CACHE_UNUSABLE', `${ssh.target.label}: cannot create the cache folder ${cacheDir} (${result.stderr.trim().split('\n').pop() ?? 'mkdir failed'})`, {
+      hint: 'choose a writable folder on the board for the agentless cache',
+    });
+  }
+  const values = new Map<string, string>();
+  for (const line of result.stdout.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) values.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  const cache = values.get('cache');
+  if (result.code !== 0 || !cache?.startsWith('/')) {
+    throw new UsageError('SSH_NO_SHELL', `${ssh.target.label}: the board's shell did not answer as expected (exit ${result.code}: ${result.stderr.trim().slice(0, 200)})`, {
+      hint: 'agentless mode needs a POSIX sh on the board (BusyBox is enough)',
+    });
+  }
+  const freeKib = Number(values.get('free_kib'));
+  return {
+    cache,
+    sha256sum: values.get('sha256sum') === 'yes',
+    ...(values.get('hostname') ? { hostname: values.get('hostname')! } : {}),
+    ...(Number.isFinite(freeKib) && values.has('free_kib') ? { freeBytes: freeKib * 1024 } : {}),
+    runJoint: values.get('run_joint') ?? null,
+  };
+}

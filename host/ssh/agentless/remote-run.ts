@@ -1,0 +1,129 @@
+/**
+ * The thin runner of agentless SSH: run_joint on the board in an exec channel, what the agent's
+ * runner (agent/run/runner.ts) does locally. The command line is built from an argv with every
+ * word single-quoted, so `;` in --data, spaces and quotes reach run_joint as written. It
+ * decides nothing about what the run means (shared/run/classify.ts does).
+ *
+ * Stopping it: sshd makes each session's command a process-group leader (setsid), and the
+ * shell `exec`s run_joint, so the first thing the command does is tell us its pid (on stderr,
+ * before run_joint starts); a timeout or cancel sends SIGTERM to that group with `kill` over a
+ * second channel, SIGKILL after the grace period.
+ */
+import type { RunOutcome } from '../../../shared/run/outcome';
+import { DEFAULT_CAPTURE_CHARS, LineSplitter, OutputCapture } from '../../../shared/run/output-capture';
+import type { SshConnection } from '../connection';
+import { connectionLost } from '../errors';
+import { shellCommand, shellQuote } from '../quote';
+
+export interface RemoteRunSpec {
+  /** run_joint on the board: a path, or a name the login shell finds on its PATH. */
+  runJoint: string;
+  args: string[];
+  /** Working folder on the board (created if missing). */
+  cwd: string;
+  timeoutMs: number;
+  /** SIGTERM → SIGKILL grace. Default 2000 ms. */
+  killGraceMs?: number;
+  /** Environment variables for run_joint (e.g. LD_LIBRARY_PATH). */
+  env?: Record<string, string>;
+  onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
+  signal?: AbortSignal;
+}
+
+const PID_MARKER = 'axctl-run-pid';
+/** The board may be slow to answer the kill itself; give up on it after this. */
+const KILL_COMMAND_TIMEOUT_MS = 10_000;
+
+/** The shell line that starts run_joint (exported for tests of the quoting). */
+export function remoteRunCommand(spec: Pick<RemoteRunSpec, 'runJoint' | 'args' | 'cwd' | 'env'>): string {
+  const exports = Object.entries(spec.env ?? {}).map(([name, value]) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`bad environment variable name ${JSON.stringify(name)}`);
+    return `${name}=${shellQuote(value)}; export ${name}; `;
+  }).join('');
+  return `cd -- ${shellQuote(spec.cwd)} && ${exports}echo "${PID_MARKER} $$" >&2 && exec ${shellCommand([spec.runJoint, ...spec.args])}`;
+}
+
+/**
+ * Resolves when run_joint has ended and its output is in; rejects only when the SSH connection
+ * fails (ConnectError), never for what run_joint did.
+ */
+export async function runRemote(ssh: SshConnection, spec: RemoteRunSpec): Promise<RunOutcome> {
+  const started = performance.now();
+  if (spec.signal?.aborted) return { exitCode: null, signal: null, stdout: '', stderr: '', timedOut: false, cancelled: true, durationMs: 0 };
+  const channel = await ssh.execStream(remoteRunCommand(spec));
+  return new Promise<RunOutcome>((resolve, reject) => {
+    const captures = { stdout: new OutputCapture(DEFAULT_CAPTURE_CHARS), stderr: new OutputCapture(DEFAULT_CAPTURE_CHARS) };
+    let pid: number | null = null;
+    let timedOut = false;
+    let cancelled = false;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+    let killTimer: NodeJS.Timeout | undefined;
+    const deliver = (stream: 'stdout' | 'stderr', line: string) => {
+      if (stream === 'stderr') {
+        const m = pid === null ? new RegExp(`^${PID_MARKER} (\\d+)$`).exec(line) : null;
+        if (m) {
+          pid = Number(m[1]);
+          if (timedOut || cancelled) stopGroup('TERM');
+          return; // our line, not run_joint's: neither captured nor delivered
+        }
+        captures.stderr.push(`${line}\n`);
+      }
+      try {
+        spec.onLine?.(stream, line);
+      } catch {
+        // A listener that throws only misses the line; the capture keeps it.
+      }
+    };
+    const splitters = { stdout: new LineSplitter((l) => deliver('stdout', l)), stderr: new LineSplitter((l) => deliver('stderr', l)) };
+
+    const stopGroup = (sig: 'TERM' | 'KILL') => {
+      if (pid === null || exit) return; // not started yet (stopped as soon as it says its pid) or gone
+      const target = `${pid}`;
+      void ssh.exec(`kill -${sig} -${target} 2>/dev/null || kill -${sig} ${target} 2>/dev/null; true`, { timeoutMs: KILL_COMMAND_TIMEOUT_MS }).catch(() => undefined);
+    };
+    const stop = (reason: 'timeout' | 'cancel') => {
+      if (timedOut || cancelled || exit) return;
+      if (reason === 'timeout') timedOut = true;
+      else cancelled = true;
+      stopGroup('TERM');
+      killTimer = setTimeout(() => {
+        stopGroup('KILL');
+        // If even that gets no answer (board hung), stop waiting for it.
+        killTimer = setTimeout(() => channel.close(), KILL_COMMAND_TIMEOUT_MS);
+      }, spec.killGraceMs ?? 2000);
+    };
+    const timer = setTimeout(() => stop('timeout'), Math.min(Math.max(spec.timeoutMs, 1), 2 ** 31 - 1));
+    const onAbort = () => stop('cancel');
+    spec.signal?.addEventListener('abort', onAbort, { once: true });
+
+    channel.on('data', (bytes: Buffer) => captures.stdout.push(splitters.stdout.write(bytes)));
+    // stderr is captured line by line (in deliver) so that our pid line can be left out.
+    channel.stderr.on('data', (bytes: Buffer) => void splitters.stderr.write(bytes));
+    channel.on('exit', (code: number | null, signal?: string) => {
+      exit = { code, signal: (signal ?? null) as NodeJS.Signals | null };
+    });
+    channel.once('close', () => {
+      clearTimeout(timer);
+      clearTimeout(killTimer);
+      spec.signal?.removeEventListener('abort', onAbort);
+      captures.stdout.push(splitters.stdout.end());
+      splitters.stderr.end();
+      const status = exit as { code: number | null; signal: NodeJS.Signals | null } | null;
+      if (!status && !timedOut && !cancelled) {
+        // No exit status: the connection broke under the run.
+        reject(connectionLost(ssh.target, 'while run_joint ran'));
+        return;
+      }
+      resolve({
+        exitCode: status?.code ?? null,
+        signal: status?.signal ?? null,
+        stdout: captures.stdout.text(),
+        stderr: captures.stderr.text(),
+        timedOut,
+        cancelled,
+        durationMs: Math.round(performance.now() - started),
+      });
+    });
+    channel.end(); // run_joint reads nothing from stdin
+  });
+}

@@ -1,0 +1,300 @@
+/**
+ * Agentless SSH: the BoardSession for boards without Node. The host does over SSH what the agent
+ * would do on the board, with the same shared rules, so verdicts and exit codes are the same:
+ *   - blobs live in the board's cache folder (cache.ts), uploaded over SFTP;
+ *   - a run checks the request (request.ts), learns the model's input order from run_joint's own
+ *     listing (a probe run, shared/run/model-io.ts, kept in the cache per model hash), runs
+ *     run_joint in a fresh folder of the cache (remote-run.ts), classifies the outcome
+ *     (shared/run/classify.ts: random-data fallback → input-error; assertion, abort, timeout,
+ *     missing or wrong-sized dump → failed), and fetches the outputs over SFTP, hashing them;
+ *   - runs of one session go one at a time, as on the agent.
+ * Outputs are fetched into a local temporary folder during the run (their hashes are the
+ * result); download() then copies from there, or fetches a blob from the cache.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { AxError, BadFileError, RunFailedError, UsageError, fileSystemError } from '../../../shared/errors';
+import { tempPathFor } from '../../../shared/fs/atomic';
+import { parseRunJointLog, type RunJointLog } from '../../../shared/parsers/run-joint-log';
+import { checkBlobHash } from '../../../shared/protocol/names';
+import { buildRunJointArgs } from '../../../shared/run/args';
+import { classifyRun, type DumpFolder, type RunProblem } from '../../../shared/run/classify';
+import { ModelProbeError, modelIoFromProbe, orderInputs, probeArgs, type ModelIo } from '../../../shared/run/model-io';
+import type { RunOutcome } from '../../../shared/run/outcome';
+import type { BoardIdentity, BoardSession, RunOptions, RunRequest, RunResult, UploadProgress } from '../../board/session';
+import type { SshConnection } from '../connection';
+import { shellQuote } from '../quote';
+import { sha256OfFile, type SftpSession } from '../sftp';
+import { RemoteCache } from './cache';
+import { checkRunRequest, type RunPlan } from './request';
+import { runRemote } from './remote-run';
+
+/** How long close() lets a stopped run report back before it logs out anyway. */
+const CLOSE_GRACE_MS = 5000;
+
+export interface AgentlessSettings {
+  /** The URL the user gave, for identity and messages. */
+  url: string;
+  /** run_joint as the user named it (--run-joint), and the path the board resolved it to (null: not found). */
+  runJoint: { given: string; path: string | null };
+  /** Absolute cache folder on the board. */
+  cacheDir: string;
+  /** Does the board have sha256sum? */
+  canHash: boolean;
+  hostname?: string;
+  freeBytes?: number;
+  /** Environment for run_joint on the board. */
+  env?: Record<string, string>;
+  /** Default run time limit. Default 10 minutes. */
+  defaultRunTimeoutMs?: number;
+  killGraceMs?: number;
+}
+
+export class AgentlessSession implements BoardSession {
+  readonly identity: BoardIdentity;
+  private readonly cache: RemoteCache;
+  private readonly modelIo = new Map<string, ModelIo>();
+  /** Outputs fetched by runs: hash → local file in `localDir`. */
+  private readonly fetched = new Map<string, string>();
+  private runs: Promise<unknown> = Promise.resolve();
+  private waiting = 0;
+  /** Stops the run in progress (close() uses it: run_joint must not outlive the session). */
+  private stopRunning: AbortController | null = null;
+
+  constructor(readonly ssh: SshConnection, private readonly sftp: SftpSession, private readonly localDir: string, private readonly settings: AgentlessSettings) {
+    this.cache = new RemoteCache(ssh, sftp, settings.cacheDir, settings.canHash);
+    this.identity = {
+      url: settings.url,
+      mode: 'agentless',
+      ...(settings.hostname ? { hostname: settings.hostname } : {}),
+      ...(settings.freeBytes !== undefined ? { freeBytes: settings.freeBytes } : {}),
+    };
+  }
+
+  has(blobs: { hash: string; size: number }[]): Promise<boolean[]> {
+    for (const b of blobs) checkBlobHash(b.hash);
+    return this.cache.has(blobs);
+  }
+
+  async upload(file: string, hash: string, size: number, onProgress?: (p: UploadProgress) => void): Promise<{ sentBytes: number }> {
+    checkBlobHash(hash);
+    const actual = await fsp.stat(file).then((st) => st.size, (err: unknown) => Promise.reject(fileSystemError(file, err)));
+    if (actual !== size) throw new BadFileError('FILE_CHANGED', file, `is ${actual} bytes, expected ${size}`, { hint: 'the file changed since it was hashed; run again' });
+    if ((await this.cache.has([{ hash, size }]))[0]) {
+      onProgress?.({ doneBytes: size, totalBytes: size, sentBytes: 0 });
+      return { sentBytes: 0 };
+    }
+    let resumedFrom: number | null = null;
+    const sentBytes = await this.cache.upload(file, hash, size, (done, total) => {
+      resumedFrom ??= done;
+      onProgress?.({ doneBytes: done, totalBytes: total, sentBytes: done - resumedFrom });
+    });
+    return { sentBytes };
+  }
+
+  /** Runs one at a time, in the order asked; resolves with the result also for failed runs. */
+  async run(req: RunRequest, opts: RunOptions = {}): Promise<RunResult> {
+    const plan = checkRunRequest(req, this.settings.defaultRunTimeoutMs);
+    const ahead = this.waiting;
+    this.waiting++;
+    if (ahead > 0) opts.onQueue?.(ahead);
+    const result = this.runs.then(async () => {
+      this.waiting--;
+      if (ahead > 0) opts.onQueue?.(0);
+      return this.runNow(plan, opts);
+    });
+    this.runs = result.catch(() => undefined);
+    return result;
+  }
+
+  async download(hash: string, size: number, toFile: string): Promise<void> {
+    checkBlobHash(hash);
+    const tmp = tempPathFor(toFile);
+    try {
+      await fsp.mkdir(path.dirname(toFile), { recursive: true });
+      const local = this.fetched.get(hash);
+      let actual: string;
+      if (local) {
+        await fsp.copyFile(local, tmp);
+        actual = await sha256OfFile(tmp);
+      } else {
+        const remote = this.cache.blobPath(hash);
+        const st = await this.sftp.stat(remote);
+        if (!st) throw new UsageError('BLOB_NOT_FOUND', `blob ${hash} is not on ${this.ssh.target.label}`, { hint: 'run again: the board keeps only what was uploaded or produced' });
+        if (st.size !== size) throw new RunFailedError('BLOB_SIZE_MISMATCH', `blob ${hash} is ${st.size} bytes on the board, expected ${size}`);
+        actual = await this.sftp.get(remote, tmp, size);
+      }
+      if (actual !== hash) throw new RunFailedError('BLOB_CORRUPT', `blob ${hash} arrived with sha256 ${actual}`, { hint: "the board's copy may be damaged; run again" });
+      await fsp.rename(tmp, toFile);
+    } catch (err) {
+      await fsp.rm(tmp, { force: true });
+      if (err instanceof AxError) throw err;
+      throw fileSystemError(toFile, err);
+    }
+  }
+
+  /** Stops a run still in progress on the board, then logs out. */
+  async close(): Promise<void> {
+    if (this.stopRunning) {
+      this.stopRunning.abort();
+      const grace = new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref());
+      await Promise.race([this.runs, grace]);
+    }
+    await this.ssh.close();
+    await fsp.rm(this.localDir, { recursive: true, force: true });
+  }
+
+  private async runNow(plan: RunPlan, caller: RunOptions): Promise<RunResult> {
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    if (caller.signal?.aborted) stop.abort();
+    caller.signal?.addEventListener('abort', onAbort, { once: true });
+    this.stopRunning = stop;
+    try {
+      return await this.runStoppable(plan, { ...caller, signal: stop.signal });
+    } finally {
+      this.stopRunning = null;
+      caller.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async runStoppable(plan: RunPlan, opts: RunOptions): Promise<RunResult> {
+    const sizes = await this.requireBlobs(plan);
+    const runJoint = this.settings.runJoint;
+    if (runJoint.path === null) {
+      return notRun({ code: 'RUN_JOINT_NOT_FOUND', message: `${runJoint.given}: not found on ${this.ssh.target.label} (not on the login shell's PATH, or not executable); give its path with --run-joint` });
+    }
+    const modelPath = this.cache.blobPath(plan.modelHash);
+    let io: ModelIo;
+    try {
+      io = await this.modelIoOf(plan, modelPath, runJoint.path, opts.signal);
+    } catch (err) {
+      if (!(err instanceof ModelProbeError)) throw err;
+      // A model that aborts takes its listing with it (stdout is lost); the assertion stays.
+      const result = fromOutcome(err.outcome, { code: err.code, message: err.message });
+      for (const text of parseRunJointLog(err.outcome.stderr).assertions) result.problems.push({ code: 'RUN_ASSERTION', message: text });
+      return result;
+    }
+    const ordered = orderInputs(plan.inputs, io);
+    const fed = ordered.map((input) => ({ ...input, size: sizes.get(input.hash) ?? 0 }));
+    return this.inRunFolder('run', async (dir) => {
+      const outDir = `${dir}/out`;
+      await this.sftp.mkdirp(outDir);
+      const args = buildRunJointArgs({ modelPath, inputPaths: ordered.map((i) => this.cache.blobPath(i.hash)), outDir, repeat: plan.repeat, warmup: plan.warmup, extra: plan.extra });
+      const outcome = await runRemote(this.ssh, {
+        runJoint: runJoint.path!,
+        args,
+        cwd: dir,
+        timeoutMs: plan.timeoutMs,
+        ...this.runSettings(),
+        ...(opts.onLine ? { onLine: opts.onLine } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+      const verdict = await classifyRun(outcome, { io, dumps: this.remoteDumps(outDir), timeoutMs: plan.timeoutMs, overrideBatch: plan.overrideBatch, fed });
+      const result: RunResult = { ...fromOutcome(outcome, undefined, verdict.parsed), status: verdict.status, problems: verdict.problems };
+      try {
+        for (const output of verdict.outputFiles) result.outputs.push(await this.fetchOutput(output.name, output.file));
+      } catch (err) {
+        result.status = 'failed';
+        result.outputs = []; // outputs are all or nothing
+        result.problems.push({ code: err instanceof AxError ? err.code : 'OUTPUT_NOT_FETCHED', message: `the outputs could not be fetched: ${(err as Error).message}` });
+      }
+      if (result.parsed.runJointVersion) this.identity.runJointVersion = result.parsed.runJointVersion;
+      return result;
+    });
+  }
+
+  /** The model's I/O: known this session, saved in the cache, or learnt by a probe run now. */
+  private async modelIoOf(plan: RunPlan, modelPath: string, runJoint: string, signal?: AbortSignal): Promise<ModelIo> {
+    const known = this.modelIo.get(plan.modelHash) ?? (await this.cache.readModelIo(plan.modelHash));
+    if (known) {
+      this.modelIo.set(plan.modelHash, known);
+      return known;
+    }
+    const outcome = await this.inRunFolder('probe', (dir) =>
+      runRemote(this.ssh, { runJoint, args: probeArgs(modelPath), cwd: dir, timeoutMs: plan.timeoutMs, ...this.runSettings(), ...(signal ? { signal } : {}) }),
+    );
+    const io = modelIoFromProbe(outcome);
+    this.modelIo.set(plan.modelHash, io);
+    await this.cache.saveModelIo(plan.modelHash, io);
+    return io;
+  }
+
+  private runSettings() {
+    return {
+      ...(this.settings.env ? { env: this.settings.env } : {}),
+      ...(this.settings.killGraceMs !== undefined ? { killGraceMs: this.settings.killGraceMs } : {}),
+    };
+  }
+
+  /** Runs `work` in a fresh folder under the cache's runs/, removed afterwards. */
+  private async inRunFolder<T>(kind: string, work: (dir: string) => Promise<T>): Promise<T> {
+    const dir = `${this.cache.layout.runs}/${kind}-${randomBytes(6).toString('hex')}`;
+    await this.sftp.mkdirp(dir);
+    try {
+      return await work(dir);
+    } finally {
+      await this.ssh.exec(`rm -rf -- ${shellQuote(dir)}`, { timeoutMs: 30_000 }).catch(() => undefined);
+    }
+  }
+
+  /** Sizes of the request's blobs; BLOB_MISSING (as the agent says it) when any is not there. */
+  private async requireBlobs(plan: RunPlan): Promise<Map<string, number>> {
+    const sizes = new Map<string, number>();
+    const missing: string[] = [];
+    const wanted = [{ what: `model ${plan.modelHash}`, hash: plan.modelHash }, ...plan.inputs.map((i) => ({ what: `input '${i.name}' ${i.hash}`, hash: i.hash }))];
+    for (const { what, hash } of wanted) {
+      const st = await this.sftp.stat(this.cache.blobPath(hash));
+      if (st?.isFile) sizes.set(hash, st.size);
+      else missing.push(what);
+    }
+    if (missing.length > 0) throw new UsageError('BLOB_MISSING', `not on the board: ${missing.join(', ')}`, { hint: 'upload these blobs, then run again' });
+    return sizes;
+  }
+
+  private remoteDumps(outDir: string): DumpFolder {
+    return {
+      pathOf: (fileName) => `${outDir}/${fileName}`,
+      sizeOf: async (file) => (await this.sftp.stat(file))?.size ?? null,
+    };
+  }
+
+  private async fetchOutput(name: string, remote: string): Promise<{ name: string; hash: string; size: number }> {
+    const st = await this.sftp.stat(remote);
+    if (!st) throw new RunFailedError('OUTPUT_NOT_FETCHED', `${remote} is gone`);
+    const local = path.join(this.localDir, `output-${randomBytes(6).toString('hex')}`);
+    const hash = await this.sftp.get(remote, local, st.size);
+    const kept = this.fetched.get(hash);
+    if (kept) await fsp.rm(local, { force: true });
+    else this.fetched.set(hash, local);
+    return { name, hash, size: st.size };
+  }
+}
+
+/** A fresh local folder for fetched outputs. */
+export function makeLocalDir(): Promise<string> {
+  return fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-agentless-'));
+}
+
+function fromOutcome(outcome: RunOutcome, problem?: RunProblem, parsed: RunJointLog = parseRunJointLog(outcome.stdout)): RunResult {
+  return {
+    status: 'failed',
+    exitCode: outcome.exitCode,
+    signal: outcome.signal,
+    timedOut: outcome.timedOut,
+    cancelled: outcome.cancelled,
+    log: outcome.stdout,
+    stderr: outcome.stderr,
+    parsed,
+    outputs: [],
+    problems: problem ? [problem] : [],
+    durationMs: outcome.durationMs,
+  };
+}
+
+/** A run that never reached run_joint. */
+function notRun(problem: RunProblem): RunResult {
+  return fromOutcome({ exitCode: null, signal: null, stdout: '', stderr: '', timedOut: false, cancelled: false, durationMs: 0 }, problem);
+}

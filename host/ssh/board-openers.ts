@@ -1,0 +1,84 @@
+/**
+ * How openBoard (host/board/open-board.ts) opens boards reached over SSH:
+ *   ssh://       the agent over SSH (transport.ts), or agentless SSH when the inventory entry
+ *                says `agentless: true` or the caller passes `agentless: true`;
+ *   ws://, wss:// the agent's WebSocket, through jump hosts when there are any (ws-via.ts).
+ * SSH settings come from the inventory entry, overridden by the caller's `ssh` options (the
+ * command line). The agent's token: --token-file, AXCTL_TOKEN or the inventory as usual; for
+ * an installed agent reached over ssh:// without one, the token the board keeps in
+ * PREFIX/etc/token (read over the same SSH login).
+ */
+import { AxError, UsageError } from '../../shared/errors';
+import { parseToken } from '../../shared/protocol/token';
+import { AgentBoardSession } from '../board/agent-session';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, resolveToken, type BoardOpener, type BoardTarget, type OpenBoardOptions } from '../board/open-board';
+import type { BoardSession } from '../board/session';
+import { AgentClient } from '../client/agent-client';
+import { openTransport } from '../client/connect';
+import { openAgentless } from './agentless/open';
+import { parseSshOptions, type SshSchemeOptions } from './options';
+import { agentTokenOf, SshAgentTransport } from './transport';
+
+/** What a command adds to OpenBoardOptions for SSH boards (see cli-options.ts). */
+export interface SshBoardOptions {
+  /** SSH settings from the command line; they win over the inventory's. */
+  ssh?: SshSchemeOptions;
+  /** --agentless: plain SSH, no agent on the board. */
+  agentless?: boolean;
+}
+
+type Options = OpenBoardOptions & SshBoardOptions;
+
+/** The inventory entry's SSH settings with the caller's on top. */
+export function sshSettingsFor(target: BoardTarget, opts: Options): SshSchemeOptions {
+  const entry = target.entry;
+  const fromInventory: SshSchemeOptions = entry
+    ? {
+        ...(entry.identity ? { identity: entry.identity } : {}),
+        ...(entry.via.length > 0 ? { via: entry.via } : {}),
+        ...(entry.knownHosts ? { knownHosts: entry.knownHosts } : {}),
+        ...(entry.runJoint ? { runJoint: entry.runJoint } : {}),
+      }
+    : {};
+  const given = Object.fromEntries(Object.entries(opts.ssh ?? {}).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)));
+  return parseSshOptions({ ...fromInventory, ...given });
+}
+
+function labelOf(target: BoardTarget): string {
+  return target.given === target.url ? target.url : `${target.given} (${target.url})`;
+}
+
+export const openAgentlessBoard: BoardOpener = async (target, opts: Options): Promise<BoardSession> => {
+  const ssh = sshSettingsFor(target, opts);
+  if (!target.url.toLowerCase().startsWith('ssh://')) {
+    throw new UsageError('AGENTLESS_NEEDS_SSH', `${target.given}: agentless mode works over ssh:// only, not ${target.url}`, { hint: 'give the board as ssh://user@host, or drop --agentless' });
+  }
+  return openAgentless({ url: target.url, label: labelOf(target), timeoutMs: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, ...ssh });
+};
+
+/** The agent over ssh://, or over ws:// through jump hosts; agentless when asked for. */
+export const openAgentOverSsh: BoardOpener = async (target, opts: Options): Promise<BoardSession> => {
+  if (opts.agentless || target.mode === 'agentless') return openAgentlessBoard(target, opts);
+  const ssh = sshSettingsFor(target, opts);
+  const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const transport = await openTransport(target.url, { connectTimeoutMs, schemeOptions: { ...ssh } });
+  let token: Uint8Array;
+  try {
+    token = await resolveToken(target, opts);
+  } catch (err) {
+    const fromBoard = agentTokenOf(transport);
+    if (!(err instanceof AxError) || err.code !== 'TOKEN_MISSING' || fromBoard === undefined) {
+      transport.destroy();
+      throw err;
+    }
+    token = parseToken(fromBoard, `${target.url}: the installed agent's token`);
+  }
+  let client: AgentClient;
+  try {
+    client = await AgentClient.connect(transport, { token, timeoutMs: connectTimeoutMs, requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS });
+  } catch (err) {
+    // An agent command that died at once explains the failed handshake better than the handshake does.
+    throw (transport instanceof SshAgentTransport && transport.startFailure) || err;
+  }
+  return new AgentBoardSession(client, { url: labelOf(target) });
+};

@@ -1,0 +1,266 @@
+/**
+ * SFTP as promises, with what axctl needs on top: create folders, replace a file atomically
+ * (write a temporary name, rename over the target), and move big files fast. SFTP answers one
+ * request at a time per round trip, so transfers keep many requests in flight (like ssh2's
+ * fastPut/fastGet) and may resume at an offset. Every request has a deadline; a failure is a
+ * ConnectError naming the remote path.
+ */
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import type { SFTPWrapper, Stats } from 'ssh2';
+import { ConnectError, fileSystemError } from '../../shared/errors';
+
+export interface TransferOptions {
+  /** Called as bytes are confirmed written: (bytes done including any resumed prefix, total). */
+  onProgress?: (doneBytes: number, totalBytes: number) => void;
+}
+
+/** SFTP status codes (draft-ietf-secsh-filexfer-02). */
+const NO_SUCH_FILE = 2;
+const PERMISSION_DENIED = 3;
+/** One request may wait this long for its answer; a dead link is also caught by SSH keepalive. */
+const REQUEST_TIMEOUT_MS = 30_000;
+const CHUNK_BYTES = 64 * 1024;
+const IN_FLIGHT = 32;
+
+export class SftpSession {
+  constructor(readonly raw: SFTPWrapper, private readonly label: string) {}
+
+  /** size and kind of `file`; null when it does not exist. */
+  async stat(file: string): Promise<{ size: number; isFile: boolean; isDirectory: boolean } | null> {
+    try {
+      const st = await this.call<Stats>(`stat ${file}`, (cb) => this.raw.stat(file, cb));
+      return { size: st.size, isFile: st.isFile(), isDirectory: st.isDirectory() };
+    } catch (err) {
+      if (statusOf(err) === NO_SUCH_FILE) return null;
+      throw err;
+    }
+  }
+
+  realpath(file: string): Promise<string> {
+    return this.call<string>(`resolve ${file}`, (cb) => this.raw.realpath(file, cb));
+  }
+
+  /** `mkdir -p`. */
+  async mkdirp(dir: string): Promise<void> {
+    const st = await this.stat(dir);
+    if (st?.isDirectory) return;
+    if (st) throw this.failure(`create folder ${dir}`, new Error('a file of that name is in the way'));
+    const parent = path.posix.dirname(dir);
+    if (parent !== dir) await this.mkdirp(parent);
+    try {
+      await this.call(`create folder ${dir}`, (cb) => this.raw.mkdir(dir, { mode: 0o755 }, cb));
+    } catch (err) {
+      if (!(await this.stat(dir))?.isDirectory) throw err; // someone else made it meanwhile: fine
+    }
+  }
+
+  chmod(file: string, mode: number): Promise<void> {
+    return this.call(`chmod ${file}`, (cb) => this.raw.chmod(file, mode, cb));
+  }
+
+  /** Removes `file`; a missing file is not an error. */
+  async unlink(file: string): Promise<void> {
+    try {
+      await this.call(`remove ${file}`, (cb) => this.raw.unlink(file, cb));
+    } catch (err) {
+      if (statusOf(err) !== NO_SUCH_FILE) throw err;
+    }
+  }
+
+  /** Renames `from` over `to`, replacing it (posix-rename@openssh.com when offered). */
+  async rename(from: string, to: string): Promise<void> {
+    try {
+      await this.call(`rename ${from} to ${to}`, (cb) => this.raw.ext_openssh_rename(from, to, cb));
+    } catch (err) {
+      if (!/not supported/i.test((err as Error).message)) throw err;
+      // Plain SFTP rename refuses to replace: remove the target first (not atomic, but rare).
+      await this.unlink(to);
+      await this.call(`rename ${from} to ${to}`, (cb) => this.raw.rename(from, to, cb));
+    }
+  }
+
+  /** A small file's text; null when it does not exist. */
+  async readText(file: string): Promise<string | null> {
+    try {
+      const data = await this.call<Buffer>(`read ${file}`, (cb) => this.raw.readFile(file, cb));
+      return data.toString('utf8');
+    } catch (err) {
+      if (statusOf(err) === NO_SUCH_FILE) return null;
+      throw err;
+    }
+  }
+
+  /** Writes a small file through a temporary name, so a reader never sees half of it. */
+  async writeTextAtomic(file: string, text: string): Promise<void> {
+    const tmp = tempNameFor(file);
+    try {
+      await this.call(`write ${tmp}`, (cb) => this.raw.writeFile(tmp, text, cb));
+      await this.rename(tmp, file);
+    } catch (err) {
+      await this.unlink(tmp).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Copies a local file to `remote` via a temporary name beside it, then renames it into place. */
+  async uploadAtomic(local: string, remote: string, opts: TransferOptions & { mode?: number } = {}): Promise<void> {
+    const tmp = tempNameFor(remote);
+    try {
+      await this.put(local, tmp, { ...opts, start: 0 });
+      if (opts.mode !== undefined) await this.chmod(tmp, opts.mode);
+      await this.rename(tmp, remote);
+    } catch (err) {
+      await this.unlink(tmp).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Writes the local file into `remote` from byte `start` on (what is before it is kept: a
+   * resumed upload), truncating nothing. Returns the number of bytes sent. `hash`, when given,
+   * is fed the bytes sent, in order (the local file is read in order; writes overlap).
+   */
+  async put(local: string, remote: string, opts: TransferOptions & { start: number; mode?: number; hash?: Hash }): Promise<number> {
+    let fd: fsp.FileHandle;
+    try {
+      fd = await fsp.open(local, 'r');
+    } catch (err) {
+      throw fileSystemError(local, err);
+    }
+    try {
+      const size = (await fd.stat()).size;
+      const flags = opts.start > 0 ? 'r+' : 'w';
+      const handle = await this.call<Buffer>(`open ${remote} for writing`, (cb) => this.raw.open(remote, flags, { mode: opts.mode ?? 0o644 }, cb));
+      let next = opts.start;
+      let done = opts.start;
+      let reading: Promise<unknown> = Promise.resolve();
+      // One read at a time, in file order (cheap: the page cache), so the hash sees the bytes in order.
+      const readNext = (): Promise<{ position: number; buffer: Buffer } | null> => {
+        const chunk = reading.then(async () => {
+          if (next >= size) return null;
+          const position = next;
+          const length = Math.min(CHUNK_BYTES, size - position);
+          next += length;
+          const buffer = Buffer.allocUnsafe(length);
+          const { bytesRead } = await fd.read(buffer, 0, length, position);
+          if (bytesRead !== length) throw fileSystemError(local, new Error(`changed while it was being sent (read ${bytesRead} of ${length} bytes at ${position})`));
+          opts.hash?.update(buffer);
+          return { position, buffer };
+        });
+        reading = chunk.catch(() => undefined);
+        return chunk;
+      };
+      try {
+        const worker = async () => {
+          for (let chunk = await readNext(); chunk; chunk = await readNext()) {
+            const { position, buffer } = chunk;
+            await this.call(`write ${remote}`, (cb) => this.raw.write(handle, buffer, 0, buffer.length, position, cb));
+            done += buffer.length;
+            opts.onProgress?.(done, size);
+          }
+        };
+        await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+      } finally {
+        await this.call(`close ${remote}`, (cb) => this.raw.close(handle, cb));
+      }
+      return size - opts.start;
+    } finally {
+      await fd.close();
+    }
+  }
+
+  /**
+   * Copies `remote` (of `size` bytes) to the local file `local` (created or replaced) and
+   * returns its sha256 in hex.
+   */
+  async get(remote: string, local: string, size: number, opts: TransferOptions = {}): Promise<string> {
+    const handle = await this.call<Buffer>(`open ${remote}`, (cb) => this.raw.open(remote, 'r', cb));
+    let fd: fsp.FileHandle;
+    try {
+      fd = await fsp.open(local, 'w');
+    } catch (err) {
+      await this.call(`close ${remote}`, (cb) => this.raw.close(handle, cb)).catch(() => undefined);
+      throw fileSystemError(local, err);
+    }
+    try {
+      let next = 0;
+      let done = 0;
+      const worker = async () => {
+        while (next < size) {
+          const position = next;
+          const length = Math.min(CHUNK_BYTES, size - position);
+          next += length;
+          const buffer = Buffer.allocUnsafe(length);
+          for (let got = 0; got < length; ) {
+            const n = await this.call<number>(`read ${remote}`, (cb) => this.raw.read(handle, buffer, got, length - got, position + got, cb));
+            if (n === 0) throw this.failure(`read ${remote}`, new Error(`it ended at ${position + got} bytes, ${size} were expected`));
+            got += n;
+          }
+          await fd.write(buffer, 0, length, position);
+          done += length;
+          opts.onProgress?.(done, size);
+        }
+      };
+      await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+    } finally {
+      await fd.close();
+      await this.call(`close ${remote}`, (cb) => this.raw.close(handle, cb)).catch(() => undefined);
+    }
+    return sha256OfFile(local);
+  }
+
+  end(): void {
+    this.raw.end();
+  }
+
+  /** One SFTP request with a deadline; its error becomes a ConnectError naming what was tried. */
+  private call<T = void>(what: string, start: (cb: (err: Error | undefined | null, value: T) => void) => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new ConnectError('SSH_SFTP_TIMEOUT', `${this.label}: no SFTP answer to "${what}" within ${REQUEST_TIMEOUT_MS / 1000} s`, {
+        hint: 'the board or the link to it stalled; connect again',
+      })), REQUEST_TIMEOUT_MS);
+      start((err, value) => {
+        clearTimeout(timer);
+        if (err) reject(this.failure(what, err));
+        else resolve(value);
+      });
+    });
+  }
+
+  private failure(what: string, err: Error): ConnectError {
+    const status = statusOf(err);
+    const hint = status === PERMISSION_DENIED
+      ? 'check the permissions of that path on the board'
+      : status === NO_SUCH_FILE
+        ? 'check that the path exists on the board'
+        : 'check free space on the board (df -h) and that the path is writable';
+    const error = new ConnectError('SSH_SFTP_FAILED', `${this.label}: cannot ${what} (${err.message})`, { hint, cause: err });
+    (error as ConnectError & { sftpStatus?: number }).sftpStatus = status;
+    return error;
+  }
+}
+
+/** The SFTP status behind an error (ours or ssh2's); undefined when there is none. */
+export function statusOf(err: unknown): number | undefined {
+  const own = (err as { sftpStatus?: number } | undefined)?.sftpStatus;
+  if (own !== undefined) return own;
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+export function tempNameFor(file: string): string {
+  return path.posix.join(path.posix.dirname(file), `.${path.posix.basename(file)}.${randomBytes(6).toString('hex')}.part`);
+}
+
+export async function sha256OfFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  const fd = await fsp.open(file, 'r');
+  try {
+    for await (const chunk of fd.createReadStream()) hash.update(chunk as Buffer);
+  } finally {
+    await fd.close().catch(() => undefined);
+  }
+  return hash.digest('hex');
+}

@@ -1,0 +1,155 @@
+/**
+ * `ssh://` agent URLs: the host logs in to the board over SSH and starts `axagent --stdio` in an
+ * exec channel; the protocol's frames travel over that channel's stdin/stdout (StreamTransport).
+ * No port is opened on the board. Which command starts the agent: agent-command.ts. Importing
+ * this module registers the scheme with host/client/connect.ts.
+ *
+ * The agent's stderr (its log) is drained and its tail kept for messages. If the agent command
+ * ends before saying anything, the transport closes with SSH_AGENT_NOT_STARTED carrying the
+ * exit status and that tail (e.g. `sh: node: not found`).
+ */
+import { PassThrough } from 'node:stream';
+import type { ClientChannel } from 'ssh2';
+import { ConnectError } from '../../shared/errors';
+import { StreamTransport } from '../../shared/transport/stream';
+import type { TransportOptions } from '../../shared/transport/transport';
+import { registerScheme, type OpenTransportOptions, type TransportFactory } from '../client/connect';
+import { agentLaunch, type AgentLaunch } from './agent-command';
+import { openSsh, type SshConnection } from './connection';
+import { parseSshOptions, type SshSchemeOptions } from './options';
+import { shellQuote } from './quote';
+
+const STDERR_TAIL_CHARS = 4096;
+/** Exit status of the preflight when no agent is installed under the prefix. */
+const NOT_INSTALLED = 97;
+
+export class SshAgentTransport extends StreamTransport {
+  /** The SSH connection the agent runs in; closed when the transport closes. */
+  readonly connection: SshConnection;
+  /** The installed agent's token, read from PREFIX/etc/token over SSH; undefined when not read. */
+  readonly agentToken: string | undefined;
+  private readonly watch: AgentWatch;
+
+  constructor(connection: SshConnection, input: PassThrough, channel: ClientChannel, opts: TransportOptions & { token?: string; watch: AgentWatch }) {
+    const { token, watch, ...transportOptions } = opts;
+    super(input, channel, { ...transportOptions, kind: 'ssh', peer: connection.target.label });
+    this.connection = connection;
+    this.agentToken = token;
+    this.watch = watch;
+    this.once('close', () => void connection.close());
+  }
+
+  /** The last lines the agent wrote to stderr (its log), for messages. */
+  agentLog(): string {
+    return this.watch.stderr();
+  }
+
+  /** Set when the agent command ended before it said anything (SSH_AGENT_NOT_STARTED). */
+  get startFailure(): ConnectError | undefined {
+    return this.watch.failure();
+  }
+}
+
+interface AgentWatch {
+  stderr(): string;
+  failure(): ConnectError | undefined;
+}
+
+/** The agent's token when `transport` is an agent over SSH that could read it from the board. */
+export function agentTokenOf(transport: unknown): string | undefined {
+  return transport instanceof SshAgentTransport ? transport.agentToken : undefined;
+}
+
+/** Logs in to the board and starts the agent over stdio (the factory registered for ssh://). */
+export const openSshUrl: TransportFactory = async (url: URL, opts: OpenTransportOptions): Promise<SshAgentTransport> => {
+  const { schemeOptions, connectTimeoutMs, ...transportOptions } = opts;
+  const ssh = parseSshOptions(schemeOptions);
+  const connection = await openSsh({ url: url.href, ...connectionOptions(ssh), ...(connectTimeoutMs === undefined ? {} : { timeoutMs: connectTimeoutMs }) });
+  try {
+    return await startAgent(connection, agentLaunch(ssh), transportOptions);
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
+};
+
+/** The openSsh() settings among the scheme options. */
+export function connectionOptions(ssh: SshSchemeOptions) {
+  return {
+    ...(ssh.identity === undefined ? {} : { identity: ssh.identity }),
+    ...(ssh.knownHosts === undefined ? {} : { knownHosts: ssh.knownHosts }),
+    ...(ssh.acceptNewHostKey === undefined ? {} : { acceptNewHostKey: ssh.acceptNewHostKey }),
+    ...(ssh.via === undefined ? {} : { via: ssh.via }),
+    ...(ssh.agentSocket === undefined ? {} : { agentSocket: ssh.agentSocket }),
+    ...(ssh.keepaliveMs === undefined ? {} : { keepaliveMs: ssh.keepaliveMs }),
+  };
+}
+
+/** Starts the agent in `connection`; the transport owns the connection from then on. */
+export async function startAgent(connection: SshConnection, launch: AgentLaunch, transportOptions: TransportOptions = {}): Promise<SshAgentTransport> {
+  // For the installed agent, check that it is there and read its token while it starts.
+  const preflight = launch.source === 'installed'
+    ? connection.exec(`[ -x ${shellQuote(launch.wrapper)} ] || exit ${NOT_INSTALLED}; cat -- ${shellQuote(launch.tokenFile)} 2>/dev/null; exit 0`, { timeoutMs: 15_000 })
+    : Promise.resolve(null);
+  preflight.catch(() => undefined); // awaited below; this only keeps an early bail-out from leaving it unhandled
+  const channel = await connection.execStream(launch.command);
+  const { input, watch } = watchAgent(channel, launch, connection.target.label);
+  let checked;
+  try {
+    checked = await preflight;
+  } catch (err) {
+    channel.close();
+    throw err;
+  }
+  if (launch.source === 'installed' && checked?.code === NOT_INSTALLED) {
+    channel.close();
+    throw new ConnectError('SSH_AGENT_NOT_INSTALLED', `${connection.target.label}: no agent installed under ${launch.prefix} (${launch.wrapper} is missing)`, {
+      hint: `install it with: axctl agent install --board ${connection.target.label}; or start yours with --agent-command, or use --agentless`,
+    });
+  }
+  const token = checked?.code === 0 && checked.stdout.trim() !== '' ? checked.stdout.trim() : undefined;
+  return new SshAgentTransport(connection, input, channel, { ...transportOptions, ...(token === undefined ? {} : { token }), watch });
+}
+
+/**
+ * Wires the agent's channel at once (an agent that dies at start may report its exit before
+ * anything else is awaited): stdout into the stream the transport reads, stderr into a tail.
+ */
+function watchAgent(channel: ClientChannel, launch: AgentLaunch, label: string): { input: PassThrough; watch: AgentWatch } {
+  let stderr = '';
+  channel.stderr.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString('utf8')).slice(-STDERR_TAIL_CHARS);
+  });
+  const input = new PassThrough();
+  // The transport reports the stream's error; without one (start abandoned) it must not throw.
+  input.on('error', () => undefined);
+  let spoke = false;
+  let exit: { code: number | null; signal: string | null } | null = null;
+  let failure: ConnectError | undefined;
+  channel.once('data', () => (spoke = true));
+  channel.pipe(input, { end: false });
+  channel.on('exit', (code: number | null, signal?: string) => (exit = { code, signal: signal ?? null }));
+  channel.once('close', () => {
+    const status = exit as { code: number | null; signal: string | null } | null;
+    if (!spoke && status && (status.code !== 0 || status.signal)) {
+      const { detail, hint } = whyNotStarted(launch, status, stderr);
+      failure = new ConnectError('SSH_AGENT_NOT_STARTED', `${label}: ${detail}`, { hint });
+      // The stream's error travels inside the transport's close reason: it carries its advice.
+      input.destroy(new ConnectError('SSH_AGENT_NOT_STARTED', `${detail} (${hint})`));
+    } else if (!input.destroyed) input.end();
+  });
+  return { input, watch: { stderr: () => stderr, failure: () => failure } };
+}
+
+function whyNotStarted(launch: AgentLaunch, status: { code: number | null; signal: string | null }, stderr: string): { detail: string; hint: string } {
+  const how = status.signal ? `was ended by ${status.signal}` : `exited with status ${status.code}`;
+  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  // A crash prints its reason above a stack and a footer: prefer the line that says what failed.
+  const said = lines.find((l) => /error|not found|no such file|denied|cannot/i.test(l)) ?? lines[lines.length - 1] ?? '';
+  return {
+    detail: `the agent command \`${launch.command}\` ${how}${said ? `: ${said}` : ''}`,
+    hint: launch.source === 'agent-command' ? 'check --agent-command: it must start axagent --stdio on the board' : 'reinstall the agent with axctl agent install',
+  };
+}
+
+registerScheme('ssh', openSshUrl);

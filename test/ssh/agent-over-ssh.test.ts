@@ -1,0 +1,119 @@
+/**
+ * The agent reached over SSH: `axagent --stdio` started by the board's sshd in an exec channel
+ * (the built agent, the board simulator as run_joint), a complete `verify` through openBoard,
+ * the installed-agent contract (PREFIX/bin/axagent, PREFIX/etc/token), jump hosts, and a ws://
+ * agent reached through a gateway's tunnel.
+ */
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentClient } from '../../host/client/agent-client';
+import { openTransport } from '../../host/client/connect';
+import '../../host/ssh/register';
+import { agentTokenOf } from '../../host/ssh/transport';
+import { isAxError, type AxError } from '../../shared/errors';
+import { startAgent, type AgentProcess } from '../agent/helpers';
+import { agentOnStdio, fixture, installAgent, knownHostsFor, loginTo, requireBuild, tempDir, trust, verifyOn, type Fixture } from './helpers';
+import { startSshd, type Sshd } from './sshd';
+
+let board: Sshd;
+let gateway: Sshd;
+let dir: string;
+let fx: Fixture;
+let wsAgent: AgentProcess;
+
+beforeAll(async () => {
+  requireBuild();
+  dir = await tempDir();
+  [board, gateway, fx, wsAgent] = await Promise.all([startSshd(), startSshd({ config: ['LogLevel DEBUG1'] }), fixture(path.join(dir, 'data')), startAgent()]);
+  await trust(gateway, board);
+});
+
+afterAll(async () => {
+  await Promise.all([board?.stop(), gateway?.stop(), wsAgent?.stop()]);
+  await fsp.rm(dir, { recursive: true, force: true });
+});
+
+async function failure(promise: Promise<unknown>): Promise<AxError> {
+  const err = await promise.then(() => null, (e: unknown) => e);
+  expect(isAxError(err)).toBe(true);
+  return err as AxError;
+}
+
+describe('the agent over ssh://', () => {
+  it('verifies a model end to end: upload, run and fetch through the exec channel (match, exit 0)', async () => {
+    const agent = await agentOnStdio(await fsp.mkdtemp(path.join(dir, 'agent-')));
+    const { report } = await verifyOn(dir, board.url, fx, { tokenFile: agent.tokenFile, ssh: { ...loginTo(board), agentCommand: agent.command } });
+    expect(report.verdict).toBe('match');
+    expect(report.outputs[0]).toMatchObject({ name: 'resnetv15_dense0_fwd', exact: true, pass: true });
+    expect(report.board.url).toBe(board.url);
+    expect(report.board.agentVersion).toMatch(/^\d+\.\d+/);
+    expect(report.board.runJointVersion).toBe('0.5.10');
+    // The blobs went into the agent's store on the "board".
+    expect((await fsp.readdir(path.join(agent.store, 'blobs'))).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('starts the installed agent (PREFIX/bin/axagent --stdio) and uses the token the board keeps', async () => {
+    const prefix = path.join(await fsp.mkdtemp(path.join(dir, 'board-')), 'opt', 'axagent');
+    const { token } = await installAgent(prefix);
+    const transport = await openTransport(board.url, { schemeOptions: { ...loginTo(board), agentPrefix: prefix } });
+    expect(transport.kind).toBe('ssh');
+    expect(agentTokenOf(transport)).toBe(token);
+    const client = await AgentClient.connect(transport, { token: agentTokenOf(transport)! });
+    expect(client.hello.peer).toBe(board.url);
+    await client.close();
+
+    // And the whole verify, with no token given at all.
+    const { report } = await verifyOn(dir, board.url, fx, { ssh: { ...loginTo(board), agentPrefix: prefix } });
+    expect(report.verdict).toBe('match');
+  });
+
+  it('says so when no agent is installed under the prefix (exit 5)', async () => {
+    const err = await failure(openTransport(board.url, { schemeOptions: { ...loginTo(board), agentPrefix: path.join(dir, 'nothing-here') } }));
+    expect(err.code).toBe('SSH_AGENT_NOT_INSTALLED');
+    expect(err.exitCode).toBe(5);
+    expect(err.hint).toContain('axctl agent install');
+  });
+
+  it('reports an agent command that cannot start with its status and what it printed', async () => {
+    const transport = await openTransport(board.url, { schemeOptions: { ...loginTo(board), agentCommand: '/no/such/axagent --stdio' } });
+    const err = await failure(AgentClient.connect(transport, { token: 'x'.repeat(32), timeoutMs: 10_000 }));
+    expect(err.exitCode).toBe(5);
+    expect(err.message).toContain('exited with status 127');
+    expect(err.message).toContain('/no/such/axagent');
+    // Through openBoard the failure is told as what it is, with its own hint.
+    const tokenFile = path.join(dir, 'some-token');
+    await fsp.writeFile(tokenFile, `${'t'.repeat(32)}\n`, { mode: 0o600 });
+    const viaBoard = await failure(verifyOn(dir, board.url, fx, { tokenFile, ssh: { ...loginTo(board), agentCommand: '/no/such/axagent --stdio' } }));
+    expect(viaBoard.code).toBe('SSH_AGENT_NOT_STARTED');
+    expect(viaBoard.hint).toContain('--agent-command');
+  });
+
+  it('verifies through a jump host', async () => {
+    const agent = await agentOnStdio(await fsp.mkdtemp(path.join(dir, 'agent-')));
+    const knownHosts = await knownHostsFor(dir, [board, gateway]);
+    const { report } = await verifyOn(dir, board.url, fx, {
+      tokenFile: agent.tokenFile,
+      ssh: { ...loginTo(board), knownHosts, via: [gateway.url], agentCommand: agent.command },
+    });
+    expect(report.verdict).toBe('match');
+    expect(gateway.log()).toContain(`target 127.0.0.1 port ${board.port}`);
+  });
+});
+
+describe('a ws:// agent through a jump host', () => {
+  it('opens the WebSocket inside the gateway\'s tunnel and verifies (match)', async () => {
+    const port = Number(new URL(wsAgent.url).port);
+    const tokenFile = path.join(dir, 'ws-token');
+    await fsp.writeFile(tokenFile, `${wsAgent.token}\n`, { mode: 0o600 });
+    const { report } = await verifyOn(dir, wsAgent.url, fx, { tokenFile, ssh: { ...loginTo(board), knownHosts: gateway.knownHosts, via: [gateway.url] } });
+    expect(report.verdict).toBe('match');
+    expect(gateway.log()).toContain(`target 127.0.0.1 port ${port}`);
+  });
+
+  it('names the gateway that cannot reach the agent', async () => {
+    const err = await failure(openTransport('ws://127.0.0.1:1', { schemeOptions: { ...loginTo(board), knownHosts: gateway.knownHosts, via: [gateway.url] } }));
+    expect(err.code).toBe('SSH_TUNNEL_FAILED');
+    expect(err.message).toContain(`${gateway.port}`);
+  });
+});

@@ -1,0 +1,271 @@
+/**
+ * Agentless SSH against a real sshd: the host uploads over SFTP into the board's cache, runs
+ * run_joint (the board simulator, at a path with a space) over SSH and fetches the outputs;
+ * the verdicts must be those of the agent. A model whose tensor names need quoting and a cache
+ * folder whose path does prove the quoting; the simulator's fault switches give every verdict.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import '../../host/ssh/register';
+import { openAgentless, type AgentlessOptions } from '../../host/ssh/agentless/open';
+import type { AgentlessSession } from '../../host/ssh/agentless/session';
+import { remoteRunCommand } from '../../host/ssh/agentless/remote-run';
+import { isAxError, type AxError } from '../../shared/errors';
+import { makeGt, writeModel } from '../../scripts/sim/make-gt';
+import { readyModel } from '../../scripts/sim/ready-models';
+import { fixture, knownHostsFor, loginTo, requireBuild, runJointAt, tempDir, trust, verifyOn, type Fixture } from './helpers';
+import { startSshd, type Sshd } from './sshd';
+
+let board: Sshd;
+let gateway: Sshd;
+let dir: string;
+let cacheDir: string;
+let runJoint: string;
+let classifier: Fixture;
+let quoted: Fixture;
+const sessions: AgentlessSession[] = [];
+
+const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+/** The multi-input model with tensor names a shell would mangle. */
+const QUOTED_INPUTS = ["rgb image's", 'depth;1', '$aux'];
+const QUOTED_OUTPUTS = ['head/cls score', 'head/bbox/"pred"'];
+
+beforeAll(async () => {
+  requireBuild();
+  dir = await tempDir();
+  cacheDir = path.join(dir, "board cache's $HOME");
+  [board, gateway] = await Promise.all([startSshd(), startSshd()]);
+  await trust(gateway, board);
+  runJoint = await runJointAt(dir);
+  classifier = await fixture(path.join(dir, 'data'));
+  const model = readyModel('multi-input');
+  const renamed = {
+    ...model,
+    inputs: model.inputs.map((t, i) => ({ ...t, name: QUOTED_INPUTS[i]! })),
+    outputs: model.outputs.map((t, i) => ({ ...t, name: QUOTED_OUTPUTS[i]! })),
+  };
+  const file = path.join(dir, 'data', 'quoted.joint');
+  writeModel(renamed, file);
+  await makeGt(file, path.join(dir, 'data', 'gt-quoted'), { seed: 7 });
+  quoted = { model: file, gt: path.join(dir, 'data', 'gt-quoted') };
+});
+
+afterEach(async () => {
+  await Promise.all(sessions.splice(0).map((s) => s.close()));
+});
+
+afterAll(async () => {
+  await Promise.all([board?.stop(), gateway?.stop()]);
+  await fsp.rm(dir, { recursive: true, force: true });
+});
+
+async function open(opts: Partial<AgentlessOptions> = {}): Promise<AgentlessSession> {
+  const session = await openAgentless({ url: board.url, ...loginTo(board), runJoint, cacheDir, ...opts });
+  sessions.push(session);
+  return session;
+}
+
+async function failure(promise: Promise<unknown>): Promise<AxError> {
+  const err = await promise.then(() => null, (e: unknown) => e);
+  expect(isAxError(err)).toBe(true);
+  return err as AxError;
+}
+
+/** Puts a file on the board as a blob; returns its hash and size. */
+async function put(session: AgentlessSession, file: string): Promise<{ hash: string; size: number }> {
+  const data = await fsp.readFile(file);
+  const hash = sha256(data);
+  await session.upload(file, hash, data.length);
+  return { hash, size: data.length };
+}
+
+async function classifierRequest(session: AgentlessSession, inputFile = path.join(classifier.gt, 'input', 'data.bin')) {
+  const model = await put(session, classifier.model);
+  const input = await put(session, inputFile);
+  return { modelHash: model.hash, inputs: [{ name: 'data', hash: input.hash }] };
+}
+
+describe('agentless verify', () => {
+  it('verifies a model end to end with no agent on the board (match, exit 0)', async () => {
+    const { report } = await verifyOn(dir, board.url, classifier, { agentless: true, ssh: { ...loginTo(board), runJoint, cacheDir } });
+    expect(report.verdict).toBe('match');
+    expect(report.outputs[0]).toMatchObject({ name: 'resnetv15_dense0_fwd', exact: true, pass: true });
+    expect(report.board.url).toBe(board.url);
+    expect(report.board.agentVersion).toBeUndefined();
+    expect(report.board.runJointVersion).toBe('0.5.10');
+    // The cache holds the blobs and the model's listing; the run folder is gone.
+    expect((await fsp.readdir(path.join(cacheDir, 'blobs'))).length).toBe(2);
+    expect(await fsp.readdir(path.join(cacheDir, 'model-io'))).toHaveLength(1);
+    expect(await fsp.readdir(path.join(cacheDir, 'runs'))).toEqual([]);
+  });
+
+  it('feeds inputs in the model\'s order and keeps tensor names that need quoting intact', async () => {
+    const { report } = await verifyOn(dir, board.url, quoted, { agentless: true, ssh: { ...loginTo(board), runJoint, cacheDir } });
+    expect(report.verdict).toBe('match');
+    expect(report.io.inputs.map((t) => t.name)).toEqual(QUOTED_INPUTS);
+    expect(report.outputs.map((o) => [o.name, o.exact])).toEqual([[QUOTED_OUTPUTS[0], true], [QUOTED_OUTPUTS[1], true]]);
+  });
+
+  it('verifies through a jump host', async () => {
+    const knownHosts = await knownHostsFor(dir, [board, gateway]);
+    const { report } = await verifyOn(dir, board.url, classifier, { agentless: true, ssh: { ...loginTo(board), knownHosts, via: [gateway.url], runJoint, cacheDir } });
+    expect(report.verdict).toBe('match');
+  });
+
+  it('gives the agent\'s verdicts for a crashing, a hanging and a dump-less run_joint', async () => {
+    const abort = await verifyOn(dir, board.url, classifier, { agentless: true, ssh: { ...loginTo(board), runJoint: await runJointAt(dir, 'abort'), cacheDir } });
+    expect(abort.report.verdict).toBe('run-failed');
+    expect(abort.report.run).toMatchObject({ signal: 'SIGABRT' });
+    const hang = await verifyOn(dir, board.url, classifier, { agentless: true, timeoutMs: 1500, ssh: { ...loginTo(board), runJoint: await runJointAt(dir, 'hang'), cacheDir } });
+    expect(hang.report.verdict).toBe('run-failed');
+    expect(hang.report.run.timedOut).toBe(true);
+    const noDump = await verifyOn(dir, board.url, classifier, { agentless: true, ssh: { ...loginTo(board), runJoint: await runJointAt(dir, 'no-dump'), cacheDir } });
+    expect(noDump.report.verdict).toBe('run-failed');
+    const perturb = await verifyOn(dir, board.url, classifier, { agentless: true, ssh: { ...loginTo(board), runJoint: await runJointAt(dir, 'perturb'), cacheDir } });
+    expect(perturb.report.verdict).toBe('mismatch');
+  });
+});
+
+describe('AgentlessSession', () => {
+  it('says who it is and skips what the board already holds', async () => {
+    const session = await open();
+    expect(session.identity).toMatchObject({ url: board.url, mode: 'agentless' });
+    expect(session.identity.hostname).toBeTruthy();
+    expect(session.identity.freeBytes).toBeGreaterThan(0);
+    const data = await fsp.readFile(classifier.model);
+    const progress: number[] = [];
+    const first = await session.upload(classifier.model, sha256(data), data.length, (p) => progress.push(p.doneBytes));
+    const again = await session.upload(classifier.model, sha256(data), data.length);
+    expect(again.sentBytes).toBe(0);
+    expect(first.sentBytes === data.length || first.sentBytes === 0).toBe(true);
+    expect(progress[progress.length - 1]).toBe(data.length);
+    expect(await session.has([{ hash: sha256(data), size: data.length }, { hash: sha256(data), size: data.length + 1 }, { hash: 'a'.repeat(64), size: 1 }])).toEqual([true, false, false]);
+  });
+
+  it('resumes a partial upload and refuses content that is not what its name says', async () => {
+    const session = await open();
+    const file = path.join(dir, 'resume.bin');
+    const data = Buffer.alloc(300_000, 7);
+    data.write('resume me');
+    await fsp.writeFile(file, data);
+    const hash = sha256(data);
+    await fsp.writeFile(path.join(cacheDir, 'partial', `${hash}.part`), data.subarray(0, 100_000));
+    expect((await session.upload(file, hash, data.length)).sentBytes).toBe(200_000);
+    expect((await fsp.readFile(path.join(cacheDir, 'blobs', hash))).equals(data)).toBe(true);
+
+    // A partial whose first part is not that blob's is caught by the board's sha256sum and dropped.
+    const other = Buffer.alloc(300_000, 9);
+    const otherFile = path.join(dir, 'other.bin');
+    await fsp.writeFile(otherFile, other);
+    const otherPartial = path.join(cacheDir, 'partial', `${sha256(other)}.part`);
+    await fsp.writeFile(otherPartial, Buffer.alloc(1000, 1));
+    expect((await failure(session.upload(otherFile, sha256(other), other.length))).code).toBe('SSH_UPLOAD_CORRUPT');
+    await expect(fsp.access(otherPartial)).rejects.toThrow();
+    // A local file that is not what its hash says (it changed since hashing) is refused too.
+    const changed = await failure(session.upload(otherFile, 'd'.repeat(64), other.length));
+    expect(changed.code).toBe('FILE_CHANGED');
+    expect(changed.exitCode).toBe(2);
+    expect(await fsp.readdir(path.join(cacheDir, 'partial'))).toEqual([]);
+
+    // Damage the stored blob (same size): a new session checks it with sha256sum and drops it.
+    const stored = path.join(cacheDir, 'blobs', hash);
+    await fsp.chmod(stored, 0o644);
+    await fsp.writeFile(stored, Buffer.alloc(data.length, 1));
+    const fresh = await open();
+    expect(await fresh.has([{ hash, size: data.length }])).toEqual([false]);
+    await expect(fsp.access(stored)).rejects.toThrow();
+  });
+
+  it('calls a run on random data input-error, as the agent does (wrong-sized input)', async () => {
+    const session = await open();
+    const wrong = path.join(dir, 'short.bin');
+    await fsp.writeFile(wrong, Buffer.alloc(100, 3));
+    const result = await session.run(await classifierRequest(session, wrong));
+    expect(result.status).toBe('input-error');
+    expect(result.problems.map((p) => p.code)).toContain('INPUT_SIZE_WRONG');
+    expect(result.outputs).toEqual([]);
+  });
+
+  it('runs, streams lines and fetches outputs that download() hands over hash-checked', async () => {
+    const session = await open();
+    const lines: string[] = [];
+    const result = await session.run(await classifierRequest(session), { onLine: (_s, line) => lines.push(line) });
+    expect(result.status).toBe('ok');
+    expect(result.exitCode).toBe(0);
+    expect(lines).toContain('run joint version: 0.5.10');
+    expect(result.stderr).not.toContain('axctl-run-pid');
+    const [out] = result.outputs;
+    const to = path.join(dir, 'fetched', 'out.bin');
+    await session.download(out!.hash, out!.size, to);
+    expect(sha256(await fsp.readFile(to))).toBe(out!.hash);
+    expect((await fsp.readFile(to)).equals(await fsp.readFile(path.join(classifier.gt, 'joint', 'resnetv15_dense0_fwd.bin')))).toBe(true);
+    // A blob that is not an output comes straight from the board's cache.
+    const modelData = await fsp.readFile(classifier.model);
+    await session.download(sha256(modelData), modelData.length, path.join(dir, 'fetched', 'model.joint'));
+    expect((await fsp.readFile(path.join(dir, 'fetched', 'model.joint'))).equals(modelData)).toBe(true);
+    expect((await failure(session.download('b'.repeat(64), 10, path.join(dir, 'fetched', 'none')))).code).toBe('BLOB_NOT_FOUND');
+  });
+
+  it('stops a cancelled run on the board', async () => {
+    // A healthy run first, so the model's listing is in the cache (the hanging tool would hang its probe too).
+    const healthy = await open();
+    const req = await classifierRequest(healthy);
+    expect((await healthy.run(req)).status).toBe('ok');
+    const session = await open({ runJoint: await runJointAt(dir, 'hang-ignore-term'), killGraceMs: 300 });
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 1000);
+    const result = await session.run(req, { signal: controller.signal });
+    clearTimeout(timer);
+    expect(result).toMatchObject({ status: 'failed', cancelled: true });
+    expect(result.signal).toBe('SIGKILL'); // it ignores SIGTERM: the grace period ran out
+    const left = execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes(path.join(cacheDir, 'blobs', req.modelHash)));
+    expect(left).toEqual([]);
+  });
+
+  it('stops run_joint on the board when the session is closed during a run', async () => {
+    const healthy = await open();
+    const req = await classifierRequest(healthy); // the model's listing is cached by earlier runs of it
+    expect((await healthy.run(req)).status).toBe('ok');
+    const session = await open({ runJoint: await runJointAt(dir, 'hang'), killGraceMs: 300 });
+    const pending = session.run(req);
+    await new Promise((r) => setTimeout(r, 1000));
+    await session.close();
+    expect(await pending).toMatchObject({ status: 'failed', cancelled: true });
+    const left = execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes(path.join(cacheDir, 'blobs', req.modelHash)));
+    expect(left).toEqual([]);
+  });
+
+  it('says RUN_JOINT_NOT_FOUND when run_joint is not on the board', async () => {
+    const session = await open({ runJoint: path.join(dir, 'no', 'run_joint') });
+    const result = await session.run(await classifierRequest(session));
+    expect(result.status).toBe('failed');
+    expect(result.problems[0]).toMatchObject({ code: 'RUN_JOINT_NOT_FOUND' });
+    expect(result.problems[0]!.message).toContain('--run-joint');
+  });
+
+  it('refuses what the agent refuses, before anything runs', async () => {
+    const session = await open();
+    const req = await classifierRequest(session);
+    expect((await failure(session.run({ ...req, extraArgs: ['--data', 'x'] }))).code).toBe('OPTION_NOT_ALLOWED');
+    expect((await failure(session.run({ ...req, inputs: [{ name: 'nope', hash: req.inputs[0]!.hash }] }))).code).toBe('INPUT_UNKNOWN');
+    expect((await failure(session.run({ ...req, modelHash: 'c'.repeat(64) }))).code).toBe('BLOB_MISSING');
+    expect((await failure(session.run({ ...req, repeat: -1 }))).code).toBe('BAD_REPEAT');
+  });
+});
+
+describe('remoteRunCommand', () => {
+  it('single-quotes every word, so `;`, spaces, quotes and $ reach run_joint as written', async () => {
+    const args = ['/m', '--data', "/a b/x;/c'd/$y", '--bin-out-dir', '/o u t'];
+    const command = remoteRunCommand({ runJoint: '/tools/run joint', args, cwd: "/w'd", env: { LD_LIBRARY_PATH: '/opt/lib dir' } });
+    const probe = path.join(dir, 'argv.sh');
+    await fsp.writeFile(probe, '#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done\nprintf "%s\\n" "$LD_LIBRARY_PATH"\n', { mode: 0o755 });
+    const script = command.replace("cd -- '/w'\\''d' && ", '').replace("'/tools/run joint'", `'${probe}'`);
+    const printed = execFileSync('sh', ['-c', script], { encoding: 'utf8' });
+    expect(printed.split('\n').slice(0, -1)).toEqual([...args, '/opt/lib dir']);
+    expect(command).toContain("cd -- '/w'\\''d'");
+  });
+});

@@ -1,0 +1,82 @@
+/**
+ * `axctl verify` as a child process against an sshd on loopback: the SSH options as a user
+ * types them, real exit codes and the one-line errors on stderr.
+ */
+import { spawn } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fingerprint } from '../../host/ssh/known-hosts';
+import { agentOnStdio, fixture, requireBuild, ROOT, runJointAt, tempDir, type Fixture } from './helpers';
+import { startSshd, type Sshd } from './sshd';
+
+const CLI = path.join(ROOT, 'dist/host/cli.js');
+let board: Sshd;
+let dir: string;
+let fx: Fixture;
+
+beforeAll(async () => {
+  requireBuild();
+  dir = await tempDir();
+  [board, fx] = await Promise.all([startSshd(), fixture(path.join(dir, 'data'))]);
+});
+
+afterAll(async () => {
+  await board?.stop();
+  await fsp.rm(dir, { recursive: true, force: true });
+});
+
+function axctl(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: path.join(dir, 'cache-home'), XDG_CONFIG_HOME: path.join(dir, 'config-home'), SSH_AUTH_SOCK: '', NO_COLOR: '1' };
+  delete env.AXCTL_TOKEN;
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
+  return new Promise((resolve) => child.once('close', (code) => {
+    clearTimeout(timer);
+    resolve({ code, stdout, stderr });
+  }));
+}
+
+const target = (identity = board.clientKey.file) => ['--board', board.url, '--model', fx.model, '--gt', fx.gt, '--identity', identity];
+
+describe('axctl verify over ssh://', () => {
+  it('refuses an unknown host with its fingerprint (exit 5), then accepts it when told to (exit 0)', async () => {
+    const agent = await agentOnStdio(await fsp.mkdtemp(path.join(dir, 'agent-')));
+    const knownHosts = path.join(dir, 'fresh_known_hosts');
+    const args = [...target(), '--known-hosts', knownHosts, '--agent-command', agent.command, '--token-file', agent.tokenFile];
+    const refused = await axctl(['verify', ...args]);
+    expect(refused.code).toBe(5);
+    const key = Buffer.from(board.hostKeys[0]!.publicLine.split(' ')[1]!, 'base64');
+    expect(refused.stderr).toContain(fingerprint(key));
+    expect(refused.stderr).toContain('--accept-new-host-key');
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+
+    const accepted = await axctl(['verify', ...args, '--accept-new-host-key']);
+    expect(accepted.code).toBe(0);
+    expect(accepted.stdout).toMatch(/^MATCH /);
+    expect(await fsp.readFile(knownHosts, 'utf8')).toContain(`[127.0.0.1]:${board.port} ssh-ed25519 `);
+  });
+
+  it('verifies agentless, with run_joint and the cache at paths that need quoting (exit 0)', async () => {
+    const res = await axctl(['verify', ...target(), '--known-hosts', board.knownHosts, '--agentless', '--run-joint', await runJointAt(dir), '--board-cache', path.join(dir, "board's cache"), '--json']);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({ verdict: 'match' });
+    expect((await fsp.readdir(path.join(dir, "board's cache", 'blobs'))).length).toBe(2);
+  });
+
+  it('says run-failed (exit 4) for a run_joint that aborts, agentless', async () => {
+    const res = await axctl(['verify', ...target(), '--known-hosts', board.knownHosts, '--agentless', '--run-joint', await runJointAt(dir, 'abort'), '--board-cache', path.join(dir, 'abort cache')]);
+    expect(res.code).toBe(4);
+    expect(res.stdout).toMatch(/RUN.FAILED/i);
+  });
+
+  it('refuses a key the board does not accept (exit 5)', async () => {
+    const res = await axctl(['verify', ...target(`${board.dir}/host_ed25519`), '--known-hosts', board.knownHosts, '--agentless']);
+    expect(res.code).toBe(5);
+    expect(res.stderr).toMatch(/^axctl: .*login as \S+ refused/);
+  });
+});

@@ -1,0 +1,214 @@
+/**
+ * openSsh against a real OpenSSH server on loopback: commands, host key checking (unknown,
+ * accepted, changed, revoked), key authentication (file, ssh-agent, wrong key), SFTP transfers
+ * and jump hosts.
+ */
+import { execFile } from 'node:child_process';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isAxError, type AxError } from '../../shared/errors';
+import { openSsh, type SshConnection } from '../../host/ssh/connection';
+import { fingerprint } from '../../host/ssh/known-hosts';
+import { generateKey, startSshAgent, startSshd, type Sshd } from './sshd';
+
+let board: Sshd;
+let gateway: Sshd;
+let dir: string;
+const open: SshConnection[] = [];
+
+beforeAll(async () => {
+  dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-ssh-conn-'));
+  [board, gateway] = await Promise.all([startSshd({ hostKeyTypes: ['ed25519', 'rsa', 'ecdsa'] }), startSshd()]);
+});
+
+afterAll(async () => {
+  await Promise.all(open.splice(0).map((c) => c.close()));
+  await Promise.all([board?.stop(), gateway?.stop()]);
+  await fsp.rm(dir, { recursive: true, force: true });
+});
+
+async function connect(opts: Partial<Parameters<typeof openSsh>[0]> = {}): Promise<SshConnection> {
+  const conn = await openSsh({ url: board.url, identity: board.clientKey.file, knownHosts: board.knownHosts, agentSocket: null, ...opts });
+  open.push(conn);
+  return conn;
+}
+
+async function failure(promise: Promise<unknown>): Promise<AxError> {
+  const err = await promise.then(() => null, (e: unknown) => e);
+  expect(isAxError(err)).toBe(true);
+  return err as AxError;
+}
+
+function publicKeyBlob(line: string): Buffer {
+  return Buffer.from(line.split(' ')[1]!, 'base64');
+}
+
+describe('openSsh', () => {
+  it('runs commands and reports their status, output and signal', async () => {
+    const ssh = await connect();
+    expect(await ssh.exec("printf 'a b'; echo oops >&2; exit 3")).toEqual({ code: 3, signal: null, stdout: 'a b', stderr: 'oops\n' });
+    expect(await ssh.exec('cat', { stdin: 'through stdin' })).toMatchObject({ code: 0, stdout: 'through stdin' });
+    expect(await ssh.exec('kill -ABRT $$')).toMatchObject({ code: null, signal: 'SIGABRT' });
+    const slow = await failure(ssh.exec('sleep 5', { timeoutMs: 300 }));
+    expect(slow.code).toBe('SSH_EXEC_TIMEOUT');
+  });
+
+  it('refuses an unknown host, printing its SHA256 fingerprint and how to accept it', async () => {
+    const empty = path.join(dir, 'empty_known_hosts');
+    const err = await failure(connect({ knownHosts: empty }));
+    expect(err.code).toBe('SSH_HOST_KEY_UNKNOWN');
+    expect(err.exitCode).toBe(5);
+    const fingerprints = board.hostKeys.map((k) => fingerprint(publicKeyBlob(k.publicLine)));
+    expect(fingerprints.some((f) => err.message.includes(f))).toBe(true);
+    expect(err.message).toMatch(/SHA256:[A-Za-z0-9+/]{43}\b/);
+    expect(err.hint).toContain('--accept-new-host-key');
+    await expect(fsp.access(empty)).rejects.toThrow();
+  });
+
+  it('adds an unknown host key with acceptNewHostKey, then knows it', async () => {
+    const file = path.join(dir, 'accept', 'known_hosts');
+    const ssh = await connect({ knownHosts: file, acceptNewHostKey: true });
+    expect((await ssh.exec('echo hi')).stdout).toBe('hi\n');
+    const text = await fsp.readFile(file, 'utf8');
+    const [name, type, key] = text.trim().split(' ');
+    expect(text.trim().split('\n')).toHaveLength(1);
+    expect(name).toBe(`[127.0.0.1]:${board.port}`);
+    expect(board.hostKeys.map((k) => k.publicLine.split(' ').slice(0, 2).join(' '))).toContain(`${type} ${key}`);
+    expect((await fsp.stat(file)).mode & 0o777).toBe(0o600);
+    await ssh.close();
+    // Known now: no second line, and no need to accept again.
+    await (await connect({ knownHosts: file })).close();
+    expect(await fsp.readFile(file, 'utf8')).toBe(text);
+  });
+
+  it('always refuses a changed host key, even with acceptNewHostKey', async () => {
+    const other = await generateKey(dir, 'impostor', 'ed25519');
+    const file = path.join(dir, 'changed_known_hosts');
+    await fsp.writeFile(file, `# a comment\n[127.0.0.1]:${board.port} ${other.publicLine}\n`);
+    const err = await failure(connect({ knownHosts: file, acceptNewHostKey: true }));
+    expect(err.code).toBe('SSH_HOST_KEY_CHANGED');
+    expect(err.message).toContain(`${file}:2`);
+    expect(err.hint).toContain(`ssh-keygen -f ${file} -R '[127.0.0.1]:${board.port}'`);
+    expect(await fsp.readFile(file, 'utf8')).toContain(other.publicLine);
+    expect((await fsp.readFile(file, 'utf8')).split('\n').filter(Boolean)).toHaveLength(2);
+  });
+
+  it('checks the key type known_hosts lists, for each of ed25519, rsa and ecdsa, hashed or not', async () => {
+    for (const key of board.hostKeys) {
+      const file = path.join(dir, `only_${path.basename(key.file)}`);
+      const [type, blob] = key.publicLine.split(' ');
+      const salt = randomBytes(20);
+      const mac = createHmac('sha1', salt).update(`[127.0.0.1]:${board.port}`).digest('base64');
+      await fsp.writeFile(file, `|1|${salt.toString('base64')}|${mac} ${type} ${blob}\n`);
+      const ssh = await connect({ knownHosts: file });
+      expect((await ssh.exec('true')).code).toBe(0);
+      await ssh.close();
+    }
+  });
+
+  it('refuses a key marked @revoked', async () => {
+    const file = path.join(dir, 'revoked_known_hosts');
+    const lines = board.hostKeys.map((k) => `@revoked * ${k.publicLine}`);
+    await fsp.writeFile(file, `${lines.join('\n')}\n[127.0.0.1]:${board.port} ${board.hostKeys[0]!.publicLine}\n`);
+    expect((await failure(connect({ knownHosts: file }))).code).toBe('SSH_HOST_KEY_REVOKED');
+  });
+
+  it('refuses a client key the board does not accept, naming what was tried', async () => {
+    const stranger = await generateKey(dir, 'stranger', 'ed25519');
+    const err = await failure(connect({ identity: stranger.file }));
+    expect(err.code).toBe('SSH_AUTH_FAILED');
+    expect(err.exitCode).toBe(5);
+    expect(err.message).toContain(stranger.file);
+    expect(err.message).toContain(fingerprint(publicKeyBlob(stranger.publicLine)));
+    expect(err.hint).toContain('authorized_keys');
+  });
+
+  it('says what is wrong with an identity file that cannot be used', async () => {
+    const locked = await generateKey(dir, 'locked', 'ed25519', 'secret words');
+    expect((await failure(connect({ identity: locked.file }))).code).toBe('SSH_KEY_ENCRYPTED');
+    expect((await failure(connect({ identity: `${locked.file}.pub` }))).code).toBe('SSH_KEY_INVALID');
+    expect((await failure(connect({ identity: path.join(dir, 'missing') }))).code).toBe('FILE_NOT_FOUND');
+  });
+
+  it('logs in with a key held by an ssh-agent (passphrase-protected on disk)', async () => {
+    const locked = await generateKey(dir, 'agent_key', 'ecdsa', 'secret words');
+    await fsp.appendFile(path.join(board.dir, 'authorized_keys'), `${locked.publicLine}\n`);
+    const askpass = path.join(dir, 'askpass.sh');
+    await fsp.writeFile(askpass, "#!/bin/sh\necho 'secret words'\n", { mode: 0o755 });
+    const agent = await startSshAgent(dir, []);
+    try {
+      await new Promise<void>((resolve, reject) =>
+        execFile('ssh-add', [locked.file], { env: { ...process.env, SSH_AUTH_SOCK: agent.socket, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' } }, (err) => (err ? reject(err) : resolve())),
+      );
+      const ssh = await connect({ identity: locked.file, agentSocket: agent.socket });
+      expect((await ssh.exec('echo agent')).stdout).toBe('agent\n');
+      await ssh.close();
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  it('reports a refused port as CONNECT_REFUSED', async () => {
+    const err = await failure(connect({ url: `ssh://root@127.0.0.1:1` }));
+    expect(err.code).toBe('CONNECT_REFUSED');
+  });
+
+  it('moves files over SFTP: atomic upload with mode, resumable put, hashed get', async () => {
+    const ssh = await connect();
+    const sftp = await ssh.sftp();
+    const data = randomBytes(3 * 1024 * 1024 + 17);
+    const local = path.join(dir, 'blob.bin');
+    await fsp.writeFile(local, data);
+    const remoteDir = path.join(dir, 'remote', 'a', 'b');
+    await sftp.mkdirp(remoteDir);
+    const remote = path.posix.join(remoteDir, 'blob.bin');
+    const progress: number[] = [];
+    await ssh.upload(local, remote, { mode: 0o640, onProgress: (done) => progress.push(done) });
+    expect((await fsp.readFile(remote)).equals(data)).toBe(true);
+    expect((await fsp.stat(remote)).mode & 0o777).toBe(0o640);
+    expect(progress[progress.length - 1]).toBe(data.length);
+    expect(await fsp.readdir(remoteDir)).toEqual(['blob.bin']);
+
+    const partial = path.join(remoteDir, 'partial');
+    await fsp.writeFile(partial, data.subarray(0, 1000));
+    expect(await sftp.put(local, partial, { start: 1000 })).toBe(data.length - 1000);
+    expect((await fsp.readFile(partial)).equals(data)).toBe(true);
+
+    const back = path.join(dir, 'back.bin');
+    expect(await sftp.get(remote, back, data.length)).toBe(createHash('sha256').update(data).digest('hex'));
+    expect((await fsp.readFile(back)).equals(data)).toBe(true);
+    expect(await sftp.stat(path.join(remoteDir, 'nothing'))).toBeNull();
+  });
+});
+
+describe('openSsh through jump hosts', () => {
+  it('reaches the board through a gateway, checking both host keys', async () => {
+    const knownHosts = path.join(dir, 'both_known_hosts');
+    await fsp.writeFile(knownHosts, (await fsp.readFile(board.knownHosts, 'utf8')) + (await fsp.readFile(gateway.knownHosts, 'utf8')));
+    await fsp.appendFile(path.join(gateway.dir, 'authorized_keys'), `${board.clientKey.publicLine}\n`);
+    const ssh = await connect({ knownHosts, via: [gateway.url] });
+    expect(ssh.label).toContain(`via ${gateway.url.replace(/^ssh:\/\//, 'ssh://')}`);
+    expect((await ssh.exec('echo through')).stdout).toBe('through\n');
+    // Two gateways in a row: the same gateway twice still tunnels hop by hop.
+    const twice = await connect({ knownHosts, via: [gateway.url, gateway.url] });
+    expect((await twice.exec('echo twice')).code).toBe(0);
+    await Promise.all([ssh.close(), twice.close()]);
+  });
+
+  it('names the gateway whose host key is unknown', async () => {
+    const err = await failure(connect({ via: [gateway.url] }));
+    expect(err.code).toBe('SSH_HOST_KEY_UNKNOWN');
+    expect(err.message).toContain(`:${gateway.port}`);
+  });
+
+  it('says which gateway could not open the tunnel', async () => {
+    const knownHosts = path.join(dir, 'gw_known_hosts');
+    await fsp.writeFile(knownHosts, await fsp.readFile(gateway.knownHosts, 'utf8'));
+    const err = await failure(connect({ url: 'ssh://root@127.0.0.1:1', knownHosts, via: [gateway.url] }));
+    expect(err.code).toBe('SSH_TUNNEL_FAILED');
+    expect(err.message).toContain(gateway.url.replace(/^ssh:\/\/[^@]+@/, ''));
+  });
+});

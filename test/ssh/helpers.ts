@@ -1,0 +1,117 @@
+/**
+ * Shared rig of the SSH end-to-end tests: boards are real sshd processes on loopback (sshd.ts)
+ * that run commands as this user, so "the board" runs the built agent (dist/) and the board
+ * simulator (dist/scripts/sim/run-joint.js) as run_joint. Needs `npm run build` first.
+ */
+import { existsSync, promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { HashCache } from '../../host/deploy/hash-cache';
+import { createProgress } from '../../host/deploy/progress';
+import type { SshSchemeOptions } from '../../host/ssh/options';
+import { shellCommand } from '../../host/ssh/quote';
+import { ModelIoStore } from '../../host/state/model-io';
+import { verify, type VerifyOptions } from '../../host/verify/verify';
+import type { SshBoardOptions } from '../../host/ssh/board-openers';
+import { makeGt, makeModel, type ModelKind } from '../../scripts/sim/make-gt';
+import type { Sshd } from './sshd';
+
+export const ROOT = path.resolve(__dirname, '../..');
+export const AGENT_MAIN = path.join(ROOT, 'dist/agent/main.js');
+export const AGENT_BUNDLE = path.join(ROOT, 'dist/axagent.js');
+export const SIM_RUN_JOINT = path.join(ROOT, 'dist/scripts/sim/run-joint.js');
+
+export function requireBuild(): void {
+  for (const file of [AGENT_MAIN, AGENT_BUNDLE, SIM_RUN_JOINT]) {
+    if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` first`);
+  }
+}
+
+export async function tempDir(prefix = 'axctl-ssh-test-'): Promise<string> {
+  return fsp.mkdtemp(path.join(os.tmpdir(), prefix));
+}
+
+/** How a test logs in to `board`: its client key, its known_hosts, no ssh-agent of the tester's. */
+export function loginTo(board: Sshd): Required<Pick<SshSchemeOptions, 'identity' | 'knownHosts'>> & { agentSocket: null } {
+  return { identity: board.clientKey.file, knownHosts: board.knownHosts, agentSocket: null };
+}
+
+/** A known_hosts file listing every server given. */
+export async function knownHostsFor(dir: string, servers: Sshd[]): Promise<string> {
+  const file = path.join(dir, `known_hosts_${servers.map((s) => s.port).join('_')}`);
+  const texts = await Promise.all(servers.map((s) => fsp.readFile(s.knownHosts, 'utf8')));
+  await fsp.writeFile(file, texts.join(''));
+  return file;
+}
+
+/** Lets `from`'s client key log in to `to` too (a gateway the tester may pass through). */
+export async function trust(to: Sshd, from: Sshd): Promise<void> {
+  await fsp.appendFile(path.join(to.dir, 'authorized_keys'), `${from.clientKey.publicLine}\n`);
+}
+
+/** An agent store and token in `dir`; the command that starts the agent on stdio with them. */
+export async function agentOnStdio(dir: string, env: Record<string, string> = {}): Promise<{ command: string; token: string; tokenFile: string; store: string }> {
+  const token = 'ssh-test-token-' + Math.random().toString(16).slice(2).padEnd(16, '0');
+  const tokenFile = path.join(dir, 'token');
+  await fsp.writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
+  const store = path.join(dir, 'store');
+  const envWords = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  const argv = [...(envWords.length ? ['env', ...envWords] : []), process.execPath, AGENT_MAIN, '--stdio', '--store', store, '--run-joint', SIM_RUN_JOINT, '--token-file', tokenFile];
+  return { command: shellCommand(argv), token, tokenFile, store };
+}
+
+/**
+ * What `axctl agent install --prefix PREFIX` leaves on a board (the contract of
+ * docs/parts/ssh.md): PREFIX/bin/axagent (sh wrapper) and PREFIX/etc/token.
+ */
+export async function installAgent(prefix: string): Promise<{ token: string }> {
+  await fsp.mkdir(path.join(prefix, 'bin'), { recursive: true });
+  await fsp.mkdir(path.join(prefix, 'etc'), { recursive: true });
+  const token = 'installed-token-' + Math.random().toString(16).slice(2).padEnd(16, '0');
+  await fsp.writeFile(path.join(prefix, 'etc', 'token'), `${token}\n`, { mode: 0o600 });
+  const wrapper = `#!/bin/sh\nPREFIX=${shellCommand([prefix])}\nexec ${shellCommand([process.execPath, AGENT_BUNDLE])} --store "$PREFIX/store" --run-joint ${shellCommand([SIM_RUN_JOINT])} --token-file "$PREFIX/etc/token" "$@"\n`;
+  await fsp.writeFile(path.join(prefix, 'bin', 'axagent'), wrapper, { mode: 0o755 });
+  return { token };
+}
+
+/** A run_joint at a path with a space (a link to the simulator), optionally with a fault switched on. */
+export async function runJointAt(dir: string, fault?: string): Promise<string> {
+  const folder = path.join(dir, fault ? `faulty tools ${fault}` : 'board tools');
+  await fsp.mkdir(folder, { recursive: true });
+  const file = path.join(folder, 'run joint');
+  if (fault) await fsp.writeFile(file, `#!/bin/sh\nAXSIM_FAULT=${shellCommand([fault])}; export AXSIM_FAULT\nexec ${shellCommand([process.execPath, SIM_RUN_JOINT])} "$@"\n`, { mode: 0o755 });
+  else await fsp.symlink(SIM_RUN_JOINT, file);
+  return file;
+}
+
+export interface Fixture {
+  model: string;
+  gt: string;
+}
+
+/** A simulator model and its gt folder. */
+export async function fixture(dir: string, kind: ModelKind = 'classifier', seed = 1): Promise<Fixture> {
+  await fsp.mkdir(dir, { recursive: true });
+  const model = path.join(dir, `${kind}.joint`);
+  const gt = path.join(dir, `gt-${kind}`);
+  makeModel(kind, model);
+  await makeGt(model, gt, { seed });
+  return { model, gt };
+}
+
+/** axctl verify in-process, through openBoard and the SSH board openers. */
+export async function verifyOn(dir: string, board: string, fx: Fixture, extra: Partial<VerifyOptions> & SshBoardOptions = {}) {
+  const opts: VerifyOptions & SshBoardOptions = {
+    board,
+    model: fx.model,
+    gt: fx.gt,
+    cwd: dir,
+    env: {},
+    connectTimeoutMs: 15_000,
+    progress: createProgress('quiet'),
+    hashes: new HashCache(path.join(dir, 'hashes.json')),
+    ioStore: new ModelIoStore(path.join(dir, 'model-io.json')),
+    ...extra,
+  };
+  return verify(opts);
+}
