@@ -105,7 +105,7 @@ function protocolMismatch(peer: string, agent: { major: number; version: string 
   return new ConnectError('PROTOCOL_MISMATCH', `${peer} runs axagent ${agent.version || '?'} (protocol ${agent.major}); this axctl ${clientVersion} speaks protocol ${PROTOCOL_MAJOR}`, {
     hint: newer
       ? 'upgrade axctl on this host to the release of the board\'s axagent'
-      : 'upgrade the agent: copy dist/axagent.js of this axctl release to the board and restart it',
+      : `upgrade the agent: axctl agent install --board ${peer.startsWith('ssh://') ? peer : 'ssh://USER@BOARD'} (or copy dist/axagent.js of this axctl release to the board and restart it)`,
   });
 }
 

@@ -1,0 +1,59 @@
+/**
+ * BoardSession over an AgentClient: the board as an axagent reached through any Transport
+ * (ws://, ssh:// with the agent on stdio, serial://). A thin adaptor: it renames progress
+ * fields and answers has() with booleans; all protocol work stays in host/client/.
+ */
+import type { AgentClient } from '../client/agent-client';
+import type { BoardIdentity, BoardSession, RunOptions, RunRequest, RunResult, UploadProgress } from './session';
+
+export interface AgentSessionOptions {
+  /** The URL the user gave (or the inventory resolved), for messages and reports. */
+  url: string;
+  /** Inactivity limit of one upload or download (default: the client's request timeout). */
+  transferTimeoutMs?: number;
+}
+
+export class AgentBoardSession implements BoardSession {
+  readonly identity: BoardIdentity;
+
+  constructor(readonly client: AgentClient, private readonly opts: AgentSessionOptions) {
+    const { facts, agentVersion } = client.hello;
+    this.identity = {
+      url: opts.url,
+      mode: 'agent',
+      ...(facts.hostname && { hostname: facts.hostname }),
+      ...(agentVersion && { agentVersion }),
+      ...(facts.runJointVersion && { runJointVersion: facts.runJointVersion }),
+      ...(facts.storeFreeBytes > 0 && { freeBytes: facts.storeFreeBytes }),
+    };
+  }
+
+  async has(blobs: { hash: string; size: number }[]): Promise<boolean[]> {
+    if (blobs.length === 0) return [];
+    const presence = await this.client.has(blobs);
+    return presence.map((p) => p.present);
+  }
+
+  async upload(file: string, hash: string, size: number, onProgress?: (p: UploadProgress) => void): Promise<{ sentBytes: number }> {
+    const result = await this.client.putFile(file, hash, size, {
+      ...(this.opts.transferTimeoutMs !== undefined && { timeoutMs: this.opts.transferTimeoutMs }),
+      onProgress: onProgress && ((p) => onProgress({ doneBytes: p.stored, totalBytes: p.total, sentBytes: Math.max(0, p.stored - p.resumedFrom) })),
+    });
+    return { sentBytes: result.sentBytes };
+  }
+
+  async run(req: RunRequest, opts: RunOptions = {}): Promise<RunResult> {
+    const result = await this.client.run(req, opts);
+    // The board's run_joint version is known once it has run; keep the identity current.
+    if (result.parsed.runJointVersion) this.identity.runJointVersion = result.parsed.runJointVersion;
+    return result;
+  }
+
+  download(hash: string, size: number, toFile: string): Promise<void> {
+    return this.client.getBlob(hash, size, toFile, this.opts.transferTimeoutMs !== undefined ? { timeoutMs: this.opts.transferTimeoutMs } : {});
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * openBoard: from `--board` (a URL or an inventory name) to a connected BoardSession.
+ *
+ * How a board is opened is chosen from a small registry of openers, keyed by mode or URL
+ * scheme: 'agentless' for inventory entries with `agentless: true` (plain SSH, implemented
+ * elsewhere as a BoardSession), else the URL's scheme ('ws', 'ssh', 'serial'...), else the
+ * default: open a Transport with openTransport(url) and authenticate an AgentClient over it.
+ * Modules in host/transports/ are loaded before the first open, so a module there can call
+ * registerScheme() (a transport for the default opener) or registerBoardOpener() (a whole
+ * BoardSession of its own) without anything here naming it.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { UsageError } from '../../shared/errors';
+import { parseToken, readTokenFile } from '../../shared/protocol/token';
+import { lookupBoard, looksLikeUrl, type BoardEntry } from '../boards/inventory';
+import { AgentClient } from '../client/agent-client';
+import { openTransport } from '../client/connect';
+import { AgentBoardSession } from './agent-session';
+import type { BoardSession } from './session';
+
+export interface OpenBoardOptions {
+  /** `--board`: ws://HOST:PORT, ssh://user@host, serial:///dev/tty..., or an inventory name. */
+  board: string;
+  /** `--token-file`: wins over AXCTL_TOKEN and the inventory. */
+  tokenFile?: string;
+  /** Where AXCTL_TOKEN is read from. Default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Folder whose axctl.yaml (or a parent's) is the project inventory. Default process.cwd(). */
+  cwd?: string;
+  /** Inventory files to read instead of the usual ones (tests). */
+  inventoryFiles?: string[];
+  /** Deadline for connecting and authenticating. Default 10 s. */
+  connectTimeoutMs?: number;
+  /** Silence after which a request (upload, run, download) fails. Default 60 s. */
+  requestTimeoutMs?: number;
+}
+
+/** What `--board` resolved to. */
+export interface BoardTarget {
+  /** As the user wrote it (a URL or an inventory name): what .axctl/ records. */
+  given: string;
+  url: string;
+  mode: 'agent' | 'agentless';
+  /** The inventory entry, when `given` named one. */
+  entry?: BoardEntry;
+}
+
+/** Opens a BoardSession for a resolved target; throws ConnectError (exit 5) when it cannot. */
+export type BoardOpener = (target: BoardTarget, opts: OpenBoardOptions) => Promise<BoardSession>;
+
+const openers = new Map<string, BoardOpener>();
+
+/**
+ * Registers how boards of `key` are opened: 'agentless', or a URL scheme without the colon
+ * ('ssh'). Registering a key again replaces its opener.
+ */
+export function registerBoardOpener(key: string, opener: BoardOpener): void {
+  openers.set(key.replace(/:$/, '').toLowerCase(), opener);
+}
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+
+/** Resolves `--board` through the inventory when it is not a URL. */
+export async function resolveBoard(opts: Pick<OpenBoardOptions, 'board' | 'cwd' | 'inventoryFiles'>): Promise<BoardTarget> {
+  const given = opts.board.trim();
+  if (given === '') throw new UsageError('BOARD_MISSING', 'no board given', { hint: 'pass --board ws://HOST:PORT (or a name from axctl.yaml)' });
+  if (looksLikeUrl(given)) return { given, url: given, mode: 'agent' };
+  const entry = await lookupBoard(given, { ...(opts.cwd && { cwd: opts.cwd }), ...(opts.inventoryFiles && { files: opts.inventoryFiles }) });
+  return { given, url: entry!.url, mode: entry!.agentless ? 'agentless' : 'agent', entry: entry! };
+}
+
+export async function openBoard(opts: OpenBoardOptions): Promise<BoardSession> {
+  loadTransportModules();
+  const target = await resolveBoard(opts);
+  const opener = target.mode === 'agentless' ? openers.get('agentless') : (openers.get(schemeOf(target.url)) ?? openWithAgent);
+  if (!opener) {
+    throw new UsageError('BOARD_MODE_UNSUPPORTED', `board "${target.given}" is marked agentless, and this axctl has no agentless SSH support`, {
+      hint: `remove "agentless: true" from ${target.entry?.source ?? 'the inventory'} and run axagent on the board`,
+    });
+  }
+  return opener(target, opts);
+}
+
+/** The default opener: a Transport to the agent, then the handshake with the token. */
+export const openWithAgent: BoardOpener = async (target, opts) => {
+  const token = await resolveToken(target, opts);
+  const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const transport = await openTransport(target.url, { connectTimeoutMs, schemeOptions: schemeOptionsOf(target.entry) });
+  const client = await AgentClient.connect(transport, {
+    token,
+    timeoutMs: connectTimeoutMs,
+    requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+  });
+  return new AgentBoardSession(client, { url: target.given === target.url ? target.url : `${target.given} (${target.url})` });
+};
+
+/**
+ * The agent token, first found: --token-file, AXCTL_TOKEN, the inventory's token-file, the
+ * inventory's token. Missing → TOKEN_MISSING (exit 2).
+ */
+export async function resolveToken(target: BoardTarget, opts: Pick<OpenBoardOptions, 'tokenFile' | 'env'>): Promise<Uint8Array> {
+  const env = opts.env ?? process.env;
+  if (opts.tokenFile) return (await readTokenFile(opts.tokenFile)).secret;
+  if (env.AXCTL_TOKEN) return parseToken(env.AXCTL_TOKEN, 'AXCTL_TOKEN');
+  if (target.entry?.tokenFile) return (await readTokenFile(target.entry.tokenFile)).secret;
+  if (target.entry?.token) return parseToken(target.entry.token, `${target.entry.source}: board "${target.entry.name}" token`);
+  throw new UsageError('TOKEN_MISSING', `no token for ${target.given}: the agent only talks to hosts that know its token`, {
+    hint: 'pass --token-file FILE (the file the agent was started with), set AXCTL_TOKEN, or add token-file to the board in axctl.yaml',
+  });
+}
+
+function schemeOf(url: string): string {
+  const m = /^([a-z][a-z0-9+.-]*):/i.exec(url);
+  return m ? m[1]!.toLowerCase() : '';
+}
+
+/** Inventory settings a scheme's transport may use (SSH identity, jump hosts...). */
+function schemeOptionsOf(entry: BoardEntry | undefined): Record<string, unknown> {
+  if (!entry) return {};
+  const { identity, via, knownHosts, runJoint } = entry;
+  return {
+    ...(identity && { identity }),
+    ...(via.length > 0 && { via }),
+    ...(knownHosts && { knownHosts }),
+    ...(runJoint && { runJoint }),
+  };
+}
+
+let transportsLoaded = false;
+
+/**
+ * Loads every module in host/transports/ once (as yargs' commandDir loads commands), so the
+ * schemes and openers they register are known. A module that cannot load (a native binding
+ * missing on this host) only loses its own scheme; openTransport then names the scheme as
+ * unknown.
+ */
+function loadTransportModules(): void {
+  if (transportsLoaded) return;
+  transportsLoaded = true;
+  const dir = path.join(__dirname, '..', 'transports');
+  const ext = path.extname(__filename);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names.sort()) {
+    if (path.extname(name) !== ext || name.endsWith(`.d${ext}`)) continue;
+    try {
+      require(path.join(dir, name));
+    } catch (err) {
+      if (process.env.AXCTL_DEBUG) process.stderr.write(`axctl: ${name} did not load: ${(err as Error).message}\n`);
+    }
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * `axctl deploy`: upload the model and the gt inputs to the board (only what it lacks) and
+ * record board, model and gt in .axctl/ so a bare `axctl verify` knows what to check.
+ * Exit 0 deployed; 2 usage or bad local files; 3 a gt input does not fit the model; 5 cannot
+ * connect or authenticate; 130 interrupted.
+ */
+import * as path from 'node:path';
+import type { Argv } from 'yargs';
+import { ExitCode } from '../../shared/errors';
+import { action } from '../cli-support';
+import { boardOptions, type BoardArgs } from '../deploy/cli-options';
+import { sshBoardOptions, sshOptions, type SshArgs } from '../ssh/cli-options';
+import { deploy, type DeployResult } from '../deploy/deploy';
+import type { BlobOutcome } from '../deploy/ensure';
+import { INTERRUPTED_EXIT, onInterrupt } from '../deploy/interrupt';
+import { createProgress, formatBytes, progressMode } from '../deploy/progress';
+import { resolveTargets, secondsOption } from '../deploy/targets';
+
+interface Args extends BoardArgs, SshArgs {
+  json: boolean;
+}
+
+export const command = 'deploy';
+export const describe = 'Upload the model and the gt inputs to the board (only what it lacks) and record them in .axctl/';
+
+export function builder(yargs: Argv): Argv<Args> {
+  return sshOptions(boardOptions(yargs))
+    .option('json', { type: 'boolean', default: false, describe: 'print what was deployed as JSON' })
+    .example('$0 deploy --board ws://192.168.1.20:7007 --model model.joint --gt gt/ --token-file board.token', 'first deploy')
+    .example('$0 deploy', 'deploy again what .axctl/ recorded (uploads only what changed)') as unknown as Argv<Args>;
+}
+
+export const handler = action(async (argv: Args) => {
+  const cwd = process.cwd();
+  const targets = await resolveTargets({ board: argv.board, model: argv.model, gt: argv.gt, tokenFile: argv['token-file'] }, cwd, 'deploy');
+  const progress = createProgress(progressMode(argv.progress));
+  const abort = new AbortController();
+  const dispose = onInterrupt(() => abort.abort());
+  try {
+    const result = await deploy({
+      ...targets,
+      ...sshBoardOptions(argv),
+      cwd,
+      connectTimeoutMs: secondsOption('connect-timeout', argv['connect-timeout']),
+      progress,
+      signal: abort.signal,
+    });
+    process.stdout.write(argv.json ? `${JSON.stringify(deployJson(result), null, 2)}\n` : deployText(result, cwd));
+    return ExitCode.OK;
+  } catch (err) {
+    if (abort.signal.aborted) {
+      process.stderr.write('axctl: deploy interrupted; run it again to resume the upload\n');
+      return INTERRUPTED_EXIT;
+    }
+    throw err;
+  } finally {
+    progress.stop();
+    dispose();
+  }
+});
+
+function blobJson(o: BlobOutcome) {
+  return { path: o.path, hash: o.hash, size: o.size, present: o.present, sentBytes: o.sentBytes, resumedFrom: o.resumedFrom };
+}
+
+/** `--json`: what is on the board now and what this deploy sent. */
+export function deployJson(r: DeployResult) {
+  return {
+    board: { given: r.board.given, url: r.board.url, hostname: r.board.hostname ?? null, agentVersion: r.board.agentVersion ?? null },
+    model: blobJson(r.model),
+    inputs: r.inputs.map((i) => ({ name: i.label, ...blobJson(i) })),
+    inputNamesKnown: r.inputNamesKnown,
+    sentBytes: r.sentBytes,
+    durationMs: r.durationMs,
+    state: r.stateFile,
+  };
+}
+
+function deployText(r: DeployResult, cwd: string): string {
+  const rel = (p: string) => {
+    const x = path.relative(cwd, p);
+    return x && !x.startsWith('..') ? x : p;
+  };
+  const status = (o: BlobOutcome) =>
+    o.present ? 'already on the board' : o.resumedFrom > 0 ? `uploaded (resumed at ${formatBytes(o.resumedFrom)}, ${formatBytes(o.sentBytes)} sent)` : `uploaded (${formatBytes(o.sentBytes)})`;
+  const who = [r.board.hostname, r.board.agentVersion && `axagent ${r.board.agentVersion}`].filter(Boolean).join(', ');
+  const rows = [
+    ['model', rel(r.model.path), r.model.hash.slice(0, 12), formatBytes(r.model.size), status(r.model)],
+    ...r.inputs.map((i) => [`input ${i.label}`, rel(i.path), i.hash.slice(0, 12), formatBytes(i.size), status(i)]),
+  ];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+  const lines = [
+    `deployed to ${r.board.url}${who ? ` (${who})` : ''}`,
+    ...rows.map((row) => `  ${row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')}`),
+    `sent ${formatBytes(r.sentBytes)} in ${r.durationMs} ms; recorded in ${rel(r.stateFile)}: run \`axctl verify\` next`,
+  ];
+  if (!r.inputNamesKnown) lines.push('  (input names are taken from the gt file names until the model has run once; verify checks them)');
+  return `${lines.join('\n')}\n`;
+}

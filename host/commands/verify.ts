@@ -1,0 +1,80 @@
+/**
+ * `axctl verify`: run the gt inputs on the board, compare its outputs with the simulator's
+ * (gt/joint) and print one verdict with its evidence and what to do next.
+ * Exit 0 match, 1 mismatch, 3 input-error, 4 run-failed, 5 cannot connect or authenticate,
+ * 2 usage or bad local files (also when a --junit/--html file cannot be written), 130 interrupted.
+ */
+import type { Argv } from 'yargs';
+import { ExitCode } from '../../shared/errors';
+import { action, reportError } from '../cli-support';
+import { boardOptions, type BoardArgs } from '../deploy/cli-options';
+import { sshBoardOptions, sshOptions, type SshArgs } from '../ssh/cli-options';
+import { INTERRUPTED_EXIT, onInterrupt } from '../deploy/interrupt';
+import { createProgress, progressMode } from '../deploy/progress';
+import { countOption, resolveTargets, secondsOption } from '../deploy/targets';
+import { renderJson, renderVerifyText, useColor, writeReports } from '../report';
+import { VERDICT_EXIT } from '../verify/exit-codes';
+import { verify } from '../verify/verify';
+
+interface Args extends BoardArgs, SshArgs {
+  timeout?: number;
+  repeat?: number;
+  warmup?: number;
+  json: boolean;
+  junit?: string;
+  html?: string;
+  'save-outputs'?: string;
+}
+
+export const command = 'verify';
+export const describe = "Run the gt inputs on the board and compare its outputs with the simulator's: match, mismatch, input-error or run-failed";
+
+export function builder(yargs: Argv): Argv<Args> {
+  return sshOptions(boardOptions(yargs))
+    .option('timeout', { type: 'number', describe: "run_joint's time limit on the board, in seconds [default: the agent's, 600]" })
+    .option('repeat', { type: 'number', describe: 'timed inferences (run_joint --repeat) [default: 1]' })
+    .option('warmup', { type: 'number', describe: 'untimed inferences before them (run_joint --warmup) [default: 0]' })
+    .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON instead of text' })
+    .option('junit', { type: 'string', describe: 'also write the report as JUnit XML to this file' })
+    .option('html', { type: 'string', describe: 'also write the report as one offline HTML page to this file' })
+    .option('save-outputs', { type: 'string', describe: "keep the board's outputs in this folder (<name>.bin, '/' → '_')" })
+    .example('$0 verify', 'check what axctl deploy recorded in .axctl/')
+    .example('$0 verify --board ws://192.168.1.20:7007 --model model.joint --gt gt/ --json', 'without a deploy, JSON for scripts')
+    .epilogue('Exit codes: 0 match, 1 mismatch, 3 input-error, 4 run-failed, 5 cannot connect or authenticate, 2 usage or bad local files.') as unknown as Argv<Args>;
+}
+
+export const handler = action(async (argv: Args) => {
+  const cwd = process.cwd();
+  const targets = await resolveTargets({ board: argv.board, model: argv.model, gt: argv.gt, tokenFile: argv['token-file'] }, cwd, 'verify');
+  const options = {
+    connectTimeoutMs: secondsOption('connect-timeout', argv['connect-timeout']),
+    timeoutMs: secondsOption('timeout', argv.timeout),
+    repeat: countOption('repeat', argv.repeat, 1, 100_000),
+    warmup: countOption('warmup', argv.warmup, 0, 100_000),
+  };
+  const progress = createProgress(progressMode(argv.progress));
+  const abort = new AbortController();
+  const dispose = onInterrupt(() => abort.abort());
+  let outcome;
+  try {
+    outcome = await verify({ ...targets, ...sshBoardOptions(argv), ...options, cwd, progress, signal: abort.signal, ...(argv['save-outputs'] && { saveOutputs: argv['save-outputs'] }) });
+  } catch (err) {
+    if (abort.signal.aborted) {
+      process.stderr.write('axctl: verify interrupted\n');
+      return INTERRUPTED_EXIT;
+    }
+    throw err;
+  } finally {
+    progress.stop();
+    dispose();
+  }
+  if (outcome.interrupted) {
+    process.stderr.write('axctl: verify interrupted; the run on the board was cancelled\n');
+    return INTERRUPTED_EXIT;
+  }
+  const { report } = outcome;
+  process.stdout.write(argv.json ? renderJson(report) : renderVerifyText(report, { color: useColor(process.stdout) }));
+  const failed = await writeReports(report, { junit: argv.junit ?? null, html: argv.html ?? null });
+  for (const err of failed) reportError(err);
+  return failed.length > 0 ? ExitCode.USAGE : VERDICT_EXIT[report.verdict];
+});

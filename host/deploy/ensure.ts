@@ -1,0 +1,48 @@
+/**
+ * Getting blobs onto the board: one has() round trip for all of them, then an upload of each
+ * one the board lacks (resuming what it holds of it). A blob the board already has costs
+ * nothing more; the same file listed twice is sent once.
+ */
+import * as path from 'node:path';
+import type { BoardSession } from '../board/session';
+import type { Progress } from './progress';
+
+export interface BlobFile {
+  /** For messages: 'model', or the input's name. */
+  label: string;
+  path: string;
+  hash: string;
+  size: number;
+}
+
+export interface BlobOutcome extends BlobFile {
+  /** The board held the whole blob before. */
+  present: boolean;
+  /** Data bytes sent now. */
+  sentBytes: number;
+  /** Where the upload started: bytes of an earlier, cut-off upload the board kept. */
+  resumedFrom: number;
+}
+
+export async function ensureOnBoard(session: BoardSession, files: BlobFile[], progress: Progress): Promise<BlobOutcome[]> {
+  const unique = [...new Map(files.map((f) => [f.hash, f])).values()];
+  const present = await session.has(unique.map(({ hash, size }) => ({ hash, size })));
+  const missing = unique.filter((_, i) => !present[i]);
+  const outcomes = new Map<string, BlobOutcome>(unique.map((f, i) => [f.hash, { ...f, present: present[i]!, sentBytes: 0, resumedFrom: present[i] ? f.size : 0 }]));
+  if (missing.length > 0) {
+    const total = missing.reduce((sum, f) => sum + f.size, 0);
+    let before = 0;
+    progress.startBytes(missing.length === 1 ? path.basename(missing[0]!.path) : `${missing.length} files`, total);
+    try {
+      for (const file of missing) {
+        const name = path.basename(file.path);
+        const { sentBytes } = await session.upload(file.path, file.hash, file.size, (p) => progress.updateBytes(before + p.doneBytes, name));
+        before += file.size;
+        outcomes.set(file.hash, { ...file, present: false, sentBytes, resumedFrom: file.size - sentBytes });
+      }
+    } finally {
+      progress.endBytes();
+    }
+  }
+  return files.map((f) => ({ ...outcomes.get(f.hash)!, label: f.label, path: f.path }));
+}

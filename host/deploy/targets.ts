@@ -1,0 +1,71 @@
+/**
+ * What deploy and verify work on: --board, --model, --gt and --token-file, each from the
+ * command line or else from the folder's .axctl/ record of the last deploy. Paths are made
+ * absolute against the project folder, so the record stays right wherever the next command
+ * is typed from inside it.
+ */
+import * as path from 'node:path';
+import { UsageError } from '../../shared/errors';
+import { readState } from '../state/axctl-state';
+
+export interface TargetArgs {
+  board?: string;
+  model?: string;
+  gt?: string;
+  tokenFile?: string;
+}
+
+export interface Targets {
+  board: string;
+  model: string;
+  gt: string;
+  tokenFile?: string;
+  /** Which of them came from .axctl/ (for the user's benefit). */
+  fromState: ('board' | 'model' | 'gt' | 'token-file')[];
+}
+
+export async function resolveTargets(args: TargetArgs, cwd: string, command: 'deploy' | 'verify'): Promise<Targets> {
+  const given = (v: string | undefined) => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
+  const board = given(args.board);
+  const model = given(args.model);
+  const gt = given(args.gt);
+  const tokenFile = given(args.tokenFile);
+  const state = board && model && gt ? null : await readState(cwd);
+  const fromState: Targets['fromState'] = [];
+  const pick = (name: 'board' | 'model' | 'gt', value: string | undefined, recorded: string | undefined): string => {
+    if (value) return value;
+    if (recorded) {
+      fromState.push(name);
+      return recorded;
+    }
+    throw new UsageError('MISSING_OPTION', `no --${name} given${state ? '' : ', and nothing was deployed from this folder'}`, {
+      hint: command === 'deploy' ? 'axctl deploy --board ws://HOST:PORT --model model.joint --gt gt/' : 'pass --board, --model and --gt, or run axctl deploy in this folder first',
+    });
+  };
+  const resolvedBoard = pick('board', board, state?.board);
+  const resolvedModel = path.resolve(cwd, pick('model', model, state?.model.path));
+  const resolvedGt = path.resolve(cwd, pick('gt', gt, state?.gt.path));
+  // A recorded token file belongs to the recorded board.
+  const recordedToken = !tokenFile && state?.tokenFile && state.board === resolvedBoard ? state.tokenFile : undefined;
+  if (recordedToken) fromState.push('token-file');
+  const token = tokenFile ? path.resolve(cwd, tokenFile) : recordedToken;
+  return { board: resolvedBoard, model: resolvedModel, gt: resolvedGt, ...(token && { tokenFile: token }), fromState };
+}
+
+/** Seconds from an option to milliseconds; UsageError BAD_NUMBER unless a number above 0. */
+export function secondsOption(name: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new UsageError('BAD_NUMBER', `--${name} ${String(value)}: expected a number of seconds above 0`);
+  }
+  return Math.max(1, Math.round(value * 1000));
+}
+
+/** A whole number option within [min, max]; UsageError BAD_NUMBER otherwise. */
+export function countOption(name: string, value: number | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError('BAD_NUMBER', `--${name} ${String(value)}: expected a whole number from ${min} to ${max}`);
+  }
+  return value;
+}

@@ -1,0 +1,104 @@
+/**
+ * The `.axctl/` folder of the current directory: what the last `axctl deploy` put on which
+ * board, so a bare `axctl verify` knows what to check, and what that verify found. One JSON
+ * file, written atomically (a crash never leaves half a record). Paths inside the folder the
+ * record belongs to are stored relative to it, so the project can be moved or checked out
+ * elsewhere; paths outside it are stored absolute.
+ */
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { BadFileError, fileSystemError } from '../../shared/errors';
+import { writeJsonAtomic } from '../../shared/fs/atomic';
+import type { Verdict } from '../report/model';
+
+export const STATE_DIR = '.axctl';
+export const STATE_FILE = 'state.json';
+const STATE_VERSION = 1;
+
+export interface FileRecord {
+  /** Absolute path (relative in the file on disk when inside the project folder). */
+  path: string;
+  hash: string;
+  size: number;
+}
+
+export interface DeployRecord {
+  /** `--board` as given: a URL or an inventory name. */
+  board: string;
+  /** `--token-file` when one was given (absolute). The token itself is never recorded. */
+  tokenFile?: string;
+  model: FileRecord;
+  gt: { path: string; inputs: FileRecord[] };
+  deployedAt: string;
+  lastVerify?: { verdict: Verdict; exitCode: number; at: string };
+}
+
+export function stateFile(projectDir: string): string {
+  return path.join(projectDir, STATE_DIR, STATE_FILE);
+}
+
+/** The record of `projectDir`, or null when nothing was deployed from there. */
+export async function readState(projectDir: string): Promise<DeployRecord | null> {
+  const file = stateFile(projectDir);
+  let text: string;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw fileSystemError(file, err);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw corrupt(file, 'is not JSON');
+  }
+  const record = data as { version?: unknown } & Partial<DeployRecord>;
+  if (record.version !== STATE_VERSION) throw corrupt(file, `has version ${String(record.version)}, this axctl reads version ${STATE_VERSION}`);
+  if (typeof record.board !== 'string' || !isFileRecord(record.model) || typeof record.gt?.path !== 'string' || !Array.isArray(record.gt.inputs) || !record.gt.inputs.every(isFileRecord)) {
+    throw corrupt(file, 'lacks the board, model or gt of the last deploy');
+  }
+  const abs = (p: string) => path.resolve(projectDir, p);
+  return {
+    board: record.board,
+    ...(typeof record.tokenFile === 'string' && { tokenFile: abs(record.tokenFile) }),
+    model: { ...record.model, path: abs(record.model.path) },
+    gt: { path: abs(record.gt.path), inputs: record.gt.inputs.map((f) => ({ ...f, path: abs(f.path) })) },
+    deployedAt: String(record.deployedAt ?? ''),
+    ...(record.lastVerify && { lastVerify: record.lastVerify }),
+  };
+}
+
+export async function writeState(projectDir: string, record: DeployRecord): Promise<void> {
+  const rel = (p: string) => relativeInside(projectDir, p);
+  const onDisk = {
+    version: STATE_VERSION,
+    board: record.board,
+    ...(record.tokenFile && { tokenFile: rel(record.tokenFile) }),
+    model: { ...record.model, path: rel(record.model.path) },
+    gt: { path: rel(record.gt.path), inputs: record.gt.inputs.map((f) => ({ ...f, path: rel(f.path) })) },
+    deployedAt: record.deployedAt,
+    ...(record.lastVerify && { lastVerify: record.lastVerify }),
+  };
+  const file = stateFile(projectDir);
+  try {
+    await writeJsonAtomic(file, onDisk);
+  } catch (err) {
+    throw fileSystemError(file, err);
+  }
+}
+
+/** `p` relative to `dir` when inside it (portable), else absolute. */
+function relativeInside(dir: string, p: string): string {
+  const rel = path.relative(path.resolve(dir), path.resolve(p));
+  return rel === '' ? '.' : rel.startsWith('..') || path.isAbsolute(rel) ? path.resolve(p) : rel;
+}
+
+function isFileRecord(value: unknown): value is FileRecord {
+  const v = value as Partial<FileRecord> | undefined;
+  return typeof v?.path === 'string' && typeof v.hash === 'string' && typeof v.size === 'number';
+}
+
+function corrupt(file: string, problem: string): BadFileError {
+  return new BadFileError('STATE_CORRUPT', file, problem, { hint: `delete ${path.dirname(file)} and run axctl deploy again` });
+}

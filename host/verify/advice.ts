@@ -1,0 +1,145 @@
+/**
+ * What a verdict means and what to do next, in words: the report's `summary` and `advice`.
+ * The rules follow the precision guide's step 4: board equals simulator → the board is fine
+ * and the application's post-processing is the suspect (list what it must honour); board
+ * differs → a board-side fault for Axera; plus what to fix when the inputs did not arrive
+ * or the run failed. The compile stage (onnx vs joint) is added when it lost precision.
+ */
+import { formatValue } from '../../shared/metrics/format';
+import { COSINE_THRESHOLD, fmtCosine, fmtShape } from '../report/format';
+import type { OutputComparison, Verdict, VerifyReport } from '../report/model';
+
+export interface RunFailure {
+  problems: { code: string; message: string }[];
+  assertions: string[];
+  timedOut: boolean;
+  cancelled: boolean;
+  signal: string | null;
+  exitCode: number | null;
+  /** run_joint's time limit, when verify set one. */
+  timeoutMs: number | null;
+}
+
+export interface AdviceInput {
+  verdict: Verdict;
+  outputs: OutputComparison[];
+  compile: VerifyReport['compile'];
+  io: VerifyReport['io'];
+  fallbacks: VerifyReport['run']['fallbacks'];
+  failure: RunFailure;
+  board: VerifyReport['board'];
+  modelPath: string;
+  gtPath: string;
+}
+
+export function summarize(input: AdviceInput): { summary: string; advice: string[] } {
+  const body = { match: matchAdvice, mismatch: mismatchAdvice, 'input-error': inputErrorAdvice, 'run-failed': runFailedAdvice }[input.verdict](input);
+  return { summary: body.summary, advice: [...body.advice, ...compileAdvice(input.compile)] };
+}
+
+type Advice = { summary: string; advice: string[] };
+
+function matchAdvice(input: AdviceInput): Advice {
+  const exact = input.outputs.every((o) => o.exact);
+  return {
+    summary: `The board's outputs equal the simulator's (gt/joint)${exact ? ' bit for bit' : ' within tolerance'}: the board, its NPU driver and run_joint run the model correctly.`,
+    advice: [
+      'If your application still gets wrong results, suspect its post-processing (or its pre-processing), not the board. They must honour what run_joint lists for this model:',
+      ...postProcessingRules(input.io),
+    ],
+  };
+}
+
+/** What an application's pre- and post-processing must honour, from run_joint's listing. */
+export function postProcessingRules(io: VerifyReport['io']): string[] {
+  const rules: string[] = [];
+  for (const o of io.outputs) {
+    const layout = o.layout ? `${o.layout} layout` : 'layout as listed';
+    const q = o.q !== null ? `; it holds integers scaled by Q=${o.q}: divide by ${o.q} for real values` : o.dtype && o.dtype !== 'float32' && o.dtype !== 'float64' ? '; no Q listed: the integers are the values' : '';
+    rules.push(`Output ${o.name}: ${o.dtype ?? 'dtype unknown'}, ${layout}, shape ${fmtShape(o.shape)}${q}.`);
+  }
+  for (const i of io.inputs) rules.push(`Input ${i.name}: ${i.dtype ?? 'dtype unknown'} ${i.layout ?? ''} ${fmtShape(i.shape)}${colourRule(i.colorSpace, i.dtype)}.`.replace(/ {2,}/g, ' '));
+  return rules;
+}
+
+function colourRule(space: string | null, dtype: string | null): string {
+  if (!space || space === 'FeatureMap') return space ? ', a feature map: feed it as the model was given it in pulsar run' : '';
+  const raw = dtype === 'uint8' ? ', raw 0–255 pixels (mean/std are applied inside the model; do not normalise again)' : '';
+  if (space === 'RGB' || space === 'BGR') return `, colour space ${space}: channels in ${space.split('').join('-')} order${raw}`;
+  if (space === 'NV12' || space === 'NV21') return `, colour space ${space}: a Y plane followed by interleaved ${space === 'NV12' ? 'U,V' : 'V,U'} at half resolution`;
+  return `, colour space ${space}${raw}`;
+}
+
+function mismatchAdvice(input: AdviceInput): Advice {
+  const failed = input.outputs.filter((o) => !o.pass);
+  const board = [input.board.hostname, input.board.runJointVersion && `run_joint ${input.board.runJointVersion}`, input.board.agentVersion && `axagent ${input.board.agentVersion}`].filter(Boolean).join(', ');
+  return {
+    summary: `${failed.length} of ${input.outputs.length} output${input.outputs.length === 1 ? '' : 's'} ${failed.length === 1 ? 'differs' : 'differ'} from the simulator's (gt/joint) on the same model and input: the board computes differently from the simulator.`,
+    advice: [
+      'This is a board-side fault (NPU instructions vs the simulator\'s cmodel, run_joint.so or the NPU driver) for Axera to fix, not a problem of your model or application.',
+      ...failed.map(describeFailedOutput),
+      `Send Axera's field engineer: ${input.modelPath}, the gt folder ${input.gtPath}, this report (axctl verify --json or --html) with run_joint's log${board ? `, and the board facts (${board})` : ''}.`,
+    ],
+  };
+}
+
+function describeFailedOutput(o: OutputComparison): string {
+  const where = o.worst
+    ? `; worst at ${fmtShape(o.worst.at)} (flat index ${o.worst.index}): board ${formatValue(o.worst.actual)}, simulator ${formatValue(o.worst.reference)}`
+    : '';
+  const how = Number.isFinite(o.cosine) ? `cosine ${fmtCosine(o.cosine)}, max |diff| ${formatValue(o.maxAbsDiff, 4)}, ${o.mismatched} element${o.mismatched === 1 ? '' : 's'} outside tolerance` : o.reasons[0] ?? 'not comparable';
+  return `Output ${o.name} (${o.dtype}${o.q !== null && o.q !== undefined ? ` Q=${o.q}` : ''}): ${how}${where}.`;
+}
+
+function inputErrorAdvice(input: AdviceInput): Advice {
+  const names = [...new Set(input.fallbacks.map((f) => f.input))];
+  return {
+    summary: `run_joint did not get the gt input${names.length === 1 ? '' : 's'} (${names.join(', ') || 'unknown'}): the board's outputs mean nothing and were not compared.`,
+    advice: [
+      `${names.join(', ') || 'An input'}: ${input.fallbacks.map((f) => f.reason).join('; ')}. So this run says nothing about the board.`,
+      'Give every model input a gt/input/<name>.bin of exactly the size run_joint lists for it (raw bytes in its dtype and layout): regenerate the gt folder with `pulsar run` for this very model.',
+    ],
+  };
+}
+
+function runFailedAdvice(input: AdviceInput): Advice {
+  const f = input.failure;
+  const codes = new Set(f.problems.map((p) => p.code));
+  const advice: string[] = [];
+  let what: string;
+  if (f.cancelled) {
+    what = 'the run was cancelled and run_joint was stopped';
+    advice.push('Run axctl verify again to get a verdict.');
+  } else if (f.timedOut) {
+    what = `run_joint did not finish${f.timeoutMs ? ` within ${formatValue(f.timeoutMs / 1000, 3)} s` : ' in time'} and was stopped`;
+    advice.push('If the model is just slow (or --repeat is large), give more time with --timeout SECONDS; if not, the NPU or its driver hangs: check dmesg and /proc/ax_proc/ax_npu/ on the board and reboot it.');
+  } else if (f.assertions.length > 0) {
+    what = `run_joint failed an assertion: ${f.assertions[0]}`;
+    advice.push('An assertion in run_joint usually means the model does not fit this board: check that the joint was built for this chip (AX620A vs AX630A) and NPU mode, and that the board\'s runtime is not older than the toolchain that built it.');
+  } else if (codes.has('MISSING_OUTPUT') || codes.has('OUTPUT_SIZE_MISMATCH')) {
+    what = `run_joint did not dump every output: ${f.problems.find((p) => p.code === 'MISSING_OUTPUT' || p.code === 'OUTPUT_SIZE_MISMATCH')!.message}`;
+    advice.push("Check that the agent's store on the board has free space and is writable (axagent --store DIR).");
+  } else if (f.signal) {
+    what = `run_joint was killed by ${f.signal}`;
+    advice.push('A crash in run_joint or its libraries: check dmesg on the board for an NPU or memory (CMM) error.');
+  } else if (f.exitCode !== null && f.exitCode !== 0) {
+    what = `run_joint exited with status ${f.exitCode}`;
+    advice.push('See run_joint\'s output below for the reason.');
+  } else {
+    what = f.problems[0]?.message ?? 'run_joint did not run';
+  }
+  // Problems the summary already tells (the assertion also ends a failed model probe) are not repeated.
+  const told = (message: string) => what.includes(message) || f.assertions.some((a) => message.includes(a));
+  return {
+    summary: `The run failed, so nothing could be compared: ${what.replace(/\.+$/, '')}.`,
+    advice: [...f.problems.filter((p) => !told(p.message)).map((p) => `${p.code}: ${p.message}`), ...advice],
+  };
+}
+
+function compileAdvice(compile: VerifyReport['compile']): string[] {
+  if (!compile?.lossy) return [];
+  const lossy = compile.outputs.filter((o) => o.lossy).map((o) => `${o.name} (cosine ${fmtCosine(o.cosine)})`);
+  return [
+    `Separately, the compile stage lost precision: gt/onnx vs gt/joint is below cosine ${COSINE_THRESHOLD} for ${lossy.join(', ')}. That loss is the compiled model's, not the board's: check the colour space and mean/std order of the config, calibrate with more (and representative) data, try another calibration strategy or INT16 for the sensitive layers.`,
+  ];
+}

@@ -1,0 +1,38 @@
+/**
+ * The compile stage, reported beside the verdict: gt/onnx (the float model) against gt/joint
+ * (the compiled model in the simulator), per output, by file name. The precision guide's
+ * rule: cosine below 0.98 means compiling (quantizing) lost precision — a model problem, not
+ * the board's. An integer joint output is divided by its Q first, so the 2-norm error is in
+ * real values (the cosine does not depend on the scale).
+ */
+import { COMPILE_MIN_COSINE, compareSources, stageTolerance } from '../../shared/metrics';
+import type { GtFolder } from '../../shared/parsers/gt-folder';
+import { tensorFileName } from '../../shared/parsers/gt-folder';
+import type { RunJointTensor } from '../../shared/parsers/run-joint-log';
+import type { CompileStageOutput, VerifyReport } from '../report/model';
+import { alignForComparison, loadIfSmall, openGtTensor, specOf } from './tensors';
+
+/** Null when the gt folder has no onnx/ (or is of the older input/output layout). */
+export async function compareCompileStage(gt: GtFolder, outputs: readonly RunJointTensor[]): Promise<VerifyReport['compile']> {
+  if (gt.onnx.length === 0 || gt.joint.length === 0) return null;
+  const byBase = new Map(outputs.map((t) => [tensorFileName(t.name), t]));
+  const order = (base: string) => {
+    const i = outputs.findIndex((t) => tensorFileName(t.name) === base);
+    return i < 0 ? outputs.length : i;
+  };
+  const joint = new Map(gt.joint.map((f) => [f.fileBase, f]));
+  const pairs = gt.onnx.filter((f) => joint.has(f.fileBase)).sort((a, b) => order(a.fileBase) - order(b.fileBase) || a.fileBase.localeCompare(b.fileBase));
+  const results: CompileStageOutput[] = [];
+  for (const onnxFile of pairs) {
+    const tensor = byBase.get(onnxFile.fileBase) ?? null;
+    // The float model's outputs are float32 in the listing's shape (a .npy says so itself).
+    const onnx = await loadIfSmall(await openGtTensor(onnxFile, tensor?.shape.length ? { dtype: 'float32', shape: [...tensor.shape] } : null));
+    const compiled = await loadIfSmall(await openGtTensor(joint.get(onnxFile.fileBase)!, specOf(tensor)));
+    const aligned = alignForComparison(onnx, compiled, tensor?.q ?? null);
+    const c = await compareSources(aligned.ref, aligned.got, stageTolerance('onnx-vs-joint', 'float32'));
+    const cosine = c.metrics?.cosine ?? NaN;
+    results.push({ name: tensor?.name ?? onnxFile.fileBase, cosine, relErr2: c.metrics?.relErr2 ?? NaN, lossy: !(cosine >= COMPILE_MIN_COSINE) });
+  }
+  if (results.length === 0) return null;
+  return { outputs: results, lossy: results.some((r) => r.lossy) };
+}

@@ -1,0 +1,84 @@
+/**
+ * Opening the tensors verify compares. A gt file is read from its `.npy` when there is one
+ * (the header is exact), else from its raw `.bin` with run_joint's listing for dtype and
+ * shape. A board dump is raw, described by the listing; when its size does not fit the
+ * listing it is read flat, so the comparison reports the element count instead of failing
+ * to open it.
+ */
+import { promises as fsp } from 'node:fs';
+import { BadFileError } from '../../shared/errors';
+import type { GtFile } from '../../shared/parsers/gt-folder';
+import type { RunJointTensor } from '../../shared/parsers/run-joint-log';
+import { DTYPE_BYTES, isFloatDType, runJointTensorSpec } from '../../shared/tensor/dtype';
+import { openTensor, readAll } from '../../shared/tensor/open';
+import { dequantize } from '../../shared/tensor/quant';
+import type { DType, NumericArray, TensorSource } from '../../shared/tensor/types';
+
+export interface Spec {
+  dtype: DType;
+  shape: number[];
+}
+
+/** dtype and shape of a listing block, when complete and readable. */
+export function specOf(tensor: RunJointTensor | null | undefined): Spec | null {
+  if (!tensor || tensor.dtype === null || tensor.shape.length === 0) return null;
+  const spec = runJointTensorSpec(tensor.dtype, tensor.shape, tensor.size ?? undefined);
+  return spec ? { dtype: spec.dtype, shape: spec.shape } : null;
+}
+
+export async function openGtTensor(file: GtFile, spec: Spec | null): Promise<TensorSource> {
+  if (file.npy) return openTensor(file.npy);
+  if (!spec) {
+    throw new BadFileError('GT_TENSOR_UNDESCRIBED', file.bin!, `is raw data with no ${file.fileBase}.npy beside it, and run_joint did not describe tensor '${file.tensorName}'`, {
+      hint: 'keep the .npy files pulsar run writes next to the .bin files',
+    });
+  }
+  return openTensor(file.bin!, spec);
+}
+
+/** A raw dump of the board: the listing's dtype and shape, else the reference's. */
+export async function openDump(file: string, spec: Spec | null, ref: TensorSource): Promise<TensorSource> {
+  const use = spec ?? { dtype: ref.info.dtype, shape: [...ref.info.shape] };
+  const size = (await fsp.stat(file)).size;
+  const expected = use.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[use.dtype];
+  if (size === expected) return openTensor(file, use);
+  return openTensor(file, { dtype: use.dtype }); // flat: the comparison reports the count
+}
+
+/** The source with every chunk divided by q (an integer output back to its real values). */
+export function dequantized(source: TensorSource, q: number): TensorSource {
+  return {
+    info: { ...source.info, dtype: 'float64' },
+    async *chunks(chunkElements?: number) {
+      for await (const chunk of source.chunks(chunkElements)) yield dequantize(chunk, q);
+    },
+  };
+}
+
+/**
+ * When one side is float and the other integer with a known Q, the integer side divided by Q
+ * (as `axctl compare` does); otherwise both as they are.
+ */
+export function alignForComparison(ref: TensorSource, got: TensorSource, q: number | null): { ref: TensorSource; got: TensorSource; dequantized: boolean } {
+  const refFloat = isFloatDType(ref.info.dtype);
+  const gotFloat = isFloatDType(got.info.dtype);
+  if (q === null || q <= 0 || refFloat === gotFloat) return { ref, got, dequantized: false };
+  return refFloat ? { ref, got: dequantized(got, q), dequantized: true } : { ref: dequantized(ref, q), got, dequantized: true };
+}
+
+/** Tensors up to this size are read once into memory: comparing and plotting then read them three times for free. */
+export const IN_MEMORY_MAX_BYTES = 32 * 1024 * 1024;
+
+/** `source` read whole into memory when it is small (typical outputs), else as it is (streamed). */
+export async function loadIfSmall(source: TensorSource): Promise<TensorSource> {
+  const bytes = source.info.length * (source.info.dtype === 'float16' ? 4 : DTYPE_BYTES[source.info.dtype]);
+  if (bytes > IN_MEMORY_MAX_BYTES) return source;
+  const data: NumericArray = await readAll(source);
+  return {
+    info: source.info,
+    async *chunks(chunkElements = data.length) {
+      const step = Math.max(1, chunkElements);
+      for (let at = 0; at < data.length; at += step) yield data.subarray(at, Math.min(data.length, at + step));
+    },
+  };
+}

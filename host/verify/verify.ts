@@ -1,0 +1,215 @@
+/**
+ * `axctl verify`: run the gt inputs on the board and judge its outputs against the simulator.
+ *
+ *   local checks (gt folder, input sizes when the model's listing is known), hashes
+ *   → connect → upload what the board lacks → run → fetch outputs
+ *   → compare with gt/joint (board stage) and gt/onnx with gt/joint (compile stage)
+ *   → one verdict with its evidence and advice (report.ts)
+ *
+ * Every network wait is bounded (connect and request timeouts, run_joint's own time limit);
+ * aborting `signal` (Ctrl-C) cancels the run on the board, or closes the connection during a
+ * transfer.
+ */
+import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BadFileError } from '../../shared/errors';
+import { findGtFile, type GtFile, type GtFolder } from '../../shared/parsers/gt-folder';
+import { openBoard, type OpenBoardOptions } from '../board/open-board';
+import type { BoardIdentity, BoardSession, RunResult } from '../board/session';
+import { closeQuietly, withAbort } from '../board/lifecycle';
+import { planInputs, type InputPlan, type InputProblem } from '../deploy/gt-inputs';
+import { HashCache } from '../deploy/hash-cache';
+import { prepare, type HashedInput } from '../deploy/prepare';
+import type { Progress } from '../deploy/progress';
+import type { OutputComparison, VerifyReport } from '../report/model';
+import { readState, writeState, type FileRecord } from '../state/axctl-state';
+import { modelIoOf, ModelIoStore, type ModelIo } from '../state/model-io';
+import { fetchOutputs, notRun, runOnBoard } from './board-run';
+import { compareBoardOutput } from './compare-output';
+import { compareCompileStage } from './compile-stage';
+import { VERDICT_EXIT } from './exit-codes';
+import { buildReport } from './report';
+
+/** Fields an opener adds to OpenBoardOptions (e.g. host/ssh's `ssh`, `agentless`) pass through to openBoard as given. */
+export interface VerifyOptions extends Omit<OpenBoardOptions, 'cwd'> {
+  model: string;
+  gt: string;
+  /** The project folder (.axctl/). */
+  cwd: string;
+  /** Timed inferences (run_joint --repeat; the agent's default is 1). */
+  repeat?: number;
+  warmup?: number;
+  /** run_joint's time limit on the board; default the agent's. */
+  timeoutMs?: number;
+  /** Keep the board's outputs in this folder (<name>.bin); default: a temporary folder. */
+  saveOutputs?: string;
+  progress: Progress;
+  hashes?: HashCache;
+  ioStore?: ModelIoStore;
+  /** Ctrl-C: cancels the run on the board. */
+  signal?: AbortSignal;
+}
+
+export interface VerifyOutcome {
+  report: VerifyReport;
+  /** The run was cancelled by `signal`. */
+  interrupted: boolean;
+  /** Queue positions the board reported while the run waited (empty: it ran at once). */
+  queuePositions: number[];
+  /** run_joint's own time on the board (ms), for overhead measurements. */
+  runJointMs: number;
+  /** Where the time went (ms): local checks and hashes, connecting, uploads + the run request, fetching and comparing outputs, the rest. */
+  phases: { local: number; connect: number; board: number; outputs: number; report: number };
+}
+
+/** How long a cancelled run may take to report back before the connection is cut. */
+const CANCEL_GRACE_MS = 5000;
+
+export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
+  const startedAt = new Date();
+  const phases = { local: 0, connect: 0, board: 0, outputs: 0, report: 0 };
+  let lapStart = performance.now();
+  const lap = (phase: keyof typeof phases) => {
+    const now = performance.now();
+    phases[phase] += now - lapStart;
+    lapStart = now;
+  };
+  const hashes = opts.hashes ?? new HashCache();
+  const ioStore = opts.ioStore ?? new ModelIoStore();
+  // Local checks first: a bad local file (exit 2) is reported without touching the network.
+  const prepared = await prepare(opts.model, opts.gt, { hashes, ioStore, progress: opts.progress });
+  const { gt, model } = prepared;
+  const missingInput = prepared.plan.problems.some((p) => p.code === 'GT_INPUT_MISSING');
+  // With the model's listing known, the compile stage (local files only) runs beside the board run.
+  const compileEarly = prepared.io ? compareCompileStage(gt, prepared.io.outputs) : null;
+  compileEarly?.catch(() => undefined);
+  lap('local');
+
+  let board: BoardIdentity | { url: string } = { url: opts.board };
+  let result: RunResult = notRun();
+  let plan = prepared.plan;
+  let inputs: HashedInput[] = prepared.inputs;
+  let outputs: OutputComparison[] = [];
+  let queuePositions: number[] = [];
+  if (!missingInput) {
+    const session = await withAbort(opts.signal, () => openBoard({ ...opts, cwd: opts.cwd }));
+    board = session.identity;
+    lap('connect');
+    const stopOnAbort = guardAbort(session, opts.signal);
+    try {
+      const run = await runOnBoard(session, { model, gt, plan, inputs, repeat: opts.repeat, warmup: opts.warmup, timeoutMs: opts.timeoutMs, signal: opts.signal, progress: opts.progress, hashes });
+      ({ result, plan, inputs, queuePositions } = run);
+      stopOnAbort.runOver();
+      lap('board');
+      if (result.status === 'ok' && !opts.signal?.aborted) outputs = await fetchAndCompare(session, result, gt, prepared.io, opts.saveOutputs);
+      lap('outputs');
+    } finally {
+      stopOnAbort.dispose();
+      await closeQuietly(session);
+    }
+  }
+
+  const io = modelIoOf(result.parsed) ?? prepared.io;
+  if (io && !prepared.io) await ioStore.remember(model.hash, io);
+  const problems = await localProblems(gt, plan, io);
+  const compile = compileEarly ? await compileEarly : await compareCompileStage(gt, io?.outputs ?? []);
+  const report = buildReport({
+    board,
+    model: { path: displayPath(opts.cwd, model.path), hash: model.hash },
+    gt: { path: displayPath(opts.cwd, gt.dir), layout: gt.layout },
+    result,
+    io,
+    plan,
+    problems,
+    outputs,
+    compile,
+    timeoutMs: opts.timeoutMs ?? null,
+    startedAt,
+  });
+  await recordVerdict(opts, report, model, gt.dir, inputs);
+  lap('report');
+  return { report, interrupted: result.cancelled || opts.signal?.aborted === true, queuePositions, runJointMs: result.durationMs, phases };
+}
+
+/**
+ * Ctrl-C during a transfer closes the connection; during the run the client cancels it (the
+ * signal is passed to run) and the result follows — unless the board does not answer within
+ * a grace period, then the connection is closed too.
+ */
+function guardAbort(session: BoardSession, signal: AbortSignal | undefined): { runOver(): void; dispose(): void } {
+  let running = true;
+  let timer: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    if (!running) void session.close();
+    else timer = setTimeout(() => void session.close(), CANCEL_GRACE_MS);
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  return {
+    runOver: () => {
+      running = false;
+      clearTimeout(timer);
+    },
+    dispose: () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+async function fetchAndCompare(session: BoardSession, result: RunResult, gt: GtFolder, known: ModelIo | null, saveTo: string | undefined): Promise<OutputComparison[]> {
+  const dir = saveTo ?? (await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-verify-')));
+  try {
+    const files = await fetchOutputs(session, result, dir);
+    const listing = result.parsed.outputs.length > 0 ? result.parsed.outputs : (known?.outputs ?? []);
+    const comparisons: OutputComparison[] = [];
+    for (const out of result.outputs) {
+      const gtFile = gtOutputFile(gt, out.name, result.outputs.length);
+      comparisons.push(await compareBoardOutput({ name: out.name, tensor: listing.find((t) => t.name === out.name) ?? null, dumpFile: files.get(out.name)! }, gtFile));
+    }
+    return comparisons;
+  } finally {
+    if (!saveTo) await fsp.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** gt/joint/<name with '/' → '_'> (or the one file of the older gt/output/ for a one-output model). */
+function gtOutputFile(gt: GtFolder, name: string, outputCount: number): GtFile {
+  const files = gt.layout === 'input-output' ? gt.output : gt.joint;
+  const found = findGtFile(files, name) ?? (outputCount === 1 && files.length === 1 ? files[0] : undefined);
+  if (found) return found;
+  const folder = path.join(gt.dir, gt.layout === 'input-output' ? 'output' : 'joint');
+  throw new BadFileError('GT_OUTPUT_MISSING', folder, `has no file for the model's output '${name}' (expected ${name.replace(/\//g, '_')}.npy or .bin)`, {
+    hint: 'the gt folder was made for another model: run `pulsar run --output_gt` with this model',
+  });
+}
+
+/** The plan's problems, checked again with the run's listing when the host did not know it before. */
+async function localProblems(gt: GtFolder, plan: InputPlan, io: ModelIo | null): Promise<InputProblem[]> {
+  if (!io || plan.problems.some((p) => p.code === 'GT_INPUT_MISSING')) return plan.problems;
+  const checked = await planInputs(gt, { names: io.inputs.map((t) => t.name), tensors: io.inputs, maxBatchSize: io.maxBatchSize });
+  return checked.problems;
+}
+
+/** Updates the deploy record of the folder, if there is one: verify has put these files on the board. */
+async function recordVerdict(opts: VerifyOptions, report: VerifyReport, model: FileRecord, gtDir: string, inputs: HashedInput[]): Promise<void> {
+  try {
+    const state = await readState(opts.cwd);
+    if (!state) return;
+    await writeState(opts.cwd, {
+      ...state,
+      board: opts.board,
+      ...(opts.tokenFile && { tokenFile: opts.tokenFile }),
+      model,
+      gt: { path: path.resolve(opts.cwd, gtDir), inputs: inputs.map((i) => ({ path: i.file, hash: i.hash, size: i.size })) },
+      lastVerify: { verdict: report.verdict, exitCode: VERDICT_EXIT[report.verdict], at: report.meta.startedAt },
+    });
+  } catch {
+    // The record only saves typing next time; verify's verdict stands without it.
+  }
+}
+
+function displayPath(cwd: string, p: string): string {
+  const rel = path.relative(cwd, path.resolve(cwd, p));
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : path.resolve(cwd, p);
+}

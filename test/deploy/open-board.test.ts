@@ -1,0 +1,115 @@
+/** From --board to a session: inventory names, the token's sources, the opener registry. */
+import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openBoard, registerBoardOpener, resolveBoard, resolveToken, type BoardTarget } from '../../host/board/open-board';
+import type { BoardSession } from '../../host/board/session';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await fsp.rm(d, { recursive: true, force: true });
+});
+
+async function tmp(): Promise<string> {
+  const d = await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-board-'));
+  dirs.push(d);
+  return d;
+}
+
+const TOKENS = { flag: 'flag-token-0123456789', env: 'env-token-0123456789', file: 'inventory-file-token-0123', inline: 'inventory-inline-token-01' };
+
+async function inventory(dir: string): Promise<string> {
+  await fsp.writeFile(path.join(dir, 'inv.token'), `${TOKENS.file}\n`);
+  const file = path.join(dir, 'axctl.yaml');
+  await fsp.writeFile(
+    file,
+    [
+      'boards:',
+      '  evb1:',
+      '    url: ws://10.0.0.2:7007',
+      '    token-file: inv.token',
+      '  evb2:',
+      '    url: ws://10.0.0.3:7007',
+      `    token: ${TOKENS.inline}`,
+      '  plain-ssh:',
+      '    url: ssh://root@10.0.0.4',
+      '    agentless: true',
+      '  faked:',
+      '    url: fake://board-1',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+const text = (secret: Uint8Array) => Buffer.from(secret).toString();
+
+describe('resolveBoard and resolveToken', () => {
+  it('a URL is used as is; a name goes through the inventory', async () => {
+    const dir = await tmp();
+    const inv = await inventory(dir);
+    expect(await resolveBoard({ board: 'ws://h:1' })).toEqual({ given: 'ws://h:1', url: 'ws://h:1', mode: 'agent' });
+    const evb1 = await resolveBoard({ board: 'evb1', inventoryFiles: [inv] });
+    expect(evb1).toMatchObject({ given: 'evb1', url: 'ws://10.0.0.2:7007', mode: 'agent' });
+    expect((await resolveBoard({ board: 'plain-ssh', inventoryFiles: [inv] })).mode).toBe('agentless');
+    await expect(resolveBoard({ board: 'nope', inventoryFiles: [inv] })).rejects.toMatchObject({ code: 'BOARD_UNKNOWN', exitCode: 2 });
+  });
+
+  it('the token: --token-file, then AXCTL_TOKEN, then the inventory\'s token-file, then its token', async () => {
+    const dir = await tmp();
+    const inv = await inventory(dir);
+    const flagFile = path.join(dir, 'flag.token');
+    await fsp.writeFile(flagFile, TOKENS.flag);
+    const evb1 = await resolveBoard({ board: 'evb1', inventoryFiles: [inv] });
+    const evb2 = await resolveBoard({ board: 'evb2', inventoryFiles: [inv] });
+    expect(text(await resolveToken(evb1, { tokenFile: flagFile, env: { AXCTL_TOKEN: TOKENS.env } }))).toBe(TOKENS.flag);
+    expect(text(await resolveToken(evb1, { env: { AXCTL_TOKEN: TOKENS.env } }))).toBe(TOKENS.env);
+    expect(text(await resolveToken(evb1, { env: {} }))).toBe(TOKENS.file);
+    expect(text(await resolveToken(evb2, { env: {} }))).toBe(TOKENS.inline);
+    const bare: BoardTarget = { given: 'ws://h:1', url: 'ws://h:1', mode: 'agent' };
+    await expect(resolveToken(bare, { env: {} })).rejects.toMatchObject({ code: 'TOKEN_MISSING', exitCode: 2 });
+    await expect(resolveToken(bare, { env: { AXCTL_TOKEN: 'short' } })).rejects.toMatchObject({ code: 'TOKEN_TOO_SHORT' });
+  });
+});
+
+describe('the opener registry', () => {
+  function fakeSession(url: string): BoardSession {
+    return {
+      identity: { url, mode: 'agentless' },
+      has: async (blobs) => blobs.map(() => false),
+      upload: async () => ({ sentBytes: 0 }),
+      run: async () => {
+        throw new Error('not used here');
+      },
+      download: async () => undefined,
+      close: async () => undefined,
+    };
+  }
+
+  it('agentless boards need an agentless opener; with one registered it is used', async () => {
+    const dir = await tmp();
+    const inv = await inventory(dir);
+    await expect(openBoard({ board: 'plain-ssh', inventoryFiles: [inv] })).rejects.toMatchObject({ code: 'BOARD_MODE_UNSUPPORTED', exitCode: 2 });
+    const seen: BoardTarget[] = [];
+    registerBoardOpener('agentless', async (target) => {
+      seen.push(target);
+      return fakeSession(target.url);
+    });
+    const session = await openBoard({ board: 'plain-ssh', inventoryFiles: [inv] });
+    expect(session.identity.url).toBe('ssh://root@10.0.0.4');
+    expect(seen[0]!.entry?.name).toBe('plain-ssh');
+  });
+
+  it('an opener registered for a URL scheme replaces the default transport + agent', async () => {
+    const dir = await tmp();
+    const inv = await inventory(dir);
+    registerBoardOpener('fake', async (target) => fakeSession(`opened ${target.url}`));
+    expect((await openBoard({ board: 'faked', inventoryFiles: [inv] })).identity.url).toBe('opened fake://board-1');
+    expect((await openBoard({ board: 'fake://direct' })).identity.url).toBe('opened fake://direct');
+  });
+
+  it('the default opener refuses an unknown scheme with the known ones', async () => {
+    await expect(openBoard({ board: 'gopher://h:1', env: { AXCTL_TOKEN: TOKENS.env } })).rejects.toMatchObject({ code: 'UNKNOWN_URL_SCHEME', exitCode: 2 });
+  });
+});

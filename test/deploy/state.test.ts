@@ -1,0 +1,114 @@
+/** The .axctl/ record and how deploy/verify take their defaults from it. */
+import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { countOption, resolveTargets, secondsOption } from '../../host/deploy/targets';
+import { readState, stateFile, writeState, type DeployRecord } from '../../host/state/axctl-state';
+import { ModelIoStore, modelIoOf } from '../../host/state/model-io';
+import { parseRunJointLog } from '../../shared/parsers/run-joint-log';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await fsp.rm(d, { recursive: true, force: true });
+});
+
+async function tmp(): Promise<string> {
+  const d = await fsp.realpath(await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-state-')));
+  dirs.push(d);
+  return d;
+}
+
+function record(dir: string, outside: string): DeployRecord {
+  return {
+    board: 'ws://board:7007',
+    tokenFile: path.join(outside, 'board.token'),
+    model: { path: path.join(dir, 'models', 'm.joint'), hash: 'a'.repeat(64), size: 10 },
+    gt: { path: path.join(dir, 'gt'), inputs: [{ path: path.join(dir, 'gt', 'input', 'data.bin'), hash: 'b'.repeat(64), size: 3 }] },
+    deployedAt: '2024-01-01T00:00:00.000Z',
+  };
+}
+
+describe('.axctl/state.json', () => {
+  it('stores paths inside the folder relative to it, others absolute, and reads them back absolute', async () => {
+    const dir = await tmp();
+    const outside = await tmp();
+    await writeState(dir, record(dir, outside));
+    const onDisk = JSON.parse(await fsp.readFile(stateFile(dir), 'utf8'));
+    expect(onDisk).toMatchObject({ version: 1, model: { path: path.join('models', 'm.joint') }, gt: { path: 'gt' }, tokenFile: path.join(outside, 'board.token') });
+    expect(await fsp.readdir(path.join(dir, '.axctl'))).toEqual(['state.json']);
+
+    // The project moved: the relative paths follow it.
+    const moved = path.join(await tmp(), 'moved');
+    await fsp.rename(dir, moved);
+    const back = await readState(moved);
+    expect(back!.model.path).toBe(path.join(moved, 'models', 'm.joint'));
+    expect(back!.gt.inputs[0]!.path).toBe(path.join(moved, 'gt', 'input', 'data.bin'));
+  });
+
+  it('no record is null; a damaged one is a clear error (exit 2)', async () => {
+    const dir = await tmp();
+    expect(await readState(dir)).toBeNull();
+    await fsp.mkdir(path.join(dir, '.axctl'));
+    await fsp.writeFile(stateFile(dir), '{"version": 1, "board": 3}');
+    await expect(readState(dir)).rejects.toMatchObject({ code: 'STATE_CORRUPT', exitCode: 2 });
+    await fsp.writeFile(stateFile(dir), 'not json');
+    await expect(readState(dir)).rejects.toMatchObject({ code: 'STATE_CORRUPT' });
+  });
+});
+
+describe('resolveTargets', () => {
+  it('the command line wins; the rest comes from the record; the token file only for its own board', async () => {
+    const dir = await tmp();
+    const outside = await tmp();
+    await writeState(dir, record(dir, outside));
+    const all = await resolveTargets({}, dir, 'verify');
+    expect(all).toMatchObject({ board: 'ws://board:7007', model: path.join(dir, 'models', 'm.joint'), gt: path.join(dir, 'gt'), tokenFile: path.join(outside, 'board.token') });
+    expect(all.fromState).toEqual(['board', 'model', 'gt', 'token-file']);
+    const other = await resolveTargets({ board: 'ws://other:7007', gt: 'gt2' }, dir, 'verify');
+    expect(other.tokenFile).toBeUndefined();
+    expect(other.gt).toBe(path.join(dir, 'gt2'));
+    expect(other.fromState).toEqual(['model']);
+  });
+
+  it('asks for what is missing when nothing was deployed', async () => {
+    const dir = await tmp();
+    await expect(resolveTargets({ board: 'ws://b:1' }, dir, 'deploy')).rejects.toMatchObject({ code: 'MISSING_OPTION', exitCode: 2, message: expect.stringMatching(/no --model given, and nothing was deployed/) });
+  });
+
+  it('checks numbers', () => {
+    expect(secondsOption('timeout', 1.5)).toBe(1500);
+    expect(secondsOption('timeout', undefined)).toBeUndefined();
+    expect(() => secondsOption('timeout', 0)).toThrow(/--timeout 0: expected a number of seconds above 0/);
+    expect(() => secondsOption('timeout', NaN)).toThrow(/BAD_NUMBER|seconds/);
+    expect(countOption('repeat', 3, 1, 10)).toBe(3);
+    expect(() => countOption('repeat', 0, 1, 10)).toThrow(/--repeat 0: expected a whole number from 1 to 10/);
+    expect(() => countOption('repeat', 2.5, 1, 10)).toThrow(/whole number/);
+  });
+});
+
+describe('ModelIoStore', () => {
+  it('remembers a complete listing by model hash across instances', async () => {
+    const dir = await tmp();
+    const file = path.join(dir, 'cache', 'model-io.json');
+    const log = parseRunJointLog(await fsp.readFile(path.join(__dirname, '../fixtures/compare/run_joint-q.log'), 'utf8'));
+    const io = modelIoOf(log)!;
+    expect(io.inputs.map((t) => t.name)).toEqual(['data']);
+    await new ModelIoStore(file).remember('c'.repeat(64), io);
+    const again = await new ModelIoStore(file).get('c'.repeat(64));
+    expect(again!.outputs.map((t) => [t.name, t.q])).toEqual([['/head/conv_out', 256], ['prob', null], ['logits_q', 16]]);
+    expect(await new ModelIoStore(file).get('d'.repeat(64))).toBeNull();
+  });
+
+  it('an incomplete listing (an aborted run lost it) is not remembered', () => {
+    expect(modelIoOf(parseRunJointLog(''))).toBeNull();
+    expect(modelIoOf(parseRunJointLog('run joint version: 0.5.10\nInput[0]: data\n'))).toBeNull();
+  });
+
+  it('a damaged cache file is rebuilt, not an error', async () => {
+    const dir = await tmp();
+    const file = path.join(dir, 'model-io.json');
+    await fsp.writeFile(file, '{{{');
+    expect(await new ModelIoStore(file).get('c'.repeat(64))).toBeNull();
+  });
+});

@@ -1,0 +1,74 @@
+/**
+ * Two hosts verifying on one board at once: the board runs one run_joint at a time, the second
+ * waits in the agent's queue (and is told so), and both get their own correct verdict. Also
+ * Ctrl-C during a run: the CLI cancels the run on the board and exits 130.
+ */
+import type { ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { VerifyReport } from '../../host/report/model';
+import { Cleanup, makeFixture, parseJson, requireBuild, runCli, startAgent, targetArgs, tempDir } from './helpers';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+beforeAll(() => requireBuild());
+
+/** Resolves once `text` has appeared on the child's stderr. */
+function stderrShows(child: ChildProcess, pattern: RegExp): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      seen += d.toString();
+      if (pattern.test(seen)) resolve();
+    });
+  });
+}
+
+describe('one board, several hosts', () => {
+  it('queues the second of two verifies and gives both their correct verdict', async () => {
+    // Every inference round takes 1.5 s more: the first run is certainly busy when the second arrives.
+    const agent = await startAgent(cleanup, { fault: 'slow=1500' });
+    const hostA = await tempDir(cleanup);
+    const hostB = await tempDir(cleanup);
+    const fxA = await makeFixture(path.join(hostA, 'data'), 'classifier', 11);
+    const fxB = await makeFixture(path.join(hostB, 'data'), 'multi-input', 12);
+
+    let started!: Promise<void>;
+    const a = runCli(['verify', ...targetArgs(agent, fxA), '--json', '--progress'], {
+      cwd: hostA,
+      onSpawn: (child) => (started = stderrShows(child, /running run_joint on the board/)),
+    });
+    await started;
+    const b = runCli(['verify', ...targetArgs(agent, fxB), '--json', '--progress'], { cwd: hostB });
+    const [resA, resB] = await Promise.all([a, b]);
+
+    expect(resA.code).toBe(0);
+    expect(resB.code).toBe(0);
+    const [repA, repB] = [parseJson<VerifyReport>(resA), parseJson<VerifyReport>(resB)];
+    expect(repA.outputs.map((o) => [o.name, o.exact])).toEqual([['resnetv15_dense0_fwd', true]]);
+    expect(repB.outputs.map((o) => [o.name, o.exact])).toEqual([
+      ['head/cls_score', true],
+      ['head/bbox/pred', true],
+    ]);
+    expect(resB.stderr).toMatch(/queued on the board: 1 run ahead/);
+    expect(resA.stderr).not.toMatch(/queued on the board/);
+  });
+
+  it('Ctrl-C during a run cancels it on the board and exits 130', async () => {
+    const agent = await startAgent(cleanup, { fault: 'hang' });
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+    const res = await runCli(['verify', ...targetArgs(agent, fx), '--progress'], {
+      cwd: dir,
+      onSpawn: (child) => void stderrShows(child, /running run_joint on the board/).then(() => setTimeout(() => child.kill('SIGINT'), 300)),
+    });
+    expect(res.code).toBe(130);
+    expect(res.stderr).toMatch(/the run on the board was cancelled/);
+    expect(res.stdout).toBe('');
+    // Had the hung run_joint been left running (the agent's limit is 600 s), the next run would queue behind it.
+    const next = await runCli(['verify', ...targetArgs(agent, fx), '--progress', '--timeout', '1', '--json'], { cwd: dir });
+    expect(next.code).toBe(4);
+    expect(next.stderr).not.toMatch(/queued on the board/);
+    expect(parseJson<VerifyReport>(next).run.timedOut).toBe(true);
+  });
+});

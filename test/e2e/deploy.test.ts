@@ -1,0 +1,158 @@
+/**
+ * `axctl deploy` end to end: what it sends, what it records in .axctl/, a bare verify that
+ * follows it, a re-deploy that sends nothing, and an upload cut in the middle and resumed.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AgentClient } from '../../host/client/agent-client';
+import { openTransport } from '../../host/client/connect';
+import type { VerifyReport } from '../../host/report/model';
+import { startCutProxy } from './cut-proxy';
+import { Cleanup, makeFixture, parseJson, requireBuild, runCli, startAgent, targetArgs, tempDir, type Agent } from './helpers';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+beforeAll(() => requireBuild());
+
+interface DeployJson {
+  board: { given: string; url: string };
+  model: { path: string; hash: string; size: number; present: boolean; sentBytes: number; resumedFrom: number };
+  inputs: { name: string; path: string; hash: string; size: number; present: boolean; sentBytes: number }[];
+  sentBytes: number;
+  state: string;
+}
+
+async function connect(agent: Agent): Promise<AgentClient> {
+  const client = await AgentClient.connect(await openTransport(agent.url), { token: agent.token });
+  cleanup.add(() => client.close());
+  return client;
+}
+
+describe('axctl deploy', () => {
+  it('uploads model and gt inputs, records them in .axctl/, and a bare verify uses the record', async () => {
+    const agent = await startAgent(cleanup);
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+    const first = await runCli(['deploy', ...targetArgs(agent, fx), '--json'], { cwd: dir });
+    expect(first.code).toBe(0);
+    const deployed = parseJson<DeployJson>(first);
+    const modelBytes = await fsp.readFile(fx.model);
+    expect(deployed.model).toMatchObject({ path: fx.model, size: modelBytes.length, present: false, sentBytes: modelBytes.length, resumedFrom: 0 });
+    expect(deployed.model.hash).toBe(createHash('sha256').update(modelBytes).digest('hex'));
+    expect(deployed.inputs.map((i) => i.name)).toEqual(['data']);
+    expect(deployed.sentBytes).toBe(modelBytes.length + 3072);
+
+    const state = JSON.parse(await fsp.readFile(path.join(dir, '.axctl', 'state.json'), 'utf8'));
+    expect(state).toMatchObject({ version: 1, board: agent.url, model: { path: 'data/classifier.joint', hash: deployed.model.hash }, gt: { path: 'data/gt-classifier' } });
+    expect(state.gt.inputs[0]).toMatchObject({ path: 'data/gt-classifier/input/data.bin', size: 3072 });
+    expect(JSON.stringify(state)).not.toContain(agent.token);
+
+    const bare = await runCli(['verify', '--json'], { cwd: dir });
+    expect(bare.code).toBe(0);
+    const report = parseJson<VerifyReport>(bare);
+    expect(report).toMatchObject({ verdict: 'match', model: { path: 'data/classifier.joint', hash: deployed.model.hash }, gt: { path: 'data/gt-classifier' } });
+    const after = JSON.parse(await fsp.readFile(path.join(dir, '.axctl', 'state.json'), 'utf8'));
+    expect(after.lastVerify).toMatchObject({ verdict: 'match', exitCode: 0 });
+  });
+
+  it('sends nothing the second time', async () => {
+    const agent = await startAgent(cleanup);
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'multi-input');
+    expect((await runCli(['deploy', ...targetArgs(agent, fx)], { cwd: dir })).code).toBe(0);
+    const again = await runCli(['deploy', '--json'], { cwd: dir });
+    expect(again.code).toBe(0);
+    const second = parseJson<DeployJson>(again);
+    expect(second.sentBytes).toBe(0);
+    expect(second.model.present).toBe(true);
+    expect(second.inputs).toHaveLength(3);
+    expect(second.inputs.every((i) => i.present && i.sentBytes === 0)).toBe(true);
+  });
+
+  it('a bare verify after the model changed sends the new model and records it', async () => {
+    const agent = await startAgent(cleanup);
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+    expect((await runCli(['deploy', ...targetArgs(agent, fx)], { cwd: dir })).code).toBe(0);
+    // Same model, other bytes: a trailing newline after the JSON.
+    await fsp.appendFile(fx.model, '\n');
+    const newHash = createHash('sha256').update(await fsp.readFile(fx.model)).digest('hex');
+    const client = await connect(agent);
+    expect((await client.has([newHash]))[0]!.present).toBe(false);
+    const res = await runCli(['verify', '--json'], { cwd: dir });
+    expect(res.code).toBe(0);
+    expect(parseJson<VerifyReport>(res).model.hash).toBe(newHash);
+    expect((await client.has([newHash]))[0]!.present).toBe(true);
+    const state = JSON.parse(await fsp.readFile(path.join(dir, '.axctl', 'state.json'), 'utf8'));
+    expect(state.model.hash).toBe(newHash);
+  });
+
+  it('resumes an upload cut in the middle: the blob arrives intact and no stored byte is sent again', async () => {
+    const agent = await startAgent(cleanup);
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+    const big = randomBytes(12 * 1024 * 1024);
+    const model = path.join(dir, 'big.joint');
+    await fsp.writeFile(model, big);
+    const hash = createHash('sha256').update(big).digest('hex');
+    const proxy = await startCutProxy(new URL(agent.url), 5 * 1024 * 1024);
+    cleanup.add(() => proxy.close());
+
+    const cutRun = await runCli(['deploy', '--board', `ws://127.0.0.1:${proxy.port}`, '--model', model, '--gt', fx.gt, '--token-file', agent.tokenFile], { cwd: dir });
+    await proxy.cut;
+    expect(cutRun.code).toBe(5);
+    expect(cutRun.stderr).toMatch(/connection .* lost|closed/);
+
+    const client = await connect(agent);
+    const [partial] = await client.has([{ hash, size: big.length }]);
+    expect(partial!.present).toBe(false);
+    expect(partial!.partialOffset).toBeGreaterThan(0);
+    expect(partial!.partialOffset).toBeLessThanOrEqual(proxy.forwarded());
+
+    const resumed = await runCli(['deploy', '--board', agent.url, '--model', model, '--gt', fx.gt, '--token-file', agent.tokenFile, '--json'], { cwd: dir });
+    expect(resumed.code).toBe(0);
+    const out = parseJson<DeployJson>(resumed);
+    expect(out.model.resumedFrom).toBe(partial!.partialOffset);
+    expect(out.model.sentBytes).toBe(big.length - partial!.partialOffset);
+
+    const back = path.join(dir, 'back.bin');
+    await client.getBlob(hash, big.length, back);
+    expect((await fsp.readFile(back)).equals(big)).toBe(true);
+  });
+
+  it('refuses a gt folder without inputs before connecting (exit 2)', async () => {
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+    for (const f of await fsp.readdir(path.join(fx.gt, 'input'))) await fsp.rm(path.join(fx.gt, 'input', f));
+    const res = await runCli(['deploy', '--board', 'ws://127.0.0.1:9', '--model', fx.model, '--gt', fx.gt], { cwd: dir });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/input: holds no \.bin or \.npy input files/);
+  });
+
+  it('without a token says where one comes from (exit 2)', async () => {
+    const agent = await startAgent(cleanup);
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+    const res = await runCli(['deploy', '--board', agent.url, '--model', fx.model, '--gt', fx.gt], { cwd: dir });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/no token .* --token-file/);
+  });
+
+  it('takes the token from AXCTL_TOKEN', async () => {
+    const agent = await startAgent(cleanup);
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+    const res = await runCli(['deploy', '--board', agent.url, '--model', fx.model, '--gt', fx.gt], { cwd: dir, env: { AXCTL_TOKEN: agent.token } });
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^deployed to ws:/);
+  });
+
+  it('a bare verify where nothing was deployed asks for the options (exit 2)', async () => {
+    const dir = await tempDir(cleanup);
+    const res = await runCli(['verify'], { cwd: dir });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/no --board given, and nothing was deployed from this folder/);
+  });
+});

@@ -1,0 +1,165 @@
+/**
+ * End-to-end rig for deploy and verify: the agent as its own process (`node dist/agent/main.js`
+ * on loopback, port 0, a random token, the board simulator as run_joint, faults through
+ * AXSIM_FAULT), the CLI as a child process (`node dist/host/cli.js`) for real exit codes, and
+ * simulator models with their gt folders. Needs `npm run build` first. Everything a test
+ * starts is registered with `cleanup` and ended by it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { makeGt, makeModel, type ModelKind } from '../../scripts/sim/make-gt';
+
+export const ROOT = path.resolve(__dirname, '../..');
+export const CLI = path.join(ROOT, 'dist/host/cli.js');
+export const AGENT_MAIN = path.join(ROOT, 'dist/agent/main.js');
+export const SIM_RUN_JOINT = path.join(ROOT, 'dist/scripts/sim/run-joint.js');
+
+export function requireBuild(): void {
+  for (const file of [CLI, AGENT_MAIN, SIM_RUN_JOINT]) {
+    if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` first`);
+  }
+}
+
+/** Things to end after each test, newest first. */
+export class Cleanup {
+  private readonly tasks: Array<() => Promise<unknown> | unknown> = [];
+  add(task: () => Promise<unknown> | unknown): void {
+    this.tasks.push(task);
+  }
+  async run(): Promise<void> {
+    for (const task of this.tasks.splice(0).reverse()) await task();
+  }
+}
+
+export async function tempDir(cleanup: Cleanup, prefix = 'axctl-e2e-'): Promise<string> {
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), prefix));
+  cleanup.add(() => fsp.rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface Agent {
+  url: string;
+  token: string;
+  tokenFile: string;
+  storeDir: string;
+  child: ChildProcess;
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+export interface AgentOptions {
+  /** AXSIM_FAULT for the simulated run_joint. */
+  fault?: string;
+  args?: string[];
+}
+
+export async function startAgent(cleanup: Cleanup, opts: AgentOptions = {}): Promise<Agent> {
+  requireBuild();
+  const dir = await tempDir(cleanup, 'axctl-e2e-agent-');
+  const token = randomBytes(24).toString('hex');
+  const tokenFile = path.join(dir, 'token');
+  await fsp.writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
+  const storeDir = path.join(dir, 'store');
+  const env: NodeJS.ProcessEnv = { ...process.env, AXSIM_FAULT: opts.fault ?? '' };
+  const child = spawn(process.execPath, [AGENT_MAIN, '--listen', '127.0.0.1:0', '--store', storeDir, '--run-joint', SIM_RUN_JOINT, '--token-file', tokenFile, ...(opts.args ?? [])], {
+    cwd: dir,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  cleanup.add(stop);
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the agent did not start: ${stderr}`)), 20_000);
+    const look = () => {
+      const m = /listening on (ws:\/\/\S+)/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stderr!.on('data', look);
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`the agent exited: ${stderr}`));
+    });
+  });
+  return { url, token, tokenFile, storeDir, child, stderr: () => stderr, stop };
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  cwd: string;
+  /** XDG_CACHE_HOME of the CLI (hash and model-I/O caches); default `<cwd>/.cache-home`. */
+  cacheHome?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Called with the child once started (to send signals). */
+  onSpawn?: (child: ChildProcess) => void;
+  /** Kill the CLI if it has not finished by then. Default 45 s. */
+  timeoutMs?: number;
+}
+
+/** Runs `axctl ...args` as a child process and collects its output and exit code. */
+export function runCli(args: string[], opts: CliOptions): Promise<CliResult> {
+  requireBuild();
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: opts.cacheHome ?? path.join(opts.cwd, '.cache-home'), NO_COLOR: '1', ...opts.env };
+  delete env.AXCTL_TOKEN;
+  if (opts.env?.AXCTL_TOKEN) env.AXCTL_TOKEN = opts.env.AXCTL_TOKEN;
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  opts.onSpawn?.(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 45_000);
+  return new Promise((resolve) => {
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+export interface Fixture {
+  dir: string;
+  model: string;
+  gt: string;
+}
+
+/** A simulator model of `kind` and its gt folder in `dir`. */
+export async function makeFixture(dir: string, kind: ModelKind, seed = 1, name = kind): Promise<Fixture> {
+  await fsp.mkdir(dir, { recursive: true });
+  const model = path.join(dir, `${name}.joint`);
+  const gt = path.join(dir, `gt-${name}`);
+  makeModel(kind, model);
+  await makeGt(model, gt, { seed });
+  return { dir, model, gt };
+}
+
+/** `--board URL --model M --gt G --token-file F` for an agent and a fixture. */
+export function targetArgs(agent: Agent, fx: Fixture): string[] {
+  return ['--board', agent.url, '--model', fx.model, '--gt', fx.gt, '--token-file', agent.tokenFile];
+}
+
+/** The JSON report printed by `verify --json`. */
+export function parseJson<T = Record<string, unknown>>(result: CliResult): T {
+  try {
+    return JSON.parse(result.stdout) as T;
+  } catch {
+    throw new Error(`not JSON (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
+  }
+}

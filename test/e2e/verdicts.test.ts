@@ -1,0 +1,190 @@
+/**
+ * Every verdict and exit code of `axctl verify`, end to end: the CLI as a child process, the
+ * agent as its own process on loopback, the board simulator with its fault switches.
+ */
+import { promises as fsp } from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { VerifyReport } from '../../host/report/model';
+import { Cleanup, makeFixture, parseJson, requireBuild, runCli, startAgent, targetArgs, tempDir, type Fixture } from './helpers';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+beforeAll(() => requireBuild());
+
+async function fixture(kind: 'classifier' | 'multi-input' = 'classifier'): Promise<{ dir: string; fx: Fixture }> {
+  const dir = await tempDir(cleanup);
+  return { dir, fx: await makeFixture(path.join(dir, 'data'), kind) };
+}
+
+async function verifyJson(fault: string | undefined, kind: 'classifier' | 'multi-input' = 'classifier', extra: string[] = []) {
+  const agent = await startAgent(cleanup, { fault });
+  const { dir, fx } = await fixture(kind);
+  const res = await runCli(['verify', ...targetArgs(agent, fx), '--json', ...extra], { cwd: dir });
+  return { res, report: parseJson<VerifyReport>(res), agent };
+}
+
+describe('axctl verify verdicts', () => {
+  it('match: a healthy board equals the simulator bit for bit (exit 0)', async () => {
+    const { res, report } = await verifyJson(undefined);
+    expect(res.code).toBe(0);
+    expect(report.verdict).toBe('match');
+    expect(report.outputs).toHaveLength(1);
+    const out = report.outputs[0]!;
+    expect(out).toMatchObject({ name: 'resnetv15_dense0_fwd', dtype: 'float32', shape: [1, 10], exact: true, cosine: 1, maxAbsDiff: 0, pass: true });
+    expect(out.plot!.sample.length).toBe(10);
+    expect(out.plot!.histogram.counts.reduce((a, b) => a + b, 0)).toBe(10);
+    expect(report.compile).not.toBeNull();
+    expect(report.compile!.outputs[0]).toMatchObject({ name: 'resnetv15_dense0_fwd', lossy: false });
+    expect(report.compile!.outputs[0]!.cosine).toBeGreaterThan(0.98);
+    expect(report.run).toMatchObject({ exitCode: 0, signal: null, timedOut: false });
+    expect(report.run.log).toContain('run joint version');
+    expect(report.run.timing.runUs).toBeGreaterThan(0);
+    expect(report.io.inputs[0]).toMatchObject({ name: 'data', dtype: 'uint8', layout: 'NHWC', colorSpace: 'RGB' });
+    expect(report.advice.join('\n')).toMatch(/post-processing/);
+    expect(report.board.runJointVersion).toBe('0.5.10');
+  });
+
+  it('match also prints the verdict as text for people (exit 0)', async () => {
+    const agent = await startAgent(cleanup);
+    const { dir, fx } = await fixture();
+    const res = await runCli(['verify', ...targetArgs(agent, fx)], { cwd: dir });
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^MATCH /);
+    expect(res.stdout).toContain('resnetv15_dense0_fwd');
+  });
+
+  it('mismatch: perturbed float outputs are a board fault, with where and how far (exit 1)', async () => {
+    const { res, report } = await verifyJson('perturb');
+    expect(res.code).toBe(1);
+    expect(report.verdict).toBe('mismatch');
+    const out = report.outputs[0]!;
+    expect(out.pass).toBe(false);
+    expect(out.exact).toBe(false);
+    expect(out.cosine).toBeGreaterThan(0.999);
+    expect(out.maxAbsDiff).toBeGreaterThan(0);
+    expect(out.worst).not.toBeNull();
+    expect(out.reasons.length).toBeGreaterThan(0);
+    expect(report.summary).toMatch(/differ/);
+    expect(report.advice.join('\n')).toMatch(/Axera/);
+    expect(report.advice.join('\n')).toContain(`flat index ${out.worst!.index}`);
+  });
+
+  it('mismatch: one integer element off by one fails the bit-exact test of that output only (exit 1)', async () => {
+    const { res, report } = await verifyJson('off-by-one', 'multi-input');
+    expect(res.code).toBe(1);
+    expect(report.verdict).toBe('mismatch');
+    const cls = report.outputs.find((o) => o.name === 'head/cls_score')!;
+    const box = report.outputs.find((o) => o.name === 'head/bbox/pred')!;
+    expect(cls).toMatchObject({ dtype: 'sint8', q: 32, pass: false, exact: false, mismatched: 1, maxAbsDiff: 1 });
+    expect(cls.tolerance.exact).toBe(true);
+    expect(Math.abs(cls.worst!.actual - cls.worst!.reference)).toBe(1);
+    expect(cls.worst!.at).toHaveLength(4);
+    expect(box.pass).toBe(true);
+  });
+
+  it('input-error: a gt input of the wrong size makes run_joint use random data (exit 3)', async () => {
+    const agent = await startAgent(cleanup);
+    const { dir, fx } = await fixture();
+    await fsp.truncate(path.join(fx.gt, 'input', 'data.bin'), 1000);
+    await fsp.rm(path.join(fx.gt, 'input', 'data.npy'));
+    const res = await runCli(['verify', ...targetArgs(agent, fx), '--json'], { cwd: dir });
+    const report = parseJson<VerifyReport>(res);
+    expect(res.code).toBe(3);
+    expect(report.verdict).toBe('input-error');
+    expect(report.outputs).toEqual([]);
+    expect(report.run.fallbacks).toHaveLength(1);
+    expect(report.run.fallbacks[0]).toMatchObject({ input: 'data', file: path.join(fx.gt, 'input', 'data.bin') });
+    expect(report.run.fallbacks[0]!.reason).toMatch(/1000 bytes.*3072/);
+    expect(report.run.log).toMatch(/data size wrong, using random data/);
+  });
+
+  it('input-error: found locally once the model has run, before any run on the board (exit 3)', async () => {
+    const agent = await startAgent(cleanup);
+    const { dir, fx } = await fixture();
+    const first = await runCli(['verify', ...targetArgs(agent, fx)], { cwd: dir });
+    expect(first.code).toBe(0);
+    await fsp.writeFile(path.join(fx.gt, 'input', 'data.bin'), Buffer.alloc(64));
+    const deployed = await runCli(['deploy', ...targetArgs(agent, fx)], { cwd: dir });
+    expect(deployed.code).toBe(3);
+    expect(deployed.stderr).toMatch(/data\.bin is 64 bytes, model input 'data' .* needs 3072/);
+  });
+
+  it('input-error: a model input with no gt file at all, known from an earlier run, is not run (exit 3)', async () => {
+    const agent = await startAgent(cleanup);
+    const { dir, fx } = await fixture('multi-input');
+    expect((await runCli(['verify', ...targetArgs(agent, fx)], { cwd: dir })).code).toBe(0);
+    for (const ext of ['bin', 'npy']) await fsp.rm(path.join(fx.gt, 'input', `aux.${ext}`));
+    const res = await runCli(['verify', ...targetArgs(agent, fx), '--json'], { cwd: dir });
+    const report = parseJson<VerifyReport>(res);
+    expect(res.code).toBe(3);
+    expect(report.verdict).toBe('input-error');
+    expect(report.run.exitCode).toBeNull();
+    expect(report.run.log).toBe('');
+    expect(report.run.fallbacks).toEqual([{ input: 'aux', file: null, reason: expect.stringMatching(/no file for model input 'aux' \(expected aux\.bin\)/) }]);
+  });
+
+  it('run-failed: an assertion (SIGABRT) with its text (exit 4)', async () => {
+    const { res, report } = await verifyJson('abort');
+    expect(res.code).toBe(4);
+    expect(report.verdict).toBe('run-failed');
+    expect(report.run.signal).toBe('SIGABRT');
+    expect(report.run.assertions.join('\n')).toMatch(/Assertion .*AX_JOINT_RunSync.* failed/);
+    expect(report.summary).toMatch(/assertion/);
+  });
+
+  it('run-failed: a hung run is stopped at --timeout and reported (exit 4)', async () => {
+    const { res, report } = await verifyJson('hang', 'classifier', ['--timeout', '1']);
+    expect(res.code).toBe(4);
+    expect(report.verdict).toBe('run-failed');
+    expect(report.run.timedOut).toBe(true);
+    expect(report.summary).toMatch(/did not finish within 1 s/);
+  });
+
+  it('run-failed: a run_joint that ignores SIGTERM is killed after the grace period (exit 4)', async () => {
+    const { res, report } = await verifyJson('hang-ignore-term', 'classifier', ['--timeout', '1']);
+    expect(res.code).toBe(4);
+    expect(report.run.timedOut).toBe(true);
+    expect(report.run.signal).toBe('SIGKILL');
+  });
+
+  it('run-failed: an output run_joint could not dump (exit 4)', async () => {
+    const { res, report } = await verifyJson('no-dump');
+    expect(res.code).toBe(4);
+    expect(report.verdict).toBe('run-failed');
+    expect(report.run.exitCode).toBe(0);
+    expect(report.summary).toMatch(/did not dump every output/);
+    expect(report.run.log).toMatch(/dump output\[0\] resnetv15_dense0_fwd as .* failed/);
+  });
+
+  it('cannot authenticate: a wrong token is refused (exit 5)', async () => {
+    const agent = await startAgent(cleanup);
+    const { dir, fx } = await fixture();
+    const wrong = path.join(dir, 'wrong.token');
+    await fsp.writeFile(wrong, 'not-the-token-of-this-agent\n', { mode: 0o600 });
+    const res = await runCli(['verify', '--board', agent.url, '--model', fx.model, '--gt', fx.gt, '--token-file', wrong], { cwd: dir });
+    expect(res.code).toBe(5);
+    expect(res.stdout).toBe('');
+    expect(res.stderr).toMatch(/^axctl: .*token/m);
+  });
+
+  it('cannot connect: nothing listening (exit 5)', async () => {
+    const { dir, fx } = await fixture();
+    const server = net.createServer();
+    const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+    await new Promise((r) => server.close(r));
+    const res = await runCli(['verify', '--board', `ws://127.0.0.1:${port}`, '--model', fx.model, '--gt', fx.gt], { cwd: dir, env: { AXCTL_TOKEN: 'x'.repeat(32) } });
+    expect(res.code).toBe(5);
+    expect(res.stderr).toMatch(/connection refused/);
+  });
+
+  it('usage: a missing gt folder is one line, exit 2', async () => {
+    const agent = await startAgent(cleanup);
+    const { dir, fx } = await fixture();
+    const res = await runCli(['verify', '--board', agent.url, '--model', fx.model, '--gt', path.join(dir, 'no-such-gt'), '--token-file', agent.tokenFile], { cwd: dir });
+    expect(res.code).toBe(2);
+    expect(res.stderr.trim().split('\n')).toHaveLength(1);
+    expect(res.stderr).toMatch(/no-such-gt: no such file or folder/);
+  });
+});

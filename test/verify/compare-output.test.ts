@@ -1,0 +1,72 @@
+/** One board output against gt/joint: dtypes from the listing, Q, sizes that do not fit. */
+import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { compareBoardOutput } from '../../host/verify/compare-output';
+import type { GtFile } from '../../shared/parsers/gt-folder';
+import type { RunJointTensor } from '../../shared/parsers/run-joint-log';
+import { writeBin } from '../../shared/tensor/bin';
+import { writeNpy } from '../../shared/tensor/npy';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await fsp.rm(d, { recursive: true, force: true });
+});
+
+async function tmp(): Promise<string> {
+  const d = await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-cmp-'));
+  dirs.push(d);
+  return d;
+}
+
+function tensor(over: Partial<RunJointTensor>): RunJointTensor {
+  return { index: 0, name: 'head/cls', shape: [1, 2, 3], layout: 'NHWC', dtype: 'sint8', colorSpace: null, q: 16, memory: 'Physical', size: 6, line: 1, ...over };
+}
+
+describe('compareBoardOutput', () => {
+  it('compares sint8 dumps bit for bit against the gt .npy and finds the element off by one', async () => {
+    const dir = await tmp();
+    const ref = Int8Array.from([1, -2, 3, 4, 5, 127]);
+    await writeNpy(path.join(dir, 'head_cls.npy'), 'int8', [1, 2, 3], ref);
+    const board = Int8Array.from(ref);
+    board[4] = 6;
+    await writeBin(path.join(dir, 'dump.bin'), board);
+    const gt: GtFile = { tensorName: 'head_cls', fileBase: 'head_cls', npy: path.join(dir, 'head_cls.npy') };
+    const c = await compareBoardOutput({ name: 'head/cls', tensor: tensor({}), dumpFile: path.join(dir, 'dump.bin') }, gt);
+    expect(c).toMatchObject({ name: 'head/cls', dtype: 'sint8', shape: [1, 2, 3], layout: 'NHWC', q: 16, exact: false, pass: false, mismatched: 1, maxAbsDiff: 1 });
+    expect(c.worst).toEqual({ index: 4, at: [0, 1, 1], reference: 5, actual: 6 });
+    expect(c.tolerance).toEqual({ atol: 0, rtol: 0, minCosine: 1, exact: true });
+    expect(c.plot!.sample).toHaveLength(6);
+  });
+
+  it('dequantizes the board\'s integers with Q when gt/joint holds floats', async () => {
+    const dir = await tmp();
+    await writeNpy(path.join(dir, 'out.npy'), 'float32', [1, 2, 3], Float32Array.from([0.0625, -0.125, 0.1875, 0.25, 0.3125, 0.375]));
+    await writeBin(path.join(dir, 'dump.bin'), Int8Array.from([1, -2, 3, 4, 5, 6]));
+    const gt: GtFile = { tensorName: 'out', fileBase: 'out', npy: path.join(dir, 'out.npy') };
+    const c = await compareBoardOutput({ name: 'out', tensor: tensor({ name: 'out' }), dumpFile: path.join(dir, 'dump.bin') }, gt);
+    expect(c.pass).toBe(true);
+    expect(c.exact).toBe(true);
+    expect(c.tolerance.exact).toBe(false);
+  });
+
+  it('reads a raw gt .bin with the listing and reports a dump of the wrong size as a count mismatch', async () => {
+    const dir = await tmp();
+    await writeBin(path.join(dir, 'out.bin'), Float32Array.from([1, 2, 3, 4, 5, 6]));
+    await writeBin(path.join(dir, 'dump.bin'), Float32Array.from([1, 2, 3, 4]));
+    const gt: GtFile = { tensorName: 'out', fileBase: 'out', bin: path.join(dir, 'out.bin') };
+    const c = await compareBoardOutput({ name: 'out', tensor: tensor({ name: 'out', dtype: 'float32', q: null, size: 24 }), dumpFile: path.join(dir, 'dump.bin') }, gt);
+    expect(c.pass).toBe(false);
+    expect(c.reasons.join()).toMatch(/element counts differ/);
+    expect(c.plot).toBeUndefined();
+    expect(Number.isNaN(c.cosine)).toBe(true);
+  });
+
+  it('a raw gt file nothing describes is a bad local file', async () => {
+    const dir = await tmp();
+    await writeBin(path.join(dir, 'out.bin'), Float32Array.from([1]));
+    const gt: GtFile = { tensorName: 'out', fileBase: 'out', bin: path.join(dir, 'out.bin') };
+    await expect(compareBoardOutput({ name: 'out', tensor: null, dumpFile: path.join(dir, 'out.bin') }, gt)).rejects.toMatchObject({ code: 'GT_TENSOR_UNDESCRIBED', exitCode: 2 });
+  });
+});

@@ -1,0 +1,129 @@
+/** The verdict rules, the evidence and the advice of a VerifyReport, from hand-made runs. */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { RunResult } from '../../host/board/session';
+import type { InputPlan, InputProblem } from '../../host/deploy/gt-inputs';
+import type { OutputComparison } from '../../host/report/model';
+import { postProcessingRules } from '../../host/verify/advice';
+import { inputNamesFromRefusal } from '../../host/verify/input-names';
+import { buildReport, decideVerdict } from '../../host/verify/report';
+import { modelIoOf } from '../../host/state/model-io';
+import { InputError, UsageError } from '../../shared/errors';
+import { parseRunJointLog } from '../../shared/parsers/run-joint-log';
+
+const LOG = readFileSync(path.join(__dirname, '../fixtures/compare/run_joint-q.log'), 'utf8');
+
+function result(over: Partial<RunResult> = {}, log = LOG): RunResult {
+  return { status: 'ok', exitCode: 0, signal: null, timedOut: false, cancelled: false, log, stderr: '', parsed: parseRunJointLog(log), outputs: [], problems: [], durationMs: 42, ...over };
+}
+
+const plan: InputPlan = { inputs: [{ name: 'data', file: '/p/gt/input/data.bin', size: 40 }], namesKnown: true, problems: [] };
+
+function comparison(name: string, pass: boolean): OutputComparison {
+  return {
+    name, dtype: 'float32', shape: [1, 10], layout: 'NHWC', q: null, exact: pass, cosine: pass ? 1 : 0.99, relErr2: 0, maxAbsDiff: pass ? 0 : 0.5, meanAbsDiff: 0,
+    mismatched: pass ? 0 : 3, mismatchedShare: 0, nan: { reference: 0, actual: 0 }, worst: pass ? null : { index: 7, at: [0, 7], reference: 1, actual: 1.5 },
+    pass, reasons: pass ? [] : ['3 of 10 elements are outside tolerance'], tolerance: { atol: 1e-5, rtol: 1e-4, minCosine: 0.9999, exact: false },
+  };
+}
+
+function report(res: RunResult, outputs: OutputComparison[] = [], problems: InputProblem[] = []) {
+  return buildReport({
+    board: { url: 'ws://board:7007', mode: 'agent', hostname: 'ax620a', agentVersion: '0.1.0', runJointVersion: '0.6.0' },
+    model: { path: 'm.joint', hash: 'a'.repeat(64) },
+    gt: { path: 'gt', layout: 'input-joint-onnx' },
+    result: res,
+    io: modelIoOf(res.parsed),
+    plan,
+    problems,
+    outputs,
+    compile: null,
+    timeoutMs: 2000,
+    startedAt: new Date(Date.now() - 100),
+  });
+}
+
+describe('decideVerdict', () => {
+  it('input problems win over everything, then a failed run, then the outputs', () => {
+    const sizeProblem: InputProblem = { code: 'GT_INPUT_SIZE', input: 'data', file: 'x.bin', reason: 'wrong size' };
+    expect(decideVerdict(result(), [sizeProblem], [comparison('prob', true)])).toBe('input-error');
+    expect(decideVerdict(result({ status: 'input-error' }), [], [])).toBe('input-error');
+    expect(decideVerdict(result({ status: 'failed' }), [], [])).toBe('run-failed');
+    expect(decideVerdict(result(), [], [comparison('a', true), comparison('b', false)])).toBe('mismatch');
+    expect(decideVerdict(result(), [], [comparison('a', true)])).toBe('match');
+  });
+});
+
+describe('buildReport', () => {
+  it('match: what post-processing must honour, with Q and layout; run timing from the log', () => {
+    const r = report(result(), [comparison('prob', true)]);
+    expect(r.verdict).toBe('match');
+    expect(r.run.timing).toMatchObject({ runUs: 215, rounds: 9, wallMs: 42 });
+    expect(r.run.timing.components[0]).toEqual({ name: 'NEU', avgUs: 210, overheadUs: 5 });
+    expect(r.io.outputs.map((o) => [o.name, o.q])).toEqual([['/head/conv_out', 256], ['prob', null], ['logits_q', 16]]);
+    const advice = r.advice.join('\n');
+    expect(advice).toMatch(/Output \/head\/conv_out: sint16, NHWC layout, shape \[1, 2, 2, 3\]; .*Q=256: divide by 256/);
+    expect(advice).toMatch(/Input data: uint8 NHWC \[1, 4, 4, 3\], colour space RGB: channels in R-G-B order/);
+    expect(r.meta.durationMs).toBeGreaterThanOrEqual(100);
+  });
+
+  it('mismatch: which outputs, how far, where', () => {
+    const r = report(result(), [comparison('prob', false), comparison('logits_q', true)]);
+    expect(r.verdict).toBe('mismatch');
+    expect(r.summary).toMatch(/^1 of 2 outputs differs/);
+    expect(r.advice.join('\n')).toMatch(/Output prob \(float32\): cosine 0\.990000, max \|diff\| 0\.5, 3 elements outside tolerance; worst at \[0, 7\] \(flat index 7\): board 1\.5, simulator 1/);
+    expect(r.advice.join('\n')).toMatch(/board facts \(ax620a, run_joint 0\.6\.0, axagent 0\.1\.0\)/);
+  });
+
+  it('input-error: run_joint\'s fallback, told with the local file and the sizes', () => {
+    const log = LOG.replace('Using batch size 1\n', 'Using batch size 1\nread file /store/blobs/abc for input[0] data data size wrong, using random data\n');
+    const r = report(result({ status: 'input-error' }, log));
+    expect(r.verdict).toBe('input-error');
+    expect(r.run.fallbacks).toEqual([{ input: 'data', file: '/p/gt/input/data.bin', reason: expect.stringMatching(/the file has 40 bytes, the input needs 48 as uint8 \[1,4,4,3\]/) }]);
+    expect(r.summary).toMatch(/did not get the gt input \(data\)/);
+  });
+
+  it('input-error found locally (no run): the local reason is the evidence', () => {
+    const missing: InputProblem = { code: 'GT_INPUT_MISSING', input: 'mask', file: null, reason: "gt/input has no file for model input 'mask' (expected mask.bin)" };
+    const r = report(result({ status: 'input-error', log: '', exitCode: null, parsed: parseRunJointLog('') }), [], [missing]);
+    expect(r.verdict).toBe('input-error');
+    expect(r.run.fallbacks).toEqual([{ input: 'mask', file: null, reason: missing.reason }]);
+    expect(r.run.exitCode).toBeNull();
+  });
+
+  it('run-failed: the assertion from stderr (an abort loses stdout), said once', () => {
+    const stderr = "run_joint: run_joint.cc:691: int main(int, char**): Assertion `x == y' failed.\n";
+    const r = report(result({ status: 'failed', log: '', parsed: parseRunJointLog(''), stderr, exitCode: null, signal: 'SIGABRT', problems: [{ code: 'RUN_ASSERTION', message: stderr.trim() }, { code: 'RUN_ABORTED', message: `run_joint was ended by SIGABRT: ${stderr.trim()}` }] }));
+    expect(r.verdict).toBe('run-failed');
+    expect(r.run.assertions).toEqual([stderr.trim()]);
+    expect(r.summary).toMatch(/failed an assertion: .*Assertion `x == y' failed\.$/);
+    expect(r.advice.join('\n')).not.toContain('RUN_ASSERTION');
+  });
+
+  it('run-failed: a timeout says the limit and what to do', () => {
+    const r = report(result({ status: 'failed', timedOut: true, exitCode: null, signal: 'SIGTERM', problems: [{ code: 'RUN_TIMEOUT', message: 'run_joint did not finish within 2000 ms and was stopped' }] }));
+    expect(r.summary).toMatch(/did not finish within 2 s/);
+    expect(r.advice.join('\n')).toMatch(/--timeout/);
+  });
+});
+
+describe('postProcessingRules', () => {
+  it('names the colour order for BGR and warns not to normalise uint8 pixels twice', () => {
+    const rules = postProcessingRules({ inputs: [{ name: 'img', shape: [1, 2, 2, 3], layout: 'NHWC', dtype: 'uint8', colorSpace: 'BGR' }], outputs: [] });
+    expect(rules[0]).toMatch(/B-G-R order, raw 0–255 pixels .*do not normalise again/);
+  });
+});
+
+describe('inputNamesFromRefusal', () => {
+  it("reads the model's inputs from the agent's INPUT_UNKNOWN hint", () => {
+    const err = new UsageError('INPUT_UNKNOWN', "the model has no input named 'sensor_depth'", { hint: "the model's inputs, in order: rgb_image, sensor/depth, aux" });
+    expect(inputNamesFromRefusal(err)).toEqual(['rgb_image', 'sensor/depth', 'aux']);
+  });
+
+  it('ignores other errors', () => {
+    expect(inputNamesFromRefusal(new InputError('INPUT_SIZE_WRONG', 'x', { hint: "the model's inputs, in order: a" }))).toBeNull();
+    expect(inputNamesFromRefusal(new UsageError('INPUT_MISSING', 'x'))).toBeNull();
+    expect(inputNamesFromRefusal(new Error('plain'))).toBeNull();
+  });
+});
