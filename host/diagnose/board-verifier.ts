@@ -1,0 +1,35 @@
+/**
+ * The board step through the verify service (host/verify): deploy what the board lacks, run
+ * the gt inputs with run_joint, compare its outputs with gt/joint. Connection settings are
+ * verify's (--token-file, --connect-timeout, the axctl.yaml inventory); a board that cannot be
+ * reached throws verify's ConnectError, which the diagnosis records as 'unreachable'.
+ */
+import type { Progress } from '../deploy/progress';
+import { verify } from '../verify/verify';
+import type { BoardVerifier } from './board';
+
+export interface BoardConnection {
+  /** The project folder: .axctl/ state, the inventory, paths in the report. */
+  readonly cwd: string;
+  readonly tokenFile?: string;
+  readonly connectTimeoutMs?: number;
+  readonly progress: Progress;
+  /** Ctrl-C: cancels the run on the board. */
+  readonly signal?: AbortSignal;
+}
+
+export function verifyOnBoard(conn: BoardConnection): BoardVerifier {
+  return async (req) => {
+    const outcome = await verify({
+      board: req.board,
+      model: req.joint,
+      gt: req.gt,
+      cwd: conn.cwd,
+      progress: conn.progress,
+      ...(conn.tokenFile !== undefined && { tokenFile: conn.tokenFile }),
+      ...(conn.connectTimeoutMs !== undefined && { connectTimeoutMs: conn.connectTimeoutMs }),
+      ...(conn.signal && { signal: conn.signal }),
+    });
+    return outcome.report;
+  };
+}

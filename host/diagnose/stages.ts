@@ -1,0 +1,108 @@
+/**
+ * Stage bisection (guide steps 2 and 3.3): how close the compiled model (onnx vs joint) and
+ * the quantized model (onnx vs lava_joint) are to the onnx, per output. Measured either by
+ * running `pulsar run` now, or by reading a gt folder an earlier `pulsar run` wrote (its onnx/
+ * holds the float reference, its joint/ the compiled or lava result) with shared/metrics'
+ * onnx-vs-joint comparison. Cosine does not change when an integer output is divided by its
+ * Q, so a gt folder needs no Q for the verdict; its relative error is only shown for float
+ * outputs.
+ */
+import * as path from 'node:path';
+import { scanGtFolder } from '../../shared/parsers/gt-folder';
+import { isFloatDType } from '../../shared/tensor/dtype';
+import { runCompare } from '../compare/compare';
+import { COSINE_THRESHOLD, isLowCosine } from '../toolchain/scores';
+import { pulsarSim, type ModelKind, type SimResult } from '../toolchain/sim';
+import type { PulsarToolchain } from '../toolchain/toolchain';
+import type { ToolchainVersion } from '../toolchain/version';
+
+export interface StageOutput {
+  readonly name: string;
+  readonly cosine: number;
+  /** ‖onnx − model‖₂ / ‖onnx‖₂ in percent, when meaningful. */
+  readonly relErr2Percent: number | null;
+  readonly low: boolean;
+}
+
+export interface StageMeasurement {
+  readonly kind: ModelKind;
+  readonly source: 'pulsar run' | 'gt folder';
+  readonly outputs: readonly StageOutput[];
+  /** The gt folder written (pulsar run) or read. */
+  readonly gtDir: string;
+  readonly toolchain: ToolchainVersion | null;
+  /** What ran, for evidence: pulsar's argv, or the folders compared. */
+  readonly how: string;
+}
+
+export interface SimulateRequest {
+  readonly onnx: string;
+  readonly model: string;
+  readonly config: string;
+  readonly inputs: readonly string[];
+  readonly layers: readonly string[];
+  readonly outputGt: string;
+  readonly stateDir: string;
+}
+
+export async function simulateStage(tool: PulsarToolchain, req: SimulateRequest): Promise<StageMeasurement> {
+  const sim: SimResult = await pulsarSim(tool, {
+    onnx: req.onnx, model: req.model, config: req.config, inputs: req.inputs, layers: req.layers,
+    outputGt: req.outputGt, stateDir: req.stateDir,
+  });
+  return {
+    kind: sim.modelKind,
+    source: 'pulsar run',
+    outputs: sim.scores.map((s) => ({ name: s.layer, cosine: s.cosine, relErr2Percent: Number.isFinite(s.relErr2Percent) ? s.relErr2Percent : null, low: s.low })),
+    gtDir: sim.outputGt,
+    toolchain: sim.toolchain,
+    how: sim.argv.join(' '),
+  };
+}
+
+/**
+ * onnx/ vs joint/ of a gt folder. Returns a reason instead when the folder cannot tell (the
+ * older layout without onnx/, or no output present on both sides).
+ */
+export async function readGtStage(dir: string, kind: ModelKind): Promise<StageMeasurement | string> {
+  const gt = await scanGtFolder(dir);
+  if (gt.layout === 'input-output' || gt.onnx.length === 0 || gt.joint.length === 0) {
+    return `${dir} has no ${gt.onnx.length === 0 ? 'onnx/' : 'joint/'} outputs to compare (pulsar run writes both into --output_gt)`;
+  }
+  const reference = path.join(dir, 'onnx');
+  const compared = path.join(dir, 'joint');
+  const report = await runCompare({ reference, compared, stage: 'onnx-vs-joint', overrides: {} });
+  const outputs: StageOutput[] = [];
+  for (const o of report.outputs) {
+    const m = o.comparison?.metrics;
+    if (!o.comparison || !m) continue;
+    const bothFloat = isFloatDType(o.comparison.ref.dtype) && isFloatDType(o.comparison.got.dtype);
+    outputs.push({
+      name: o.name,
+      cosine: m.cosine,
+      relErr2Percent: bothFloat && Number.isFinite(m.relErr2) ? m.relErr2 * 100 : null,
+      low: isLowCosine(m.cosine, COSINE_THRESHOLD),
+    });
+  }
+  if (outputs.length === 0) return `${dir}: no output of onnx/ could be compared with joint/ (${report.outputs.flatMap((o) => o.reasons).join('; ') || 'no common names'})`;
+  return { kind, source: 'gt folder', outputs, gtDir: dir, toolchain: null, how: `${reference} vs ${compared}` };
+}
+
+/** The lowest-scoring output, for one-line evidence. */
+export function worstOutput(m: StageMeasurement): StageOutput {
+  return [...m.outputs].sort((a, b) => cosineRank(a.cosine) - cosineRank(b.cosine))[0];
+}
+
+/** NaN sorts first: it counts as lost. */
+function cosineRank(c: number): number {
+  return Number.isNaN(c) ? -Infinity : c;
+}
+
+export function describeStage(m: StageMeasurement): string {
+  const w = worstOutput(m);
+  const low = m.outputs.filter((o) => o.low).length;
+  const cos = Number.isNaN(w.cosine) ? 'NaN' : w.cosine.toFixed(6);
+  return low > 0
+    ? `${w.name} cosine ${cos} < ${COSINE_THRESHOLD}${low > 1 ? ` (${low} of ${m.outputs.length} outputs low)` : ''}`
+    : `lowest cosine ${cos}, on ${w.name}`;
+}
