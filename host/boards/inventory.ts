@@ -26,12 +26,12 @@ export interface BoardEntry {
   source: string;
 }
 
-type KeyKind = 'string' | 'path' | 'boolean' | 'string-list';
+type KeyKind = 'string' | 'secret' | 'path' | 'boolean' | 'string-list';
 /** The inventory's keys: YAML name → field, type, and what it means. */
 const BOARD_KEYS: Record<string, { field: keyof BoardEntry; kind: KeyKind; doc: string }> = {
   url: { field: 'url', kind: 'string', doc: 'board address: ws://, ssh:// or serial:// URL (required)' },
   identity: { field: 'identity', kind: 'path', doc: 'SSH private key file' },
-  token: { field: 'token', kind: 'string', doc: 'agent token (prefer token-file)' },
+  token: { field: 'token', kind: 'secret', doc: 'agent token, quoted (prefer token-file)' },
   'token-file': { field: 'tokenFile', kind: 'path', doc: 'file holding the agent token' },
   via: { field: 'via', kind: 'string-list', doc: 'jump hosts, ssh://user@gateway, in order' },
   'known-hosts': { field: 'knownHosts', kind: 'path', doc: 'known_hosts file for this board' },
@@ -123,6 +123,10 @@ function coerce(file: string, board: string, key: string, kind: KeyKind, value: 
     case 'path':
       if (typeof value !== 'string') throw bad('a path');
       return expandHome(value, path.dirname(file));
+    case 'secret':
+      // YAML reads an unquoted all-digit token as a number and may drop digits: refuse it.
+      if (typeof value !== 'string') throw bad('a quoted string (write token: "...")');
+      return value;
     case 'string':
       if (typeof value !== 'string' && typeof value !== 'number') throw bad('a string');
       return String(value);

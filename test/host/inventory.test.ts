@@ -59,6 +59,7 @@ describe('board inventory', () => {
     ['boards:\n  a:\n    identity: k\n', 'INVENTORY_NO_URL'],
     ['boards:\n  a:\n    url: ws://x:1\n    agentless: yes please\n', 'INVENTORY_BAD_VALUE'],
     ['boards: [1, 2]\n', 'INVENTORY_SHAPE'],
+    ['boards:\n  a:\n    url: ws://x:1\n    token: 12345678901234567890123\n', 'INVENTORY_BAD_VALUE'],
     ['boards:\n  a: [unclosed\n', 'INVENTORY_SYNTAX'],
   ])('refuses a bad file with a stable code (%#)', async (text, code) => {
     const file = path.join(tmp(), 'axctl.yaml');

@@ -1,0 +1,63 @@
+/**
+ * The host's copy of each installed agent's token: `$XDG_CONFIG_HOME/axctl/tokens/<host>.token`
+ * (default ~/.config/axctl/tokens/), one file per board address, mode 600 in a mode 700
+ * folder. `axctl agent install` writes it; `axctl boards`, and any command given
+ * `--board ssh://user@HOST` or `ws://HOST:PORT` without a token of its own, read it.
+ * A board on a non-standard SSH port is `<host>_<port>.token`, so boards behind one gateway
+ * (ssh://root@gw:2201, :2202) keep separate tokens; the agent's WebSocket port plays no part.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileSystemError } from '../../shared/errors';
+import { tempPathFor } from '../../shared/fs/atomic';
+import { parseToken } from '../../shared/protocol/token';
+
+export function tokensDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CONFIG_HOME || path.join(env.HOME || os.homedir(), '.config');
+  return path.join(base, 'axctl', 'tokens');
+}
+
+/** The file name for a board URL's host (and SSH port when it is not 22). */
+export function tokenFileName(boardUrl: string): string {
+  const url = new URL(boardUrl);
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase().replace(/[^a-z0-9._-]/g, '_');
+  const sshPort = url.protocol === 'ssh:' && url.port && url.port !== '22' ? `_${url.port}` : '';
+  return `${host}${sshPort}.token`;
+}
+
+/** Where the host keeps the token of the agent at `boardUrl` (ssh:// or ws://). */
+export function hostTokenFile(boardUrl: string, env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(tokensDir(env), tokenFileName(boardUrl));
+}
+
+/** A fresh secret: 32 random bytes as 64 hex characters. */
+export function newToken(): string {
+  return randomBytes(32).toString('hex');
+}
+
+/** The token in `file`, or undefined when there is none (or it is not a usable token). */
+export async function readHostToken(file: string): Promise<string | undefined> {
+  try {
+    const token = (await fsp.readFile(file, 'utf8')).trim();
+    parseToken(token, file);
+    return token;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes the token atomically with mode 600 (its folder 700). */
+export async function writeHostToken(file: string, token: string): Promise<void> {
+  const tmp = tempPathFor(file);
+  try {
+    await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    await fsp.writeFile(tmp, `${token}\n`, { mode: 0o600 });
+    await fsp.chmod(tmp, 0o600);
+    await fsp.rename(tmp, file);
+  } catch (err) {
+    await fsp.rm(tmp, { force: true });
+    throw fileSystemError(file, err);
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The sh scripts install and uninstall send to the board (on stdin, see board-shell.ts).
+ * Files are written beside their target and renamed into place, so an interrupted install
+ * leaves the previous file whole. Every script uses only what BusyBox offers.
+ */
+import { SERVICE_NAME, renderConf, shq, type AgentConf, type Layout, type ServiceKind } from './layout';
+import { renderInitdScript, renderSystemdUnit, renderWrapper } from './service-files';
+
+/** `cat > file` of a text through a quoted here-document (nothing in it is expanded). */
+function writeFile(target: string, content: string, mode: string): string {
+  const marker = 'AXCTL_FILE_END';
+  if (content.includes(marker)) throw new Error(`file content for ${target} contains the here-document marker`);
+  const body = content.endsWith('\n') ? content : `${content}\n`;
+  return `cat > ${shq(`${target}.new`)} <<'${marker}'\n${body}${marker}\nchmod ${mode} ${shq(`${target}.new`)}\nmv -f ${shq(`${target}.new`)} ${shq(target)}\n`;
+}
+
+/** The folders, and the agent file itself arriving on stdin. */
+export function receiveAgentCommand(layout: Layout, store: string): string {
+  const dirs = ['bin', 'lib', 'etc', 'run', 'log'].map((d) => shq(`${layout.prefix}/${d}`)).join(' ');
+  const incoming = shq(`${layout.agentFile}.new`);
+  return `umask 022 && mkdir -p ${dirs} ${shq(store)} && cat > ${incoming} && chmod 644 ${incoming} && mv -f ${incoming} ${shq(layout.agentFile)}`;
+}
+
+/** Token (mode 600), settings and wrapper. */
+export function writeInstallationScript(layout: Layout, conf: AgentConf, token: string): string {
+  return [
+    'set -e',
+    'umask 077',
+    writeFile(layout.tokenFile, token, '600'),
+    'umask 022',
+    writeFile(layout.confFile, renderConf(conf), '644'),
+    writeFile(layout.wrapper, renderWrapper(layout), '755'),
+  ].join('\n');
+}
+
+/** Writes the service file and (re)starts the service. */
+export function startServiceScript(kind: ServiceKind, file: string | undefined, layout: Layout, conf: AgentConf): string {
+  if (kind === 'systemd') {
+    return [
+      'set -e',
+      writeFile(file!, renderSystemdUnit(layout, conf), '644'),
+      'systemctl daemon-reload',
+      `systemctl enable ${SERVICE_NAME} >/dev/null 2>&1`,
+      `systemctl restart ${SERVICE_NAME}`,
+    ].join('\n');
+  }
+  if (kind === 'initd') {
+    return ['set -e', writeFile(file!, renderInitdScript(layout, conf), '755'), `sh ${shq(file!)} restart`].join('\n');
+  }
+  return 'exit 0';
+}
+
+/** Stops and removes a service install wrote earlier (nothing if its file is gone). */
+export function removeServiceScript(kind: ServiceKind, file: string | undefined): string {
+  if (kind === 'systemd') {
+    return [
+      `systemctl disable --now ${SERVICE_NAME} >/dev/null 2>&1 || true`,
+      ...(file ? [`rm -f ${shq(file)}`] : []),
+      'systemctl daemon-reload >/dev/null 2>&1 || true',
+    ].join('\n');
+  }
+  if (kind === 'initd' && file) {
+    return `if [ -f ${shq(file)} ]; then sh ${shq(file)} stop >/dev/null 2>&1 || true; rm -f ${shq(file)}; fi`;
+  }
+  return 'true';
+}
+
+/**
+ * Ends every process running this installation's agent file (the service, and agents of SSH
+ * sessions still open): TERM, up to 10 s, then KILL. Prints `stopped=PID` for each.
+ */
+export function stopAgentProcessesScript(layout: Layout): string {
+  return `A=${shq(layout.agentFile)}
+pids=
+for d in /proc/[0-9]*; do
+  pid=\${d#/proc/}
+  [ "$pid" = "$$" ] && continue
+  if tr '\\000' '\\n' < "$d/cmdline" 2>/dev/null | grep -qxF "$A"; then
+    kill "$pid" 2>/dev/null && pids="$pids $pid" && echo "stopped=$pid"
+  fi
+done
+i=0
+while [ -n "$pids" ] && [ "$i" -lt 10 ]; do
+  left=
+  for pid in $pids; do kill -0 "$pid" 2>/dev/null && left="$left $pid"; done
+  pids=$left
+  [ -n "$pids" ] && sleep 1
+  i=$((i + 1))
+done
+for pid in $pids; do kill -9 "$pid" 2>/dev/null; done
+exit 0
+`;
+}
+
+/** Removes the prefix, and the store when it lives elsewhere and `purgeStore` is set. */
+export function removePrefixScript(layout: Layout, store: string | undefined, purgeStore: boolean): string {
+  const lines = [`rm -rf ${shq(layout.prefix)}`];
+  if (store && purgeStore) lines.push(`rm -rf ${shq(store)}`);
+  return lines.join('\n');
+}
+
+/** The last lines the service logged, for an install whose service does not answer. */
+export function serviceLogScript(kind: ServiceKind, layout: Layout): string {
+  if (kind === 'systemd') return `journalctl -u ${SERVICE_NAME} -n 15 --no-pager 2>&1 || true`;
+  if (kind === 'initd') return `tail -n 15 ${shq(layout.logFile)} 2>&1 || true`;
+  return 'true';
+}

@@ -1,0 +1,185 @@
+/**
+ * What install writes on a board, without a board: the wrapper, the systemd unit (systemd does
+ * not run in this container, so its unit is checked by content), the init.d script, the
+ * settings file, service detection, path checks, the host's token file names, and the upgrade
+ * hint for an agent of another protocol.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConnectError } from '../../shared/errors';
+import { agentUpgradeHint, withUpgradeHint } from '../../host/agent-install/checks';
+import { hostTokenFile, tokenFileName } from '../../host/agent-install/host-token';
+import { checkBoardPath, layoutOf, parseConf, renderConf, type AgentConf } from '../../host/agent-install/layout';
+import { chooseService, nodeMajor, parseProbe, probeScript } from '../../host/agent-install/probe';
+import { removeServiceScript, startServiceScript, stopAgentProcessesScript, writeInstallationScript } from '../../host/agent-install/remote-scripts';
+import { renderInitdScript, renderSystemdUnit, renderWrapper } from '../../host/agent-install/service-files';
+
+const layout = layoutOf('/opt/axagent');
+const conf: AgentConf = { version: '0.1.0', node: '/usr/bin/node', store: '/data/axstore', runJoint: '/opt/bin/run_joint', listenHost: '0.0.0.0', port: 7007, service: 'systemd', serviceFile: '/etc/systemd/system/axagent.service' };
+
+/** `sh -n`: the script parses. */
+function shSyntaxOk(script: string): string {
+  const r = spawnSync('sh', ['-n'], { input: script, encoding: 'utf8' });
+  return r.status === 0 ? 'ok' : r.stderr;
+}
+
+describe('the systemd unit', () => {
+  const unit = renderSystemdUnit(layout, conf);
+  it('starts the wrapper listening on the port, restarts on failure, starts at boot', () => {
+    expect(unit).toContain('ExecStart=/opt/axagent/bin/axagent --listen 0.0.0.0:7007\n');
+    expect(unit).toMatch(/^\[Unit\]$/m);
+    expect(unit).toMatch(/^After=network\.target$/m);
+    expect(unit).toMatch(/^\[Service\]\nType=simple$/m);
+    expect(unit).toMatch(/^Restart=on-failure$/m);
+    expect(unit).toMatch(/^\[Install\]\nWantedBy=multi-user\.target$/m);
+  });
+  it('brackets an IPv6 listen address', () => {
+    expect(renderSystemdUnit(layout, { ...conf, listenHost: '::' })).toContain('--listen [::]:7007\n');
+  });
+  it('is written, reloaded, enabled and restarted by the start script; disabled and removed by the remove script', () => {
+    const start = startServiceScript('systemd', conf.serviceFile, layout, conf);
+    expect(shSyntaxOk(start)).toBe('ok');
+    expect(start).toContain("mv -f '/etc/systemd/system/axagent.service.new' '/etc/systemd/system/axagent.service'");
+    expect(start.indexOf('systemctl daemon-reload')).toBeLessThan(start.indexOf('systemctl restart axagent'));
+    expect(start).toContain('systemctl enable axagent');
+    const remove = removeServiceScript('systemd', conf.serviceFile);
+    expect(remove).toContain('systemctl disable --now axagent');
+    expect(remove).toContain("rm -f '/etc/systemd/system/axagent.service'");
+  });
+});
+
+describe('the wrapper and the settings file', () => {
+  it('the wrapper sources the settings and passes its arguments on', async () => {
+    const wrapper = renderWrapper(layout);
+    expect(shSyntaxOk(wrapper)).toBe('ok');
+    expect(wrapper).toContain(`PREFIX='/opt/axagent'`);
+    expect(wrapper).toContain('--token-file "$PREFIX/etc/token" "$@"');
+  });
+
+  it('runs the agent with the settings, in a real folder', async () => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-wrapper-'));
+    try {
+      const l = layoutOf(dir);
+      const script = writeInstallationScript(l, { ...conf, node: process.execPath, service: 'none' }, 'a'.repeat(64));
+      await fsp.mkdir(path.join(dir, 'etc'), { recursive: true });
+      await fsp.mkdir(path.join(dir, 'bin'), { recursive: true });
+      execFileSync('sh', ['-s'], { input: script });
+      expect((await fsp.stat(l.tokenFile)).mode & 0o777).toBe(0o600);
+      expect((await fsp.stat(l.wrapper)).mode & 0o777).toBe(0o755);
+      expect((await fsp.readFile(l.tokenFile, 'utf8')).trim()).toBe('a'.repeat(64));
+      expect(parseConf(await fsp.readFile(l.confFile, 'utf8'))).toEqual({ ...conf, node: process.execPath, service: 'none' });
+      // A stand-in agent that prints its arguments shows what the wrapper passes.
+      await fsp.mkdir(path.join(dir, 'lib'));
+      await fsp.writeFile(l.agentFile, 'process.stdout.write(JSON.stringify(process.argv.slice(2)))');
+      const args = JSON.parse(execFileSync(l.wrapper, ['--stdio'], { encoding: 'utf8' }));
+      expect(args).toEqual(['--store', '/data/axstore', '--run-joint', '/opt/bin/run_joint', '--token-file', `${dir}/etc/token`, '--stdio']);
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads back what it writes, and rejects incomplete settings', () => {
+    expect(parseConf(renderConf(conf))).toEqual(conf);
+    expect(parseConf(renderConf(conf).replace(/^AXAGENT_NODE=.*$/m, ''))).toBeUndefined();
+    expect(parseConf(renderConf({ ...conf, service: 'bogus' as never }))).toBeUndefined();
+  });
+});
+
+describe('the init.d script', () => {
+  it('parses, and answers start|stop|restart|status from its pid file', () => {
+    const script = renderInitdScript(layout, { ...conf, service: 'initd' });
+    expect(shSyntaxOk(script)).toBe('ok');
+    expect(script).toContain(`LISTEN='0.0.0.0:7007'`);
+    expect(script).toContain('nohup "$PREFIX/bin/axagent" --listen "$LISTEN" </dev/null >>"$LOG" 2>&1 &');
+    expect(script).toMatch(/status\)\n.*exit 0; fi\n\s+echo "stopped"; exit 3/);
+    expect(script).toContain('grep -q axagent "/proc/$pid/cmdline"');
+  });
+  it('stop-all ends only processes whose argv holds this agent file', () => {
+    const stop = stopAgentProcessesScript(layout);
+    expect(shSyntaxOk(stop)).toBe('ok');
+    expect(stop).toContain(`A='/opt/axagent/lib/axagent.js'`);
+    expect(stop).toContain('grep -qxF "$A"');
+  });
+});
+
+describe('service detection', () => {
+  it('auto: systemd where it runs, else init.d, else none; explicit kinds stay', () => {
+    expect(chooseService('auto', { systemd: true, initdDirExists: true })).toBe('systemd');
+    expect(chooseService('auto', { systemd: false, initdDirExists: true })).toBe('initd');
+    expect(chooseService('auto', { systemd: false, initdDirExists: false })).toBe('none');
+    expect(chooseService('initd', { systemd: true, initdDirExists: true })).toBe('initd');
+  });
+
+  it('the probe sees systemd by /run/systemd/system, and reads node, run_joint and the prefix', async () => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-probe-'));
+    try {
+      const marker = path.join(dir, 'run-systemd-system');
+      const runJoint = path.join(dir, 'run_joint');
+      await fsp.writeFile(runJoint, '#!/bin/sh\n', { mode: 0o755 });
+      const probe = (extra: object) => parseProbe(execFileSync('sh', ['-s'], { input: probeScript({ prefix: path.join(dir, 'prefix'), initdDir: path.join(dir, 'initd'), runJoint, systemdMarker: marker, ...extra }), encoding: 'utf8' }));
+      let p = probe({});
+      expect(p).toMatchObject({ systemd: false, initdDirExists: false, prefixState: 'absent', runJoint, runJointExecutable: true, agentFilePresent: false });
+      expect(nodeMajor(p.nodeVersion)).toBeGreaterThanOrEqual(18);
+      expect(p.storeFreeBytes).toBeGreaterThan(0);
+      await fsp.mkdir(marker);
+      await fsp.mkdir(path.join(dir, 'initd'));
+      await fsp.mkdir(path.join(dir, 'prefix'));
+      p = probe({});
+      expect(p).toMatchObject({ systemd: true, initdDirExists: true, prefixState: 'empty' });
+      expect(chooseService('auto', p)).toBe('systemd');
+      await fsp.writeFile(path.join(dir, 'prefix', 'notes.txt'), 'mine');
+      expect(probe({}).prefixState).toBe('foreign');
+      expect(probe({ runJoint: path.join(dir, 'nope') })).toMatchObject({ runJointExecutable: false });
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('board paths', () => {
+  it('accepts absolute plain paths and normalizes slashes', () => {
+    expect(checkBoardPath('--prefix', '/opt/axagent/')).toBe('/opt/axagent');
+    expect(checkBoardPath('--prefix', '/data//ax-agent_2')).toBe('/data/ax-agent_2');
+  });
+  it.each([['relative'], ['opt/x'], ['/'], ['/opt/a b'], ["/opt/a'b"], ['/opt/$HOME'], ['/opt/`id`'], ['/opt/../etc'], ['/opt/a;rm']])('refuses %s', (p) => {
+    expect(() => checkBoardPath('--prefix', p)).toThrow(expect.objectContaining({ code: 'BOARD_PATH_BAD', exitCode: 2 }));
+  });
+});
+
+describe("the host's token files", () => {
+  it('one per host, with the SSH port when it is not 22, under XDG_CONFIG_HOME', () => {
+    expect(tokenFileName('ssh://root@192.168.1.20')).toBe('192.168.1.20.token');
+    expect(tokenFileName('ssh://root@192.168.1.20:22')).toBe('192.168.1.20.token');
+    expect(tokenFileName('ssh://root@gw.lab:2201')).toBe('gw.lab_2201.token');
+    expect(tokenFileName('ws://192.168.1.20:7007')).toBe('192.168.1.20.token');
+    expect(tokenFileName('ssh://root@[fe80::1]')).toBe('fe80__1.token');
+    expect(hostTokenFile('ssh://root@Board', { XDG_CONFIG_HOME: '/cfg' })).toBe('/cfg/axctl/tokens/board.token');
+    expect(hostTokenFile('ssh://root@board', { HOME: '/home/me' })).toBe('/home/me/.config/axctl/tokens/board.token');
+  });
+});
+
+describe('an agent of another protocol', () => {
+  it('is refused with the command that upgrades it', () => {
+    const err = new ConnectError('PROTOCOL_MISMATCH', 'x runs axagent 0.0.1 (protocol 0)', { hint: 'upgrade the agent: copy dist/axagent.js' });
+    expect(withUpgradeHint(err, 'ssh://root@board')).toMatchObject({ code: 'PROTOCOL_MISMATCH', hint: 'upgrade the agent: axctl agent install --board ssh://root@board' });
+  });
+  it('a newer agent keeps its hint (axctl is the one to upgrade)', () => {
+    const err = new ConnectError('PROTOCOL_MISMATCH', 'x runs axagent 9.0.0 (protocol 9)', { hint: "upgrade axctl on this host to the release of the board's axagent" });
+    expect(withUpgradeHint(err, 'ssh://root@board')).toBe(err);
+  });
+});
+
+describe('the upgrade command for a board URL', () => {
+  it.each([
+    ['ssh://root@board', 'upgrade the agent: axctl agent install --board ssh://root@board'],
+    ['ssh://root@board:2222/', 'upgrade the agent: axctl agent install --board ssh://root@board:2222'],
+    ['ws://192.168.1.20:7007', 'upgrade the agent: axctl agent install --board ssh://USER@192.168.1.20'],
+    ['wss://[fe80::1]:7007', 'upgrade the agent: axctl agent install --board ssh://USER@[fe80::1]'],
+    ['serial:///dev/ttyUSB0', 'upgrade the agent: axctl agent install --board ssh://USER@HOST'],
+  ])('%s', (url, hint) => {
+    expect(agentUpgradeHint(url)).toBe(hint);
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * What install refuses, before changing anything on the board, and what it says when the
+ * service it started does not answer — against a real OpenSSH server on loopback.
+ */
+import { promises as fsp } from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SIM_RUN_JOINT, axctl, startFakeBoard, type FakeBoard } from './helpers';
+
+describe('axctl agent install refuses', () => {
+  let board: FakeBoard;
+  beforeAll(async () => {
+    board = await startFakeBoard();
+  });
+  afterAll(async () => {
+    await board?.stop();
+  });
+
+  const install = (...args: string[]) => axctl(['agent', 'install', ...board.boardArgs, '--run-joint', SIM_RUN_JOINT, ...args], board.env);
+
+  it('a prefix that holds something else, and leaves it alone', async () => {
+    await fsp.mkdir(board.prefix, { recursive: true });
+    await fsp.writeFile(path.join(board.prefix, 'notes.txt'), 'mine');
+    const r = await install('--service', 'none');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`axctl: ${board.sshd.url}: ${board.prefix} exists and holds something other than an axagent installation`);
+    expect(await fsp.readdir(board.prefix)).toEqual(['notes.txt']);
+    const u = await axctl(['agent', 'uninstall', ...board.boardArgs], board.env);
+    expect(u.code).toBe(2);
+    expect(await fsp.readdir(board.prefix)).toEqual(['notes.txt']);
+    await fsp.rm(board.prefix, { recursive: true });
+  });
+
+  it('a run_joint that is not there', async () => {
+    const r = await axctl(['agent', 'install', ...board.boardArgs, '--run-joint', '/nonexistent/run_joint'], board.env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/\/nonexistent\/run_joint is not an executable file \(give --run-joint PATH/);
+    await expect(fsp.access(board.prefix)).rejects.toThrow();
+  });
+
+  it('a node that is not there', async () => {
+    const r = await install('--node', '/nonexistent/node');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('/nonexistent/node does not run');
+  });
+
+  it('systemd where it does not run, and an init.d folder that does not exist', async () => {
+    const systemd = await install('--service', 'systemd');
+    expect(systemd.code).toBe(2);
+    expect(systemd.stderr).toContain('--service systemd, but systemd is not running there');
+    const initd = await axctl(['agent', 'install', ...board.boardArgs.map((a) => (a === board.initdDir ? path.join(board.dir, 'no/init.d') : a)), '--run-joint', SIM_RUN_JOINT, '--service', 'initd'], board.env);
+    expect(initd.code).toBe(2);
+    expect(initd.stderr).toContain(`${path.join(board.dir, 'no/init.d')} does not exist there`);
+    await expect(fsp.access(board.prefix)).rejects.toThrow();
+  });
+
+  it('a missing agent bundle names the build', async () => {
+    const r = await install('--agent-file', path.join(board.dir, 'nope.js'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('the agent bundle is missing (run `npm run build`');
+  });
+});
+
+describe('a service that does not answer', () => {
+  let board: FakeBoard;
+  let squatter: net.Server;
+  beforeAll(async () => {
+    board = await startFakeBoard();
+    // Something else already holds the service's port and hangs up on everyone.
+    squatter = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => squatter.listen(board.port, '127.0.0.1', resolve));
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => squatter?.close(resolve));
+    await board?.stop();
+  });
+
+  it('fails with exit 5, the service log, and uninstall still cleans up', async () => {
+    const r = await axctl(['agent', 'install', ...board.boardArgs, '--run-joint', SIM_RUN_JOINT, '--service', 'initd', '--port', String(board.port), '--listen-host', '127.0.0.1', '--check-timeout', '4'], board.env);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/axctl: the initd service did not answer through ws:\/\/127\.0\.0\.1:\d+ on ssh:\/\/.*\(ssh tunnel\)/);
+    expect(r.stderr).toContain('; its log ends:\n    axagent: ');
+    expect(r.stderr).toMatch(/cannot listen on 127\.0\.0\.1:\d+: the port is in use/);
+    expect(r.stderr).toMatch(/\(ssh tunnel\): the connection was reset/);
+    const u = await axctl(['agent', 'uninstall', ...board.boardArgs], board.env);
+    expect(u.code).toBe(0);
+    await expect(fsp.access(board.prefix)).rejects.toThrow();
+  });
+});
