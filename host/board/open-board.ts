@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from '../../shared/errors';
 import { parseToken, readTokenFile } from '../../shared/protocol/token';
+import { hostTokenFile, readHostToken } from '../agent-install/host-token';
 import { lookupBoard, looksLikeUrl, type BoardEntry } from '../boards/inventory';
 import { AgentClient } from '../client/agent-client';
 import { openTransport } from '../client/connect';
@@ -98,7 +99,8 @@ export const openWithAgent: BoardOpener = async (target, opts) => {
 
 /**
  * The agent token, first found: --token-file, AXCTL_TOKEN, the inventory's token-file, the
- * inventory's token. Missing → TOKEN_MISSING (exit 2).
+ * inventory's token, the copy `axctl agent install` keeps for this board's host.
+ * Missing → TOKEN_MISSING (exit 2).
  */
 export async function resolveToken(target: BoardTarget, opts: Pick<OpenBoardOptions, 'tokenFile' | 'env'>): Promise<Uint8Array> {
   const env = opts.env ?? process.env;
@@ -106,6 +108,8 @@ export async function resolveToken(target: BoardTarget, opts: Pick<OpenBoardOpti
   if (env.AXCTL_TOKEN) return parseToken(env.AXCTL_TOKEN, 'AXCTL_TOKEN');
   if (target.entry?.tokenFile) return (await readTokenFile(target.entry.tokenFile)).secret;
   if (target.entry?.token) return parseToken(target.entry.token, `${target.entry.source}: board "${target.entry.name}" token`);
+  const installed = await readHostToken(hostTokenFile(target.url, env)).catch(() => undefined);
+  if (installed) return parseToken(installed, hostTokenFile(target.url, env));
   throw new UsageError('TOKEN_MISSING', `no token for ${target.given}: the agent only talks to hosts that know its token`, {
     hint: 'pass --token-file FILE (the file the agent was started with), set AXCTL_TOKEN, or add token-file to the board in axctl.yaml',
   });
@@ -117,14 +121,17 @@ function schemeOf(url: string): string {
 }
 
 /** Inventory settings a scheme's transport may use (SSH identity, jump hosts...). */
-function schemeOptionsOf(entry: BoardEntry | undefined): Record<string, unknown> {
+export function schemeOptionsOf(entry: BoardEntry | undefined): Record<string, unknown> {
   if (!entry) return {};
-  const { identity, via, knownHosts, runJoint } = entry;
+  const { identity, via, knownHosts, runJoint, agentPrefix, agentCommand, boardCache } = entry;
   return {
     ...(identity && { identity }),
     ...(via.length > 0 && { via }),
     ...(knownHosts && { knownHosts }),
     ...(runJoint && { runJoint }),
+    ...(agentPrefix && { agentPrefix }),
+    ...(agentCommand && { agentCommand }),
+    ...(boardCache && { cacheDir: boardCache }),
   };
 }
 

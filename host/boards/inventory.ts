@@ -21,6 +21,12 @@ export interface BoardEntry {
   via: string[];
   knownHosts?: string;
   runJoint?: string;
+  /** Where `axctl agent install` put the agent on the board (default /opt/axagent). */
+  agentPrefix?: string;
+  /** A command that starts `axagent --stdio` on the board, instead of PREFIX/bin/axagent. */
+  agentCommand?: string;
+  /** Agentless mode's blob cache folder on the board. */
+  boardCache?: string;
   agentless: boolean;
   /** The inventory file the entry came from, for messages. */
   source: string;
@@ -36,6 +42,9 @@ const BOARD_KEYS: Record<string, { field: keyof BoardEntry; kind: KeyKind; doc: 
   via: { field: 'via', kind: 'string-list', doc: 'jump hosts, ssh://user@gateway, in order' },
   'known-hosts': { field: 'knownHosts', kind: 'path', doc: 'known_hosts file for this board' },
   'run-joint': { field: 'runJoint', kind: 'string', doc: 'run_joint path on the board' },
+  'agent-prefix': { field: 'agentPrefix', kind: 'string', doc: 'where axctl agent install put the agent on the board (default /opt/axagent)' },
+  'agent-command': { field: 'agentCommand', kind: 'string', doc: 'command starting axagent --stdio on the board (instead of PREFIX/bin/axagent)' },
+  'board-cache': { field: 'boardCache', kind: 'string', doc: "agentless mode's cache folder on the board" },
   agentless: { field: 'agentless', kind: 'boolean', doc: 'use SSH without the agent' },
 };
 

@@ -60,7 +60,8 @@ export class AgentClient {
     this.hello = hello;
     this.closed = channel.closed;
     const transportRoom = channel.transport.maxMessageBytes - ENVELOPE_SLACK_BYTES;
-    this.chunkBytes = Math.max(1, Math.min(opts.chunkBytes ?? hello.limits.chunkBytes, hello.limits.chunkBytes || transportRoom, transportRoom));
+    const wanted = opts.chunkBytes ?? channel.transport.preferredChunkBytes ?? hello.limits.chunkBytes;
+    this.chunkBytes = Math.max(1, Math.min(wanted, hello.limits.chunkBytes || transportRoom, transportRoom));
   }
 
   /** Handshake and mutual authentication over `transport`; destroys it on failure. */

@@ -11,7 +11,7 @@
 import { AxError, UsageError } from '../../shared/errors';
 import { parseToken } from '../../shared/protocol/token';
 import { AgentBoardSession } from '../board/agent-session';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, resolveToken, type BoardOpener, type BoardTarget, type OpenBoardOptions } from '../board/open-board';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, resolveToken, schemeOptionsOf, type BoardOpener, type BoardTarget, type OpenBoardOptions } from '../board/open-board';
 import type { BoardSession } from '../board/session';
 import { AgentClient } from '../client/agent-client';
 import { openTransport } from '../client/connect';
@@ -31,15 +31,7 @@ type Options = OpenBoardOptions & SshBoardOptions;
 
 /** The inventory entry's SSH settings with the caller's on top. */
 export function sshSettingsFor(target: BoardTarget, opts: Options): SshSchemeOptions {
-  const entry = target.entry;
-  const fromInventory: SshSchemeOptions = entry
-    ? {
-        ...(entry.identity ? { identity: entry.identity } : {}),
-        ...(entry.via.length > 0 ? { via: entry.via } : {}),
-        ...(entry.knownHosts ? { knownHosts: entry.knownHosts } : {}),
-        ...(entry.runJoint ? { runJoint: entry.runJoint } : {}),
-      }
-    : {};
+  const fromInventory = schemeOptionsOf(target.entry) as SshSchemeOptions;
   const given = Object.fromEntries(Object.entries(opts.ssh ?? {}).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)));
   return parseSshOptions({ ...fromInventory, ...given });
 }

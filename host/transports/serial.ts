@@ -23,11 +23,10 @@ import { registerScheme, type OpenTransportOptions, type TransportFactory } from
 export const DEFAULT_BAUD = 115_200;
 
 /**
- * Blob chunk size worth asking for over a serial line (AgentClient ConnectOptions.chunkBytes):
- * a quarter MiB is 2.8 s of a 921600-baud line, so a connection lost mid-upload costs at
- * most that much when the upload resumes by offset (the default 1 MiB chunk costs 11 s).
+ * Blob chunk size over a serial line (the transport's preferredChunkBytes, which AgentClient
+ * honours): a lost connection costs at most this much when the upload resumes by offset.
  */
-export const SERIAL_CHUNK_BYTES = 256 * 1024;
+export { SERIAL_CHUNK_BYTES } from '../../shared/serial/serial-transport';
 
 export interface SerialTarget {
   path: string;

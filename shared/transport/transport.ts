@@ -78,6 +78,12 @@ export interface Transport extends Pick<EventEmitter, 'removeAllListeners' | 'li
   readonly state: TransportState;
   /** Largest message send() accepts and the peer may send (the frame payload limit). */
   readonly maxMessageBytes: number;
+  /**
+   * Blob chunk size this link would rather carry, when smaller than the protocol's default:
+   * a slow line (serial) wants small chunks, so a connection lost mid-upload costs little
+   * when the upload resumes by offset. Undefined: no preference.
+   */
+  readonly preferredChunkBytes?: number;
 
   send(message: Uint8Array): Promise<void>;
   close(): Promise<void>;
