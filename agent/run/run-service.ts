@@ -121,6 +121,28 @@ export class RunService {
     }
   }
 
+  /**
+   * The model's inputs and outputs, in run_joint's order: from the cache, or learnt by a probe
+   * run that waits its turn in the queue like any run (and then serves later runs too).
+   * Rejects with StoreError BAD_HASH, UsageError BLOB_MISSING, RunFailedError RUN_CANCELLED
+   * (while waiting), RUN_JOINT_* (runner.ts), and ModelProbeError (MODEL_PROBE_FAILED,
+   * RUN_TIMEOUT, RUN_CANCELLED) with the probe's outcome (probeFailedResult makes it a run's).
+   */
+  async describe(modelHash: string, hooks: Pick<RunHooks, 'onQueue' | 'signal'> & { timeoutMs?: number } = {}): Promise<ModelIo> {
+    const hash = assertHash(modelHash);
+    const timeoutMs = bounded('BAD_TIMEOUT', 'timeoutMs', hooks.timeoutMs ?? this.opts.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS, 1, this.opts.maxTimeoutMs ?? DEFAULT_MAX_TIMEOUT_MS);
+    const unpin = this.store.pin([hash]);
+    try {
+      await this.requireBlobs({ modelHash: hash, inputs: [] });
+      return await this.queue.run(
+        async () => this.modelIo.get(hash, await this.store.pathOf(hash), (args, cwd) => this.spawn(args, cwd, timeoutMs, { signal: hooks.signal })),
+        { onPosition: hooks.onQueue, signal: hooks.signal },
+      );
+    } finally {
+      unpin();
+    }
+  }
+
   private check(req: RunRequest): Plan {
     if (typeof req !== 'object' || req === null || !Array.isArray(req.inputs)) {
       throw new UsageError('BAD_REQUEST', 'a run request needs modelHash and an inputs list');
@@ -145,7 +167,7 @@ export class RunService {
     };
   }
 
-  private async requireBlobs(plan: Plan): Promise<void> {
+  private async requireBlobs(plan: Pick<Plan, 'modelHash' | 'inputs'>): Promise<void> {
     const missing: string[] = [];
     if (!(await this.store.has(plan.modelHash))) missing.push(`model ${plan.modelHash}`);
     for (const input of plan.inputs) {
@@ -162,12 +184,7 @@ export class RunService {
     try {
       io = await this.modelIo.get(plan.modelHash, modelPath, (args, cwd) => this.spawn(args, cwd, plan.timeoutMs, { signal: hooks.signal }));
     } catch (err) {
-      if (err instanceof ModelProbeError) {
-        // A model that aborts takes its listing with it (stdout is lost); the assertion stays.
-        const result = fromOutcome(err.outcome, { code: err.code, message: err.message });
-        for (const text of parseRunJointLog(err.outcome.stderr).assertions) result.problems.push({ code: 'RUN_ASSERTION', message: text });
-        return result;
-      }
+      if (err instanceof ModelProbeError) return probeFailedResult(err);
       if (err instanceof AxError && err.code.startsWith('RUN_JOINT_')) return notRun({ code: err.code, message: err.message }, false);
       throw err;
     }
@@ -251,6 +268,14 @@ function fromOutcome(outcome: RunnerOutcome, problem?: RunProblem, parsed: RunJo
     problems: problem ? [problem] : [],
     durationMs: outcome.durationMs,
   };
+}
+
+/** A probe that learnt no listing, as a failed run with its evidence (exit, signal, log, assertions). */
+export function probeFailedResult(err: ModelProbeError): RunResult {
+  const result = fromOutcome(err.outcome, { code: err.code, message: err.message });
+  // A model that aborts takes its listing with it (stdout is lost); the assertion stays.
+  for (const text of parseRunJointLog(err.outcome.stderr).assertions) result.problems.push({ code: 'RUN_ASSERTION', message: text });
+  return result;
 }
 
 /** A run that never reached run_joint (cancelled while waiting, run_joint missing). */

@@ -9,7 +9,7 @@ import type { RunService } from '../run/run-service';
 /** The store operations a session uses. */
 export type SessionStore = Pick<BlobStore, 'has' | 'uploadOffset' | 'writeChunk' | 'read' | 'usage'>;
 /** The run operations a session uses. */
-export type SessionRuns = Pick<RunService, 'run'>;
+export type SessionRuns = Pick<RunService, 'run' | 'describe'>;
 
 export interface AgentContext {
   store: SessionStore;

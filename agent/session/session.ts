@@ -9,7 +9,7 @@
  *   (AUTH_FAILED), a right one is answered with AuthOk (our own proof, board facts, limits).
  * Before ready, every other request is refused (NOT_AUTHENTICATED), and after a few such
  *   refusals, or when authTimeoutMs passes without authentication, the connection ends.
- * ready: requests are dispatched by body; those that last (put, get, run) become operations
+ * ready: requests are dispatched by body; those that last (put, get, run, describe) become operations
  *   keyed by their request id, which later messages (chunks, acks, cancel) are routed to.
  * closed: every operation in flight is cancelled (a run's run_joint is stopped).
  */
@@ -20,6 +20,7 @@ import { ProtocolError } from '../../shared/protocol/errors';
 import type { CloseInfo, Transport } from '../../shared/transport/transport';
 import { GetOperation, PutOperation, answerHas } from './blob-ops';
 import { SESSION_DEFAULTS, type AgentContext, type SessionOptions } from './context';
+import { DescribeOperation } from './describe-op';
 import { boardFacts } from './facts';
 import { RunOperation } from './run-op';
 import { toWireError } from './wire-error';
@@ -195,6 +196,8 @@ export class AgentSession implements OperationHost {
         return this.begin(env.id, () => new GetOperation(this, env.id, env.get));
       case 'run':
         return this.begin(env.id, () => new RunOperation(this, env.id, env.run));
+      case 'describeModel':
+        return this.begin(env.id, () => new DescribeOperation(this, env.id, env.describeModel));
       case 'putChunk':
       case 'getAck':
         return this.route(env);

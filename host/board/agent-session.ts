@@ -4,7 +4,7 @@
  * fields and answers has() with booleans; all protocol work stays in host/client/.
  */
 import type { AgentClient } from '../client/agent-client';
-import type { BoardIdentity, BoardSession, RunOptions, RunRequest, RunResult, UploadProgress } from './session';
+import type { BoardIdentity, BoardSession, DescribeOptions, ModelDescriptionResult, RunOptions, RunRequest, RunResult, UploadProgress } from './session';
 
 export interface AgentSessionOptions {
   /** The URL the user gave (or the inventory resolved), for messages and reports. */
@@ -47,6 +47,10 @@ export class AgentBoardSession implements BoardSession {
     // The board's run_joint version is known once it has run; keep the identity current.
     if (result.parsed.runJointVersion) this.identity.runJointVersion = result.parsed.runJointVersion;
     return result;
+  }
+
+  describeModel(modelHash: string, opts: DescribeOptions = {}): Promise<ModelDescriptionResult> {
+    return this.client.describeModel(modelHash, opts);
   }
 
   download(hash: string, size: number, toFile: string): Promise<void> {

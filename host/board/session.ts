@@ -4,8 +4,11 @@
  * transport (ws://, ssh:// with the agent on stdio, serial://); agentless SSH implements the
  * same interface with SFTP and a remote run_joint. Deploy/verify never know which they have.
  */
+import type { DescribeOptions, ModelDescriptionResult } from '../client/describe';
 import type { RunOptions, RunRequest, RunResult } from '../client/run';
 
+export type { DescribeOptions, ModelDescriptionResult } from '../client/describe';
+export { DescribeUnsupportedError, ModelProbeFailedError } from '../client/describe';
 export type { RunOptions, RunRequest, RunResult } from '../client/run';
 
 export interface BoardIdentity {
@@ -36,6 +39,13 @@ export interface BoardSession {
   upload(file: string, hash: string, size: number, onProgress?: (p: UploadProgress) => void): Promise<{ sentBytes: number }>;
   /** Runs run_joint on the board; resolves with the result also for failed runs. */
   run(req: RunRequest, opts?: RunOptions): Promise<RunResult>;
+  /**
+   * The model's inputs and outputs as run_joint lists them (the model must be on the board).
+   * May run run_joint once to learn them, waiting its turn like a run; when that fails, rejects
+   * with ModelProbeFailedError holding the failed run. Rejects with DescribeUnsupportedError
+   * when the board cannot answer (an older agent): do without.
+   */
+  describeModel?(modelHash: string, opts?: DescribeOptions): Promise<ModelDescriptionResult>;
   /** Fetches blob `hash` to `toFile` atomically (sha256-checked). */
   download(hash: string, size: number, toFile: string): Promise<void>;
   close(): Promise<void>;

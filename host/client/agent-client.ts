@@ -10,13 +10,14 @@
  *   await client.getBlob(result.outputs[0].hash, result.outputs[0].size, 'out/prob.bin');
  *   await client.close();
  */
-import { UsageError } from '../../shared/errors';
+import { AxError, UsageError } from '../../shared/errors';
 import type { BlobPresence, BoardFacts } from '../../shared/protocol/envelope';
 import { checkBlobHash } from '../../shared/protocol/names';
 import { parseToken } from '../../shared/protocol/token';
 import type { CloseInfo, Transport } from '../../shared/transport/transport';
 import { version as CLIENT_VERSION } from '../../package.json';
 import { Channel } from './channel';
+import { DESCRIBE_MIN_MINOR, DescribeUnsupportedError, describeOnAgent, type DescribeOptions, type ModelDescriptionResult } from './describe';
 import { downloadBlob, type GetOptions } from './download';
 import { handshake, type AgentInfo } from './handshake';
 import { runOnAgent, type RunOptions, type RunRequest, type RunResult } from './run';
@@ -27,6 +28,7 @@ export type { BlobPresence, BoardFacts, Limits } from '../../shared/protocol/env
 export type { RunOptions, RunRequest, RunResult, RunStatus } from './run';
 export type { PutOptions, PutProgress, PutResult } from './upload';
 export type { GetOptions } from './download';
+export { DescribeUnsupportedError, ModelProbeFailedError, type DescribeOptions, type ModelDescriptionResult } from './describe';
 
 export interface ConnectOptions {
   /** The shared secret: the token file's text (trimmed, >= 16 characters) or raw bytes. */
@@ -129,6 +131,22 @@ export class AgentClient {
   /** Runs run_joint on the board; resolves with the result also for failed runs. */
   async run(req: RunRequest, opts: RunOptions = {}): Promise<RunResult> {
     return runOnAgent(this.channel, req, opts);
+  }
+
+  /**
+   * The model's inputs and outputs as run_joint lists them (the model must be on the board:
+   * else BLOB_MISSING). The agent may probe it first, in its run queue. An agent older than
+   * protocol 1.1 cannot answer: DescribeUnsupportedError (DESCRIBE_UNSUPPORTED).
+   */
+  async describeModel(modelHash: string, opts: DescribeOptions = {}): Promise<ModelDescriptionResult> {
+    if (this.hello.protocolMinor < DESCRIBE_MIN_MINOR) throw new DescribeUnsupportedError(this.peer, this.hello.agentVersion);
+    try {
+      return await describeOnAgent(this.channel, modelHash, opts);
+    } catch (err) {
+      // An agent that announced 1.1 but was built without the request.
+      if (err instanceof AxError && err.code === 'UNSUPPORTED_REQUEST') throw new DescribeUnsupportedError(this.peer, this.hello.agentVersion, { cause: err });
+      throw err;
+    }
   }
 
   /** Asks the agent to stop request `requestId`; true if it was still in flight. */

@@ -1,21 +1,22 @@
 /**
  * The board's part of verify: make sure the model and gt inputs are there (uploading only
  * what is missing, so a model changed since deploy is sent again), run them, and fetch the
- * outputs. On a model's first run the host may not know its input names; the agent's refusal
- * then lists them, the gt files are mapped again and the run is retried once.
+ * outputs. The host cannot read a joint file, so before a model's first run (no listing in
+ * the host's cache) it asks the board to describe the model and maps the gt files to the
+ * model's own input names; a board that cannot describe (an older agent) gets the gt file
+ * names, which fit every model whose input names hold no '/'.
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { GtFolder } from '../../shared/parsers/gt-folder';
 import { tensorFileName } from '../../shared/parsers/gt-folder';
-import type { BoardSession, RunResult } from '../board/session';
+import { DescribeUnsupportedError, ModelProbeFailedError, type BoardSession, type ModelDescriptionResult, type RunResult } from '../board/session';
 import { ensureOnBoard, type BlobOutcome } from '../deploy/ensure';
 import { planInputs, type InputPlan } from '../deploy/gt-inputs';
 import type { HashCache } from '../deploy/hash-cache';
 import type { HashedInput } from '../deploy/prepare';
 import type { Progress } from '../deploy/progress';
 import type { FileRecord } from '../state/axctl-state';
-import { inputNamesFromRefusal } from './input-names';
 
 export interface BoardRunRequest {
   model: FileRecord;
@@ -32,49 +33,73 @@ export interface BoardRunRequest {
 
 export interface BoardRun {
   result: RunResult;
-  /** The plan the run was made with (re-mapped if names were learnt). */
+  /** The plan the run was made with (re-mapped when the board described the model). */
   plan: InputPlan;
   inputs: HashedInput[];
   uploads: BlobOutcome[];
-  /** Queue positions the agent reported while the run waited. */
+  /** Queue positions the agent reported while the run (or the description) waited. */
   queuePositions: number[];
+  /** The model's listing as the board described it; null when it was known or not asked. */
+  described: ModelDescriptionResult | null;
 }
 
 export async function runOnBoard(session: BoardSession, req: BoardRunRequest): Promise<BoardRun> {
   let { plan, inputs } = req;
-  const uploads = await upload(session, req.model, inputs, req.progress);
   const queuePositions: number[] = [];
-  const run = () =>
-    session.run(
-      {
-        modelHash: req.model.hash,
-        inputs: inputs.map((i) => ({ name: i.name, hash: i.hash })),
-        ...(req.repeat !== undefined && { repeat: req.repeat }),
-        ...(req.warmup !== undefined && { warmup: req.warmup }),
-        ...(req.timeoutMs !== undefined && { timeoutMs: req.timeoutMs }),
-      },
-      {
-        ...(req.signal && { signal: req.signal }),
-        onQueue: (position) => {
-          queuePositions.push(position);
-          req.progress.note(position > 0 ? `queued on the board: ${position} run${position === 1 ? '' : 's'} ahead` : 'running on the board');
-        },
-      },
-    );
-  req.progress.note('running run_joint on the board');
-  let result: RunResult;
-  try {
-    result = await run();
-  } catch (err) {
-    const names = plan.namesKnown ? null : inputNamesFromRefusal(err);
-    if (!names) throw err;
-    plan = await planInputs(req.gt, { names });
-    inputs = await hashInputs(plan, req.hashes);
-    if (plan.problems.length > 0) return { result: notRun(), plan, inputs, uploads, queuePositions };
+  const onQueue = (position: number) => {
+    queuePositions.push(position);
+    req.progress.note(position > 0 ? `queued on the board: ${position} run${position === 1 ? '' : 's'} ahead` : 'running on the board');
+  };
+  let uploads: BlobOutcome[];
+  let described: ModelDescriptionResult | null = null;
+  if (!plan.namesKnown && session.describeModel) {
+    uploads = await upload(session, req.model, [], req.progress);
+    try {
+      described = await describe(session, req, onQueue);
+    } catch (err) {
+      // The model failed run_joint while the board read it: that run is the verdict's evidence.
+      if (err instanceof ModelProbeFailedError) return { result: err.result, plan, inputs, uploads, queuePositions, described };
+      // Ctrl-C while the board reads the model: reported like a cancelled run.
+      if (req.signal?.aborted) return { result: { ...notRun(), status: 'failed', cancelled: true }, plan, inputs, uploads, queuePositions, described };
+      throw err;
+    }
+    if (described) {
+      plan = await planInputs(req.gt, { names: described.inputs.map((t) => t.name), tensors: described.inputs, maxBatchSize: described.maxBatchSize });
+      inputs = await hashInputs(plan, req.hashes);
+      // As with a listing known beforehand: only an input without a file keeps the run from the board.
+      if (plan.problems.some((p) => p.code === 'GT_INPUT_MISSING')) return { result: notRun(), plan, inputs, uploads, queuePositions, described };
+    }
     uploads.push(...(await upload(session, null, inputs, req.progress)));
-    result = await run();
+  } else {
+    uploads = await upload(session, req.model, inputs, req.progress);
   }
-  return { result, plan, inputs, uploads, queuePositions };
+  req.progress.note('running run_joint on the board');
+  const result = await session.run(
+    {
+      modelHash: req.model.hash,
+      inputs: inputs.map((i) => ({ name: i.name, hash: i.hash })),
+      ...(req.repeat !== undefined && { repeat: req.repeat }),
+      ...(req.warmup !== undefined && { warmup: req.warmup }),
+      ...(req.timeoutMs !== undefined && { timeoutMs: req.timeoutMs }),
+    },
+    { ...(req.signal && { signal: req.signal }), onQueue },
+  );
+  return { result, plan, inputs, uploads, queuePositions, described };
+}
+
+/** The board's description of the model, or null when the board cannot give one. */
+async function describe(session: BoardSession, req: BoardRunRequest, onQueue: (position: number) => void): Promise<ModelDescriptionResult | null> {
+  req.progress.note("running run_joint on the board to list the model's inputs and outputs");
+  try {
+    return await session.describeModel!(req.model.hash, {
+      onQueue,
+      ...(req.signal && { signal: req.signal }),
+      ...(req.timeoutMs !== undefined && { runTimeoutMs: req.timeoutMs }),
+    });
+  } catch (err) {
+    if (err instanceof DescribeUnsupportedError) return null;
+    throw err;
+  }
 }
 
 /** Fetches every output of an ok run into `dir` as <name with '/' → '_'>.bin. */

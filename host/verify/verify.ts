@@ -2,7 +2,8 @@
  * `axctl verify`: run the gt inputs on the board and judge its outputs against the simulator.
  *
  *   local checks (gt folder, input sizes when the model's listing is known), hashes
- *   → connect → upload what the board lacks → run → fetch outputs
+ *   → connect → upload what the board lacks → (a model's first run: the board describes it)
+ *   → run → fetch outputs
  *   → compare with gt/joint (board stage) and gt/onnx with gt/joint (compile stage)
  *   → one verdict with its evidence and advice (report.ts)
  *
@@ -92,6 +93,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
   let inputs: HashedInput[] = prepared.inputs;
   let outputs: OutputComparison[] = [];
   let queuePositions: number[] = [];
+  let described: ModelIo | null = null;
   if (!missingInput) {
     const session = await withAbort(opts.signal, () => openBoard({ ...opts, cwd: opts.cwd }));
     board = session.identity;
@@ -99,10 +101,10 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
     const stopOnAbort = guardAbort(session, opts.signal);
     try {
       const run = await runOnBoard(session, { model, gt, plan, inputs, repeat: opts.repeat, warmup: opts.warmup, timeoutMs: opts.timeoutMs, signal: opts.signal, progress: opts.progress, hashes });
-      ({ result, plan, inputs, queuePositions } = run);
+      ({ result, plan, inputs, queuePositions, described } = run);
       stopOnAbort.runOver();
       lap('board');
-      if (result.status === 'ok' && !opts.signal?.aborted) outputs = await fetchAndCompare(session, result, gt, prepared.io, opts.saveOutputs);
+      if (result.status === 'ok' && !opts.signal?.aborted) outputs = await fetchAndCompare(session, result, gt, prepared.io ?? described, opts.saveOutputs);
       lap('outputs');
     } finally {
       stopOnAbort.dispose();
@@ -110,7 +112,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
     }
   }
 
-  const io = modelIoOf(result.parsed) ?? prepared.io;
+  const io = modelIoOf(result.parsed) ?? prepared.io ?? described;
   if (io && !prepared.io) await ioStore.remember(model.hash, io);
   const problems = await localProblems(gt, plan, io);
   const compile = compileEarly ? await compileEarly : await compareCompileStage(gt, io?.outputs ?? []);

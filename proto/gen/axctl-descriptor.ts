@@ -31,7 +31,9 @@ export const descriptor: INamespace = {
                     "cancel",
                     "cancelResult",
                     "facts",
-                    "factsResult"
+                    "factsResult",
+                    "describeModel",
+                    "modelDescription"
                   ]
                 }
               },
@@ -123,6 +125,14 @@ export const descriptor: INamespace = {
                 "factsResult": {
                   "type": "BoardFacts",
                   "id": 26
+                },
+                "describeModel": {
+                  "type": "DescribeModelRequest",
+                  "id": 27
+                },
+                "modelDescription": {
+                  "type": "ModelDescription",
+                  "id": 28
                 }
               }
             },
@@ -606,6 +616,69 @@ export const descriptor: INamespace = {
                 "durationMs": {
                   "type": "uint64",
                   "id": 11
+                }
+              }
+            },
+            "DescribeModelRequest": {
+              "fields": {
+                "modelHash": {
+                  "type": "string",
+                  "id": 1
+                },
+                "timeoutMs": {
+                  "type": "uint32",
+                  "id": 2
+                }
+              }
+            },
+            "TensorDescription": {
+              "fields": {
+                "name": {
+                  "type": "string",
+                  "id": 1
+                },
+                "shape": {
+                  "rule": "repeated",
+                  "type": "uint32",
+                  "id": 2
+                },
+                "layout": {
+                  "type": "string",
+                  "id": 3
+                },
+                "dtype": {
+                  "type": "string",
+                  "id": 4
+                },
+                "colorSpace": {
+                  "type": "string",
+                  "id": 5
+                },
+                "q": {
+                  "type": "double",
+                  "id": 6
+                },
+                "size": {
+                  "type": "uint64",
+                  "id": 7
+                }
+              }
+            },
+            "ModelDescription": {
+              "fields": {
+                "inputs": {
+                  "rule": "repeated",
+                  "type": "TensorDescription",
+                  "id": 1
+                },
+                "outputs": {
+                  "rule": "repeated",
+                  "type": "TensorDescription",
+                  "id": 2
+                },
+                "maxBatchSize": {
+                  "type": "uint32",
+                  "id": 3
                 }
               }
             },

@@ -43,6 +43,11 @@ export type Envelope = {
   | { body: 'cancelResult'; cancelResult: CancelResult }
   | { body: 'facts'; facts: FactsRequest }
   | { body: 'factsResult'; factsResult: BoardFacts }
+  /**
+   * Learning a model's inputs and outputs (protocol 1.1).
+   */
+  | { body: 'describeModel'; describeModel: DescribeModelRequest }
+  | { body: 'modelDescription'; modelDescription: ModelDescription }
 );
 
 /**
@@ -366,8 +371,68 @@ export type RunResult = {
 );
 
 /**
- * Stops the operation with Envelope id `target_id` (a run, put or get). A cancelled run still
- * ends with its RunResult (cancelled = true); a put or get ends with Error CANCELLED.
+ * host -> agent (protocol 1.1): what are the model's inputs and outputs? The host cannot read
+ * a joint file, so it asks before the first run of a model, to map gt files to input names.
+ * The agent answers from its cache, or learns the listing by running run_joint once (a probe)
+ * in its run queue: while it waits or probes it sends RunEvents (queue_position, alive_ms)
+ * under the request's id, then ModelDescription, or Error (BLOB_MISSING, MODEL_PROBE_FAILED,
+ * RUN_TIMEOUT, RUN_JOINT_*...). Cancel stops it with Error RUN_CANCELLED.
+ */
+export interface DescribeModelRequest {
+  modelHash: string;
+  /**
+   * Time limit of the probe run, if one is needed; 0 = Limits.default_run_timeout_ms.
+   */
+  timeoutMs: number;
+}
+
+/**
+ * One tensor of run_joint's I/O listing.
+ */
+export interface TensorDescription {
+  /**
+   * As run_joint prints it (may contain '/').
+   */
+  name: string;
+  shape: number[];
+  /**
+   * "NHWC", "NCHW"...; empty when not printed.
+   */
+  layout: string;
+  /**
+   * run_joint's dtype name (uint8, sint8, float32...); empty when not printed.
+   */
+  dtype: string;
+  /**
+   * Inputs: RGB, BGR, NV12, FeatureMap...; empty when not printed.
+   */
+  colorSpace: string;
+  /**
+   * Q=n: the real value is the integer divided by n; 0 when not printed.
+   */
+  q: number;
+  /**
+   * Bytes of the whole tensor (all of the model's batch).
+   */
+  size: number;
+}
+
+/**
+ * agent -> host: the answer to DescribeModelRequest, in run_joint's order.
+ */
+export interface ModelDescription {
+  inputs: TensorDescription[];
+  outputs: TensorDescription[];
+  /**
+   * run_joint's `Max Batch Size`; 0 when not printed.
+   */
+  maxBatchSize: number;
+}
+
+/**
+ * Stops the operation with Envelope id `target_id` (a run, describe, put or get). A cancelled
+ * run still ends with its RunResult (cancelled = true); a put or get ends with Error CANCELLED,
+ * a describe with Error RUN_CANCELLED.
  */
 export interface CancelRequest {
   targetId: number;

@@ -17,7 +17,7 @@ export type * from '../../proto/gen/axctl-types';
  * answers a body it does not know with UNSUPPORTED_REQUEST). Another major: refused.
  */
 export const PROTOCOL_MAJOR = 1;
-export const PROTOCOL_MINOR = 0;
+export const PROTOCOL_MINOR = 1;
 
 const EnvelopeType = Root.fromJSON(descriptor).lookupType('axctl.v1.Envelope');
 

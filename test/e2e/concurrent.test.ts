@@ -36,7 +36,8 @@ describe('one board, several hosts', () => {
     let started!: Promise<void>;
     const a = runCli(['verify', ...targetArgs(agent, fxA), '--json', '--progress'], {
       cwd: hostA,
-      onSpawn: (child) => (started = stderrShows(child, /running run_joint on the board/)),
+      // The run itself, not the model's description that comes first on a fresh host.
+      onSpawn: (child) => (started = stderrShows(child, /running run_joint on the board\n/)),
     });
     await started;
     const b = runCli(['verify', ...targetArgs(agent, fxB), '--json', '--progress'], { cwd: hostB });

@@ -6,10 +6,8 @@ import type { RunResult } from '../../host/board/session';
 import type { InputPlan, InputProblem } from '../../host/deploy/gt-inputs';
 import type { OutputComparison } from '../../host/report/model';
 import { postProcessingRules } from '../../host/verify/advice';
-import { inputNamesFromRefusal } from '../../host/verify/input-names';
 import { buildReport, decideVerdict } from '../../host/verify/report';
 import { modelIoOf } from '../../host/state/model-io';
-import { InputError, UsageError } from '../../shared/errors';
 import { parseRunJointLog } from '../../shared/parsers/run-joint-log';
 
 const LOG = readFileSync(path.join(__dirname, '../fixtures/compare/run_joint-q.log'), 'utf8');
@@ -112,18 +110,5 @@ describe('postProcessingRules', () => {
   it('names the colour order for BGR and warns not to normalise uint8 pixels twice', () => {
     const rules = postProcessingRules({ inputs: [{ name: 'img', shape: [1, 2, 2, 3], layout: 'NHWC', dtype: 'uint8', colorSpace: 'BGR' }], outputs: [] });
     expect(rules[0]).toMatch(/B-G-R order, raw 0–255 pixels .*do not normalise again/);
-  });
-});
-
-describe('inputNamesFromRefusal', () => {
-  it("reads the model's inputs from the agent's INPUT_UNKNOWN hint", () => {
-    const err = new UsageError('INPUT_UNKNOWN', "the model has no input named 'sensor_depth'", { hint: "the model's inputs, in order: rgb_image, sensor/depth, aux" });
-    expect(inputNamesFromRefusal(err)).toEqual(['rgb_image', 'sensor/depth', 'aux']);
-  });
-
-  it('ignores other errors', () => {
-    expect(inputNamesFromRefusal(new InputError('INPUT_SIZE_WRONG', 'x', { hint: "the model's inputs, in order: a" }))).toBeNull();
-    expect(inputNamesFromRefusal(new UsageError('INPUT_MISSING', 'x'))).toBeNull();
-    expect(inputNamesFromRefusal(new Error('plain'))).toBeNull();
   });
 });

@@ -23,7 +23,7 @@ import { buildRunJointArgs } from '../../../shared/run/args';
 import { classifyRun, type DumpFolder, type RunProblem } from '../../../shared/run/classify';
 import { ModelProbeError, modelIoFromProbe, orderInputs, probeArgs, type ModelIo } from '../../../shared/run/model-io';
 import type { RunOutcome } from '../../../shared/run/outcome';
-import type { BoardIdentity, BoardSession, RunOptions, RunRequest, RunResult, UploadProgress } from '../../board/session';
+import { ModelProbeFailedError, type BoardIdentity, type BoardSession, type DescribeOptions, type RunOptions, type RunRequest, type RunResult, type UploadProgress } from '../../board/session';
 import type { SshConnection } from '../connection';
 import { shellQuote } from '../quote';
 import { sha256OfFile, type SftpSession } from '../sftp';
@@ -109,6 +109,21 @@ export class AgentlessSession implements BoardSession {
     return result;
   }
 
+  /** The model's I/O listing: known, in the board's cache, or learnt by a probe run that waits its turn like a run. */
+  async describeModel(modelHash: string, opts: DescribeOptions = {}): Promise<ModelIo> {
+    const plan = checkRunRequest({ modelHash, inputs: [], ...(opts.runTimeoutMs !== undefined && { timeoutMs: opts.runTimeoutMs }) }, this.settings.defaultRunTimeoutMs);
+    const described = this.runs.then(async () => {
+      await this.requireBlobs(plan);
+      const runJoint = this.settings.runJoint;
+      if (runJoint.path === null) throw new RunFailedError('RUN_JOINT_NOT_FOUND', `${runJoint.given}: not found on ${this.ssh.target.label}`, { hint: 'give its path with --run-joint' });
+      return this.modelIoOf(plan, this.cache.blobPath(plan.modelHash), runJoint.path, opts.signal).catch((err: unknown) => {
+        throw err instanceof ModelProbeError && err.code !== 'RUN_CANCELLED' ? new ModelProbeFailedError(probeFailed(err), this.ssh.target.label) : err;
+      });
+    });
+    this.runs = described.catch(() => undefined);
+    return described;
+  }
+
   async download(hash: string, size: number, toFile: string): Promise<void> {
     checkBlobHash(hash);
     const tmp = tempPathFor(toFile);
@@ -172,10 +187,7 @@ export class AgentlessSession implements BoardSession {
       io = await this.modelIoOf(plan, modelPath, runJoint.path, opts.signal);
     } catch (err) {
       if (!(err instanceof ModelProbeError)) throw err;
-      // A model that aborts takes its listing with it (stdout is lost); the assertion stays.
-      const result = fromOutcome(err.outcome, { code: err.code, message: err.message });
-      for (const text of parseRunJointLog(err.outcome.stderr).assertions) result.problems.push({ code: 'RUN_ASSERTION', message: text });
-      return result;
+      return probeFailed(err);
     }
     const ordered = orderInputs(plan.inputs, io);
     const fed = ordered.map((input) => ({ ...input, size: sizes.get(input.hash) ?? 0 }));
@@ -276,6 +288,14 @@ export class AgentlessSession implements BoardSession {
 /** A fresh local folder for fetched outputs. */
 export function makeLocalDir(): Promise<string> {
   return fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-agentless-'));
+}
+
+/** A probe that learnt no listing, as a failed run with its evidence. */
+function probeFailed(err: ModelProbeError): RunResult {
+  const result = fromOutcome(err.outcome, { code: err.code, message: err.message });
+  // A model that aborts takes its listing with it (stdout is lost); the assertion stays.
+  for (const text of parseRunJointLog(err.outcome.stderr).assertions) result.problems.push({ code: 'RUN_ASSERTION', message: text });
+  return result;
 }
 
 function fromOutcome(outcome: RunOutcome, problem?: RunProblem, parsed: RunJointLog = parseRunJointLog(outcome.stdout)): RunResult {

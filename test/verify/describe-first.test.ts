@@ -1,0 +1,114 @@
+/**
+ * verify on a model the host has never seen: it asks the board to describe the model and maps
+ * the gt files to the model's own input names before the one run, so an input named with '/'
+ * needs no refused run. Against a real agent process, through openBoard with a test opener
+ * that counts what the session is asked.
+ */
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openWithAgent, registerBoardOpener } from '../../host/board/open-board';
+import { DescribeUnsupportedError, type BoardSession } from '../../host/board/session';
+import { HashCache } from '../../host/deploy/hash-cache';
+import { createProgress } from '../../host/deploy/progress';
+import { ModelIoStore } from '../../host/state/model-io';
+import { verify } from '../../host/verify/verify';
+import { writeModel } from '../../scripts/sim/make-gt';
+import { readyModel } from '../../scripts/sim/ready-models';
+import { Cleanup, makeFixture, requireBuild, startAgent, tempDir, type Agent, type Fixture } from '../e2e/helpers';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+beforeAll(() => requireBuild());
+
+interface Counts {
+  runs: number;
+  runErrors: string[];
+  describes: number;
+}
+
+/** Boards named counted://HOST:PORT are the agent at ws://HOST:PORT, with every call counted. */
+function countedBoard(counts: Counts, opts: { describes: boolean }): void {
+  registerBoardOpener('counted', async (target, open) => {
+    const inner = await openWithAgent({ ...target, url: target.url.replace(/^counted:/, 'ws:') }, open);
+    const session: BoardSession = {
+      identity: inner.identity,
+      has: (blobs) => inner.has(blobs),
+      upload: (...args) => inner.upload(...args),
+      download: (...args) => inner.download(...args),
+      close: () => inner.close(),
+      run: async (req, runOpts) => {
+        counts.runs++;
+        return inner.run(req, runOpts).catch((err: { code?: string }) => {
+          counts.runErrors.push(err.code ?? String(err));
+          throw err;
+        });
+      },
+      describeModel: async (hash, describeOpts) => {
+        counts.describes++;
+        if (!opts.describes) throw new DescribeUnsupportedError(target.url, '0.0.9');
+        return inner.describeModel!(hash, describeOpts);
+      },
+    };
+    return session;
+  });
+}
+
+async function verifyCounted(dir: string, agent: Agent, fx: Fixture, ioStore: ModelIoStore) {
+  return verify({
+    board: agent.url.replace(/^ws:/, 'counted:'),
+    tokenFile: agent.tokenFile,
+    model: fx.model,
+    gt: fx.gt,
+    cwd: dir,
+    env: {},
+    progress: createProgress('quiet'),
+    hashes: new HashCache(path.join(dir, 'hashes.json')),
+    ioStore,
+  });
+}
+
+/** The multi-input model with its input `depth` renamed `sensor/depth` (gt file sensor_depth.bin). */
+async function slashFixture(dir: string): Promise<Fixture> {
+  const fx = await makeFixture(path.join(dir, 'data'), 'multi-input', 4);
+  const base = readyModel('multi-input');
+  const model = path.join(dir, 'slash.joint');
+  writeModel({ ...base, inputs: base.inputs.map((t) => (t.name === 'depth' ? { ...t, name: 'sensor/depth' } : t)) }, model);
+  for (const ext of ['bin', 'npy']) await fsp.rename(path.join(fx.gt, 'input', `depth.${ext}`), path.join(fx.gt, 'input', `sensor_depth.${ext}`));
+  return { ...fx, model };
+}
+
+describe('verify of a model the host has not seen', () => {
+  it("describes the model first: an input named 'sensor/depth' runs once, with no refused run, and the listing is cached", async () => {
+    const agent = await startAgent(cleanup);
+    const dir = await tempDir(cleanup);
+    const fx = await slashFixture(dir);
+    const ioStore = new ModelIoStore(path.join(dir, 'model-io.json'));
+    const counts: Counts = { runs: 0, runErrors: [], describes: 0 };
+    countedBoard(counts, { describes: true });
+
+    const outcome = await verifyCounted(dir, agent, fx, ioStore);
+    expect(outcome.report.verdict).toBe('match');
+    expect(outcome.report.io.inputs.map((i) => i.name)).toEqual(['rgb_image', 'sensor/depth', 'aux']);
+    expect(counts).toEqual({ runs: 1, runErrors: [], describes: 1 });
+    const cached = await new ModelIoStore(path.join(dir, 'model-io.json')).get(outcome.report.model.hash);
+    expect(cached?.inputs.map((t) => t.name)).toEqual(['rgb_image', 'sensor/depth', 'aux']);
+
+    // Known now: the next verify neither describes nor is refused.
+    const again = await verifyCounted(dir, agent, fx, ioStore);
+    expect(again.report.verdict).toBe('match');
+    expect(counts).toEqual({ runs: 2, runErrors: [], describes: 1 });
+  });
+
+  it('does without a description when the board cannot give one (an older agent): gt file names are the input names', async () => {
+    const agent = await startAgent(cleanup);
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'multi-input', 2);
+    const counts: Counts = { runs: 0, runErrors: [], describes: 0 };
+    countedBoard(counts, { describes: false });
+
+    const outcome = await verifyCounted(dir, agent, fx, new ModelIoStore(path.join(dir, 'model-io.json')));
+    expect(outcome.report.verdict).toBe('match');
+    expect(counts).toEqual({ runs: 1, runErrors: [], describes: 1 });
+  });
+});
