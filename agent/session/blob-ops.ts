@@ -6,6 +6,7 @@ import { UsageError } from '../../shared/errors';
 import { checkBlobHash } from '../../shared/protocol/names';
 import { ProtocolError } from '../../shared/protocol/errors';
 import type { Envelope, GetRequest, HasRequest, PutBegin, PutChunk } from '../../shared/protocol/envelope';
+import { ChunkBatch } from '../store/chunk-batch';
 import type { Operation, OperationHost } from './session';
 
 export async function answerHas(host: OperationHost, id: number, req: HasRequest): Promise<void> {
@@ -27,7 +28,9 @@ function cancelled(what: string): UsageError {
 /**
  * An upload. Chunks must arrive in order from the offset PutReady named. They are queued and
  * written in batches: while one write (and its fsync) runs, the next chunks pile up and go to
- * the store as one write, so a slow disk costs fewer syncs instead of less throughput.
+ * the store as one write, so a slow disk costs fewer syncs instead of less throughput. A batch
+ * is acknowledged only once the store has fsync'd all of it. Its chunks go to the store as a
+ * ChunkBatch (one writev), never joined into a new buffer.
  */
 export class PutOperation implements Operation {
   /** Offset the next chunk must have; -1 until PutReady is out. */
@@ -86,7 +89,7 @@ export class PutOperation implements Operation {
     try {
       while (this.queue.length > 0 && !this.done) {
         const batch = this.takeBatch();
-        const data = batch.length === 1 ? batch[0]!.data : Buffer.concat(batch.map((c) => c.data));
+        const data = batch.length === 1 ? batch[0]!.data : new ChunkBatch(batch.map((c) => c.data));
         const ack = await this.host.ctx.store.writeChunk(this.req.hash, this.req.size, batch[0]!.offset, data);
         this.queuedBytes -= data.length;
         if (this.done) return;

@@ -7,8 +7,9 @@
  *   <dir>/jobs/job-XXXXXX/           one folder per run_joint run
  *   <dir>/tmp/                       copies on their way into blobs/
  *
- * Uploads: every chunk is written at the partial's end and fsync'd before it counts as
- * received, and a running sha256 follows the chunks. Hash state cannot survive an agent
+ * Uploads: every chunk (or batch of chunks, written with one writev) is written at the
+ * partial's end and fsync'd before it counts as received, and a running sha256 follows the
+ * chunks, computed while the write and fsync are in flight. Hash state cannot survive an agent
  * restart, so the first touch of a partial after a restart re-reads it to rebuild the hash;
  * the upload then continues from the partial's length, no byte is sent twice. The partial is
  * renamed into blobs/ only when its sha256 matches its name.
@@ -21,6 +22,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { fileSystemError } from '../../shared/errors';
 import { filesystemFreeBytes, fsyncDir, syncFile, writeDurably } from './disk';
+import { chunkParts, type ChunkBatch } from './chunk-batch';
 import { StoreError, storeIoError } from './errors';
 import { assertHash, hashFileInto, isHash, sha256File } from './hashing';
 import { KeyedLock } from './keyed-lock';
@@ -118,13 +120,19 @@ export class BlobStore {
     });
   }
 
-  async writeChunk(hash: string, size: number, offset: number, data: Uint8Array): Promise<{ received: number; complete: boolean }> {
+  /**
+   * Appends `data` (one chunk, or a batch of consecutive ones) at `offset`, the upload's current
+   * end; resolves once it is on disk (fsync'd), with the bytes received so far. The last byte
+   * completes the upload: sha256 checked, then the blob is moved into place.
+   */
+  async writeChunk(hash: string, size: number, offset: number, data: Uint8Array | ChunkBatch): Promise<{ received: number; complete: boolean }> {
     assertHash(hash);
     this.checkSize(hash, size);
     if (!Number.isSafeInteger(offset) || offset < 0) {
       throw new StoreError('BAD_RANGE', `offset ${offset} of blob ${hash} is not a whole number of bytes`, { hash });
     }
-    if (!(data instanceof Uint8Array)) throw new StoreError('BAD_CHUNK', `blob ${hash}: a chunk must be bytes`, { hash });
+    const parts = chunkParts(data);
+    if (!parts) throw new StoreError('BAD_CHUNK', `blob ${hash}: a chunk must be bytes`, { hash });
     return this.hashLock.run(hash, async () => {
       // A blob already present (another upload won the race) is complete; the chunk is redundant.
       if (await this.completeBlob(hash, size)) return { received: size, complete: true };
@@ -140,9 +148,9 @@ export class BlobStore {
       if (data.length > 0) {
         const release = await this.makeRoom(size - state.length, data.length, name);
         try {
-          // Hash on this thread while libuv's fsyncs: on a slow board the two overlap instead
-          // of adding up.
-          await writeDurably(file, offset, data, () => state.hasher.update(data));
+          // Hash on this thread while libuv writes and fsyncs: the two overlap instead of
+          // adding up (on a board both are slow).
+          await writeDurably(file, offset, parts, (slice) => state.hasher.update(slice));
           if (offset === 0) await fsyncDir(this.partialDir); // the partial's name survives a crash
         } catch (err) {
           this.uploads.delete(name); // what reached the disk is unknown: re-read it next time

@@ -55,26 +55,52 @@ export async function filesystemFreeBytes(dir: string): Promise<number> {
   }
 }
 
+/** Bytes handed to writeDurably's callback at a time, between turns of the event loop. */
+const SLICE_BYTES = 1024 * 1024;
+
 /**
- * Writes `data` at `offset` and fsyncs, calling `whileSyncing` once the fsync is under way; on
- * failure cuts the file back to `offset`.
+ * Writes `parts`, back to back, at `offset` with writev (never joined in memory) and fsyncs;
+ * on failure cuts the file back to `offset`. `eachSlice` gets the bytes in order, 1 MiB at
+ * most (never an empty slice), while libuv's threads write and then fsync, with a turn of the
+ * event loop between slices: the caller's hashing overlaps the disk work instead of adding to
+ * it, and a large batch never stalls the connections for more than a slice.
  */
-export async function writeDurably(file: string, offset: number, data: Uint8Array, whileSyncing: () => void): Promise<void> {
+export async function writeDurably(file: string, offset: number, parts: readonly Uint8Array[], eachSlice: (slice: Uint8Array) => void): Promise<void> {
   const handle = await fsp.open(file, fsc.O_WRONLY | fsc.O_CREAT, 0o644);
   try {
-    let written = 0;
-    while (written < data.length) {
-      const { bytesWritten } = await handle.write(data, written, data.length - written, offset + written);
-      written += bytesWritten;
+    const synced = writeAllAt(handle, parts, offset).then(() => handle.sync());
+    synced.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
+    try {
+      let first = true;
+      for (const part of parts) {
+        for (let at = 0; at < part.length; at += SLICE_BYTES) {
+          if (!first) await new Promise<void>((resolve) => setImmediate(resolve));
+          first = false;
+          eachSlice(part.subarray(at, at + SLICE_BYTES));
+        }
+      }
+    } finally {
+      await synced;
     }
-    const synced = handle.sync();
-    whileSyncing();
-    await synced;
   } catch (err) {
     await handle.truncate(offset).catch(() => undefined);
     throw err;
   } finally {
     await handle.close();
+  }
+}
+
+async function writeAllAt(handle: fsp.FileHandle, parts: readonly Uint8Array[], offset: number): Promise<void> {
+  let pending = parts.filter((part) => part.length > 0);
+  let position = offset;
+  while (pending.length > 0) {
+    const { bytesWritten } = await handle.writev(pending, position);
+    if (bytesWritten === 0) throw Object.assign(new Error(`a write at offset ${position} made no progress`), { code: 'EIO' });
+    position += bytesWritten;
+    // A short write (rare on regular files) continues where it stopped.
+    let skip = bytesWritten;
+    while (pending.length > 0 && skip >= pending[0]!.length) skip -= pending.shift()!.length;
+    if (skip > 0) pending[0] = pending[0]!.subarray(skip);
   }
 }
 

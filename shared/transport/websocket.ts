@@ -16,9 +16,45 @@ import { TRANSPORT_DEFAULTS, TransportError, type TransportOptions } from './tra
 /** WebSocket close codes that mean "orderly": normal closure and going away. */
 const ORDERLY_CLOSE = new Set([1000, 1001]);
 
+/**
+ * Frames of this size range are assembled in reused buffers: the blob chunks. Smaller ones
+ * come from Node's buffer pool; the rare larger one (a big run result) gets its own buffer.
+ */
+const REUSE_FROM_BYTES = 64 * 1024;
+const REUSE_UP_TO_BYTES = 2 * 1024 * 1024;
+/** Reused buffers are sized in steps of this, so chunk frames of one upload share them. */
+const REUSE_STEP_BYTES = 64 * 1024;
+/** Spare buffers kept per connection: the high-water mark's worth of 1 MiB frames (<= 8 MiB). */
+const MAX_SPARE_BUFFERS = 4;
+
+/**
+ * Buffers that a large frame is assembled in, given back once ws has handed the frame to the
+ * socket. A WebSocket message must be one buffer, so header, payload and trailer are copied
+ * together; into fresh memory that copy costs page faults, several times the copy itself
+ * (0.5 vs 0.05 ms of CPU per MB measured), on every chunk of an upload or download.
+ */
+class SendBuffers {
+  private spare: Buffer[] = [];
+
+  take(size: number): Buffer {
+    const index = this.spare.findIndex((buffer) => buffer.length >= size);
+    if (index >= 0) return this.spare.splice(index, 1)[0]!;
+    return Buffer.allocUnsafeSlow(Math.ceil(size / REUSE_STEP_BYTES) * REUSE_STEP_BYTES);
+  }
+
+  give(buffer: Buffer): void {
+    if (this.spare.length < MAX_SPARE_BUFFERS) this.spare.push(buffer);
+  }
+
+  clear(): void {
+    this.spare = [];
+  }
+}
+
 export class WebSocketTransport extends FramedTransport {
   readonly kind = 'websocket';
   private linkError: AxError | undefined;
+  private readonly sendBuffers = new SendBuffers();
 
   constructor(private readonly ws: WebSocket, peer: string, options: TransportOptions = {}) {
     super(peer, options);
@@ -42,6 +78,7 @@ export class WebSocketTransport extends FramedTransport {
           : new TransportError('TRANSPORT_DISCONNECTED', `${peer}: ${err.message}`, { cause: err });
     });
     ws.on('close', (code: number) => {
+      this.sendBuffers.clear();
       if (this.linkError instanceof ProtocolError) this.fail(this.linkError);
       else if (ORDERLY_CLOSE.has(code)) this.linkClosed();
       else this.linkClosed(this.linkError ?? new TransportError('TRANSPORT_DISCONNECTED', `${peer} dropped the connection (WebSocket close code ${code})`));
@@ -49,7 +86,23 @@ export class WebSocketTransport extends FramedTransport {
   }
 
   protected writeLink(parts: Uint8Array[], done: (err?: Error | null) => void): void {
-    this.ws.send(Buffer.concat(parts), { binary: true, compress: false }, (err) => done(err));
+    let size = 0;
+    for (const part of parts) size += part.length;
+    if (size < REUSE_FROM_BYTES || size > REUSE_UP_TO_BYTES) {
+      this.ws.send(Buffer.concat(parts, size), { binary: true, compress: false }, (err) => done(err));
+      return;
+    }
+    const buffer = this.sendBuffers.take(size);
+    let at = 0;
+    for (const part of parts) {
+      buffer.set(part, at);
+      at += part.length;
+    }
+    // ws calls back once the socket has taken the bytes (or failed): the buffer is free again.
+    this.ws.send(buffer.subarray(0, size), { binary: true, compress: false }, (err) => {
+      this.sendBuffers.give(buffer);
+      done(err);
+    });
   }
 
   protected endLink(): void {
