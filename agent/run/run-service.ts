@@ -7,12 +7,13 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { AxError, UsageError } from '../../shared/errors';
-import { parseRunJointLog, type RunJointLog } from '../../shared/parsers/run-joint-log';
+import { parseRunJointLog } from '../../shared/parsers/run-joint-log';
 import type { BlobStore } from '../store/blob-store';
 import { assertHash } from '../store/hashing';
 import { buildRunJointArgs, checkExtraArgs } from '../../shared/run/args';
-import { classifyRun, localDumpFolder, type RunProblem, type RunStatus } from '../../shared/run/classify';
+import { classifyRun, localDumpFolder, type RunProblem } from '../../shared/run/classify';
 import { ModelProbeError, orderInputs, type ModelIo } from '../../shared/run/model-io';
+import { failedResult, type RunResult } from '../../shared/run/result';
 import { ModelIoCache } from './model-io';
 import { RunQueue } from './queue';
 import { spawnRunJoint, type RunnerOutcome } from './runner';
@@ -33,22 +34,7 @@ export interface RunRequest {
   extraArgs?: string[];
 }
 
-export interface RunResult {
-  status: RunStatus;
-  exitCode: number | null;
-  signal: string | null;
-  timedOut: boolean;
-  cancelled: boolean;
-  /** run_joint's stdout (head and tail if huge). */
-  log: string;
-  stderr: string;
-  parsed: RunJointLog;
-  /** Stored outputs in the model's output order; only when status is 'ok'. */
-  outputs: { name: string; hash: string; size: number }[];
-  problems: RunProblem[];
-  /** run_joint's wall time (0 if it never ran). */
-  durationMs: number;
-}
+export type { RunResult } from '../../shared/run/result';
 
 export interface RunHooks {
   onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
@@ -212,7 +198,7 @@ export class RunService {
         fed,
       });
       const result: RunResult = {
-        ...fromOutcome(outcome, undefined, verdict.parsed),
+        ...failedResult(outcome, undefined, verdict.parsed),
         status: verdict.status,
         problems: verdict.problems,
       };
@@ -254,25 +240,10 @@ function bounded(code: string, name: string, value: unknown, min: number, max: n
   return value;
 }
 
-function fromOutcome(outcome: RunnerOutcome, problem?: RunProblem, parsed: RunJointLog = parseRunJointLog(outcome.stdout)): RunResult {
-  return {
-    status: 'failed',
-    exitCode: outcome.exitCode,
-    signal: outcome.signal,
-    timedOut: outcome.timedOut,
-    cancelled: outcome.cancelled,
-    log: outcome.stdout,
-    stderr: outcome.stderr,
-    parsed,
-    outputs: [],
-    problems: problem ? [problem] : [],
-    durationMs: outcome.durationMs,
-  };
-}
 
 /** A probe that learnt no listing, as a failed run with its evidence (exit, signal, log, assertions). */
 export function probeFailedResult(err: ModelProbeError): RunResult {
-  const result = fromOutcome(err.outcome, { code: err.code, message: err.message });
+  const result = failedResult(err.outcome, { code: err.code, message: err.message });
   // A model that aborts takes its listing with it (stdout is lost); the assertion stays.
   for (const text of parseRunJointLog(err.outcome.stderr).assertions) result.problems.push({ code: 'RUN_ASSERTION', message: text });
   return result;
@@ -280,5 +251,5 @@ export function probeFailedResult(err: ModelProbeError): RunResult {
 
 /** A run that never reached run_joint (cancelled while waiting, run_joint missing). */
 function notRun(problem: RunProblem, cancelled: boolean): RunResult {
-  return fromOutcome({ exitCode: null, signal: null, stdout: '', stderr: '', timedOut: false, cancelled, durationMs: 0 }, problem);
+  return failedResult({ exitCode: null, signal: null, stdout: '', stderr: '', timedOut: false, cancelled, durationMs: 0 }, problem);
 }

@@ -10,6 +10,7 @@ import type { RunResult as WireRunResult } from '../../shared/protocol/envelope'
 import { ProtocolError } from '../../shared/protocol/errors';
 import { checkBlobHash, checkTensorName } from '../../shared/protocol/names';
 import type { Channel } from './channel';
+import type { RunResult } from '../../shared/run/result';
 
 export interface RunRequest {
   modelHash: string;
@@ -25,23 +26,8 @@ export interface RunRequest {
   extraArgs?: string[];
 }
 
-export type RunStatus = 'ok' | 'input-error' | 'failed';
-
-export interface RunResult {
-  status: RunStatus;
-  exitCode: number | null;
-  signal: string | null;
-  timedOut: boolean;
-  cancelled: boolean;
-  log: string;
-  stderr: string;
-  /** The agent's parse of run_joint's output: I/O listing, timings, fallbacks, dumps, assertions. */
-  parsed: RunJointLog;
-  /** Stored outputs by tensor name (fetch with getBlob). */
-  outputs: { name: string; hash: string; size: number }[];
-  problems: { code: string; message: string }[];
-  durationMs: number;
-}
+export type { RunStatus } from '../../shared/run/classify';
+export type { RunResult } from '../../shared/run/result';
 
 export interface RunOptions {
   onLine?: (stream: 'stdout' | 'stderr', line: string) => void;

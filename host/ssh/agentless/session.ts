@@ -11,18 +11,18 @@
  * Outputs are fetched into a local temporary folder during the run (their hashes are the
  * result); download() then copies from there, or fetches a blob from the cache.
  */
+import { failedResult } from '../../../shared/run/result';
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AxError, BadFileError, RunFailedError, UsageError, fileSystemError } from '../../../shared/errors';
 import { tempPathFor } from '../../../shared/fs/atomic';
-import { parseRunJointLog, type RunJointLog } from '../../../shared/parsers/run-joint-log';
+import { parseRunJointLog } from '../../../shared/parsers/run-joint-log';
 import { checkBlobHash } from '../../../shared/protocol/names';
 import { buildRunJointArgs } from '../../../shared/run/args';
 import { classifyRun, type DumpFolder, type RunProblem } from '../../../shared/run/classify';
 import { ModelProbeError, modelIoFromProbe, orderInputs, probeArgs, type ModelIo } from '../../../shared/run/model-io';
-import type { RunOutcome } from '../../../shared/run/outcome';
 import { ModelProbeFailedError, type BoardIdentity, type BoardSession, type DescribeOptions, type RunOptions, type RunRequest, type RunResult, type UploadProgress } from '../../board/session';
 import type { SshConnection } from '../connection';
 import { shellQuote } from '../quote';
@@ -205,7 +205,7 @@ export class AgentlessSession implements BoardSession {
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
       const verdict = await classifyRun(outcome, { io, dumps: this.remoteDumps(outDir), timeoutMs: plan.timeoutMs, overrideBatch: plan.overrideBatch, fed });
-      const result: RunResult = { ...fromOutcome(outcome, undefined, verdict.parsed), status: verdict.status, problems: verdict.problems };
+      const result: RunResult = { ...failedResult(outcome, undefined, verdict.parsed), status: verdict.status, problems: verdict.problems };
       try {
         for (const output of verdict.outputFiles) result.outputs.push(await this.fetchOutput(output.name, output.file));
       } catch (err) {
@@ -292,29 +292,14 @@ export function makeLocalDir(): Promise<string> {
 
 /** A probe that learnt no listing, as a failed run with its evidence. */
 function probeFailed(err: ModelProbeError): RunResult {
-  const result = fromOutcome(err.outcome, { code: err.code, message: err.message });
+  const result = failedResult(err.outcome, { code: err.code, message: err.message });
   // A model that aborts takes its listing with it (stdout is lost); the assertion stays.
   for (const text of parseRunJointLog(err.outcome.stderr).assertions) result.problems.push({ code: 'RUN_ASSERTION', message: text });
   return result;
 }
 
-function fromOutcome(outcome: RunOutcome, problem?: RunProblem, parsed: RunJointLog = parseRunJointLog(outcome.stdout)): RunResult {
-  return {
-    status: 'failed',
-    exitCode: outcome.exitCode,
-    signal: outcome.signal,
-    timedOut: outcome.timedOut,
-    cancelled: outcome.cancelled,
-    log: outcome.stdout,
-    stderr: outcome.stderr,
-    parsed,
-    outputs: [],
-    problems: problem ? [problem] : [],
-    durationMs: outcome.durationMs,
-  };
-}
 
 /** A run that never reached run_joint. */
 function notRun(problem: RunProblem): RunResult {
-  return fromOutcome({ exitCode: null, signal: null, stdout: '', stderr: '', timedOut: false, cancelled: false, durationMs: 0 }, problem);
+  return failedResult({ exitCode: null, signal: null, stdout: '', stderr: '', timedOut: false, cancelled: false, durationMs: 0 }, problem);
 }
