@@ -6,68 +6,42 @@
  * it with a failed RunResult carrying its evidence, as a run would; a request that cannot be
  * served ends with an Error (BAD_HASH, BLOB_MISSING, RUN_CANCELLED, RUN_JOINT_*...).
  */
-import { ProtocolError } from '../../shared/protocol/errors';
 import { checkBlobHash } from '../../shared/protocol/names';
 import type { RunJointTensor } from '../../shared/parsers/run-joint-log';
-import type { DescribeModelRequest, Envelope, ModelDescription, RunEvent, TensorDescription } from '../../shared/protocol/envelope';
+import type { DescribeModelRequest, ModelDescription, TensorDescription } from '../../shared/protocol/envelope';
 import { ModelProbeError, type ModelIo } from '../run/model-io';
 import { probeFailedResult } from '../run/run-service';
 import { toWire } from './run-op';
-import type { Operation, OperationHost } from './session';
+import { QueuedOperation } from './queued-op';
+import type { OperationHost } from './session';
 
-export class DescribeOperation implements Operation {
-  private readonly abort = new AbortController();
-  private done = false;
+export class DescribeOperation extends QueuedOperation {
+  constructor(host: OperationHost, id: number, private readonly req: DescribeModelRequest) {
+    super(host, id, 'describe request');
+  }
 
-  constructor(private readonly host: OperationHost, private readonly id: number, private readonly req: DescribeModelRequest) {}
-
-  async start(): Promise<void> {
-    const receivedAt = Date.now();
-    const alive = setInterval(() => this.event({ event: 'aliveMs', aliveMs: Date.now() - receivedAt }), this.host.opts.aliveIntervalMs);
-    alive.unref();
-    try {
-      checkBlobHash(this.req.modelHash, 'model hash');
-      const io = await this.host.ctx.runs.describe(this.req.modelHash, {
-        onQueue: (position) => this.event({ event: 'queuePosition', queuePosition: position }),
-        signal: this.abort.signal,
-        ...(this.req.timeoutMs > 0 && { timeoutMs: this.req.timeoutMs }),
-      });
-      if (this.done) return;
-      await this.host.send({ id: this.id, body: 'modelDescription', modelDescription: describeWire(io) });
-      this.finish();
-    } catch (err) {
-      if (err instanceof ModelProbeError && err.code !== 'RUN_CANCELLED' && !this.done) {
-        // The model did not list its I/O (crash, assertion, timeout): answered as a run is, with the evidence.
-        await this.host.send({ id: this.id, body: 'runResult', runResult: toWire(probeFailedResult(err)) });
+  start(): Promise<void> {
+    return this.whileAlive(async () => {
+      try {
+        checkBlobHash(this.req.modelHash, 'model hash');
+        const io = await this.host.ctx.runs.describe(this.req.modelHash, {
+          onQueue: this.queuePosition,
+          signal: this.abort.signal,
+          ...(this.req.timeoutMs > 0 && { timeoutMs: this.req.timeoutMs }),
+        });
+        if (this.done) return;
+        await this.host.send({ id: this.id, body: 'modelDescription', modelDescription: describeWire(io) });
         this.finish();
-      } else {
-        this.finish(err);
+      } catch (err) {
+        if (err instanceof ModelProbeError && err.code !== 'RUN_CANCELLED' && !this.done) {
+          // The model did not list its I/O (crash, assertion, timeout): answered as a run is, with the evidence.
+          await this.host.send({ id: this.id, body: 'runResult', runResult: toWire(probeFailedResult(err)) });
+          this.finish();
+        } else {
+          this.finish(err);
+        }
       }
-    } finally {
-      clearInterval(alive);
-    }
-  }
-
-  /** Nothing may follow a DescribeModel under its id (Cancel has its own). */
-  onMessage(env: Envelope): void {
-    this.abort.abort();
-    this.finish(new ProtocolError('PROTO_UNEXPECTED', `${env.body} for describe request ${this.id}`));
-  }
-
-  /** Stops a probe in progress or takes the request out of the queue; an Error RUN_CANCELLED follows. */
-  cancel(): void {
-    this.abort.abort();
-  }
-
-  private event(event: RunEvent): void {
-    if (!this.done) void this.host.send({ id: this.id, body: 'runEvent', runEvent: event });
-  }
-
-  private finish(err?: unknown): void {
-    if (this.done) return;
-    this.done = true;
-    if (err === undefined) this.host.end(this.id);
-    else this.host.fail(this.id, err);
+    });
   }
 }
 
