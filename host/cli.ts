@@ -6,12 +6,22 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ExitCode } from '../shared/errors';
+import { refuseRepeatedSingleOptions, reportError, type DeclaredOptions } from './cli-support';
 
 export function buildCli(argv: string[]) {
-  return yargs(argv)
+  const cli = yargs(argv);
+  return cli
     .scriptName('axctl')
     .commandDir('commands', { extensions: ['js'] })
     .demandCommand(1, 'name a command (see axctl --help)')
+    .middleware((args) => {
+      // A throw here would reach the user as a yargs stack trace: report it like fail() does.
+      try {
+        refuseRepeatedSingleOptions(args, cli as unknown as DeclaredOptions);
+      } catch (err) {
+        process.exit(reportError(err));
+      }
+    }, true)
     .strict()
     .recommendCommands()
     .help()
@@ -19,8 +29,9 @@ export function buildCli(argv: string[]) {
     .version()
     .wrap(Math.min(100, process.stdout.columns || 100))
     .fail((msg, err) => {
-      // yargs reports usage problems here; real errors are handled by each command's action().
-      if (err) throw err;
+      // yargs reports usage problems here; errors of a command's own work are handled by its
+      // action().
+      if (err) process.exit(reportError(err));
       process.stderr.write(`axctl: ${msg} (see axctl --help)\n`);
       process.exit(ExitCode.USAGE);
     });

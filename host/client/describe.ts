@@ -6,12 +6,13 @@
  * (ModelProbeFailedError.result). An agent older than 1.1 does not know the request:
  * DescribeUnsupportedError, which callers catch to do without.
  */
-import { ConnectError, RunFailedError, type AxError, type AxErrorOptions } from '../../shared/errors';
+import { ConnectError, RunFailedError, type AxErrorOptions } from '../../shared/errors';
 import type { RunJointTensor, TensorLayout } from '../../shared/parsers/run-joint-log';
 import type { ModelDescription, TensorDescription } from '../../shared/protocol/envelope';
 import { ProtocolError } from '../../shared/protocol/errors';
 import { checkBlobHash } from '../../shared/protocol/names';
 import type { Channel } from './channel';
+import { streamedCall } from './streamed-call';
 import { fromWire as runFromWire, type RunResult } from './run';
 
 /** The first protocol minor (of major 1) with DescribeModel. */
@@ -56,40 +57,21 @@ export class ModelProbeFailedError extends RunFailedError {
 
 export function describeOnAgent(channel: Channel, modelHash: string, opts: DescribeOptions = {}): Promise<ModelDescriptionResult> {
   checkBlobHash(modelHash, 'model hash');
-  return new Promise((resolve, reject) => {
-    let finished = false;
-    const finish = (err: AxError | null, result?: ModelDescriptionResult) => {
-      if (finished) return;
-      finished = true;
-      call.close();
-      opts.signal?.removeEventListener('abort', onAbort);
-      if (err) channel.abandon(call.id, err);
-      if (err) reject(err);
-      else resolve(result!);
-    };
-    const onAbort = () => void channel.cancel(call.id).catch(() => undefined);
-    const call = channel.open('the model description', {
-      onEnvelope: (env) => {
-        if (env.body === 'runEvent') {
-          if (env.runEvent.event === 'queuePosition') opts.onQueue?.(env.runEvent.queuePosition);
-        } else if (env.body === 'modelDescription') {
-          finish(null, fromWire(env.modelDescription));
-        } else if (env.body === 'runResult') {
-          finish(new ModelProbeFailedError(runFromWire(env.runResult), channel.peer));
-        } else {
-          finish(new ProtocolError('PROTO_UNEXPECTED', `${channel.peer} sent ${env.body} while describing a model`));
-        }
-      },
-      onError: (err) => finish(err),
-    });
-    if (opts.signal?.aborted) {
-      finish(new RunFailedError('RUN_CANCELLED', 'describing the model was cancelled before it started'));
-      return;
-    }
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    channel
-      .send({ id: call.id, body: 'describeModel', describeModel: { modelHash, timeoutMs: opts.runTimeoutMs ?? 0 } })
-      .catch((err: AxError) => finish(err));
+  return streamedCall<ModelDescriptionResult>(channel, 'the model description', {
+    request: (id) => ({ id, body: 'describeModel', describeModel: { modelHash, timeoutMs: opts.runTimeoutMs ?? 0 } }),
+    onEnvelope: (env, call) => {
+      if (env.body === 'runEvent') {
+        if (env.runEvent.event === 'queuePosition') opts.onQueue?.(env.runEvent.queuePosition);
+      } else if (env.body === 'modelDescription') {
+        call.done(fromWire(env.modelDescription));
+      } else if (env.body === 'runResult') {
+        call.fail(new ModelProbeFailedError(runFromWire(env.runResult), channel.peer));
+      } else {
+        call.fail(new ProtocolError('PROTO_UNEXPECTED', `${channel.peer} sent ${env.body} while describing a model`));
+      }
+    },
+    signal: opts.signal,
+    notStartedError: () => new RunFailedError('RUN_CANCELLED', 'describing the model was cancelled before it started'),
   });
 }
 

@@ -11,6 +11,7 @@ import { AxError, RunFailedError, UsageError, fileSystemError } from '../../shar
 import { tempPathFor } from '../../shared/fs/atomic';
 import { ProtocolError } from '../../shared/protocol/errors';
 import type { Channel } from './channel';
+import { streamedCall } from './streamed-call';
 
 export interface GetOptions {
   onProgress?: (progress: { received: number; total: number }) => void;
@@ -67,56 +68,32 @@ export async function downloadBlob(channel: Channel, hash: string, size: number,
 type Sink = (offset: number, data: Uint8Array) => Promise<void>;
 
 function receive(channel: Channel, hash: string, size: number, sizing: DownloadSizing, opts: GetOptions, sink: Sink): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let expected = 0;
-    let finished = false;
-    let writes = Promise.resolve();
-    const finish = (err: AxError | null) => {
-      if (finished) return;
-      finished = true;
-      call.close();
-      opts.signal?.removeEventListener('abort', onAbort);
-      if (err) channel.abandon(call.id, err);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onAbort = () => finish(new UsageError('CANCELLED', `download of ${hash} was cancelled`));
-    const call = channel.open(`the download of ${hash}`, {
-      onEnvelope: (env) => {
-        if (env.body !== 'getChunk') {
-          finish(new ProtocolError('PROTO_UNEXPECTED', `${channel.peer} sent ${env.body} during the download of ${hash}`));
-          return;
-        }
-        const { offset, data, last, blobSize } = env.getChunk;
-        if (blobSize !== size) {
-          finish(new RunFailedError('BLOB_SIZE_MISMATCH', `blob ${hash} is ${blobSize} bytes on the board, expected ${size}`));
-          return;
-        }
-        if (offset !== expected) {
-          finish(new ProtocolError('PROTO_UNEXPECTED', `download of ${hash}: chunk at offset ${offset}, expected ${expected}`));
-          return;
-        }
-        expected += data.length;
-        const received = expected;
-        writes = writes
-          .then(() => (finished ? undefined : sink(offset, data)))
-          .then(() => {
-            if (finished) return;
-            opts.onProgress?.({ received, total: size });
-            if (last) finish(received === size ? null : new RunFailedError('BLOB_SIZE_MISMATCH', `blob ${hash} ended after ${received} of ${size} bytes`));
-            else void channel.send({ id: call.id, body: 'getAck', getAck: { received } }).catch(() => undefined);
-          })
-          .catch((err: AxError) => finish(err));
-      },
-      onError: (err) => finish(err),
-    }, opts.timeoutMs);
-    if (opts.signal?.aborted) {
-      onAbort();
-      return;
-    }
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    channel
-      .send({ id: call.id, body: 'get', get: { hash, offset: 0, length: 0, chunkBytes: sizing.chunkBytes, windowBytes: sizing.windowBytes } })
-      .catch((err: AxError) => finish(err));
+  let expected = 0;
+  let writes = Promise.resolve();
+  const cancelled = () => new UsageError('CANCELLED', `download of ${hash} was cancelled`);
+  return streamedCall<void>(channel, `the download of ${hash}`, {
+    request: (id) => ({ id, body: 'get', get: { hash, offset: 0, length: 0, chunkBytes: sizing.chunkBytes, windowBytes: sizing.windowBytes } }),
+    onEnvelope: (env, call) => {
+      if (env.body !== 'getChunk') throw new ProtocolError('PROTO_UNEXPECTED', `${channel.peer} sent ${env.body} during the download of ${hash}`);
+      const { offset, data, last, blobSize } = env.getChunk;
+      if (blobSize !== size) throw new RunFailedError('BLOB_SIZE_MISMATCH', `blob ${hash} is ${blobSize} bytes on the board, expected ${size}`);
+      if (offset !== expected) throw new ProtocolError('PROTO_UNEXPECTED', `download of ${hash}: chunk at offset ${offset}, expected ${expected}`);
+      expected += data.length;
+      const received = expected;
+      writes = writes
+        .then(() => (call.finished ? undefined : sink(offset, data)))
+        .then(() => {
+          if (call.finished) return;
+          opts.onProgress?.({ received, total: size });
+          if (!last) void channel.send({ id: call.id, body: 'getAck', getAck: { received } }).catch(() => undefined);
+          else if (received === size) call.done();
+          else call.fail(new RunFailedError('BLOB_SIZE_MISMATCH', `blob ${hash} ended after ${received} of ${size} bytes`));
+        })
+        .catch((err: AxError) => call.fail(err));
+    },
+    signal: opts.signal,
+    abortedError: cancelled,
+    notStartedError: cancelled,
+    timeoutMs: opts.timeoutMs,
   });
 }

@@ -4,12 +4,13 @@
  * runs, so the request timeout measures silence, not run length. Aborting the signal asks the
  * agent to stop run_joint; the result (cancelled = true) still arrives.
  */
-import { RunFailedError, type AxError } from '../../shared/errors';
+import { RunFailedError } from '../../shared/errors';
 import type { RunJointLog } from '../../shared/parsers/run-joint-log';
 import type { RunResult as WireRunResult } from '../../shared/protocol/envelope';
 import { ProtocolError } from '../../shared/protocol/errors';
 import { checkBlobHash, checkTensorName } from '../../shared/protocol/names';
 import type { Channel } from './channel';
+import { streamedCall } from './streamed-call';
 import type { RunResult } from '../../shared/run/result';
 
 export interface RunRequest {
@@ -46,55 +47,33 @@ export async function runOnAgent(channel: Channel, req: RunRequest, opts: RunOpt
     checkTensorName(input.name);
     checkBlobHash(input.hash, `hash of input '${input.name}'`);
   }
-  return new Promise<RunResult>((resolve, reject) => {
-    let finished = false;
-    const finish = (err: AxError | null, result?: RunResult) => {
-      if (finished) return;
-      finished = true;
-      call.close();
-      opts.signal?.removeEventListener('abort', onAbort);
-      if (err) channel.abandon(call.id, err);
-      if (err) reject(err);
-      else resolve(result!);
-    };
-    const onAbort = () => void channel.cancel(call.id).catch(() => undefined);
-    const call = channel.open('the run', {
-      onEnvelope: (env) => {
-        try {
-          if (env.body === 'runEvent') {
-            const ev = env.runEvent;
-            if (ev.event === 'line') opts.onLine?.(ev.line.stream === 'OUTPUT_STREAM_STDERR' ? 'stderr' : 'stdout', ev.line.text);
-            else if (ev.event === 'queuePosition') opts.onQueue?.(ev.queuePosition);
-          } else if (env.body === 'runResult') {
-            finish(null, fromWire(env.runResult));
-          } else {
-            throw new ProtocolError('PROTO_UNEXPECTED', `${channel.peer} sent ${env.body} during a run`);
-          }
-        } catch (err) {
-          finish(err as AxError);
-        }
+  return streamedCall<RunResult>(channel, 'the run', {
+    request: (id) => ({
+      id,
+      body: 'run',
+      run: {
+        modelHash: req.modelHash,
+        inputs: req.inputs.map(({ name, hash }) => ({ name, hash })),
+        repeat: req.repeat ?? 0,
+        warmup: req.warmup ?? 0,
+        timeoutMs: req.timeoutMs ?? 0,
+        extraArgs: req.extraArgs ?? [],
       },
-      onError: (err) => finish(err),
-    }, opts.timeoutMs);
-    if (opts.signal?.aborted) {
-      finish(new RunFailedError('RUN_CANCELLED', 'the run was cancelled before it started'));
-      return;
-    }
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    channel
-      .send({
-        id: call.id,
-        body: 'run',
-        run: {
-          modelHash: req.modelHash,
-          inputs: req.inputs.map(({ name, hash }) => ({ name, hash })),
-          repeat: req.repeat ?? 0,
-          warmup: req.warmup ?? 0,
-          timeoutMs: req.timeoutMs ?? 0,
-          extraArgs: req.extraArgs ?? [],
-        },
-      })
-      .catch((err: AxError) => finish(err));
+    }),
+    onEnvelope: (env, call) => {
+      if (env.body === 'runEvent') {
+        const ev = env.runEvent;
+        if (ev.event === 'line') opts.onLine?.(ev.line.stream === 'OUTPUT_STREAM_STDERR' ? 'stderr' : 'stdout', ev.line.text);
+        else if (ev.event === 'queuePosition') opts.onQueue?.(ev.queuePosition);
+      } else if (env.body === 'runResult') {
+        call.done(fromWire(env.runResult));
+      } else {
+        throw new ProtocolError('PROTO_UNEXPECTED', `${channel.peer} sent ${env.body} during a run`);
+      }
+    },
+    signal: opts.signal,
+    notStartedError: () => new RunFailedError('RUN_CANCELLED', 'the run was cancelled before it started'),
+    timeoutMs: opts.timeoutMs,
   });
 }
 

@@ -73,9 +73,6 @@ export function builder(yargs: Argv): Argv<Args> {
 }
 
 export const handler = action(async (argv: Args) => {
-  for (const name of ['pulsar', 'cwd', 'board', 'joint', 'model', 'gt', 'onnx', 'config', 'output-config', 'lava-joint'] as const) {
-    if (Array.isArray(argv[name])) throw new UsageError('DIAGNOSE_OPTION_TWICE', `--${name} was given more than once`, { hint: `give --${name} once` });
-  }
   const cwd = process.cwd();
   const timeoutMs = secondsOption('timeout', argv.timeout);
   const abort = new AbortController();
