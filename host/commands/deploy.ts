@@ -18,6 +18,7 @@ import { resolveTargets, secondsOption } from '../deploy/targets';
 
 interface Args extends BoardArgs, SshArgs {
   json: boolean;
+  describe: boolean;
 }
 
 export const command = 'deploy';
@@ -26,6 +27,11 @@ export const describe = 'Upload the model and the gt inputs to the board (only w
 export function builder(yargs: Argv): Argv<Args> {
   return sshOptions(boardOptions(yargs))
     .option('json', { type: 'boolean', default: false, describe: 'print what was deployed as JSON' })
+    .option('describe', {
+      type: 'boolean',
+      default: true,
+      describe: "for a model not seen run before, have the board list its inputs (one run_joint start) to check the gt folder against it; --no-describe leaves that to verify",
+    })
     .example('$0 deploy --board ws://192.168.1.20:7007 --model model.joint --gt gt/ --token-file board.token', 'first deploy')
     .example('$0 deploy', 'deploy again what .axctl/ recorded (uploads only what changed)') as unknown as Argv<Args>;
 }
@@ -44,6 +50,7 @@ export const handler = action(async (argv: Args) => {
       connectTimeoutMs: secondsOption('connect-timeout', argv['connect-timeout']),
       progress,
       signal: abort.signal,
+      describe: argv.describe,
     });
     process.stdout.write(argv.json ? `${JSON.stringify(deployJson(result), null, 2)}\n` : deployText(result, cwd));
     return ExitCode.OK;
@@ -70,6 +77,8 @@ export function deployJson(r: DeployResult) {
     model: blobJson(r.model),
     inputs: r.inputs.map((i) => ({ name: i.label, ...blobJson(i) })),
     inputNamesKnown: r.inputNamesKnown,
+    listing: r.listing,
+    listingProblem: r.listingProblem,
     sentBytes: r.sentBytes,
     durationMs: r.durationMs,
     state: r.stateFile,
@@ -94,6 +103,8 @@ function deployText(r: DeployResult, cwd: string): string {
     ...rows.map((row) => `  ${row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')}`),
     `sent ${formatBytes(r.sentBytes)} in ${r.durationMs} ms; recorded in ${rel(r.stateFile)}: run \`axctl verify\` next`,
   ];
-  if (!r.inputNamesKnown) lines.push('  (input names are taken from the gt file names until the model has run once; verify checks them)');
+  if (r.listing === 'board') lines.push("  the board listed the model's inputs: every gt input has its file, of the size run_joint reads");
+  if (r.listingProblem) lines.push(`  note: run_joint could not list the model on the board (${r.listingProblem}); axctl verify shows the evidence`);
+  else if (!r.inputNamesKnown) lines.push('  (input names are taken from the gt file names until the model has run once; verify checks them)');
   return `${lines.join('\n')}\n`;
 }

@@ -3,15 +3,22 @@
  * Checks the gt folder first (locally, before any byte is sent), hashes with the hash cache,
  * asks the board once what it already holds, uploads only the rest, and records board, model
  * and gt in .axctl/ so a bare `axctl verify` knows what to check.
+ *
+ * The host cannot read a joint file. For a model it has not seen run, deploy sends the model
+ * first and asks the board to list its inputs (DescribeModel: run_joint reads the model in the
+ * agent's run queue), so a gt folder that does not fit the model is refused before its inputs
+ * are sent, and the listing is cached for verify. An older agent, an agentless board that
+ * cannot list, or `--no-describe` leave the check to verify, as before.
  */
 import { openBoard, type OpenBoardOptions } from '../board/open-board';
 import { closeQuietly, withAbort } from '../board/lifecycle';
-import type { BoardIdentity } from '../board/session';
+import { DescribeUnsupportedError, ModelProbeFailedError, type BoardIdentity, type BoardSession } from '../board/session';
 import { stateFile, writeState } from '../state/axctl-state';
 import { ModelIoStore } from '../state/model-io';
-import { ensureOnBoard, type BlobOutcome } from './ensure';
+import { ensureOnBoard, type BlobFile, type BlobOutcome } from './ensure';
+import { planInputs } from './gt-inputs';
 import { HashCache } from './hash-cache';
-import { inputProblemsError, prepare } from './prepare';
+import { hashPlannedInputs, inputProblemsError, prepare, type HashedInput, type PrepareContext, type Prepared } from './prepare';
 import type { Progress } from './progress';
 
 /** Fields an opener adds to OpenBoardOptions (e.g. host/ssh's `ssh`, `agentless`) pass through to openBoard as given. */
@@ -25,7 +32,15 @@ export interface DeployOptions extends Omit<OpenBoardOptions, 'cwd'> {
   ioStore?: ModelIoStore;
   /** Aborting closes the connection (Ctrl-C); the deploy then fails. */
   signal?: AbortSignal;
+  /** Ask the board to list a model the host has not seen run (default true). */
+  describe?: boolean;
 }
+
+/**
+ * Where the input names (and sizes checked) came from: the host's cache of an earlier run,
+ * the board listing the model now, or nowhere (the gt file names are used).
+ */
+export type ListingSource = 'cache' | 'board' | 'none';
 
 export interface DeployResult {
   board: { given: string } & BoardIdentity;
@@ -33,49 +48,89 @@ export interface DeployResult {
   inputs: BlobOutcome[];
   /** Data bytes sent in all. */
   sentBytes: number;
-  /** Whether the input names are the model's own (the host saw this model run before). */
+  /** Whether the input names are the model's own (listed by the board, or seen run before). */
   inputNamesKnown: boolean;
+  listing: ListingSource;
+  /** Why the board could not list the model (run_joint failed on it); verify shows the evidence. */
+  listingProblem: string | null;
   durationMs: number;
   stateFile: string;
 }
 
 export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   const started = performance.now();
-  const prepared = await prepare(opts.model, opts.gt, {
-    hashes: opts.hashes ?? new HashCache(),
-    ioStore: opts.ioStore ?? new ModelIoStore(),
-    progress: opts.progress,
-  });
+  const local = { hashes: opts.hashes ?? new HashCache(), ioStore: opts.ioStore ?? new ModelIoStore(), progress: opts.progress };
+  const prepared = await prepare(opts.model, opts.gt, local);
   if (prepared.plan.problems.length > 0) throw inputProblemsError(prepared.plan.problems);
   const session = await withAbort(opts.signal, () => openBoard({ ...opts, cwd: opts.cwd }));
-  let outcomes: BlobOutcome[];
+  let sent: Sent;
   const closeOnAbort = () => void session.close();
   opts.signal?.addEventListener('abort', closeOnAbort, { once: true });
   try {
-    outcomes = await ensureOnBoard(
-      session,
-      [{ label: 'model', ...prepared.model }, ...prepared.inputs.map((i) => ({ label: i.name, path: i.file, hash: i.hash, size: i.size }))],
-      opts.progress,
-    );
+    sent = await send(session, prepared, { ...opts, ...local });
   } finally {
     opts.signal?.removeEventListener('abort', closeOnAbort);
     await closeQuietly(session);
   }
+  const { outcomes, listing, listingProblem } = sent;
   await writeState(opts.cwd, {
     board: opts.board,
     ...(opts.tokenFile && { tokenFile: opts.tokenFile }),
     model: prepared.model,
-    gt: { path: prepared.gt.dir, inputs: prepared.inputs.map((i) => ({ path: i.file, hash: i.hash, size: i.size })) },
+    gt: { path: prepared.gt.dir, inputs: sent.inputs.map((i) => ({ path: i.file, hash: i.hash, size: i.size })) },
     deployedAt: new Date().toISOString(),
   });
-  const [model, ...inputs] = outcomes;
+  const [model, ...inputOutcomes] = outcomes;
   return {
     board: { given: opts.board, ...session.identity },
     model: model!,
-    inputs,
+    inputs: inputOutcomes,
     sentBytes: outcomes.reduce((sum, o) => sum + o.sentBytes, 0),
-    inputNamesKnown: prepared.plan.namesKnown,
+    inputNamesKnown: listing !== 'none',
+    listing,
+    listingProblem,
     durationMs: Math.round(performance.now() - started),
     stateFile: stateFile(opts.cwd),
   };
+}
+
+interface Sent {
+  /** The model's outcome, then each input's. */
+  outcomes: BlobOutcome[];
+  inputs: HashedInput[];
+  listing: ListingSource;
+  listingProblem: string | null;
+}
+
+const blobFiles = (inputs: HashedInput[]): BlobFile[] => inputs.map((i) => ({ label: i.name, path: i.file, hash: i.hash, size: i.size }));
+
+async function send(session: BoardSession, prepared: Prepared, opts: DeployOptions & PrepareContext): Promise<Sent> {
+  const model: BlobFile = { label: 'model', ...prepared.model };
+  if (prepared.plan.namesKnown) {
+    return { outcomes: await ensureOnBoard(session, [model, ...blobFiles(prepared.inputs)], opts.progress), inputs: prepared.inputs, listing: 'cache', listingProblem: null };
+  }
+  if (opts.describe === false || !session.describeModel) {
+    return { outcomes: await ensureOnBoard(session, [model, ...blobFiles(prepared.inputs)], opts.progress), inputs: prepared.inputs, listing: 'none', listingProblem: null };
+  }
+  const [modelOutcome] = await ensureOnBoard(session, [model], opts.progress);
+  opts.progress.note("running run_joint on the board to list the model's inputs");
+  let inputs = prepared.inputs;
+  let listing: ListingSource = 'none';
+  let listingProblem: string | null = null;
+  try {
+    const described = await session.describeModel(prepared.model.hash, {
+      onQueue: (position) => opts.progress.note(position > 0 ? `queued on the board: ${position} run${position === 1 ? '' : 's'} ahead` : "listing the model's inputs"),
+      ...(opts.signal && { signal: opts.signal }),
+    });
+    await opts.ioStore.remember(prepared.model.hash, described);
+    const plan = await planInputs(prepared.gt, { names: described.inputs.map((t) => t.name), tensors: described.inputs, maxBatchSize: described.maxBatchSize });
+    if (plan.problems.length > 0) throw inputProblemsError(plan.problems);
+    inputs = await hashPlannedInputs(plan, opts.hashes);
+    listing = 'board';
+  } catch (err) {
+    // The files still go up: verify runs the model and shows run_joint's failure in full.
+    if (err instanceof ModelProbeFailedError) listingProblem = err.message;
+    else if (!(err instanceof DescribeUnsupportedError)) throw err;
+  }
+  return { outcomes: [modelOutcome!, ...(await ensureOnBoard(session, blobFiles(inputs), opts.progress))], inputs, listing, listingProblem };
 }

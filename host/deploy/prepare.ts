@@ -42,13 +42,18 @@ export async function prepare(modelPath: string, gtPath: string, ctx: PrepareCon
   const plan = await planInputs(gt, io ? { names: io.inputs.map((t) => t.name), tensors: io.inputs, maxBatchSize: io.maxBatchSize } : null);
   const unusable = plan.problems.find((p) => p.code === 'GT_NO_INPUTS' || p.code === 'GT_INPUT_NO_BIN');
   if (unusable) throw new BadFileError(unusable.code, unusable.file ?? gt.dir, unusable.reason, { hint: 'name the gt folder `pulsar run --output_gt` wrote' });
+  return { model, gt, io, plan, inputs: await hashPlannedInputs(plan, ctx.hashes) };
+}
+
+/** The plan's input files with their hashes (from the cache where unchanged). */
+export async function hashPlannedInputs(plan: InputPlan, hashes: HashCache): Promise<HashedInput[]> {
   const inputs: HashedInput[] = [];
   for (const input of plan.inputs) {
-    const d = await ctx.hashes.digest(input.file);
+    const d = await hashes.digest(input.file);
     inputs.push({ ...input, hash: d.hash, size: d.size });
   }
-  await ctx.hashes.save();
-  return { model, gt, io, plan, inputs };
+  await hashes.save();
+  return inputs;
 }
 
 /** The problems of a plan as one error for deploy: the board would not get these inputs. */

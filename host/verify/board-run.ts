@@ -14,7 +14,7 @@ import { DescribeUnsupportedError, ModelProbeFailedError, type BoardSession, typ
 import { ensureOnBoard, type BlobOutcome } from '../deploy/ensure';
 import { planInputs, type InputPlan } from '../deploy/gt-inputs';
 import type { HashCache } from '../deploy/hash-cache';
-import type { HashedInput } from '../deploy/prepare';
+import { hashPlannedInputs, type HashedInput } from '../deploy/prepare';
 import type { Progress } from '../deploy/progress';
 import type { FileRecord } from '../state/axctl-state';
 
@@ -65,7 +65,7 @@ export async function runOnBoard(session: BoardSession, req: BoardRunRequest): P
     }
     if (described) {
       plan = await planInputs(req.gt, { names: described.inputs.map((t) => t.name), tensors: described.inputs, maxBatchSize: described.maxBatchSize });
-      inputs = await hashInputs(plan, req.hashes);
+      inputs = await hashPlannedInputs(plan, req.hashes);
       // As with a listing known beforehand: only an input without a file keeps the run from the board.
       if (plan.problems.some((p) => p.code === 'GT_INPUT_MISSING')) return { result: notRun(), plan, inputs, uploads, queuePositions, described };
     }
@@ -120,13 +120,6 @@ async function upload(session: BoardSession, model: FileRecord | null, inputs: H
     [...(model ? [{ label: 'model', ...model }] : []), ...inputs.map((i) => ({ label: i.name, path: i.file, hash: i.hash, size: i.size }))],
     progress,
   );
-}
-
-async function hashInputs(plan: InputPlan, hashes: HashCache): Promise<HashedInput[]> {
-  const out: HashedInput[] = [];
-  for (const input of plan.inputs) out.push({ ...input, hash: (await hashes.digest(input.file)).hash });
-  await hashes.save();
-  return out;
 }
 
 /** The result of a run that was never started (a gt input is missing). */

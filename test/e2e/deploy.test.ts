@@ -21,6 +21,9 @@ interface DeployJson {
   model: { path: string; hash: string; size: number; present: boolean; sentBytes: number; resumedFrom: number };
   inputs: { name: string; path: string; hash: string; size: number; present: boolean; sentBytes: number }[];
   sentBytes: number;
+  inputNamesKnown: boolean;
+  listing: 'cache' | 'board' | 'none';
+  listingProblem: string | null;
   state: string;
 }
 
@@ -120,6 +123,60 @@ describe('axctl deploy', () => {
     const back = path.join(dir, 'back.bin');
     await client.getBlob(hash, big.length, back);
     expect((await fsp.readFile(back)).equals(big)).toBe(true);
+  });
+
+  it('has the board list a model it has not seen run, and refuses a gt input of the wrong size before sending the inputs (exit 3)', async () => {
+    const agent = await startAgent(cleanup);
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+    const input = path.join(fx.gt, 'input', 'data.bin');
+    await fsp.truncate(input, 3000);
+    const res = await runCli(['deploy', ...targetArgs(agent, fx)], { cwd: dir });
+    expect(res.code).toBe(3);
+    expect(res.stdout).toBe('');
+    expect(res.stderr).toMatch(/^axctl: .*data\.bin is 3000 bytes, model input 'data' \(uint8 \[1,32,32,3\]\) needs 3072: run_joint would use random data/);
+    expect(res.stderr.trimEnd().split('\n')).toHaveLength(1);
+    // The model went up (the board had to read it); the unfit input did not.
+    const client = await connect(agent);
+    const modelBytes = await fsp.readFile(fx.model);
+    const inputBytes = await fsp.readFile(input);
+    const [model, sent] = await client.has([
+      { hash: createHash('sha256').update(modelBytes).digest('hex'), size: modelBytes.length },
+      { hash: createHash('sha256').update(inputBytes).digest('hex'), size: inputBytes.length },
+    ]);
+    expect(model!.present).toBe(true);
+    expect(sent!.present).toBe(false);
+    expect(sent!.partialOffset).toBe(0);
+    await expect(fsp.access(path.join(dir, '.axctl', 'state.json'))).rejects.toThrow();
+  });
+
+  it('reports where the input names came from: the board, then the cache; --no-describe leaves them to verify', async () => {
+    const agent = await startAgent(cleanup);
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+    const fresh = { cwd: dir, cacheHome: path.join(dir, 'cache-a') };
+    const skipped = parseJson<DeployJson>(await runCli(['deploy', ...targetArgs(agent, fx), '--json', '--no-describe'], fresh));
+    expect(skipped).toMatchObject({ listing: 'none', inputNamesKnown: false, listingProblem: null });
+    const first = await runCli(['deploy', ...targetArgs(agent, fx), '--json'], fresh);
+    expect(first.code).toBe(0);
+    expect(parseJson<DeployJson>(first)).toMatchObject({ listing: 'board', inputNamesKnown: true, listingProblem: null, sentBytes: 0 });
+    const again = parseJson<DeployJson>(await runCli(['deploy', '--json'], fresh));
+    expect(again).toMatchObject({ listing: 'cache', inputNamesKnown: true });
+    const text = await runCli(['deploy'], { cwd: dir, cacheHome: path.join(dir, 'cache-b') });
+    expect(text.stdout).toMatch(/the board listed the model's inputs: every gt input has its file, of the size run_joint reads/);
+  });
+
+  it('still deploys a model run_joint cannot load, noting why it could not be listed', async () => {
+    const agent = await startAgent(cleanup);
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+    await fsp.writeFile(fx.model, 'not a joint model');
+    const res = await runCli(['deploy', ...targetArgs(agent, fx), '--json'], { cwd: dir });
+    expect(res.code).toBe(0);
+    const out = parseJson<DeployJson>(res);
+    expect(out).toMatchObject({ listing: 'none', inputNamesKnown: false });
+    expect(out.listingProblem).toMatch(/Assertion|assert|run_joint/);
+    expect(out.inputs.map((i) => i.present || i.sentBytes > 0)).toEqual([true]);
   });
 
   it('refuses a gt folder without inputs before connecting (exit 2)', async () => {
