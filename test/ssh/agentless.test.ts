@@ -263,7 +263,7 @@ describe('remoteRunCommand', () => {
     const command = remoteRunCommand({ runJoint: '/tools/run joint', args, cwd: "/w'd", env: { LD_LIBRARY_PATH: '/opt/lib dir' } });
     const probe = path.join(dir, 'argv.sh');
     await fsp.writeFile(probe, '#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done\nprintf "%s\\n" "$LD_LIBRARY_PATH"\n', { mode: 0o755 });
-    const script = command.replace("cd -- '/w'\\''d' && ", '').replace("'/tools/run joint'", `'${probe}'`);
+    const script = command.replace("cd -- '/w'\\''d' || exit; ", '').replace("'/tools/run joint'", `'${probe}'`);
     const printed = execFileSync('sh', ['-c', script], { encoding: 'utf8' });
     expect(printed.split('\n').slice(0, -1)).toEqual([...args, '/opt/lib dir']);
     expect(command).toContain("cd -- '/w'\\''d'");

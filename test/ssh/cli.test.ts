@@ -2,12 +2,12 @@
  * `axctl verify` as a child process against an sshd on loopback: the SSH options as a user
  * types them, real exit codes and the one-line errors on stderr.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fingerprint } from '../../host/ssh/known-hosts';
-import { agentOnStdio, fixture, requireBuild, ROOT, runJointAt, tempDir, type Fixture } from './helpers';
+import { agentOnStdio, fixture, requireBuild, ROOT, runJointAt, SIM_RUN_JOINT, tempDir, type Fixture } from './helpers';
 import { startSshd, type Sshd } from './sshd';
 
 const CLI = path.join(ROOT, 'dist/host/cli.js');
@@ -26,10 +26,11 @@ afterAll(async () => {
   await fsp.rm(dir, { recursive: true, force: true });
 });
 
-function axctl(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function axctl(args: string[], onStart?: (child: ChildProcess) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: path.join(dir, 'cache-home'), XDG_CONFIG_HOME: path.join(dir, 'config-home'), SSH_AUTH_SOCK: '', NO_COLOR: '1' };
   delete env.AXCTL_TOKEN;
   const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  onStart?.(child);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -72,6 +73,20 @@ describe('axctl verify over ssh://', () => {
     const res = await axctl(['verify', ...target(), '--known-hosts', board.knownHosts, '--agentless', '--run-joint', await runJointAt(dir, 'abort'), '--board-cache', path.join(dir, 'abort cache')]);
     expect(res.code).toBe(4);
     expect(res.stdout).toMatch(/RUN.FAILED/i);
+  });
+
+  it('stops run_joint on the board when axctl is killed during an agentless run', async () => {
+    const cache = path.join(dir, 'killed cache');
+    // The simulated run_joint on the "board", running this test's model (axctl's own command
+    // line names the cache too, and the board's cache chores name its blobs; neither is run_joint).
+    const onBoard = () => execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes(SIM_RUN_JOINT) && l.includes(cache));
+    let cli: ChildProcess | undefined;
+    const finished = axctl(['verify', ...target(), '--known-hosts', board.knownHosts, '--agentless', '--run-joint', await runJointAt(dir, 'hang-ignore-term'), '--board-cache', cache], (child) => (cli = child));
+    await vi.waitFor(() => expect(onBoard().length).toBeGreaterThan(0), { timeout: 20_000, interval: 100 });
+    cli!.kill('SIGKILL'); // nothing on the host can clean up now
+    expect((await finished).code).toBeNull();
+    // The board's watchdog sees the connection end: TERM (ignored by this run_joint), KILL after the grace period.
+    await vi.waitFor(() => expect(onBoard()).toEqual([]), { timeout: 15_000, interval: 200 });
   });
 
   it('refuses a key the board does not accept (exit 5)', async () => {

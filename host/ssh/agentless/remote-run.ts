@@ -8,6 +8,14 @@
  * shell `exec`s run_joint, so the first thing the command does is tell us its pid (on stderr,
  * before run_joint starts); a timeout or cancel sends SIGTERM to that group with `kill` over a
  * second channel, SIGKILL after the grace period.
+ *
+ * When axctl itself dies (killed, crashed, the laptop suspended, the cable pulled) nobody is
+ * left to send that kill, and without a pty sshd signals nothing to the command: a hung
+ * run_joint would hold the NPU until the board reboots. So a watchdog starts beside it, in
+ * the background, reading the channel's stdin, which the host keeps open for the whole run:
+ * end of file means the host is gone, and the watchdog stops the group (TERM, then KILL after
+ * the grace period). It ignores TERM itself so the group-wide TERM does not end it first, and
+ * its output goes to /dev/null so the channel closes as soon as run_joint ends.
  */
 import type { RunOutcome } from '../../../shared/run/outcome';
 import { DEFAULT_CAPTURE_CHARS, LineSplitter, OutputCapture } from '../../../shared/run/output-capture';
@@ -31,16 +39,23 @@ export interface RemoteRunSpec {
 }
 
 const PID_MARKER = 'axctl-run-pid';
+const DEFAULT_KILL_GRACE_MS = 2000;
 /** The board may be slow to answer the kill itself; give up on it after this. */
 const KILL_COMMAND_TIMEOUT_MS = 10_000;
 
 /** The shell line that starts run_joint (exported for tests of the quoting). */
-export function remoteRunCommand(spec: Pick<RemoteRunSpec, 'runJoint' | 'args' | 'cwd' | 'env'>): string {
+export function remoteRunCommand(spec: Pick<RemoteRunSpec, 'runJoint' | 'args' | 'cwd' | 'env' | 'killGraceMs'>): string {
   const exports = Object.entries(spec.env ?? {}).map(([name, value]) => {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`bad environment variable name ${JSON.stringify(name)}`);
     return `${name}=${shellQuote(value)}; export ${name}; `;
   }).join('');
-  return `cd -- ${shellQuote(spec.cwd)} && ${exports}echo "${PID_MARKER} $$" >&2 && exec ${shellCommand([spec.runJoint, ...spec.args])}`;
+  const graceSeconds = Math.max(1, Math.ceil((spec.killGraceMs ?? DEFAULT_KILL_GRACE_MS) / 1000));
+  // $$ in the subshell is the outer shell's pid: run_joint's, after the exec. Only the group
+  // is signalled: while the watchdog lives the group's id cannot be reused, a bare pid could.
+  // A background job's stdin is /dev/null unless redirected, hence the copy on fd 3.
+  const watchdog = `(trap '' TERM; cat >/dev/null; kill -TERM -$$; sleep ${graceSeconds}; kill -KILL -$$) <&3 >/dev/null 2>&1 &`;
+  // Separate statements, not one && list: a trailing `&` would put the whole list in the background.
+  return `cd -- ${shellQuote(spec.cwd)} || exit; ${exports}echo "${PID_MARKER} $$" >&2; exec 3<&0; ${watchdog} exec ${shellCommand([spec.runJoint, ...spec.args])} </dev/null 3<&-`;
 }
 
 /**
@@ -90,7 +105,7 @@ export async function runRemote(ssh: SshConnection, spec: RemoteRunSpec): Promis
         stopGroup('KILL');
         // If even that gets no answer (board hung), stop waiting for it.
         killTimer = setTimeout(() => channel.close(), KILL_COMMAND_TIMEOUT_MS);
-      }, spec.killGraceMs ?? 2000);
+      }, spec.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
     };
     const timer = setTimeout(() => stop('timeout'), Math.min(Math.max(spec.timeoutMs, 1), 2 ** 31 - 1));
     const onAbort = () => stop('cancel');
@@ -124,6 +139,7 @@ export async function runRemote(ssh: SshConnection, spec: RemoteRunSpec): Promis
         durationMs: Math.round(performance.now() - started),
       });
     });
-    channel.end(); // run_joint reads nothing from stdin
+    // stdin stays open until the run ends: its end of file is what tells the board's watchdog
+    // (see remoteRunCommand) that axctl is gone.
   });
 }
