@@ -13,6 +13,7 @@ import { StreamTransport } from '../shared/transport/stream';
 import { listenWebSocket } from '../shared/transport/websocket';
 import { AGENT_VERSION, agentUsage, parseAgentArgs, type AgentConfig } from './config';
 import { RunService } from './run/run-service';
+import { RunJointVersionMemory } from './run/version-memory';
 import { AgentSession } from './session/session';
 import type { AgentContext } from './session/context';
 import { openSerialTransport } from './serial';
@@ -52,7 +53,7 @@ async function buildContext(config: AgentConfig): Promise<AgentContext> {
     secret: token.secret,
     agentVersion: AGENT_VERSION,
     defaultRunTimeoutMs: config.runTimeoutMs,
-    board: { runJointVersion: '' },
+    board: await RunJointVersionMemory.load(config.storeDir, config.runJoint),
     log,
   };
 }

@@ -19,8 +19,8 @@ export interface AgentContext {
   agentVersion: string;
   /** The timeout RunService applies when a request gives none (reported in Limits). */
   defaultRunTimeoutMs: number;
-  /** Learnt from run_joint's output; '' until the first run. Updated by sessions. */
-  board: { runJointVersion: string };
+  /** Learnt from run_joint's output ('' until a run printed it), kept across restarts (agent/run/version-memory.ts). */
+  board: { readonly runJointVersion: string; learn(version: string): Promise<void> };
   /** One line to the agent's log (stderr). */
   log(line: string): void;
 }

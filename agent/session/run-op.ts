@@ -46,7 +46,7 @@ export class RunOperation extends QueuedOperation {
             signal: this.abort.signal,
           },
         );
-        if (result.parsed.runJointVersion) this.host.ctx.board.runJointVersion = result.parsed.runJointVersion;
+        if (result.parsed.runJointVersion) await this.host.ctx.board.learn(result.parsed.runJointVersion);
         if (this.done) return;
         await this.host.send({ id: this.id, body: 'runResult', runResult: toWire(result) });
         this.finish();

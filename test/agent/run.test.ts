@@ -5,7 +5,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AgentClient } from '../../host/client/agent-client';
 import { makeGt, makeModel, type GtManifest } from '../../scripts/sim/make-gt';
 import { rawSession, sha256, startAgent, type AgentProcess } from './helpers';
@@ -65,6 +65,8 @@ describe('run on the agent', () => {
       expect((await fsp.readFile(target)).equals(await fsp.readFile(expected.bin))).toBe(true);
     }
     expect((await client.facts()).runJointVersion).toBe('0.5.10');
+    // Kept for the agent's next start (agent/run/version-memory.ts).
+    await vi.waitFor(async () => expect(JSON.parse(await fsp.readFile(path.join(agent.storeDir, 'run-joint-version.json'), 'utf8'))).toMatchObject({ version: '0.5.10' }));
   });
 
   it('reports an input of the wrong size as input-error', async () => {

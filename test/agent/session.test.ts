@@ -64,7 +64,7 @@ async function harness(options: ConstructorParameters<typeof AgentSession>[2] = 
     secret,
     agentVersion: 'test',
     defaultRunTimeoutMs: 5000,
-    board: { runJointVersion: '' },
+    board: { runJointVersion: '', learn: async () => undefined },
     log: (line: string) => logs.push(line),
   };
   const server = net.createServer((socket) => {

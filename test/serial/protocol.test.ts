@@ -36,7 +36,7 @@ async function startBoard(line: TestLine, serial: AgentSerialOptions = {}) {
     secret: parseToken(token),
     agentVersion: 'test',
     defaultRunTimeoutMs: 60_000,
-    board: { runJointVersion: '' },
+    board: { runJointVersion: '', learn: async () => undefined },
     log: () => undefined,
   };
   const abort = new AbortController();
