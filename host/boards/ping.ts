@@ -122,7 +122,8 @@ async function openEntry(entry: BoardEntry, opts: PingOptions): Promise<BoardSes
   if (entry.tokenFile || entry.token) return openBoard({ ...common, env: withoutToken(env) });
   const installed = hostTokenFile(entry.url, env);
   if (await readHostToken(installed)) return openBoard({ ...common, tokenFile: installed, env });
-  if (!env.AXCTL_TOKEN && !entry.agentless) {
+  // Over ssh:// an installed agent's token can be read from the board itself (board-openers.ts).
+  if (!env.AXCTL_TOKEN && !entry.agentless && !entry.url.startsWith('ssh://')) {
     throw new UsageError('TOKEN_MISSING', `no token for ${entry.name}: the agent only talks to hosts that know its token`, {
       hint: `add token-file to it in ${entry.source}, or install the agent with axctl agent install (its token is then kept in ${installed})`,
     });

@@ -110,6 +110,29 @@ describe('axctl agent install / status / uninstall over SSH', () => {
     expect(JSON.parse(verify.stdout)).toMatchObject({ verdict: 'match', board: { url: board.sshd.url } });
   });
 
+  it('axctl boards pings the ssh:// board with no token on this host (the board keeps it) and shows the run_joint version it ran', async () => {
+    await fsp.writeFile(path.join(board.dir, 'axctl.yaml'), [
+      'boards:',
+      '  evb-ssh:',
+      `    url: ${board.sshd.url}`,
+      `    identity: ${board.sshd.clientKey.file}`,
+      `    known-hosts: ${board.sshd.knownHosts}`,
+      `    agent-prefix: ${board.prefix}`,
+      '',
+    ].join('\n'));
+    const aside = `${hostTokenFile}.aside`;
+    await fsp.rename(hostTokenFile, aside);
+    try {
+      const res = await axctl(['boards', '--json'], board.env, 60_000, board.dir);
+      expect(res.code, res.stderr).toBe(0);
+      const report = JSON.parse(res.stdout) as { boards: { name: string; ok: boolean; mode: string; runJointVersion?: string }[] };
+      expect(report.boards).toEqual([expect.objectContaining({ name: 'evb-ssh', ok: true, mode: 'agent', runJointVersion: '0.5.10' })]);
+    } finally {
+      await fsp.rename(aside, hostTokenFile);
+      await fsp.rm(path.join(board.dir, 'axctl.yaml'));
+    }
+  });
+
   it('refuses an agent of another protocol with the command that upgrades it; install upgrades it in place', async () => {
     // What an older release left on the board: the same agent announcing protocol 0.
     const old = (await fsp.readFile(BUNDLE, 'utf8')).replace(/(PROTOCOL_MAJOR = )1;/, '$10;');
