@@ -10,8 +10,6 @@ import type { BlobStore } from '../store/blob-store';
 import { writeFileAtomic } from '../store/disk';
 import type { RunnerOutcome } from './runner';
 
-export { ModelProbeError, type ModelIo } from '../../shared/run/model-io';
-
 /** Runs run_joint with `args` in the folder `cwd` (the caller adds timeout, env, cancel). */
 export type ProbeRun = (args: string[], cwd: string) => Promise<RunnerOutcome>;
 

@@ -9,7 +9,7 @@
 import { checkBlobHash } from '../../shared/protocol/names';
 import type { RunJointTensor } from '../../shared/parsers/run-joint-log';
 import type { DescribeModelRequest, ModelDescription, TensorDescription } from '../../shared/protocol/envelope';
-import { ModelProbeError, type ModelIo } from '../run/model-io';
+import { ModelProbeError, type ModelIo } from '../../shared/run/model-io';
 import { probeFailedResult } from '../run/run-service';
 import { toWire } from './run-op';
 import { QueuedOperation } from './queued-op';

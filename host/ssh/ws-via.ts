@@ -7,11 +7,7 @@
  */
 import { connect as tlsConnect } from 'node:tls';
 import type { Duplex } from 'node:stream';
-import WebSocket from 'ws';
-import { ConnectError } from '../../shared/errors';
-import { FRAME_OVERHEAD_BYTES } from '../../shared/protocol/frame';
-import { connectWebSocket, WebSocketTransport } from '../../shared/transport/websocket';
-import { TRANSPORT_DEFAULTS } from '../../shared/transport/transport';
+import { connectWebSocket, type WebSocketTransport } from '../../shared/transport/websocket';
 import { registerScheme, type OpenTransportOptions, type TransportFactory } from '../client/connect';
 import { openSsh } from './connection';
 import { parseSshOptions } from './options';
@@ -38,39 +34,18 @@ export const openWebSocketVia: TransportFactory = async (url: URL, opts: OpenTra
   }
 };
 
-function webSocketOver(tunnel: Duplex, url: URL, host: string, timeoutMs: number, transportOptions: Omit<OpenTransportOptions, 'schemeOptions' | 'connectTimeoutMs'>): Promise<WebSocketTransport> {
-  const maxMessageBytes = transportOptions.maxMessageBytes ?? TRANSPORT_DEFAULTS.maxMessageBytes;
+async function webSocketOver(tunnel: Duplex, url: URL, host: string, timeoutMs: number, transportOptions: Omit<OpenTransportOptions, 'schemeOptions' | 'connectTimeoutMs'>): Promise<WebSocketTransport> {
   const socket = url.protocol === 'wss:' ? tlsConnect({ socket: tunnel, servername: host }) : socketLike(tunnel);
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url.href, {
-      perMessageDeflate: false,
-      maxPayload: maxMessageBytes + FRAME_OVERHEAD_BYTES,
-      // No masking needed from a non-browser client (see shared/transport/websocket.ts).
-      generateMask: (mask: Buffer) => void mask.fill(0),
-      createConnection: () => socket as never,
+  try {
+    return await connectWebSocket(url.href, {
+      ...transportOptions,
+      connectTimeoutMs: timeoutMs,
+      route: { open: () => socket, label: 'through the tunnel', hint: 'is axagent listening on that address, as seen from the gateway?' },
     });
-    const fail = (err: ConnectError) => {
-      clearTimeout(timer);
-      ws.terminate();
-      tunnel.destroy();
-      reject(err);
-    };
-    const timer = setTimeout(() => fail(new ConnectError('CONNECT_TIMEOUT', `${url.href}: no WebSocket through the tunnel after ${timeoutMs} ms`, {
-      hint: 'is axagent listening on that address, as seen from the gateway?',
-    })), timeoutMs);
-    ws.once('error', (err: Error) => fail(new ConnectError('CONNECT_FAILED', `${url.href}: cannot open the WebSocket through the tunnel (${err.message})`, {
-      hint: 'is axagent listening on that address, as seen from the gateway?',
-      cause: err,
-    })));
-    ws.once('unexpected-response', (_req, res) => fail(new ConnectError('CONNECT_NOT_AGENT', `${url.href}: answered HTTP ${res.statusCode} instead of a WebSocket upgrade`, {
-      hint: 'is that port an axagent (axagent --listen)?',
-    })));
-    ws.once('open', () => {
-      clearTimeout(timer);
-      ws.removeAllListeners('error');
-      resolve(new WebSocketTransport(ws, url.href, transportOptions));
-    });
-  });
+  } catch (err) {
+    tunnel.destroy();
+    throw err;
+  }
 }
 
 /** What http and ws call on a socket, as no-ops on an SSH channel (as ssh2's own HTTP agent does). */

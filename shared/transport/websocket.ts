@@ -5,6 +5,7 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import { ConnectError, UsageError, type AxError } from '../errors';
 import { ProtocolError } from '../protocol/errors';
@@ -117,6 +118,12 @@ export class WebSocketTransport extends FramedTransport {
 export interface WebSocketConnectOptions extends TransportOptions {
   /** How long opening the connection (TCP + WebSocket upgrade) may take. Default 10 s. */
   connectTimeoutMs?: number;
+  /**
+   * Another way to the agent than a TCP connection to the URL's host, e.g. an SSH tunnel:
+   * `open` gives the byte stream the WebSocket runs over; `label` ("through the tunnel") and
+   * `hint` go into the errors, since the usual ones (refused, unknown host) would mislead.
+   */
+  route?: { open: () => Duplex; label: string; hint: string };
 }
 
 /**
@@ -129,22 +136,31 @@ function zeroMask(mask: Buffer): void {
 
 /** Opens `url` (ws://host:port); ConnectError with a hint when that is impossible. */
 export function connectWebSocket(url: string, options: WebSocketConnectOptions = {}): Promise<WebSocketTransport> {
-  const { connectTimeoutMs = 10_000, ...transportOptions } = options;
+  const { connectTimeoutMs = 10_000, route, ...transportOptions } = options;
   const maxMessageBytes = transportOptions.maxMessageBytes ?? TRANSPORT_DEFAULTS.maxMessageBytes;
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, {
       perMessageDeflate: false,
       maxPayload: maxMessageBytes + FRAME_OVERHEAD_BYTES,
       generateMask: zeroMask,
+      ...(route && { createConnection: () => route.open() as never }),
     });
     const timer = setTimeout(() => {
       ws.terminate();
-      reject(connectTimeout(url, connectTimeoutMs));
+      reject(
+        route
+          ? new ConnectError('CONNECT_TIMEOUT', `${url}: no WebSocket ${route.label} after ${connectTimeoutMs} ms`, { hint: route.hint })
+          : connectTimeout(url, connectTimeoutMs),
+      );
     }, connectTimeoutMs);
     const onError = (err: Error) => {
       clearTimeout(timer);
       ws.terminate();
-      reject(socketConnectError(url, err));
+      reject(
+        route
+          ? new ConnectError('CONNECT_FAILED', `${url}: cannot open the WebSocket ${route.label} (${err.message})`, { hint: route.hint, cause: err })
+          : socketConnectError(url, err),
+      );
     };
     ws.once('error', onError);
     ws.once('unexpected-response', (_req: http.ClientRequest, res: http.IncomingMessage) => {

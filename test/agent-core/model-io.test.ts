@@ -1,7 +1,8 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ModelIoCache, ModelProbeError, type ProbeRun } from '../../agent/run/model-io';
+import { ModelIoCache, type ProbeRun } from '../../agent/run/model-io';
+import { ModelProbeError } from '../../shared/run/model-io';
 import { spawnRunJoint } from '../../agent/run/runner';
 import type { BlobStore } from '../../agent/store/blob-store';
 import { FAKE_RUN_JOINT, fakeModel, putBlob, readTrace, tempStore } from './helpers';

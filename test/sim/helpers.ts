@@ -10,8 +10,8 @@ import * as path from 'node:path';
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const SIM = path.join(ROOT, 'dist', 'scripts', 'sim', 'run-joint.js');
 export const MAKE_GT = path.join(ROOT, 'dist', 'scripts', 'sim', 'make-gt.js');
-/** Copies of /work/shared/fixtures/run_joint (logs transcribed from AXERA's documentation). */
-export const FIXTURES = path.join(__dirname, 'fixtures');
+/** The run_joint logs transcribed from AXERA's documentation (copies of ../shared/fixtures/run_joint), shared with the parser tests. */
+export const FIXTURES = path.join(__dirname, '../fixtures/parsers');
 
 export interface SimResult {
   readonly stdout: string;

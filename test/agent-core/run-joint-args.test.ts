@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildRunJointArgs, checkExtraArgs } from '../../agent/run/args';
+import { buildRunJointArgs, checkExtraArgs } from '../../shared/run/args';
 import { UsageError } from '../../shared/errors';
 
 function codeOf(run: () => unknown): string {
