@@ -182,7 +182,9 @@ export class FrameDecoder {
       else this.chunks[0] = first.subarray(n);
       return first.subarray(0, n);
     }
-    const out = new Uint8Array(n);
+    // Every byte is overwritten below, so no zero-fill (a 1 MiB frame over stdio or SSH arrives
+    // in 64 KiB reads and is assembled here).
+    const out = Buffer.allocUnsafe(n);
     let filled = 0;
     while (filled < n) {
       const chunk = this.chunks[0]!;
