@@ -20,19 +20,8 @@ import { spawnRunJoint, type RunnerOutcome } from './runner';
 
 export type { RunProblem, RunStatus } from '../../shared/run/classify';
 
-export interface RunRequest {
-  modelHash: string;
-  /** Every model input exactly once, by the name run_joint prints for it. */
-  inputs: { name: string; hash: string }[];
-  /** Timed inferences (default 1). */
-  repeat?: number;
-  /** Untimed inferences before them (default 0). */
-  warmup?: number;
-  /** Wall-clock limit for run_joint (default: the service's defaultTimeoutMs). */
-  timeoutMs?: number;
-  /** Extra run_joint options from the allow-list (args.ts). */
-  extraArgs?: string[];
-}
+import type { RunRequest } from '../../shared/run/request';
+export type { RunRequest };
 
 export type { RunResult } from '../../shared/run/result';
 

@@ -8,6 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { RunFailedError } from '../../shared/errors';
+import type { RunOutcome } from '../../shared/run/outcome';
 import { DEFAULT_CAPTURE_CHARS, LineSplitter, OutputCapture } from '../../shared/run/output-capture';
 
 export interface RunnerSpec {
@@ -26,15 +27,8 @@ export interface RunnerSpec {
   maxCaptureChars?: number;
 }
 
-export interface RunnerOutcome {
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-  cancelled: boolean;
-  durationMs: number;
-}
+/** What one run_joint process did (shared with agentless SSH, which runs it remotely). */
+export type RunnerOutcome = RunOutcome;
 
 export const DEFAULT_KILL_GRACE_MS = 2000;
 /** setTimeout fires at once for delays beyond this (about 24.8 days). */

@@ -13,19 +13,8 @@ import type { Channel } from './channel';
 import { streamedCall } from './streamed-call';
 import type { RunResult } from '../../shared/run/result';
 
-export interface RunRequest {
-  modelHash: string;
-  /** Every model input once, by the tensor name run_joint prints. */
-  inputs: { name: string; hash: string }[];
-  /** Timed inferences (agent default 1). */
-  repeat?: number;
-  /** Untimed inferences before them (default 0). */
-  warmup?: number;
-  /** run_joint's time limit on the board (default: the agent's, hello.limits.defaultRunTimeoutMs). */
-  timeoutMs?: number;
-  /** Extra run_joint options from the agent's allow-list, e.g. ['--mode', '1_1']. */
-  extraArgs?: string[];
-}
+import type { RunRequest } from '../../shared/run/request';
+export type { RunRequest };
 
 export type { RunStatus } from '../../shared/run/classify';
 export type { RunResult } from '../../shared/run/result';
