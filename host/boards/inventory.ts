@@ -159,8 +159,14 @@ export async function lookupBoard(nameOrUrl: string, opts: { cwd?: string; files
   const entry = boards.get(nameOrUrl);
   if (!entry) {
     const known = [...boards.keys()];
+    // HOST:PORT or a bare address is the usual slip: say which URL was probably meant.
+    const meant = /^[\w.-]+:\d+$/.test(nameOrUrl) ? `ws://${nameOrUrl}` : /^(\d+\.){3}\d+$/.test(nameOrUrl) ? `ssh://root@${nameOrUrl}` : null;
     throw new UsageError('BOARD_UNKNOWN', `unknown board "${nameOrUrl}": not a URL and not in any ${INVENTORY_FILE_NAME}`, {
-      hint: known.length ? `known boards: ${known.join(', ')}` : `use ws://, ssh:// or serial:// or add it to ${INVENTORY_FILE_NAME}`,
+      hint: meant
+        ? `did you mean ${meant}? A board is a ws://, ssh:// or serial:// URL, or a name from ${INVENTORY_FILE_NAME}`
+        : known.length
+          ? `known boards: ${known.join(', ')}`
+          : `use ws://, ssh:// or serial:// or add it to ${INVENTORY_FILE_NAME}`,
     });
   }
   return entry;

@@ -56,7 +56,8 @@ export async function resolveTargets(args: TargetArgs, cwd: string, command: 'de
 export function secondsOption(name: string, value: number | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new UsageError('BAD_NUMBER', `--${name} ${String(value)}: expected a number of seconds above 0`);
+    // yargs turns a word into NaN: say what was expected rather than echo "NaN".
+    throw new UsageError('BAD_NUMBER', Number.isNaN(value) ? `--${name} is not a number: expected seconds above 0, e.g. --${name} 30` : `--${name} ${String(value)}: expected a number of seconds above 0`);
   }
   return Math.max(1, Math.round(value * 1000));
 }
@@ -65,7 +66,7 @@ export function secondsOption(name: string, value: number | undefined): number |
 export function countOption(name: string, value: number | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new UsageError('BAD_NUMBER', `--${name} ${String(value)}: expected a whole number from ${min} to ${max}`);
+    throw new UsageError('BAD_NUMBER', Number.isNaN(value) ? `--${name} is not a number: expected a whole number from ${min} to ${max}` : `--${name} ${String(value)}: expected a whole number from ${min} to ${max}`);
   }
   return value;
 }

@@ -54,6 +54,14 @@ describe('board inventory', () => {
     });
   });
 
+  it('suggests the URL a HOST:PORT or a bare address probably meant', async () => {
+    const files = { files: [] };
+    await expect(lookupBoard('192.168.1.20:7007', files)).rejects.toMatchObject({ code: 'BOARD_UNKNOWN', hint: expect.stringMatching(/^did you mean ws:\/\/192\.168\.1\.20:7007\?/) });
+    await expect(lookupBoard('evb-1.lab:7007', files)).rejects.toMatchObject({ hint: expect.stringMatching(/^did you mean ws:\/\/evb-1\.lab:7007\?/) });
+    await expect(lookupBoard('10.0.0.7', files)).rejects.toMatchObject({ hint: expect.stringMatching(/^did you mean ssh:\/\/root@10\.0\.0\.7\?/) });
+    await expect(lookupBoard('evb7', files)).rejects.toMatchObject({ hint: expect.not.stringMatching(/did you mean/) });
+  });
+
   it.each([
     ['boards:\n  a:\n    url: ws://x:1\n    colour: red\n', 'INVENTORY_UNKNOWN_KEY'],
     ['boards:\n  a:\n    identity: k\n', 'INVENTORY_NO_URL'],
