@@ -8,6 +8,7 @@
 import { Root, type IConversionOptions } from 'protobufjs/light';
 import { descriptor } from '../../proto/gen/axctl-descriptor';
 import type { Envelope } from '../../proto/gen/axctl-types';
+import { encodeGetChunkEnvelope, encodePutChunkEnvelope } from './chunk-encoding';
 import { ProtocolError } from './errors';
 
 export type * from '../../proto/gen/axctl-types';
@@ -24,6 +25,9 @@ const EnvelopeType = Root.fromJSON(descriptor).lookupType('axctl.v1.Envelope');
 const AS_PLAIN_OBJECT: IConversionOptions = { longs: Number, enums: String, defaults: true, arrays: true, oneofs: true };
 
 export function encodeEnvelope(envelope: Envelope): Uint8Array {
+  // The bulk messages skip protobufjs's copy and come with room for their frame (chunk-encoding.ts).
+  if (envelope.body === 'putChunk') return encodePutChunkEnvelope(envelope.id, envelope.putChunk);
+  if (envelope.body === 'getChunk') return encodeGetChunkEnvelope(envelope.id, envelope.getChunk);
   return EnvelopeType.encode(EnvelopeType.fromObject(envelope)).finish();
 }
 

@@ -35,26 +35,59 @@ export interface Frame {
   payload: Uint8Array;
 }
 
-/** The frame as three pieces (header, payload, trailer) so a stream can write them without a copy. */
-export function encodeFrameParts(type: FrameType, payload: Uint8Array = new Uint8Array(0)): [Uint8Array, Uint8Array, Uint8Array] {
+/** Payloads allocated by allocFramePayload: the bytes around them are the frame's own. */
+const WITH_FRAME_ROOM = new WeakSet<Uint8Array>();
+
+/**
+ * A payload buffer of `size` bytes with room before and after it for the frame's header and
+ * trailer, so encodeFrameParts frames it in place: one buffer, no copy (the bulk messages,
+ * shared/protocol/chunk-encoding.ts).
+ */
+export function allocFramePayload(size: number): Uint8Array {
+  const frame = Buffer.allocUnsafe(FRAME_OVERHEAD_BYTES + size);
+  const payload = frame.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + size);
+  WITH_FRAME_ROOM.add(payload);
+  return payload;
+}
+
+/**
+ * The frame as pieces a stream writes without joining them: one buffer when the payload came
+ * from allocFramePayload (header and trailer written around it), else header, payload, trailer.
+ */
+export function encodeFrameParts(type: FrameType, payload: Uint8Array = new Uint8Array(0)): Uint8Array[] {
+  if (WITH_FRAME_ROOM.has(payload)) {
+    WITH_FRAME_ROOM.delete(payload); // framed once: a second send gets its own header
+    const frame = new Uint8Array(payload.buffer, payload.byteOffset - FRAME_HEADER_BYTES, payload.length + FRAME_OVERHEAD_BYTES);
+    writeHeader(frame, type, payload.length);
+    const crc = crc32(payload, crc32(frame.subarray(2, FRAME_HEADER_BYTES)));
+    new DataView(frame.buffer, frame.byteOffset + FRAME_HEADER_BYTES + payload.length, FRAME_TRAILER_BYTES).setUint32(0, crc);
+    return [frame];
+  }
   const header = new Uint8Array(FRAME_HEADER_BYTES);
-  header[0] = FRAME_MAGIC_0;
-  header[1] = FRAME_MAGIC_1;
-  header[2] = FRAME_VERSION;
-  header[3] = type;
-  new DataView(header.buffer).setUint32(4, payload.length);
+  writeHeader(header, type, payload.length);
   const trailer = new Uint8Array(FRAME_TRAILER_BYTES);
   new DataView(trailer.buffer).setUint32(0, crc32(payload, crc32(header.subarray(2))));
   return [header, payload, trailer];
 }
 
+function writeHeader(out: Uint8Array, type: FrameType, payloadLength: number): void {
+  out[0] = FRAME_MAGIC_0;
+  out[1] = FRAME_MAGIC_1;
+  out[2] = FRAME_VERSION;
+  out[3] = type;
+  new DataView(out.buffer, out.byteOffset, FRAME_HEADER_BYTES).setUint32(4, payloadLength);
+}
+
 /** The frame as one buffer (what a WebSocket message carries). */
 export function encodeFrame(type: FrameType, payload?: Uint8Array): Uint8Array {
-  const [header, body, trailer] = encodeFrameParts(type, payload);
-  const out = new Uint8Array(header.length + body.length + trailer.length);
-  out.set(header, 0);
-  out.set(body, header.length);
-  out.set(trailer, header.length + body.length);
+  const parts = encodeFrameParts(type, payload);
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
   return out;
 }
 

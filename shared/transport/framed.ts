@@ -132,7 +132,7 @@ export abstract class FramedTransport extends EventEmitter implements Transport 
 
   private writeFrame(type: FrameType, payload?: Uint8Array): void {
     const parts = encodeFrameParts(type, payload);
-    const bytes = parts[0].length + parts[1].length + parts[2].length;
+    const bytes = parts.reduce((sum, part) => sum + part.length, 0);
     this.queuedBytes += bytes;
     this.lastSentAt = Date.now();
     this.writeLink(parts, (err) => {

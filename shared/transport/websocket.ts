@@ -87,6 +87,11 @@ export class WebSocketTransport extends FramedTransport {
   }
 
   protected writeLink(parts: Uint8Array[], done: (err?: Error | null) => void): void {
+    if (parts.length === 1) {
+      // Framed in place (chunk messages): the one buffer is the message, nothing to join.
+      this.ws.send(parts[0]!, { binary: true, compress: false }, (err) => done(err));
+      return;
+    }
     let size = 0;
     for (const part of parts) size += part.length;
     if (size < REUSE_FROM_BYTES || size > REUSE_UP_TO_BYTES) {
