@@ -61,7 +61,8 @@ async function buildContext(config: AgentConfig): Promise<AgentContext> {
 async function serveStdio(ctx: AgentContext, config: AgentConfig): Promise<number> {
   // Anything printed to stdout would corrupt the frames.
   console.log = console.info = console.debug = console.error;
-  const transport = new StreamTransport(process.stdin, process.stdout, { peer: 'stdio', idleTimeoutMs: config.idleTimeoutMs });
+  // stdout is a pipe (or a file): written bytes are in the kernel when the write calls back.
+  const transport = new StreamTransport(process.stdin, process.stdout, { peer: 'stdio', idleTimeoutMs: config.idleTimeoutMs, outputCopies: true });
   const session = new AgentSession(transport, ctx, { authTimeoutMs: config.authTimeoutMs });
   const stop = () => void session.close();
   process.once('SIGINT', stop).once('SIGTERM', stop);

@@ -32,7 +32,8 @@ export class SshAgentTransport extends StreamTransport {
 
   constructor(connection: SshConnection, input: PassThrough, channel: ClientChannel, opts: TransportOptions & { token?: string; watch: AgentWatch }) {
     const { token, watch, ...transportOptions } = opts;
-    super(input, channel, { ...transportOptions, kind: 'ssh', peer: connection.target.label });
+    // ssh2 copies what is written into its packets before the write's callback.
+    super(input, channel, { ...transportOptions, kind: 'ssh', peer: connection.target.label, outputCopies: true });
     this.connection = connection;
     this.agentToken = token;
     this.watch = watch;

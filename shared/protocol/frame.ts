@@ -44,10 +44,41 @@ const WITH_FRAME_ROOM = new WeakSet<Uint8Array>();
  * shared/protocol/chunk-encoding.ts).
  */
 export function allocFramePayload(size: number): Uint8Array {
-  const frame = Buffer.allocUnsafe(FRAME_OVERHEAD_BYTES + size);
-  const payload = frame.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + size);
+  const total = FRAME_OVERHEAD_BYTES + size;
+  const pooled = total <= POOLED_FRAME_BYTES;
+  const memory = pooled ? (freeFrames.pop() ?? newPooledFrame()) : unzeroed(total);
+  const payload = new Uint8Array(memory, FRAME_HEADER_BYTES, size);
   WITH_FRAME_ROOM.add(payload);
   return payload;
+}
+
+/**
+ * Frames for chunk-sized payloads come from a small free list: a transport that is done with
+ * a frame (its bytes are in the kernel or copied on) gives it back (releaseFrame), so an
+ * upload reuses a few buffers instead of making 1 MiB of garbage per chunk, which the
+ * garbage collector then has to sweep.
+ */
+const POOLED_FRAME_BYTES = 1024 * 1024 + 4096;
+const MAX_FREE_FRAMES = 4;
+const freeFrames: ArrayBuffer[] = [];
+const poolFrames = new WeakSet<ArrayBuffer>();
+
+/** Memory of its own (not a slice of Node's pool), left unzeroed: every byte is written. */
+function unzeroed(bytes: number): ArrayBuffer {
+  return Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer;
+}
+
+function newPooledFrame(): ArrayBuffer {
+  const memory = unzeroed(POOLED_FRAME_BYTES);
+  poolFrames.add(memory);
+  return memory;
+}
+
+/** `parts` (what encodeFrameParts gave) are no longer needed by anyone: reuse a pooled frame. */
+export function releaseFrame(parts: Uint8Array[]): void {
+  if (parts.length !== 1) return;
+  const memory = parts[0]!.buffer as ArrayBuffer;
+  if (poolFrames.has(memory) && freeFrames.length < MAX_FREE_FRAMES && !freeFrames.includes(memory)) freeFrames.push(memory);
 }
 
 /**

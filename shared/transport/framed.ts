@@ -16,7 +16,7 @@
 import { EventEmitter } from 'node:events';
 import type { AxError } from '../errors';
 import { ProtocolError } from '../protocol/errors';
-import { FrameType, encodeFrameParts, type Frame } from '../protocol/frame';
+import { FrameType, encodeFrameParts, releaseFrame, type Frame } from '../protocol/frame';
 import {
   TRANSPORT_DEFAULTS,
   TransportError,
@@ -101,6 +101,13 @@ export abstract class FramedTransport extends EventEmitter implements Transport 
     this.finish(error ? 'error' : 'local', error);
   }
 
+  /**
+   * True when writeLink's callback means the parts' bytes are no longer read (sent, or copied
+   * on), so a pooled frame can be reused. A link that keeps sent bytes for retransmission
+   * (serial) must leave this false.
+   */
+  protected readonly recyclesFrames: boolean = false;
+
   protected abstract writeLink(parts: Uint8Array[], done: (err?: Error | null) => void): void;
   protected abstract endLink(): void;
   protected abstract destroyLink(): void;
@@ -137,6 +144,7 @@ export abstract class FramedTransport extends EventEmitter implements Transport 
     this.lastSentAt = Date.now();
     this.writeLink(parts, (err) => {
       this.queuedBytes -= bytes;
+      if (this.recyclesFrames) releaseFrame(parts);
       if (err) {
         if (this.currentState !== 'closed') {
           this.destroyLink();

@@ -16,17 +16,26 @@ export interface StreamTransportOptions extends TransportOptions {
   peer?: string;
   /** Reported as Transport.kind (default 'stream'; an SSH channel may say 'ssh'). */
   kind?: string;
+  /**
+   * The output is done with a written chunk when its write callback fires (a socket, a pipe,
+   * an SSH channel: the bytes are in the kernel or copied into packets), so chunk frames can be
+   * reused (FramedTransport.recyclesFrames). Default false: an in-memory stream (PassThrough)
+   * hands the very buffer to its reader, later.
+   */
+  outputCopies?: boolean;
 }
 
 export class StreamTransport extends FramedTransport {
   readonly kind: string;
+  protected override readonly recyclesFrames: boolean;
   private readonly decoder: FrameDecoder;
 
   /** `input` carries the peer's bytes to us, `output` ours to the peer (may be the same duplex). */
   constructor(private readonly input: Readable, private readonly output: Writable, options: StreamTransportOptions = {}) {
-    const { peer = 'stream', kind = 'stream', ...transportOptions } = options;
+    const { peer = 'stream', kind = 'stream', outputCopies = false, ...transportOptions } = options;
     super(peer, transportOptions);
     this.kind = kind;
+    this.recyclesFrames = outputCopies;
     this.decoder = new FrameDecoder({ maxPayloadBytes: this.maxMessageBytes });
     input.on('data', (chunk: Uint8Array) => this.onData(chunk));
     input.on('end', () => this.onEnd());

@@ -54,6 +54,8 @@ class SendBuffers {
 
 export class WebSocketTransport extends FramedTransport {
   readonly kind = 'websocket';
+  /** ws calls back once the socket has the bytes. */
+  protected override readonly recyclesFrames = true;
   private linkError: AxError | undefined;
   private readonly sendBuffers = new SendBuffers();
 
