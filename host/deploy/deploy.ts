@@ -109,8 +109,12 @@ async function send(session: BoardSession, prepared: Prepared, opts: DeployOptio
   if (prepared.plan.namesKnown) {
     return { outcomes: await ensureOnBoard(session, [model, ...blobFiles(prepared.inputs)], opts.progress), inputs: prepared.inputs, listing: 'cache', listingProblem: null };
   }
-  if (opts.describe === false || !session.describeModel) {
-    return { outcomes: await ensureOnBoard(session, [model, ...blobFiles(prepared.inputs)], opts.progress), inputs: prepared.inputs, listing: 'none', listingProblem: null };
+  const everything = [model, ...blobFiles(prepared.inputs)];
+  // A re-deploy of what the board already holds sends nothing and asks nothing more: the
+  // listing was asked for when these were first sent (verify checks in any case).
+  const skipListing = opts.describe === false || !session.describeModel || (await session.has(everything.map(({ hash, size }) => ({ hash, size })))).every(Boolean);
+  if (skipListing || !session.describeModel) {
+    return { outcomes: await ensureOnBoard(session, everything, opts.progress), inputs: prepared.inputs, listing: 'none', listingProblem: null };
   }
   const [modelOutcome] = await ensureOnBoard(session, [model], opts.progress);
   opts.progress.note("running run_joint on the board to list the model's inputs");

@@ -150,21 +150,25 @@ describe('axctl deploy', () => {
     await expect(fsp.access(path.join(dir, '.axctl', 'state.json'))).rejects.toThrow();
   });
 
-  it('reports where the input names came from: the board, then the cache; --no-describe leaves them to verify', async () => {
+  it('reports where the input names came from: the board, then the cache; a re-deploy of what the board holds asks nothing; --no-describe', async () => {
     const agent = await startAgent(cleanup);
     const dir = await tempDir(cleanup);
     const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
-    const fresh = { cwd: dir, cacheHome: path.join(dir, 'cache-a') };
-    const skipped = parseJson<DeployJson>(await runCli(['deploy', ...targetArgs(agent, fx), '--json', '--no-describe'], fresh));
-    expect(skipped).toMatchObject({ listing: 'none', inputNamesKnown: false, listingProblem: null });
-    const first = await runCli(['deploy', ...targetArgs(agent, fx), '--json'], fresh);
+    const first = await runCli(['deploy', ...targetArgs(agent, fx)], { cwd: dir, cacheHome: path.join(dir, 'cache-a') });
     expect(first.code).toBe(0);
-    expect(parseJson<DeployJson>(first)).toMatchObject({ listing: 'board', inputNamesKnown: true, listingProblem: null, sentBytes: 0 });
-    const again = parseJson<DeployJson>(await runCli(['deploy', '--json'], fresh));
-    expect(again).toMatchObject({ listing: 'cache', inputNamesKnown: true });
-    const text = await runCli(['deploy'], { cwd: dir, cacheHome: path.join(dir, 'cache-b') });
-    expect(text.stdout).toMatch(/the board listed the model's inputs: every gt input has its file, of the size run_joint reads/);
+    expect(first.stdout).toMatch(/the board listed the model's inputs: every gt input has its file, of the size run_joint reads/);
+    const again = parseJson<DeployJson>(await runCli(['deploy', '--json'], { cwd: dir, cacheHome: path.join(dir, 'cache-a') }));
+    expect(again).toMatchObject({ listing: 'cache', inputNamesKnown: true, sentBytes: 0 });
+    // Another host (no listing cached) re-deploying what the board already holds: nothing sent, nothing asked.
+    const elsewhere = parseJson<DeployJson>(await runCli(['deploy', '--json'], { cwd: dir, cacheHome: path.join(dir, 'cache-b') }));
+    expect(elsewhere).toMatchObject({ listing: 'none', inputNamesKnown: false, sentBytes: 0, listingProblem: null });
+    // --no-describe on a board that lacks everything: uploaded, not listed.
+    const other = await startAgent(cleanup);
+    const skipped = parseJson<DeployJson>(await runCli(['deploy', ...targetArgs(other, fx), '--json', '--no-describe'], { cwd: dir, cacheHome: path.join(dir, 'cache-c') }));
+    expect(skipped).toMatchObject({ listing: 'none', inputNamesKnown: false, listingProblem: null });
+    expect(skipped.sentBytes).toBeGreaterThan(0);
   });
+
 
   it('still deploys a model run_joint cannot load, noting why it could not be listed', async () => {
     const agent = await startAgent(cleanup);
