@@ -7,6 +7,7 @@
  * dist/axagent.js. Logs go to stderr only; in --stdio mode stdout carries nothing but frames.
  */
 import { constants as fsc, promises as fsp } from 'node:fs';
+import * as net from 'node:net';
 import { BadFileError, isAxError, type AxError } from '../shared/errors';
 import { readTokenFile } from '../shared/protocol/token';
 import { StreamTransport } from '../shared/transport/stream';
@@ -18,6 +19,7 @@ import { AgentSession } from './session/session';
 import type { AgentContext } from './session/context';
 import { openSerialTransport } from './serial';
 import { BlobStore } from './store/blob-store';
+import { claimStore, relayStdio, waitForStore, type StoreClaim } from './store-owner';
 
 /** Exit code for a bug in the agent itself. */
 const INTERNAL_ERROR_EXIT = 70;
@@ -111,6 +113,58 @@ async function serveWebSocket(ctx: AgentContext, config: AgentConfig & { mode: {
   return 0;
 }
 
+/**
+ * Sessions for agent processes of the same store that relay to this one (store-owner.ts):
+ * each local connection is a host's connection, served like any other. Connections that come
+ * while the store is still being opened wait for it.
+ */
+class LocalPeers {
+  private ctx: AgentContext | null = null;
+  private readonly waiting: net.Socket[] = [];
+  private readonly sessions = new Set<AgentSession>();
+
+  constructor(private readonly config: AgentConfig) {}
+
+  readonly accept = (socket: net.Socket): void => {
+    if (this.ctx) this.start(this.ctx, socket);
+    else this.waiting.push(socket);
+  };
+
+  serve(ctx: AgentContext): void {
+    this.ctx = ctx;
+    for (const socket of this.waiting.splice(0)) this.start(ctx, socket);
+  }
+
+  /** Resolves once no relayed session is open. */
+  async drained(): Promise<void> {
+    while (this.sessions.size > 0) await Promise.race([...this.sessions].map((s) => s.closed));
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.waiting.splice(0)) socket.destroy();
+    await Promise.all([...this.sessions].map((s) => s.close()));
+  }
+
+  private start(ctx: AgentContext, socket: net.Socket): void {
+    // A unix socket: written bytes are in the kernel when the write calls back.
+    const transport = StreamTransport.overDuplex(socket, { peer: 'a relayed connection', idleTimeoutMs: this.config.idleTimeoutMs, outputCopies: true });
+    const session = new AgentSession(transport, ctx, { authTimeoutMs: this.config.authTimeoutMs });
+    this.sessions.add(session);
+    void session.closed.then(() => this.sessions.delete(session));
+  }
+}
+
+/** For --stdio: own the store, or relay this connection to its owner ('relayed' when done). */
+async function claimOrRelay(storeDir: string, onPeer: (socket: net.Socket) => void): Promise<Extract<StoreClaim, { role: 'owner' }> | 'relayed'> {
+  for (;;) {
+    const claim = await claimStore(storeDir, onPeer);
+    if (claim.role === 'owner') return claim;
+    log(`axagent ${AGENT_VERSION}: another agent process owns ${storeDir}; relaying this connection to it`);
+    // An owner that stopped taking connections just as we came: claim again.
+    if ((await relayStdio(claim.socketPath, process.stdin, process.stdout)) === 'done') return 'relayed';
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   try {
     const command = parseAgentArgs(argv);
@@ -123,14 +177,33 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const { config } = command;
-    const ctx = await buildContext(config);
-    switch (config.mode.kind) {
-      case 'stdio':
-        return await serveStdio(ctx, config);
-      case 'serial':
-        return await serveSerial(ctx, { ...config, mode: config.mode });
-      case 'listen':
-        return await serveWebSocket(ctx, { ...config, mode: config.mode });
+    const peers = new LocalPeers(config);
+    // Before the store is opened: a second process of the same store relays or waits instead.
+    const claim = config.mode.kind === 'stdio' ? await claimOrRelay(config.storeDir, peers.accept) : await waitForStore(config.storeDir, peers.accept, log);
+    if (claim === 'relayed') return 0;
+    try {
+      const ctx = await buildContext(config);
+      peers.serve(ctx);
+      switch (config.mode.kind) {
+        case 'stdio': {
+          const stopPeers = () => void peers.close();
+          process.once('SIGINT', stopPeers).once('SIGTERM', stopPeers);
+          const code = await serveStdio(ctx, config);
+          // Hosts relayed here by later agents keep their sessions (and runs) to the end; one
+          // that arrives while the last ends is served too, then no more are taken.
+          await peers.drained();
+          claim.stopAccepting();
+          await peers.drained();
+          return code;
+        }
+        case 'serial':
+          return await serveSerial(ctx, { ...config, mode: config.mode });
+        case 'listen':
+          return await serveWebSocket(ctx, { ...config, mode: config.mode });
+      }
+    } finally {
+      await peers.close();
+      await claim.release();
     }
   } catch (err) {
     if (isAxError(err)) {

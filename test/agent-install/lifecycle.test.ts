@@ -5,6 +5,7 @@
  * that upgrades it, uninstall (nothing left running, nothing left on disk), uninstall again.
  * The steps run in order on one board.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
@@ -134,7 +135,9 @@ describe('axctl agent install / status / uninstall over SSH', () => {
   });
 
   it('refuses an agent of another protocol with the command that upgrades it; install upgrades it in place', async () => {
-    // What an older release left on the board: the same agent announcing protocol 0.
+    // What an older release left on the board: the same agent announcing protocol 0, its
+    // service stopped (a running service owns the store, and ssh:// would reach that instead).
+    execFileSync('sh', [path.join(board.initdDir, 'S99axagent'), 'stop']);
     const old = (await fsp.readFile(BUNDLE, 'utf8')).replace(/(PROTOCOL_MAJOR = )1;/, '$10;');
     expect(old).not.toBe(await fsp.readFile(BUNDLE, 'utf8'));
     await fsp.writeFile(path.join(board.prefix, 'lib/axagent.js'), old);

@@ -136,7 +136,7 @@ describe('hostile names are refused by the agent itself', () => {
     for (const answer of answers) expect(answer).toMatchObject({ body: 'error', error: { code: 'BAD_HASH' } });
     await raw.channel.transport.close();
     const storeEntries = await fsp.readdir(agent.storeDir);
-    expect(storeEntries.sort()).toEqual(['blobs', 'jobs', 'partial', 'tmp']);
+    expect(storeEntries.sort()).toEqual(['agent.sock', 'blobs', 'jobs', 'partial', 'tmp']);
   });
 
   it('the client refuses them before sending', async () => {

@@ -50,6 +50,8 @@ export interface StartOptions {
   bundled?: boolean;
   args?: string[];
   env?: NodeJS.ProcessEnv;
+  /** Another agent's store (default: a fresh one in the agent's own temp folder). */
+  storeDir?: string;
 }
 
 export async function startAgent(opts: StartOptions = {}): Promise<AgentProcess> {
@@ -58,7 +60,7 @@ export async function startAgent(opts: StartOptions = {}): Promise<AgentProcess>
   const token = randomBytes(32).toString('hex');
   const tokenFile = path.join(dir, 'token');
   await fsp.writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
-  const storeDir = path.join(dir, 'store');
+  const storeDir = opts.storeDir ?? path.join(dir, 'store');
   let entry = AGENT_MAIN;
   if (opts.bundled) {
     entry = path.join(dir, 'bin', 'axagent.js');

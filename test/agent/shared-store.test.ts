@@ -1,0 +1,61 @@
+/**
+ * Two `axagent --stdio` processes on one store — two hosts reaching one board over ssh:// at
+ * once — share one owner: the second relays to the first, so both hosts see one store and one
+ * run queue (the second run waits for the first and is told its place), and the first
+ * process keeps serving the relayed host after its own host has left.
+ */
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import type { AgentClient } from '../../host/client/agent-client';
+import { makeGt, makeModel } from '../../scripts/sim/make-gt';
+import { sha256, startAgent, type AgentProcess } from './helpers';
+
+const agents: AgentProcess[] = [];
+afterAll(async () => {
+  for (const agent of agents.reverse()) await agent.stop();
+});
+
+async function upload(client: AgentClient, file: string): Promise<string> {
+  const data = await fsp.readFile(file);
+  const hash = sha256(data);
+  await client.putFile(file, hash, data.length);
+  return hash;
+}
+
+describe('two --stdio agents on one store', () => {
+  it('the second relays to the first: one store, one run queue, and the relayed host is served to the end', async () => {
+    // Every run takes 1.5 s more on the owner, so the second run surely waits.
+    const owner = await startAgent({ mode: 'stdio', env: { AXSIM_FAULT: 'slow=1500' } });
+    agents.push(owner);
+    const relay = await startAgent({ mode: 'stdio', storeDir: owner.storeDir });
+    agents.push(relay);
+    const first = await owner.connect();
+    // The host authenticates with the owner: the token of the process that serves the store.
+    const second = await relay.connect({ token: owner.token });
+    await vi.waitFor(() => expect(relay.stderr()).toMatch(/another agent process owns .*; relaying this connection to it/));
+
+    const model = path.join(owner.dir, 'm.joint');
+    makeModel('classifier', model);
+    const gt = await makeGt(model, path.join(owner.dir, 'gt'), { seed: 5 });
+    const modelHash = await upload(first, model);
+    const inputs = [{ name: gt.inputs[0]!.name, hash: await upload(first, gt.inputs[0]!.bin) }];
+    // What the first host uploaded is in the second host's store too.
+    expect((await second.has([modelHash]))[0]!.present).toBe(true);
+
+    const started = Date.now();
+    const firstRun = first.run({ modelHash, inputs });
+    await new Promise((r) => setTimeout(r, 300));
+    const positions: number[] = [];
+    const secondRun = second.run({ modelHash, inputs }, { onQueue: (p) => positions.push(p) });
+    const a = await firstRun;
+    await first.close(); // the owner's own host leaves while the relayed run waits or runs
+    const b = await secondRun;
+    expect(a.status).toBe('ok');
+    expect(b.status).toBe('ok');
+    expect(positions[0]).toBe(1); // behind the first host's run
+    expect(b.outputs.map((o) => o.hash)).toEqual(a.outputs.map((o) => o.hash));
+    expect(Date.now() - started).toBeGreaterThan(2 * 1500); // one after the other, not side by side
+    await second.close();
+  });
+});
