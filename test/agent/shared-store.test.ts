@@ -28,9 +28,10 @@ describe('two --stdio agents on one store', () => {
     // Every run takes 1.5 s more on the owner, so the second run surely waits.
     const owner = await startAgent({ mode: 'stdio', env: { AXSIM_FAULT: 'slow=1500' } });
     agents.push(owner);
+    // Answering means it has claimed the store (the claim comes before the store is opened).
+    const first = await owner.connect();
     const relay = await startAgent({ mode: 'stdio', storeDir: owner.storeDir });
     agents.push(relay);
-    const first = await owner.connect();
     // The host authenticates with the owner: the token of the process that serves the store.
     const second = await relay.connect({ token: owner.token });
     await vi.waitFor(() => expect(relay.stderr()).toMatch(/another agent process owns .*; relaying this connection to it/));
