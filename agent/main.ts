@@ -7,11 +7,10 @@
  * dist/axagent.js. Logs go to stderr only; in --stdio mode stdout carries nothing but frames.
  */
 import { constants as fsc, promises as fsp } from 'node:fs';
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import { BadFileError, isAxError, type AxError } from '../shared/errors';
 import { readTokenFile } from '../shared/protocol/token';
 import { StreamTransport } from '../shared/transport/stream';
-import { listenWebSocket } from '../shared/transport/websocket';
 import { AGENT_VERSION, agentUsage, parseAgentArgs, type AgentConfig } from './config';
 import { RunService } from './run/run-service';
 import { RunJointVersionMemory } from './run/version-memory';
@@ -19,6 +18,8 @@ import { AgentSession } from './session/session';
 import type { AgentContext } from './session/context';
 import { openSerialTransport } from './serial';
 import { BlobStore } from './store/blob-store';
+import { LocalPeers } from './local-peers';
+import { serveListening } from './serve-listen';
 import { claimStore, relayStdio, waitForStore, type StoreClaim } from './store-owner';
 
 /** Exit code for a bug in the agent itself. */
@@ -96,64 +97,6 @@ async function serveSerial(ctx: AgentContext, config: AgentConfig & { mode: { ki
   return 0;
 }
 
-async function serveWebSocket(ctx: AgentContext, config: AgentConfig & { mode: { kind: 'listen' } }): Promise<number> {
-  const sessions = new Set<AgentSession>();
-  const listener = await listenWebSocket({ host: config.mode.host, port: config.mode.port, idleTimeoutMs: config.idleTimeoutMs }, (transport) => {
-    const session = new AgentSession(transport, ctx, { authTimeoutMs: config.authTimeoutMs });
-    sessions.add(session);
-    void session.closed.then(() => sessions.delete(session));
-  });
-  const stopped = new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
-  // Announced only once a signal would stop it cleanly (scripts wait for this line).
-  log(`axagent ${AGENT_VERSION} listening on ${listener.url} (store ${config.storeDir})`);
-  await stopped;
-  log('stopping');
-  await listener.close();
-  await Promise.all([...sessions].map((s) => s.close()));
-  return 0;
-}
-
-/**
- * Sessions for agent processes of the same store that relay to this one (store-owner.ts):
- * each local connection is a host's connection, served like any other. Connections that come
- * while the store is still being opened wait for it.
- */
-class LocalPeers {
-  private ctx: AgentContext | null = null;
-  private readonly waiting: net.Socket[] = [];
-  private readonly sessions = new Set<AgentSession>();
-
-  constructor(private readonly config: AgentConfig) {}
-
-  readonly accept = (socket: net.Socket): void => {
-    if (this.ctx) this.start(this.ctx, socket);
-    else this.waiting.push(socket);
-  };
-
-  serve(ctx: AgentContext): void {
-    this.ctx = ctx;
-    for (const socket of this.waiting.splice(0)) this.start(ctx, socket);
-  }
-
-  /** Resolves once no relayed session is open. */
-  async drained(): Promise<void> {
-    while (this.sessions.size > 0) await Promise.race([...this.sessions].map((s) => s.closed));
-  }
-
-  async close(): Promise<void> {
-    for (const socket of this.waiting.splice(0)) socket.destroy();
-    await Promise.all([...this.sessions].map((s) => s.close()));
-  }
-
-  private start(ctx: AgentContext, socket: net.Socket): void {
-    // A unix socket: written bytes are in the kernel when the write calls back.
-    const transport = StreamTransport.overDuplex(socket, { peer: 'a relayed connection', idleTimeoutMs: this.config.idleTimeoutMs, outputCopies: true });
-    const session = new AgentSession(transport, ctx, { authTimeoutMs: this.config.authTimeoutMs });
-    this.sessions.add(session);
-    void session.closed.then(() => this.sessions.delete(session));
-  }
-}
-
 /** For --stdio: own the store, or relay this connection to its owner ('relayed' when done). */
 async function claimOrRelay(storeDir: string, onPeer: (socket: net.Socket) => void): Promise<Extract<StoreClaim, { role: 'owner' }> | 'relayed'> {
   for (;;) {
@@ -178,6 +121,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const { config } = command;
     const peers = new LocalPeers(config);
+    if (config.mode.kind === 'listen') return await serveListening({ ...config, mode: config.mode }, peers, () => buildContext(config), log);
     // Before the store is opened: a second process of the same store relays or waits instead.
     const claim = config.mode.kind === 'stdio' ? await claimOrRelay(config.storeDir, peers.accept) : await waitForStore(config.storeDir, peers.accept, log);
     if (claim === 'relayed') return 0;
@@ -198,8 +142,6 @@ export async function main(argv: string[]): Promise<number> {
         }
         case 'serial':
           return await serveSerial(ctx, { ...config, mode: config.mode });
-        case 'listen':
-          return await serveWebSocket(ctx, { ...config, mode: config.mode });
       }
     } finally {
       await peers.close();

@@ -52,12 +52,14 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Another agent's store (default: a fresh one in the agent's own temp folder). */
   storeDir?: string;
+  /** The token (default: a random one), e.g. another agent's, as an installation shares one. */
+  token?: string;
 }
 
 export async function startAgent(opts: StartOptions = {}): Promise<AgentProcess> {
   requireBuild();
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-agent-e2e-'));
-  const token = randomBytes(32).toString('hex');
+  const token = opts.token ?? randomBytes(32).toString('hex');
   const tokenFile = path.join(dir, 'token');
   await fsp.writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
   const storeDir = opts.storeDir ?? path.join(dir, 'store');

@@ -2,7 +2,8 @@
  * Two `axagent --stdio` processes on one store — two hosts reaching one board over ssh:// at
  * once — share one owner: the second relays to the first, so both hosts see one store and one
  * run queue (the second run waits for the first and is told its place), and the first
- * process keeps serving the relayed host after its own host has left.
+ * process keeps serving the relayed host after its own host has left. A listening agent
+ * (the service) started meanwhile relays to the owner, then takes the store over.
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
@@ -58,5 +59,26 @@ describe('two --stdio agents on one store', () => {
     expect(b.outputs.map((o) => o.hash)).toEqual(a.outputs.map((o) => o.hash));
     expect(Date.now() - started).toBeGreaterThan(2 * 1500); // one after the other, not side by side
     await second.close();
+  });
+
+  it('a listening agent started while a --stdio agent owns the store relays to it, then takes the store over', async () => {
+    const owner = await startAgent({ mode: 'stdio' });
+    agents.push(owner);
+    const viaStdio = await owner.connect();
+    const service = await startAgent({ mode: 'listen', storeDir: owner.storeDir, token: owner.token });
+    agents.push(service);
+    expect(service.stderr()).toMatch(/another agent process owns .*; relaying connections to it until it stops/);
+    // Served by the owner, through the listening agent.
+    const relayed = await service.connect();
+    const data = Buffer.from('one store for both');
+    await viaStdio.putBytes(data, sha256(data));
+    expect((await relayed.has([sha256(data)]))[0]!.present).toBe(true);
+    // Both hosts leave: the --stdio owner ends, and the listening agent owns the store.
+    await relayed.close();
+    await viaStdio.close();
+    await vi.waitFor(() => expect(service.stderr()).toMatch(/owns .* now/), { timeout: 10_000, interval: 100 });
+    const direct = await service.connect();
+    expect((await direct.has([sha256(data)]))[0]!.present).toBe(true);
+    await direct.close();
   });
 });

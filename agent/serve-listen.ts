@@ -1,0 +1,100 @@
+/**
+ * `axagent --listen`: WebSocket connections, each a session on the store. An agent that
+ * starts while another process of the same store owns it (store-owner.ts; e.g. a host's
+ * `--stdio` agent over ssh:// while the service restarts) listens at once all the same, relays
+ * each connection to the owner (joinTransports) and claims the store every second; once it
+ * owns it, it opens the store and serves new connections itself. Relayed connections go on
+ * to their end.
+ */
+import * as net from 'node:net';
+import { StreamTransport } from '../shared/transport/stream';
+import type { Transport } from '../shared/transport/transport';
+import { listenWebSocket } from '../shared/transport/websocket';
+import { AGENT_VERSION, type AgentConfig } from './config';
+import { joinTransports } from './join-transports';
+import type { LocalPeers } from './local-peers';
+import type { AgentContext } from './session/context';
+import { AgentSession } from './session/session';
+import { claimStore, type StoreClaim } from './store-owner';
+
+const CLAIM_RETRY_MS = 1000;
+
+export async function serveListening(
+  config: AgentConfig & { mode: { kind: 'listen'; host: string; port: number } },
+  peers: LocalPeers,
+  openStore: () => Promise<AgentContext>,
+  log: (line: string) => void,
+): Promise<number> {
+  let claim: StoreClaim = await claimStore(config.storeDir, peers.accept);
+  let ctx: AgentContext | null = null;
+  let failure: unknown = null;
+  const sessions = new Set<AgentSession>();
+  const relayed = new Set<Transport>();
+  let stop: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  process.once('SIGINT', () => stop()).once('SIGTERM', () => stop());
+
+  const own = async () => {
+    ctx = await openStore();
+    peers.serve(ctx);
+  };
+  if (claim.role === 'owner') await own();
+  else log(`another agent process owns ${config.storeDir} (${claim.socketPath}); relaying connections to it until it stops`);
+
+  const listener = await listenWebSocket({ host: config.mode.host, port: config.mode.port, idleTimeoutMs: config.idleTimeoutMs }, (transport) => {
+    if (ctx) {
+      const session = new AgentSession(transport, ctx, { authTimeoutMs: config.authTimeoutMs });
+      sessions.add(session);
+      void session.closed.then(() => sessions.delete(session));
+    } else {
+      relay(transport, claim.socketPath, config.idleTimeoutMs, relayed);
+    }
+  });
+  // Announced only once a signal would stop it cleanly (scripts wait for this line).
+  log(`axagent ${AGENT_VERSION} listening on ${listener.url} (store ${config.storeDir})`);
+
+  let stopping = false;
+  if (claim.role === 'relay') {
+    void (async () => {
+      while (!stopping) {
+        await new Promise((resolve) => setTimeout(resolve, CLAIM_RETRY_MS));
+        if (stopping) return;
+        const next = await claimStore(config.storeDir, peers.accept);
+        if (next.role !== 'owner') continue;
+        claim = next;
+        await own();
+        log(`owns ${config.storeDir} now`);
+        return;
+      }
+    })().catch((err: unknown) => {
+      failure = err;
+      stop();
+    });
+  }
+
+  await stopped;
+  stopping = true;
+  log('stopping');
+  await listener.close();
+  for (const transport of relayed) transport.destroy();
+  await Promise.all([...sessions].map((s) => s.close()));
+  await peers.close();
+  if (claim.role === 'owner') await claim.release();
+  if (failure) throw failure;
+  return 0;
+}
+
+/** Serves `transport` through the owner's socket; a vanished owner ends the connection. */
+function relay(transport: Transport, socketPath: string, idleTimeoutMs: number | undefined, relayed: Set<Transport>): void {
+  relayed.add(transport);
+  const socket = net.connect(socketPath);
+  socket.once('error', () => transport.destroy());
+  socket.once('connect', () => {
+    const owner = StreamTransport.overDuplex(socket, { peer: 'the store owner', ...(idleTimeoutMs !== undefined && { idleTimeoutMs }), outputCopies: true });
+    void joinTransports(transport, owner);
+  });
+  transport.once('close', () => {
+    relayed.delete(transport);
+    if (!socket.destroyed && socket.connecting) socket.destroy();
+  });
+}
