@@ -22,9 +22,20 @@ const PROBE_TIMEOUT_MS = 2000;
 export function ownerSocketPath(storeDir: string): string {
   const absolute = path.resolve(storeDir);
   const beside = path.join(absolute, 'agent.sock');
-  if (Buffer.byteLength(beside) <= MAX_SOCKET_PATH_BYTES) return beside;
-  return path.join(os.tmpdir(), `axagent-${createHash('sha256').update(absolute).digest('hex').slice(0, 16)}.sock`);
+  return Buffer.byteLength(beside) <= MAX_SOCKET_PATH_BYTES ? beside : tempSocketPath(absolute);
 }
+
+/** The same for every process of the store: derived from its absolute path. */
+function tempSocketPath(absoluteStoreDir: string): string {
+  return path.join(os.tmpdir(), `axagent-${createHash('sha256').update(absoluteStoreDir).digest('hex').slice(0, 16)}.sock`);
+}
+
+/**
+ * Filesystems that cannot hold a socket (a FAT-formatted SD card is a common board store)
+ * refuse it with one of these; the socket then goes to the temp folder, the same choice in
+ * every process of the store.
+ */
+const NO_SOCKETS_HERE = new Set(['EPERM', 'EOPNOTSUPP', 'ENOTSUP', 'EACCES', 'EROFS', 'EINVAL']);
 
 export type StoreClaim =
   | {
@@ -42,7 +53,17 @@ export type StoreClaim =
  * live process owns it, says where to relay.
  */
 export async function claimStore(storeDir: string, onPeer: (socket: net.Socket) => void): Promise<StoreClaim> {
-  const socketPath = ownerSocketPath(storeDir);
+  const first = ownerSocketPath(storeDir);
+  try {
+    return await claimAt(first, onPeer);
+  } catch (err) {
+    const fallback = tempSocketPath(path.resolve(storeDir));
+    if (first === fallback || !NO_SOCKETS_HERE.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    return claimAt(fallback, onPeer);
+  }
+}
+
+async function claimAt(socketPath: string, onPeer: (socket: net.Socket) => void): Promise<StoreClaim> {
   await fsp.mkdir(path.dirname(socketPath), { recursive: true });
   for (let attempt = 0; attempt < 3; attempt++) {
     const server = net.createServer(onPeer);

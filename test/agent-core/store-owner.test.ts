@@ -50,6 +50,16 @@ describe('claimStore', () => {
     if (third.role === 'owner') releases.push(third.release);
   });
 
+  it('falls back to the temp folder on a filesystem that cannot hold a socket (a FAT SD card)', async () => {
+    // sysfs refuses to create a socket as such filesystems do (EPERM), even for root.
+    const store = '/sys/kernel';
+    const first = await claimStore(store, echo);
+    expect(first.role).toBe('owner');
+    if (first.role === 'owner') releases.push(first.release);
+    expect(path.dirname(first.socketPath)).toBe(os.tmpdir());
+    expect(await claimStore(store, echo)).toEqual({ role: 'relay', socketPath: first.socketPath });
+  });
+
   it('puts the socket in the temp folder when the store path is too long for one', () => {
     const deep = path.join(dir, 'x'.repeat(120), 'store');
     const socket = ownerSocketPath(deep);
