@@ -46,8 +46,11 @@ describe('two --stdio agents on one store', () => {
     expect((await second.has([modelHash]))[0]!.present).toBe(true);
 
     const started = Date.now();
-    const firstRun = first.run({ modelHash, inputs });
-    await new Promise((r) => setTimeout(r, 300));
+    // The second run is asked for once the first is running (its first log line is in).
+    let running!: () => void;
+    const firstRunning = new Promise<void>((resolve) => (running = resolve));
+    const firstRun = first.run({ modelHash, inputs }, { onLine: () => running() });
+    await firstRunning;
     const positions: number[] = [];
     const secondRun = second.run({ modelHash, inputs }, { onQueue: (p) => positions.push(p) });
     const a = await firstRun;
