@@ -36,6 +36,9 @@ const MB = 1024 * 1024;
 const FILE_MB = Number(process.env.AXCTL_BENCH_MB ?? 256);
 const ROUNDS = Number(process.env.AXCTL_BENCH_ROUNDS ?? 5);
 const PRESENT_MB = 100;
+/** The model of the memory target: its whole agent RSS must stay below RSS_TARGET_MB. */
+const MODEL_MB = 500;
+const RSS_TARGET_MB = 100;
 const TARGET = 0.8;
 const root = path.resolve(__dirname, '../../..');
 
@@ -263,6 +266,11 @@ async function main(): Promise<void> {
       hasMs.push((await timed(() => client.has([present.hash]))) * 1000);
       putPresentMs.push((await timed(() => client.putFile(present.file, present.hash, PRESENT_MB * MB))) * 1000);
     }
+    // Issue #3's memory figure: the whole agent's peak RSS while it receives one 500 MB model.
+    const model = path.join(dir, 'model-500.bin');
+    const modelHash = await writeRandomFile(model, MODEL_MB);
+    const modelPeakRss = await peakRssDuring(agent.child.pid!, () => client.putFile(model, modelHash, MODEL_MB * MB));
+    await fsp.rm(model, { force: true });
     await client.close();
 
     const rate = (xs: Sample[]) => median(xs.map((s) => s.mbps));
@@ -288,6 +296,9 @@ async function main(): Promise<void> {
       `  for comparison: the store alone, no network    ${median(samples.store).toFixed(0).padStart(6)} MB/s  (${spread(samples.store)})`,
       `  download from axagent (getBlob, sha256 check) ${median(samples.get).toFixed(0).padStart(6)} MB/s  (${spread(samples.get)})`,
       ...(uploadPeakRss === null ? [] : [`  agent's RSS during uploads, highest sampled    ${uploadPeakRss.toFixed(0).padStart(6)} MiB`]),
+      ...(modelPeakRss === null
+        ? []
+        : [`agent's peak RSS receiving a ${MODEL_MB} MB model ${modelPeakRss.toFixed(0).padStart(6)} MiB  (target < ${RSS_TARGET_MB} MB: ${(modelPeakRss * MB) / 1e6 < RSS_TARGET_MB ? 'met' : 'MISSED'})`]),
       `re-deploy of a present ${PRESENT_MB} MB blob (median of 20)`,
       `  has() round trip                              ${median(hasMs).toFixed(2).padStart(6)} ms`,
       `  putFile() finding it present                  ${median(putPresentMs).toFixed(2).padStart(6)} ms`,
