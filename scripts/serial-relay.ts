@@ -22,6 +22,7 @@ import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { SerialPort } from 'serialport';
+import { mulberry32 as prng } from './prng';
 
 export interface WireFaults {
   /** Probability that a frame (0x00-delimited run) loses one bit. */
@@ -67,17 +68,6 @@ export interface LineRelay {
   close(): void;
 }
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Wire {
   stats: WireStats;

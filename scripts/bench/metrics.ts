@@ -30,25 +30,13 @@ const WRITE_CHUNK = MiB;
 
 /** Deterministic values in [-1, 1) (mulberry32), with optional noise of ±noise/2 added. */
 async function* floats(count: number, seed: number, noise: number): AsyncGenerator<Float32Array> {
-  let state = seed >>> 0;
-  let noiseState = (seed ^ 0x9e3779b9) >>> 0;
-  const next = (s: number): [number, number] => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return [s, ((t ^ (t >>> 14)) >>> 0) / 4294967296];
-  };
+  const value = mulberry32(seed);
+  const noiseValue = mulberry32(seed ^ 0x9e3779b9);
   for (let done = 0; done < count; done += WRITE_CHUNK) {
     const chunk = new Float32Array(Math.min(WRITE_CHUNK, count - done));
     for (let i = 0; i < chunk.length; i++) {
-      let u: number;
-      [state, u] = next(state);
-      let v = u * 2 - 1;
-      if (noise > 0) {
-        let w: number;
-        [noiseState, w] = next(noiseState);
-        v += (w - 0.5) * noise;
-      }
+      let v = value() * 2 - 1;
+      if (noise > 0) v += (noiseValue() - 0.5) * noise;
       chunk[i] = v;
     }
     yield chunk;
@@ -93,6 +81,7 @@ except Exception:
     blas = 'threadpoolctl not installed'
 print(json.dumps({'version': np.__version__, 'times': times, 'cos': cos, 'allclose': close, 'max_abs': max_abs, 'blas': blas}))
 `;
+import { mulberry32 } from '../prng';
 
 function pickPython(): string | undefined {
   for (const candidate of ['/usr/bin/python3', 'python3']) {

@@ -16,7 +16,6 @@
  */
 import type { AxError } from '../errors';
 import { FrameDecoder } from '../protocol/frame';
-import type { ProtocolError } from '../protocol/errors';
 import { FramedTransport } from '../transport/framed';
 import type { TransportOptions } from '../transport/transport';
 import type { LineDriver } from './line-driver';
@@ -87,13 +86,6 @@ export class SerialTransport extends FramedTransport {
 
   private onData(chunk: Uint8Array): void {
     if (this.state === 'closed') return;
-    let frames;
-    try {
-      frames = this.decoder.push(chunk);
-    } catch (err) {
-      this.fail(err as ProtocolError);
-      return;
-    }
-    for (const frame of frames) this.frameArrived(frame);
+    this.decodeArrived(this.decoder, chunk);
   }
 }

@@ -16,7 +16,7 @@
 import { EventEmitter } from 'node:events';
 import type { AxError } from '../errors';
 import { ProtocolError } from '../protocol/errors';
-import { FrameType, encodeFrameParts, releaseFrame, type Frame } from '../protocol/frame';
+import { FrameType, encodeFrameParts, releaseFrame, type Frame, type FrameDecoder } from '../protocol/frame';
 import {
   TRANSPORT_DEFAULTS,
   TransportError,
@@ -114,6 +114,18 @@ export abstract class FramedTransport extends EventEmitter implements Transport 
 
   protected bytesArrived(): void {
     this.lastReceivedAt = Date.now();
+  }
+
+  /** Bytes of a byte stream, through its frame decoder; bytes that are no frame fail the link. */
+  protected decodeArrived(decoder: FrameDecoder, chunk: Uint8Array): void {
+    let frames: Frame[];
+    try {
+      frames = decoder.push(chunk);
+    } catch (err) {
+      this.fail(err as ProtocolError);
+      return;
+    }
+    for (const frame of frames) this.frameArrived(frame);
   }
 
   protected frameArrived(frame: Frame): void {

@@ -76,14 +76,7 @@ export class StreamTransport extends FramedTransport {
   private onData(chunk: Uint8Array): void {
     if (this.state === 'closed') return;
     this.bytesArrived();
-    let frames;
-    try {
-      frames = this.decoder.push(chunk);
-    } catch (err) {
-      this.fail(err as ProtocolError);
-      return;
-    }
-    for (const frame of frames) this.frameArrived(frame);
+    this.decodeArrived(this.decoder, chunk);
   }
 
   private onEnd(): void {

@@ -7,6 +7,7 @@
 import type { Clock } from '../../shared/serial/clock';
 import { ReliableLink, type LinkRole } from '../../shared/serial/link';
 import type { LinkOptions } from '../../shared/serial/options';
+import { mulberry32 } from '../../scripts/prng';
 
 interface Timer {
   at: number;
@@ -57,16 +58,7 @@ export class VirtualClock implements Clock {
 }
 
 /** Deterministic PRNG (mulberry32). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seeded = mulberry32;
 
 export interface FaultPlan {
   /** Probability that a frame vanishes. */
