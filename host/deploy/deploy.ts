@@ -15,11 +15,11 @@ import { closeQuietly, withAbort } from '../board/lifecycle';
 import { DescribeUnsupportedError, ModelProbeFailedError, type BoardIdentity, type BoardSession } from '../board/session';
 import { stateFile, writeState } from '../state/axctl-state';
 import { ModelIoStore } from '../state/model-io';
-import { ensureOnBoard, type BlobFile, type BlobOutcome } from './ensure';
+import { ensureOnBoard, presentOnBoard, type BlobFile, type BlobOutcome } from './ensure';
 import { planInputs } from './gt-inputs';
 import { HashCache } from './hash-cache';
 import { hashPlannedInputs, inputProblemsError, prepare, type HashedInput, type PrepareContext, type Prepared } from './prepare';
-import type { Progress } from './progress';
+import { queueNote, type Progress } from './progress';
 
 /** Fields an opener adds to OpenBoardOptions (e.g. host/ssh's `ssh`, `agentless`) pass through to openBoard as given. */
 export interface DeployOptions extends Omit<OpenBoardOptions, 'cwd'> {
@@ -106,24 +106,28 @@ const blobFiles = (inputs: HashedInput[]): BlobFile[] => inputs.map((i) => ({ la
 
 async function send(session: BoardSession, prepared: Prepared, opts: DeployOptions & PrepareContext): Promise<Sent> {
   const model: BlobFile = { label: 'model', ...prepared.model };
-  if (prepared.plan.namesKnown) {
-    return { outcomes: await ensureOnBoard(session, [model, ...blobFiles(prepared.inputs)], opts.progress), inputs: prepared.inputs, listing: 'cache', listingProblem: null };
-  }
   const everything = [model, ...blobFiles(prepared.inputs)];
+  const unlisted = async (listing: ListingSource, known?: boolean[]): Promise<Sent> => ({
+    outcomes: await ensureOnBoard(session, everything, opts.progress, known),
+    inputs: prepared.inputs,
+    listing,
+    listingProblem: null,
+  });
+  if (prepared.plan.namesKnown) return unlisted('cache');
+  if (opts.describe === false || !session.describeModel) return unlisted('none');
   // A re-deploy of what the board already holds sends nothing and asks nothing more: the
   // listing was asked for when these were first sent (verify checks in any case).
-  const skipListing = opts.describe === false || !session.describeModel || (await session.has(everything.map(({ hash, size }) => ({ hash, size })))).every(Boolean);
-  if (skipListing || !session.describeModel) {
-    return { outcomes: await ensureOnBoard(session, everything, opts.progress), inputs: prepared.inputs, listing: 'none', listingProblem: null };
-  }
-  const [modelOutcome] = await ensureOnBoard(session, [model], opts.progress);
+  const present = await presentOnBoard(session, everything);
+  if (present.every(Boolean)) return unlisted('none', present);
+
+  const [modelOutcome] = await ensureOnBoard(session, [model], opts.progress, present.slice(0, 1));
   opts.progress.note("running run_joint on the board to list the model's inputs");
   let inputs = prepared.inputs;
   let listing: ListingSource = 'none';
   let listingProblem: string | null = null;
   try {
     const described = await session.describeModel(prepared.model.hash, {
-      onQueue: (position) => opts.progress.note(position > 0 ? `queued on the board: ${position} run${position === 1 ? '' : 's'} ahead` : "listing the model's inputs"),
+      onQueue: (position) => opts.progress.note(queueNote(position, "listing the model's inputs")),
       ...(opts.signal && { signal: opts.signal }),
     });
     await opts.ioStore.remember(prepared.model.hash, described);

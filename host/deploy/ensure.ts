@@ -24,9 +24,16 @@ export interface BlobOutcome extends BlobFile {
   resumedFrom: number;
 }
 
-export async function ensureOnBoard(session: BoardSession, files: BlobFile[], progress: Progress): Promise<BlobOutcome[]> {
+/** Asks the board which of `files` it holds (one round trip), in order. */
+export function presentOnBoard(session: BoardSession, files: BlobFile[]): Promise<boolean[]> {
+  return session.has(files.map(({ hash, size }) => ({ hash, size })));
+}
+
+/** `known`: what presentOnBoard said of these very files, when the caller asked already. */
+export async function ensureOnBoard(session: BoardSession, files: BlobFile[], progress: Progress, known?: boolean[]): Promise<BlobOutcome[]> {
+  const knownByHash = known && new Map(files.map((f, i) => [f.hash, known[i]!]));
   const unique = [...new Map(files.map((f) => [f.hash, f])).values()];
-  const present = await session.has(unique.map(({ hash, size }) => ({ hash, size })));
+  const present = knownByHash ? unique.map((f) => knownByHash.get(f.hash)!) : await presentOnBoard(session, unique);
   const missing = unique.filter((_, i) => !present[i]);
   const outcomes = new Map<string, BlobOutcome>(unique.map((f, i) => [f.hash, { ...f, present: present[i]!, sentBytes: 0, resumedFrom: present[i] ? f.size : 0 }]));
   if (missing.length > 0) {

@@ -94,6 +94,11 @@ function barProgress(stream: NodeJS.WritableStream): Progress {
   };
 }
 
+/** What a progress line says of a queue position from the board: waiting, or `started` once it runs. */
+export function queueNote(position: number, started: string): string {
+  return position > 0 ? `queued on the board: ${position} run${position === 1 ? '' : 's'} ahead` : started;
+}
+
 export function formatBytes(n: number): string {
   if (n < 1024) return `${Math.round(n)} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];

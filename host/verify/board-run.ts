@@ -15,7 +15,7 @@ import { ensureOnBoard, type BlobOutcome } from '../deploy/ensure';
 import { planInputs, type InputPlan } from '../deploy/gt-inputs';
 import type { HashCache } from '../deploy/hash-cache';
 import { hashPlannedInputs, type HashedInput } from '../deploy/prepare';
-import type { Progress } from '../deploy/progress';
+import { queueNote, type Progress } from '../deploy/progress';
 import type { FileRecord } from '../state/axctl-state';
 
 export interface BoardRunRequest {
@@ -48,7 +48,7 @@ export async function runOnBoard(session: BoardSession, req: BoardRunRequest): P
   const queuePositions: number[] = [];
   const onQueue = (position: number) => {
     queuePositions.push(position);
-    req.progress.note(position > 0 ? `queued on the board: ${position} run${position === 1 ? '' : 's'} ahead` : 'running on the board');
+    req.progress.note(queueNote(position, 'running on the board'));
   };
   let uploads: BlobOutcome[];
   let described: ModelDescriptionResult | null = null;

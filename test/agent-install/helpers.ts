@@ -5,15 +5,13 @@
  * host's token copies. `axctl` runs as its own process (dist/host/cli.js).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort, startSshd, type Sshd } from '../ssh/sshd';
+import { CLI, requireBuild } from '../built';
+export { AGENT_BUNDLE as BUNDLE, CLI, ROOT, SIM_RUN_JOINT, requireBuild } from '../built';
 
-export const ROOT = path.resolve(__dirname, '../..');
-export const CLI = path.join(ROOT, 'dist/host/cli.js');
-export const BUNDLE = path.join(ROOT, 'dist/axagent.js');
-export const SIM_RUN_JOINT = path.join(ROOT, 'dist/scripts/sim/run-joint.js');
 
 export interface FakeBoard {
   sshd: Sshd;
@@ -30,11 +28,6 @@ export interface FakeBoard {
   stop(): Promise<void>;
 }
 
-export function requireBuild(): void {
-  for (const file of [CLI, BUNDLE, SIM_RUN_JOINT]) {
-    if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` first`);
-  }
-}
 
 export async function startFakeBoard(): Promise<FakeBoard> {
   requireBuild();

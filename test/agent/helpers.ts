@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AgentClient, type ConnectOptions } from '../../host/client/agent-client';
@@ -15,17 +15,10 @@ import { handshake } from '../../host/client/handshake';
 import { decodeEnvelope, type Envelope } from '../../shared/protocol/envelope';
 import { StreamTransport } from '../../shared/transport/stream';
 import type { Transport } from '../../shared/transport/transport';
+import { AGENT_BUNDLE, AGENT_MAIN, SIM_RUN_JOINT, requireBuild } from '../built';
+export { AGENT_BUNDLE, AGENT_MAIN, ROOT, SIM_RUN_JOINT, requireBuild } from '../built';
 
-export const ROOT = path.resolve(__dirname, '../..');
-export const AGENT_MAIN = path.join(ROOT, 'dist/agent/main.js');
-export const AGENT_BUNDLE = path.join(ROOT, 'dist/axagent.js');
-export const SIM_RUN_JOINT = path.join(ROOT, 'dist/scripts/sim/run-joint.js');
 
-export function requireBuild(): void {
-  for (const file of [AGENT_MAIN, AGENT_BUNDLE, SIM_RUN_JOINT]) {
-    if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` first`);
-  }
-}
 
 export const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 

@@ -7,21 +7,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeGt, makeModel, type ModelKind } from '../../scripts/sim/make-gt';
+import { AGENT_MAIN, CLI, SIM_RUN_JOINT, requireBuild } from '../built';
+export { AGENT_MAIN, CLI, ROOT, SIM_RUN_JOINT, requireBuild } from '../built';
 
-export const ROOT = path.resolve(__dirname, '../..');
-export const CLI = path.join(ROOT, 'dist/host/cli.js');
-export const AGENT_MAIN = path.join(ROOT, 'dist/agent/main.js');
-export const SIM_RUN_JOINT = path.join(ROOT, 'dist/scripts/sim/run-joint.js');
 
-export function requireBuild(): void {
-  for (const file of [CLI, AGENT_MAIN, SIM_RUN_JOINT]) {
-    if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` first`);
-  }
-}
 
 /** Things to end after each test, newest first. */
 export class Cleanup {

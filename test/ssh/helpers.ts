@@ -3,7 +3,7 @@
  * that run commands as this user, so "the board" runs the built agent (dist/) and the board
  * simulator (dist/scripts/sim/run-joint.js) as run_joint. Needs `npm run build` first.
  */
-import { existsSync, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { HashCache } from '../../host/deploy/hash-cache';
@@ -15,17 +15,10 @@ import { verify, type VerifyOptions } from '../../host/verify/verify';
 import type { SshBoardOptions } from '../../host/ssh/board-openers';
 import { makeGt, makeModel, type ModelKind } from '../../scripts/sim/make-gt';
 import type { Sshd } from './sshd';
+import { AGENT_BUNDLE, AGENT_MAIN, SIM_RUN_JOINT } from '../built';
+export { AGENT_BUNDLE, AGENT_MAIN, ROOT, SIM_RUN_JOINT, requireBuild } from '../built';
 
-export const ROOT = path.resolve(__dirname, '../..');
-export const AGENT_MAIN = path.join(ROOT, 'dist/agent/main.js');
-export const AGENT_BUNDLE = path.join(ROOT, 'dist/axagent.js');
-export const SIM_RUN_JOINT = path.join(ROOT, 'dist/scripts/sim/run-joint.js');
 
-export function requireBuild(): void {
-  for (const file of [AGENT_MAIN, AGENT_BUNDLE, SIM_RUN_JOINT]) {
-    if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` first`);
-  }
-}
 
 export async function tempDir(prefix = 'axctl-ssh-test-'): Promise<string> {
   return fsp.mkdtemp(path.join(os.tmpdir(), prefix));
