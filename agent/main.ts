@@ -42,18 +42,23 @@ async function checkRunJoint(file: string): Promise<void> {
   if (!isFile) throw new BadFileError('RUN_JOINT_NOT_EXECUTABLE', file, 'is not a file', { hint: 'give the path of the run_joint program itself' });
 }
 
-async function buildContext(config: AgentConfig): Promise<AgentContext> {
+/** The token and run_joint, checked before anything else, so a bad setting stops the agent at once. */
+async function checkSettings(config: AgentConfig): Promise<Uint8Array> {
   const token = await readTokenFile(config.tokenFile);
   if (token.worldReadable) {
     log(`warning: ${config.tokenFile} can be read by other users; chmod 600 ${config.tokenFile}`);
   }
   await checkRunJoint(config.runJoint);
+  return token.secret;
+}
+
+async function buildContext(config: AgentConfig, secret: Uint8Array): Promise<AgentContext> {
   const store = await BlobStore.open(config.storeDir, config.storeCapBytes === undefined ? {} : { capBytes: config.storeCapBytes });
   const runs = new RunService({ store, runJoint: config.runJoint, defaultTimeoutMs: config.runTimeoutMs });
   return {
     store,
     runs,
-    secret: token.secret,
+    secret,
     agentVersion: AGENT_VERSION,
     defaultRunTimeoutMs: config.runTimeoutMs,
     board: await RunJointVersionMemory.load(config.storeDir, config.runJoint),
@@ -120,13 +125,14 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const { config } = command;
+    const secret = await checkSettings(config);
     const peers = new LocalPeers(config);
-    if (config.mode.kind === 'listen') return await serveListening({ ...config, mode: config.mode }, peers, () => buildContext(config), log);
+    if (config.mode.kind === 'listen') return await serveListening({ ...config, mode: config.mode }, peers, () => buildContext(config, secret), log);
     // Before the store is opened: a second process of the same store relays or waits instead.
     const claim = config.mode.kind === 'stdio' ? await claimOrRelay(config.storeDir, peers.accept) : await waitForStore(config.storeDir, peers.accept, log);
     if (claim === 'relayed') return 0;
     try {
-      const ctx = await buildContext(config);
+      const ctx = await buildContext(config, secret);
       peers.serve(ctx);
       switch (config.mode.kind) {
         case 'stdio': {
