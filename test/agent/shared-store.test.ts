@@ -12,6 +12,7 @@ import type { AgentClient } from '../../host/client/agent-client';
 import { makeGt, makeModel } from '../../scripts/sim/make-gt';
 import { sha256, startAgent, type AgentProcess } from './helpers';
 
+const SLOW_MS = 3000;
 const agents: AgentProcess[] = [];
 afterAll(async () => {
   for (const agent of agents.reverse()) await agent.stop();
@@ -26,8 +27,8 @@ async function upload(client: AgentClient, file: string): Promise<string> {
 
 describe('two --stdio agents on one store', () => {
   it('the second relays to the first: one store, one run queue, and the relayed host is served to the end', async () => {
-    // Every run takes 1.5 s more on the owner, so the second run surely waits.
-    const owner = await startAgent({ mode: 'stdio', env: { AXSIM_FAULT: 'slow=1500' } });
+    // Every run takes 3 s more on the owner, so the second run surely waits (even on a busy machine).
+    const owner = await startAgent({ mode: 'stdio', env: { AXSIM_FAULT: `slow=${SLOW_MS}` } });
     agents.push(owner);
     // Answering means it has claimed the store (the claim comes before the store is opened).
     const first = await owner.connect();
@@ -60,7 +61,7 @@ describe('two --stdio agents on one store', () => {
     expect(b.status).toBe('ok');
     expect(positions[0]).toBe(1); // behind the first host's run
     expect(b.outputs.map((o) => o.hash)).toEqual(a.outputs.map((o) => o.hash));
-    expect(Date.now() - started).toBeGreaterThan(2 * 1500); // one after the other, not side by side
+    expect(Date.now() - started).toBeGreaterThan(2 * SLOW_MS); // one after the other, not side by side
     await second.close();
   });
 
