@@ -40,7 +40,9 @@ export class PutOperation implements Operation {
   private writing = false;
   private done = false;
 
-  constructor(private readonly host: OperationHost, private readonly id: number, private readonly req: PutBegin) {}
+  constructor(private readonly host: OperationHost, private readonly id: number, private readonly req: PutBegin) {
+    host.ctx.uploadBuffers.uploadStarted(); // paired with uploadEnded() in finish(), which every end passes
+  }
 
   async start(): Promise<void> {
     try {
@@ -70,7 +72,8 @@ export class PutOperation implements Operation {
       return;
     }
     this.expected += chunk.data.length;
-    this.queue.push(chunk);
+    // Into a reused slab, so the buffers it arrived in die young (upload-buffers.ts).
+    this.queue.push({ ...chunk, data: this.host.ctx.uploadBuffers.hold(chunk.data) });
     this.queuedBytes += chunk.data.length;
     if (this.queuedBytes > this.host.opts.putWindowBytes + this.host.maxChunkBytes) {
       this.finish(new ProtocolError('PROTO_WINDOW_EXCEEDED', `upload ${this.id}: ${this.queuedBytes} bytes unacknowledged, the window is ${this.host.opts.putWindowBytes}`));
@@ -91,6 +94,7 @@ export class PutOperation implements Operation {
         const batch = this.takeBatch();
         const data = batch.length === 1 ? batch[0]!.data : new ChunkBatch(batch.map((c) => c.data));
         const ack = await this.host.ctx.store.writeChunk(this.req.hash, this.req.size, batch[0]!.offset, data);
+        this.host.ctx.uploadBuffers.release(batch.map((c) => c.data));
         this.queuedBytes -= data.length;
         if (this.done) return;
         void this.host.send({ id: this.id, body: 'putAck', putAck: ack });
@@ -117,7 +121,10 @@ export class PutOperation implements Operation {
   private finish(err?: unknown): void {
     if (this.done) return;
     this.done = true;
+    // Chunks not yet given to the store; a batch being written gives its slabs back when done.
+    this.host.ctx.uploadBuffers.release(this.queue.map((c) => c.data));
     this.queue = [];
+    this.host.ctx.uploadBuffers.uploadEnded();
     if (err === undefined) this.host.end(this.id);
     else this.host.fail(this.id, err);
   }

@@ -18,6 +18,7 @@ import { handshake } from '../../host/client/handshake';
 import type { Envelope } from '../../shared/protocol/envelope';
 import { StreamTransport } from '../../shared/transport/stream';
 import { SIM_RUN_JOINT, sha256 } from './helpers';
+import { UploadBuffers, youngCollector } from '../../agent/session/upload-buffers';
 
 const KB = 1024;
 
@@ -65,6 +66,7 @@ async function harness(options: ConstructorParameters<typeof AgentSession>[2] = 
     agentVersion: 'test',
     defaultRunTimeoutMs: 5000,
     board: { runJointVersion: '', learn: async () => undefined },
+    uploadBuffers: UploadBuffers.forSessions(youngCollector()),
     log: (line: string) => logs.push(line),
   };
   const server = net.createServer((socket) => {
@@ -157,6 +159,48 @@ describe('AgentSession uploads', () => {
     await channel.send({ id: call.id, body: 'putChunk', putChunk: { offset: 50, data: data.subarray(50) } });
     await call.until(() => call.errors.length > 0);
     expect(call.errors).toEqual(['PROTO_UNEXPECTED']);
+  });
+
+  it('reuses a cancelled upload\'s waiting chunks for another upload but not the one being written: both blobs intact', async () => {
+    const { store, channel } = await harness();
+    const MiB = 1024 * KB;
+    const a = randomBytes(3 * MiB);
+    const b = randomBytes(3 * MiB);
+    const send = (id: number, data: Buffer, from: number) =>
+      channel.send({ id, body: 'putChunk', putChunk: { offset: from * MiB, data: data.subarray(from * MiB, (from + 1) * MiB) } });
+    const first = record(channel);
+    await channel.send({ id: first.id, body: 'putBegin', putBegin: { hash: sha256(a), size: a.length } });
+    await first.until(() => first.got.length === 1);
+    store.hold();
+    await send(first.id, a, 0);
+    await first.until(() => store.writes.length === 1); // chunk 0 is at the store, held there
+    await send(first.id, a, 1);
+    await send(first.id, a, 2);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await channel.cancel(first.id)).toBe(true);
+    await first.until(() => first.errors.length > 0);
+
+    const second = record(channel);
+    await channel.send({ id: second.id, body: 'putBegin', putBegin: { hash: sha256(b), size: b.length } });
+    await second.until(() => second.got.length === 1);
+    for (let i = 0; i < 3; i++) await send(second.id, b, i); // takes the cancelled chunks' slabs
+    await new Promise((r) => setTimeout(r, 50));
+    store.release();
+    await second.until(() => second.got.some((e) => e.body === 'putAck' && e.putAck.complete) || second.errors.length > 0);
+    expect(second.errors).toEqual([]);
+    expect(await store.inner.has(sha256(b))).toEqual({ hash: sha256(b), size: b.length });
+
+    // The first upload's chunk 0 reached the disk intact: finishing it passes the hash check.
+    await new Promise((r) => setTimeout(r, 50));
+    const again = record(channel);
+    await channel.send({ id: again.id, body: 'putBegin', putBegin: { hash: sha256(a), size: a.length } });
+    await again.until(() => again.got.length === 1);
+    expect(again.got[0]).toMatchObject({ body: 'putReady', putReady: { offset: MiB } });
+    await send(again.id, a, 1);
+    await send(again.id, a, 2);
+    await again.until(() => again.got.some((e) => e.body === 'putAck' && e.putAck.complete) || again.errors.length > 0);
+    expect(again.errors).toEqual([]);
+    expect(await store.inner.has(sha256(a))).toEqual({ hash: sha256(a), size: a.length });
   });
 
   it('cancels an upload in flight: CANCELLED for it, found for the cancel', async () => {
