@@ -21,7 +21,7 @@ import { BlobStore } from './store/blob-store';
 import { LocalPeers } from './local-peers';
 import { serveListening } from './serve-listen';
 import { claimStore, relayStdio, waitForStore, type StoreClaim } from './store-owner';
-import { UploadBuffers, youngCollector } from './session/upload-buffers';
+import { TransferMemory, youngCollector } from './session/transfer-memory';
 
 /** Exit code for a bug in the agent itself. */
 const INTERNAL_ERROR_EXIT = 70;
@@ -63,7 +63,7 @@ async function buildContext(config: AgentConfig, secret: Uint8Array): Promise<Ag
     agentVersion: AGENT_VERSION,
     defaultRunTimeoutMs: config.runTimeoutMs,
     board: await RunJointVersionMemory.load(config.storeDir, config.runJoint),
-    uploadBuffers: UploadBuffers.forSessions(youngCollector()),
+    transferMemory: TransferMemory.forSessions(youngCollector()),
     log,
   };
 }

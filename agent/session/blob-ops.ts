@@ -41,7 +41,7 @@ export class PutOperation implements Operation {
   private done = false;
 
   constructor(private readonly host: OperationHost, private readonly id: number, private readonly req: PutBegin) {
-    host.ctx.uploadBuffers.uploadStarted(); // paired with uploadEnded() in finish(), which every end passes
+    host.ctx.transferMemory.uploadStarted(); // paired with uploadEnded() in finish(), which every end passes
   }
 
   async start(): Promise<void> {
@@ -72,8 +72,8 @@ export class PutOperation implements Operation {
       return;
     }
     this.expected += chunk.data.length;
-    // Into a reused slab, so the buffers it arrived in die young (upload-buffers.ts).
-    this.queue.push({ ...chunk, data: this.host.ctx.uploadBuffers.hold(chunk.data) });
+    // Into a reused slab, so the buffers it arrived in die young (transfer-memory.ts).
+    this.queue.push({ ...chunk, data: this.host.ctx.transferMemory.hold(chunk.data) });
     this.queuedBytes += chunk.data.length;
     if (this.queuedBytes > this.host.opts.putWindowBytes + this.host.maxChunkBytes) {
       this.finish(new ProtocolError('PROTO_WINDOW_EXCEEDED', `upload ${this.id}: ${this.queuedBytes} bytes unacknowledged, the window is ${this.host.opts.putWindowBytes}`));
@@ -94,7 +94,7 @@ export class PutOperation implements Operation {
         const batch = this.takeBatch();
         const data = batch.length === 1 ? batch[0]!.data : new ChunkBatch(batch.map((c) => c.data));
         const ack = await this.host.ctx.store.writeChunk(this.req.hash, this.req.size, batch[0]!.offset, data);
-        this.host.ctx.uploadBuffers.release(batch.map((c) => c.data));
+        this.host.ctx.transferMemory.release(batch.map((c) => c.data));
         this.queuedBytes -= data.length;
         if (this.done) return;
         void this.host.send({ id: this.id, body: 'putAck', putAck: ack });
@@ -122,9 +122,9 @@ export class PutOperation implements Operation {
     if (this.done) return;
     this.done = true;
     // Chunks not yet given to the store; a batch being written gives its slabs back when done.
-    this.host.ctx.uploadBuffers.release(this.queue.map((c) => c.data));
+    this.host.ctx.transferMemory.release(this.queue.map((c) => c.data));
     this.queue = [];
-    this.host.ctx.uploadBuffers.uploadEnded();
+    this.host.ctx.transferMemory.uploadEnded();
     if (err === undefined) this.host.end(this.id);
     else this.host.fail(this.id, err);
   }
@@ -152,16 +152,19 @@ export class GetOperation implements Operation {
       const chunkBytes = Math.min(this.req.chunkBytes || this.host.maxChunkBytes, this.host.maxChunkBytes);
       const windowBytes = Math.max(chunkBytes, Math.min(this.req.windowBytes || this.host.opts.getWindowBytes, this.host.opts.getWindowBytes));
       this.acked = offset;
+      // One buffer for every chunk: send() encodes (copies) a chunk before it returns.
+      const readBuffer = Buffer.allocUnsafeSlow(chunkBytes);
       let position = offset;
       do {
         while (position - this.acked >= windowBytes && !this.done) await new Promise<void>((resolve) => (this.wake = resolve));
         if (this.done) return;
         const length = Math.min(chunkBytes, end - position);
-        const data = length > 0 ? await store.read(hash, position, length) : new Uint8Array(0);
+        const data = length > 0 ? await store.read(hash, position, length, readBuffer) : new Uint8Array(0);
         if (data.length !== length) throw new UsageError('BLOB_CHANGED', `blob ${hash} ended at ${position + data.length} bytes while being read`);
         if (this.done) return;
         const last = position + length >= end;
         await this.host.send({ id: this.id, body: 'getChunk', getChunk: { offset: position, data, last, blobSize: stat.size } });
+        this.host.ctx.transferMemory.moved(length);
         position += length;
       } while (position < end);
       this.finish();

@@ -5,7 +5,7 @@
  */
 import type { BlobStore } from '../store/blob-store';
 import type { RunService } from '../run/run-service';
-import type { UploadBuffers } from './upload-buffers';
+import type { TransferMemory } from './transfer-memory';
 
 /** The store operations a session uses. */
 export type SessionStore = Pick<BlobStore, 'has' | 'uploadOffset' | 'writeChunk' | 'read' | 'usage'>;
@@ -22,8 +22,8 @@ export interface AgentContext {
   defaultRunTimeoutMs: number;
   /** Learnt from run_joint's output ('' until a run printed it), kept across restarts (agent/run/version-memory.ts). */
   board: { readonly runJointVersion: string; learn(version: string): Promise<void> };
-  /** Where upload chunks wait for the disk: one per process (upload-buffers.ts). */
-  uploadBuffers: UploadBuffers;
+  /** Where upload chunks wait for the disk: one per process (transfer-memory.ts). */
+  transferMemory: TransferMemory;
   /** One line to the agent's log (stderr). */
   log(line: string): void;
 }

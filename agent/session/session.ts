@@ -42,7 +42,7 @@ export interface OperationHost {
   readonly opts: Required<SessionOptions>;
   /** Largest data a PutChunk/GetChunk may carry on this connection. */
   readonly maxChunkBytes: number;
-  /** Sends; resolves when the transport takes it (backpressure); never rejects. */
+  /** Sends; encodes at once (the envelope's buffers may be reused on return); resolves when the transport takes it (backpressure); never rejects. */
   send(env: Envelope): Promise<void>;
   /** The operation is over. */
   end(id: number): void;

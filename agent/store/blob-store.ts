@@ -173,7 +173,11 @@ export class BlobStore {
     });
   }
 
-  async read(hash: string, offset: number, length: number): Promise<Uint8Array> {
+  /**
+   * Up to `length` bytes at `offset` (fewer at the end). Into `into` when given (it must hold
+   * `length` bytes): a download reads every chunk into one buffer instead of a fresh one each.
+   */
+  async read(hash: string, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     assertHash(hash);
     if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0 || length > MAX_READ_BYTES) {
       throw new StoreError('BAD_RANGE', `blob ${hash}: cannot read ${length} bytes at offset ${offset} (at most ${MAX_READ_BYTES} bytes per read)`, { hash });
@@ -188,7 +192,8 @@ export class BlobStore {
     try {
       const size = (await handle.stat()).size;
       if (offset > size) throw new StoreError('BAD_RANGE', `blob ${hash}: offset ${offset} is past its end (${size} bytes)`, { hash, size });
-      const buffer = Buffer.allocUnsafe(Math.min(length, size - offset));
+      const want = Math.min(length, size - offset);
+      const buffer = into && into.length >= want ? into.subarray(0, want) : Buffer.allocUnsafe(want);
       let got = 0;
       while (got < buffer.length) {
         const { bytesRead } = await handle.read(buffer, got, buffer.length - got, offset + got);

@@ -24,7 +24,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, readFileSync, promises as fsp } from 'node:fs';
+import { createReadStream, readFileSync, writeFileSync, promises as fsp } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -71,21 +71,31 @@ function cpuSeconds(pid: number, task?: number): number | null {
   }
 }
 
-/** Resident memory of a process now (VmRSS), in MiB; null where /proc is missing. */
-function rssMiB(pid: number): number | null {
+/** A field of /proc/PID/status in MiB; null where /proc is missing. */
+function statusMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number | null {
   try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Number(match[1]) / 1024 : null;
   } catch {
     return null;
   }
 }
 
-/** Samples a process's RSS every 10 ms while `work` runs; the highest seen, in MiB. */
+/**
+ * A process's peak RSS while `work` runs, in MiB: the kernel's high-water mark (VmHWM), reset
+ * before (`5` to /proc/PID/clear_refs), so no short peak is missed between samples. Where that
+ * cannot be reset, the highest VmRSS sampled every 10 ms. Null where /proc is missing.
+ */
 async function peakRssDuring(pid: number, work: () => Promise<unknown>): Promise<number | null> {
-  let peak = rssMiB(pid);
+  let exact = true;
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  } catch {
+    exact = false;
+  }
+  let peak = statusMiB(pid, 'VmRSS');
   const timer = setInterval(() => {
-    const now = rssMiB(pid);
+    const now = statusMiB(pid, 'VmRSS');
     if (now !== null && (peak === null || now > peak)) peak = now;
   }, 10);
   try {
@@ -93,7 +103,7 @@ async function peakRssDuring(pid: number, work: () => Promise<unknown>): Promise
   } finally {
     clearInterval(timer);
   }
-  return peak;
+  return exact ? statusMiB(pid, 'VmHWM') ?? peak : peak;
 }
 
 function ownCpuSeconds(): number {
@@ -226,11 +236,14 @@ async function main(): Promise<void> {
     const sinkAtEnd = await startChild(['-e', TCP_SINK, path.join(dir, 'tcp-at-end.bin'), '0'], /^(\d+)\n/, 'stdout');
     const sinkPer8 = await startChild(['-e', TCP_SINK, path.join(dir, 'tcp-per-8mib.bin'), String(8 * MB)], /^(\d+)\n/, 'stdout');
     children.push(sinkAtEnd.child, sinkPer8.child);
-    const agent = await startChild(
-      [path.join(root, 'dist/agent/main.js'), '--listen', '127.0.0.1:0', '--store', path.join(dir, 'store'), '--run-joint', runJoint, '--token-file', path.join(dir, 'token')],
-      /listening on (ws:\/\/\S+)/,
-      'stderr',
-    );
+    // The bundled agent: the file that runs on the board.
+    const startAgent = (store: string) =>
+      startChild(
+        [path.join(root, 'dist/axagent.js'), '--listen', '127.0.0.1:0', '--store', path.join(dir, store), '--run-joint', runJoint, '--token-file', path.join(dir, 'token')],
+        /listening on (ws:\/\/\S+)/,
+        'stderr',
+      );
+    const agent = await startAgent('store');
     children.push(agent.child);
     const client = await AgentClient.connect(await openTransport(agent.match[1]!), { token });
 
@@ -270,6 +283,12 @@ async function main(): Promise<void> {
     const model = path.join(dir, 'model-500.bin');
     const modelHash = await writeRandomFile(model, MODEL_MB);
     const modelPeakRss = await peakRssDuring(agent.child.pid!, () => client.putFile(model, modelHash, MODEL_MB * MB));
+    // And by an agent that has just started (a board's first deploy after boot).
+    const fresh = await startAgent('fresh-store');
+    children.push(fresh.child);
+    const freshClient = await AgentClient.connect(await openTransport(fresh.match[1]!), { token });
+    const freshPeakRss = await peakRssDuring(fresh.child.pid!, () => freshClient.putFile(model, modelHash, MODEL_MB * MB));
+    await freshClient.close();
     await fsp.rm(model, { force: true });
     await client.close();
 
@@ -296,9 +315,13 @@ async function main(): Promise<void> {
       `  for comparison: the store alone, no network    ${median(samples.store).toFixed(0).padStart(6)} MB/s  (${spread(samples.store)})`,
       `  download from axagent (getBlob, sha256 check) ${median(samples.get).toFixed(0).padStart(6)} MB/s  (${spread(samples.get)})`,
       ...(uploadPeakRss === null ? [] : [`  agent's RSS during uploads, highest sampled    ${uploadPeakRss.toFixed(0).padStart(6)} MiB`]),
-      ...(modelPeakRss === null
+      ...(modelPeakRss === null || freshPeakRss === null
         ? []
-        : [`agent's peak RSS receiving a ${MODEL_MB} MB model ${modelPeakRss.toFixed(0).padStart(6)} MiB  (target < ${RSS_TARGET_MB} MB: ${(modelPeakRss * MB) / 1e6 < RSS_TARGET_MB ? 'met' : 'MISSED'})`]),
+        : [
+            `agent's peak RSS receiving a ${MODEL_MB} MB model (target < ${RSS_TARGET_MB} MB = ${((RSS_TARGET_MB * 1e6) / MB).toFixed(1)} MiB, both: ${(Math.max(modelPeakRss, freshPeakRss) * MB) / 1e6 < RSS_TARGET_MB ? 'met' : 'MISSED'})`,
+            `  an agent just started                         ${freshPeakRss.toFixed(1).padStart(6)} MiB`,
+            `  the agent of the rounds above                 ${modelPeakRss.toFixed(1).padStart(6)} MiB`,
+          ]),
       `re-deploy of a present ${PRESENT_MB} MB blob (median of 20)`,
       `  has() round trip                              ${median(hasMs).toFixed(2).padStart(6)} ms`,
       `  putFile() finding it present                  ${median(putPresentMs).toFixed(2).padStart(6)} ms`,

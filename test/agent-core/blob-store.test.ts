@@ -55,6 +55,23 @@ describe('uploads', () => {
     expect(await store.uploadOffset(hash, data.length)).toBe(data.length);
   });
 
+  it('reads into a buffer it is given (a download reuses one), clipped at the end; a too small one is not used', async () => {
+    const store = await BlobStore.open(dir, { capBytes: 10_000_000 });
+    const data = randomBytes(2500);
+    const hash = await put(store, data);
+    const into = Buffer.alloc(1000);
+    const first = await store.read(hash, 0, 1000, into);
+    expect(first.buffer).toBe(into.buffer);
+    expect(Buffer.from(first).equals(data.subarray(0, 1000))).toBe(true);
+    const last = await store.read(hash, 2000, 1000, into);
+    expect(last.buffer).toBe(into.buffer);
+    expect(Buffer.from(last).equals(data.subarray(2000))).toBe(true);
+    const small = Buffer.alloc(10);
+    const fresh = await store.read(hash, 0, 1000, small);
+    expect(fresh.buffer).not.toBe(small.buffer);
+    expect(Buffer.from(fresh).equals(data.subarray(0, 1000))).toBe(true);
+  });
+
   it('resumes after an interruption from the partial, without any byte sent twice', async () => {
     const data = randomBytes(10_000);
     const hash = sha(data);

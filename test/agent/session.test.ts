@@ -18,7 +18,7 @@ import { handshake } from '../../host/client/handshake';
 import type { Envelope } from '../../shared/protocol/envelope';
 import { StreamTransport } from '../../shared/transport/stream';
 import { SIM_RUN_JOINT, sha256 } from './helpers';
-import { UploadBuffers, youngCollector } from '../../agent/session/upload-buffers';
+import { TransferMemory, youngCollector } from '../../agent/session/transfer-memory';
 
 const KB = 1024;
 
@@ -38,7 +38,7 @@ class GatedStore implements SessionStore {
   }
   has = (hash: string) => this.inner.has(hash);
   uploadOffset = (hash: string, size: number) => this.inner.uploadOffset(hash, size);
-  read = (hash: string, offset: number, length: number) => this.inner.read(hash, offset, length);
+  read = (hash: string, offset: number, length: number, into?: Uint8Array) => this.inner.read(hash, offset, length, into);
   usage = () => this.inner.usage();
   async writeChunk(hash: string, size: number, offset: number, data: Uint8Array) {
     this.writes.push(data.length);
@@ -66,7 +66,7 @@ async function harness(options: ConstructorParameters<typeof AgentSession>[2] = 
     agentVersion: 'test',
     defaultRunTimeoutMs: 5000,
     board: { runJointVersion: '', learn: async () => undefined },
-    uploadBuffers: UploadBuffers.forSessions(youngCollector()),
+    transferMemory: TransferMemory.forSessions(youngCollector()),
     log: (line: string) => logs.push(line),
   };
   const server = net.createServer((socket) => {

@@ -18,7 +18,7 @@ import { AgentClient } from '../../host/client/agent-client';
 import type { OpenTransportOptions } from '../../host/client/connect';
 import { parseToken } from '../../shared/protocol/token';
 import { HAVE_SOCAT, sha256, startLine, stopLines, type TestLine } from './line';
-import { UploadBuffers } from '../../agent/session/upload-buffers';
+import { TransferMemory } from '../../agent/session/transfer-memory';
 
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -38,7 +38,7 @@ async function startBoard(line: TestLine, serial: AgentSerialOptions = {}) {
     agentVersion: 'test',
     defaultRunTimeoutMs: 60_000,
     board: { runJointVersion: '', learn: async () => undefined },
-    uploadBuffers: UploadBuffers.forSessions(null),
+    transferMemory: TransferMemory.forSessions(null),
     log: () => undefined,
   };
   const abort = new AbortController();
