@@ -10,7 +10,7 @@ import { AxError, UsageError } from '../../shared/errors';
 import { parseRunJointLog } from '../../shared/parsers/run-joint-log';
 import type { BlobStore } from '../store/blob-store';
 import { assertHash } from '../store/hashing';
-import { buildRunJointArgs, checkExtraArgs } from '../../shared/run/args';
+import { buildRunJointArgs } from '../../shared/run/args';
 import { classifyRun, localDumpFolder, type RunProblem } from '../../shared/run/classify';
 import { ModelProbeError, orderInputs, type ModelIo } from '../../shared/run/model-io';
 import { failedResult, type RunResult } from '../../shared/run/result';
@@ -20,7 +20,7 @@ import { spawnRunJoint, type RunnerOutcome } from './runner';
 
 export type { RunProblem, RunStatus } from '../../shared/run/classify';
 
-import type { RunRequest } from '../../shared/run/request';
+import { RUN_LIMITS, checkRunRequest, checkWhole, type RunLimits, type RunPlan, type RunRequest } from '../../shared/run/request';
 export type { RunRequest };
 
 export type { RunResult } from '../../shared/run/result';
@@ -48,26 +48,21 @@ export interface RunServiceOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-interface Plan {
-  modelHash: string;
-  inputs: { name: string; hash: string }[];
-  repeat: number;
-  warmup: number;
-  timeoutMs: number;
-  extra: string[];
-}
-
-const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
-const DEFAULT_MAX_REPEAT = 100_000;
-const DEFAULT_MAX_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 
 export class RunService {
   private readonly queue = new RunQueue();
   private readonly modelIo: ModelIoCache;
   private readonly store: BlobStore;
 
+  private readonly limits: RunLimits;
+
   constructor(private readonly opts: RunServiceOptions) {
     this.store = opts.store;
+    this.limits = {
+      defaultTimeoutMs: opts.defaultTimeoutMs ?? RUN_LIMITS.defaultTimeoutMs,
+      maxRepeat: opts.maxRepeat ?? RUN_LIMITS.maxRepeat,
+      maxTimeoutMs: opts.maxTimeoutMs ?? RUN_LIMITS.maxTimeoutMs,
+    };
     this.modelIo = new ModelIoCache(opts.store);
   }
 
@@ -78,9 +73,9 @@ export class RunService {
 
   /**
    * Resolves with the run's result (also for failed, cancelled and input-error runs). Rejects
-   * only for a request that cannot be run: UsageError BAD_REQUEST, BAD_REPEAT, BAD_WARMUP,
-   * BAD_TIMEOUT, INPUT_DUPLICATE, INPUT_MISSING, INPUT_UNKNOWN, BLOB_MISSING, OPTION_* (args.ts),
-   * StoreError BAD_HASH.
+   * only for a request that cannot be run: UsageError BAD_REQUEST, BAD_HASH, BAD_TENSOR_NAME,
+   * BAD_REPEAT, BAD_WARMUP, BAD_TIMEOUT, INPUT_DUPLICATE, INPUT_MISSING, INPUT_UNKNOWN,
+   * BLOB_MISSING, OPTION_* (checkRunRequest in shared/run/request.ts).
    */
   async run(req: RunRequest, hooks: RunHooks = {}): Promise<RunResult> {
     const plan = this.check(req);
@@ -105,7 +100,7 @@ export class RunService {
    */
   async describe(modelHash: string, hooks: Pick<RunHooks, 'onQueue' | 'signal'> & { timeoutMs?: number } = {}): Promise<ModelIo> {
     const hash = assertHash(modelHash);
-    const timeoutMs = bounded('BAD_TIMEOUT', 'timeoutMs', hooks.timeoutMs ?? this.opts.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS, 1, this.opts.maxTimeoutMs ?? DEFAULT_MAX_TIMEOUT_MS);
+    const timeoutMs = checkWhole('BAD_TIMEOUT', 'timeoutMs', hooks.timeoutMs ?? this.limits.defaultTimeoutMs, 1, this.limits.maxTimeoutMs);
     const unpin = this.store.pin([hash]);
     try {
       await this.requireBlobs({ modelHash: hash, inputs: [] });
@@ -118,31 +113,11 @@ export class RunService {
     }
   }
 
-  private check(req: RunRequest): Plan {
-    if (typeof req !== 'object' || req === null || !Array.isArray(req.inputs)) {
-      throw new UsageError('BAD_REQUEST', 'a run request needs modelHash and an inputs list');
-    }
-    const modelHash = assertHash(req.modelHash);
-    const names = new Set<string>();
-    const inputs = req.inputs.map((input, i) => {
-      if (typeof input?.name !== 'string' || input.name === '') throw new UsageError('BAD_REQUEST', `input #${i + 1} of the run request has no name`);
-      if (names.has(input.name)) throw new UsageError('INPUT_DUPLICATE', `input '${input.name}' is given twice`, { hint: 'give every model input once' });
-      names.add(input.name);
-      return { name: input.name, hash: assertHash(input.hash) };
-    });
-    const maxRepeat = this.opts.maxRepeat ?? DEFAULT_MAX_REPEAT;
-    const maxTimeout = this.opts.maxTimeoutMs ?? DEFAULT_MAX_TIMEOUT_MS;
-    return {
-      modelHash,
-      inputs,
-      repeat: bounded('BAD_REPEAT', 'repeat', req.repeat ?? 1, 1, maxRepeat),
-      warmup: bounded('BAD_WARMUP', 'warmup', req.warmup ?? 0, 0, maxRepeat),
-      timeoutMs: bounded('BAD_TIMEOUT', 'timeoutMs', req.timeoutMs ?? this.opts.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS, 1, maxTimeout),
-      extra: checkExtraArgs(req.extraArgs ?? []),
-    };
+  private check(req: RunRequest): RunPlan {
+    return checkRunRequest(req, this.limits);
   }
 
-  private async requireBlobs(plan: Pick<Plan, 'modelHash' | 'inputs'>): Promise<void> {
+  private async requireBlobs(plan: Pick<RunPlan, 'modelHash' | 'inputs'>): Promise<void> {
     const missing: string[] = [];
     if (!(await this.store.has(plan.modelHash))) missing.push(`model ${plan.modelHash}`);
     for (const input of plan.inputs) {
@@ -153,7 +128,7 @@ export class RunService {
     }
   }
 
-  private async execute(plan: Plan, hooks: RunHooks): Promise<RunResult> {
+  private async execute(plan: RunPlan, hooks: RunHooks): Promise<RunResult> {
     const modelPath = await this.store.pathOf(plan.modelHash);
     let io: ModelIo;
     try {
@@ -221,14 +196,6 @@ export class RunService {
     });
   }
 }
-
-function bounded(code: string, name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new UsageError(code, `${name} must be a whole number from ${min} to ${max}, got ${String(value)}`);
-  }
-  return value;
-}
-
 
 /** A probe that learnt no listing, as a failed run with its evidence (exit, signal, log, assertions). */
 export function probeFailedResult(err: ModelProbeError): RunResult {

@@ -4,7 +4,6 @@
  * the host can tell a long run from a dead agent, and the RunResult at the end. Cancel stops
  * run_joint; the result (cancelled = true) still follows.
  */
-import { checkBlobHash, checkTensorName } from '../../shared/protocol/names';
 import type { RunRequest, RunResult as WireRunResult, RunStatus as WireRunStatus } from '../../shared/protocol/envelope';
 import type { RunResult } from '../run/run-service';
 import { QueuedOperation } from './queued-op';
@@ -26,18 +25,14 @@ export class RunOperation extends QueuedOperation {
     return this.whileAlive(async () => {
       try {
         const { req } = this;
-        checkBlobHash(req.modelHash, 'model hash');
-        for (const input of req.inputs) {
-          checkTensorName(input.name);
-          checkBlobHash(input.hash, `hash of input '${input.name}'`);
-        }
+        // The run service checks it all (shared/run/request.ts); 0 is the wire's "not given".
         const result = await this.host.ctx.runs.run(
           {
             modelHash: req.modelHash,
             inputs: req.inputs.map(({ name, hash }) => ({ name, hash })),
-            repeat: req.repeat || undefined,
+            repeat: req.repeat,
             warmup: req.warmup,
-            timeoutMs: req.timeoutMs || undefined,
+            timeoutMs: req.timeoutMs,
             extraArgs: req.extraArgs,
           },
           {

@@ -224,11 +224,12 @@ describe('RunService: requests it refuses', () => {
   it('checks repeat, warmup, timeout, options and hashes before queueing', async () => {
     const req = await request();
     const limited = new RunService({ store, runJoint: FAKE_RUN_JOINT, maxRepeat: 100 });
-    expect((await rejection(limited.run({ ...req, repeat: 0 }))).code).toBe('BAD_REPEAT');
+    expect((await rejection(limited.run({ ...req, repeat: -1 }))).code).toBe('BAD_REPEAT');
     expect((await rejection(limited.run({ ...req, repeat: 101 }))).code).toBe('BAD_REPEAT');
     expect((await rejection(limited.run({ ...req, repeat: 1.5 }))).code).toBe('BAD_REPEAT');
     expect((await rejection(limited.run({ ...req, warmup: -1 }))).code).toBe('BAD_WARMUP');
-    expect((await rejection(limited.run({ ...req, timeoutMs: 0 }))).code).toBe('BAD_TIMEOUT');
+    expect((await rejection(limited.run({ ...req, timeoutMs: -5 }))).code).toBe('BAD_TIMEOUT');
+    expect((await rejection(limited.run({ ...req, inputs: [{ name: '../zeta', hash: req.inputs[0]!.hash }] }))).code).toBe('BAD_TENSOR_NAME');
     expect((await rejection(limited.run({ ...req, extraArgs: ['--bin-out-dir', '/tmp'] }))).code).toBe('OPTION_NOT_ALLOWED');
     expect((await rejection(limited.run({ ...req, modelHash: '../x' }))).code).toBe('BAD_HASH');
     expect((await rejection(limited.run({ ...req, inputs: [{ name: 'zeta', hash: '/etc/passwd' }] }))).code).toBe('BAD_HASH');

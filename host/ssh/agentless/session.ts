@@ -28,7 +28,7 @@ import type { SshConnection } from '../connection';
 import { shellQuote } from '../quote';
 import { sha256OfFile, type SftpSession } from '../sftp';
 import { RemoteCache } from './cache';
-import { checkRunRequest, type RunPlan } from './request';
+import { RUN_LIMITS, checkRunRequest, type RunLimits, type RunPlan } from '../../../shared/run/request';
 import { runRemote } from './remote-run';
 
 /** How long close() lets a stopped run report back before it logs out anyway. */
@@ -96,7 +96,7 @@ export class AgentlessSession implements BoardSession {
 
   /** Runs one at a time, in the order asked; resolves with the result also for failed runs. */
   async run(req: RunRequest, opts: RunOptions = {}): Promise<RunResult> {
-    const plan = checkRunRequest(req, this.settings.defaultRunTimeoutMs);
+    const plan = checkRunRequest(req, this.runLimits());
     const ahead = this.waiting;
     this.waiting++;
     if (ahead > 0) opts.onQueue?.(ahead);
@@ -111,7 +111,7 @@ export class AgentlessSession implements BoardSession {
 
   /** The model's I/O listing: known, in the board's cache, or learnt by a probe run that waits its turn like a run. */
   async describeModel(modelHash: string, opts: DescribeOptions = {}): Promise<ModelIo> {
-    const plan = checkRunRequest({ modelHash, inputs: [], ...(opts.runTimeoutMs !== undefined && { timeoutMs: opts.runTimeoutMs }) }, this.settings.defaultRunTimeoutMs);
+    const plan = checkRunRequest({ modelHash, inputs: [], ...(opts.runTimeoutMs !== undefined && { timeoutMs: opts.runTimeoutMs }) }, this.runLimits());
     const described = this.runs.then(async () => {
       await this.requireBlobs(plan);
       const runJoint = this.settings.runJoint;
@@ -159,6 +159,11 @@ export class AgentlessSession implements BoardSession {
     }
     await this.ssh.close();
     await fsp.rm(this.localDir, { recursive: true, force: true });
+  }
+
+  /** The agent's limits, with this board's default time limit. */
+  private runLimits(): RunLimits {
+    return { ...RUN_LIMITS, defaultTimeoutMs: this.settings.defaultRunTimeoutMs ?? RUN_LIMITS.defaultTimeoutMs };
   }
 
   private async runNow(plan: RunPlan, caller: RunOptions): Promise<RunResult> {
