@@ -153,7 +153,7 @@ export class GetOperation implements Operation {
       const windowBytes = Math.max(chunkBytes, Math.min(this.req.windowBytes || this.host.opts.getWindowBytes, this.host.opts.getWindowBytes));
       this.acked = offset;
       // One buffer for every chunk: send() encodes (copies) a chunk before it returns.
-      const readBuffer = Buffer.allocUnsafeSlow(chunkBytes);
+      const readBuffer = Buffer.allocUnsafeSlow(Math.max(1, Math.min(chunkBytes, end - offset)));
       let position = offset;
       do {
         while (position - this.acked >= windowBytes && !this.done) await new Promise<void>((resolve) => (this.wake = resolve));

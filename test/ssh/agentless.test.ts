@@ -239,6 +239,26 @@ describe('AgentlessSession', () => {
     expect(left).toEqual([]);
   });
 
+  it('takes turns with another host on the same board: the second waits (queue 1, then 0) and its time limit starts with its own run', async () => {
+    const healthy = await open();
+    const req = await classifierRequest(healthy); // the model's listing is cached: no probe below
+    expect((await healthy.run(req)).status).toBe('ok');
+    const [first, second] = await Promise.all([open({ runJoint: await runJointAt(dir, 'slow=3000') }), open({ runJoint: await runJointAt(dir, 'slow=100') })]);
+    const running = first.run(req);
+    await new Promise((r) => setTimeout(r, 500));
+    const positions: number[] = [];
+    const waitedFrom = performance.now();
+    // 2.5 s is enough for its own run, not for the wait as well: counted from the start, it would time out.
+    const result = await second.run({ ...req, timeoutMs: 2500 }, { onQueue: (p) => positions.push(p) });
+    const waited = performance.now() - waitedFrom;
+    const before = await running;
+    expect(before.status).toBe('ok');
+    expect(result.status).toBe('ok');
+    expect(positions).toEqual([1, 0]);
+    expect(waited).toBeGreaterThan(2000); // it ran after the first one's 3 s, not beside it
+    expect(result.durationMs).toBeLessThan(waited - 1000); // its duration is its own run's, without the wait
+  });
+
   it('says RUN_JOINT_NOT_FOUND when run_joint is not on the board', async () => {
     const session = await open({ runJoint: path.join(dir, 'no', 'run_joint') });
     const result = await session.run(await classifierRequest(session));
@@ -258,6 +278,17 @@ describe('AgentlessSession', () => {
 });
 
 describe('remoteRunCommand', () => {
+  it('runs without the lock on a board that has no flock', async () => {
+    const probe = path.join(dir, 'ran.sh');
+    await fsp.writeFile(probe, '#!/bin/sh\necho ran "$@"\n', { mode: 0o755 });
+    const noTools = path.join(dir, 'no tools');
+    await fsp.mkdir(noTools, { recursive: true });
+    const command = remoteRunCommand({ runJoint: probe, args: ['x'], cwd: dir, lock: path.join(dir, 'run.lock') });
+    const out = execFileSync('/bin/sh', ['-c', command], { encoding: 'utf8', env: { PATH: noTools }, stdio: ['pipe', 'pipe', 'ignore'] });
+    expect(out).toBe('ran x\n');
+  });
+
+
   it('single-quotes every word, so `;`, spaces, quotes and $ reach run_joint as written', async () => {
     const args = ['/m', '--data', "/a b/x;/c'd/$y", '--bin-out-dir', '/o u t'];
     const command = remoteRunCommand({ runJoint: '/tools/run joint', args, cwd: "/w'd", env: { LD_LIBRARY_PATH: '/opt/lib dir' } });

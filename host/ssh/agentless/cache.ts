@@ -25,11 +25,13 @@ export interface CacheLayout {
   partial: string;
   modelIo: string;
   runs: string;
+  /** Locked (flock) by every run of run_joint from this cache, so hosts sharing it take turns. */
+  runLock: string;
 }
 
 export function cacheLayout(root: string): CacheLayout {
   const r = root.replace(/(.)\/+$/, '$1');
-  return { root: r, blobs: `${r}/blobs`, partial: `${r}/partial`, modelIo: `${r}/model-io`, runs: `${r}/runs` };
+  return { root: r, blobs: `${r}/blobs`, partial: `${r}/partial`, modelIo: `${r}/model-io`, runs: `${r}/runs`, runLock: `${r}/run.lock` };
 }
 
 /** Hashing a big blob on a slow board takes a while: allow this much per MiB, at least a minute. */

@@ -16,6 +16,14 @@
  * end of file means the host is gone, and the watchdog stops the group (TERM, then KILL after
  * the grace period). It ignores TERM itself so the group-wide TERM does not end it first, and
  * its output goes to /dev/null so the channel closes as soon as run_joint ends.
+ *
+ * One run at a time per board: with a lock file, the command takes an flock on it before it
+ * `exec`s run_joint, so the lock is held by run_joint itself and dies with it (a crash or a
+ * power cut leaves nothing to clean up). Another host's command waits in flock, says so (the
+ * host reports queue position 1, then 0), and its time limit starts only when its run_joint
+ * does, as with the agent's queue. A board without flock (util-linux, or BusyBox's applet)
+ * runs without the lock, as before. The watchdog is started before the lock is opened, so it
+ * never holds it, and it also ends a wait whose host is gone.
  */
 import type { RunOutcome } from '../../../shared/run/outcome';
 import { DEFAULT_CAPTURE_CHARS, LineSplitter, OutputCapture } from '../../../shared/run/output-capture';
@@ -34,17 +42,24 @@ export interface RemoteRunSpec {
   killGraceMs?: number;
   /** Environment variables for run_joint (e.g. LD_LIBRARY_PATH). */
   env?: Record<string, string>;
+  /** A file on the board to flock while run_joint runs (created if missing); none: no turn taking. */
+  lock?: string;
   onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
+  /** Runs ahead of this one on the board: 1 while it waits for the lock, 0 when it gets it. */
+  onQueue?: (position: number) => void;
   signal?: AbortSignal;
 }
 
 const PID_MARKER = 'axctl-run-pid';
+/** Said when the lock is taken by another run, and when this run starts (run_joint is exec'd next). */
+const WAIT_MARKER = 'axctl-run-waiting';
+const START_MARKER = 'axctl-run-start';
 const DEFAULT_KILL_GRACE_MS = 2000;
 /** The board may be slow to answer the kill itself; give up on it after this. */
 const KILL_COMMAND_TIMEOUT_MS = 10_000;
 
 /** The shell line that starts run_joint (exported for tests of the quoting). */
-export function remoteRunCommand(spec: Pick<RemoteRunSpec, 'runJoint' | 'args' | 'cwd' | 'env' | 'killGraceMs'>): string {
+export function remoteRunCommand(spec: Pick<RemoteRunSpec, 'runJoint' | 'args' | 'cwd' | 'env' | 'killGraceMs' | 'lock'>): string {
   const exports = Object.entries(spec.env ?? {}).map(([name, value]) => {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`bad environment variable name ${JSON.stringify(name)}`);
     return `${name}=${shellQuote(value)}; export ${name}; `;
@@ -54,8 +69,13 @@ export function remoteRunCommand(spec: Pick<RemoteRunSpec, 'runJoint' | 'args' |
   // is signalled: while the watchdog lives the group's id cannot be reused, a bare pid could.
   // A background job's stdin is /dev/null unless redirected, hence the copy on fd 3.
   const watchdog = `(trap '' TERM; cat >/dev/null; kill -TERM -$$; sleep ${graceSeconds}; kill -KILL -$$) <&3 >/dev/null 2>&1 &`;
+  // The lock is opened for reading (flock needs no more), so a lock file another user created
+  // serves too; a failed `exec 9<` would end a non-interactive shell, hence the -r test first.
+  const lock = spec.lock
+    ? `L=${shellQuote(spec.lock)}; : >>"$L" 2>/dev/null; if command -v flock >/dev/null 2>&1 && [ -r "$L" ]; then exec 9<"$L"; flock -n 9 || { echo ${WAIT_MARKER} >&2; flock 9; }; fi; `
+    : '';
   // Separate statements, not one && list: a trailing `&` would put the whole list in the background.
-  return `cd -- ${shellQuote(spec.cwd)} || exit; ${exports}echo "${PID_MARKER} $$" >&2; exec 3<&0; ${watchdog} exec ${shellCommand([spec.runJoint, ...spec.args])} </dev/null 3<&-`;
+  return `cd -- ${shellQuote(spec.cwd)} || exit; ${exports}echo "${PID_MARKER} $$" >&2; exec 3<&0; ${watchdog} ${lock}echo ${START_MARKER} >&2; exec ${shellCommand([spec.runJoint, ...spec.args])} </dev/null 3<&-`;
 }
 
 /**
@@ -63,7 +83,7 @@ export function remoteRunCommand(spec: Pick<RemoteRunSpec, 'runJoint' | 'args' |
  * fails (ConnectError), never for what run_joint did.
  */
 export async function runRemote(ssh: SshConnection, spec: RemoteRunSpec): Promise<RunOutcome> {
-  const started = performance.now();
+  let runStartedAt = performance.now(); // then when run_joint starts, after any wait for the lock
   if (spec.signal?.aborted) return { exitCode: null, signal: null, stdout: '', stderr: '', timedOut: false, cancelled: true, durationMs: 0 };
   const channel = await ssh.execStream(remoteRunCommand(spec));
   return new Promise<RunOutcome>((resolve, reject) => {
@@ -73,6 +93,9 @@ export async function runRemote(ssh: SshConnection, spec: RemoteRunSpec): Promis
     let cancelled = false;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
     let killTimer: NodeJS.Timeout | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let running = false;
+    let waited = false;
     const deliver = (stream: 'stdout' | 'stderr', line: string) => {
       if (stream === 'stderr') {
         const m = pid === null ? new RegExp(`^${PID_MARKER} (\\d+)$`).exec(line) : null;
@@ -80,6 +103,19 @@ export async function runRemote(ssh: SshConnection, spec: RemoteRunSpec): Promis
           pid = Number(m[1]);
           if (timedOut || cancelled) stopGroup('TERM');
           return; // our line, not run_joint's: neither captured nor delivered
+        }
+        if (!running && line === WAIT_MARKER) {
+          waited = true;
+          spec.onQueue?.(1);
+          return;
+        }
+        if (!running && line === START_MARKER) {
+          running = true;
+          runStartedAt = performance.now();
+          if (waited) spec.onQueue?.(0);
+          // The time limit is run_joint's own, as with the agent: a wait for the lock is not in it.
+          timer = setTimeout(() => stop('timeout'), Math.min(Math.max(spec.timeoutMs, 1), 2 ** 31 - 1));
+          return;
         }
         captures.stderr.push(`${line}\n`);
       }
@@ -107,7 +143,6 @@ export async function runRemote(ssh: SshConnection, spec: RemoteRunSpec): Promis
         killTimer = setTimeout(() => channel.close(), KILL_COMMAND_TIMEOUT_MS);
       }, spec.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
     };
-    const timer = setTimeout(() => stop('timeout'), Math.min(Math.max(spec.timeoutMs, 1), 2 ** 31 - 1));
     const onAbort = () => stop('cancel');
     spec.signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -136,7 +171,7 @@ export async function runRemote(ssh: SshConnection, spec: RemoteRunSpec): Promis
         stderr: captures.stderr.text(),
         timedOut,
         cancelled,
-        durationMs: Math.round(performance.now() - started),
+        durationMs: Math.round(performance.now() - runStartedAt),
       });
     });
     // stdin stays open until the run ends: its end of file is what tells the board's watchdog

@@ -116,7 +116,7 @@ export class AgentlessSession implements BoardSession {
       await this.requireBlobs(plan);
       const runJoint = this.settings.runJoint;
       if (runJoint.path === null) throw new RunFailedError('RUN_JOINT_NOT_FOUND', `${runJoint.given}: not found on ${this.ssh.target.label}`, { hint: 'give its path with --run-joint' });
-      return this.modelIoOf(plan, this.cache.blobPath(plan.modelHash), runJoint.path, opts.signal).catch((err: unknown) => {
+      return this.modelIoOf(plan, this.cache.blobPath(plan.modelHash), runJoint.path, opts).catch((err: unknown) => {
         throw err instanceof ModelProbeError && err.code !== 'RUN_CANCELLED' ? new ModelProbeFailedError(probeFailed(err), this.ssh.target.label) : err;
       });
     });
@@ -189,7 +189,7 @@ export class AgentlessSession implements BoardSession {
     const modelPath = this.cache.blobPath(plan.modelHash);
     let io: ModelIo;
     try {
-      io = await this.modelIoOf(plan, modelPath, runJoint.path, opts.signal);
+      io = await this.modelIoOf(plan, modelPath, runJoint.path, opts);
     } catch (err) {
       if (!(err instanceof ModelProbeError)) throw err;
       return probeFailed(err);
@@ -207,6 +207,7 @@ export class AgentlessSession implements BoardSession {
         timeoutMs: plan.timeoutMs,
         ...this.runSettings(),
         ...(opts.onLine ? { onLine: opts.onLine } : {}),
+        ...(opts.onQueue ? { onQueue: opts.onQueue } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
       const verdict = await classifyRun(outcome, { io, dumps: this.remoteDumps(outDir), timeoutMs: plan.timeoutMs, overrideBatch: plan.overrideBatch, fed });
@@ -224,14 +225,22 @@ export class AgentlessSession implements BoardSession {
   }
 
   /** The model's I/O: known this session, saved in the cache, or learnt by a probe run now. */
-  private async modelIoOf(plan: RunPlan, modelPath: string, runJoint: string, signal?: AbortSignal): Promise<ModelIo> {
+  private async modelIoOf(plan: RunPlan, modelPath: string, runJoint: string, hooks: { signal?: AbortSignal; onQueue?: (position: number) => void }): Promise<ModelIo> {
     const known = this.modelIo.get(plan.modelHash) ?? (await this.cache.readModelIo(plan.modelHash));
     if (known) {
       this.modelIo.set(plan.modelHash, known);
       return known;
     }
     const outcome = await this.inRunFolder('probe', (dir) =>
-      runRemote(this.ssh, { runJoint, args: probeArgs(modelPath), cwd: dir, timeoutMs: plan.timeoutMs, ...this.runSettings(), ...(signal ? { signal } : {}) }),
+      runRemote(this.ssh, {
+        runJoint,
+        args: probeArgs(modelPath),
+        cwd: dir,
+        timeoutMs: plan.timeoutMs,
+        ...this.runSettings(),
+        ...(hooks.signal ? { signal: hooks.signal } : {}),
+        ...(hooks.onQueue ? { onQueue: hooks.onQueue } : {}),
+      }),
     );
     const io = modelIoFromProbe(outcome);
     this.modelIo.set(plan.modelHash, io);
@@ -241,6 +250,7 @@ export class AgentlessSession implements BoardSession {
 
   private runSettings() {
     return {
+      lock: this.cache.layout.runLock,
       ...(this.settings.env ? { env: this.settings.env } : {}),
       ...(this.settings.killGraceMs !== undefined ? { killGraceMs: this.settings.killGraceMs } : {}),
     };
