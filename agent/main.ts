@@ -53,6 +53,13 @@ async function checkSettings(config: AgentConfig): Promise<Uint8Array> {
   return token.secret;
 }
 
+/** V8's young-generation collection for uploads, said when this Node lacks it. */
+function collector() {
+  const collect = youngCollector();
+  if (!collect) log('note: this Node does not let the agent ask for garbage collection; a large upload will take more memory');
+  return collect;
+}
+
 async function buildContext(config: AgentConfig, secret: Uint8Array): Promise<AgentContext> {
   const store = await BlobStore.open(config.storeDir, config.storeCapBytes === undefined ? {} : { capBytes: config.storeCapBytes });
   const runs = new RunService({ store, runJoint: config.runJoint, defaultTimeoutMs: config.runTimeoutMs });
@@ -63,7 +70,7 @@ async function buildContext(config: AgentConfig, secret: Uint8Array): Promise<Ag
     agentVersion: AGENT_VERSION,
     defaultRunTimeoutMs: config.runTimeoutMs,
     board: await RunJointVersionMemory.load(config.storeDir, config.runJoint),
-    transferMemory: TransferMemory.forSessions(youngCollector()),
+    transferMemory: TransferMemory.forSessions(collector()),
     log,
   };
 }

@@ -116,6 +116,15 @@ describe('the bundled agent on a 32-bit Arm Node 18 (qemu-arm-static)', () => {
         expect((await fsp.readFile(fetched)).equals(await fsp.readFile(expected.bin))).toBe(true);
       }
       expect((await client.facts()).runJointVersion).toBe('0.5.10');
+
+      // A blob of several 1 MiB chunks goes through the upload slabs and a young-generation
+      // collection (every 4 MiB: agent/session/transfer-memory.ts) on this Node 18, and back.
+      const big = path.join(board.dir, 'host/big.bin');
+      await fsp.writeFile(big, randomBytes(6 * 1024 * 1024 + 5));
+      const bigHash = await upload(big);
+      await client.getBlob(bigHash, 6 * 1024 * 1024 + 5, path.join(board.dir, 'host/big-back.bin'));
+      expect((await fsp.readFile(path.join(board.dir, 'host/big-back.bin'))).equals(await fsp.readFile(big))).toBe(true);
+      expect(stderr).not.toContain('garbage collection'); // the agent found it on Node 18
       console.log(`arm agent under qemu: start-up ${startupMs} ms, handshake ${handshakeMs} ms, run_joint (simulator, also on arm) ${runMs} ms`);
     } finally {
       await client.close();
