@@ -4,7 +4,7 @@
  * the verdicts must be those of the agent. A model whose tensor names need quoting and a cache
  * folder whose path does prove the quoting; the simulator's fault switches give every verdict.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
@@ -245,7 +245,12 @@ describe('AgentlessSession', () => {
     expect((await healthy.run(req)).status).toBe('ok');
     const [first, second] = await Promise.all([open({ runJoint: await runJointAt(dir, 'slow=3000') }), open({ runJoint: await runJointAt(dir, 'slow=100') })]);
     const running = first.run(req);
-    await new Promise((r) => setTimeout(r, 500));
+    // Until the first run holds the board's lock (this board is this machine: ask flock).
+    const lock = path.join(cacheDir, 'run.lock');
+    for (let i = 0; spawnSync('flock', ['-n', lock, 'true']).status === 0; i++) {
+      if (i > 400) throw new Error('the first run never took the lock');
+      await new Promise((r) => setTimeout(r, 25));
+    }
     const positions: number[] = [];
     const waitedFrom = performance.now();
     // 2.5 s is enough for its own run, not for the wait as well: counted from the start, it would time out.
