@@ -93,7 +93,9 @@ export async function runRemote(ssh: SshConnection, spec: RemoteRunSpec): Promis
     let cancelled = false;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
     let killTimer: NodeJS.Timeout | undefined;
-    let timer: NodeJS.Timeout | undefined;
+    const timeLimit = Math.min(Math.max(spec.timeoutMs, 1), 2 ** 31 - 1);
+    // Also covers the shell's steps before run_joint (cd, the lock file) on a board that hangs.
+    let timer: NodeJS.Timeout | undefined = setTimeout(() => stop('timeout'), timeLimit);
     let running = false;
     let waited = false;
     const deliver = (stream: 'stdout' | 'stderr', line: string) => {
@@ -105,7 +107,10 @@ export async function runRemote(ssh: SshConnection, spec: RemoteRunSpec): Promis
           return; // our line, not run_joint's: neither captured nor delivered
         }
         if (!running && line === WAIT_MARKER) {
+          // Waiting for the lock is waiting in the queue: not limited, as with the agent (the
+          // run ahead has its own limit); Ctrl-C or a dead host still ends the wait.
           waited = true;
+          clearTimeout(timer);
           spec.onQueue?.(1);
           return;
         }
@@ -113,8 +118,9 @@ export async function runRemote(ssh: SshConnection, spec: RemoteRunSpec): Promis
           running = true;
           runStartedAt = performance.now();
           if (waited) spec.onQueue?.(0);
-          // The time limit is run_joint's own, as with the agent: a wait for the lock is not in it.
-          timer = setTimeout(() => stop('timeout'), Math.min(Math.max(spec.timeoutMs, 1), 2 ** 31 - 1));
+          // The time limit is run_joint's own: it starts again here, after any wait.
+          clearTimeout(timer);
+          timer = setTimeout(() => stop('timeout'), timeLimit);
           return;
         }
         captures.stderr.push(`${line}\n`);
