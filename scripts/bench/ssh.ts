@@ -11,11 +11,12 @@
  *      hashed as they are sent, the size checked and the blob renamed into place;
  *   3. for information, the bare SFTP transfer (SftpSession.put) alone.
  * Every figure includes logging in. Best of AXCTL_BENCH_ROUNDS (default 3) rounds each, the
- * methods taking turns within a round; prints MB/s and the ratio to scp (target >= 0.8).
+ * methods taking turns within a round; prints MB/s, the ratio to scp (target >= 0.8) and the
+ * client side's CPU time per MB (scp and its ssh; axctl's process), which load disturbs less.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, promises as fsp } from 'node:fs';
+import { existsSync, readFileSync, promises as fsp } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -105,19 +106,44 @@ async function timed(work: () => Promise<void>): Promise<number> {
 type Method = { label: string; once: (round: number) => Promise<number> };
 
 /**
- * Best time of each method over `rounds` rounds, interleaved (round 1 of every method, then
+ * CPU seconds of this process plus its finished children (scp and its ssh), from
+ * /proc/self/stat; null where /proc is missing. The client side of each method: scp's own
+ * processes for the baseline, this process for the others (the board side runs under sshd).
+ */
+function clientCpuSeconds(): number | null {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100; // utime stime cutime cstime, USER_HZ
+  } catch {
+    return null;
+  }
+}
+
+interface Best {
+  mbps: number;
+  /** Client CPU per MB in that round, ms; null without /proc. */
+  cpuMsPerMb: number | null;
+}
+
+/**
+ * Best round of each method over `rounds` rounds, interleaved (round 1 of every method, then
  * round 2...), so a neighbour's load on this shared machine hits all of them alike.
  */
-async function bestOf(rounds: number, methods: Method[]): Promise<number[]> {
-  const fastest = methods.map(() => Infinity);
+async function bestOf(rounds: number, methods: Method[]): Promise<Best[]> {
+  const best: Best[] = methods.map(() => ({ mbps: 0, cpuMsPerMb: null }));
   for (let r = 0; r < rounds; r++) {
     for (const [i, method] of methods.entries()) {
+      const cpu0 = clientCpuSeconds();
       const seconds = await method.once(r);
-      process.stdout.write(`  round ${r + 1}  ${method.label.padEnd(36)} ${(FILE_MB / seconds).toFixed(1).padStart(7)} MB/s\n`);
-      fastest[i] = Math.min(fastest[i]!, seconds);
+      const cpu1 = clientCpuSeconds();
+      const cpuMsPerMb = cpu0 === null || cpu1 === null ? null : ((cpu1 - cpu0) * 1000) / FILE_MB;
+      const cpuText = cpuMsPerMb === null ? '' : `   client CPU ${cpuMsPerMb.toFixed(2)} ms/MB`;
+      process.stdout.write(`  round ${r + 1}  ${method.label.padEnd(36)} ${(FILE_MB / seconds).toFixed(1).padStart(7)} MB/s${cpuText}\n`);
+      if (FILE_MB / seconds > best[i]!.mbps) best[i] = { mbps: FILE_MB / seconds, cpuMsPerMb };
     }
   }
-  return fastest.map((seconds) => FILE_MB / seconds);
+  return best;
 }
 
 async function main(): Promise<number> {
@@ -173,11 +199,13 @@ async function main(): Promise<number> {
           await ssh.close();
         }),
       },
-    ]) as [number, number, number, number];
+    ]) as [Best, Best, Best, Best];
 
-    const line = (name: string, value: number) => `  ${name.padEnd(30)} ${value.toFixed(1).padStart(7)} MB/s   ratio to scp ${(value / scp).toFixed(2)}${value / scp >= TARGET ? '' : `  (below the target ${TARGET})`}\n`;
-    process.stdout.write(`\nresults (MB/s, higher is better; target ratio >= ${TARGET}):\n`);
-    process.stdout.write(`  ${'scp (baseline)'.padEnd(30)} ${scp.toFixed(1).padStart(7)} MB/s\n`);
+    const cpu = (b: Best) => (b.cpuMsPerMb === null ? '' : `   client CPU ${b.cpuMsPerMb.toFixed(2)} ms/MB`);
+    const line = (name: string, b: Best) =>
+      `  ${name.padEnd(30)} ${b.mbps.toFixed(1).padStart(7)} MB/s   ratio to scp ${(b.mbps / scp.mbps).toFixed(2)}${b.mbps / scp.mbps >= TARGET ? '' : `  (below the target ${TARGET})`}${cpu(b)}\n`;
+    process.stdout.write(`\nresults (MB/s, higher is better; target ratio >= ${TARGET}; client CPU: scp and ssh for the baseline, axctl's process for the others):\n`);
+    process.stdout.write(`  ${'scp (baseline)'.padEnd(30)} ${scp.mbps.toFixed(1).padStart(7)} MB/s${cpu(scp)}\n`);
     process.stdout.write(line('agent over ssh', agent));
     process.stdout.write(line('agentless SFTP upload', agentless));
     process.stdout.write(line('bare SFTP put', bare));
