@@ -264,6 +264,33 @@ describe('AgentlessSession', () => {
     expect(result.durationMs).toBeLessThan(waited - 1000); // its duration is its own run's, without the wait
   });
 
+  it('stops waiting for the board\'s lock when cancelled, without running run_joint or disturbing the run that holds it', async () => {
+    const healthy = await open();
+    const req = await classifierRequest(healthy); // the model's listing is cached: no probe below
+    expect((await healthy.run(req)).status).toBe('ok');
+    const slow = await runJointAt(dir, 'slow=2500');
+    const [first, second] = await Promise.all([open({ runJoint: slow }), open({ runJoint: slow })]);
+    const running = first.run(req);
+    const lock = path.join(cacheDir, 'run.lock');
+    for (let i = 0; spawnSync('flock', ['-n', lock, 'true']).status === 0; i++) {
+      if (i > 400) throw new Error('the first run never took the lock');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const controller = new AbortController();
+    const positions: number[] = [];
+    const waiting = second.run(req, { signal: controller.signal, onQueue: (p) => {
+      positions.push(p);
+      if (p === 1) controller.abort();
+    } });
+    const cancelled = await waiting;
+    expect(positions).toEqual([1]);
+    expect(cancelled).toMatchObject({ status: 'failed', cancelled: true });
+    expect(cancelled.outputs).toEqual([]);
+    expect(await running).toMatchObject({ status: 'ok' }); // the holder ran to the end
+    const left = execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes('flock') && l.includes(lock));
+    expect(left).toEqual([]);
+  });
+
   it('says RUN_JOINT_NOT_FOUND when run_joint is not on the board', async () => {
     const session = await open({ runJoint: path.join(dir, 'no', 'run_joint') });
     const result = await session.run(await classifierRequest(session));
