@@ -21,7 +21,8 @@ import { BlobStore } from './store/blob-store';
 import { LocalPeers } from './local-peers';
 import { serveListening } from './serve-listen';
 import { claimStore, relayStdio, waitForStore, type StoreClaim } from './store-owner';
-import { TransferMemory, youngCollector } from './session/transfer-memory';
+import { TransferMemory } from './session/transfer-memory';
+import { CollectionPacer, youngCollector } from './young-collection';
 
 /** Exit code for a bug in the agent itself. */
 const INTERNAL_ERROR_EXIT = 70;
@@ -53,11 +54,16 @@ async function checkSettings(config: AgentConfig): Promise<Uint8Array> {
   return token.secret;
 }
 
-/** V8's young-generation collection for uploads, said when this Node lacks it. */
-function collector() {
-  const collect = youngCollector();
-  if (!collect) log('note: this Node does not let the agent ask for garbage collection; a large upload will take more memory');
-  return collect;
+let pacer: CollectionPacer | undefined;
+
+/** The process's one pacer of young-generation collections (young-collection.ts); says when this Node cannot collect on request. */
+function collectionPacer(): CollectionPacer {
+  if (!pacer) {
+    const collect = youngCollector();
+    if (!collect) log('note: this Node does not let the agent ask for garbage collection; a large upload will take more memory');
+    pacer = new CollectionPacer(collect);
+  }
+  return pacer;
 }
 
 async function buildContext(config: AgentConfig, secret: Uint8Array): Promise<AgentContext> {
@@ -70,7 +76,7 @@ async function buildContext(config: AgentConfig, secret: Uint8Array): Promise<Ag
     agentVersion: AGENT_VERSION,
     defaultRunTimeoutMs: config.runTimeoutMs,
     board: await RunJointVersionMemory.load(config.storeDir, config.runJoint),
-    transferMemory: TransferMemory.forSessions(collector()),
+    transferMemory: TransferMemory.forSessions(collectionPacer()),
     log,
   };
 }
@@ -118,7 +124,8 @@ async function claimOrRelay(storeDir: string, onPeer: (socket: net.Socket) => vo
     if (claim.role === 'owner') return claim;
     log(`axagent ${AGENT_VERSION}: another agent process owns ${storeDir}; relaying this connection to it`);
     // An owner that stopped taking connections just as we came: claim again.
-    if ((await relayStdio(claim.socketPath, process.stdin, process.stdout)) === 'done') return 'relayed';
+    const paced = collectionPacer();
+    if ((await relayStdio(claim.socketPath, process.stdin, process.stdout, (bytes) => paced.moved(bytes))) === 'done') return 'relayed';
   }
 }
 

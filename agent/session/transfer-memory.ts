@@ -1,76 +1,42 @@
 /**
- * Keeps the agent's memory flat while blobs move (issue #3: under 100 MB while it receives a
- * 500 MB model).
+ * Where upload chunks wait for the disk, so that receiving a large model keeps the agent's
+ * memory flat (issue #3: under 100 MB while it receives a 500 MB model).
  *
- * Every chunk arrives in fresh memory: the socket's 64 KiB reads, then the 1 MiB buffer the
- * WebSocket message (or the stdio/SSH frame) is assembled in; a download's frames beyond the
- * few that transports recycle are fresh too. V8 frees such buffers only when it collects the
- * young generation, which on its own it does after ~32 MiB of them (twice its default
- * semi-space on 64-bit; 16 MiB on a 32-bit board). Chunks waiting in the upload window
- * (8 MiB) live long enough to survive two of those collections and be promoted, and then wait
- * for a full collection; glibc keeps what was freed late. Measured on a 500 MB upload over
- * WebSocket: glibc's heap held 46 MiB at the peak, the whole agent 101–108 MiB.
+ * A chunk arrives in fresh memory (the socket's reads, then the 1 MiB buffer its WebSocket
+ * message or stdio/SSH frame is assembled in), which V8 frees only when it collects the young
+ * generation (../young-collection.ts). Chunks waiting in the upload window (8 MiB) would live
+ * long enough to survive two collections and be promoted, and then wait for a full one; glibc
+ * keeps what was freed late. Measured on a 500 MB upload over WebSocket: glibc's heap held
+ * 46 MiB at the peak, the whole agent 101–108 MiB.
  *
  * So each upload chunk is copied, on arrival, into one of a few reused slabs (1 MiB; the copy
- * costs ~0.1 ms per MiB into warm memory), the network's buffers die young, and a
- * young-generation collection (a scavenge: ~0.3 ms, the live young data is a few objects)
- * runs after every COLLECT_EVERY_BYTES moved either way. Same upload: 81–89 MiB, agent CPU
+ * costs ~0.1 ms per MiB into warm memory), the network's buffers die young, and the young
+ * generation is collected every few MiB moved either way. Same upload: 81–89 MiB, agent CPU
  * per MB no higher. A slab is given back once its chunk is written and hashed; the slabs are
  * dropped once no upload has run for KEEP_SLABS_MS, so an idle agent keeps none.
  */
-import * as v8 from 'node:v8';
-import * as vm from 'node:vm';
+import type { CollectionPacer } from '../young-collection';
 import { SESSION_DEFAULTS } from './context';
-
-/**
- * Bytes moved between two young-generation collections. Measured (500 MB upload): 2 MiB
- * 80–82 MiB peak but +0.3 ms of agent CPU per MB, 4 MiB 81–89, 8 MiB 90–94; a collection
- * every 5–15 ms of wall time instead promoted chunks still in flight (96–139 MiB).
- */
-export const COLLECT_EVERY_BYTES = 4 * 1024 * 1024;
 
 /** An idle agent keeps no slab for longer than this after its last upload. */
 export const KEEP_SLABS_MS = 30_000;
-
-/** A collection of V8's young generation (a scavenge). */
-type Collect = () => void;
-
-/**
- * V8's young-generation collection, or null where it cannot be had. Node offers it only behind
- * --expose-gc; setting that flag at run time makes `gc` appear in contexts created afterwards,
- * so the agent needs no special command line. (The `expose-gc` package does the same. Node
- * warns that flags changed at run time may behave unpredictably; this one only adds a function
- * to new contexts; tests check it on the Node that runs them and, through an upload, on the
- * armhf Node 18 under qemu. Without it the agent says so at start and works, with more memory.)
- */
-export function youngCollector(): Collect | null {
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    const gc: unknown = vm.runInNewContext('gc');
-    if (typeof gc !== 'function') return null;
-    return () => (gc as (options: { type: string }) => void)({ type: 'minor' });
-  } catch {
-    return null;
-  }
-}
 
 export interface TransferMemoryOptions {
   /** Slab size: the chunk size sessions ask for (other sizes are kept as they came). */
   slabBytes: number;
   /** Slabs in the arena: the upload window plus a write batch, in slabs. */
   slabs: number;
-  /** Young-generation collection; null: leave collecting to V8 (e.g. in tests). */
-  collect: Collect | null;
-  collectEveryBytes?: number;
+  /** Told of every byte moved (the process's one pacer of young-generation collections). */
+  pacer: CollectionPacer;
   /** How long the arena is kept after the last upload ends (default KEEP_SLABS_MS). */
   keepSlabsMs?: number;
 }
 
 export class TransferMemory {
   /** Sized for sessions with the default limits: 1 MiB slabs, the window plus a write batch. */
-  static forSessions(collect: Collect | null): TransferMemory {
+  static forSessions(pacer: CollectionPacer): TransferMemory {
     const { chunkBytes, putWindowBytes, writeBatchBytes } = SESSION_DEFAULTS;
-    return new TransferMemory({ slabBytes: chunkBytes, slabs: Math.ceil((putWindowBytes + writeBatchBytes) / chunkBytes) + 1, collect });
+    return new TransferMemory({ slabBytes: chunkBytes, slabs: Math.ceil((putWindowBytes + writeBatchBytes) / chunkBytes) + 1, pacer });
   }
 
   /**
@@ -86,12 +52,7 @@ export class TransferMemory {
   private readonly lent = new Set<number>();
   private uploads = 0;
   private dropTimer: NodeJS.Timeout | null = null;
-  private sinceCollect = 0;
-  private readonly collectEveryBytes: number;
-
-  constructor(private readonly opts: TransferMemoryOptions) {
-    this.collectEveryBytes = opts.collectEveryBytes ?? COLLECT_EVERY_BYTES;
-  }
+  constructor(private readonly opts: TransferMemoryOptions) {}
 
   /** An upload starts; pair with uploadEnded(). */
   uploadStarted(): void {
@@ -139,10 +100,7 @@ export class TransferMemory {
 
   /** `bytes` went through the agent (a download's chunk; hold() counts uploads itself). */
   moved(bytes: number): void {
-    this.sinceCollect += bytes;
-    if (this.sinceCollect < this.collectEveryBytes || !this.opts.collect) return;
-    this.sinceCollect = 0;
-    this.opts.collect();
+    this.opts.pacer.moved(bytes);
   }
 
   /** The chunks are on disk and hashed: their slabs may be reused. */

@@ -70,19 +70,21 @@ describe('claimStore', () => {
 });
 
 describe('relayStdio', () => {
-  it('carries bytes both ways to the owner, then says done', async () => {
+  it('carries bytes both ways to the owner, counting them, then says done', async () => {
     const store = path.join(dir, 'store');
     const owner = await claimStore(store, echo);
     if (owner.role !== 'owner') throw new Error('expected to own the store');
     releases.push(owner.release);
     const input = new PassThrough();
     const output = new PassThrough();
-    const relayed = relayStdio(owner.socketPath, input, output);
+    let moved = 0;
+    const relayed = relayStdio(owner.socketPath, input, output, (bytes) => (moved += bytes));
     const echoed = new Promise<string>((resolve) => output.once('data', (d: Buffer) => resolve(d.toString())));
     input.write('frame bytes');
     expect(await echoed).toBe('frame bytes');
     input.end();
     expect(await relayed).toBe('done');
+    expect(moved).toBe(2 * 'frame bytes'.length); // there and back, for the collection pacer
   });
 
   it("says gone when the owner no longer takes connections, so the relay claims again", async () => {

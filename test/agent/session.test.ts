@@ -18,7 +18,8 @@ import { handshake } from '../../host/client/handshake';
 import type { Envelope } from '../../shared/protocol/envelope';
 import { StreamTransport } from '../../shared/transport/stream';
 import { SIM_RUN_JOINT, sha256 } from './helpers';
-import { TransferMemory, youngCollector } from '../../agent/session/transfer-memory';
+import { TransferMemory } from '../../agent/session/transfer-memory';
+import { CollectionPacer, youngCollector } from '../../agent/young-collection';
 
 const KB = 1024;
 
@@ -66,7 +67,7 @@ async function harness(options: ConstructorParameters<typeof AgentSession>[2] = 
     agentVersion: 'test',
     defaultRunTimeoutMs: 5000,
     board: { runJointVersion: '', learn: async () => undefined },
-    transferMemory: TransferMemory.forSessions(youngCollector()),
+    transferMemory: TransferMemory.forSessions(new CollectionPacer(youngCollector())),
     log: (line: string) => logs.push(line),
   };
   const server = net.createServer((socket) => {

@@ -19,6 +19,7 @@ import type { OpenTransportOptions } from '../../host/client/connect';
 import { parseToken } from '../../shared/protocol/token';
 import { HAVE_SOCAT, sha256, startLine, stopLines, type TestLine } from './line';
 import { TransferMemory } from '../../agent/session/transfer-memory';
+import { CollectionPacer } from '../../agent/young-collection';
 
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -38,7 +39,7 @@ async function startBoard(line: TestLine, serial: AgentSerialOptions = {}) {
     agentVersion: 'test',
     defaultRunTimeoutMs: 60_000,
     board: { runJointVersion: '', learn: async () => undefined },
-    transferMemory: TransferMemory.forSessions(null),
+    transferMemory: TransferMemory.forSessions(new CollectionPacer(null)),
     log: () => undefined,
   };
   const abort = new AbortController();
