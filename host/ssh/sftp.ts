@@ -23,6 +23,8 @@ const PERMISSION_DENIED = 3;
 const REQUEST_TIMEOUT_MS = 30_000;
 const CHUNK_BYTES = 64 * 1024;
 const IN_FLIGHT = 32;
+/** Reads of the local file for put(): a block feeds 16 writes. */
+const READ_BLOCK_BYTES = 16 * CHUNK_BYTES;
 
 export class SftpSession {
   constructor(readonly raw: SFTPWrapper, private readonly label: string) {}
@@ -136,18 +138,25 @@ export class SftpSession {
       let next = opts.start;
       let done = opts.start;
       let reading: Promise<unknown> = Promise.resolve();
-      // One read at a time, in file order (cheap: the page cache), so the hash sees the bytes in order.
+      // The file is read a block at a time, in order (so the hash sees the bytes in order), and
+      // each write sends a slice of it: one trip to the thread pool per 16 writes, not per write.
+      let block = Buffer.alloc(0);
+      let blockStart = next;
       const readNext = (): Promise<{ position: number; buffer: Buffer } | null> => {
         const chunk = reading.then(async () => {
           if (next >= size) return null;
+          if (next >= blockStart + block.length) {
+            const length = Math.min(READ_BLOCK_BYTES, size - next);
+            block = Buffer.allocUnsafe(length);
+            blockStart = next;
+            const { bytesRead } = await fd.read(block, 0, length, next);
+            if (bytesRead !== length) throw fileSystemError(local, new Error(`changed while it was being sent (read ${bytesRead} of ${length} bytes at ${next})`));
+            opts.hash?.update(block);
+          }
           const position = next;
-          const length = Math.min(CHUNK_BYTES, size - position);
+          const length = Math.min(CHUNK_BYTES, size - position, blockStart + block.length - position);
           next += length;
-          const buffer = Buffer.allocUnsafe(length);
-          const { bytesRead } = await fd.read(buffer, 0, length, position);
-          if (bytesRead !== length) throw fileSystemError(local, new Error(`changed while it was being sent (read ${bytesRead} of ${length} bytes at ${position})`));
-          opts.hash?.update(buffer);
-          return { position, buffer };
+          return { position, buffer: block.subarray(position - blockStart, position - blockStart + length) };
         });
         reading = chunk.catch(() => undefined);
         return chunk;
