@@ -22,7 +22,7 @@ import { LocalPeers } from './local-peers';
 import { serveListening } from './serve-listen';
 import { claimStore, relayStdio, waitForStore, type StoreClaim } from './store-owner';
 import { TransferMemory } from './session/transfer-memory';
-import { CollectionPacer, youngCollector } from './young-collection';
+import { sharedPacer, type CollectionPacer } from '../shared/young-collection';
 
 /** Exit code for a bug in the agent itself. */
 const INTERNAL_ERROR_EXIT = 70;
@@ -54,14 +54,14 @@ async function checkSettings(config: AgentConfig): Promise<Uint8Array> {
   return token.secret;
 }
 
-let pacer: CollectionPacer | undefined;
+let toldNoCollector = false;
 
-/** The process's one pacer of young-generation collections (young-collection.ts); says when this Node cannot collect on request. */
+/** The process's pacer of young-generation collections (shared/young-collection.ts); says once when this Node cannot collect on request. */
 function collectionPacer(): CollectionPacer {
-  if (!pacer) {
-    const collect = youngCollector();
-    if (!collect) log('note: this Node does not let the agent ask for garbage collection; a large upload will take more memory');
-    pacer = new CollectionPacer(collect);
+  const pacer = sharedPacer();
+  if (!pacer.enabled && !toldNoCollector) {
+    toldNoCollector = true;
+    log('note: this Node does not let the agent ask for garbage collection; a large upload will take more memory');
   }
   return pacer;
 }

@@ -15,7 +15,7 @@
  * per MB no higher. A slab is given back once its chunk is written and hashed; the slabs are
  * dropped once no upload has run for KEEP_SLABS_MS, so an idle agent keeps none.
  */
-import type { CollectionPacer } from '../young-collection';
+import type { CollectionPacer } from '../../shared/young-collection';
 import { SESSION_DEFAULTS } from './context';
 
 /** An idle agent keeps no slab for longer than this after its last upload. */

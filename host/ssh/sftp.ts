@@ -10,6 +10,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { SFTPWrapper, Stats } from 'ssh2';
 import { ConnectError, fileSystemError } from '../../shared/errors';
+import { sharedPacer } from '../../shared/young-collection';
 
 export interface TransferOptions {
   /** Called as bytes are confirmed written: (bytes done including any resumed prefix, total). */
@@ -137,6 +138,7 @@ export class SftpSession {
       const handle = await this.call<Buffer>(`open ${remote} for writing`, (cb) => this.raw.open(remote, flags, { mode: opts.mode ?? 0o644 }, cb));
       let next = opts.start;
       let done = opts.start;
+      const pacer = sharedPacer();
       let reading: Promise<unknown> = Promise.resolve();
       // The file is read a block at a time, in order (so the hash sees the bytes in order), and
       // each write sends a slice of it: one trip to the thread pool per 16 writes, not per write.
@@ -166,6 +168,7 @@ export class SftpSession {
           for (let chunk = await readNext(); chunk; chunk = await readNext()) {
             const { position, buffer } = chunk;
             await this.call(`write ${remote}`, (cb) => this.raw.write(handle, buffer, 0, buffer.length, position, cb));
+            pacer.moved(buffer.length); // ssh2's packets are fresh buffers (shared/young-collection.ts)
             done += buffer.length;
             opts.onProgress?.(done, size);
           }

@@ -12,6 +12,7 @@ import { PassThrough } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
 import { ConnectError } from '../../shared/errors';
 import { StreamTransport } from '../../shared/transport/stream';
+import { sharedPacer } from '../../shared/young-collection';
 import type { TransportOptions } from '../../shared/transport/transport';
 import { registerScheme, type OpenTransportOptions, type TransportFactory } from '../client/connect';
 import { agentLaunch, type AgentLaunch } from './agent-command';
@@ -38,6 +39,14 @@ export class SshAgentTransport extends StreamTransport {
     this.agentToken = token;
     this.watch = watch;
     this.once('close', () => void connection.close());
+  }
+
+  /** ssh2 makes a fresh buffer per 32 KiB packet: collections paced by what is sent (shared/young-collection.ts). */
+  protected override writeLink(parts: Uint8Array[], done: (err?: Error | null) => void): void {
+    super.writeLink(parts, done);
+    let bytes = 0;
+    for (const part of parts) bytes += part.length;
+    sharedPacer().moved(bytes);
   }
 
   /** The last lines the agent wrote to stderr (its log), for messages. */

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { TransferMemory } from '../../agent/session/transfer-memory';
-import { CollectionPacer } from '../../agent/young-collection';
+import { CollectionPacer } from '../../shared/young-collection';
 
 const SLAB = 64 * 1024;
 

@@ -19,7 +19,7 @@ import type { Envelope } from '../../shared/protocol/envelope';
 import { StreamTransport } from '../../shared/transport/stream';
 import { SIM_RUN_JOINT, sha256 } from './helpers';
 import { TransferMemory } from '../../agent/session/transfer-memory';
-import { CollectionPacer, youngCollector } from '../../agent/young-collection';
+import { CollectionPacer, youngCollector } from '../../shared/young-collection';
 
 const KB = 1024;
 

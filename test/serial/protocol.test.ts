@@ -19,7 +19,7 @@ import type { OpenTransportOptions } from '../../host/client/connect';
 import { parseToken } from '../../shared/protocol/token';
 import { HAVE_SOCAT, sha256, startLine, stopLines, type TestLine } from './line';
 import { TransferMemory } from '../../agent/session/transfer-memory';
-import { CollectionPacer } from '../../agent/young-collection';
+import { CollectionPacer } from '../../shared/young-collection';
 
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
