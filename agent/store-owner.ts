@@ -117,7 +117,7 @@ export async function waitForStore(storeDir: string, onPeer: (socket: net.Socket
 /**
  * Pipes stdin to the owner and the owner's answers to stdout until either side ends.
  * 'gone' when the owner no longer takes connections (it is stopping): claim again.
- * `moved` hears of every piece relayed, either way (for young-collection.ts: a relay that
+ * `moved` hears of every piece relayed, either way (for shared/young-collection.ts: a relay that
  * leaves its buffers to V8 peaked at 92 MiB relaying a 500 MB upload, 63 with it).
  */
 export function relayStdio(socketPath: string, input: NodeJS.ReadableStream, output: NodeJS.WritableStream, moved?: (bytes: number) => void): Promise<'done' | 'gone'> {
