@@ -1,15 +1,26 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync, utimesSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { HashCache } from '../../host/deploy/hash-cache';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
+const made: string[] = [];
+afterEach(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'axctl-hash-'));
+  made.push(dir);
+  return dir;
+}
+
 describe('HashCache', () => {
   it('hashes, persists, and trusts the cache only while size and mtime are unchanged', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'axctl-hash-'));
+    const dir = tempDir();
     const file = path.join(dir, 'model.joint');
     const cacheFile = path.join(dir, 'cache', 'hashes.json');
     writeFileSync(file, 'first');
@@ -31,14 +42,14 @@ describe('HashCache', () => {
   });
 
   it('names the file when it is missing or a folder', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'axctl-hash-'));
+    const dir = tempDir();
     const cache = new HashCache(path.join(dir, 'c.json'));
     await expect(cache.digest(path.join(dir, 'nope'))).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
     await expect(cache.digest(dir)).rejects.toMatchObject({ code: 'FILE_IS_FOLDER' });
   });
 
   it('rebuilds a corrupt cache instead of failing', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'axctl-hash-'));
+    const dir = tempDir();
     const cacheFile = path.join(dir, 'c.json');
     writeFileSync(cacheFile, '{not json');
     writeFileSync(path.join(dir, 'f'), 'x');

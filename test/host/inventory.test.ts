@@ -1,12 +1,19 @@
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { loadInventory, lookupBoard, readInventoryFile } from '../../host/boards/inventory';
 import { AxError } from '../../shared/errors';
 
+const made: string[] = [];
+afterEach(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
 function tmp(): string {
-  return mkdtempSync(path.join(os.tmpdir(), 'axctl-inv-'));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'axctl-inv-'));
+  made.push(dir);
+  return dir;
 }
 
 describe('board inventory', () => {

@@ -19,6 +19,7 @@ beforeAll(async () => {
   requireBuild();
   dir = await tempDir();
   [board, fx] = await Promise.all([startSshd(), fixture(path.join(dir, 'data'))]);
+  await fsp.mkdir(path.join(dir, 'tmp'));
 });
 
 afterAll(async () => {
@@ -27,7 +28,8 @@ afterAll(async () => {
 });
 
 function axctl(args: string[], onStart?: (child: ChildProcess) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: path.join(dir, 'cache-home'), XDG_CONFIG_HOME: path.join(dir, 'config-home'), SSH_AUTH_SOCK: '', NO_COLOR: '1' };
+  // TMPDIR too: an axctl killed with SIGKILL cannot remove its temp folder; this test's folder goes.
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: path.join(dir, 'cache-home'), XDG_CONFIG_HOME: path.join(dir, 'config-home'), TMPDIR: path.join(dir, 'tmp'), SSH_AUTH_SOCK: '', NO_COLOR: '1' };
   delete env.AXCTL_TOKEN;
   const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   onStart?.(child);
