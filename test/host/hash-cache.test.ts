@@ -1,22 +1,15 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { existsSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { tempDirs } from '../temp-dirs';
 import { HashCache } from '../../host/deploy/hash-cache';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
-const made: string[] = [];
-afterEach(() => {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'axctl-hash-'));
-  made.push(dir);
-  return dir;
-}
+const dirs = tempDirs('axctl-hash-');
+afterEach(dirs.cleanup);
+const tempDir = dirs.make;
 
 describe('HashCache', () => {
   it('hashes, persists, and trusts the cache only while size and mtime are unchanged', async () => {

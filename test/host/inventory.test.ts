@@ -1,20 +1,13 @@
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { tempDirs } from '../temp-dirs';
 import { loadInventory, lookupBoard, readInventoryFile } from '../../host/boards/inventory';
 import { AxError } from '../../shared/errors';
 
-const made: string[] = [];
-afterEach(() => {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function tmp(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'axctl-inv-'));
-  made.push(dir);
-  return dir;
-}
+const dirs = tempDirs('axctl-inv-');
+afterEach(dirs.cleanup);
+const tmp = dirs.make;
 
 describe('board inventory', () => {
   it('reads entries with every key, resolving paths against the file', async () => {

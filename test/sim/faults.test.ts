@@ -5,9 +5,10 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeGt, makeModel, writeModel } from '../../scripts/sim/make-gt';
 import { readyModel } from '../../scripts/sim/ready-models';
-import { collect, cosine, floats, int8s, lines, requireBuild, runSim, SIM, startSim, tempDirs } from './helpers';
+import { collect, cosine, floats, int8s, lines, requireBuild, runSim, SIM, startSim } from './helpers';
+import { tempDirs } from '../temp-dirs';
 
-const tmp = tempDirs();
+const tmp = tempDirs('axsim-test-');
 let dir: string;
 let multi: string;
 let big: string;

@@ -61,21 +61,6 @@ export function runSim(args: readonly string[], opts: SimOptions = {}): Promise<
   return collect(startSim(args, opts));
 }
 
-/** A fresh temporary folder; `cleanup` removes every folder made so far. */
-export function tempDirs(): { make: () => string; cleanup: () => void } {
-  const made: string[] = [];
-  return {
-    make: () => {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'axsim-test-'));
-      made.push(dir);
-      return dir;
-    },
-    cleanup: () => {
-      for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 export function lines(text: string): string[] {
   const all = text.split('\n');
   if (all[all.length - 1] === '') all.pop();

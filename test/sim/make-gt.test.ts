@@ -6,9 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeGt, makeModel } from '../../scripts/sim/make-gt';
 import { parseModel } from '../../scripts/sim/model';
 import { readNpyHeader } from '../../shared/tensor/npy';
-import { cosine, floats, int8s, MAKE_GT, requireBuild, tempDirs } from './helpers';
+import { cosine, floats, int8s, MAKE_GT, requireBuild } from './helpers';
+import { tempDirs } from '../temp-dirs';
 
-const tmp = tempDirs();
+const tmp = tempDirs('axsim-test-');
 let dir: string;
 let multi: string;
 let classifier: string;

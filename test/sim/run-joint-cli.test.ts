@@ -4,9 +4,10 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeModel } from '../../scripts/sim/make-gt';
-import { lines, requireBuild, runSim, SIM, tempDirs } from './helpers';
+import { lines, requireBuild, runSim, SIM } from './helpers';
+import { tempDirs } from '../temp-dirs';
 
-const tmp = tempDirs();
+const tmp = tempDirs('axsim-test-');
 let dir: string;
 let classifier: string;
 

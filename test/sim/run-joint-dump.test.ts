@@ -3,9 +3,10 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeGt, makeModel, writeModel } from '../../scripts/sim/make-gt';
 import { readyModel } from '../../scripts/sim/ready-models';
-import { lines, runSim, tempDirs } from './helpers';
+import { lines, runSim } from './helpers';
+import { tempDirs } from '../temp-dirs';
 
-const tmp = tempDirs();
+const tmp = tempDirs('axsim-test-');
 let dir: string;
 let multi: string;
 let classifier: string;

@@ -2,12 +2,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeGt, makeModel } from '../../scripts/sim/make-gt';
-import { lines, runSim, tempDirs } from './helpers';
+import { lines, runSim } from './helpers';
+import { tempDirs } from '../temp-dirs';
 
 // run_joint never stops for a bad input file: it says so in one line and runs on whatever
 // the input buffer held. These tests pin every such line and what the outputs then are.
 
-const tmp = tempDirs();
+const tmp = tempDirs('axsim-test-');
 let dir: string;
 let multi: string;
 let classifier: string;

@@ -2,9 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeGt, makeModel } from '../../scripts/sim/make-gt';
-import { FIXTURES, lines, lineShape, runSim, tempDirs } from './helpers';
+import { FIXTURES, lines, lineShape, runSim } from './helpers';
+import { tempDirs } from '../temp-dirs';
 
-const tmp = tempDirs();
+const tmp = tempDirs('axsim-test-');
 let dir: string;
 let classifier: string;
 let multi: string;

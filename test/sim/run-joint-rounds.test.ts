@@ -1,9 +1,10 @@
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeModel } from '../../scripts/sim/make-gt';
-import { lines, runSim, tempDirs } from './helpers';
+import { lines, runSim } from './helpers';
+import { tempDirs } from '../temp-dirs';
 
-const tmp = tempDirs();
+const tmp = tempDirs('axsim-test-');
 let classifier: string;
 
 beforeAll(() => {
