@@ -16,7 +16,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -27,6 +27,7 @@ import { openAgentless } from '../../host/ssh/agentless/open';
 import { openSsh } from '../../host/ssh/connection';
 import { shellCommand } from '../../host/ssh/quote';
 import '../../host/ssh/register';
+import { procCpuSeconds } from '../proc-stat';
 
 const run = promisify(execFile);
 const MB = 1024 * 1024;
@@ -105,24 +106,13 @@ async function timed(work: () => Promise<void>): Promise<number> {
 
 type Method = { label: string; once: (round: number) => Promise<number> };
 
-/**
- * CPU seconds of this process plus its finished children (scp and its ssh), from
- * /proc/self/stat; null where /proc is missing. The client side of each method: scp's own
- * processes for the baseline, this process for the others (the board side runs under sshd).
- */
-function clientCpuSeconds(): number | null {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100; // utime stime cutime cstime, USER_HZ
-  } catch {
-    return null;
-  }
-}
-
 interface Best {
   mbps: number;
-  /** Client CPU per MB in that round, ms; null without /proc. */
+  /**
+   * Client CPU per MB in that round, ms; null without /proc. This process and its finished
+   * children: scp and its ssh for the baseline, axctl's code for the others (the board side
+   * runs under sshd for all).
+   */
   cpuMsPerMb: number | null;
 }
 
@@ -134,9 +124,9 @@ async function bestOf(rounds: number, methods: Method[]): Promise<Best[]> {
   const best: Best[] = methods.map(() => ({ mbps: 0, cpuMsPerMb: null }));
   for (let r = 0; r < rounds; r++) {
     for (const [i, method] of methods.entries()) {
-      const cpu0 = clientCpuSeconds();
+      const cpu0 = procCpuSeconds('self', { children: true });
       const seconds = await method.once(r);
-      const cpu1 = clientCpuSeconds();
+      const cpu1 = procCpuSeconds('self', { children: true });
       const cpuMsPerMb = cpu0 === null || cpu1 === null ? null : ((cpu1 - cpu0) * 1000) / FILE_MB;
       const cpuText = cpuMsPerMb === null ? '' : `   client CPU ${cpuMsPerMb.toFixed(2)} ms/MB`;
       process.stdout.write(`  round ${r + 1}  ${method.label.padEnd(36)} ${(FILE_MB / seconds).toFixed(1).padStart(7)} MB/s${cpuText}\n`);

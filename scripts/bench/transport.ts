@@ -30,6 +30,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BlobStore } from '../../agent/store/blob-store';
+import { procCpuSeconds } from '../proc-stat';
 import { AgentClient } from '../../host/client/agent-client';
 import { openTransport } from '../../host/client/connect';
 
@@ -60,17 +61,6 @@ const server = net.createServer({ allowHalfOpen: true }, (socket) => {
 });
 server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
 `;
-
-/** CPU seconds a process (or one thread: task = its id) has used; null where /proc is missing. */
-function cpuSeconds(pid: number, task?: number): number | null {
-  try {
-    const stat = readFileSync(task === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${task}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ (100 on Linux)
-  } catch {
-    return null;
-  }
-}
 
 /** A field of /proc/PID/status in MiB; null where /proc is missing. */
 function statusMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number | null {
@@ -190,14 +180,14 @@ interface Sample {
 
 async function measure(bytes: number, peer: number | null, work: () => Promise<unknown>): Promise<Sample> {
   const perMb = (seconds: number) => (seconds * 1000) / (bytes / MB);
-  const peer0 = peer === null ? null : cpuSeconds(peer);
-  const main0 = peer === null ? null : cpuSeconds(peer, peer);
+  const peer0 = peer === null ? null : procCpuSeconds(peer);
+  const main0 = peer === null ? null : procCpuSeconds(peer, { task: peer });
   const own0 = ownCpuSeconds();
   const started = process.hrtime.bigint();
   await work();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const peer1 = peer === null ? null : cpuSeconds(peer);
-  const main1 = peer === null ? null : cpuSeconds(peer, peer);
+  const peer1 = peer === null ? null : procCpuSeconds(peer);
+  const main1 = peer === null ? null : procCpuSeconds(peer, { task: peer });
   return {
     mbps: bytes / MB / seconds,
     hostCpu: perMb(ownCpuSeconds() - own0),
