@@ -54,16 +54,9 @@ async function checkSettings(config: AgentConfig): Promise<Uint8Array> {
   return token.secret;
 }
 
-let toldNoCollector = false;
-
-/** The process's pacer of young-generation collections (shared/young-collection.ts); says once when this Node cannot collect on request. */
+/** The process's pacer of young-generation collections (shared/young-collection.ts); says when this Node cannot collect on request. */
 function collectionPacer(): CollectionPacer {
-  const pacer = sharedPacer();
-  if (!pacer.enabled && !toldNoCollector) {
-    toldNoCollector = true;
-    log('note: this Node does not let the agent ask for garbage collection; a large upload will take more memory');
-  }
-  return pacer;
+  return sharedPacer(() => log('note: this Node does not let the agent ask for garbage collection; a large upload will take more memory'));
 }
 
 async function buildContext(config: AgentConfig, secret: Uint8Array): Promise<AgentContext> {

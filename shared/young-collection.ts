@@ -36,7 +36,8 @@ export type Collect = () => void;
  * so the agent needs no special command line. (The `expose-gc` package does the same. Node
  * warns that flags changed at run time may behave unpredictably; this one only adds a function
  * to new contexts; tests check it on the Node that runs them and, through an upload, on the
- * armhf Node 18 under qemu. Without it the agent says so at start and works, with more memory.)
+ * armhf Node 18 under qemu. Without it the agent says so when it first needs it and works, with
+ * more memory.)
  */
 export function youngCollector(): Collect | null {
   try {
@@ -55,7 +56,7 @@ export class CollectionPacer {
 
   constructor(private readonly collect: Collect | null, private readonly everyBytes = COLLECT_EVERY_BYTES) {}
 
-  /** False where this Node cannot collect on request (moved() then does nothing). */
+  /** False for a pacer made without a collection (moved() then does nothing). */
   get enabled(): boolean {
     return this.collect !== null;
   }
@@ -71,7 +72,23 @@ export class CollectionPacer {
 
 let processPacer: CollectionPacer | undefined;
 
-/** The one pacer of this process (its count of bytes moved is the process's, whichever path moved them). */
-export function sharedPacer(): CollectionPacer {
-  return (processPacer ??= new CollectionPacer(youngCollector()));
+/**
+ * The one pacer of this process (its count of bytes moved is the process's, whichever path
+ * moved them). Its collection is looked for only when first due: youngCollector() makes a V8
+ * context (~2 ms here, ~35 ms under qemu-arm), which an agent started for a small verify over
+ * ssh:// never needs. `onMissing` (the first caller's) hears when this Node has none.
+ */
+export function sharedPacer(onMissing?: () => void): CollectionPacer {
+  return (processPacer ??= new CollectionPacer(lazyYoungCollector(onMissing)));
+}
+
+function lazyYoungCollector(onMissing?: () => void): Collect {
+  let collect: Collect | null | undefined;
+  return () => {
+    if (collect === undefined) {
+      collect = youngCollector();
+      if (!collect) onMissing?.();
+    }
+    collect?.();
+  };
 }
