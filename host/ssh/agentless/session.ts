@@ -63,8 +63,12 @@ export class AgentlessSession implements BoardSession {
   /** Stops the run in progress (close() uses it: run_joint must not outlive the session). */
   private stopRunning: AbortController | null = null;
 
+  /** The agent's limits, with this board's default time limit. */
+  private readonly runLimits: RunLimits;
+
   constructor(readonly ssh: SshConnection, private readonly sftp: SftpSession, private readonly localDir: string, private readonly settings: AgentlessSettings) {
     this.cache = new RemoteCache(ssh, sftp, settings.cacheDir, settings.canHash);
+    this.runLimits = { ...RUN_LIMITS, defaultTimeoutMs: settings.defaultRunTimeoutMs ?? RUN_LIMITS.defaultTimeoutMs };
     this.identity = {
       url: settings.url,
       mode: 'agentless',
@@ -96,7 +100,7 @@ export class AgentlessSession implements BoardSession {
 
   /** Runs one at a time, in the order asked; resolves with the result also for failed runs. */
   async run(req: RunRequest, opts: RunOptions = {}): Promise<RunResult> {
-    const plan = checkRunRequest(req, this.runLimits());
+    const plan = checkRunRequest(req, this.runLimits);
     const ahead = this.waiting;
     this.waiting++;
     if (ahead > 0) opts.onQueue?.(ahead);
@@ -111,7 +115,7 @@ export class AgentlessSession implements BoardSession {
 
   /** The model's I/O listing: known, in the board's cache, or learnt by a probe run that waits its turn like a run. */
   async describeModel(modelHash: string, opts: DescribeOptions = {}): Promise<ModelIo> {
-    const plan = checkRunRequest({ modelHash, inputs: [], ...(opts.runTimeoutMs !== undefined && { timeoutMs: opts.runTimeoutMs }) }, this.runLimits());
+    const plan = checkRunRequest({ modelHash, inputs: [], ...(opts.runTimeoutMs !== undefined && { timeoutMs: opts.runTimeoutMs }) }, this.runLimits);
     const described = this.runs.then(async () => {
       await this.requireBlobs(plan);
       const runJoint = this.settings.runJoint;
@@ -159,11 +163,6 @@ export class AgentlessSession implements BoardSession {
     }
     await this.ssh.close();
     await fsp.rm(this.localDir, { recursive: true, force: true });
-  }
-
-  /** The agent's limits, with this board's default time limit. */
-  private runLimits(): RunLimits {
-    return { ...RUN_LIMITS, defaultTimeoutMs: this.settings.defaultRunTimeoutMs ?? RUN_LIMITS.defaultTimeoutMs };
   }
 
   private async runNow(plan: RunPlan, caller: RunOptions): Promise<RunResult> {
