@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { BadFileError, fileSystemError, UsageError } from '../../shared/errors';
+import { allInOrder } from '../../shared/all-in-order';
 
 export interface TensorFile {
   /** Base name without extension: the tensor name with '/' replaced by '_'. */
@@ -64,7 +65,7 @@ export async function listTensorFolder(dir: string): Promise<Map<string, TensorF
 }
 
 export async function pairInputs(reference: string, compared: string): Promise<Pairing> {
-  const [refIsFolder, gotIsFolder] = await Promise.all([isFolder(reference), isFolder(compared)]);
+  const [refIsFolder, gotIsFolder] = await allInOrder([isFolder(reference), isFolder(compared)]);
   if (refIsFolder !== gotIsFolder) {
     const folder = refIsFolder ? reference : compared;
     throw new BadFileError('COMPARE_FOLDER_VS_FILE', folder, `is a folder, but ${refIsFolder ? compared : reference} is a file`, {
@@ -75,7 +76,7 @@ export async function pairInputs(reference: string, compared: string): Promise<P
   if (path.resolve(reference) === path.resolve(compared)) {
     throw new UsageError('COMPARE_SAME_FOLDER', `${reference} was given as both sides`, { hint: 'name the reference folder and the folder to judge' });
   }
-  const [refs, gots] = await Promise.all([listTensorFolder(reference), listTensorFolder(compared)]);
+  const [refs, gots] = await allInOrder([listTensorFolder(reference), listTensorFolder(compared)]);
   const pairs = [...refs.values()].filter((r) => gots.has(r.name)).map((ref) => ({ name: ref.name, ref, got: gots.get(ref.name) as TensorFile }));
   return {
     kind: 'folders',

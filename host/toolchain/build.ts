@@ -14,6 +14,7 @@ import { toolPath } from './invocation';
 import { COSINE_THRESHOLD, isLowCosine } from './scores';
 import { assertSucceeded, type PulsarToolchain } from './toolchain';
 import type { ToolchainVersion } from './version';
+import { allInOrder } from '../../shared/all-in-order';
 
 export const TARGET_HARDWARE = ['AX620', 'AX630', 'AX170'] as const;
 export type TargetHardware = (typeof TARGET_HARDWARE)[number];
@@ -95,7 +96,7 @@ export async function pulsarBuild(tool: PulsarToolchain, options: BuildOptions):
     }
   }
   const lavaPath = await findLavaJoint(cwd, output, started);
-  const [onnxRec, configRec, jointRec, outConfigRec, lavaRec] = await Promise.all(
+  const [onnxRec, configRec, jointRec, outConfigRec, lavaRec] = await allInOrder(
     [onnx, config, output, outputConfig, lavaPath].map(async (p) => (p ? { path: p, sha256: await sha256File(p) } : null)),
   );
   const layerScores = parsePulsarRunLog(result.lines.map((l) => l.text).join('\n')).scores;

@@ -19,6 +19,7 @@ import { get, parsePrototxt, type PtMessage } from '../../shared/parsers/prototx
 import { buildRecordsPath, findBuildsOfModel, readBuildRecords, type BuildRecord } from './build-records';
 import { ToolchainError } from './errors';
 import { sha256File } from './files';
+import { allInOrder } from '../../shared/all-in-order';
 
 export type ConfigCheckMethod = 'build-record' | 'content' | 'skipped';
 
@@ -67,7 +68,7 @@ export function inspectConfigExpansion(doc: PtMessage): ConfigExpansion {
 
 export async function checkRunConfig(options: CheckRunConfigOptions): Promise<ConfigCheck> {
   if (options.allowUnexpanded) return { method: 'skipped', build: null, evidence: [], warnings: [] };
-  const [configSha, modelSha] = await Promise.all([sha256File(options.config), sha256File(options.model)]);
+  const [configSha, modelSha] = await allInOrder([sha256File(options.config), sha256File(options.model)]);
   const builds = findBuildsOfModel(await readBuildRecords(buildRecordsPath(options.stateDir)), modelSha);
   const configPath = path.resolve(options.config);
   const modelPath = path.resolve(options.model);

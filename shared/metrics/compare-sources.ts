@@ -10,6 +10,7 @@ import type { DType, NumericArray, TensorSource } from '../tensor/types';
 import { MetricsAccumulator, type Metrics } from './accumulator';
 import { formatCosine, formatIndex, formatShare, formatValue } from './format';
 import type { Tolerance } from './tolerance';
+import { allInOrder } from '../all-in-order';
 
 export interface TensorSummary {
   readonly path: string;
@@ -68,7 +69,7 @@ async function zipChunks(ref: TensorSource, got: TensorSource, acc: MetricsAccum
   const [r, g] = sides;
   try {
     for (;;) {
-      await Promise.all([r.ensure(), g.ensure()]);
+      await allInOrder([r.ensure(), g.ensure()]);
       if (r.chunk === undefined || g.chunk === undefined) break;
       const n = Math.min(r.remaining, g.remaining);
       acc.update(r.take(n), g.take(n));

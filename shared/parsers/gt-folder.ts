@@ -11,6 +11,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { BadFileError, fileSystemError } from '../errors';
+import { allInOrder } from '../all-in-order';
 
 export interface GtFile {
   /** The tensor name as far as the file tells it: the file name without extension. */
@@ -89,7 +90,7 @@ export async function scanGtFolder(dir: string): Promise<GtFolder> {
   const entries = new Set((await listDir(dir)) ?? []);
   const sub = (name: string) => path.join(dir, name);
   const isDir = async (name: string) => entries.has(name) && (await fs.stat(sub(name))).isDirectory();
-  const [hasInput, hasJoint, hasOnnx, hasOutput] = await Promise.all(['input', 'joint', 'onnx', 'output'].map(isDir));
+  const [hasInput, hasJoint, hasOnnx, hasOutput] = await allInOrder(['input', 'joint', 'onnx', 'output'].map(isDir));
   if (!hasInput) {
     // A common slip: naming gt/joint instead of gt.
     const insideGt = ['input', 'joint', 'onnx', 'output'].includes(path.basename(path.resolve(dir)));
@@ -104,7 +105,7 @@ export async function scanGtFolder(dir: string): Promise<GtFolder> {
       hint: 'run `pulsar run ... --output_gt` again so it writes the simulator outputs',
     });
   }
-  const [inputs, joint, onnx, output] = await Promise.all([
+  const [inputs, joint, onnx, output] = await allInOrder([
     scanTensors(sub('input')),
     hasJoint ? scanTensors(sub('joint')) : [],
     hasOnnx ? scanTensors(sub('onnx')) : [],

@@ -38,6 +38,15 @@ describe('pairing', () => {
     expect([...files.values()].map((f) => path.basename(f.path))).toEqual(['x.npy', 'y.bin']);
   });
 
+  it('names the reference when neither side exists, every time (not whichever stat failed first)', async () => {
+    for (let i = 0; i < 10; i++) {
+      const err = await runCompare(request({ reference: at('missing-ref'), compared: at('missing-got') })).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(AxError);
+      expect((err as AxError).code).toBe('FILE_NOT_FOUND');
+      expect((err as AxError).message).toContain('missing-ref');
+    }
+  });
+
   it('refuses the same folder on both sides', async () => {
     expect(await codeOf(runCompare(request({ reference: at('out'), compared: at('out/') })))).toBe('COMPARE_SAME_FOLDER');
   });
