@@ -1,29 +1,32 @@
 /**
  * The store owner's side of store-owner.ts: connections from other agent processes of the
- * same store (each one a host's connection, relayed), served like any other.
+ * same store (each one a host's connection, relayed), served like any other. Light on
+ * purpose (no protocol code): a --stdio agent accepts them before it knows whether it will
+ * own the store or relay, and one that relays never loads the sessions' code (main.ts).
  */
 import type * as net from 'node:net';
-import { StreamTransport } from '../shared/transport/stream';
-import type { AgentConfig } from './config';
-import type { AgentContext } from './session/context';
-import { AgentSession } from './session/session';
+
+/** What LocalPeers needs of a session. */
+export interface PeerSession {
+  readonly closed: Promise<unknown>;
+  close(): Promise<void>;
+}
 
 /** Connections that come while the store is still being opened wait for it. */
 export class LocalPeers {
-  private ctx: AgentContext | null = null;
+  private startSession: ((socket: net.Socket) => PeerSession) | null = null;
   private readonly waiting: net.Socket[] = [];
-  private readonly sessions = new Set<AgentSession>();
-
-  constructor(private readonly config: AgentConfig) {}
+  private readonly sessions = new Set<PeerSession>();
 
   readonly accept = (socket: net.Socket): void => {
-    if (this.ctx) this.start(this.ctx, socket);
+    if (this.startSession) this.track(this.startSession(socket));
     else this.waiting.push(socket);
   };
 
-  serve(ctx: AgentContext): void {
-    this.ctx = ctx;
-    for (const socket of this.waiting.splice(0)) this.start(ctx, socket);
+  /** From now on each connection (and each that waited) gets a session from `startSession`. */
+  serve(startSession: (socket: net.Socket) => PeerSession): void {
+    this.startSession = startSession;
+    for (const socket of this.waiting.splice(0)) this.track(startSession(socket));
   }
 
   /** Resolves once no relayed session is open. */
@@ -36,10 +39,7 @@ export class LocalPeers {
     await Promise.all([...this.sessions].map((s) => s.close()));
   }
 
-  private start(ctx: AgentContext, socket: net.Socket): void {
-    // A unix socket: written bytes are in the kernel when the write calls back.
-    const transport = StreamTransport.overDuplex(socket, { peer: 'a relayed connection', idleTimeoutMs: this.config.idleTimeoutMs, outputCopies: true });
-    const session = new AgentSession(transport, ctx, { authTimeoutMs: this.config.authTimeoutMs });
+  private track(session: PeerSession): void {
     this.sessions.add(session);
     void session.closed.then(() => this.sessions.delete(session));
   }

@@ -14,7 +14,8 @@ import { AGENT_VERSION, type AgentConfig } from './config';
 import { joinTransports } from './join-transports';
 import type { LocalPeers } from './local-peers';
 import type { AgentContext } from './session/context';
-import { AgentSession } from './session/session';
+import type { AgentSession } from './session/session';
+import { startRelayedSession, startSession } from './start-session';
 import { claimStore, type StoreClaim } from './store-owner';
 
 const CLAIM_RETRY_MS = 1000;
@@ -35,15 +36,16 @@ export async function serveListening(
   process.once('SIGINT', () => stop()).once('SIGTERM', () => stop());
 
   const own = async () => {
-    ctx = await openStore();
-    peers.serve(ctx);
+    const opened = await openStore();
+    ctx = opened;
+    peers.serve((socket) => startRelayedSession(socket, opened, config));
   };
   if (claim.role === 'owner') await own();
   else log(`another agent process owns ${config.storeDir} (${claim.socketPath}); relaying connections to it until it stops`);
 
   const listener = await listenWebSocket({ host: config.mode.host, port: config.mode.port, idleTimeoutMs: config.idleTimeoutMs }, (transport) => {
     if (ctx) {
-      const session = new AgentSession(transport, ctx, { authTimeoutMs: config.authTimeoutMs });
+      const session = startSession(transport, ctx, config);
       sessions.add(session);
       void session.closed.then(() => sessions.delete(session));
     } else {

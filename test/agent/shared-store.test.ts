@@ -6,6 +6,7 @@
  * (the service) started meanwhile relays to the owner, then takes the store over.
  */
 import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { AgentClient } from '../../host/client/agent-client';
@@ -84,5 +85,36 @@ describe('two --stdio agents on one store', () => {
     const direct = await service.connect();
     expect((await direct.has([sha256(data)]))[0]!.present).toBe(true);
     await direct.close();
+  });
+
+  it('a relaying --stdio agent loads none of the serving code (protocol, store, WebSocket), which the owner does load', async () => {
+    // The unbundled agent (one file per module), with a preload that lists every module it loaded when it exits.
+    const preload = path.join(await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-loaded-')), 'loaded.js');
+    await fsp.writeFile(preload, "process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify(Object.keys(require.cache)) + '\\n'));\n");
+    const env = { NODE_OPTIONS: `--require ${preload}` };
+    const owner = await startAgent({ mode: 'stdio', env });
+    agents.push(owner);
+    const first = await owner.connect();
+    const relay = await startAgent({ mode: 'stdio', storeDir: owner.storeDir, env });
+    agents.push(relay);
+    const second = await relay.connect({ token: owner.token });
+    const data = Buffer.from('served through the relay');
+    await second.putBytes(data, sha256(data));
+    expect((await first.has([sha256(data)]))[0]!.present).toBe(true);
+    await second.close();
+    await first.close();
+    const loaded = async (agent: AgentProcess) => {
+      await vi.waitFor(() => expect(agent.stderr()).toMatch(/^LOADED /m), { timeout: 10_000, interval: 100 });
+      const modules = JSON.parse(/^LOADED (.*)$/m.exec(agent.stderr())![1]!) as string[];
+      return modules.map((m) => path.relative(path.resolve('dist'), m).split(path.sep).join('/'));
+    };
+    const serving = /^(agent\/(serve|start-session|serve-listen)\.js|agent\/(session|store|run)\/|shared\/protocol\/(frame|envelope)|shared\/transport\/)|node_modules\/(protobufjs|ws)\//;
+    const relayModules = await loaded(relay);
+    expect(relayModules).toContain('agent/store-owner.js'); // the list is real
+    expect(relayModules.filter((m) => serving.test(m))).toEqual([]);
+    const ownerModules = await loaded(owner);
+    expect(ownerModules).toContain('agent/serve.js');
+    expect(ownerModules.some((m) => m.includes('node_modules/protobufjs/'))).toBe(true);
+    await fsp.rm(path.dirname(preload), { recursive: true, force: true });
   });
 });

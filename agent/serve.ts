@@ -1,0 +1,106 @@
+/**
+ * The agent's serving half: the store, the run service, the sessions and their transports.
+ * main.ts loads it only once this process will serve, so `--version`, `--help` and a --stdio
+ * agent that relays its connection to the store's owner (after `axctl agent install`, every
+ * ssh:// connection) never load the protocol, WebSocket and store code: on a board's slow CPU
+ * that is a large share of the agent's start-up.
+ */
+import { RunService } from './run/run-service';
+import { RunJointVersionMemory } from './run/version-memory';
+import type { AgentContext } from './session/context';
+import { TransferMemory } from './session/transfer-memory';
+import { BlobStore } from './store/blob-store';
+import { StreamTransport } from '../shared/transport/stream';
+import { AGENT_VERSION, type AgentConfig } from './config';
+import type { LocalPeers } from './local-peers';
+import { collectionPacer, log } from './log';
+import { openSerialTransport } from './serial';
+import { serveListening } from './serve-listen';
+import { startRelayedSession, startSession } from './start-session';
+import type { StoreClaim } from './store-owner';
+
+type OwnerClaim = Extract<StoreClaim, { role: 'owner' }>;
+
+/** `--listen`: WebSocket connections (serve-listen.ts claims the store itself). */
+export function serveWebSocket(config: AgentConfig & { mode: { kind: 'listen' } }, secret: Uint8Array, peers: LocalPeers): Promise<number> {
+  return serveListening(config, peers, () => buildContext(config, secret), log);
+}
+
+/** `--stdio` and `--serial`, once this process owns the store. */
+export async function serveOwnedStore(config: AgentConfig, secret: Uint8Array, claim: OwnerClaim, peers: LocalPeers): Promise<number> {
+  try {
+    const ctx = await buildContext(config, secret);
+    peers.serve((socket) => startRelayedSession(socket, ctx, config));
+    switch (config.mode.kind) {
+      case 'stdio': {
+        const stopPeers = () => void peers.close();
+        process.once('SIGINT', stopPeers).once('SIGTERM', stopPeers);
+        const code = await serveStdio(ctx, config);
+        // Hosts relayed here by later agents keep their sessions (and runs) to the end; one
+        // that arrives while the last ends is served too, then no more are taken.
+        await peers.drained();
+        claim.stopAccepting();
+        await peers.drained();
+        return code;
+      }
+      case 'serial':
+        return await serveSerial(ctx, { ...config, mode: config.mode });
+      case 'listen':
+        throw new Error('--listen is served by serveWebSocket');
+    }
+  } finally {
+    await peers.close();
+    await claim.release();
+  }
+}
+
+async function buildContext(config: AgentConfig, secret: Uint8Array): Promise<AgentContext> {
+  const store = await BlobStore.open(config.storeDir, config.storeCapBytes === undefined ? {} : { capBytes: config.storeCapBytes });
+  const runs = new RunService({ store, runJoint: config.runJoint, defaultTimeoutMs: config.runTimeoutMs });
+  return {
+    store,
+    runs,
+    secret,
+    agentVersion: AGENT_VERSION,
+    defaultRunTimeoutMs: config.runTimeoutMs,
+    board: await RunJointVersionMemory.load(config.storeDir, config.runJoint),
+    transferMemory: TransferMemory.forSessions(collectionPacer()),
+    log,
+  };
+}
+
+async function serveStdio(ctx: AgentContext, config: AgentConfig): Promise<number> {
+  // Anything printed to stdout would corrupt the frames.
+  console.log = console.info = console.debug = console.error;
+  // stdout is a pipe (or a file): written bytes are in the kernel when the write calls back.
+  const transport = new StreamTransport(process.stdin, process.stdout, { peer: 'stdio', idleTimeoutMs: config.idleTimeoutMs, outputCopies: true });
+  const session = startSession(transport, ctx, config);
+  const stop = () => void session.close();
+  process.once('SIGINT', stop).once('SIGTERM', stop);
+  const info = await session.closed;
+  return info.error && info.error.code !== 'TRANSPORT_DISCONNECTED' ? 1 : 0;
+}
+
+/** One host at a time over a serial line; after each session the line is listened on again. */
+async function serveSerial(ctx: AgentContext, config: AgentConfig & { mode: { kind: 'serial' } }): Promise<number> {
+  const stop = new AbortController();
+  process.once('SIGINT', () => stop.abort()).once('SIGTERM', () => stop.abort());
+  log(`axagent ${AGENT_VERSION} serving ${config.mode.device} at ${config.mode.baud} baud (store ${config.storeDir})`);
+  while (!stop.signal.aborted) {
+    let transport;
+    try {
+      transport = await openSerialTransport(config.mode.device, config.mode.baud, { signal: stop.signal, idleTimeoutMs: config.idleTimeoutMs });
+    } catch (err) {
+      if (stop.signal.aborted) break;
+      throw err;
+    }
+    const session = startSession(transport, ctx, config);
+    const onStop = () => void session.close();
+    stop.signal.addEventListener('abort', onStop);
+    await session.closed;
+    stop.signal.removeEventListener('abort', onStop);
+    await transport.released;
+  }
+  log('stopping');
+  return 0;
+}

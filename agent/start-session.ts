@@ -1,0 +1,18 @@
+/** Where the agent makes its sessions: one per connection, whatever carried it. */
+import type * as net from 'node:net';
+import { StreamTransport } from '../shared/transport/stream';
+import type { Transport } from '../shared/transport/transport';
+import type { AgentConfig } from './config';
+import type { AgentContext } from './session/context';
+import { AgentSession } from './session/session';
+
+export function startSession(transport: Transport, ctx: AgentContext, config: AgentConfig): AgentSession {
+  return new AgentSession(transport, ctx, { authTimeoutMs: config.authTimeoutMs });
+}
+
+/** A session for a host's connection that another agent process of this store relays over its unix socket. */
+export function startRelayedSession(socket: net.Socket, ctx: AgentContext, config: AgentConfig): AgentSession {
+  // A unix socket: written bytes are in the kernel when the write calls back.
+  const transport = StreamTransport.overDuplex(socket, { peer: 'a relayed connection', idleTimeoutMs: config.idleTimeoutMs, outputCopies: true });
+  return startSession(transport, ctx, config);
+}
