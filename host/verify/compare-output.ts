@@ -6,8 +6,9 @@
 import { compareSources, stageTolerance, type Comparison, type Tolerance } from '../../shared/metrics';
 import type { GtFile } from '../../shared/parsers/gt-folder';
 import type { RunJointTensor } from '../../shared/parsers/run-joint-log';
-import { isFloatDType } from '../../shared/tensor/dtype';
+import { isFloatDType, runJointPackedBits } from '../../shared/tensor/dtype';
 import type { OutputComparison } from '../report/model';
+import { assertGtOutputFits } from './gt-fit';
 import { plotOf } from './plot';
 import { alignForComparison, loadIfSmall, openDump, openGtTensor, specOf } from './tensors';
 
@@ -23,6 +24,11 @@ export async function compareBoardOutput(out: BoardOutput, gtFile: GtFile): Prom
   const spec = specOf(out.tensor);
   const ref = await loadIfSmall(await openGtTensor(gtFile, spec));
   const got = await loadIfSmall(await openDump(out.dumpFile, spec, ref));
+  // The board dumped what the listing says (packed RAW outputs aside): then a gt file that
+  // does not fit the listing is the gt folder's fault, not the board's.
+  if (spec && out.tensor?.dtype && runJointPackedBits(out.tensor.dtype) === undefined && sameShape(got.info.shape, spec.shape)) {
+    assertGtOutputFits(gtFile, ref, { name: out.name, spec, q: out.tensor.q });
+  }
   const aligned = alignForComparison(ref, got, out.tensor?.q ?? null);
   const floatCompare = isFloatDType(aligned.ref.info.dtype) || isFloatDType(aligned.got.info.dtype);
   const tolerance = stageTolerance('board-vs-simulator', floatCompare ? 'float32' : got.info.dtype);
@@ -67,4 +73,8 @@ export function metricsOf(c: Comparison): MetricFields {
 function toleranceOf(t: Tolerance): OutputComparison['tolerance'] {
   const exact = t.requireAllclose && t.atol === 0 && t.rtol === 0;
   return { atol: t.atol, rtol: t.rtol, minCosine: t.minCosine ?? (exact ? 1 : -1), exact };
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
 }

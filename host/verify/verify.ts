@@ -81,7 +81,9 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
   // Local checks first: a bad local file (exit 2) is reported without touching the network.
   const prepared = await prepare(opts.model, opts.gt, { hashes, ioStore, progress: opts.progress });
   const { gt, model } = prepared;
-  const missingInput = prepared.plan.problems.some((p) => p.code === 'GT_INPUT_MISSING');
+  // An input with no file, or (with the model's listing known) of the wrong size, is an
+  // input-error found here: nothing is sent to the board and nothing runs there.
+  const knownInputError = prepared.plan.problems.some((p) => p.code === 'GT_INPUT_MISSING' || (prepared.io !== null && p.code === 'GT_INPUT_SIZE'));
   // With the model's listing known, the compile stage (local files only) runs beside the board run.
   const compileEarly = prepared.io ? compareCompileStage(gt, prepared.io.outputs) : null;
   compileEarly?.catch(() => undefined);
@@ -94,7 +96,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
   let outputs: OutputComparison[] = [];
   let queuePositions: number[] = [];
   let described: ModelIo | null = null;
-  if (!missingInput) {
+  if (!knownInputError) {
     const session = await withAbort(opts.signal, () => openBoard({ ...opts, cwd: opts.cwd }));
     board = session.identity;
     lap('connect');

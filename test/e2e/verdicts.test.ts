@@ -7,6 +7,8 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { VerifyReport } from '../../host/report/model';
+import { writeNpy } from '../../shared/tensor';
+import { openTensor, readAll } from '../../shared/tensor/open';
 import { Cleanup, makeFixture, parseJson, requireBuild, runCli, startAgent, targetArgs, tempDir, type Fixture } from './helpers';
 
 const cleanup = new Cleanup();
@@ -177,6 +179,47 @@ describe('axctl verify verdicts', () => {
     const res = await runCli(['verify', '--board', `ws://127.0.0.1:${port}`, '--model', fx.model, '--gt', fx.gt], { cwd: dir, env: { AXCTL_TOKEN: 'x'.repeat(32) } });
     expect(res.code).toBe(5);
     expect(res.stderr).toMatch(/connection refused/);
+  });
+
+  it('input-error: a wrong-size gt input, with the model known from an earlier run, is neither sent nor run (exit 3)', async () => {
+    const agent = await startAgent(cleanup);
+    const { dir, fx } = await fixture();
+    expect((await runCli(['verify', ...targetArgs(agent, fx)], { cwd: dir })).code).toBe(0);
+    await fsp.writeFile(path.join(fx.gt, 'input', 'data.bin'), Buffer.alloc(5000, 7));
+    const res = await runCli(['verify', ...targetArgs(agent, fx), '--json'], { cwd: dir });
+    const report = parseJson<VerifyReport>(res);
+    expect(res.code).toBe(3);
+    expect(report.verdict).toBe('input-error');
+    expect(report.run.exitCode).toBeNull();
+    expect(report.run.log).toBe('');
+    expect(report.run.fallbacks[0]).toMatchObject({ input: 'data', reason: expect.stringMatching(/5000 bytes.*3072/) });
+    // Nothing of it reached the board: its store has no blob of that size.
+    const blobs = await fsp.readdir(path.join(agent.storeDir, 'blobs'));
+    const sizes = await Promise.all(blobs.map(async (b) => (await fsp.stat(path.join(agent.storeDir, 'blobs', b))).size));
+    expect(sizes).not.toContain(5000);
+  });
+
+  describe('usage: a gt/joint file that does not fit the model\'s output is a bad local file, not a board fault (exit 2)', () => {
+    const cases: [string, (a: Float32Array) => { dtype: 'float32' | 'int8'; shape: number[]; data: Float32Array | Int8Array }, RegExp][] = [
+      ['twice the elements', (a) => ({ dtype: 'float32', shape: [1, 20], data: Float32Array.from([...a, ...a]) }), /holds float32 \[1, 20\], but the model's output 'resnetv15_dense0_fwd' is float32 \[1, 10\].*20 elements instead of 10/],
+      ['another shape', (a) => ({ dtype: 'float32', shape: [2, 5], data: a }), /holds float32 \[2, 5\].*another shape/],
+      ['integer data', (a) => ({ dtype: 'int8', shape: [1, 10], data: Int8Array.from(a, (x) => Math.round(x * 10)) }), /holds int8 \[1, 10\].*integer data for a float output/],
+    ];
+    for (const [what, change, message] of cases) {
+      it(what, async () => {
+        const agent = await startAgent(cleanup);
+        const { dir, fx } = await fixture();
+        const file = path.join(fx.gt, 'joint', 'resnetv15_dense0_fwd.npy');
+        const original = (await readAll(await openTensor(file))) as Float32Array;
+        const { dtype, shape, data } = change(original);
+        await writeNpy(file, dtype, shape, data);
+        const res = await runCli(['verify', ...targetArgs(agent, fx)], { cwd: dir });
+        expect(res.code).toBe(2);
+        expect(res.stdout).not.toMatch(/MISMATCH/);
+        expect(res.stderr.trim().split('\n')).toHaveLength(1);
+        expect(res.stderr).toMatch(message);
+      });
+    }
   });
 
   it('usage: a missing gt folder is one line, exit 2', async () => {
