@@ -195,14 +195,19 @@ async function localProblems(gt: GtFolder, plan: InputPlan, io: ModelIo | null):
   return checked.problems;
 }
 
-/** Updates the deploy record of the folder, if there is one: verify has put these files on the board. */
+/**
+ * Updates the deploy record of the folder when this verify checked what it records (same
+ * board, model and gt folder): new hashes if the files changed, and the verdict. A verify of
+ * another board or model leaves it alone, so a bare `axctl verify` keeps meaning the deploy.
+ */
 async function recordVerdict(opts: VerifyOptions, report: VerifyReport, model: FileRecord, gtDir: string, inputs: HashedInput[]): Promise<void> {
   try {
     const state = await readState(opts.cwd);
     if (!state) return;
+    const sameTarget = state.board === opts.board && path.resolve(opts.cwd, state.model.path) === model.path && path.resolve(opts.cwd, state.gt.path) === path.resolve(opts.cwd, gtDir);
+    if (!sameTarget) return;
     await writeState(opts.cwd, {
       ...state,
-      board: opts.board,
       ...(opts.tokenFile && { tokenFile: opts.tokenFile }),
       model,
       gt: { path: path.resolve(opts.cwd, gtDir), inputs: inputs.map((i) => ({ path: i.file, hash: i.hash, size: i.size })) },

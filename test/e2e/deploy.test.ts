@@ -60,6 +60,28 @@ describe('axctl deploy', () => {
     expect(after.lastVerify).toMatchObject({ verdict: 'match', exitCode: 0 });
   });
 
+  it('a verify of another board leaves the record alone; an empty --board is an error, not the recorded board', async () => {
+    const deployedTo = await startAgent(cleanup);
+    const other = await startAgent(cleanup);
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+    expect((await runCli(['deploy', ...targetArgs(deployedTo, fx)], { cwd: dir })).code).toBe(0);
+    const record = () => fsp.readFile(path.join(dir, '.axctl', 'state.json'), 'utf8').then((t) => JSON.parse(t) as { board: string; tokenFile?: string; lastVerify?: unknown });
+    const before = await record();
+    expect((await runCli(['verify', ...targetArgs(other, fx)], { cwd: dir })).code).toBe(0);
+    expect(await record()).toEqual(before); // still the deploy's board, token file and no verdict of another board
+    const bare = await runCli(['verify', '--json'], { cwd: dir });
+    expect(bare.code).toBe(0);
+    expect(parseJson<VerifyReport>(bare).board.url).toBe(deployedTo.url);
+    expect((await record()).lastVerify).toMatchObject({ verdict: 'match' });
+    for (const empty of ['', ' ']) {
+      const res = await runCli(['verify', '--board', empty], { cwd: dir });
+      expect(res.code).toBe(2);
+      expect(res.stderr.trim().split('\n')).toHaveLength(1);
+      expect(res.stderr).toMatch(/--board|board/);
+    }
+  });
+
   it('sends nothing the second time', async () => {
     const agent = await startAgent(cleanup);
     const dir = await tempDir(cleanup);
