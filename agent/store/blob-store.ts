@@ -110,14 +110,32 @@ export class BlobStore {
     }
   }
 
-  /** Where an upload must continue; `size` if the blob is already complete. */
+  /**
+   * Where an upload must continue; `size` if the blob is already complete. An upload that
+   * starts or resumes here counts as activity: its partial is not evicted as idle meanwhile.
+   */
   async uploadOffset(hash: string, size: number): Promise<number> {
     assertHash(hash);
     this.checkSize(hash, size);
     return this.hashLock.run(hash, async () => {
       if (await this.completeBlob(hash, size)) return size;
-      return (await this.uploadState(hash, size)).length;
+      const state = await this.uploadState(hash, size);
+      const name = partialFileName(hash, size);
+      const partial = this.book.partials.get(name);
+      if (partial) this.book.setPartial(name, { ...partial, lastWrite: this.book.tick() });
+      return state.length;
     });
+  }
+
+  /**
+   * Bytes of a partial upload of `hash` declared `size` bytes long, as far as the store knows
+   * (0 if none): for a `has` query, which must change nothing — no partial dropped, no state
+   * kept. The upload itself checks again (uploadOffset).
+   */
+  partialOffset(hash: string, size: number): number {
+    assertHash(hash);
+    if (!Number.isSafeInteger(size) || size <= 0) return 0;
+    return this.book.partials.get(partialFileName(hash, size))?.length ?? 0;
   }
 
   /**
@@ -147,6 +165,12 @@ export class BlobStore {
       }
       if (data.length > 0) {
         const release = await this.makeRoom(size - state.length, data.length, name);
+        if (state.length > 0 && this.uploads.get(name) !== state) {
+          // Evicted as idle while this chunk waited for room: its bytes are gone, and writing
+          // at the old offset would leave zeros in front (a corrupt blob under a valid name).
+          release();
+          throw new StoreError('OFFSET_MISMATCH', `blob ${hash}: the partial upload was evicted while this chunk waited for room; the upload continues at 0`, { hash, expectedOffset: 0 }, { hint: 'send from offset 0' });
+        }
         try {
           // Hash on this thread while libuv writes and fsyncs: the two overlap instead of
           // adding up (on a board both are slow).
@@ -159,6 +183,7 @@ export class BlobStore {
           release();
         }
         state.length += data.length;
+        this.uploads.set(name, state);
         this.book.setPartial(name, { hash, size, length: state.length, lastWrite: this.book.tick() });
       }
       if (state.length < size) return { received: state.length, complete: false };
@@ -359,7 +384,9 @@ export class BlobStore {
       this.book.deletePartial(name); // gone behind our back, or never written
     }
     const state = { hasher, length };
-    this.uploads.set(name, state);
+    // Kept only once there are bytes (writeChunk keeps a new one after its first write): an
+    // upload asked about and never continued must not hold a hash object forever.
+    if (length > 0) this.uploads.set(name, state);
     return state;
   }
 

@@ -66,7 +66,9 @@ const SLICE_BYTES = 1024 * 1024;
  * it, and a large batch never stalls the connections for more than a slice.
  */
 export async function writeDurably(file: string, offset: number, parts: readonly Uint8Array[], eachSlice: (slice: Uint8Array) => void): Promise<void> {
-  const handle = await fsp.open(file, fsc.O_WRONLY | fsc.O_CREAT, 0o644);
+  // Only the first write creates the file: one that vanished meanwhile (evicted) must fail,
+  // not come back as a sparse file with zeros where its first bytes were.
+  const handle = await fsp.open(file, offset === 0 ? fsc.O_WRONLY | fsc.O_CREAT : fsc.O_WRONLY, 0o644);
   try {
     const synced = writeAllAt(handle, parts, offset).then(() => handle.sync());
     synced.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile

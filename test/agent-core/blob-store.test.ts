@@ -261,6 +261,59 @@ describe('eviction of partial uploads', () => {
     expect(await hasty.has(sha(next))).not.toBeNull();
     expect(await hasty.uploadOffset(sha(stalled), 2000)).toBe(0);
   });
+
+  it('does not evict a partial as idle once its upload resumed: it completes intact beside a newcomer', async () => {
+    const resumed = randomBytes(2000);
+    const newcomer = randomBytes(2000);
+    const before = await BlobStore.open(dir, { capBytes: 3000 });
+    await before.writeChunk(sha(resumed), 2000, 0, resumed.subarray(0, 1500));
+    await new Promise((r) => setTimeout(r, 80)); // idle for longer than the store below allows
+    const store = await BlobStore.open(dir, { capBytes: 3000, partialIdleMs: 50 });
+    expect(await store.uploadOffset(sha(resumed), 2000)).toBe(1500); // the resume
+    expect((await storeError(store.writeChunk(sha(newcomer), 2000, 0, newcomer))).code).toBe('STORE_FULL');
+    expect(await store.writeChunk(sha(resumed), 2000, 1500, resumed.subarray(1500))).toEqual({ received: 2000, complete: true });
+    expect((await fsp.readFile(await store.pathOf(sha(resumed)))).equals(resumed)).toBe(true);
+  });
+
+  it('refuses a chunk whose partial was evicted while it waited for room, instead of storing zeros in its place', async () => {
+    const data = randomBytes(2000);
+    const hash = sha(data);
+    const store = await BlobStore.open(dir, { capBytes: 10_000 });
+    await store.writeChunk(hash, 2000, 0, data.subarray(0, 1500));
+    // The race: another upload's eviction drops this partial while this chunk waits for room.
+    const internals = store as unknown as { makeRoom: (...a: unknown[]) => Promise<() => void>; dropPartial: (name: string) => Promise<void> };
+    const makeRoom = internals.makeRoom.bind(store);
+    internals.makeRoom = async (...args: unknown[]) => {
+      const release = await makeRoom(...args);
+      await internals.dropPartial(`${hash}.2000.part`);
+      return release;
+    };
+    const err = await storeError(store.writeChunk(hash, 2000, 1500, data.subarray(1500)));
+    expect(err.code).toBe('OFFSET_MISMATCH');
+    expect(err.details).toMatchObject({ expectedOffset: 0 });
+    expect(await store.has(hash)).toBeNull();
+    expect(await fsp.readdir(path.join(dir, 'partial'))).toEqual([]);
+  });
+});
+
+describe('queries change nothing', () => {
+  it('partialOffset reports a partial without dropping one of another size or keeping any state', async () => {
+    const data = randomBytes(6000);
+    const hash = sha(data);
+    const store = await BlobStore.open(dir, { capBytes: 100_000 });
+    await store.writeChunk(hash, 6000, 0, data.subarray(0, 1000));
+    expect(store.partialOffset(hash, 6000)).toBe(1000);
+    expect(store.partialOffset(hash, 1)).toBe(0); // another declared size: reported as none, not dropped
+    expect(await store.writeChunk(hash, 6000, 1000, data.subarray(1000))).toEqual({ received: 6000, complete: true });
+  });
+
+  it('keeps no upload state for hashes only asked about', async () => {
+    const store = await BlobStore.open(dir, { capBytes: 100_000 });
+    for (let i = 0; i < 50; i++) expect(await store.uploadOffset(sha(randomBytes(8)), 1000)).toBe(0);
+    expect((store as unknown as { uploads: Map<string, unknown> }).uploads.size).toBe(0);
+    await put(store, randomBytes(3000));
+    expect((store as unknown as { uploads: Map<string, unknown> }).uploads.size).toBe(0); // finished uploads leave none either
+  });
 });
 
 describe('run outputs and job folders', () => {

@@ -110,6 +110,12 @@ describe('writeDurably', () => {
     expect((await fsp.readFile(file)).equals(big)).toBe(true);
   });
 
+  it('does not create a file that vanished before a write past its start (no zeros in front)', async () => {
+    const file = path.join(dir, 'gone');
+    await expect(writeDurably(file, 4, [Buffer.from('abc')], () => undefined)).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(fsp.stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('cuts the file back to the offset and fails when the callback fails', async () => {
     const file = path.join(dir, 'f');
     await fsp.writeFile(file, Buffer.from('0123'));

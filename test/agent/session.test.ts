@@ -39,6 +39,7 @@ class GatedStore implements SessionStore {
   }
   has = (hash: string) => this.inner.has(hash);
   uploadOffset = (hash: string, size: number) => this.inner.uploadOffset(hash, size);
+  partialOffset = (hash: string, size: number) => this.inner.partialOffset(hash, size);
   read = (hash: string, offset: number, length: number, into?: Uint8Array) => this.inner.read(hash, offset, length, into);
   usage = () => this.inner.usage();
   async writeChunk(hash: string, size: number, offset: number, data: Uint8Array) {
