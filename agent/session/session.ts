@@ -17,6 +17,7 @@ import { ConnectError, type AxError } from '../../shared/errors';
 import { NONCE_BYTES, agentProof, hostProof, newNonce, proofMatches } from '../../shared/protocol/auth';
 import { PROTOCOL_MAJOR, PROTOCOL_MINOR, decodeEnvelope, encodeEnvelope, type Envelope } from '../../shared/protocol/envelope';
 import { ProtocolError } from '../../shared/protocol/errors';
+import { printable } from '../../shared/printable';
 import type { CloseInfo, Transport } from '../../shared/transport/transport';
 import { GetOperation, PutOperation, answerHas } from './blob-ops';
 import { SESSION_DEFAULTS, type AgentContext, type SessionOptions } from './context';
@@ -51,6 +52,13 @@ export interface OperationHost {
 }
 
 type Phase = 'hello' | 'auth' | 'welcome' | 'ready' | 'closed';
+
+/**
+ * Largest message read before authentication. The handshake's messages are a few dozen bytes;
+ * a peer without the token must not make the agent decode (and hold) megabytes — a 16 MiB
+ * `has` of empty queries decodes into millions of objects.
+ */
+const PRE_AUTH_MAX_BYTES = 4096;
 
 export class AgentSession implements OperationHost {
   readonly opts: Required<SessionOptions>;
@@ -114,6 +122,10 @@ export class AgentSession implements OperationHost {
 
   private onMessage(bytes: Uint8Array): void {
     if (this.phase === 'closed') return;
+    if (this.phase !== 'ready' && bytes.length > PRE_AUTH_MAX_BYTES) {
+      this.hangUp(new ProtocolError('PROTO_FRAME_TOO_LARGE', `a ${bytes.length}-byte message before authentication (at most ${PRE_AUTH_MAX_BYTES} bytes until then)`));
+      return;
+    }
     let env: Envelope;
     try {
       env = decodeEnvelope(bytes);
@@ -132,13 +144,13 @@ export class AgentSession implements OperationHost {
     const hello = env.clientHello;
     void this.send({ id: 0, body: 'agentHello', agentHello: { protocolMajor: PROTOCOL_MAJOR, protocolMinor: PROTOCOL_MINOR, agentVersion: this.ctx.agentVersion, nonce: this.agentNonce } });
     if (hello.protocolMajor !== PROTOCOL_MAJOR) {
-      this.hangUp(new ConnectError('PROTOCOL_MISMATCH', `axctl ${hello.clientVersion || '?'} speaks protocol ${hello.protocolMajor}, this axagent ${this.ctx.agentVersion} speaks ${PROTOCOL_MAJOR}`, {
+      this.hangUp(new ConnectError('PROTOCOL_MISMATCH', `axctl ${printable(hello.clientVersion || '?', 40)} speaks protocol ${hello.protocolMajor}, this axagent ${this.ctx.agentVersion} speaks ${PROTOCOL_MAJOR}`, {
         hint: 'install axagent from the same axctl release on the board',
       }));
       return;
     }
     this.phase = 'auth';
-    this.log(`hello from axctl ${hello.clientVersion || '?'} (protocol ${hello.protocolMajor}.${hello.protocolMinor})`);
+    this.log(`hello from axctl ${printable(hello.clientVersion || '?', 40)} (protocol ${hello.protocolMajor}.${hello.protocolMinor})`);
   }
 
   private async onAuth(env: Envelope): Promise<void> {

@@ -85,6 +85,43 @@ describe('agent handshake', () => {
     expect(inbox.envelopes[1]).toMatchObject({ id: 0, error: { code: 'PROTOCOL_MISMATCH', hint: expect.stringContaining('axagent') } });
   });
 
+  it('reads no large message before authentication: a 16 MiB query of empty entries ends the connection undecoded', async () => {
+    const transport = await openTransport(agent.url);
+    const inbox = collect(transport);
+    const closed = closeOf(transport);
+    // Envelope { id: 1, has: { 4 Mi empty BlobQuery } } written by hand (field 10 = has; each
+    // query 2 bytes): millions of objects if the agent decoded it.
+    const queries = Buffer.alloc(8 * 1024 * 1024);
+    for (let i = 0; i < queries.length; i += 2) queries[i] = 0x0a;
+    const length: number[] = [];
+    for (let n = queries.length; ; n >>>= 7) {
+      if (n < 0x80) {
+        length.push(n);
+        break;
+      }
+      length.push((n & 0x7f) | 0x80);
+    }
+    await transport.send(Buffer.concat([Buffer.from([0x08, 0x01, 0x52, ...length]), queries]));
+    expect((await closed).reason).toBe('remote');
+    expect(inbox.envelopes.at(-1)).toMatchObject({ id: 0, body: 'error', error: { code: 'PROTO_FRAME_TOO_LARGE', message: expect.stringMatching(/before authentication/) } });
+    // The agent is still there for a host with the token.
+    const client = await agent.connect();
+    await client.close();
+  });
+
+  it('logs what a peer calls its version safely: no forged lines, no endless line', async () => {
+    const transport = await openTransport(agent.url);
+    const closed = closeOf(transport);
+    const forged = '9.9\naxagent: 2026-01-01T00:00:00.000Z ws://10.0.0.66:4242: authenticated' + 'x'.repeat(2000);
+    await send(transport, { id: 0, body: 'clientHello', clientHello: { protocolMajor: PROTOCOL_MAJOR, protocolMinor: 0, clientVersion: forged } });
+    await vi.waitFor(() => expect(agent.stderr()).toContain('hello from axctl 9.9\\u000aaxagent'), { timeout: 5000 });
+    expect(agent.stderr()).not.toMatch(/^axagent: 2026-01-01T00:00:00.000Z/m);
+    const line = agent.stderr().split('\n').find((l) => l.includes('hello from axctl 9.9'))!;
+    expect(line.length).toBeLessThan(300);
+    transport.destroy();
+    await closed;
+  });
+
   it('closes on a message that is not an Envelope', async () => {
     const transport = await openTransport(agent.url);
     const closed = closeOf(transport);
