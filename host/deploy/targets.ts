@@ -24,7 +24,7 @@ export interface Targets {
   fromState: ('board' | 'model' | 'gt' | 'token-file')[];
 }
 
-export async function resolveTargets(args: TargetArgs, cwd: string, command: 'deploy' | 'verify'): Promise<Targets> {
+export async function resolveTargets(args: TargetArgs, cwd: string, command: 'deploy' | 'verify', env: NodeJS.ProcessEnv = process.env): Promise<Targets> {
   // An option given empty (`--board ""`, a variable that was not set) is a mistake to report,
   // not a request for the recorded value.
   const given = (name: string, v: string | undefined) => {
@@ -51,8 +51,9 @@ export async function resolveTargets(args: TargetArgs, cwd: string, command: 'de
   const resolvedBoard = pick('board', board, state?.board);
   const resolvedModel = path.resolve(cwd, pick('model', model, state?.model.path));
   const resolvedGt = path.resolve(cwd, pick('gt', gt, state?.gt.path));
-  // A recorded token file belongs to the recorded board.
-  const recordedToken = !tokenFile && state?.tokenFile && state.board === resolvedBoard ? state.tokenFile : undefined;
+  // A recorded token file belongs to the recorded board, and is only a remembered
+  // --token-file: AXCTL_TOKEN, set for this run, wins over it.
+  const recordedToken = !tokenFile && !env.AXCTL_TOKEN && state?.tokenFile && state.board === resolvedBoard ? state.tokenFile : undefined;
   if (recordedToken) fromState.push('token-file');
   const token = tokenFile ? path.resolve(cwd, tokenFile) : recordedToken;
   return { board: resolvedBoard, model: resolvedModel, gt: resolvedGt, ...(token && { tokenFile: token }), fromState };

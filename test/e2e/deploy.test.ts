@@ -223,6 +223,17 @@ describe('axctl deploy', () => {
     expect(res.stderr).toMatch(/no token .* --token-file/);
   });
 
+  it('AXCTL_TOKEN wins over the token file .axctl/ recorded (it is only a remembered --token-file)', async () => {
+    const agent = await startAgent(cleanup);
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+    expect((await runCli(['deploy', ...targetArgs(agent, fx)], { cwd: dir })).code).toBe(0);
+    expect((await runCli(['verify'], { cwd: dir })).code).toBe(0); // the recorded token file
+    const res = await runCli(['verify'], { cwd: dir, env: { AXCTL_TOKEN: 'another-token-0123456789abcdef' } });
+    expect(res.code).toBe(5);
+    expect(res.stderr).toMatch(/authentication failed/);
+  });
+
   it('takes the token from AXCTL_TOKEN', async () => {
     const agent = await startAgent(cleanup);
     const dir = await tempDir(cleanup);
