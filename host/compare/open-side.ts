@@ -89,7 +89,7 @@ export async function openSide(file: TensorFile, spec: TensorSpec, other?: Tenso
   if (isNpy(file.path)) return openTensor(file.path);
   const borrowing = other !== undefined && !(await describesItself(file, spec));
   const dtype = spec.dtype ?? (borrowing ? other.dtype : undefined);
-  const shape = spec.shape ?? (borrowing ? [...other.shape] : undefined);
+  const shape = spec.shape ?? (borrowing ? [...other.shape] : await shapeOfSameSize(file, spec, other));
   try {
     return await openTensor(file.path, { ...(dtype && { dtype }), ...(shape && { shape }) });
   } catch (err) {
@@ -104,6 +104,17 @@ export async function openSide(file: TensorFile, spec: TensorSpec, other?: Tenso
     }
     throw err;
   }
+}
+
+/**
+ * With only --dtype given for a raw file (no --shape, no .npy twin), the other side's shape
+ * when the file holds exactly as many elements of that dtype: `--dtype int8` must not make a
+ * board dump flat where, without it, it would have taken the gt tensor's shape.
+ */
+async function shapeOfSameSize(file: TensorFile, spec: TensorSpec, other: TensorInfo | undefined): Promise<number[] | undefined> {
+  if (!other || !spec.dtype || spec.shape || (await exists(npyTwinPath(file.path)))) return undefined;
+  const size = await fs.stat(file.path).then((st) => st.size, () => -1);
+  return size === other.length * DTYPE_BYTES[spec.dtype] ? [...other.shape] : undefined;
 }
 
 /** The source with every chunk divided by q (an integer output back to its real values). */

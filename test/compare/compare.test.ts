@@ -63,6 +63,18 @@ describe('dtype, shape and Q sources', () => {
     expect(report.pass).toBe(true);
   });
 
+  it('with only --dtype given, a board dump still takes the shape of the gt .npy it is compared with', async () => {
+    const dir = at('dtype-only');
+    mkdirSync(path.join(dir, 'ref'), { recursive: true });
+    mkdirSync(path.join(dir, 'got'), { recursive: true });
+    const data = Int8Array.from({ length: 96 }, (_, i) => (i % 50) - 25);
+    await writeNpy(path.join(dir, 'ref', 'cls.npy'), 'int8', [1, 4, 4, 6], data);
+    await writeBin(path.join(dir, 'got', 'cls.bin'), data);
+    const report = await runCompare(request({ reference: path.join(dir, 'ref'), compared: path.join(dir, 'got'), dtype: 'int8' }));
+    expect(report.outputs[0].got).toMatchObject({ dtype: 'int8', shape: [1, 4, 4, 6] });
+    expect(report.pass).toBe(true);
+  });
+
   it('the log gives a .bin its dtype and shape by tensor name, / written as _', async () => {
     const report = await runCompare(request({ reference: at('out/_head_conv_out.bin'), compared: at('gt/joint/_head_conv_out.bin'), log: at('run_joint.log') }));
     expect(report.outputs[0].ref).toMatchObject({ dtype: 'int16', shape: [1, 2, 2, 3] });
