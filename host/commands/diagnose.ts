@@ -11,6 +11,7 @@ import type { Argv } from 'yargs';
 import { ExitCode, UsageError } from '../../shared/errors';
 import { action, reportError } from '../cli-support';
 import { boardOptions, type BoardArgs } from '../deploy/cli-options';
+import { sshBoardOptions, sshOptions, type SshArgs } from '../ssh/cli-options';
 import { INTERRUPTED_EXIT, onInterrupt } from '../deploy/interrupt';
 import { createProgress, progressMode } from '../deploy/progress';
 import { resolveTargets, secondsOption } from '../deploy/targets';
@@ -20,7 +21,7 @@ import { renderDiagnoseText, renderJson, useColor, writeReports } from '../repor
 import { withPulsarOptions, type PulsarCliArgs } from '../toolchain/cli-options';
 import { PulsarToolchain } from '../toolchain/toolchain';
 
-interface Args extends PulsarCliArgs, BoardArgs {
+interface Args extends PulsarCliArgs, BoardArgs, SshArgs {
   onnx?: string;
   joint?: string;
   'lava-joint'?: string;
@@ -46,7 +47,7 @@ export const command = 'diagnose';
 export const describe = "Find where precision is lost (the guide's checklist): config, quantization, hardware compile, board or post-processing";
 
 export function builder(yargs: Argv): Argv<Args> {
-  return boardOptions(withPulsarOptions(yargs))
+  return sshOptions(boardOptions(withPulsarOptions(yargs)))
     .option('onnx', { type: 'string', describe: 'the float model: the reference of every pulsar run' })
     .option('joint', { type: 'string', describe: 'the compiled model (model.joint); --model is the same' })
     .option('lava-joint', { type: 'string', describe: 'the quantized model before the hardware compile (pulsar build leaves model.lava_joint beside the joint): tells quantization loss from compile loss' })
@@ -99,7 +100,7 @@ export const handler = action(async (argv: Args) => {
   try {
     result = await diagnose(options, {
       tool,
-      verify: verifyOnBoard({ cwd, tokenFile: board.tokenFile, connectTimeoutMs, progress, signal: abort.signal }),
+      verify: verifyOnBoard({ cwd, tokenFile: board.tokenFile, connectTimeoutMs, progress, signal: abort.signal, ssh: sshBoardOptions(argv) }),
       progress: argv.quiet ? undefined : (line) => process.stderr.write(`axctl: diagnose: ${line}\n`),
     });
   } catch (err) {

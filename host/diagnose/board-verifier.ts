@@ -1,10 +1,11 @@
 /**
  * The board step through the verify service (host/verify): deploy what the board lacks, run
  * the gt inputs with run_joint, compare its outputs with gt/joint. Connection settings are
- * verify's (--token-file, --connect-timeout, the axctl.yaml inventory); a board that cannot be
+ * verify's (--token-file, --connect-timeout, the SSH options, the axctl.yaml inventory); a board that cannot be
  * reached throws verify's ConnectError, which the diagnosis records as 'unreachable'.
  */
 import type { Progress } from '../deploy/progress';
+import type { SshBoardOptions } from '../ssh/board-openers';
 import { verify } from '../verify/verify';
 import type { BoardVerifier } from './board';
 
@@ -16,11 +17,14 @@ export interface BoardConnection {
   readonly progress: Progress;
   /** Ctrl-C: cancels the run on the board. */
   readonly signal?: AbortSignal;
+  /** --identity, --via, --agentless... for ssh:// boards, as verify takes them. */
+  readonly ssh?: SshBoardOptions;
 }
 
 export function verifyOnBoard(conn: BoardConnection): BoardVerifier {
   return async (req) => {
     const outcome = await verify({
+      ...conn.ssh,
       board: req.board,
       model: req.joint,
       gt: req.gt,

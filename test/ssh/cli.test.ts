@@ -71,6 +71,14 @@ describe('axctl verify over ssh://', () => {
     expect((await fsp.readdir(path.join(dir, "board's cache", 'blobs'))).length).toBe(2);
   });
 
+  it('diagnose takes the same SSH options for its board step (agentless here)', async () => {
+    const res = await axctl(['diagnose', '--joint', fx.model, '--gt', fx.gt, '--board', board.url, '--identity', board.clientKey.file, '--known-hosts', board.knownHosts, '--agentless', '--run-joint', await runJointAt(dir), '--board-cache', path.join(dir, 'diagnose cache'), '--json']);
+    expect(res.stderr).not.toMatch(/Unknown argument/);
+    const report = JSON.parse(res.stdout) as { verify: { verdict: string } | null };
+    expect(report.verify?.verdict).toBe('match');
+    expect((await fsp.readdir(path.join(dir, 'diagnose cache', 'blobs'))).length).toBe(2);
+  });
+
   it('says run-failed (exit 4) for a run_joint that aborts, agentless', async () => {
     const res = await axctl(['verify', ...target(), '--known-hosts', board.knownHosts, '--agentless', '--run-joint', await runJointAt(dir, 'abort'), '--board-cache', path.join(dir, 'abort cache')]);
     expect(res.code).toBe(4);
