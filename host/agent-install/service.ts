@@ -55,6 +55,13 @@ function commonPaths(args: CommonArgs): { prefix: string; initdDir: string } {
   };
 }
 
+/** --check-timeout of install and status: seconds above 0 (BAD_TIMEOUT, exit 2, before any connection). */
+function checkTimeoutSeconds(given: number | undefined, fallback: number): number {
+  const seconds = given ?? fallback;
+  if (!(Number.isFinite(seconds) && seconds > 0)) throw new UsageError('BAD_TIMEOUT', `--check-timeout ${given}: expected seconds above 0`);
+  return seconds;
+}
+
 export function parseInstallOptions(args: InstallArgs, inventoryRunJoint?: string): InstallOptions {
   const service = (args.service ?? 'auto') as ServiceKind | 'auto';
   if (service !== 'auto' && !SERVICE_KINDS.includes(service)) {
@@ -64,8 +71,7 @@ export function parseInstallOptions(args: InstallArgs, inventoryRunJoint?: strin
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError('BAD_PORT', `--port ${args.port}: expected a port number from 1 to 65535`);
   const listenHost = (args.listenHost ?? INSTALL_DEFAULTS.listenHost).trim();
   if (!/^[0-9A-Za-z.:-]+$/.test(listenHost)) throw new UsageError('BAD_LISTEN_HOST', `--listen-host ${args.listenHost}: expected an address such as 0.0.0.0 or 127.0.0.1`);
-  const checkTimeout = args.checkTimeout ?? INSTALL_DEFAULTS.checkTimeoutMs / 1000;
-  if (!(Number.isFinite(checkTimeout) && checkTimeout > 0)) throw new UsageError('BAD_TIMEOUT', `--check-timeout ${args.checkTimeout}: expected seconds above 0`);
+  const checkTimeout = checkTimeoutSeconds(args.checkTimeout, INSTALL_DEFAULTS.checkTimeoutMs / 1000);
   const runJoint = args.runJoint ?? inventoryRunJoint;
   return {
     ...commonPaths(args),
@@ -88,7 +94,7 @@ export async function runInstall(args: InstallArgs): Promise<InstallReport> {
 
 export async function runStatus(args: CommonArgs & { checkTimeout?: number }): Promise<StatusReport> {
   const paths = commonPaths(args);
-  const checkTimeoutMs = Math.round((args.checkTimeout ?? 10) * 1000);
+  const checkTimeoutMs = Math.round(checkTimeoutSeconds(args.checkTimeout, 10) * 1000);
   return withLink(args, (link) => agentStatus(link, { ...paths, thisVersion: AXCTL_VERSION, checkTimeoutMs, ...(args.env && { env: args.env }) }));
 }
 

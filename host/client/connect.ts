@@ -37,7 +37,10 @@ export class SchemeRegistry {
     try {
       parsed = new URL(url);
     } catch {
-      throw new UsageError('BAD_AGENT_URL', `'${url}' is not an agent URL`, { hint: `write it like ${this.examples()}` });
+      // The URL parser refuses a port above 65535 without saying so: say it.
+      const port = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)/i.exec(url)?.[1];
+      const problem = port !== undefined && Number(port) > 65535 ? `has port ${port}, not 1 to 65535` : 'is not an agent URL';
+      throw new UsageError('BAD_AGENT_URL', `'${url}' ${problem}`, { hint: `write it like ${this.examples()}` });
     }
     const scheme = parsed.protocol.replace(/:$/, '');
     const factory = this.factories.get(scheme);

@@ -32,6 +32,15 @@ describe('axctl agent install refuses', () => {
     await fsp.rm(board.prefix, { recursive: true });
   });
 
+  it('a --check-timeout that is no time, for status as for install, before connecting', async () => {
+    // Port 1: nothing listens, so only a check made before connecting answers with exit 2.
+    for (const command of ['install', 'status']) {
+      const r = await axctl(['agent', command, '--board', 'ssh://nobody@127.0.0.1:1', '--check-timeout', '-5'], board.env);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--check-timeout -5: expected seconds above 0/);
+    }
+  });
+
   it('a run_joint that is not there', async () => {
     const r = await axctl(['agent', 'install', ...board.boardArgs, '--run-joint', '/nonexistent/run_joint'], board.env);
     expect(r.code).toBe(2);

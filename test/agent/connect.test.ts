@@ -25,6 +25,9 @@ describe('openTransport', () => {
     await expect(openTransport('board:7007')).rejects.toMatchObject({ code: 'UNKNOWN_URL_SCHEME', exitCode: 2, hint: expect.stringContaining('ws://') });
     await expect(openTransport('not a url')).rejects.toMatchObject({ code: 'BAD_AGENT_URL', exitCode: 2 });
     await expect(openTransport('telnet://board')).rejects.toMatchObject({ code: 'UNKNOWN_URL_SCHEME' });
+    // The URL parser refuses a port above 65535 without a reason: the message gives it.
+    await expect(openTransport('ssh://root@127.0.0.1:99999')).rejects.toMatchObject({ code: 'BAD_AGENT_URL', message: expect.stringContaining('has port 99999, not 1 to 65535') });
+    await expect(openTransport('ws://[::1]:70000')).rejects.toMatchObject({ code: 'BAD_AGENT_URL', message: expect.stringContaining('has port 70000') });
   });
 
   it('reports an unreachable agent as a ConnectError with exit 5 and a hint', async () => {
