@@ -15,7 +15,7 @@ export async function answerHas(host: OperationHost, id: number, req: HasRequest
     checkBlobHash(query.hash);
     const stat = await host.ctx.store.has(query.hash);
     // A partial upload is only known by hash and size. A query changes nothing in the store.
-    const partialOffset = stat ? 0 : host.ctx.store.partialOffset(query.hash, query.size);
+    const partialOffset = stat ? 0 : await host.ctx.store.partialOffset(query.hash, query.size);
     blobs.push({ hash: query.hash, present: stat !== null, size: stat?.size ?? 0, partialOffset });
   }
   await host.send({ id, body: 'hasResult', hasResult: { blobs } });

@@ -130,12 +130,13 @@ export class BlobStore {
   /**
    * Bytes of a partial upload of `hash` declared `size` bytes long, as far as the store knows
    * (0 if none): for a `has` query, which must change nothing — no partial dropped, no state
-   * kept. The upload itself checks again (uploadOffset).
+   * kept. It waits for a write of that upload in progress (an upload just cut off may still be
+   * writing its last chunk), so it answers what a resume would continue from.
    */
-  partialOffset(hash: string, size: number): number {
+  async partialOffset(hash: string, size: number): Promise<number> {
     assertHash(hash);
     if (!Number.isSafeInteger(size) || size <= 0) return 0;
-    return this.book.partials.get(partialFileName(hash, size))?.length ?? 0;
+    return this.hashLock.run(hash, async () => this.book.partials.get(partialFileName(hash, size))?.length ?? 0);
   }
 
   /**
