@@ -6,7 +6,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ExitCode } from '../shared/errors';
-import { refuseRepeatedSingleOptions, reportError, type DeclaredOptions } from './cli-support';
+import { handleOutputErrors, refuseRepeatedSingleOptions, reportError, type DeclaredOptions } from './cli-support';
 
 export function buildCli(argv: string[]) {
   const cli = yargs(argv);
@@ -38,5 +38,6 @@ export function buildCli(argv: string[]) {
 }
 
 if (require.main === module) {
+  handleOutputErrors();
   void buildCli(hideBin(process.argv)).parseAsync();
 }
