@@ -80,18 +80,14 @@ export function outputWriteError(err: NodeJS.ErrnoException): AxError {
   });
 }
 
-/** A yargs instance as far as refuseRepeatedSingleOptions needs it. */
-export interface DeclaredOptions {
-  getOptions(): { array: string[] };
-}
-
 /**
  * yargs turns `--board a --board b` into an array for every option, so a command expecting one
  * string would get two and fail somewhere later, or use one silently. Options declared with
  * `array: true` (--input, --via, ...) may repeat; any other option given twice is a usage error.
  */
-export function refuseRepeatedSingleOptions(argv: Record<string, unknown>, yargs: DeclaredOptions): void {
-  const repeatable = new Set(yargs.getOptions().array);
+/** `declared`: what yargs declared for the command being run (its getOptions()). */
+export function refuseRepeatedSingleOptions(argv: Record<string, unknown>, declared: { array: string[] }): void {
+  const repeatable = new Set(declared.array);
   for (const [key, value] of Object.entries(argv)) {
     if (key === '_' || key === '$0' || !Array.isArray(value)) continue;
     const flag = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

@@ -6,10 +6,13 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ExitCode } from '../shared/errors';
-import { handleOutputErrors, refuseRepeatedSingleOptions, reportError, type DeclaredOptions } from './cli-support';
+import { joinDashedValues, refuseOptionsWithoutValue, type DeclaredOptionTypes } from './cli-option-values';
+import { handleOutputErrors, refuseRepeatedSingleOptions, reportError } from './cli-support';
 
 export function buildCli(argv: string[]) {
-  const cli = yargs(argv);
+  const tokens = joinDashedValues(argv);
+  const cli = yargs(tokens);
+  const declared = () => (cli as unknown as { getOptions(): DeclaredOptionTypes & { array: string[] } }).getOptions();
   return cli
     .scriptName('axctl')
     .commandDir('commands', { extensions: ['js'] })
@@ -17,7 +20,8 @@ export function buildCli(argv: string[]) {
     .middleware((args) => {
       // A throw here would reach the user as a yargs stack trace: report it like fail() does.
       try {
-        refuseRepeatedSingleOptions(args, cli as unknown as DeclaredOptions);
+        refuseRepeatedSingleOptions(args, declared());
+        refuseOptionsWithoutValue(args, tokens, declared());
       } catch (err) {
         process.exit(reportError(err));
       }
