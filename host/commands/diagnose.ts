@@ -13,7 +13,8 @@ import { action, reportError } from '../cli-support';
 import { boardOptions, type BoardArgs } from '../deploy/cli-options';
 import { INTERRUPTED_EXIT, onInterrupt } from '../deploy/interrupt';
 import { createProgress, progressMode } from '../deploy/progress';
-import { resolveTargets, secondsOption } from '../deploy/targets';
+import { secondsOption, TIMER_MAX_SECONDS } from '../cli-numbers';
+import { resolveTargets } from '../deploy/targets';
 import { diagnose, verifyOnBoard, type DiagnoseOptions, type PlatformAnswer } from '../diagnose';
 import { parseMounts } from '../lint';
 import { renderDiagnoseText, renderJson, useColor, writeReports } from '../report';
@@ -74,7 +75,9 @@ export function builder(yargs: Argv): Argv<Args> {
 
 export const handler = action(async (argv: Args) => {
   const cwd = process.cwd();
-  const timeoutMs = secondsOption('timeout', argv.timeout);
+  // --timeout is pulsar's (a local process), --connect-timeout the board's: checked before either starts.
+  const timeoutMs = secondsOption('timeout', argv.timeout, { max: TIMER_MAX_SECONDS });
+  const connectTimeoutMs = secondsOption('connect-timeout', argv['connect-timeout']);
   const abort = new AbortController();
   const tool = new PulsarToolchain({
     pulsar: argv.pulsar,
@@ -93,7 +96,6 @@ export const handler = action(async (argv: Args) => {
     verifyReport: argv['verify-report'], workDir: argv['work-dir'], useBuildRecords: argv['build-records'],
     mounts: parseMounts(argv.mount), argv: ['axctl', ...process.argv.slice(2)],
   };
-  const connectTimeoutMs = secondsOption('connect-timeout', argv['connect-timeout']);
   const dispose = onInterrupt(() => abort.abort());
   let result;
   try {
