@@ -13,7 +13,7 @@ import { INTERRUPTED_EXIT, onInterrupt } from '../deploy/interrupt';
 import { createProgress, progressMode } from '../deploy/progress';
 import { countOption, secondsOption } from '../cli-numbers';
 import { resolveTargets } from '../deploy/targets';
-import { renderJson, renderVerifyText, useColor, writeReports } from '../report';
+import { refuseOutputsOnInputs, renderJson, renderVerifyText, useColor, writeReports } from '../report';
 import { VERDICT_EXIT } from '../verify/exit-codes';
 import { verify } from '../verify/verify';
 
@@ -53,6 +53,15 @@ export const handler = action(async (argv: Args) => {
     warmup: countOption('warmup', argv.warmup, 0, 100_000),
   };
   const targets = await resolveTargets({ board: argv.board, model: argv.model, gt: argv.gt, tokenFile: argv['token-file'] }, cwd, 'verify');
+  refuseOutputsOnInputs(
+    [{ option: '--junit', path: argv.junit }, { option: '--html', path: argv.html }, { option: '--save-outputs', path: argv['save-outputs'] }],
+    [
+      { option: '--model', what: 'the model', path: targets.model },
+      { option: '--token-file', what: 'the token file', path: targets.tokenFile },
+      { option: '--gt', what: 'the gt folder', path: targets.gt, folder: true },
+    ],
+    cwd,
+  );
   const progress = createProgress(progressMode(argv.progress));
   const abort = new AbortController();
   const dispose = onInterrupt(() => abort.abort());
