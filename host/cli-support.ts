@@ -3,7 +3,8 @@
  * A command handler returns its exit code; thrown AxErrors become `axctl: message (hint)`
  * on stderr with their documented exit code. Nothing a user did wrong prints a stack trace.
  */
-import { ExitCode, UsageError, isAxError } from '../shared/errors';
+import { writeSync } from 'node:fs';
+import { AxError, ExitCode, UsageError, isAxError } from '../shared/errors';
 
 /** Exit code for a bug in axctl itself (not documented as a user outcome). */
 export const INTERNAL_ERROR_EXIT = 70;
@@ -32,9 +33,51 @@ export function action<A>(fn: (argv: A) => Promise<number | void> | number | voi
   };
 }
 
-/** A yargs instance as far as refuseRepeatedSingleOptions needs it. */
-export interface DeclaredOptions {
-  getOptions(): { array: string[] };
+/**
+ * stdout or stderr failing would otherwise reach the user as Node's "Unhandled 'error' event"
+ * stack trace and exit 1, which scripts read as "mismatch". Installed once, for every command.
+ * - EPIPE: the reader stopped early (`axctl verify | head -1`). Not an error: the stream is
+ *   destroyed, so the rest of its output is dropped, and the command finishes (reports, the
+ *   .axctl/ record) and exits with its own code, the verdict a pipeline with pipefail sees.
+ * - Anything else (a full disk, an I/O error): the output is lost, so one line on stderr
+ *   (if it still can be written) and exit 2 at once; a verdict nobody could read is no verdict.
+ */
+export function handleOutputErrors(): void {
+  let reported = false;
+  const fail = (err: NodeJS.ErrnoException): void => {
+    if (reported || err.code === 'EPIPE') return;
+    reported = true;
+    try {
+      writeSync(2, `axctl: ${outputWriteError(err).describe()}\n`);
+    } catch {
+      // stderr is the stream that failed: the exit code is all that is left to say it.
+    }
+    process.exitCode = ExitCode.USAGE;
+  };
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') return;
+      fail(err);
+      process.exit(ExitCode.USAGE);
+    });
+  }
+  // yargs ends --help and --version with process.exit(0) in the same tick as the write, before
+  // the stream emits its error: look at what the streams recorded on the way out.
+  process.on('exit', () => {
+    for (const stream of [process.stdout, process.stderr]) {
+      const err = (stream as { errored?: NodeJS.ErrnoException | null }).errored;
+      if (err) fail(err);
+    }
+  });
+}
+
+/** `ENOSPC: no space left on device, write` → OUTPUT_WRITE_FAILED `... no space left on device (ENOSPC)`. */
+export function outputWriteError(err: NodeJS.ErrnoException): AxError {
+  const m = /^([A-Z0-9_]+): (.*?)(?:, write)?$/.exec(err.message);
+  const reason = m ? `${m[2]} (${m[1]})` : err.message;
+  return new UsageError('OUTPUT_WRITE_FAILED', `cannot write the output: ${reason}`, {
+    hint: 'check where stdout and stderr go: a full disk, a closed terminal, a file that cannot grow',
+  });
 }
 
 /**
@@ -42,8 +85,9 @@ export interface DeclaredOptions {
  * string would get two and fail somewhere later, or use one silently. Options declared with
  * `array: true` (--input, --via, ...) may repeat; any other option given twice is a usage error.
  */
-export function refuseRepeatedSingleOptions(argv: Record<string, unknown>, yargs: DeclaredOptions): void {
-  const repeatable = new Set(yargs.getOptions().array);
+/** `declared`: what yargs declared for the command being run (its getOptions()). */
+export function refuseRepeatedSingleOptions(argv: Record<string, unknown>, declared: { array: string[] }): void {
+  const repeatable = new Set(declared.array);
   for (const [key, value] of Object.entries(argv)) {
     if (key === '_' || key === '$0' || !Array.isArray(value)) continue;
     const flag = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

@@ -6,18 +6,34 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ExitCode } from '../shared/errors';
-import { refuseRepeatedSingleOptions, reportError, type DeclaredOptions } from './cli-support';
+import { joinDashedValues, refuseOptionsWithoutValue, type DeclaredOptionTypes } from './cli-option-values';
+import { handleOutputErrors, refuseRepeatedSingleOptions, reportError } from './cli-support';
+import { usageMessage } from './cli-usage';
 
 export function buildCli(argv: string[]) {
-  const cli = yargs(argv);
+  const tokens = joinDashedValues(argv);
+  const cli = yargs(tokens);
+  const declared = () => (cli as unknown as { getOptions(): DeclaredOptionTypes & { array: string[] } }).getOptions();
+  const commands: string[] = [];
   return cli
     .scriptName('axctl')
-    .commandDir('commands', { extensions: ['js'] })
-    .demandCommand(1, 'name a command (see axctl --help)')
+    // yargs' messages in the user's language would be half translated next to axctl's, and
+    // fail() below rewrites some of them, so it has to know their wording.
+    .locale('en')
+    .commandDir('commands', {
+      extensions: ['js'],
+      visit: (module: { command?: string | readonly string[] }) => {
+        const usage = Array.isArray(module.command) ? module.command[0] : module.command;
+        if (typeof usage === 'string') commands.push(usage.split(' ')[0]!);
+        return module;
+      },
+    })
+    .demandCommand(1, 'name a command')
     .middleware((args) => {
       // A throw here would reach the user as a yargs stack trace: report it like fail() does.
       try {
-        refuseRepeatedSingleOptions(args, cli as unknown as DeclaredOptions);
+        refuseRepeatedSingleOptions(args, declared());
+        refuseOptionsWithoutValue(args, tokens, declared());
       } catch (err) {
         process.exit(reportError(err));
       }
@@ -32,11 +48,12 @@ export function buildCli(argv: string[]) {
       // yargs reports usage problems here; errors of a command's own work are handled by its
       // action().
       if (err) process.exit(reportError(err));
-      process.stderr.write(`axctl: ${msg} (see axctl --help)\n`);
+      process.stderr.write(`axctl: ${usageMessage(msg, tokens, commands)} (see axctl --help)\n`);
       process.exit(ExitCode.USAGE);
     });
 }
 
 if (require.main === module) {
+  handleOutputErrors();
   void buildCli(hideBin(process.argv)).parseAsync();
 }

@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import { UsageError } from '../../shared/errors';
 import { version as AXCTL_VERSION } from '../../package.json';
+import { secondsOption } from '../cli-numbers';
 import type { BoardLink } from './board-link';
 import { INSTALL_DEFAULTS, installAgent, type InstallOptions, type InstallReport } from './install';
 import { DEFAULT_PORT, SERVICE_KINDS, checkBoardPath, type ServiceKind } from './layout';
@@ -55,13 +56,6 @@ function commonPaths(args: CommonArgs): { prefix: string; initdDir: string } {
   };
 }
 
-/** --check-timeout of install and status: seconds above 0 (BAD_TIMEOUT, exit 2, before any connection). */
-function checkTimeoutSeconds(given: number | undefined, fallback: number): number {
-  const seconds = given ?? fallback;
-  if (!(Number.isFinite(seconds) && seconds > 0)) throw new UsageError('BAD_TIMEOUT', `--check-timeout ${given}: expected seconds above 0`);
-  return seconds;
-}
-
 export function parseInstallOptions(args: InstallArgs, inventoryRunJoint?: string): InstallOptions {
   const service = (args.service ?? 'auto') as ServiceKind | 'auto';
   if (service !== 'auto' && !SERVICE_KINDS.includes(service)) {
@@ -71,14 +65,14 @@ export function parseInstallOptions(args: InstallArgs, inventoryRunJoint?: strin
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError('BAD_PORT', `--port ${args.port}: expected a port number from 1 to 65535`);
   const listenHost = (args.listenHost ?? INSTALL_DEFAULTS.listenHost).trim();
   if (!/^[0-9A-Za-z.:-]+$/.test(listenHost)) throw new UsageError('BAD_LISTEN_HOST', `--listen-host ${args.listenHost}: expected an address such as 0.0.0.0 or 127.0.0.1`);
-  const checkTimeout = checkTimeoutSeconds(args.checkTimeout, INSTALL_DEFAULTS.checkTimeoutMs / 1000);
+  const checkTimeoutMs = secondsOption('check-timeout', args.checkTimeout, { code: 'BAD_TIMEOUT' }) ?? INSTALL_DEFAULTS.checkTimeoutMs;
   const runJoint = args.runJoint ?? inventoryRunJoint;
   return {
     ...commonPaths(args),
     service,
     port,
     listenHost,
-    checkTimeoutMs: Math.round(checkTimeout * 1000),
+    checkTimeoutMs,
     agentBundle: path.resolve(args.agentFile ?? DEFAULT_AGENT_BUNDLE),
     ...(runJoint && { runJoint: checkBoardPath('--run-joint', runJoint) }),
     ...(args.store && { store: checkBoardPath('--store', args.store) }),
@@ -94,7 +88,7 @@ export async function runInstall(args: InstallArgs): Promise<InstallReport> {
 
 export async function runStatus(args: CommonArgs & { checkTimeout?: number }): Promise<StatusReport> {
   const paths = commonPaths(args);
-  const checkTimeoutMs = Math.round(checkTimeoutSeconds(args.checkTimeout, 10) * 1000);
+  const checkTimeoutMs = secondsOption('check-timeout', args.checkTimeout, { code: 'BAD_TIMEOUT' }) ?? 10_000;
   return withLink(args, (link) => agentStatus(link, { ...paths, thisVersion: AXCTL_VERSION, checkTimeoutMs, ...(args.env && { env: args.env }) }));
 }
 

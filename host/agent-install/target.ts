@@ -6,6 +6,7 @@
  */
 import { UsageError } from '../../shared/errors';
 import { lookupBoard, looksLikeUrl } from '../boards/inventory';
+import { secondsOption } from '../cli-numbers';
 import { parseSshUrl } from '../ssh/url';
 import type { SshSettings } from './board-link';
 
@@ -38,10 +39,7 @@ export async function resolveAgentTarget(args: AgentTargetArgs, opts: { cwd?: st
     });
   }
   parseSshUrl(url);
-  const timeout = args.connectTimeout;
-  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
-    throw new UsageError('BAD_TIMEOUT', `--connect-timeout ${timeout}: expected seconds above 0`);
-  }
+  const timeoutMs = secondsOption('connect-timeout', args.connectTimeout, { code: 'BAD_TIMEOUT' });
   const via = args.via && args.via.length > 0 ? args.via : entry?.via;
   const identity = args.identity ?? entry?.identity;
   const knownHosts = args.knownHosts ?? entry?.knownHosts;
@@ -52,7 +50,7 @@ export async function resolveAgentTarget(args: AgentTargetArgs, opts: { cwd?: st
       ...(knownHosts && { knownHosts }),
       ...(args.acceptNewHostKey && { acceptNewHostKey: true }),
       ...(via && via.length > 0 && { via }),
-      ...(timeout !== undefined && { timeoutMs: Math.round(timeout * 1000) }),
+      ...(timeoutMs !== undefined && { timeoutMs }),
     },
     ...(entry?.runJoint && { runJoint: entry.runJoint }),
   };

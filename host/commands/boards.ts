@@ -5,7 +5,8 @@
  * Exit 0 all answered, 1 some did not, 2 the inventory is missing, empty or malformed.
  */
 import type { Argv } from 'yargs';
-import { ExitCode, UsageError } from '../../shared/errors';
+import { ExitCode } from '../../shared/errors';
+import { secondsOption } from '../cli-numbers';
 import { action } from '../cli-support';
 import { PING_DEFAULTS, pingInventory, renderBoards } from '../boards/ping';
 
@@ -26,8 +27,8 @@ export function builder(yargs: Argv): Argv<Args> {
 }
 
 export const handler = action(async (argv: Args) => {
-  if (!(Number.isFinite(argv.timeout) && argv.timeout > 0)) throw new UsageError('BAD_TIMEOUT', `--timeout ${argv.timeout}: expected seconds above 0`);
-  const report = await pingInventory({ timeoutMs: Math.round(argv.timeout * 1000), cwd: process.cwd() });
+  const timeoutMs = secondsOption('timeout', argv.timeout, { code: 'BAD_TIMEOUT' })!;
+  const report = await pingInventory({ timeoutMs, cwd: process.cwd() });
   process.stdout.write(argv.json ? `${JSON.stringify(report, null, 2)}\n` : renderBoards(report));
   return report.answered === report.boards.length ? ExitCode.OK : ExitCode.MISMATCH;
 });

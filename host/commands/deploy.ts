@@ -14,7 +14,8 @@ import { deploy, type DeployResult } from '../deploy/deploy';
 import type { BlobOutcome } from '../deploy/ensure';
 import { INTERRUPTED_EXIT, onInterrupt } from '../deploy/interrupt';
 import { createProgress, formatBytes, progressMode } from '../deploy/progress';
-import { resolveTargets, secondsOption } from '../deploy/targets';
+import { secondsOption } from '../cli-numbers';
+import { resolveTargets } from '../deploy/targets';
 
 interface Args extends BoardArgs, SshArgs {
   json: boolean;
@@ -38,6 +39,7 @@ export function builder(yargs: Argv): Argv<Args> {
 
 export const handler = action(async (argv: Args) => {
   const cwd = process.cwd();
+  const connectTimeoutMs = secondsOption('connect-timeout', argv['connect-timeout']);
   const targets = await resolveTargets({ board: argv.board, model: argv.model, gt: argv.gt, tokenFile: argv['token-file'] }, cwd, 'deploy');
   const progress = createProgress(progressMode(argv.progress));
   const abort = new AbortController();
@@ -47,7 +49,7 @@ export const handler = action(async (argv: Args) => {
       ...targets,
       ...sshBoardOptions(argv),
       cwd,
-      connectTimeoutMs: secondsOption('connect-timeout', argv['connect-timeout']),
+      connectTimeoutMs,
       progress,
       signal: abort.signal,
       describe: argv.describe,

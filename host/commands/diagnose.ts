@@ -14,10 +14,11 @@ import { boardOptions, type BoardArgs } from '../deploy/cli-options';
 import { sshBoardOptions, sshOptions, type SshArgs } from '../ssh/cli-options';
 import { INTERRUPTED_EXIT, onInterrupt } from '../deploy/interrupt';
 import { createProgress, progressMode } from '../deploy/progress';
-import { resolveTargets, secondsOption } from '../deploy/targets';
+import { secondsOption, TIMER_MAX_SECONDS } from '../cli-numbers';
+import { resolveTargets } from '../deploy/targets';
 import { diagnose, verifyOnBoard, type DiagnoseOptions, type PlatformAnswer } from '../diagnose';
 import { parseMounts } from '../lint';
-import { renderDiagnoseText, renderJson, useColor, writeReports } from '../report';
+import { refuseOutputsOnInputs, renderDiagnoseText, renderJson, useColor, writeReports, type InputPath } from '../report';
 import { withPulsarOptions, type PulsarCliArgs } from '../toolchain/cli-options';
 import { PulsarToolchain } from '../toolchain/toolchain';
 
@@ -75,7 +76,9 @@ export function builder(yargs: Argv): Argv<Args> {
 
 export const handler = action(async (argv: Args) => {
   const cwd = process.cwd();
-  const timeoutMs = secondsOption('timeout', argv.timeout);
+  // --timeout is pulsar's (a local process), --connect-timeout the board's: checked before either starts.
+  const timeoutMs = secondsOption('timeout', argv.timeout, { max: TIMER_MAX_SECONDS });
+  const connectTimeoutMs = secondsOption('connect-timeout', argv['connect-timeout']);
   const abort = new AbortController();
   const tool = new PulsarToolchain({
     pulsar: argv.pulsar,
@@ -86,6 +89,7 @@ export const handler = action(async (argv: Args) => {
   });
   const joint = jointOption(argv);
   const board = await boardTargets(argv, joint, cwd);
+  refuseOutputsOnInputs([{ option: '--junit', path: argv.junit }, { option: '--html', path: argv.html }], diagnoseInputs(argv, board), cwd);
   const progress = createProgress(progressMode(argv.progress));
   const options: DiagnoseOptions = {
     onnx: argv.onnx, joint: board.joint, lavaJoint: argv['lava-joint'], config: argv.config, outputConfig: argv['output-config'],
@@ -94,7 +98,6 @@ export const handler = action(async (argv: Args) => {
     verifyReport: argv['verify-report'], workDir: argv['work-dir'], useBuildRecords: argv['build-records'],
     mounts: parseMounts(argv.mount), argv: ['axctl', ...process.argv.slice(2)],
   };
-  const connectTimeoutMs = secondsOption('connect-timeout', argv['connect-timeout']);
   const dispose = onInterrupt(() => abort.abort());
   let result;
   try {
@@ -133,6 +136,25 @@ function platformAnswer(argv: Args): PlatformAnswer | null {
   if (argv['other-platforms-ok']) return 'only-ax';
   if (argv['other-platforms-bad']) return 'all-platforms';
   return null;
+}
+
+/** What diagnose reads, which its reports may not overwrite. */
+function diagnoseInputs(argv: Args, board: { joint?: string; gt?: string; tokenFile?: string }): InputPath[] {
+  const file = (option: string, what: string, p: string | undefined): InputPath => ({ option, what, path: p });
+  return [
+    file(argv.joint ? '--joint' : '--model', 'the model', board.joint),
+    file('--lava-joint', 'the lava_joint model', argv['lava-joint']),
+    file('--onnx', 'the float model', argv.onnx),
+    file('--config', 'the config', argv.config),
+    file('--output-config', 'the output config', argv['output-config']),
+    file('--calibration-image', 'the calibration image', argv['calibration-image']),
+    file('--build-log', 'the build log', argv['build-log']),
+    file('--verify-report', 'the verify report', argv['verify-report']),
+    file('--token-file', 'the token file', board.tokenFile),
+    ...(argv.input ?? []).map((input) => file('--input', 'an input file', input)),
+    { option: '--gt', what: 'the gt folder', path: board.gt, folder: true },
+    { option: '--lava-gt', what: 'the lava gt folder', path: argv['lava-gt'], folder: true },
+  ];
 }
 
 /** --joint, or verify's --model for the same file. */

@@ -11,8 +11,9 @@ import { boardOptions, type BoardArgs } from '../deploy/cli-options';
 import { sshBoardOptions, sshOptions, type SshArgs } from '../ssh/cli-options';
 import { INTERRUPTED_EXIT, onInterrupt } from '../deploy/interrupt';
 import { createProgress, progressMode } from '../deploy/progress';
-import { countOption, resolveTargets, secondsOption } from '../deploy/targets';
-import { renderJson, renderVerifyText, useColor, writeReports } from '../report';
+import { countOption, secondsOption } from '../cli-numbers';
+import { resolveTargets } from '../deploy/targets';
+import { refuseOutputsOnInputs, renderJson, renderVerifyText, useColor, writeReports } from '../report';
 import { VERDICT_EXIT } from '../verify/exit-codes';
 import { verify } from '../verify/verify';
 
@@ -31,7 +32,7 @@ export const describe = "Run the gt inputs on the board and compare its outputs 
 
 export function builder(yargs: Argv): Argv<Args> {
   return sshOptions(boardOptions(yargs))
-    .option('timeout', { type: 'number', describe: "run_joint's time limit on the board, in seconds [default: the agent's, 600]" })
+    .option('timeout', { type: 'number', describe: "run_joint's time limit on the board, in seconds, at most 86400 [default: the agent's, 600]" })
     .option('repeat', { type: 'number', describe: 'timed inferences (run_joint --repeat) [default: 1]' })
     .option('warmup', { type: 'number', describe: 'untimed inferences before them (run_joint --warmup) [default: 0]' })
     .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON instead of text' })
@@ -45,13 +46,22 @@ export function builder(yargs: Argv): Argv<Args> {
 
 export const handler = action(async (argv: Args) => {
   const cwd = process.cwd();
-  const targets = await resolveTargets({ board: argv.board, model: argv.model, gt: argv.gt, tokenFile: argv['token-file'] }, cwd, 'verify');
   const options = {
     connectTimeoutMs: secondsOption('connect-timeout', argv['connect-timeout']),
     timeoutMs: secondsOption('timeout', argv.timeout),
     repeat: countOption('repeat', argv.repeat, 1, 100_000),
     warmup: countOption('warmup', argv.warmup, 0, 100_000),
   };
+  const targets = await resolveTargets({ board: argv.board, model: argv.model, gt: argv.gt, tokenFile: argv['token-file'] }, cwd, 'verify');
+  refuseOutputsOnInputs(
+    [{ option: '--junit', path: argv.junit }, { option: '--html', path: argv.html }, { option: '--save-outputs', path: argv['save-outputs'] }],
+    [
+      { option: '--model', what: 'the model', path: targets.model },
+      { option: '--token-file', what: 'the token file', path: targets.tokenFile },
+      { option: '--gt', what: 'the gt folder', path: targets.gt, folder: true },
+    ],
+    cwd,
+  );
   const progress = createProgress(progressMode(argv.progress));
   const abort = new AbortController();
   const dispose = onInterrupt(() => abort.abort());

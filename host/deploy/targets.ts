@@ -58,22 +58,3 @@ export async function resolveTargets(args: TargetArgs, cwd: string, command: 'de
   const token = tokenFile ? path.resolve(cwd, tokenFile) : recordedToken;
   return { board: resolvedBoard, model: resolvedModel, gt: resolvedGt, ...(token && { tokenFile: token }), fromState };
 }
-
-/** Seconds from an option to milliseconds; UsageError BAD_NUMBER unless a number above 0. */
-export function secondsOption(name: string, value: number | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    // yargs turns a word into NaN: say what was expected rather than echo "NaN".
-    throw new UsageError('BAD_NUMBER', Number.isNaN(value) ? `--${name} is not a number: expected seconds above 0, e.g. --${name} 30` : `--${name} ${String(value)}: expected a number of seconds above 0`);
-  }
-  return Math.max(1, Math.round(value * 1000));
-}
-
-/** A whole number option within [min, max]; UsageError BAD_NUMBER otherwise. */
-export function countOption(name: string, value: number | undefined, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new UsageError('BAD_NUMBER', Number.isNaN(value) ? `--${name} is not a number: expected a whole number from ${min} to ${max}` : `--${name} ${String(value)}: expected a whole number from ${min} to ${max}`);
-  }
-  return value;
-}

@@ -3,7 +3,7 @@
  * Log lines of pulsar go to stderr as they arrive, so `--json` output on stdout stays clean.
  */
 import type { Argv } from 'yargs';
-import { UsageError } from '../../shared/errors';
+import { secondsOption, TIMER_MAX_SECONDS } from '../cli-numbers';
 import { PULSAR_ENV } from './invocation';
 import { PulsarToolchain, type ToolchainOptions } from './toolchain';
 
@@ -28,10 +28,8 @@ export function withPulsarOptions<T>(yargs: Argv<T>): Argv<T & PulsarCliArgs> {
 }
 
 export function toolchainFromArgs(argv: PulsarCliArgs, kind: 'build' | 'run'): PulsarToolchain {
-  if (argv.timeout !== undefined && !(argv.timeout > 0)) {
-    throw new UsageError('BAD_TIMEOUT', `--timeout ${argv.timeout}: must be a positive number of seconds`);
-  }
-  const timeoutMs = argv.timeout !== undefined ? argv.timeout * 1000 : undefined;
+  // pulsar is a local process: Node's timer limit is its only bound.
+  const timeoutMs = secondsOption('timeout', argv.timeout, { max: TIMER_MAX_SECONDS, code: 'BAD_TIMEOUT' });
   const options: ToolchainOptions = {
     pulsar: argv.pulsar,
     cwd: argv.cwd,

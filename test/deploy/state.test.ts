@@ -3,7 +3,7 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { countOption, resolveTargets, secondsOption } from '../../host/deploy/targets';
+import { resolveTargets } from '../../host/deploy/targets';
 import { readState, stateFile, writeState, type DeployRecord } from '../../host/state/axctl-state';
 import { ModelIoStore, modelIoOf } from '../../host/state/model-io';
 import { parseRunJointLog } from '../../shared/parsers/run-joint-log';
@@ -74,18 +74,6 @@ describe('resolveTargets', () => {
   it('asks for what is missing when nothing was deployed', async () => {
     const dir = await tmp();
     await expect(resolveTargets({ board: 'ws://b:1' }, dir, 'deploy')).rejects.toMatchObject({ code: 'MISSING_OPTION', exitCode: 2, message: expect.stringMatching(/no --model given, and nothing was deployed/) });
-  });
-
-  it('checks numbers', () => {
-    expect(secondsOption('timeout', 1.5)).toBe(1500);
-    expect(secondsOption('timeout', undefined)).toBeUndefined();
-    expect(() => secondsOption('timeout', 0)).toThrow(/--timeout 0: expected a number of seconds above 0/);
-    // What yargs makes of `--timeout abc`: the message must not say "NaN".
-    expect(() => secondsOption('timeout', NaN)).toThrow(/^--timeout is not a number: expected seconds above 0, e\.g\. --timeout 30$/);
-    expect(() => countOption('repeat', NaN, 1, 10)).toThrow(/^--repeat is not a number: expected a whole number from 1 to 10$/);
-    expect(countOption('repeat', 3, 1, 10)).toBe(3);
-    expect(() => countOption('repeat', 0, 1, 10)).toThrow(/--repeat 0: expected a whole number from 1 to 10/);
-    expect(() => countOption('repeat', 2.5, 1, 10)).toThrow(/whole number/);
   });
 });
 

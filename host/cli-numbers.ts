@@ -1,0 +1,52 @@
+/**
+ * Numbers from the command line (time limits in seconds, whole-number counts), checked by
+ * the command before any file or network work, so a bad one is refused at once by the
+ * option's own name, with its bounds, exit 2 (BAD_NUMBER, or the command's documented code).
+ */
+import { UsageError } from '../shared/errors';
+import { RUN_LIMITS } from '../shared/run/request';
+
+/**
+ * The longest time option: a day, the longest run the agent accepts (RUN_LIMITS). Connecting,
+ * pinging or checking a board never needs longer, and it keeps clear of Node's timer limit
+ * (2^31-1 ms, ~24.8 days: a longer timer fires at once, with a TimeoutOverflowWarning), also
+ * where a transport adds its own margin to the time given.
+ */
+export const MAX_SECONDS = RUN_LIMITS.maxTimeoutMs / 1000;
+
+/** The longest a local process (pulsar) can be given: Node's timer limit, in whole seconds. */
+export const TIMER_MAX_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+export interface SecondsBounds {
+  /** Largest accepted value in seconds [default: MAX_SECONDS]. */
+  max?: number;
+  /** Error code, for commands that documented their own [default: BAD_NUMBER]. */
+  code?: string;
+}
+
+/** Seconds from an option to milliseconds; a UsageError unless above 0 and at most `max`. */
+export function secondsOption(name: string, value: number | undefined, { max = MAX_SECONDS, code = 'BAD_NUMBER' }: SecondsBounds = {}): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > max) {
+    const expected = `a number of seconds above 0 and at most ${max} (${inDays(max)})`;
+    // yargs turns a word into NaN: say what was expected rather than echo "NaN".
+    throw new UsageError(code, Number.isNaN(value) ? `--${name} is not a number: expected ${expected}, e.g. --${name} 30` : `--${name} ${String(value)}: expected ${expected}`);
+  }
+  return Math.max(1, Math.round(value * 1000));
+}
+
+/** A whole number option within [min, max]; UsageError BAD_NUMBER otherwise. */
+export function countOption(name: string, value: number | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError('BAD_NUMBER', Number.isNaN(value) ? `--${name} is not a number: expected a whole number from ${min} to ${max}` : `--${name} ${String(value)}: expected a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** 86400 → "a day", 2147483 → "about 25 days". */
+function inDays(seconds: number): string {
+  const days = seconds / 86_400;
+  if (days === 1) return 'a day';
+  return `${Number.isInteger(days) ? '' : 'about '}${Math.round(days)} days`;
+}

@@ -1,0 +1,96 @@
+/**
+ * Options that need a value and got none. yargs quietly turns `--html` (nothing after it, or
+ * another option) into '', `--timeout` into no option at all and `--timeout ''` into 0, and
+ * `--json=foo` into false: a CI job asking for `--junit` would pass without a report. Every
+ * command refuses these before it runs, with one line and exit 2 (OPTION_NEEDS_VALUE,
+ * OPTION_TAKES_NO_VALUE).
+ */
+import { UsageError } from '../shared/errors';
+
+/** What yargs declared for the command being run (yargs' getOptions()). */
+export interface DeclaredOptionTypes {
+  string: string[];
+  number: string[];
+  boolean: string[];
+  key: Record<string, unknown>;
+  alias: Record<string, string[]>;
+}
+
+/** A negative number as yargs-parser takes it for an option's value (`--timeout -5`). */
+const NEGATIVE_NUMBER = /^-([0-9]+(\.[0-9]+)?|\.[0-9]+)$/;
+
+/**
+ * `--shape -1,10` → `--shape=-1,10`. yargs takes a word starting with '-' after an option for
+ * another option unless it is a plain negative number, so `-1,10` or `-1e-5` became the short
+ * options `-1`... and the error "Unknown argument: 1". axctl has no short option that starts
+ * with a digit, so such a word can only be the value of the option before it; joined to it,
+ * the option's own check says what is wrong with it. Tokens after `--` are left alone.
+ */
+export function joinDashedValues(tokens: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    if (token === '--') return [...out, ...tokens.slice(i)];
+    const next = tokens[i + 1];
+    if (/^--[^=]+$/.test(token) && !token.startsWith('--no-') && next !== undefined && /^-\.?[0-9]/.test(next)) {
+      out.push(`${token}=${next}`);
+      i++;
+    } else {
+      out.push(token);
+    }
+  }
+  return out;
+}
+
+/**
+ * Refuses an option that takes a value (string or number) given without one: nothing after
+ * it, another option after it, or a blank value (`--junit ''`, `--timeout=`); and a switch
+ * (boolean) given a value other than true or false (`--json=foo`). Looks at the command line
+ * as typed, since the parsed values cannot tell `--timeout ''` from `--timeout 0`.
+ */
+export function refuseOptionsWithoutValue(args: Record<string, unknown>, tokens: readonly string[], declared: DeclaredOptionTypes): void {
+  const keyOf = declaredKeys(declared);
+  const command = args._ instanceof Array && typeof args._[0] === 'string' ? `axctl ${args._[0]}` : 'axctl';
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    if (token === '--') return;
+    const m = /^--([^=]+)(?:=([\s\S]*))?$/.exec(token);
+    const key = m && keyOf.get(m[1]!);
+    if (!m || !key) continue;
+    const flag = `--${m[1]}`;
+    const inline = m[2];
+    if (declared.boolean.includes(key)) {
+      if (inline !== undefined && !/^(true|false)$/.test(inline)) {
+        throw new UsageError('OPTION_TAKES_NO_VALUE', `${flag} takes no value, got ${flag}=${inline}`, { hint: `write ${flag} alone, or --no-${key} to turn it off` });
+      }
+      continue;
+    }
+    if (!declared.string.includes(key) && !declared.number.includes(key)) continue;
+    const value = inline ?? tokens[i + 1];
+    const noValue = value === undefined || value.trim() === '' || (inline === undefined && value.startsWith('-') && !NEGATIVE_NUMBER.test(value));
+    if (noValue || hasBlankValue(args[key])) {
+      throw new UsageError('OPTION_NEEDS_VALUE', `${flag} needs a value`, { hint: `see ${command} --help` });
+    }
+  }
+}
+
+/** A string option's parsed value that is blank: `--input a.jpg ''` fills an array with ''. */
+function hasBlankValue(value: unknown): boolean {
+  const values = Array.isArray(value) ? value : [value];
+  return values.some((v) => typeof v === 'string' && v.trim() === '');
+}
+
+/** Every name an option can be typed as (kebab-case, camelCase, aliases) → its declared key. */
+function declaredKeys(declared: DeclaredOptionTypes): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const key of Object.keys(declared.key)) {
+    names.set(key, key);
+    names.set(key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()), key);
+  }
+  for (const [name, aliases] of Object.entries(declared.alias)) {
+    const group = [name, ...aliases];
+    const key = group.find((n) => n in declared.key);
+    if (key) for (const n of group) names.set(n, key);
+  }
+  return names;
+}

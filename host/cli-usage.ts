@@ -1,0 +1,30 @@
+/**
+ * yargs' own usage messages, made into axctl's one line: `Invalid values:` spans two lines and
+ * names the option without its dashes; an unknown command got only "Did you mean boards?" or
+ * "Unknown argument: bogus", never saying that bogus is no command. The CLI runs yargs in
+ * English (cli.ts), so these messages are known.
+ */
+
+/** `Argument: stage, Given: "foo", Choices: "board", "compile"` (one line of Invalid values). */
+const INVALID_VALUE = /Argument: (\S+), Given: (.*), Choices: (.*)$/;
+
+/**
+ * One line saying what is wrong (the caller adds the hint). `tokens`: the command line;
+ * `commands`: the names of axctl's commands.
+ */
+export function usageMessage(message: string, tokens: readonly string[], commands: readonly string[]): string {
+  const first = tokens[0];
+  if (first !== undefined && !first.startsWith('-') && !commands.includes(first)) {
+    const suggestion = /^Did you mean (.+)\?$/.exec(message.trim());
+    return `${first} is not a command${suggestion ? `; did you mean ${suggestion[1]}?` : ''}`;
+  }
+  const lines = message.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  if (/^Invalid values?:$/.test(lines[0] ?? '')) {
+    const problems = lines.slice(1).map((line) => {
+      const m = INVALID_VALUE.exec(line);
+      return m ? `--${m[1]} ${m[2]} is not one of ${m[3]!.replace(/"/g, '')}` : line;
+    });
+    return problems.join('; ');
+  }
+  return lines.join(' ');
+}

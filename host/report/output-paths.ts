@@ -1,0 +1,74 @@
+/**
+ * What a command writes (--junit, --html, --save-outputs) may not land on what it reads:
+ * `--junit model.joint` replaced the model with XML, `verify --save-outputs gt/joint` replaced
+ * the simulator's reference outputs with the board's (so the next verify compares the board
+ * with itself), and `--junit r.xml --html r.xml` kept one of the two reports. Checked before
+ * the command starts any work, so nothing is run for a report that could not be kept.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { UsageError } from '../../shared/errors';
+
+/** One output option as given: `--junit` and its value (absent when not given). */
+export interface OutputPath {
+  option: string;
+  path: string | undefined;
+}
+
+/** One input of the command: the option it comes from, what it is, and where. */
+export interface InputPath {
+  option: string;
+  /** "the model", "the gt folder"... */
+  what: string;
+  path: string | undefined;
+  folder?: boolean;
+}
+
+/**
+ * Throws a UsageError (exit 2) when two outputs name the same path (OUTPUT_PATH_TWICE), an
+ * output is an input file (OUTPUT_OVERWRITES_INPUT), or it is inside an input folder
+ * (OUTPUT_IN_INPUT_FOLDER). Relative paths are taken from `cwd`; symbolic links are followed.
+ */
+export function refuseOutputsOnInputs(outputs: readonly OutputPath[], inputs: readonly InputPath[], cwd: string): void {
+  const given = outputs.filter((o): o is { option: string; path: string } => typeof o.path === 'string' && o.path !== '');
+  const where = (p: string) => canonical(path.resolve(cwd, p));
+  for (const [i, out] of given.entries()) {
+    const target = where(out.path);
+    const twin = given.slice(0, i).find((other) => where(other.path) === target);
+    if (twin) {
+      throw new UsageError('OUTPUT_PATH_TWICE', `${twin.option} and ${out.option} both name ${out.path}`, { hint: `give ${out.option} a path of its own` });
+    }
+    for (const input of inputs) {
+      if (!input.path) continue;
+      const source = where(input.path);
+      if (input.folder ? isInside(target, source) : target === source) {
+        const problem = !input.folder ? `would overwrite ${input.what} (${input.option})` : target === source ? `is ${input.what} (${input.option})` : `is inside ${input.what} (${input.option})`;
+        throw new UsageError(input.folder ? 'OUTPUT_IN_INPUT_FOLDER' : 'OUTPUT_OVERWRITES_INPUT', `${out.option} ${out.path} ${problem}`, {
+          hint: input.folder ? `give ${out.option} a path outside ${input.what}` : `give ${out.option} another path`,
+        });
+      }
+    }
+  }
+}
+
+/** `file` is `folder` or somewhere below it. */
+function isInside(file: string, folder: string): boolean {
+  const rel = path.relative(folder, file);
+  return rel === '' || (rel.split(path.sep)[0] !== '..' && !path.isAbsolute(rel));
+}
+
+/** The absolute path with the symbolic links of its existing part resolved (the rest may not exist yet). */
+function canonical(absolute: string): string {
+  const rest: string[] = [];
+  let current = absolute;
+  for (;;) {
+    try {
+      return path.join(fs.realpathSync(current), ...rest);
+    } catch {
+      const parent = path.dirname(current);
+      if (parent === current) return absolute;
+      rest.unshift(path.basename(current));
+      current = parent;
+    }
+  }
+}

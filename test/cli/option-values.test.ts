@@ -1,0 +1,83 @@
+/**
+ * An option that takes a value, given without one, is refused by every command before it
+ * runs, with one line and exit 2: yargs alone made `--junit` an empty string (no report, exit
+ * 0), dropped `--atol`, and read `--timeout ''` as 0. A switch given a value (`--json=foo`)
+ * is refused too, and a value that starts with '-' and a digit (`--shape -1,10`) is the
+ * option's value, judged by the option's own check.
+ */
+import { execFile } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI } from '../built';
+import { tempDirs } from '../temp-dirs';
+
+const dirs = tempDirs('axctl-cli-values-');
+let tmp: string;
+
+beforeAll(() => {
+  tmp = dirs.make();
+});
+afterAll(() => dirs.cleanup());
+
+function axctl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: tmp, timeout: 30_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Nothing listens on port 1: a command that got as far as connecting would exit 5. */
+const VERIFY = ['verify', '--board', 'ws://127.0.0.1:1', '--model', 'm.joint', '--gt', 'gt'];
+const DEPLOY = ['deploy', '--board', 'ws://127.0.0.1:1', '--model', 'm.joint', '--gt', 'gt'];
+const COMPARE = ['compare', 'a.npy', 'b.npy'];
+
+describe('an option without its value', () => {
+  it.each([
+    ['verify --html (last)', [...VERIFY, '--html'], 'html', 'verify'],
+    ['verify --junit before another option', ['verify', '--junit', '--board', 'ws://127.0.0.1:1'], 'junit', 'verify'],
+    ["verify --junit ''", [...VERIFY, '--junit', ''], 'junit', 'verify'],
+    ['verify --junit=', [...VERIFY, '--junit='], 'junit', 'verify'],
+    ['verify --save-outputs', [...VERIFY, '--save-outputs'], 'save-outputs', 'verify'],
+    ['verify --timeout', [...VERIFY, '--timeout'], 'timeout', 'verify'],
+    ["verify --timeout '' (was read as 0)", [...VERIFY, '--timeout', '', '--json'], 'timeout', 'verify'],
+    ['verify --timeout=', [...VERIFY, '--timeout='], 'timeout', 'verify'],
+    ['verify --repeat', [...VERIFY, '--repeat', '--warmup', '1'], 'repeat', 'verify'],
+    ['verify --warmup', [...VERIFY, '--warmup'], 'warmup', 'verify'],
+    ['verify --connect-timeout', [...VERIFY, '--connect-timeout'], 'connect-timeout', 'verify'],
+    ["verify --via ''", [...VERIFY, '--via', 'ssh://a', '--via', ''], 'via', 'verify'],
+    ['deploy --token-file', [...DEPLOY, '--token-file'], 'token-file', 'deploy'],
+    ['diagnose --html', ['diagnose', '--config', 'c.prototxt', '--html'], 'html', 'diagnose'],
+    ['compare --atol', [...COMPARE, '--atol'], 'atol', 'compare'],
+    ['compare --q', [...COMPARE, '--q'], 'q', 'compare'],
+    ['compare --shape', [...COMPARE, '--shape'], 'shape', 'compare'],
+    ['boards --timeout', ['boards', '--timeout'], 'timeout', 'boards'],
+    ['agent install --port', ['agent', 'install', '--board', 'ssh://u@127.0.0.1:1', '--port'], 'port', 'agent'],
+  ])('%s: one line, exit 2', async (_name, args, option, command) => {
+    const run = await axctl(...args);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(`axctl: --${option} needs a value (see axctl ${command} --help)\n`);
+    expect(run.code).toBe(2);
+  });
+
+  it('a switch given a value is refused (--json=foo used to print text)', async () => {
+    const run = await axctl(...VERIFY, '--json=foo');
+    expect(run.stderr).toBe('axctl: --json takes no value, got --json=foo (write --json alone, or --no-json to turn it off)\n');
+    expect(run.code).toBe(2);
+  });
+
+  it('a value is still a value: a negative number reaches the option check, --json=false is a switch', async () => {
+    const run = await axctl(...VERIFY, '--timeout', '-5', '--json=false');
+    expect(run.stderr).toMatch(/^axctl: --timeout -5: expected /);
+    expect(run.code).toBe(2);
+  });
+
+  it.each([
+    ['--shape -1,10', ['--shape', '-1,10'], "axctl: --shape '-1,10' is not a list of whole numbers (write it like 1,3,224,224)\n"],
+    ['--atol -1e-5', ['--atol', '-1e-5'], /^axctl: atol -0\.00001 is not a number >= 0/],
+  ])('%s is the option\'s value (not "Unknown argument: 1"), and its check says what is wrong', async (_name, args, expected) => {
+    const run = await axctl(...COMPARE, ...args);
+    if (typeof expected === 'string') expect(run.stderr).toBe(expected);
+    else expect(run.stderr).toMatch(expected);
+    expect(run.code).toBe(2);
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * verify and diagnose refuse, before any work, to write a report or the board's outputs over
+ * their own inputs: `--junit model.joint` replaced the model, `verify --save-outputs gt/joint`
+ * the simulator's reference outputs, and `--junit r --html r` kept one report of the two.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeGt, makeModel } from '../../scripts/sim/make-gt';
+import { CLI } from '../built';
+import { tempDirs } from '../temp-dirs';
+
+const dirs = tempDirs('axctl-cli-outputs-');
+let tmp: string;
+
+beforeAll(async () => {
+  tmp = dirs.make();
+  makeModel('classifier', path.join(tmp, 'm.joint'));
+  await makeGt(path.join(tmp, 'm.joint'), path.join(tmp, 'gt'), { seed: 1 });
+  writeFileSync(path.join(tmp, 'tok'), `${'a'.repeat(64)}\n`, { mode: 0o600 });
+  symlinkSync('gt', path.join(tmp, 'gt-link'));
+});
+afterAll(() => dirs.cleanup());
+
+function axctl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: tmp, timeout: 30_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Real model, gt and token; nothing listens on port 1, so a verify that started would exit 5. */
+const VERIFY = ['verify', '--board', 'ws://127.0.0.1:1', '--model', 'm.joint', '--gt', 'gt', '--token-file', 'tok'];
+
+describe('outputs onto inputs', () => {
+  it.each([
+    ['verify: --junit and --html the same file', [...VERIFY, '--junit', 'r.xml', '--html', './r.xml'], '--junit and --html both name ./r.xml (give --html a path of its own)'],
+    ['verify: --junit onto the model', [...VERIFY, '--junit', 'm.joint'], '--junit m.joint would overwrite the model (--model) (give --junit another path)'],
+    ['verify: --html onto the token file', [...VERIFY, '--html', 'tok'], '--html tok would overwrite the token file (--token-file) (give --html another path)'],
+    ['verify: --save-outputs into gt/joint', [...VERIFY, '--save-outputs', 'gt/joint'], '--save-outputs gt/joint is inside the gt folder (--gt) (give --save-outputs a path outside the gt folder)'],
+    ['verify: --save-outputs into gt through a link', [...VERIFY, '--save-outputs', 'gt-link/joint'], '--save-outputs gt-link/joint is inside the gt folder (--gt) (give --save-outputs a path outside the gt folder)'],
+    ['verify: --save-outputs the gt folder itself', [...VERIFY, '--save-outputs', 'gt'], '--save-outputs gt is the gt folder (--gt) (give --save-outputs a path outside the gt folder)'],
+    ['verify: --junit into the gt folder', [...VERIFY, '--junit', 'gt/report.xml'], '--junit gt/report.xml is inside the gt folder (--gt) (give --junit a path outside the gt folder)'],
+    ['diagnose: --junit onto the model', ['diagnose', '--joint', 'm.joint', '--gt', 'gt', '--junit', 'm.joint'], '--junit m.joint would overwrite the model (--joint) (give --junit another path)'],
+    ['diagnose: --html onto an --input file', ['diagnose', '--joint', 'm.joint', '--input', 'gt/input/data.bin', '--html', 'gt/input/data.bin'], '--html gt/input/data.bin would overwrite an input file (--input) (give --html another path)'],
+    ['diagnose: --junit and --html the same file', ['diagnose', '--joint', 'm.joint', '--gt', 'gt', '--junit', 'd', '--html', 'd'], '--junit and --html both name d (give --html a path of its own)'],
+  ])('%s: refused before any work, one line, exit 2, nothing written', async (_name, args, message) => {
+    const model = readFileSync(path.join(tmp, 'm.joint'));
+    const reference = readFileSync(path.join(tmp, 'gt/joint/resnetv15_dense0_fwd.bin'));
+    const run = await axctl(...args);
+    expect(run.stderr).toBe(`axctl: ${message}\n`);
+    expect(run.code).toBe(2);
+    expect(readFileSync(path.join(tmp, 'm.joint')).equals(model)).toBe(true);
+    expect(readFileSync(path.join(tmp, 'gt/joint/resnetv15_dense0_fwd.bin')).equals(reference)).toBe(true);
+  });
+
+  it('outputs beside the inputs are fine: the command goes on (here to connect, exit 5)', async () => {
+    const run = await axctl(...VERIFY, '--junit', 'r.xml', '--html', 'r.html', '--save-outputs', 'out');
+    expect(run.stderr).toMatch(/^axctl: .*127\.0\.0\.1:1/);
+    expect(run.code).toBe(5);
+  });
+});

@@ -1,0 +1,77 @@
+/**
+ * Time options are checked, upper bound included, before any network use: a --timeout above
+ * the agent's one-day run limit used to connect first and then fail with the agent's
+ * "timeoutMs must be a whole number from 1 to 86400000", and a --connect-timeout past Node's
+ * timer limit (2^31-1 ms) printed a TimeoutOverflowWarning and gave up at once (exit 5).
+ */
+import { execFile } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countOption, MAX_SECONDS, secondsOption, TIMER_MAX_SECONDS } from '../../host/cli-numbers';
+import { CLI } from '../built';
+import { tempDirs } from '../temp-dirs';
+
+describe('secondsOption and countOption', () => {
+  it('turn seconds into milliseconds within bounds', () => {
+    expect(secondsOption('timeout', 1.5)).toBe(1500);
+    expect(secondsOption('timeout', undefined)).toBeUndefined();
+    expect(secondsOption('timeout', MAX_SECONDS)).toBe(86_400_000);
+    expect(secondsOption('timeout', TIMER_MAX_SECONDS, { max: TIMER_MAX_SECONDS })).toBeLessThanOrEqual(2 ** 31 - 1);
+  });
+
+  it('refuse what is not above 0, or above the limit, by the option name and in seconds', () => {
+    expect(() => secondsOption('timeout', 0)).toThrow(/^--timeout 0: expected a number of seconds above 0 and at most 86400 \(a day\)$/);
+    expect(() => secondsOption('timeout', 86_400.5)).toThrow(/^--timeout 86400\.5: expected a number of seconds above 0 and at most 86400 \(a day\)$/);
+    expect(() => secondsOption('timeout', 1e20)).toThrow(/^--timeout 100000000000000000000: expected /);
+    expect(() => secondsOption('timeout', 3e6, { max: TIMER_MAX_SECONDS })).toThrow(/at most 2147483 \(about 25 days\)$/);
+    expect(() => secondsOption('check-timeout', 1e9, { code: 'BAD_TIMEOUT' })).toThrow(expect.objectContaining({ code: 'BAD_TIMEOUT', exitCode: 2 }));
+    expect(() => secondsOption('timeout', 1e9)).toThrow(expect.objectContaining({ code: 'BAD_NUMBER', exitCode: 2 }));
+    // What yargs makes of `--timeout abc`: the message must not say "NaN".
+    expect(() => secondsOption('timeout', NaN)).toThrow(/^--timeout is not a number: expected a number of seconds above 0 and at most 86400 \(a day\), e\.g\. --timeout 30$/);
+  });
+
+  it('counts are whole numbers within bounds', () => {
+    expect(() => countOption('repeat', NaN, 1, 10)).toThrow(/^--repeat is not a number: expected a whole number from 1 to 10$/);
+    expect(countOption('repeat', 3, 1, 10)).toBe(3);
+    expect(() => countOption('repeat', 0, 1, 10)).toThrow(/--repeat 0: expected a whole number from 1 to 10/);
+    expect(() => countOption('repeat', 2.5, 1, 10)).toThrow(/whole number/);
+  });
+});
+
+describe('every command with a time option (compiled CLI)', () => {
+  const dirs = tempDirs('axctl-cli-time-');
+  let tmp: string;
+  beforeAll(() => {
+    tmp = dirs.make();
+  });
+  afterAll(() => dirs.cleanup());
+
+  function axctl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      execFile(process.execPath, [CLI, ...args], { cwd: tmp, timeout: 30_000 }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+      });
+    });
+  }
+
+  // Nothing listens on port 1: a command that got as far as connecting would exit 5.
+  const board = ['--board', 'ws://127.0.0.1:1', '--model', 'm.joint', '--gt', 'gt'];
+  const day = 'expected a number of seconds above 0 and at most 86400 (a day)';
+  const timer = 'expected a number of seconds above 0 and at most 2147483 (about 25 days)';
+  it.each([
+    ['verify --connect-timeout 3000000', ['verify', ...board, '--connect-timeout', '3000000'], `--connect-timeout 3000000: ${day}`],
+    ['verify --connect-timeout 1e20', ['verify', ...board, '--connect-timeout', '1e20'], `--connect-timeout 100000000000000000000: ${day}`],
+    ['verify --timeout 100000', ['verify', ...board, '--timeout', '100000'], `--timeout 100000: ${day}`],
+    ['verify --timeout 86400.5', ['verify', ...board, '--timeout', '86400.5'], `--timeout 86400.5: ${day}`],
+    ['deploy --connect-timeout 1e20', ['deploy', ...board, '--connect-timeout', '1e20'], `--connect-timeout 100000000000000000000: ${day}`],
+    ['diagnose --connect-timeout 1e20', ['diagnose', ...board, '--connect-timeout', '1e20'], `--connect-timeout 100000000000000000000: ${day}`],
+    ["diagnose --timeout 3000000 (pulsar's)", ['diagnose', '--config', 'c.prototxt', '--timeout', '3000000'], `--timeout 3000000: ${timer}`],
+    ['build --timeout 3000000', ['build', '--onnx', 'a.onnx', '--config', 'c', '--output', 'o', '--output-config', 'oc', '--timeout', '3000000'], `--timeout 3000000: ${timer}`],
+    ['boards --timeout 1e20', ['boards', '--timeout', '1e20'], `--timeout 100000000000000000000: ${day}`],
+    ['agent status --connect-timeout 1e9', ['agent', 'status', '--board', 'ssh://u@127.0.0.1:1', '--connect-timeout', '1e9'], `--connect-timeout 1000000000: ${day}`],
+    ['agent status --check-timeout 1e9', ['agent', 'status', '--board', 'ssh://u@127.0.0.1:1', '--check-timeout', '1e9'], `--check-timeout 1000000000: ${day}`],
+  ])('%s: refused before connecting, one line, exit 2', async (_name, args, message) => {
+    const run = await axctl(...args);
+    expect(run.stderr).toBe(`axctl: ${message}\n`);
+    expect(run.code).toBe(2);
+  });
+});

@@ -1,0 +1,47 @@
+/**
+ * yargs' own usage errors come out as axctl's one line with one hint: a bad --stage named
+ * the option without dashes over two lines, bare `axctl` printed its hint twice, and
+ * `axctl bogus` said only "Did you mean boards?". In English whatever the user's locale,
+ * like the rest of axctl.
+ */
+import { execFile } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI } from '../built';
+import { tempDirs } from '../temp-dirs';
+
+const dirs = tempDirs('axctl-cli-usage-');
+let tmp: string;
+
+beforeAll(() => {
+  tmp = dirs.make();
+});
+afterAll(() => dirs.cleanup());
+
+function axctl(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: tmp, timeout: 30_000, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('usage errors found by yargs', () => {
+  it.each([
+    ['no command', [], 'name a command'],
+    ['an unknown command near a known one', ['bogus'], 'bogus is not a command; did you mean boards?'],
+    ['an unknown command near none', ['zzzzqqq', '--json'], 'zzzzqqq is not a command'],
+    ['a value not among the choices', ['compare', 'a.npy', 'b.npy', '--stage', 'foo'], '--stage "foo" is not one of board, compile'],
+    ['a value not among the choices (subcommand)', ['agent', 'install', '--board', 'ssh://u@h', '--service', 'cron'], '--service "cron" is not one of auto, systemd, initd, none'],
+    ['an extra word after a known command', ['verify', 'verify'], 'Unknown argument: verify'],
+  ])('%s: one line, one hint, exit 2', async (_name, args, message) => {
+    const run = await axctl(args);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(`axctl: ${message} (see axctl --help)\n`);
+    expect(run.code).toBe(2);
+  });
+
+  it('are in English in any locale', async () => {
+    const run = await axctl(['compare', 'a.npy', 'b.npy', '--stage', 'foo'], { LANG: 'de_DE.UTF-8', LC_ALL: 'de_DE.UTF-8' });
+    expect(run.stderr).toBe('axctl: --stage "foo" is not one of board, compile (see axctl --help)\n');
+  });
+});
