@@ -21,17 +21,32 @@ export function reportError(err: unknown, stream: NodeJS.WritableStream = proces
   return INTERNAL_ERROR_EXIT;
 }
 
-/** Wraps a handler so its result or error sets process.exitCode. */
+/**
+ * Wraps a handler so its result or error sets process.exitCode. With --json, an error that
+ * ends the command before it printed anything is also printed on stdout as
+ * `{"error": {"code", "message", "hint", "exitCode"}}`, so a script reading the JSON gets it.
+ */
 export function action<A>(fn: (argv: A) => Promise<number | void> | number | void): (argv: A) => Promise<void> {
   return async (argv: A) => {
+    const printedBefore = stdoutWrites;
     try {
       const code = await fn(argv);
       process.exitCode = code ?? ExitCode.OK;
     } catch (err) {
       process.exitCode = reportError(err);
+      if ((argv as { json?: unknown }).json === true && stdoutWrites === printedBefore) process.stdout.write(`${JSON.stringify({ error: errorJson(err) })}\n`);
     }
   };
 }
+
+/** An error as --json prints it. */
+export function errorJson(err: unknown): { code: string; message: string; hint: string | null; exitCode: number } {
+  if (isAxError(err)) return { code: err.code, message: err.message, hint: err.hint ?? null, exitCode: err.exitCode };
+  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err), hint: 'set AXCTL_DEBUG=1 for details and please report it', exitCode: INTERNAL_ERROR_EXIT };
+}
+
+/** Writes to stdout so far (counted by handleOutputErrors): whether a command printed anything. */
+let stdoutWrites = 0;
 
 /**
  * stdout or stderr failing would otherwise reach the user as Node's "Unhandled 'error' event"
@@ -41,8 +56,14 @@ export function action<A>(fn: (argv: A) => Promise<number | void> | number | voi
  *   .axctl/ record) and exits with its own code, the verdict a pipeline with pipefail sees.
  * - Anything else (a full disk, an I/O error): the output is lost, so one line on stderr
  *   (if it still can be written) and exit 2 at once; a verdict nobody could read is no verdict.
+ * It also counts stdout's writes, so action() knows whether a command printed anything.
  */
 export function handleOutputErrors(): void {
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((...args: Parameters<typeof process.stdout.write>) => {
+    stdoutWrites++;
+    return write(...args);
+  }) as typeof process.stdout.write;
   let reported = false;
   const fail = (err: NodeJS.ErrnoException): void => {
     if (reported || err.code === 'EPIPE') return;

@@ -229,5 +229,9 @@ describe('axctl verify verdicts', () => {
     expect(res.code).toBe(2);
     expect(res.stderr.trim().split('\n')).toHaveLength(1);
     expect(res.stderr).toMatch(/no-such-gt: no such file or folder/);
+    // With --json the error is JSON on stdout too, with its stable code.
+    const json = await runCli(['verify', '--board', agent.url, '--model', fx.model, '--gt', path.join(dir, 'no-such-gt'), '--token-file', agent.tokenFile, '--json'], { cwd: dir });
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout)).toEqual({ error: { code: 'FILE_NOT_FOUND', message: expect.stringMatching(/no-such-gt: no such file or folder/), hint: 'check the path', exitCode: 2 } });
   });
 });
