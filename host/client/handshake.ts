@@ -4,6 +4,7 @@
  * Everything happens under id 0 and within one deadline.
  */
 import { ConnectError, type AxError } from '../../shared/errors';
+import { peerText } from '../../shared/peer-text';
 import { agentProof, hostProof, newNonce, proofMatches } from '../../shared/protocol/auth';
 import { PROTOCOL_MAJOR, PROTOCOL_MINOR, type BoardFacts, type Envelope, type Limits } from '../../shared/protocol/envelope';
 import { ProtocolError } from '../../shared/protocol/errors';
@@ -102,7 +103,7 @@ export function handshake(channel: Channel, opts: HandshakeOptions): Promise<Age
 
 function protocolMismatch(peer: string, agent: { major: number; version: string }, clientVersion: string): ConnectError {
   const newer = agent.major > PROTOCOL_MAJOR;
-  return new ConnectError('PROTOCOL_MISMATCH', `${peer} runs axagent ${agent.version || '?'} (protocol ${agent.major}); this axctl ${clientVersion} speaks protocol ${PROTOCOL_MAJOR}`, {
+  return new ConnectError('PROTOCOL_MISMATCH', `${peer} runs axagent ${agent.version ? peerText(agent.version) : '?'} (protocol ${agent.major}); this axctl ${clientVersion} speaks protocol ${PROTOCOL_MAJOR}`, {
     hint: newer
       ? 'upgrade axctl on this host to the release of the board\'s axagent'
       : `upgrade the agent: axctl agent install --board ${peer.startsWith('ssh://') ? peer : 'ssh://USER@BOARD'} (or copy dist/axagent.js of this axctl release to the board and restart it)`,
