@@ -5,10 +5,12 @@
  * process keeps serving the relayed host after its own host has left. A listening agent
  * (the service) started meanwhile relays to the owner, then takes the store over.
  */
+import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { LISTEN_LIMITS } from '../../agent/serve-listen';
 import type { AgentClient } from '../../host/client/agent-client';
 import { makeGt, makeModel } from '../../scripts/sim/make-gt';
 import { sha256, startAgent, type AgentProcess } from './helpers';
@@ -78,6 +80,9 @@ describe('two --stdio agents on one store', () => {
     const data = Buffer.from('one store for both');
     await viaStdio.putBytes(data, sha256(data));
     expect((await relayed.has([sha256(data)]))[0]!.present).toBe(true);
+    // Authenticated by the owner, the relayed host is past the listener's limit for unauthenticated bytes.
+    const large = randomBytes(4 * LISTEN_LIMITS.maxUnauthenticatedBytes);
+    await relayed.putBytes(large, sha256(large));
     // Both hosts leave: the --stdio owner ends, and the listening agent owns the store.
     await relayed.close();
     await viaStdio.close();
