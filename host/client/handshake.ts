@@ -26,6 +26,8 @@ export interface HandshakeOptions {
   secret: Uint8Array;
   clientVersion: string;
   timeoutMs: number;
+  /** Gives the handshake up at once, rejecting with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export function handshake(channel: Channel, opts: HandshakeOptions): Promise<AgentInfo> {
@@ -36,21 +38,26 @@ export function handshake(channel: Channel, opts: HandshakeOptions): Promise<Age
 
   return new Promise<AgentInfo>((resolve, reject) => {
     let settled = false;
-    const settle = (err: AxError | null, info?: AgentInfo) => {
+    /** `err`: an AxError, or the abort signal's reason. */
+    const settle = (err: unknown, info?: AgentInfo) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       channel.setConnectionHandler(null);
-      if (err) {
+      if (err !== null) {
         channel.transport.destroy();
         reject(err);
       } else resolve(info!);
     };
+    const onAbort = () => settle(opts.signal!.reason);
     const timer = setTimeout(() => {
       settle(new ConnectError('CONNECT_TIMEOUT', `${peer}: no complete handshake within ${opts.timeoutMs} ms`, {
         hint: 'is an axagent listening there, and is the board responsive?',
       }));
     }, opts.timeoutMs);
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
 
     void channel.closed.then((info) => {
       if (channel.failure instanceof AgentError) settle(mapAgentError(channel.failure));

@@ -149,6 +149,8 @@ export interface WebSocketConnectOptions extends TransportOptions {
    * `hint` go into the errors, since the usual ones (refused, unknown host) would mislead.
    */
   route?: { open: () => Duplex; label: string; hint: string };
+  /** Aborting it gives the attempt up at once (Ctrl-C): the socket is cut, the promise rejects with its reason. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -161,27 +163,37 @@ function zeroMask(mask: Buffer): void {
 
 /** Opens `url` (ws://host:port); ConnectError with a hint when that is impossible. */
 export function connectWebSocket(url: string, options: WebSocketConnectOptions = {}): Promise<WebSocketTransport> {
-  const { connectTimeoutMs = 10_000, route, ...transportOptions } = options;
+  const { connectTimeoutMs = 10_000, route, signal, ...transportOptions } = options;
   const maxMessageBytes = transportOptions.maxMessageBytes ?? TRANSPORT_DEFAULTS.maxMessageBytes;
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
     const ws = new WebSocket(url, {
       perMessageDeflate: false,
       maxPayload: maxMessageBytes + FRAME_OVERHEAD_BYTES,
       generateMask: zeroMask,
       ...(route && { createConnection: () => route.open() as never }),
     });
-    const timer = setTimeout(() => {
+    /** The attempt failed or was given up: the socket is cut, nothing waits any more. */
+    const fail = (err: unknown) => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       ws.terminate();
-      reject(
+      reject(err);
+    };
+    const onAbort = () => fail(signal!.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => {
+      fail(
         route
           ? new ConnectError('CONNECT_TIMEOUT', `${url}: no WebSocket ${route.label} after ${connectTimeoutMs} ms`, { hint: route.hint })
           : connectTimeout(url, connectTimeoutMs),
       );
     }, connectTimeoutMs);
     const onError = (err: Error) => {
-      clearTimeout(timer);
-      ws.terminate();
-      reject(
+      fail(
         route
           ? new ConnectError('CONNECT_FAILED', `${url}: cannot open the WebSocket ${route.label} (${err.message})`, { hint: route.hint, cause: err })
           : socketConnectError(url, err),
@@ -189,9 +201,7 @@ export function connectWebSocket(url: string, options: WebSocketConnectOptions =
     };
     ws.once('error', onError);
     ws.once('unexpected-response', (_req: http.ClientRequest, res: http.IncomingMessage) => {
-      clearTimeout(timer);
-      ws.terminate();
-      reject(
+      fail(
         res.statusCode === 503
           ? new ConnectError('CONNECT_BUSY', `${url}: the agent refused the connection: too many connections are waiting to authenticate`, {
               hint: 'try again in a few seconds; if it lasts, something keeps connecting to the agent without authenticating (see its log)',
@@ -201,6 +211,7 @@ export function connectWebSocket(url: string, options: WebSocketConnectOptions =
     });
     ws.once('open', () => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       ws.off('error', onError);
       resolve(new WebSocketTransport(ws, url, transportOptions));
     });
