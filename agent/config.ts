@@ -153,6 +153,6 @@ export function agentUsage(): string {
     const flag = `${spec.short ? `-${spec.short}, ` : ''}--${name}${spec.value ? ` ${spec.value}` : ''}`;
     lines.push(`  ${flag.padEnd(26)} ${spec.help}${spec.default ? ` (default ${spec.default})` : ''}`);
   }
-  lines.push('', 'exit codes: 0 stopped cleanly, 2 bad option or file');
+  lines.push('', 'exit codes: 0 stopped cleanly, 1 the --stdio connection ended abnormally (bad bytes, idle, authentication), 2 bad option or file');
   return lines.join('\n') + '\n';
 }

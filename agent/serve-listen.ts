@@ -4,13 +4,15 @@
  * `--stdio` agent over ssh:// while the service restarts) listens at once all the same, relays
  * each connection to the owner (joinTransports) and claims the store every second; once it
  * owns it, it opens the store and serves new connections itself. Relayed connections go on
- * to their end.
+ * to their end. Until a connection's host has authenticated, the listener's limits hold it
+ * (LISTEN_LIMITS): peers without the token cannot pile up memory or sockets.
  */
 import * as net from 'node:net';
 import { StreamTransport } from '../shared/transport/stream';
 import type { Transport } from '../shared/transport/transport';
 import { listenWebSocket } from '../shared/transport/websocket';
 import { AGENT_VERSION, type AgentConfig } from './config';
+import { WatchedTransport } from './connection-watch';
 import { joinTransports } from './join-transports';
 import type { LocalPeers } from './local-peers';
 import type { AgentContext } from './session/context';
@@ -19,6 +21,21 @@ import { startRelayedSession, startSession } from './start-session';
 import { claimStore, type StoreClaim } from './store-owner';
 
 const CLAIM_RETRY_MS = 1000;
+
+/**
+ * What peers of the port may hold (shared/transport/listen-limits.ts). Sized for a board: a
+ * few hosts at a time, well under a file-descriptor limit of 256 with run_joint's pipes and the
+ * store's files beside them; unauthenticated peers together hold under 2 MiB (16 × 64 KiB plus
+ * a socket read each). The upgrade timeout is the --auth-timeout: the time a peer has anyway.
+ */
+export const LISTEN_LIMITS = {
+  maxConnections: 64,
+  maxUnauthenticated: 16,
+  maxUnauthenticatedBytes: 64 * 1024,
+} as const;
+
+/** Refusals are logged at most this often: a flood of connections must not flood the log. */
+const REFUSAL_LOG_MS = 10_000;
 
 export async function serveListening(
   config: AgentConfig & { mode: { kind: 'listen'; host: string; port: number } },
@@ -43,7 +60,12 @@ export async function serveListening(
   if (claim.role === 'owner') await own();
   else log(`another agent process owns ${config.storeDir} (${claim.socketPath}); relaying connections to it until it stops`);
 
-  const listener = await listenWebSocket({ host: config.mode.host, port: config.mode.port, idleTimeoutMs: config.idleTimeoutMs }, (transport) => {
+  const limits = { ...LISTEN_LIMITS, upgradeTimeoutMs: config.authTimeoutMs };
+  const listenOptions = { host: config.mode.host, port: config.mode.port, idleTimeoutMs: config.idleTimeoutMs, limits, onRefused: refusalLog(log) };
+  const listener = await listenWebSocket(listenOptions, (connection) => {
+    // AuthOk on its way out (from our session, or the owner's through a relay) lifts the limits.
+    const transport = new WatchedTransport(connection);
+    void transport.authenticated.then(() => connection.authenticated());
     if (ctx) {
       const session = startSession(transport, ctx, config);
       sessions.add(session);
@@ -84,6 +106,22 @@ export async function serveListening(
   if (claim.role === 'owner') await claim.release();
   if (failure) throw failure;
   return 0;
+}
+
+/** One line per refusal, but at most one per REFUSAL_LOG_MS, saying how many were not logged. */
+function refusalLog(log: (line: string) => void): (why: string) => void {
+  let loggedAt = -Infinity;
+  let unlogged = 0;
+  return (why) => {
+    const now = Date.now();
+    if (now - loggedAt < REFUSAL_LOG_MS) {
+      unlogged++;
+      return;
+    }
+    log(unlogged > 0 ? `${why} (and ${unlogged} more refused or closed since the last such line)` : why);
+    loggedAt = now;
+    unlogged = 0;
+  };
 }
 
 /** Serves `transport` through the owner's socket; a vanished owner ends the connection. */

@@ -10,8 +10,11 @@ import { RunJointVersionMemory } from './run/version-memory';
 import type { AgentContext } from './session/context';
 import { TransferMemory } from './session/transfer-memory';
 import { BlobStore } from './store/blob-store';
+import type { Error as WireError } from '../shared/protocol/envelope';
 import { StreamTransport } from '../shared/transport/stream';
+import type { CloseInfo } from '../shared/transport/transport';
 import { AGENT_VERSION, type AgentConfig } from './config';
+import { WatchedTransport } from './connection-watch';
 import type { LocalPeers } from './local-peers';
 import { collectionPacer, log } from './log';
 import { openSerialTransport } from './serial';
@@ -73,12 +76,23 @@ async function serveStdio(ctx: AgentContext, config: AgentConfig): Promise<numbe
   // Anything printed to stdout would corrupt the frames.
   console.log = console.info = console.debug = console.error;
   // stdout is a pipe (or a file): written bytes are in the kernel when the write calls back.
-  const transport = new StreamTransport(process.stdin, process.stdout, { peer: 'stdio', idleTimeoutMs: config.idleTimeoutMs, outputCopies: true });
+  const transport = new WatchedTransport(new StreamTransport(process.stdin, process.stdout, { peer: 'stdio', idleTimeoutMs: config.idleTimeoutMs, outputCopies: true }));
   const session = startSession(transport, ctx, config);
   const stop = () => void session.close();
   process.once('SIGINT', stop).once('SIGTERM', stop);
   const info = await session.closed;
-  return info.error && info.error.code !== 'TRANSPORT_DISCONNECTED' ? 1 : 0;
+  return endedAbnormally(info, transport.hangUpError) ? 1 : 0;
+}
+
+/**
+ * Exit 1 (README): bad bytes, the idle timeout, or the agent hanging up on its host (no
+ * authentication in time, a wrong token, another protocol). Such a hang-up closes the
+ * connection in an orderly way, so only the Error the agent sent before it tells. A host
+ * that closes, even abruptly, ends the connection normally.
+ */
+function endedAbnormally(info: CloseInfo, hangUp: WireError | null): boolean {
+  if (hangUp) return true;
+  return info.error !== undefined && info.error.code !== 'TRANSPORT_DISCONNECTED';
 }
 
 /** One host at a time over a serial line; after each session the line is listened on again. */

@@ -11,9 +11,9 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { UsageError } from '../shared/errors';
+import { ensurePrivateSocketDir, privateSocketDir } from './socket-dir';
 
 /** sun_path holds 108 bytes on Linux; longer store paths get a socket in the temp folder. */
 const MAX_SOCKET_PATH_BYTES = 100;
@@ -25,9 +25,12 @@ export function ownerSocketPath(storeDir: string): string {
   return Buffer.byteLength(beside) <= MAX_SOCKET_PATH_BYTES ? beside : tempSocketPath(absolute);
 }
 
-/** The same for every process of the store: derived from its absolute path. */
+/**
+ * The same for every process of the store (derived from its absolute path), in this user's
+ * private folder (socket-dir.ts), never in the shared temp folder itself.
+ */
 function tempSocketPath(absoluteStoreDir: string): string {
-  return path.join(os.tmpdir(), `axagent-${createHash('sha256').update(absoluteStoreDir).digest('hex').slice(0, 16)}.sock`);
+  return path.join(privateSocketDir(), `${createHash('sha256').update(absoluteStoreDir).digest('hex').slice(0, 16)}.sock`);
 }
 
 /**
@@ -54,17 +57,21 @@ export type StoreClaim =
  */
 export async function claimStore(storeDir: string, onPeer: (socket: net.Socket) => void): Promise<StoreClaim> {
   const first = ownerSocketPath(storeDir);
-  try {
-    return await claimAt(first, onPeer);
-  } catch (err) {
-    const fallback = tempSocketPath(path.resolve(storeDir));
-    if (first === fallback || !NO_SOCKETS_HERE.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
-    return claimAt(fallback, onPeer);
+  const fallback = tempSocketPath(path.resolve(storeDir));
+  if (first !== fallback) {
+    try {
+      await fsp.mkdir(path.dirname(first), { recursive: true });
+      return await claimAt(first, onPeer);
+    } catch (err) {
+      if (!NO_SOCKETS_HERE.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    }
   }
+  // Checked by owners and relays alike, before listening or connecting there.
+  await ensurePrivateSocketDir(path.dirname(fallback));
+  return claimAt(fallback, onPeer);
 }
 
 async function claimAt(socketPath: string, onPeer: (socket: net.Socket) => void): Promise<StoreClaim> {
-  await fsp.mkdir(path.dirname(socketPath), { recursive: true });
   for (let attempt = 0; attempt < 3; attempt++) {
     const server = net.createServer(onPeer);
     try {

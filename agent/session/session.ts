@@ -17,11 +17,12 @@ import { ConnectError, type AxError } from '../../shared/errors';
 import { NONCE_BYTES, agentProof, hostProof, newNonce, proofMatches } from '../../shared/protocol/auth';
 import { PROTOCOL_MAJOR, PROTOCOL_MINOR, decodeEnvelope, encodeEnvelope, type Envelope } from '../../shared/protocol/envelope';
 import { ProtocolError } from '../../shared/protocol/errors';
-import { printable } from '../../shared/printable';
+import { peerText } from '../../shared/peer-text';
 import type { CloseInfo, Transport } from '../../shared/transport/transport';
 import { GetOperation, PutOperation, answerHas } from './blob-ops';
 import { SESSION_DEFAULTS, type AgentContext, type SessionOptions } from './context';
 import { DescribeOperation } from './describe-op';
+import { MAX_OPERATIONS_PER_SESSION, tooManyOperations } from './operation-limit';
 import { boardFacts } from './facts';
 import { RunOperation } from './run-op';
 import { toWireError } from './wire-error';
@@ -144,13 +145,13 @@ export class AgentSession implements OperationHost {
     const hello = env.clientHello;
     void this.send({ id: 0, body: 'agentHello', agentHello: { protocolMajor: PROTOCOL_MAJOR, protocolMinor: PROTOCOL_MINOR, agentVersion: this.ctx.agentVersion, nonce: this.agentNonce } });
     if (hello.protocolMajor !== PROTOCOL_MAJOR) {
-      this.hangUp(new ConnectError('PROTOCOL_MISMATCH', `axctl ${printable(hello.clientVersion || '?', 40)} speaks protocol ${hello.protocolMajor}, this axagent ${this.ctx.agentVersion} speaks ${PROTOCOL_MAJOR}`, {
+      this.hangUp(new ConnectError('PROTOCOL_MISMATCH', `axctl ${hello.clientVersion ? peerText(hello.clientVersion) : '?'} speaks protocol ${hello.protocolMajor}, this axagent ${this.ctx.agentVersion} speaks ${PROTOCOL_MAJOR}`, {
         hint: 'install axagent from the same axctl release on the board',
       }));
       return;
     }
     this.phase = 'auth';
-    this.log(`hello from axctl ${printable(hello.clientVersion || '?', 40)} (protocol ${hello.protocolMajor}.${hello.protocolMinor})`);
+    this.log(`hello from axctl ${hello.clientVersion ? peerText(hello.clientVersion) : '?'} (protocol ${hello.protocolMajor}.${hello.protocolMinor})`);
   }
 
   private async onAuth(env: Envelope): Promise<void> {
@@ -239,6 +240,8 @@ export class AgentSession implements OperationHost {
       return;
     }
     this.endedIds.delete(id);
+    // Each operation may hold buffers (a download's chunk, an upload's window): a host cannot pile them up.
+    if (this.ops.size >= MAX_OPERATIONS_PER_SESSION) return this.fail(id, tooManyOperations(this.ops.size));
     const op = create();
     this.ops.set(id, op);
     void op.start();

@@ -6,12 +6,33 @@ export async function closeQuietly(session: BoardSession): Promise<void> {
   await session.close().catch(() => undefined);
 }
 
-/** Runs `open`; if `signal` aborted meanwhile, the session it yields is closed at once and the abort thrown. */
+/**
+ * Runs `open` (which should pass `signal` on to the transport and the handshake); when `signal`
+ * aborts first, throws its reason at once instead of waiting for the connection attempt to end
+ * (a board that accepts TCP and never answers would hold Ctrl-C for the whole connect timeout).
+ * A session that `open` yields all the same is closed as soon as it comes.
+ */
 export async function withAbort(signal: AbortSignal | undefined, open: () => Promise<BoardSession>): Promise<BoardSession> {
-  const session = await open();
-  if (signal?.aborted) {
-    await closeQuietly(session);
-    throw signal.reason;
+  if (!signal) return open();
+  signal.throwIfAborted();
+  const opening = open();
+  let onAbort: () => void = () => undefined;
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    const session = await Promise.race([opening, aborted]);
+    if (signal.aborted) {
+      // Aborted as the session came: the caller would never hear of the abort.
+      await closeQuietly(session);
+      throw signal.reason;
+    }
+    return session;
+  } catch (err) {
+    if (signal.aborted) void opening.then(closeQuietly, () => undefined);
+    throw err;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
-  return session;
 }

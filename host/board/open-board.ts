@@ -35,6 +35,8 @@ export interface OpenBoardOptions {
   connectTimeoutMs?: number;
   /** Silence after which a request (upload, run, download) fails. Default 60 s. */
   requestTimeoutMs?: number;
+  /** Ctrl-C: gives up connecting and authenticating at once (openers pass it on to the transport and the handshake). */
+  signal?: AbortSignal;
 }
 
 /** What `--board` resolved to. */
@@ -88,11 +90,13 @@ export async function openBoard(opts: OpenBoardOptions): Promise<BoardSession> {
 export const openWithAgent: BoardOpener = async (target, opts) => {
   const token = await resolveToken(target, opts);
   const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  const transport = await openTransport(target.url, { connectTimeoutMs, schemeOptions: schemeOptionsOf(target.entry) });
+  const signal = opts.signal && { signal: opts.signal };
+  const transport = await openTransport(target.url, { connectTimeoutMs, schemeOptions: schemeOptionsOf(target.entry), ...signal });
   const client = await AgentClient.connect(transport, {
     token,
     timeoutMs: connectTimeoutMs,
     requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    ...signal,
   });
   return new AgentBoardSession(client, { url: target.given === target.url ? target.url : `${target.given} (${target.url})` });
 };

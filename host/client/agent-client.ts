@@ -35,6 +35,8 @@ export interface ConnectOptions {
   token: string | Uint8Array;
   /** Deadline for the whole handshake. Default 10 s. */
   timeoutMs?: number;
+  /** Aborting it gives up the handshake at once (Ctrl-C): the transport is destroyed, connect() rejects with its reason. */
+  signal?: AbortSignal;
   /** Silence after which a request fails with REQUEST_TIMEOUT. Default 60 s. */
   requestTimeoutMs?: number;
   /** Reported to the agent (its log). Default: this package's version. */
@@ -77,7 +79,7 @@ export class AgentClient {
       throw err;
     }
     const channel = new Channel(transport, opts.requestTimeoutMs ?? 60_000);
-    const hello = await handshake(channel, { secret, clientVersion: opts.clientVersion ?? CLIENT_VERSION, timeoutMs: opts.timeoutMs ?? 10_000 });
+    const hello = await handshake(channel, { secret, clientVersion: opts.clientVersion ?? CLIENT_VERSION, timeoutMs: opts.timeoutMs ?? 10_000, ...(opts.signal && { signal: opts.signal }) });
     return new AgentClient(channel, hello, opts);
   }
 

@@ -13,6 +13,11 @@ export interface OpenTransportOptions extends TransportOptions {
   connectTimeoutMs?: number;
   /** Settings only one scheme understands (an SSH identity file, a baud rate), passed as is. */
   schemeOptions?: Record<string, unknown>;
+  /**
+   * Aborting it gives the attempt up (Ctrl-C): the promise rejects with its reason at once.
+   * A scheme that cannot abort leaves it to its own timeout (see withAbort in host/board/lifecycle.ts).
+   */
+  signal?: AbortSignal;
 }
 
 /** Opens a transport to `url` (already parsed; its scheme selected this factory). */

@@ -4,15 +4,25 @@
  * what the client itself detects has the codes below (all exit 5 unless said otherwise).
  */
 import { AxError, ConnectError, ExitCode, type ExitCodeValue } from '../../shared/errors';
+import { peerText } from '../../shared/peer-text';
 import type { Error as WireError } from '../../shared/protocol/envelope';
 import type { CloseInfo } from '../../shared/transport/transport';
+
+/**
+ * Longest message or hint of the agent's kept: its longest (a refused run naming every missing
+ * blob) fit many times over. Before authentication any program on the port may answer, so
+ * what it says is printed as peer text (shared/peer-text.ts): one line, no escape sequences.
+ */
+const AGENT_TEXT_MAX_CHARS = 2000;
+const CODE_MAX_CHARS = 64;
 
 /** An error the agent reported for a request (or, with id 0, for the whole connection). */
 export class AgentError extends AxError {
   /** True: the code and message come from the agent. */
   readonly remote = true;
   constructor(wire: WireError, peer: string) {
-    super(wire.code || 'AGENT_ERROR', `${peer}: ${wire.message || 'the agent reported an error'}`, exitCodeOf(wire.exitCode), wire.hint ? { hint: wire.hint } : {});
+    const message = wire.message ? peerText(wire.message, AGENT_TEXT_MAX_CHARS) : 'the agent reported an error';
+    super(wire.code ? peerText(wire.code, CODE_MAX_CHARS) : 'AGENT_ERROR', `${peer}: ${message}`, exitCodeOf(wire.exitCode), wire.hint ? { hint: peerText(wire.hint, AGENT_TEXT_MAX_CHARS) } : {});
   }
 }
 

@@ -4,6 +4,7 @@
  * Everything happens under id 0 and within one deadline.
  */
 import { ConnectError, type AxError } from '../../shared/errors';
+import { peerText } from '../../shared/peer-text';
 import { agentProof, hostProof, newNonce, proofMatches } from '../../shared/protocol/auth';
 import { PROTOCOL_MAJOR, PROTOCOL_MINOR, type BoardFacts, type Envelope, type Limits } from '../../shared/protocol/envelope';
 import { ProtocolError } from '../../shared/protocol/errors';
@@ -25,6 +26,8 @@ export interface HandshakeOptions {
   secret: Uint8Array;
   clientVersion: string;
   timeoutMs: number;
+  /** Gives the handshake up at once, rejecting with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export function handshake(channel: Channel, opts: HandshakeOptions): Promise<AgentInfo> {
@@ -35,21 +38,26 @@ export function handshake(channel: Channel, opts: HandshakeOptions): Promise<Age
 
   return new Promise<AgentInfo>((resolve, reject) => {
     let settled = false;
-    const settle = (err: AxError | null, info?: AgentInfo) => {
+    /** `err`: an AxError, or the abort signal's reason. */
+    const settle = (err: unknown, info?: AgentInfo) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       channel.setConnectionHandler(null);
-      if (err) {
+      if (err !== null) {
         channel.transport.destroy();
         reject(err);
       } else resolve(info!);
     };
+    const onAbort = () => settle(opts.signal!.reason);
     const timer = setTimeout(() => {
       settle(new ConnectError('CONNECT_TIMEOUT', `${peer}: no complete handshake within ${opts.timeoutMs} ms`, {
         hint: 'is an axagent listening there, and is the board responsive?',
       }));
     }, opts.timeoutMs);
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
 
     void channel.closed.then((info) => {
       if (channel.failure instanceof AgentError) settle(mapAgentError(channel.failure));
@@ -102,7 +110,7 @@ export function handshake(channel: Channel, opts: HandshakeOptions): Promise<Age
 
 function protocolMismatch(peer: string, agent: { major: number; version: string }, clientVersion: string): ConnectError {
   const newer = agent.major > PROTOCOL_MAJOR;
-  return new ConnectError('PROTOCOL_MISMATCH', `${peer} runs axagent ${agent.version || '?'} (protocol ${agent.major}); this axctl ${clientVersion} speaks protocol ${PROTOCOL_MAJOR}`, {
+  return new ConnectError('PROTOCOL_MISMATCH', `${peer} runs axagent ${agent.version ? peerText(agent.version) : '?'} (protocol ${agent.major}); this axctl ${clientVersion} speaks protocol ${PROTOCOL_MAJOR}`, {
     hint: newer
       ? 'upgrade axctl on this host to the release of the board\'s axagent'
       : `upgrade the agent: axctl agent install --board ${peer.startsWith('ssh://') ? peer : 'ssh://USER@BOARD'} (or copy dist/axagent.js of this axctl release to the board and restart it)`,

@@ -53,7 +53,8 @@ export const openAgentOverSsh: BoardOpener = async (target, opts: Options): Prom
   if (opts.agentless || target.mode === 'agentless') return openAgentlessBoard(target, opts);
   const ssh = sshSettingsFor(target, opts);
   const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  const transport = await openTransport(target.url, { connectTimeoutMs, schemeOptions: { ...ssh } });
+  const signal = opts.signal && { signal: opts.signal };
+  const transport = await openTransport(target.url, { connectTimeoutMs, schemeOptions: { ...ssh }, ...signal });
   let token: Uint8Array;
   try {
     token = await resolveToken(target, opts);
@@ -67,7 +68,7 @@ export const openAgentOverSsh: BoardOpener = async (target, opts: Options): Prom
   }
   let client: AgentClient;
   try {
-    client = await AgentClient.connect(transport, { token, timeoutMs: connectTimeoutMs, requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS });
+    client = await AgentClient.connect(transport, { token, timeoutMs: connectTimeoutMs, requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, ...signal });
   } catch (err) {
     // An agent command that died at once explains the failed handshake better than the handshake does.
     throw (transport instanceof SshAgentTransport && transport.startFailure) || err;

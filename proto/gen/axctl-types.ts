@@ -301,8 +301,9 @@ export interface RunRequest {
    */
   timeoutMs: number;
   /**
-   * Further run_joint options, checked against the agent's allow-list
-   * (--mode, --cache-mode, --wbt_index, --override_batch_size, --stride_w, -p, -t and long forms).
+   * Further run_joint options, checked against the agent's allow-list (shared/run/args.ts):
+   * --mode, --cache-mode, --wbt_index, --override_batch_size, --stride_w, --manual_alloc,
+   * --enable_trunc, as `--opt value` or `--opt=value`. Short forms (-p, -t...) are refused.
    */
   extraArgs: string[];
 }

@@ -39,5 +39,17 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   }
 }
 
+/** Tag of Envelope.id (field 1, varint): both encoders above write it first, 0 included. */
+const ID_TAG = 0x08;
+
+/**
+ * True when `bytes`, an Envelope as encodeEnvelope() writes it, is for id 0: the connection
+ * itself (hello, authentication, the Error that says why a peer hangs up). Read from its first
+ * two bytes, so a watcher can pick these few out of a stream of chunks without decoding any.
+ */
+export function isConnectionEnvelope(bytes: Uint8Array): boolean {
+  return bytes[0] !== ID_TAG || bytes[1] === 0;
+}
+
 /** The body names of the protocol, e.g. 'putChunk'. */
 export type BodyName = NonNullable<Envelope['body']>;

@@ -27,7 +27,9 @@ export type ProtocolErrorCode =
   /** A request id that is already in flight on this connection. */
   | 'PROTO_DUPLICATE_ID'
   /** The host sent more un-acknowledged upload data than the agent's window allows. */
-  | 'PROTO_WINDOW_EXCEEDED';
+  | 'PROTO_WINDOW_EXCEEDED'
+  /** A peer sent more than a handshake's worth of bytes before authenticating (listen-limits.ts). */
+  | 'PROTO_PREAUTH_TOO_LARGE';
 
 export class ProtocolError extends ConnectError {
   override readonly code: ProtocolErrorCode;

@@ -31,7 +31,10 @@ export function socketConnectError(target: string, err: unknown): AxError {
       return new ConnectError('CONNECT_TIMEOUT', `${target}: connection timed out`, { hint: 'check that the board is on the network', cause: err });
     case 'ECONNRESET':
     case 'EPIPE':
-      return new ConnectError('CONNECT_RESET', `${target}: the connection was reset while opening`, { hint: 'is something other than axagent listening on that port?', cause: err });
+      return new ConnectError('CONNECT_RESET', `${target}: the connection was reset while opening`, {
+        hint: 'is something other than axagent listening on that port, or is the agent at its limit of open connections (see its log)?',
+        cause: err,
+      });
     default:
       return new ConnectError('CONNECT_FAILED', `${target}: cannot connect (${detail})`, { cause: err });
   }

@@ -12,6 +12,7 @@ import { ProtocolError } from '../protocol/errors';
 import { FRAME_OVERHEAD_BYTES, decodeFrame } from '../protocol/frame';
 import { connectTimeout, socketConnectError } from './connect-errors';
 import { FramedTransport } from './framed';
+import { LISTEN_DEFAULTS, ListenGate, type ListenLimits } from './listen-limits';
 import { TRANSPORT_DEFAULTS, TransportError, type TransportOptions } from './transport';
 
 /** WebSocket close codes that mean "orderly": normal closure and going away. */
@@ -58,6 +59,8 @@ export class WebSocketTransport extends FramedTransport {
   protected override readonly recyclesFrames = true;
   private linkError: AxError | undefined;
   private readonly sendBuffers = new SendBuffers();
+  /** Set by listenWebSocket while the connection counts as unauthenticated (listen-limits.ts). */
+  private releaseUnauthenticated: (() => void) | null = null;
 
   constructor(private readonly ws: WebSocket, peer: string, options: TransportOptions = {}) {
     super(peer, options);
@@ -86,6 +89,21 @@ export class WebSocketTransport extends FramedTransport {
       else if (ORDERLY_CLOSE.has(code)) this.linkClosed();
       else this.linkClosed(this.linkError ?? new TransportError('TRANSPORT_DISCONNECTED', `${peer} dropped the connection (WebSocket close code ${code})`));
     });
+  }
+
+  /**
+   * The peer has authenticated (the agent's session says so): the listener's limits on
+   * unauthenticated connections no longer apply to this one. Nothing on a client's side.
+   */
+  authenticated(): void {
+    const release = this.releaseUnauthenticated;
+    this.releaseUnauthenticated = null;
+    release?.();
+  }
+
+  /** For listenWebSocket: what authenticated() lifts. */
+  holdUntilAuthenticated(release: () => void): void {
+    this.releaseUnauthenticated = release;
   }
 
   protected writeLink(parts: Uint8Array[], done: (err?: Error | null) => void): void {
@@ -131,6 +149,8 @@ export interface WebSocketConnectOptions extends TransportOptions {
    * `hint` go into the errors, since the usual ones (refused, unknown host) would mislead.
    */
   route?: { open: () => Duplex; label: string; hint: string };
+  /** Aborting it gives the attempt up at once (Ctrl-C): the socket is cut, the promise rejects with its reason. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -143,27 +163,37 @@ function zeroMask(mask: Buffer): void {
 
 /** Opens `url` (ws://host:port); ConnectError with a hint when that is impossible. */
 export function connectWebSocket(url: string, options: WebSocketConnectOptions = {}): Promise<WebSocketTransport> {
-  const { connectTimeoutMs = 10_000, route, ...transportOptions } = options;
+  const { connectTimeoutMs = 10_000, route, signal, ...transportOptions } = options;
   const maxMessageBytes = transportOptions.maxMessageBytes ?? TRANSPORT_DEFAULTS.maxMessageBytes;
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
     const ws = new WebSocket(url, {
       perMessageDeflate: false,
       maxPayload: maxMessageBytes + FRAME_OVERHEAD_BYTES,
       generateMask: zeroMask,
       ...(route && { createConnection: () => route.open() as never }),
     });
-    const timer = setTimeout(() => {
+    /** The attempt failed or was given up: the socket is cut, nothing waits any more. */
+    const fail = (err: unknown) => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       ws.terminate();
-      reject(
+      reject(err);
+    };
+    const onAbort = () => fail(signal!.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => {
+      fail(
         route
           ? new ConnectError('CONNECT_TIMEOUT', `${url}: no WebSocket ${route.label} after ${connectTimeoutMs} ms`, { hint: route.hint })
           : connectTimeout(url, connectTimeoutMs),
       );
     }, connectTimeoutMs);
     const onError = (err: Error) => {
-      clearTimeout(timer);
-      ws.terminate();
-      reject(
+      fail(
         route
           ? new ConnectError('CONNECT_FAILED', `${url}: cannot open the WebSocket ${route.label} (${err.message})`, { hint: route.hint, cause: err })
           : socketConnectError(url, err),
@@ -171,12 +201,17 @@ export function connectWebSocket(url: string, options: WebSocketConnectOptions =
     };
     ws.once('error', onError);
     ws.once('unexpected-response', (_req: http.ClientRequest, res: http.IncomingMessage) => {
-      clearTimeout(timer);
-      ws.terminate();
-      reject(new ConnectError('CONNECT_NOT_AGENT', `${url}: answered HTTP ${res.statusCode} instead of a WebSocket upgrade`, { hint: 'is that port an axagent (axagent --listen)?' }));
+      fail(
+        res.statusCode === 503
+          ? new ConnectError('CONNECT_BUSY', `${url}: the agent refused the connection: too many connections are waiting to authenticate`, {
+              hint: 'try again in a few seconds; if it lasts, something keeps connecting to the agent without authenticating (see its log)',
+            })
+          : new ConnectError('CONNECT_NOT_AGENT', `${url}: answered HTTP ${res.statusCode} instead of a WebSocket upgrade`, { hint: 'is that port an axagent (axagent --listen)?' }),
+      );
     });
     ws.once('open', () => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       ws.off('error', onError);
       resolve(new WebSocketTransport(ws, url, transportOptions));
     });
@@ -196,22 +231,33 @@ export interface WebSocketListener {
 export interface WebSocketListenOptions extends TransportOptions {
   host: string;
   port: number;
+  /** What peers may hold (listen-limits.ts); unset ones default to LISTEN_DEFAULTS. */
+  limits?: Partial<ListenLimits>;
+  /** Hears, in one line, of every connection a limit closed or refused (for a log). */
+  onRefused?: (why: string) => void;
 }
 
-/** Listens for WebSocket connections; each accepted one is handed over as a transport. */
+/**
+ * Listens for WebSocket connections; each accepted one is handed over as a transport. With
+ * authentication limits set, call the transport's authenticated() once its peer has.
+ */
 export function listenWebSocket(options: WebSocketListenOptions, onTransport: (transport: WebSocketTransport) => void): Promise<WebSocketListener> {
-  const { host, port, ...transportOptions } = options;
+  const { host, port, limits, onRefused = () => undefined, ...transportOptions } = options;
   const maxMessageBytes = transportOptions.maxMessageBytes ?? TRANSPORT_DEFAULTS.maxMessageBytes;
   const server = http.createServer((_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
     res.end('axagent: this port speaks the axctl protocol over WebSocket; connect with axctl\n');
   });
-  const wss = new WebSocketServer({ server, perMessageDeflate: false, maxPayload: maxMessageBytes + FRAME_OVERHEAD_BYTES });
-  // ws re-emits the HTTP server's errors; they are handled on the server itself below.
-  wss.on('error', () => undefined);
-  wss.on('connection', (ws, req) => {
-    const peer = `ws://${formatHost(req.socket.remoteAddress ?? '?')}:${req.socket.remotePort ?? 0}`;
-    onTransport(new WebSocketTransport(ws, peer, transportOptions));
+  const gate = new ListenGate(server, { ...LISTEN_DEFAULTS, ...limits }, onRefused);
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: maxMessageBytes + FRAME_OVERHEAD_BYTES });
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const address = req.socket.remoteAddress ?? '?';
+    if (!gate.admitUpgrade(socket, address)) return;
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const transport = new WebSocketTransport(ws, `ws://${formatHost(address)}:${req.socket.remotePort ?? 0}`, transportOptions);
+      transport.holdUntilAuthenticated(gate.holdUntilAuthenticated(transport, socket));
+      onTransport(transport);
+    });
   });
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
@@ -228,6 +274,7 @@ export function listenWebSocket(options: WebSocketListenOptions, onTransport: (t
         url: `ws://${formatHost(host)}:${bound}`,
         close: () =>
           new Promise<void>((done) => {
+            gate.close();
             wss.close();
             server.close();
             // server.close() stops accepting at once; its callback would wait for open sockets.

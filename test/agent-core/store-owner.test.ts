@@ -3,6 +3,7 @@
  * store, a second finds it alive and relays, a released or dead owner's socket is taken over,
  * and a relay whose owner stopped taking connections is told to claim again.
  */
+import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -12,14 +13,27 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { claimStore, ownerSocketPath, relayStdio } from '../../agent/store-owner';
 
 let dir: string;
+/** The temp folder the agent code sees (TMPDIR), so its socket folder lands in the test's own. */
+let tmp: string;
+const savedTmpdir = process.env.TMPDIR;
 const releases: Array<() => Promise<void>> = [];
 beforeEach(async () => {
   dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-owner-'));
+  tmp = path.join(dir, 'tmp');
+  await fsp.mkdir(tmp, { mode: 0o1777 });
+  process.env.TMPDIR = tmp;
 });
 afterEach(async () => {
   for (const release of releases.splice(0)) await release();
+  if (savedTmpdir === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = savedTmpdir;
   await fsp.rm(dir, { recursive: true, force: true });
 });
+
+const uid = process.getuid!();
+/** Where the agent puts a store's socket that cannot go beside it. */
+const privateDir = () => path.join(tmp, `axagent-${uid}`);
+const longStore = () => path.join(dir, 'x'.repeat(120), 'store');
 
 const echo = (socket: net.Socket) => socket.pipe(socket);
 
@@ -50,22 +64,60 @@ describe('claimStore', () => {
     if (third.role === 'owner') releases.push(third.release);
   });
 
-  it('falls back to the temp folder on a filesystem that cannot hold a socket (a FAT SD card)', async () => {
+  it("falls back to the user's private temp folder on a filesystem that cannot hold a socket (a FAT SD card)", async () => {
     // sysfs refuses to create a socket as such filesystems do (EPERM), even for root.
     const store = '/sys/kernel';
     const first = await claimStore(store, echo);
     expect(first.role).toBe('owner');
     if (first.role === 'owner') releases.push(first.release);
-    expect(path.dirname(first.socketPath)).toBe(os.tmpdir());
+    expect(path.dirname(first.socketPath)).toBe(privateDir());
     expect(await claimStore(store, echo)).toEqual({ role: 'relay', socketPath: first.socketPath });
   });
 
-  it('puts the socket in the temp folder when the store path is too long for one', () => {
-    const deep = path.join(dir, 'x'.repeat(120), 'store');
-    const socket = ownerSocketPath(deep);
-    expect(path.dirname(socket)).toBe(os.tmpdir());
-    expect(socket).toMatch(/axagent-[0-9a-f]{16}\.sock$/);
-    expect(ownerSocketPath(deep)).toBe(socket); // the same store, the same socket, in every process
+  it("puts the socket in the user's private temp folder (0700) when the store path is too long for one", async () => {
+    const socket = ownerSocketPath(longStore());
+    expect(path.dirname(socket)).toBe(privateDir());
+    expect(path.basename(socket)).toMatch(/^[0-9a-f]{16}\.sock$/);
+    expect(ownerSocketPath(longStore())).toBe(socket); // the same store, the same socket, in every process
+    const owner = await claimStore(longStore(), echo);
+    if (owner.role === 'owner') releases.push(owner.release);
+    expect(owner).toMatchObject({ role: 'owner', socketPath: socket });
+    expect(((await fsp.stat(privateDir())).mode & 0o777).toString(8)).toBe('700');
+  });
+
+  it('is not fooled by a socket another user put in the shared temp folder first', async () => {
+    // Where the socket of a long store path used to go, and where anyone could listen first.
+    const legacy = path.join(tmp, `axagent-${createHash('sha256').update(path.resolve(longStore())).digest('hex').slice(0, 16)}.sock`);
+    const squatter = net.createServer(echo);
+    await new Promise<void>((resolve) => squatter.listen(legacy, resolve));
+    try {
+      const claim = await claimStore(longStore(), echo);
+      if (claim.role === 'owner') releases.push(claim.release);
+      expect(claim).toMatchObject({ role: 'owner', socketPath: expect.stringContaining(privateDir()) });
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+  });
+
+  it('refuses a socket folder that is not private: another owner, a symbolic link, open to others', async () => {
+    const refusal = { code: 'SOCKET_DIR_NOT_PRIVATE', exitCode: 2, hint: expect.stringContaining('remove it') };
+    // Made first by someone else (65534: nobody).
+    await fsp.mkdir(privateDir(), { mode: 0o700 });
+    await fsp.chown(privateDir(), 65534, 65534);
+    await expect(claimStore(longStore(), echo)).rejects.toMatchObject({ ...refusal, message: expect.stringContaining('belongs to user 65534') });
+    await expect(claimStore('/sys/kernel', echo)).rejects.toMatchObject(refusal); // the FAT fallback too
+    await fsp.rm(privateDir(), { recursive: true });
+    // A link to a folder that looks right.
+    const elsewhere = path.join(dir, 'elsewhere');
+    await fsp.mkdir(elsewhere, { mode: 0o700 });
+    await fsp.symlink(elsewhere, privateDir());
+    await expect(claimStore(longStore(), echo)).rejects.toMatchObject({ ...refusal, message: expect.stringContaining('symbolic link') });
+    await fsp.rm(privateDir());
+    // Ours, but others may create sockets in it.
+    await fsp.mkdir(privateDir());
+    await fsp.chmod(privateDir(), 0o777);
+    await expect(claimStore(longStore(), echo)).rejects.toMatchObject({ ...refusal, message: expect.stringContaining('mode 777') });
+    expect(await fsp.readdir(privateDir())).toEqual([]);
   });
 });
 

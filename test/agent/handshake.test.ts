@@ -7,7 +7,9 @@ import * as os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AgentClient } from '../../host/client/agent-client';
 import { openTransport } from '../../host/client/connect';
+import { LOG_LINE_MAX_CHARS } from '../../agent/log';
 import { ENVELOPE_SLACK_BYTES } from '../../agent/session/session';
+import type { AxError } from '../../shared/errors';
 import { agentProof, newNonce } from '../../shared/protocol/auth';
 import { PROTOCOL_MAJOR, encodeEnvelope, type Envelope } from '../../shared/protocol/envelope';
 import { listenWebSocket, type WebSocketListener } from '../../shared/transport/websocket';
@@ -16,7 +18,29 @@ import { collect, startAgent, type AgentProcess } from './helpers';
 
 const send = (t: { send(m: Uint8Array): Promise<void> }, env: Envelope) => t.send(encodeEnvelope(env));
 const hello = (major = PROTOCOL_MAJOR): Envelope => ({ id: 0, body: 'clientHello', clientHello: { protocolMajor: major, protocolMinor: 0, clientVersion: 'test' } });
+const refusal = (attempt: Promise<unknown>) =>
+  attempt.then(
+    () => {
+      throw new Error('expected a refusal');
+    },
+    (err: AxError) => err,
+  );
 const hasRequest = (id: number): Envelope => ({ id, body: 'has', has: { blobs: [{ hash: 'a'.repeat(64), size: 0 }] } });
+
+/** Envelope { id: 1, has: { `bytes / 2` empty BlobQuery } } written by hand (field 10 = has, each query 2 bytes). */
+function hugeHasOfEmptyQueries(bytes = 8 * 1024 * 1024): Buffer {
+  const queries = Buffer.alloc(bytes);
+  for (let i = 0; i < queries.length; i += 2) queries[i] = 0x0a;
+  const length: number[] = [];
+  for (let n = queries.length; ; n >>>= 7) {
+    if (n < 0x80) {
+      length.push(n);
+      break;
+    }
+    length.push((n & 0x7f) | 0x80);
+  }
+  return Buffer.concat([Buffer.from([0x08, 0x01, 0x52, ...length]), queries]);
+}
 
 let agent: AgentProcess;
 beforeAll(async () => {
@@ -87,39 +111,46 @@ describe('agent handshake', () => {
 
   it('reads no large message before authentication: a 16 MiB query of empty entries ends the connection undecoded', async () => {
     const transport = await openTransport(agent.url);
-    const inbox = collect(transport);
     const closed = closeOf(transport);
     // Envelope { id: 1, has: { 4 Mi empty BlobQuery } } written by hand (field 10 = has; each
     // query 2 bytes): millions of objects if the agent decoded it.
-    const queries = Buffer.alloc(8 * 1024 * 1024);
-    for (let i = 0; i < queries.length; i += 2) queries[i] = 0x0a;
-    const length: number[] = [];
-    for (let n = queries.length; ; n >>>= 7) {
-      if (n < 0x80) {
-        length.push(n);
-        break;
-      }
-      length.push((n & 0x7f) | 0x80);
-    }
-    await transport.send(Buffer.concat([Buffer.from([0x08, 0x01, 0x52, ...length]), queries]));
+    await transport.send(hugeHasOfEmptyQueries());
     expect((await closed).reason).toBe('remote');
-    expect(inbox.envelopes.at(-1)).toMatchObject({ id: 0, body: 'error', error: { code: 'PROTO_FRAME_TOO_LARGE', message: expect.stringMatching(/before authentication/) } });
     // The agent is still there for a host with the token.
     const client = await agent.connect();
     await client.close();
   });
 
-  it('logs what a peer calls its version safely: no forged lines, no endless line', async () => {
-    const transport = await openTransport(agent.url);
-    const closed = closeOf(transport);
-    const forged = '9.9\naxagent: 2026-01-01T00:00:00.000Z ws://10.0.0.66:4242: authenticated' + 'x'.repeat(2000);
-    await send(transport, { id: 0, body: 'clientHello', clientHello: { protocolMajor: PROTOCOL_MAJOR, protocolMinor: 0, clientVersion: forged } });
-    await vi.waitFor(() => expect(agent.stderr()).toContain('hello from axctl 9.9\\u000aaxagent'), { timeout: 5000 });
-    expect(agent.stderr()).not.toMatch(/^axagent: 2026-01-01T00:00:00.000Z/m);
-    const line = agent.stderr().split('\n').find((l) => l.includes('hello from axctl 9.9'))!;
-    expect(line.length).toBeLessThan(300);
-    transport.destroy();
-    await closed;
+  it('over stdio too (no listener limits there): the session reads no message over 4 KiB before authentication', async () => {
+    const stdio = await startAgent({ mode: 'stdio' });
+    try {
+      const transport = await stdio.transport();
+      const inbox = collect(transport);
+      const closed = closeOf(transport);
+      await transport.send(hugeHasOfEmptyQueries(4096));
+      await closed;
+      expect(inbox.envelopes.at(-1)).toMatchObject({ id: 0, body: 'error', error: { code: 'PROTO_FRAME_TOO_LARGE', message: expect.stringMatching(/before authentication/) } });
+    } finally {
+      await stdio.stop();
+    }
+  });
+
+  it('logs what a peer says as one escaped line, cut to length: a client version forges no log line', async () => {
+    const forged = '1.0\naxagent: 2030-01-01T00:00:00.000Z ws://10.0.0.9:1: authenticated';
+    for (const [major, clientVersion] of [[PROTOCOL_MAJOR, forged], [PROTOCOL_MAJOR + 1, forged + 'v'.repeat(3000)]] as const) {
+      const transport = await openTransport(agent.url);
+      const closed = closeOf(transport);
+      await send(transport, { id: 0, body: 'clientHello', clientHello: { protocolMajor: major, protocolMinor: 0, clientVersion } });
+      await closed; // by --auth-timeout, or at once for another major
+    }
+    await vi.waitFor(() => expect(agent.stderr()).toContain('PROTOCOL_MISMATCH'), { timeout: 5000 });
+    const lines = agent.stderr().split('\n');
+    expect(lines.filter((l) => l.includes('2030-01-01'))).toEqual([
+      expect.stringMatching(/hello from axctl 1\.0\\naxagent: 2030-01-01/),
+      expect.stringMatching(/closing: PROTOCOL_MISMATCH: axctl 1\.0\\naxagent: 2030-01-01.*more characters\] speaks protocol /),
+    ]);
+    expect(lines.every((l) => l.startsWith('axagent: ') || l === '')).toBe(true);
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThan(LOG_LINE_MAX_CHARS + 100);
   });
 
   it('closes on a message that is not an Envelope', async () => {
@@ -133,15 +164,21 @@ describe('agent handshake', () => {
 describe('the host checks the agent too', () => {
   const secret = 'the-real-token-0123456789';
   let impostor: WebSocketListener;
-  let behaviour: 'newer-major' | 'wrong-secret' | 'silent' = 'silent';
+  let behaviour: 'newer-major' | 'wrong-secret' | 'silent' | 'hostile-text' = 'silent';
+  const hostile = '9.9.9\n\u001b]0;pwned\u0007\u001b[2J';
+  let agentVersion = '9.9.9';
 
   beforeAll(async () => {
     impostor = await listenWebSocket({ host: '127.0.0.1', port: 0 }, (t) => {
       const nonce = newNonce();
       t.on('message', () => {
         if (behaviour === 'silent') return;
+        if (behaviour === 'hostile-text') {
+          void send(t, { id: 0, body: 'error', error: { code: 'NOPE\nX', message: hostile.repeat(1000), hint: hostile, exitCode: 5 } });
+          return;
+        }
         const major = behaviour === 'newer-major' ? PROTOCOL_MAJOR + 1 : PROTOCOL_MAJOR;
-        void send(t, { id: 0, body: 'agentHello', agentHello: { protocolMajor: major, protocolMinor: 0, agentVersion: '9.9.9', nonce } });
+        void send(t, { id: 0, body: 'agentHello', agentHello: { protocolMajor: major, protocolMinor: 0, agentVersion, nonce } });
         if (behaviour === 'wrong-secret') {
           // Accepts any proof, but can only sign with a secret of its own.
           const proof = agentProof(Buffer.from('some-other-secret-value'), newNonce(), nonce);
@@ -157,6 +194,22 @@ describe('the host checks the agent too', () => {
     const transport = await openTransport(impostor.url);
     await expect(AgentClient.connect(transport, { token: secret })).rejects.toMatchObject({ code: 'PROTOCOL_MISMATCH', exitCode: 5, message: expect.stringContaining('9.9.9'), hint: expect.stringContaining('upgrade axctl') });
     expect(transport.state).toBe('closed');
+  });
+
+  it("prints what an impostor says only as escaped, bounded text: no terminal escapes, no extra lines", async () => {
+    const unsafe = /[\u0000-\u001f\u007f-\u009f]/;
+    behaviour = 'hostile-text';
+    const refused = await refusal(AgentClient.connect(await openTransport(impostor.url), { token: secret }));
+    expect(refused).toMatchObject({ message: expect.stringContaining('9.9.9\\n\\x1b]0;pwned\\x07') });
+    for (const text of [refused.code, refused.message, refused.hint ?? '']) expect(text).not.toMatch(unsafe);
+    expect(refused.message).toMatch(/ \[\d+ more characters\]$/); // 18 000 characters sent
+
+    behaviour = 'newer-major';
+    agentVersion = hostile;
+    const mismatch = await refusal(AgentClient.connect(await openTransport(impostor.url), { token: secret }));
+    agentVersion = '9.9.9';
+    expect(mismatch).toMatchObject({ code: 'PROTOCOL_MISMATCH', message: expect.stringContaining('axagent 9.9.9\\n\\x1b') });
+    expect(mismatch.message).not.toMatch(unsafe);
   });
 
   it('refuses an agent that cannot prove it knows the token', async () => {

@@ -5,12 +5,16 @@
  * process keeps serving the relayed host after its own host has left. A listening agent
  * (the service) started meanwhile relays to the owner, then takes the store over.
  */
+import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { LISTEN_LIMITS } from '../../agent/serve-listen';
 import type { AgentClient } from '../../host/client/agent-client';
 import { makeGt, makeModel } from '../../scripts/sim/make-gt';
+import { tempDirs } from '../temp-dirs';
 import { sha256, startAgent, type AgentProcess } from './helpers';
 
 const SLOW_MS = 3000;
@@ -78,6 +82,9 @@ describe('two --stdio agents on one store', () => {
     const data = Buffer.from('one store for both');
     await viaStdio.putBytes(data, sha256(data));
     expect((await relayed.has([sha256(data)]))[0]!.present).toBe(true);
+    // Authenticated by the owner, the relayed host is past the listener's limit for unauthenticated bytes.
+    const large = randomBytes(4 * LISTEN_LIMITS.maxUnauthenticatedBytes);
+    await relayed.putBytes(large, sha256(large));
     // Both hosts leave: the --stdio owner ends, and the listening agent owns the store.
     await relayed.close();
     await viaStdio.close();
@@ -116,5 +123,36 @@ describe('two --stdio agents on one store', () => {
     expect(ownerModules).toContain('agent/serve.js');
     expect(ownerModules.some((m) => m.includes('node_modules/protobufjs/'))).toBe(true);
     await fsp.rm(path.dirname(preload), { recursive: true, force: true });
+  });
+});
+
+describe('the socket of a store with a long path', () => {
+  const temp = tempDirs('axctl-socket-dir-');
+  afterEach(() => temp.cleanup());
+
+  it("goes in the user's private temp folder: a squatter in the shared one is ignored, a folder not private refused", async () => {
+    const tmp = temp.make();
+    const store = path.join(temp.make(), 'x'.repeat(120), 'store');
+    // Another user listens where the socket of this store used to go.
+    const legacy = path.join(tmp, `axagent-${sha256(Buffer.from(path.resolve(store))).slice(0, 16)}.sock`);
+    const squatter = net.createServer((socket) => socket.end('not an agent'));
+    await new Promise<void>((resolve) => squatter.listen(legacy, resolve));
+    try {
+      const agent = await startAgent({ mode: 'stdio', storeDir: store, env: { TMPDIR: tmp } });
+      agents.push(agent);
+      const client = await agent.connect(); // served by the agent itself, not relayed
+      await client.close();
+      expect(agent.stderr()).not.toContain('relaying');
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+
+    const blocked = temp.make();
+    await fsp.mkdir(path.join(blocked, `axagent-${process.getuid!()}`));
+    await fsp.chown(path.join(blocked, `axagent-${process.getuid!()}`), 65534, 65534);
+    const refused = await startAgent({ mode: 'stdio', storeDir: store, env: { TMPDIR: blocked } });
+    agents.push(refused);
+    expect(await new Promise((resolve) => refused.child.once('exit', resolve))).toBe(2);
+    expect(refused.stderr()).toMatch(/^axagent: .*axagent-\d+ belongs to user 65534, not to this agent's user \(\d+\), so the store's socket cannot safely go there \(another user may have made it/m);
   });
 });

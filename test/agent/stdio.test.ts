@@ -11,6 +11,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeGt, makeModel } from '../../scripts/sim/make-gt';
 import { version } from '../../package.json';
+import { AgentClient } from '../../host/client/agent-client';
+import { PROTOCOL_MAJOR, encodeEnvelope } from '../../shared/protocol/envelope';
 import { AGENT_BUNDLE, randomFile, requireBuild, sha256, startAgent, type AgentProcess } from './helpers';
 
 describe('the bundled agent', () => {
@@ -61,5 +63,43 @@ describe('axagent --stdio', () => {
     await client.close();
     expect(await exited).toBe(0);
     expect(agent.stderr()).toMatch(/stdio: authenticated/);
+  });
+});
+
+describe('axagent --stdio exit codes', () => {
+  const agents: AgentProcess[] = [];
+  afterAll(async () => {
+    for (const agent of agents) await agent.stop();
+  });
+  async function agentAndExit(args: string[] = []) {
+    const agent = await startAgent({ mode: 'stdio', args });
+    agents.push(agent);
+    return { agent, exited: new Promise<number | null>((resolve) => agent.child.once('exit', resolve)) };
+  }
+
+  it('exits 1 when the host never authenticates (AUTH_TIMEOUT)', async () => {
+    const { agent, exited } = await agentAndExit(['--auth-timeout', '0.5']);
+    const transport = await agent.transport();
+    await transport.send(encodeEnvelope({ id: 0, body: 'clientHello', clientHello: { protocolMajor: PROTOCOL_MAJOR, protocolMinor: 0, clientVersion: 'test' } }));
+    expect(await exited).toBe(1);
+    expect(agent.stderr()).toContain('AUTH_TIMEOUT');
+  });
+
+  it('exits 1 after a wrong token (AUTH_FAILED)', async () => {
+    const { agent, exited } = await agentAndExit();
+    await expect(AgentClient.connect(await agent.transport(), { token: 'not-the-token-0123456789' })).rejects.toMatchObject({ code: 'AUTH_FAILED' });
+    expect(await exited).toBe(1);
+  });
+
+  it('exits 1 for another protocol major, 0 when an authenticated host closes', async () => {
+    const mismatch = await agentAndExit();
+    const transport = await mismatch.agent.transport();
+    await transport.send(encodeEnvelope({ id: 0, body: 'clientHello', clientHello: { protocolMajor: PROTOCOL_MAJOR + 1, protocolMinor: 0, clientVersion: 'test' } }));
+    expect(await mismatch.exited).toBe(1);
+
+    const clean = await agentAndExit();
+    const client = await clean.agent.connect();
+    await client.close();
+    expect(await clean.exited).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../shared/protocol/errors';
-import { decodeEnvelope, encodeEnvelope, type Envelope } from '../../shared/protocol/envelope';
+import { decodeEnvelope, encodeEnvelope, isConnectionEnvelope, type Envelope } from '../../shared/protocol/envelope';
 
 const roundTrip = (env: Envelope) => decodeEnvelope(encodeEnvelope(env));
 
@@ -47,5 +47,19 @@ describe('Envelope codec', () => {
     expect(() => decodeEnvelope(Uint8Array.of(0x08))).toThrow(ProtocolError);
     // Field 1 with wire type 2 (length 16) where a varint id belongs, cut short.
     expect(() => decodeEnvelope(Uint8Array.of(0x0a, 0x10, 0x01))).toThrow(expect.objectContaining({ code: 'PROTO_BAD_MESSAGE', exitCode: 5 }));
+  });
+});
+
+describe('isConnectionEnvelope', () => {
+  it('picks out the envelopes of id 0 from their first bytes, whatever the body', () => {
+    const error = (id: number): Envelope => ({ id, body: 'error', error: { code: 'AUTH_TIMEOUT', message: 'm', hint: '', exitCode: 5 } });
+    const chunk = (id: number): Envelope => ({ id, body: 'getChunk', getChunk: { offset: 0, data: new Uint8Array(100), last: true, blobSize: 100 } });
+    const put = (id: number): Envelope => ({ id, body: 'putChunk', putChunk: { offset: 5, data: new Uint8Array(3) } });
+    for (const id of [0, 1, 127, 128, 300, 2 ** 32 - 1]) {
+      for (const env of [error(id), chunk(id), put(id), { id, body: 'facts', facts: {} } as Envelope]) {
+        expect(isConnectionEnvelope(encodeEnvelope(env))).toBe(id === 0);
+      }
+    }
+    expect(isConnectionEnvelope(encodeEnvelope({ id: 0, body: 'authOk', authOk: { proof: new Uint8Array(32), facts: null, limits: null } }))).toBe(true);
   });
 });
