@@ -114,8 +114,9 @@ describe('agent handshake', () => {
     const closed = closeOf(transport);
     // Envelope { id: 1, has: { 4 Mi empty BlobQuery } } written by hand (field 10 = has; each
     // query 2 bytes): millions of objects if the agent decoded it.
-    await transport.send(hugeHasOfEmptyQueries());
-    expect((await closed).reason).toBe('remote');
+    // The agent may cut the connection while the message is still being sent (ECONNRESET).
+    await transport.send(hugeHasOfEmptyQueries()).catch(() => undefined);
+    expect(['remote', 'error']).toContain((await closed).reason);
     // The agent is still there for a host with the token.
     const client = await agent.connect();
     await client.close();
