@@ -93,6 +93,19 @@ export function isAxError(err: unknown): err is AxError {
   return err instanceof AxError;
 }
 
+/**
+ * `text` cut to `max` characters for a message: values come from files and command lines,
+ * and a 100 KB value must not make a 100 KB error line.
+ */
+export function shortenForMessage(text: string, max = 60): string {
+  return text.length <= max ? text : `${text.slice(0, max)}... (${text.length} characters)`;
+}
+
+/** `value` in single quotes, cut like shortenForMessage (the note on its length after the quote). */
+export function quoteForMessage(value: string, max = 60): string {
+  return value.length <= max ? `'${value}'` : `'${value.slice(0, max)}...' (${value.length} characters)`;
+}
+
 /** Node's errno errors (ENOENT, EACCES...) turned into a BadFileError naming the file. */
 export function fileSystemError(file: string, err: unknown): AxError {
   if (isAxError(err)) return err;
