@@ -9,7 +9,8 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { BadFileError, UsageError, fileSystemError } from '../../shared/errors';
+import { BadFileError, UsageError } from '../../shared/errors';
+import { readTextFile } from '../../shared/fs/regular-file';
 
 export interface BoardEntry {
   name: string;
@@ -78,12 +79,7 @@ export async function loadInventory(opts: { cwd?: string; files?: string[] } = {
 }
 
 export async function readInventoryFile(file: string): Promise<BoardEntry[]> {
-  let text: string;
-  try {
-    text = await fsp.readFile(file, 'utf8');
-  } catch (err) {
-    throw fileSystemError(file, err);
-  }
+  const text = await readTextFile(file, { what: 'a board inventory' });
   let doc: unknown;
   try {
     doc = parseYaml(text);

@@ -4,11 +4,12 @@
  * user's cache folder (XDG_CACHE_HOME or ~/.cache) and is rewritten atomically.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, promises as fsp } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileSystemError } from '../../shared/errors';
 import { readJsonIfExists, writeJsonAtomic } from '../../shared/fs/atomic';
+import { statRegularFile } from '../../shared/fs/regular-file';
 
 interface Entry {
   size: number;
@@ -43,13 +44,7 @@ export class HashCache {
   /** Hash of `file`, from the cache when its size and mtime are unchanged. */
   async digest(file: string): Promise<FileDigest> {
     const abs = path.resolve(file);
-    let st;
-    try {
-      st = await fsp.stat(abs);
-    } catch (err) {
-      throw fileSystemError(file, err);
-    }
-    if (!st.isFile()) throw fileSystemError(file, Object.assign(new Error('folder'), { code: 'EISDIR' }));
+    const st = await statRegularFile(file);
     const entries = await this.load();
     const known = entries[abs];
     if (known && known.size === st.size && known.mtimeMs === st.mtimeMs) return { path: abs, size: st.size, hash: known.hash };

@@ -7,8 +7,9 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { BadFileError, fileSystemError } from '../../shared/errors';
+import { BadFileError, fileSystemError, isAxError } from '../../shared/errors';
 import { writeJsonAtomic } from '../../shared/fs/atomic';
+import { readTextFile } from '../../shared/fs/regular-file';
 import type { Verdict } from '../report/model';
 
 export const STATE_DIR = '.axctl';
@@ -42,10 +43,10 @@ export async function readState(projectDir: string): Promise<DeployRecord | null
   const file = stateFile(projectDir);
   let text: string;
   try {
-    text = await fsp.readFile(file, 'utf8');
+    text = await readTextFile(file, { what: 'a deploy record' });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw fileSystemError(file, err);
+    if (isAxError(err) && err.code === 'FILE_NOT_FOUND' && !(await fsp.lstat(file).catch(() => null))) return null;
+    throw err;
   }
   let data: unknown;
   try {

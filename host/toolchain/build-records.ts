@@ -5,7 +5,7 @@
  * kept absolute. The file is rewritten atomically and keeps the newest MAX_RECORDS builds.
  */
 import * as path from 'node:path';
-import { BadFileError } from '../../shared/errors';
+import { BadFileError, isAxError } from '../../shared/errors';
 import { readJsonIfExists, writeJsonAtomic } from '../../shared/fs/atomic';
 import type { ToolchainVersion } from './version';
 
@@ -49,6 +49,7 @@ export async function readBuildRecords(file: string): Promise<BuildRecord[]> {
   try {
     data = await readJsonIfExists<RecordsFile>(file, { version: 1, builds: [] });
   } catch (err) {
+    if (isAxError(err)) throw err; // unreadable, or not a regular file: that error names it
     throw new BadFileError('BUILD_RECORDS_CORRUPT', file, `cannot be read (${(err as Error).message})`, {
       hint: 'delete it; the next axctl build writes a new one',
     });

@@ -5,6 +5,8 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { isAxError } from '../errors';
+import { readTextFile } from './regular-file';
 
 export function tempPathFor(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
@@ -32,9 +34,9 @@ export function writeJsonAtomic(target: string, value: unknown): Promise<void> {
 export async function readJsonIfExists<T>(file: string, fallback: T): Promise<T> {
   let text: string;
   try {
-    text = await fsp.readFile(file, 'utf8');
+    text = await readTextFile(file, { what: 'a JSON record' });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return fallback;
+    if (isAxError(err) && err.code === 'FILE_NOT_FOUND') return fallback;
     throw err;
   }
   return JSON.parse(text) as T;

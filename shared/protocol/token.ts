@@ -2,8 +2,8 @@
  * The shared secret both sides read from a token file: one line of text (e.g. the output of
  * `openssl rand -hex 32`), surrounding whitespace ignored, at least 16 characters.
  */
-import { promises as fsp } from 'node:fs';
-import { BadFileError, fileSystemError } from '../errors';
+import { BadFileError } from '../errors';
+import { readTextFile, statRegularFile } from '../fs/regular-file';
 
 export const MIN_TOKEN_CHARS = 16;
 const GENERATE_HINT = 'put a random secret in it, e.g. `openssl rand -hex 32 > FILE`';
@@ -14,15 +14,12 @@ export interface TokenFile {
   worldReadable: boolean;
 }
 
+/** A token file is one line; anything this large is the wrong file. */
+const MAX_TOKEN_FILE_BYTES = 64 * 1024;
+
 export async function readTokenFile(file: string): Promise<TokenFile> {
-  let text: string;
-  let mode: number;
-  try {
-    mode = (await fsp.stat(file)).mode;
-    text = await fsp.readFile(file, 'utf8');
-  } catch (err) {
-    throw fileSystemError(file, err);
-  }
+  const { mode } = await statRegularFile(file);
+  const text = await readTextFile(file, { what: 'a token file', maxBytes: MAX_TOKEN_FILE_BYTES });
   return { secret: parseToken(text, file), worldReadable: (mode & 0o044) !== 0 };
 }
 

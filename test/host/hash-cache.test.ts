@@ -41,6 +41,11 @@ describe('HashCache', () => {
     await expect(cache.digest(dir)).rejects.toMatchObject({ code: 'FILE_IS_FOLDER' });
   });
 
+  it('says a device is not a regular file (not "a folder")', async () => {
+    const cache = new HashCache(path.join(tempDir(), 'c.json'));
+    await expect(cache.digest('/dev/null')).rejects.toMatchObject({ code: 'FILE_NOT_REGULAR', exitCode: 2, message: '/dev/null: is not a regular file (a device, socket or pipe)' });
+  });
+
   it('rebuilds a corrupt cache instead of failing', async () => {
     const dir = tempDir();
     const cacheFile = path.join(dir, 'c.json');

@@ -54,6 +54,10 @@ describe('token files', () => {
     expect(codeOf(() => parseToken('0123456789abcdef\n0123456789abcdef'))).toBe('TOKEN_MULTILINE');
   });
 
+  it('refuses a token file that is a FIFO or a device instead of waiting on it', async () => {
+    await expect(readTokenFile('/dev/zero')).rejects.toMatchObject({ code: 'FILE_NOT_REGULAR', exitCode: 2 });
+  });
+
   it('reports whether others can read the file, and a missing file by name', async () => {
     const file = path.join(dir, 'token');
     writeFileSync(file, 'x'.repeat(32), { mode: 0o600 });

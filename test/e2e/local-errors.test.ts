@@ -1,0 +1,72 @@
+/**
+ * User errors about local files, URLs and records, end to end: each is one line on stderr,
+ * `axctl: <what is wrong> (<what to do>)`, and exit 2 — never exit 70 ("internal error").
+ */
+import { execFileSync } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Cleanup, makeFixture, requireBuild, runCli, tempDir, type CliResult } from './helpers';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+beforeAll(() => requireBuild());
+
+/** Nothing listens here: local checks must fail before any connection is tried. */
+const NO_BOARD = 'ws://127.0.0.1:9';
+
+function expectOneLineError(res: CliResult, message: RegExp): void {
+  expect(res.code, res.stderr).toBe(2);
+  expect(res.stderr).not.toMatch(/internal error/);
+  const lines = res.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^axctl: .+ \(.+\)$/);
+  expect(lines[0]).toMatch(message);
+}
+
+async function project(): Promise<{ dir: string; model: string; gt: string; token: string }> {
+  const dir = await tempDir(cleanup);
+  const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+  const token = path.join(dir, 'token');
+  await fsp.writeFile(token, `${'a'.repeat(64)}\n`, { mode: 0o600 });
+  return { dir, model: fx.model, gt: fx.gt, token };
+}
+
+describe('gt folders with links to nowhere', () => {
+  it('an input .bin linked to nowhere: verify, deploy and inspect name it (exit 2)', async () => {
+    const p = await project();
+    const bin = path.join(p.gt, 'input', 'data.bin');
+    await fsp.rm(bin);
+    await fsp.symlink('/nonexistent/data.bin', bin);
+    for (const command of ['verify', 'deploy']) {
+      const res = await runCli([command, '--board', NO_BOARD, '--model', p.model, '--gt', p.gt, '--token-file', p.token], { cwd: p.dir });
+      expectOneLineError(res, /data\.bin: is a symbolic link to \/nonexistent\/data\.bin, which does not exist/);
+    }
+    expectOneLineError(await runCli(['inspect', p.gt], { cwd: p.dir }), /data\.bin: is a symbolic link to \/nonexistent\/data\.bin/);
+  });
+
+  it('an input/ folder linked to nowhere: verify and inspect name it (exit 2)', async () => {
+    const p = await project();
+    await fsp.rm(path.join(p.gt, 'input'), { recursive: true });
+    await fsp.symlink('/nonexistent/input', path.join(p.gt, 'input'));
+    const res = await runCli(['verify', '--board', NO_BOARD, '--model', p.model, '--gt', p.gt, '--token-file', p.token], { cwd: p.dir });
+    expectOneLineError(res, /input: is a symbolic link to \/nonexistent\/input, which does not exist/);
+    expectOneLineError(await runCli(['inspect', p.gt], { cwd: p.dir }), /input: is a symbolic link to \/nonexistent\/input/);
+  });
+
+  it('a gt input or a model that is a device is "not a regular file" (exit 2)', async () => {
+    const p = await project();
+    const res = await runCli(['verify', '--board', NO_BOARD, '--model', '/dev/null', '--gt', p.gt, '--token-file', p.token], { cwd: p.dir });
+    expectOneLineError(res, /^axctl: \/dev\/null: is not a regular file \(a device, socket or pipe\)/);
+  });
+});
+
+describe('axctl lint', () => {
+  it('a FIFO is refused at once (exit 2), not waited on', async () => {
+    const dir = await tempDir(cleanup);
+    const fifo = path.join(dir, 'f.prototxt');
+    execFileSync('mkfifo', [fifo]);
+    const res = await runCli(['lint', fifo], { cwd: dir, timeoutMs: 15_000 });
+    expectOneLineError(res, /f\.prototxt: is not a regular file \(a device, socket or pipe\)/);
+  });
+});
