@@ -7,7 +7,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { BadFileError, fileSystemError, isAxError } from '../../shared/errors';
+import { BadFileError, fileSystemError, isAxError, shortenForMessage } from '../../shared/errors';
 import { writeJsonAtomic } from '../../shared/fs/atomic';
 import { readTextFile } from '../../shared/fs/regular-file';
 import type { Verdict } from '../report/model';
@@ -54,8 +54,11 @@ export async function readState(projectDir: string): Promise<DeployRecord | null
   } catch {
     throw corrupt(file, 'is not JSON');
   }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw corrupt(file, `holds ${data === null ? 'null' : Array.isArray(data) ? 'a JSON array' : `a JSON ${typeof data}`}, not a deploy record (a JSON object)`);
+  }
   const record = data as { version?: unknown } & Partial<DeployRecord>;
-  if (record.version !== STATE_VERSION) throw corrupt(file, `has version ${String(record.version)}, this axctl reads version ${STATE_VERSION}`);
+  if (record.version !== STATE_VERSION) throw corrupt(file, versionProblem(record.version));
   if (typeof record.board !== 'string' || !isFileRecord(record.model) || typeof record.gt?.path !== 'string' || !Array.isArray(record.gt.inputs) || !record.gt.inputs.every(isFileRecord)) {
     throw corrupt(file, 'lacks the board, model or gt of the last deploy');
   }
@@ -98,6 +101,12 @@ function relativeInside(dir: string, p: string): string {
 function isFileRecord(value: unknown): value is FileRecord {
   const v = value as Partial<FileRecord> | undefined;
   return typeof v?.path === 'string' && typeof v.hash === 'string' && typeof v.size === 'number';
+}
+
+function versionProblem(version: unknown): string {
+  if (version === undefined) return `has no "version" field; this axctl reads version ${STATE_VERSION} records`;
+  if (typeof version === 'number') return `has version ${version}, this axctl reads version ${STATE_VERSION}`;
+  return `has "version": ${shortenForMessage(JSON.stringify(version) ?? String(version))}, not a version number; this axctl reads version ${STATE_VERSION}`;
 }
 
 function corrupt(file: string, problem: string): BadFileError {

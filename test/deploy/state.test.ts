@@ -55,6 +55,21 @@ describe('.axctl/state.json', () => {
     await fsp.writeFile(stateFile(dir), 'not json');
     await expect(readState(dir)).rejects.toMatchObject({ code: 'STATE_CORRUPT' });
   });
+
+  it.each([
+    ['null', 'holds null, not a deploy record (a JSON object)'],
+    ['[]', 'holds a JSON array, not a deploy record (a JSON object)'],
+    ['"x"', 'holds a JSON string, not a deploy record (a JSON object)'],
+    ['{}', 'has no "version" field; this axctl reads version 1 records'],
+    ['{"version": "1"}', 'has "version": "1", not a version number; this axctl reads version 1'],
+    ['{"version": 2}', 'has version 2, this axctl reads version 1'],
+  ])('a record of %s is STATE_CORRUPT saying what is wrong (exit 2)', async (json, problem) => {
+    const dir = await tmp();
+    await fsp.mkdir(path.join(dir, '.axctl'));
+    await fsp.writeFile(stateFile(dir), json);
+    await expect(readState(dir)).rejects.toMatchObject({ code: 'STATE_CORRUPT', exitCode: 2, message: `${stateFile(dir)}: ${problem}` });
+    await expect(resolveTargets({}, dir, 'verify')).rejects.toMatchObject({ code: 'STATE_CORRUPT' });
+  });
 });
 
 describe('resolveTargets', () => {

@@ -61,6 +61,19 @@ describe('gt folders with links to nowhere', () => {
   });
 });
 
+describe('records', () => {
+  it.each([
+    ['null', /state\.json: holds null, not a deploy record/],
+    ['{"version": "1"}', /state\.json: has "version": "1", not a version number; this axctl reads version 1/],
+    ['[]', /state\.json: holds a JSON array, not a deploy record/],
+  ])('a .axctl/state.json of %s is STATE_CORRUPT (exit 2)', async (json, message) => {
+    const dir = await tempDir(cleanup);
+    await fsp.mkdir(path.join(dir, '.axctl'));
+    await fsp.writeFile(path.join(dir, '.axctl', 'state.json'), json);
+    expectOneLineError(await runCli(['verify'], { cwd: dir }), message);
+  });
+});
+
 describe('axctl lint', () => {
   it('a FIFO is refused at once (exit 2), not waited on', async () => {
     const dir = await tempDir(cleanup);
