@@ -72,11 +72,29 @@ export class HashCache {
 
   private async load(): Promise<Record<string, Entry>> {
     if (this.entries) return this.entries;
+    let data: unknown;
     try {
-      this.entries = await readJsonIfExists<Record<string, Entry>>(this.cacheFile, {});
+      data = await readJsonIfExists(this.cacheFile, {});
     } catch {
-      this.entries = {}; // a corrupt cache is rebuilt, not an error
+      data = {}; // a corrupt cache is rebuilt, not an error
     }
+    this.entries = validEntries(data);
     return this.entries;
   }
+}
+
+/**
+ * The well-formed entries of what the cache file held. Anything else (null, an array, an entry
+ * without a hash) is dropped: a damaged cache costs a rehash, never a failed deploy.
+ */
+function validEntries(data: unknown): Record<string, Entry> {
+  const entries: Record<string, Entry> = Object.create(null) as Record<string, Entry>;
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return entries;
+  for (const [file, entry] of Object.entries(data as Record<string, unknown>)) {
+    const e = entry as Partial<Entry> | null;
+    if (typeof e?.size === 'number' && typeof e.mtimeMs === 'number' && typeof e.hash === 'string' && /^[0-9a-f]{64}$/.test(e.hash)) {
+      entries[file] = { size: e.size, mtimeMs: e.mtimeMs, hash: e.hash };
+    }
+  }
+  return entries;
 }

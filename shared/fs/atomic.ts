@@ -30,8 +30,11 @@ export function writeJsonAtomic(target: string, value: unknown): Promise<void> {
   return writeFileAtomic(target, JSON.stringify(value, null, 2) + '\n');
 }
 
-/** Reads JSON, returning `fallback` when the file does not exist. Other errors propagate. */
-export async function readJsonIfExists<T>(file: string, fallback: T): Promise<T> {
+/**
+ * Reads JSON, returning `fallback` when the file does not exist. Other errors propagate; the
+ * value is whatever JSON the file holds (null, an array...), for the caller to check.
+ */
+export async function readJsonIfExists(file: string, fallback: unknown): Promise<unknown> {
   let text: string;
   try {
     text = await readTextFile(file, { what: 'a JSON record' });
@@ -39,5 +42,5 @@ export async function readJsonIfExists<T>(file: string, fallback: T): Promise<T>
     if (isAxError(err) && err.code === 'FILE_NOT_FOUND') return fallback;
     throw err;
   }
-  return JSON.parse(text) as T;
+  return JSON.parse(text);
 }

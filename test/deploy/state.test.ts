@@ -128,4 +128,18 @@ describe('ModelIoStore', () => {
     await fsp.writeFile(file, '{{{');
     expect(await new ModelIoStore(file).get('c'.repeat(64))).toBeNull();
   });
+
+  it('a damaged entry is dropped, the others kept, and remembering goes on', async () => {
+    const dir = await tmp();
+    const file = path.join(dir, 'model-io.json');
+    const io = modelIoOf(parseRunJointLog(await fsp.readFile(path.join(__dirname, '../fixtures/compare/run_joint-q.log'), 'utf8')))!;
+    const good = { ...io, seenAt: '2024-01-01T00:00:00.000Z' };
+    await fsp.writeFile(file, JSON.stringify({ version: 1, models: { ['a'.repeat(64)]: 5, ['b'.repeat(64)]: { ...good, inputs: null }, ['c'.repeat(64)]: good, ['e'.repeat(64)]: { ...good, seenAt: 7 } } }));
+    const store = new ModelIoStore(file);
+    expect(await store.get('a'.repeat(64))).toBeNull();
+    expect(await store.get('b'.repeat(64))).toBeNull();
+    expect((await store.get('c'.repeat(64)))!.inputs.map((t) => t.name)).toEqual(['data']);
+    await store.remember('d'.repeat(64), io);
+    expect(Object.keys(JSON.parse(await fsp.readFile(file, 'utf8')).models).sort()).toEqual(['c'.repeat(64), 'd'.repeat(64)]);
+  });
 });

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Cleanup, makeFixture, requireBuild, runCli, tempDir, type CliResult } from './helpers';
+import { Cleanup, makeFixture, requireBuild, runCli, startAgent, targetArgs, tempDir, type CliResult } from './helpers';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -61,7 +61,7 @@ describe('gt folders with links to nowhere', () => {
   });
 });
 
-describe('records', () => {
+describe('records and caches', () => {
   it.each([
     ['null', /state\.json: holds null, not a deploy record/],
     ['{"version": "1"}', /state\.json: has "version": "1", not a version number; this axctl reads version 1/],
@@ -71,6 +71,18 @@ describe('records', () => {
     await fsp.mkdir(path.join(dir, '.axctl'));
     await fsp.writeFile(path.join(dir, '.axctl', 'state.json'), json);
     expectOneLineError(await runCli(['verify'], { cwd: dir }), message);
+  });
+
+  it('a hash cache of null is rebuilt silently: verify matches (exit 0)', async () => {
+    const agent = await startAgent(cleanup);
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+    const cacheHome = path.join(dir, 'cache');
+    await fsp.mkdir(path.join(cacheHome, 'axctl'), { recursive: true });
+    await fsp.writeFile(path.join(cacheHome, 'axctl', 'hashes.json'), 'null');
+    const res = await runCli(['verify', ...targetArgs(agent, fx)], { cwd: dir, cacheHome });
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toBe('');
   });
 });
 
