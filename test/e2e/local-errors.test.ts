@@ -86,6 +86,14 @@ describe('records and caches', () => {
   });
 });
 
+describe('--board URLs', () => {
+  it('a --board URL with a #fragment is BAD_AGENT_URL (exit 2)', async () => {
+    const p = await project();
+    const res = await runCli(['verify', '--board', 'ws://127.0.0.1:1#frag', '--model', p.model, '--gt', p.gt, '--token-file', p.token], { cwd: p.dir });
+    expectOneLineError(res, /is not an agent URL: it has a #fragment \(leave out #frag\)$/);
+  });
+});
+
 describe('axctl lint', () => {
   it('a FIFO is refused at once (exit 2), not waited on', async () => {
     const dir = await tempDir(cleanup);
