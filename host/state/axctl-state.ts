@@ -7,7 +7,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { BadFileError, fileSystemError, isAxError, shortenForMessage } from '../../shared/errors';
+import { BadFileError, fileWriteError, isAxError, shortenForMessage, writeProblem } from '../../shared/errors';
 import { writeJsonAtomic } from '../../shared/fs/atomic';
 import { readTextFile } from '../../shared/fs/regular-file';
 import type { Verdict } from '../report/model';
@@ -88,7 +88,13 @@ export async function writeState(projectDir: string, record: DeployRecord): Prom
   try {
     await writeJsonAtomic(file, onDisk);
   } catch (err) {
-    throw fileSystemError(file, err);
+    const failed = fileWriteError(file, err);
+    if (!['EROFS', 'EACCES', 'EPERM'].includes((err as NodeJS.ErrnoException).code ?? '')) throw failed;
+    // The record goes where axctl runs: "write elsewhere" means "run it elsewhere".
+    throw new BadFileError(failed.code, file, `cannot be written: ${writeProblem(err).problem}`, {
+      hint: `run axctl from a folder you can write to: it keeps the deploy record in ${STATE_DIR}/ there`,
+      cause: err,
+    });
   }
 }
 

@@ -12,9 +12,38 @@ export function tempPathFor(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
+/**
+ * `mkdir -p dir`, failing with the errno of the step that failed. Node's recursive mkdir
+ * says ENOENT for a folder it cannot make on a read-only file system; making the missing
+ * folders one by one gets the true reason (EROFS, EACCES, ENOTDIR...).
+ */
+export async function makeFolder(dir: string): Promise<void> {
+  try {
+    await fsp.mkdir(dir, { recursive: true });
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const missing: string[] = [];
+  let existing = path.resolve(dir);
+  while (!(await fsp.lstat(existing).then(() => true, () => false))) {
+    missing.unshift(existing);
+    const parent = path.dirname(existing);
+    if (parent === existing) break;
+    existing = parent;
+  }
+  for (const folder of missing) {
+    await fsp.mkdir(folder).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
+  }
+  // Nothing was missing yet it failed (e.g. a symlink to nowhere on the path): its own error.
+  await fsp.mkdir(dir, { recursive: true });
+}
+
 /** Writes `data` to `target` atomically, creating the folder if needed. */
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
-  await fsp.mkdir(path.dirname(target), { recursive: true });
+  await makeFolder(path.dirname(target));
   const tmp = tempPathFor(target);
   try {
     await fsp.writeFile(tmp, data);

@@ -70,6 +70,20 @@ describe('.axctl/state.json', () => {
     await expect(readState(dir)).rejects.toMatchObject({ code: 'STATE_CORRUPT', exitCode: 2, message: `${stateFile(dir)}: ${problem}` });
     await expect(resolveTargets({}, dir, 'verify')).rejects.toMatchObject({ code: 'STATE_CORRUPT' });
   });
+
+  it('a record that cannot be written says "cannot be written" and why (exit 2)', async () => {
+    const dir = await tmp();
+    await fsp.writeFile(path.join(dir, '.axctl'), 'a file where the folder goes');
+    await expect(writeState(dir, record(dir, dir))).rejects.toMatchObject({
+      code: 'FILE_NOT_FOLDER',
+      exitCode: 2,
+      message: `${stateFile(dir)}: cannot be written: a part of its path is a file, not a folder`,
+      hint: expect.any(String),
+    });
+    await fsp.rm(path.join(dir, '.axctl'));
+    await fsp.mkdir(stateFile(dir), { recursive: true });
+    await expect(writeState(dir, record(dir, dir))).rejects.toMatchObject({ code: 'FILE_IS_FOLDER', message: `${stateFile(dir)}: cannot be written: it is a folder` });
+  });
 });
 
 describe('resolveTargets', () => {

@@ -94,6 +94,36 @@ describe('--board URLs', () => {
   });
 });
 
+describe('verify --save-outputs', () => {
+  it('an existing file or a link to nowhere is refused before the run (exit 2)', async () => {
+    const p = await project();
+    const args = ['verify', '--board', NO_BOARD, '--model', p.model, '--gt', p.gt, '--token-file', p.token];
+    expectOneLineError(await runCli([...args, '--save-outputs', p.model], { cwd: p.dir }), /classifier\.joint: is a file, --save-outputs needs a folder/);
+    const link = path.join(p.dir, 'outs');
+    await fsp.symlink('/nonexistent/outs', link);
+    expectOneLineError(await runCli([...args, '--save-outputs', link], { cwd: p.dir }), /outs: is a symbolic link to \/nonexistent\/outs, which does not exist/);
+  });
+
+  it('outputs that cannot be written: the verdict first, then one line saying so (exit 2)', async () => {
+    const agent = await startAgent(cleanup);
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+    const saved = path.join(dir, 'saved');
+    await fsp.mkdir(path.join(saved, 'resnetv15_dense0_fwd.bin'), { recursive: true }); // a folder where the output goes
+    const res = await runCli(['verify', ...targetArgs(agent, fx), '--save-outputs', saved], { cwd: dir });
+    expect(res.stdout).toMatch(/^MATCH /);
+    expectOneLineError(res, /resnetv15_dense0_fwd\.bin: cannot be written: it is a folder/);
+  });
+
+  it('a TMPDIR that cannot hold the outputs is a usage error naming it (exit 2)', async () => {
+    const agent = await startAgent(cleanup);
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+    const res = await runCli(['verify', ...targetArgs(agent, fx)], { cwd: dir, env: { TMPDIR: fx.model } });
+    expectOneLineError(res, /classifier\.joint: cannot hold the board's outputs while they are compared: a part of its path is a file, not a folder \(set TMPDIR/);
+  });
+});
+
 describe('axctl lint', () => {
   it('a FIFO is refused at once (exit 2), not waited on', async () => {
     const dir = await tempDir(cleanup);

@@ -1,13 +1,14 @@
 /**
- * Reading local files whole: a FIFO, a device, a folder, a link to nowhere or a file far too
- * large is a BadFileError naming the file (exit 2), never a hang or a crash.
+ * Reading local files whole and writing them: a FIFO, a device, a folder, a link to nowhere or
+ * a file far too large is a BadFileError naming the file (exit 2), never a hang or a crash;
+ * a failed write says "cannot be written" and why.
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants, mkdirSync, openSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AxError } from '../../shared/errors';
-import { readJsonIfExists } from '../../shared/fs/atomic';
+import { AxError, fileWriteError } from '../../shared/errors';
+import { makeFolder, readJsonIfExists, writeFileAtomic } from '../../shared/fs/atomic';
 import { readTextFile, statRegularFile } from '../../shared/fs/regular-file';
 import { readInventoryFile } from '../../host/boards/inventory';
 import { loadRunJointLog } from '../../host/compare/open-side';
@@ -124,5 +125,24 @@ describe('readJsonIfExists', () => {
     const dir = dirs.make();
     expect(await readJsonIfExists(path.join(dir, 'nope.json'), 'fallback')).toBe('fallback');
     expect(await failure(readJsonIfExists(makeFifo(dir, 'hashes.json'), {}))).toMatchObject({ code: 'FILE_NOT_REGULAR' });
+  });
+});
+
+describe('writes', () => {
+  it('a file in the way of a folder is "a part of its path is a file", not an errno', async () => {
+    const dir = dirs.make();
+    writeFileSync(path.join(dir, '.axctl'), '');
+    const target = path.join(dir, '.axctl', 'state.json');
+    const err = await writeFileAtomic(target, '{}').then(() => undefined, (e: unknown) => fileWriteError(target, e));
+    expect(err).toMatchObject({ code: 'FILE_NOT_FOLDER', exitCode: 2, message: `${target}: cannot be written: a part of its path is a file, not a folder` });
+  });
+
+  it('makeFolder makes every missing folder and reports the step that failed', async () => {
+    const dir = dirs.make();
+    await makeFolder(path.join(dir, 'a', 'b', 'c'));
+    await makeFolder(path.join(dir, 'a', 'b', 'c'));
+    mkdirSync(path.join(dir, 'x'));
+    writeFileSync(path.join(dir, 'x', 'file'), '');
+    await expect(makeFolder(path.join(dir, 'x', 'file', 'sub'))).rejects.toMatchObject({ code: expect.stringMatching(/^(ENOTDIR|EEXIST)$/) });
   });
 });
