@@ -92,6 +92,13 @@ describe('--board URLs', () => {
     const res = await runCli(['verify', '--board', 'ws://127.0.0.1:1#frag', '--model', p.model, '--gt', p.gt, '--token-file', p.token], { cwd: p.dir });
     expectOneLineError(res, /is not an agent URL: it has a #fragment \(leave out #frag\)$/);
   });
+
+  it('an inventory url that is a number is INVENTORY_BAD_VALUE (exit 2), not a failed ping', async () => {
+    const dir = await tempDir(cleanup);
+    await fsp.writeFile(path.join(dir, 'axctl.yaml'), 'boards:\n  evb1:\n    url: 12345\n');
+    const res = await runCli(['boards'], { cwd: dir, env: { XDG_CONFIG_HOME: path.join(dir, 'config') } });
+    expectOneLineError(res, /axctl\.yaml: board "evb1": "url" must be a URL, not the number 12345 \(write it like ws:\/\//);
+  });
 });
 
 describe('verify --save-outputs', () => {
