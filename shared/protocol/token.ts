@@ -7,6 +7,7 @@ import { readTextFile, statRegularFile } from '../fs/regular-file';
 
 export const MIN_TOKEN_CHARS = 16;
 const GENERATE_HINT = 'put a random secret in it, e.g. `openssl rand -hex 32 > FILE`';
+const VALUE_HINT = "set it to the agent's token: the line in the token file the agent was started with";
 
 export interface TokenFile {
   secret: Uint8Array;
@@ -23,12 +24,18 @@ export async function readTokenFile(file: string): Promise<TokenFile> {
   return { secret: parseToken(text, file), worldReadable: (mode & 0o044) !== 0 };
 }
 
-export function parseToken(text: string, file = 'token'): Uint8Array {
+/**
+ * The token in `text`. `source` names where it came from, first in every message; `from`
+ * says whether that is a file or a value given directly (AXCTL_TOKEN, the inventory's
+ * `token:`), so an empty one is not called an empty file.
+ */
+export function parseToken(text: string, source = 'token', from: 'file' | 'value' = 'file'): Uint8Array {
   const token = text.trim();
-  if (token.length === 0) throw new BadFileError('TOKEN_EMPTY', file, 'the token file is empty', { hint: GENERATE_HINT });
-  if (/[\r\n]/.test(token)) throw new BadFileError('TOKEN_MULTILINE', file, 'the token must be a single line', { hint: GENERATE_HINT });
+  const hint = from === 'file' ? GENERATE_HINT : VALUE_HINT;
+  if (token.length === 0) throw new BadFileError('TOKEN_EMPTY', source, from === 'file' ? 'the token file is empty' : 'is blank: it holds no token', { hint });
+  if (/[\r\n]/.test(token)) throw new BadFileError('TOKEN_MULTILINE', source, 'the token must be a single line', { hint });
   if (token.length < MIN_TOKEN_CHARS) {
-    throw new BadFileError('TOKEN_TOO_SHORT', file, `the token has ${token.length} characters, at least ${MIN_TOKEN_CHARS} are needed`, { hint: GENERATE_HINT });
+    throw new BadFileError('TOKEN_TOO_SHORT', source, `the token has ${token.length} characters, at least ${MIN_TOKEN_CHARS} are needed`, { hint });
   }
   return Buffer.from(token, 'utf8');
 }
