@@ -93,6 +93,19 @@ export function isAxError(err: unknown): err is AxError {
   return err instanceof AxError;
 }
 
+/**
+ * `text` cut to `max` characters for a message: values come from files and command lines,
+ * and a 100 KB value must not make a 100 KB error line.
+ */
+export function shortenForMessage(text: string, max = 60): string {
+  return text.length <= max ? text : `${text.slice(0, max)}... (${text.length} characters)`;
+}
+
+/** `value` in single quotes, cut like shortenForMessage (the note on its length after the quote). */
+export function quoteForMessage(value: string, max = 60): string {
+  return value.length <= max ? `'${value}'` : `'${value.slice(0, max)}...' (${value.length} characters)`;
+}
+
 /** Node's errno errors (ENOENT, EACCES...) turned into a BadFileError naming the file. */
 export function fileSystemError(file: string, err: unknown): AxError {
   if (isAxError(err)) return err;
@@ -110,4 +123,34 @@ export function fileSystemError(file: string, err: unknown): AxError {
     default:
       return new BadFileError('FILE_UNREADABLE', file, `cannot be read (${(err as Error)?.message ?? String(err)})`, { cause: err });
   }
+}
+
+/** Why a write failed and what to do, by errno; the message says "cannot be written: <why>". */
+const WRITE_PROBLEMS: Record<string, { code: string; problem: string; hint: string }> = {
+  ENOENT: { code: 'FILE_NOT_FOUND', problem: 'its folder does not exist', hint: 'check the path' },
+  EACCES: { code: 'FILE_NO_ACCESS', problem: 'permission denied', hint: 'choose a folder you can write to' },
+  EPERM: { code: 'FILE_NO_ACCESS', problem: 'permission denied', hint: 'choose a folder you can write to' },
+  EISDIR: { code: 'FILE_IS_FOLDER', problem: 'it is a folder', hint: 'name a file, or remove the folder in the way' },
+  // mkdir of a folder on the path where a file is: EEXIST (recursive mkdir) or ENOTDIR.
+  EEXIST: { code: 'FILE_NOT_FOLDER', problem: 'a part of its path is a file, not a folder', hint: 'check the path, or move the file in the way' },
+  ENOTDIR: { code: 'FILE_NOT_FOLDER', problem: 'a part of its path is a file, not a folder', hint: 'check the path, or move the file in the way' },
+  EROFS: { code: 'FILE_WRITE_FAILED', problem: 'the file system is read-only', hint: 'write elsewhere' },
+  ENOSPC: { code: 'FILE_WRITE_FAILED', problem: 'no space left on the device', hint: 'free some space or write elsewhere' },
+  EDQUOT: { code: 'FILE_WRITE_FAILED', problem: 'disk quota exceeded', hint: 'free some space or write elsewhere' },
+  ENAMETOOLONG: { code: 'FILE_WRITE_FAILED', problem: 'the name is too long', hint: 'choose a shorter path' },
+};
+
+/** The reason and hint of a failed write, for callers that word the message themselves. */
+export function writeProblem(err: unknown): { problem: string; hint: string } {
+  const errno = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
+  const known = WRITE_PROBLEMS[errno];
+  return known ?? { problem: (err as Error)?.message ?? String(err), hint: 'check free space and the permissions of its folder' };
+}
+
+/** Node's errno errors of a write turned into a BadFileError naming the file: "cannot be written: <why>". */
+export function fileWriteError(file: string, err: unknown): AxError {
+  if (isAxError(err)) return err;
+  const errno = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
+  const { problem, hint } = writeProblem(err);
+  return new BadFileError(WRITE_PROBLEMS[errno]?.code ?? 'FILE_WRITE_FAILED', file, `cannot be written: ${problem}`, { hint, cause: err });
 }

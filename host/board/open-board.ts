@@ -109,9 +109,9 @@ export const openWithAgent: BoardOpener = async (target, opts) => {
 export async function resolveToken(target: BoardTarget, opts: Pick<OpenBoardOptions, 'tokenFile' | 'env'>): Promise<Uint8Array> {
   const env = opts.env ?? process.env;
   if (opts.tokenFile) return (await readTokenFile(opts.tokenFile)).secret;
-  if (env.AXCTL_TOKEN) return parseToken(env.AXCTL_TOKEN, 'AXCTL_TOKEN');
+  if (env.AXCTL_TOKEN) return parseToken(env.AXCTL_TOKEN, 'AXCTL_TOKEN', 'value');
   if (target.entry?.tokenFile) return (await readTokenFile(target.entry.tokenFile)).secret;
-  if (target.entry?.token) return parseToken(target.entry.token, `${target.entry.source}: board "${target.entry.name}" token`);
+  if (target.entry?.token) return parseToken(target.entry.token, `${target.entry.source}: board "${target.entry.name}" token`, 'value');
   const installed = await readHostToken(hostTokenFile(target.url, env)).catch(() => undefined);
   if (installed) return parseToken(installed, hostTokenFile(target.url, env));
   throw new UsageError('TOKEN_MISSING', `no token for ${target.given}: the agent only talks to hosts that know its token`, {

@@ -9,7 +9,8 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { BadFileError, UsageError, fileSystemError } from '../../shared/errors';
+import { BadFileError, UsageError, quoteForMessage, shortenForMessage } from '../../shared/errors';
+import { readTextFile } from '../../shared/fs/regular-file';
 
 export interface BoardEntry {
   name: string;
@@ -32,10 +33,10 @@ export interface BoardEntry {
   source: string;
 }
 
-type KeyKind = 'string' | 'secret' | 'path' | 'boolean' | 'string-list';
+type KeyKind = 'url' | 'string' | 'secret' | 'path' | 'boolean' | 'string-list';
 /** The inventory's keys: YAML name → field, type, and what it means. */
 const BOARD_KEYS: Record<string, { field: keyof BoardEntry; kind: KeyKind; doc: string }> = {
-  url: { field: 'url', kind: 'string', doc: 'board address: ws://, ssh:// or serial:// URL (required)' },
+  url: { field: 'url', kind: 'url', doc: 'board address: ws://, ssh:// or serial:// URL (required)' },
   identity: { field: 'identity', kind: 'path', doc: 'SSH private key file' },
   token: { field: 'token', kind: 'secret', doc: 'agent token, quoted (prefer token-file)' },
   'token-file': { field: 'tokenFile', kind: 'path', doc: 'file holding the agent token' },
@@ -77,33 +78,36 @@ export async function loadInventory(opts: { cwd?: string; files?: string[] } = {
   return boards;
 }
 
+/** Where the README's inventory section is, for hints. */
+const SEE_README = 'see "Named boards" in the README';
+const EXAMPLE = 'e.g. "boards: { evb1: { url: ws://192.168.1.20:7007 } }"';
+
 export async function readInventoryFile(file: string): Promise<BoardEntry[]> {
-  let text: string;
-  try {
-    text = await fsp.readFile(file, 'utf8');
-  } catch (err) {
-    throw fileSystemError(file, err);
-  }
+  const text = await readTextFile(file, { what: 'a board inventory' });
   let doc: unknown;
   try {
     doc = parseYaml(text);
   } catch (err) {
-    throw new BadFileError('INVENTORY_SYNTAX', file, `is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    // yaml's first line ends in ':' before a code excerpt that is not kept: drop it.
+    const problem = (err as Error).message.split('\n')[0]!.replace(/:\s*$/, '');
+    throw new BadFileError('INVENTORY_SYNTAX', file, `is not valid YAML: ${problem}`, { hint: `fix the YAML at that line; ${SEE_README}` });
   }
   if (doc == null) return [];
   const boards = (doc as { boards?: unknown }).boards;
   if (typeof doc !== 'object' || boards === undefined) {
-    throw new BadFileError('INVENTORY_SHAPE', file, 'has no `boards:` map', { hint: 'see "Board inventory" in the README' });
+    throw new BadFileError('INVENTORY_SHAPE', file, 'has no `boards:` map', { hint: `${EXAMPLE}; ${SEE_README}` });
   }
   if (typeof boards !== 'object' || boards === null || Array.isArray(boards)) {
-    throw new BadFileError('INVENTORY_SHAPE', file, '`boards:` must map board names to settings');
+    throw new BadFileError('INVENTORY_SHAPE', file, '`boards:` must map board names to settings', { hint: EXAMPLE });
   }
   return Object.entries(boards as Record<string, unknown>).map(([name, raw]) => toEntry(file, name, raw));
 }
 
 function toEntry(file: string, name: string, raw: unknown): BoardEntry {
   if (typeof raw === 'string') raw = { url: raw };
-  if (typeof raw !== 'object' || raw === null) throw new BadFileError('INVENTORY_SHAPE', file, `board "${name}" must be a URL or a map of settings`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new BadFileError('INVENTORY_SHAPE', file, `board "${name}" must be a URL or a map of settings`, { hint: EXAMPLE });
+  }
   const entry: BoardEntry = { name, url: '', via: [], agentless: false, source: file };
   for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
     const spec = BOARD_KEYS[key];
@@ -114,13 +118,21 @@ function toEntry(file: string, name: string, raw: unknown): BoardEntry {
     }
     (entry as unknown as Record<string, unknown>)[spec.field] = coerce(file, name, key, spec.kind, value);
   }
-  if (!entry.url) throw new BadFileError('INVENTORY_NO_URL', file, `board "${name}" has no url`);
+  if (!entry.url) {
+    throw new BadFileError('INVENTORY_NO_URL', file, `board "${name}" has no url`, {
+      hint: 'add one, e.g. url: ws://192.168.1.20:7007, ssh://root@HOST or serial:///dev/ttyUSB0',
+    });
+  }
   return entry;
 }
 
 function coerce(file: string, board: string, key: string, kind: KeyKind, value: unknown): unknown {
-  const bad = (want: string) => new BadFileError('INVENTORY_BAD_VALUE', file, `board "${board}": "${key}" must be ${want}`);
+  const bad = (want: string, hint: string = HINTS[kind]) => new BadFileError('INVENTORY_BAD_VALUE', file, `board "${board}": "${key}" must be ${want}`, { hint });
   switch (kind) {
+    case 'url':
+      if (typeof value !== 'string') throw bad(`a URL, not ${describeYaml(value)}`);
+      if (!looksLikeUrl(value) || !parsesAsUrl(value)) throw bad(`a URL, not ${quoteForMessage(value)}`);
+      return value;
     case 'boolean':
       if (typeof value !== 'boolean') throw bad('true or false');
       return value;
@@ -130,7 +142,7 @@ function coerce(file: string, board: string, key: string, kind: KeyKind, value: 
       return list;
     }
     case 'path':
-      if (typeof value !== 'string') throw bad('a path');
+      if (typeof value !== 'string') throw bad(`a path, not ${describeYaml(value)}`);
       return expandHome(value, path.dirname(file));
     case 'secret':
       // YAML reads an unquoted all-digit token as a number and may drop digits: refuse it.
@@ -140,6 +152,33 @@ function coerce(file: string, board: string, key: string, kind: KeyKind, value: 
       if (typeof value !== 'string' && typeof value !== 'number') throw bad('a string');
       return String(value);
   }
+}
+
+function parsesAsUrl(text: string): boolean {
+  try {
+    new URL(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What to write instead, by kind of key. */
+const HINTS: Record<KeyKind, string> = {
+  url: 'write it like ws://192.168.1.20:7007, ssh://root@192.168.1.20 or serial:///dev/ttyUSB0',
+  string: 'write it as text; quote it if YAML reads it otherwise',
+  secret: 'quote it: token: "..."',
+  path: 'write a file path, e.g. token-file: ~/.config/axctl/evb1.token; quote it if YAML reads it otherwise',
+  boolean: 'write true or false',
+  'string-list': 'write one URL, or a list: [ssh://me@gw1, ssh://me@gw2]',
+};
+
+/** A YAML value that is not a string, as the user would recognise it: "the number 12345". */
+function describeYaml(value: unknown): string {
+  if (value === null) return 'empty';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a map';
+  return `the ${typeof value} ${shortenForMessage(String(value))}`;
 }
 
 /** `~/x` → home; relative paths are relative to the inventory file's folder. */

@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { AxError, RunFailedError, UsageError, fileSystemError } from '../../shared/errors';
-import { tempPathFor } from '../../shared/fs/atomic';
+import { AxError, RunFailedError, UsageError, fileWriteError } from '../../shared/errors';
+import { makeFolder, tempPathFor } from '../../shared/fs/atomic';
 import { ProtocolError } from '../../shared/protocol/errors';
 import type { Channel } from './channel';
 import { streamedCall } from './streamed-call';
@@ -29,10 +29,10 @@ export async function downloadBlob(channel: Channel, hash: string, size: number,
   const temp = tempPathFor(toFile);
   let handle: fsp.FileHandle;
   try {
-    await fsp.mkdir(path.dirname(toFile), { recursive: true });
+    await makeFolder(path.dirname(toFile));
     handle = await fsp.open(temp, 'w');
   } catch (err) {
-    throw fileSystemError(toFile, err);
+    throw fileWriteError(toFile, err);
   }
   let ok = false;
   try {
@@ -43,7 +43,7 @@ export async function downloadBlob(channel: Channel, hash: string, size: number,
         let written = 0;
         while (written < data.length) written += (await handle.write(data, written, data.length - written, offset + written)).bytesWritten;
       } catch (err) {
-        throw fileSystemError(toFile, err);
+        throw fileWriteError(toFile, err);
       }
     });
     const actual = hasher.digest('hex');
@@ -54,7 +54,7 @@ export async function downloadBlob(channel: Channel, hash: string, size: number,
       await handle.close();
       await fsp.rename(temp, toFile);
     } catch (err) {
-      throw fileSystemError(toFile, err);
+      throw fileWriteError(toFile, err);
     }
     ok = true;
   } finally {

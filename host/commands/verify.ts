@@ -2,7 +2,8 @@
  * `axctl verify`: run the gt inputs on the board, compare its outputs with the simulator's
  * (gt/joint) and print one verdict with its evidence and what to do next.
  * Exit 0 match, 1 mismatch, 3 input-error, 4 run-failed, 5 cannot connect or authenticate,
- * 2 usage or bad local files (also when a --junit/--html file cannot be written), 130 interrupted.
+ * 2 usage or bad local files (also when a --junit/--html file or the --save-outputs copies cannot be
+ * written: after the verdict), 130 interrupted.
  */
 import type { Argv } from 'yargs';
 import { ExitCode } from '../../shared/errors';
@@ -85,6 +86,7 @@ export const handler = action(async (argv: Args) => {
   const { report } = outcome;
   process.stdout.write(argv.json ? renderJson(report) : renderVerifyText(report, { color: useColor(process.stdout) }));
   const failed = await writeReports(report, { junit: argv.junit ?? null, html: argv.html ?? null });
+  if (outcome.saveOutputsError) failed.unshift(outcome.saveOutputsError);
   for (const err of failed) reportError(err);
   return failed.length > 0 ? ExitCode.USAGE : VERDICT_EXIT[report.verdict];
 });

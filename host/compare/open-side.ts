@@ -5,7 +5,8 @@
  * shape of the gt/joint tensor it is compared with).
  */
 import { promises as fs } from 'node:fs';
-import { BadFileError, fileSystemError, isAxError } from '../../shared/errors';
+import { BadFileError, isAxError } from '../../shared/errors';
+import { readTextFile } from '../../shared/fs/regular-file';
 import { tensorFileName } from '../../shared/parsers/gt-folder';
 import { looksLikeRunJointLog, parseRunJointLog, type RunJointLog, type RunJointTensor } from '../../shared/parsers/run-joint-log';
 import { DTYPE_BYTES, runJointTensorSpec } from '../../shared/tensor/dtype';
@@ -24,12 +25,7 @@ export interface TensorSpec {
 }
 
 export async function loadRunJointLog(file: string): Promise<RunJointLog> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (err) {
-    throw fileSystemError(file, err);
-  }
+  const text = await readTextFile(file, { what: 'a run_joint log' });
   if (!looksLikeRunJointLog(text)) {
     throw new BadFileError('COMPARE_LOG_NOT_RUN_JOINT', file, 'is not a run_joint log', { hint: 'pass the output run_joint printed on the board' });
   }

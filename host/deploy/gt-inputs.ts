@@ -9,8 +9,8 @@
  * The local checks find what would make run_joint fall back to random data: an input with
  * no file, and a file whose size is not the input's Size.
  */
-import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { statRegularFile } from '../../shared/fs/regular-file';
 import { findGtFile, type GtFile, type GtFolder } from '../../shared/parsers/gt-folder';
 import type { RunJointTensor } from '../../shared/parsers/run-joint-log';
 
@@ -73,7 +73,7 @@ export async function planInputs(gt: GtFolder, model: InputNames | null): Promis
       problems.push({ code: 'GT_INPUT_NO_BIN', input: name, file: gtFile.npy ?? null, reason: `has no raw ${gtFile.fileBase}.bin beside it; run_joint reads raw bytes` });
       continue;
     }
-    const size = (await fsp.stat(gtFile.bin)).size;
+    const size = (await statRegularFile(gtFile.bin)).size;
     inputs.push({ name, file: gtFile.bin, size });
     const expected = tensor ? inputBytes(tensor, model?.maxBatchSize ?? null) : null;
     if (expected !== null && size !== expected) {

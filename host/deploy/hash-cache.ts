@@ -4,11 +4,12 @@
  * user's cache folder (XDG_CACHE_HOME or ~/.cache) and is rewritten atomically.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, promises as fsp } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileSystemError } from '../../shared/errors';
 import { readJsonIfExists, writeJsonAtomic } from '../../shared/fs/atomic';
+import { statRegularFile } from '../../shared/fs/regular-file';
 
 interface Entry {
   size: number;
@@ -43,13 +44,7 @@ export class HashCache {
   /** Hash of `file`, from the cache when its size and mtime are unchanged. */
   async digest(file: string): Promise<FileDigest> {
     const abs = path.resolve(file);
-    let st;
-    try {
-      st = await fsp.stat(abs);
-    } catch (err) {
-      throw fileSystemError(file, err);
-    }
-    if (!st.isFile()) throw fileSystemError(file, Object.assign(new Error('folder'), { code: 'EISDIR' }));
+    const st = await statRegularFile(file);
     const entries = await this.load();
     const known = entries[abs];
     if (known && known.size === st.size && known.mtimeMs === st.mtimeMs) return { path: abs, size: st.size, hash: known.hash };
@@ -77,11 +72,29 @@ export class HashCache {
 
   private async load(): Promise<Record<string, Entry>> {
     if (this.entries) return this.entries;
+    let data: unknown;
     try {
-      this.entries = await readJsonIfExists<Record<string, Entry>>(this.cacheFile, {});
+      data = await readJsonIfExists(this.cacheFile, {});
     } catch {
-      this.entries = {}; // a corrupt cache is rebuilt, not an error
+      data = {}; // a corrupt cache is rebuilt, not an error
     }
+    this.entries = validEntries(data);
     return this.entries;
   }
+}
+
+/**
+ * The well-formed entries of what the cache file held. Anything else (null, an array, an entry
+ * without a hash) is dropped: a damaged cache costs a rehash, never a failed deploy.
+ */
+function validEntries(data: unknown): Record<string, Entry> {
+  const entries: Record<string, Entry> = Object.create(null) as Record<string, Entry>;
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return entries;
+  for (const [file, entry] of Object.entries(data as Record<string, unknown>)) {
+    const e = entry as Partial<Entry> | null;
+    if (typeof e?.size === 'number' && typeof e.mtimeMs === 'number' && typeof e.hash === 'string' && /^[0-9a-f]{64}$/.test(e.hash)) {
+      entries[file] = { size: e.size, mtimeMs: e.mtimeMs, hash: e.hash };
+    }
+  }
+  return entries;
 }

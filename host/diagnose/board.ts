@@ -4,8 +4,8 @@
  * wired by the command) or reads a saved `axctl verify --json` report. A board that cannot be
  * reached is an outcome of the step, not a failure of the diagnosis.
  */
-import { promises as fsp } from 'node:fs';
-import { BadFileError, ExitCode, fileSystemError, isAxError } from '../../shared/errors';
+import { BadFileError, ExitCode, isAxError } from '../../shared/errors';
+import { readTextFile } from '../../shared/fs/regular-file';
 import { fmtCosine, fmtNumber } from '../report/format';
 import type { Check, VerifyReport } from '../report/model';
 import type { BoardOutcome } from './decide';
@@ -36,12 +36,7 @@ const NON_FINITE: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Inf
 
 /** Reads a saved `axctl verify --json` report. */
 export async function loadVerifyReport(file: string): Promise<VerifyReport> {
-  let text: string;
-  try {
-    text = await fsp.readFile(file, 'utf8');
-  } catch (err) {
-    throw fileSystemError(file, err);
-  }
+  const text = await readTextFile(file, { what: 'an axctl verify report' });
   let data: unknown;
   try {
     data = JSON.parse(text, (key, value: unknown) =>

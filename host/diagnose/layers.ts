@@ -4,8 +4,7 @@
  * saved build log. Layers are named back to the onnx through `pulsar info --layer_mapping`
  * when a compiled model is at hand; a layer that is already an onnx name keeps its name.
  */
-import { promises as fsp } from 'node:fs';
-import { fileSystemError } from '../../shared/errors';
+import { readTextFile } from '../../shared/fs/regular-file';
 import { parsePulsarRunLog, type PulsarScore } from '../../shared/parsers/pulsar-run-log';
 import type { DiagnoseReport } from '../report/model';
 import { lavaToOnnx, pulsarLayerMapping, type LayerMapping } from '../toolchain/layer-mapping';
@@ -15,13 +14,7 @@ import type { PulsarToolchain } from '../toolchain/toolchain';
 export type LayerRow = DiagnoseReport['layers'][number];
 
 export async function readBuildLogScores(file: string): Promise<PulsarScore[]> {
-  let text: string;
-  try {
-    text = await fsp.readFile(file, 'utf8');
-  } catch (err) {
-    throw fileSystemError(file, err);
-  }
-  return parsePulsarRunLog(text).scores;
+  return parsePulsarRunLog(await readTextFile(file, { what: 'a pulsar build log' })).scores;
 }
 
 /**

@@ -5,9 +5,9 @@
  * would need. A pulsar run that fails skips its check with pulsar's reason; pulsar that cannot
  * start at all (not installed, Docker down) aborts the diagnosis, as every step would fail.
  */
-import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { fileSystemError, isAxError } from '../../shared/errors';
+import { isAxError } from '../../shared/errors';
+import { readTextFile } from '../../shared/fs/regular-file';
 import { parsePrototxt } from '../../shared/parsers/prototxt';
 import type { PulsarScore } from '../../shared/parsers/pulsar-run-log';
 import type { Check } from '../report/model';
@@ -136,12 +136,7 @@ async function checkConfig(config: string | null, model: string | null, stateDir
       throw err;
     }
   }
-  let text: string;
-  try {
-    text = await fsp.readFile(config, 'utf8');
-  } catch (err) {
-    throw fileSystemError(config, err);
-  }
+  const text = await readTextFile(config, { what: 'a prototxt config' });
   const expansion = inspectConfigExpansion(parsePrototxt(text, config));
   return expansion.expanded
     ? makeCheck('output-config', 'pass', `${config}: an expanded output config (${expansion.evidence.join('; ')})`, { method: 'content' })

@@ -4,7 +4,8 @@
  * report. Bad input becomes a BadFileError/UsageError naming the file (exit 2).
  */
 import { promises as fs } from 'node:fs';
-import { BadFileError, fileSystemError, UsageError } from '../../shared/errors';
+import { BadFileError, UsageError } from '../../shared/errors';
+import { statRegularFile } from '../../shared/fs/regular-file';
 import { scanGtFolder, type GtFile } from '../../shared/parsers/gt-folder';
 import { get, getAll, getScalars, parsePrototxt, PrototxtSyntaxError, toPlain, type PtMessage } from '../../shared/parsers/prototxt';
 import { parsePulsarRunLog } from '../../shared/parsers/pulsar-run-log';
@@ -167,11 +168,7 @@ async function gtTensorReport(f: GtFile): Promise<{ report: GtTensorReport; prob
   }
   let binBytes: number | null = null;
   if (f.bin) {
-    try {
-      binBytes = (await fs.stat(f.bin)).size;
-    } catch (err) {
-      throw fileSystemError(f.bin, err);
-    }
+    binBytes = (await statRegularFile(f.bin)).size;
   }
   const binMatchesNpy = header && binBytes !== null ? header.dataBytes === binBytes : null;
   if (binMatchesNpy === false && header) {

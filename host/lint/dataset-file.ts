@@ -28,6 +28,8 @@ export async function inspectDatasetFile(file: string): Promise<DatasetFile> {
     return { kind: 'unreadable', reason: (err as Error).message };
   }
   if (stat.isDirectory()) return { kind: 'folder' };
+  // Opening a FIFO waits for a writer, forever: lint must not hang on a path in a config.
+  if (!stat.isFile()) return { kind: 'not-tar', looksLike: 'a device, socket or pipe, not a regular file' };
   let handle;
   try {
     handle = await fsp.open(file, 'r');

@@ -4,8 +4,7 @@
  * finding pointing at the file and line of the offending field. Unknown fields are fine:
  * configs differ between toolchain versions and only what a rule knows is judged.
  */
-import { promises as fsp } from 'node:fs';
-import { fileSystemError } from '../../shared/errors';
+import { readTextFile } from '../../shared/fs/regular-file';
 import { parsePrototxt } from '../../shared/parsers/prototxt';
 import { makeContext, type PathMount } from './context';
 import { sortFindings, type Finding } from './finding';
@@ -21,12 +20,7 @@ export interface LintOptions {
 
 /** Lints a config file. Throws a BadFileError when it cannot be read or is not prototxt. */
 export async function lintConfig(file: string, options: LintOptions = {}): Promise<Finding[]> {
-  let text: string;
-  try {
-    text = await fsp.readFile(file, 'utf8');
-  } catch (err) {
-    throw fileSystemError(file, err);
-  }
+  const text = await readTextFile(file, { what: 'a prototxt config' });
   return lintConfigText(text, file, options);
 }
 

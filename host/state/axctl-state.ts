@@ -7,8 +7,9 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { BadFileError, fileSystemError } from '../../shared/errors';
+import { BadFileError, fileWriteError, isAxError, shortenForMessage, writeProblem } from '../../shared/errors';
 import { writeJsonAtomic } from '../../shared/fs/atomic';
+import { readTextFile } from '../../shared/fs/regular-file';
 import type { Verdict } from '../report/model';
 
 export const STATE_DIR = '.axctl';
@@ -42,10 +43,10 @@ export async function readState(projectDir: string): Promise<DeployRecord | null
   const file = stateFile(projectDir);
   let text: string;
   try {
-    text = await fsp.readFile(file, 'utf8');
+    text = await readTextFile(file, { what: 'a deploy record' });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw fileSystemError(file, err);
+    if (isAxError(err) && err.code === 'FILE_NOT_FOUND' && !(await fsp.lstat(file).catch(() => null))) return null;
+    throw err;
   }
   let data: unknown;
   try {
@@ -53,8 +54,11 @@ export async function readState(projectDir: string): Promise<DeployRecord | null
   } catch {
     throw corrupt(file, 'is not JSON');
   }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw corrupt(file, `holds ${data === null ? 'null' : Array.isArray(data) ? 'a JSON array' : `a JSON ${typeof data}`}, not a deploy record (a JSON object)`);
+  }
   const record = data as { version?: unknown } & Partial<DeployRecord>;
-  if (record.version !== STATE_VERSION) throw corrupt(file, `has version ${String(record.version)}, this axctl reads version ${STATE_VERSION}`);
+  if (record.version !== STATE_VERSION) throw corrupt(file, versionProblem(record.version));
   if (typeof record.board !== 'string' || !isFileRecord(record.model) || typeof record.gt?.path !== 'string' || !Array.isArray(record.gt.inputs) || !record.gt.inputs.every(isFileRecord)) {
     throw corrupt(file, 'lacks the board, model or gt of the last deploy');
   }
@@ -84,7 +88,13 @@ export async function writeState(projectDir: string, record: DeployRecord): Prom
   try {
     await writeJsonAtomic(file, onDisk);
   } catch (err) {
-    throw fileSystemError(file, err);
+    const failed = fileWriteError(file, err);
+    if (!['EROFS', 'EACCES', 'EPERM'].includes((err as NodeJS.ErrnoException).code ?? '')) throw failed;
+    // The record goes where axctl runs: "write elsewhere" means "run it elsewhere".
+    throw new BadFileError(failed.code, file, `cannot be written: ${writeProblem(err).problem}`, {
+      hint: `run axctl from a folder you can write to: it keeps the deploy record in ${STATE_DIR}/ there`,
+      cause: err,
+    });
   }
 }
 
@@ -97,6 +107,12 @@ function relativeInside(dir: string, p: string): string {
 function isFileRecord(value: unknown): value is FileRecord {
   const v = value as Partial<FileRecord> | undefined;
   return typeof v?.path === 'string' && typeof v.hash === 'string' && typeof v.size === 'number';
+}
+
+function versionProblem(version: unknown): string {
+  if (version === undefined) return `has no "version" field; this axctl reads version ${STATE_VERSION} records`;
+  if (typeof version === 'number') return `has version ${version}, this axctl reads version ${STATE_VERSION}`;
+  return `has "version": ${shortenForMessage(JSON.stringify(version) ?? String(version))}, not a version number; this axctl reads version ${STATE_VERSION}`;
 }
 
 function corrupt(file: string, problem: string): BadFileError {

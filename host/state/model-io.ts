@@ -67,11 +67,37 @@ export class ModelIoStore {
     if (this.data) return this.data;
     let data: CacheFile | null = null;
     try {
-      data = await readJsonIfExists<CacheFile | null>(this.file, null);
+      data = (await readJsonIfExists(this.file, null)) as CacheFile | null;
     } catch {
       data = null; // a damaged cache is rebuilt
     }
-    this.data = data && data.version === VERSION && typeof data.models === 'object' && data.models !== null ? data : { version: VERSION, models: {} };
+    const usable = data && data.version === VERSION && typeof data.models === 'object' && data.models !== null && !Array.isArray(data.models);
+    this.data = { version: VERSION, models: usable ? validEntries(data!.models) : {} };
     return this.data;
   }
+}
+
+/** The entries of a well-formed shape; a damaged one is dropped (the board lists the model again). */
+function validEntries(models: Record<string, unknown>): CacheFile['models'] {
+  const valid: CacheFile['models'] = Object.create(null) as CacheFile['models'];
+  for (const [hash, entry] of Object.entries(models)) {
+    const e = entry as Partial<ModelIo & { seenAt: string }> | null;
+    const tensors = (list: unknown) => Array.isArray(list) && list.every(isTensor);
+    if (typeof e?.seenAt === 'string' && tensors(e.inputs) && tensors(e.outputs) && (e.maxBatchSize === null || typeof e.maxBatchSize === 'number')) {
+      valid[hash] = e as ModelIo & { seenAt: string };
+    }
+  }
+  return valid;
+}
+
+function isTensor(value: unknown): boolean {
+  const t = value as Partial<RunJointTensor> | null;
+  return (
+    typeof t?.name === 'string' &&
+    typeof t.index === 'number' &&
+    Array.isArray(t.shape) &&
+    t.shape.every((d) => typeof d === 'number') &&
+    (t.size === null || typeof t.size === 'number') &&
+    (t.dtype === null || typeof t.dtype === 'string')
+  );
 }

@@ -5,7 +5,7 @@
  * kept absolute. The file is rewritten atomically and keeps the newest MAX_RECORDS builds.
  */
 import * as path from 'node:path';
-import { BadFileError } from '../../shared/errors';
+import { BadFileError, isAxError } from '../../shared/errors';
 import { readJsonIfExists, writeJsonAtomic } from '../../shared/fs/atomic';
 import type { ToolchainVersion } from './version';
 
@@ -45,15 +45,16 @@ export function buildRecordsPath(stateDir: string): string {
 }
 
 export async function readBuildRecords(file: string): Promise<BuildRecord[]> {
-  let data: RecordsFile;
+  let data: Partial<RecordsFile> | null;
   try {
-    data = await readJsonIfExists<RecordsFile>(file, { version: 1, builds: [] });
+    data = (await readJsonIfExists(file, { version: 1, builds: [] })) as Partial<RecordsFile> | null;
   } catch (err) {
+    if (isAxError(err)) throw err; // unreadable, or not a regular file: that error names it
     throw new BadFileError('BUILD_RECORDS_CORRUPT', file, `cannot be read (${(err as Error).message})`, {
       hint: 'delete it; the next axctl build writes a new one',
     });
   }
-  if (!data || !Array.isArray(data.builds)) {
+  if (typeof data !== 'object' || data === null || !Array.isArray(data.builds)) {
     throw new BadFileError('BUILD_RECORDS_CORRUPT', file, 'is not an axctl build record file', { hint: 'delete it; the next axctl build writes a new one' });
   }
   return data.builds;

@@ -12,9 +12,8 @@
  *    `pulsar_conf.output_dir` the build sets itself (its log: "set task task_0's
  *    pulsar_conf.output_dir as /data"). A hand-written config has neither.
  */
-import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { fileSystemError } from '../../shared/errors';
+import { readTextFile } from '../../shared/fs/regular-file';
 import { get, parsePrototxt, type PtMessage } from '../../shared/parsers/prototxt';
 import { buildRecordsPath, findBuildsOfModel, readBuildRecords, type BuildRecord } from './build-records';
 import { ToolchainError } from './errors';
@@ -106,11 +105,5 @@ export async function checkRunConfig(options: CheckRunConfigOptions): Promise<Co
 }
 
 async function parseConfigFile(file: string): Promise<PtMessage> {
-  let text: string;
-  try {
-    text = await fsp.readFile(file, 'utf8');
-  } catch (err) {
-    throw fileSystemError(file, err);
-  }
-  return parsePrototxt(text, file);
+  return parsePrototxt(await readTextFile(file, { what: 'a prototxt config' }), file);
 }

@@ -25,7 +25,10 @@ export async function requireFile(file: string, what: string): Promise<void> {
     }
     throw e;
   }
-  if (!stat.isFile()) throw new BadFileError('FILE_IS_FOLDER', file, `is a folder, the ${what} must be a file`, { hint: 'name the file inside it' });
+  if (stat.isDirectory()) throw new BadFileError('FILE_IS_FOLDER', file, `is a folder, the ${what} must be a file`, { hint: 'name the file inside it' });
+  if (!stat.isFile()) {
+    throw new BadFileError('FILE_NOT_REGULAR', file, `is not a regular file (a device, socket or pipe), the ${what} must be a file`, { hint: 'name the file itself' });
+  }
 }
 
 export async function fileExists(file: string): Promise<boolean> {

@@ -14,7 +14,7 @@
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BadFileError } from '../../shared/errors';
+import { BadFileError, fileWriteError, writeProblem, type AxError } from '../../shared/errors';
 import { findGtFile, type GtFile, type GtFolder } from '../../shared/parsers/gt-folder';
 import { openBoard, type OpenBoardOptions } from '../board/open-board';
 import type { BoardIdentity, BoardSession, RunResult } from '../board/session';
@@ -31,6 +31,7 @@ import { compareBoardOutput } from './compare-output';
 import { compareCompileStage } from './compile-stage';
 import { VERDICT_EXIT } from './exit-codes';
 import { buildReport } from './report';
+import { moveOutputsInto, prepareOutputFolder } from './save-outputs';
 
 /** Fields an opener adds to OpenBoardOptions (e.g. host/ssh's `ssh`, `agentless`) pass through to openBoard as given. */
 export interface VerifyOptions extends Omit<OpenBoardOptions, 'cwd'> {
@@ -62,6 +63,8 @@ export interface VerifyOutcome {
   runJointMs: number;
   /** Where the time went (ms): local checks and hashes, connecting, uploads + the run request, fetching and comparing outputs, the rest. */
   phases: { local: number; connect: number; board: number; outputs: number; report: number };
+  /** Why --save-outputs could not keep the outputs (the verdict stands; the CLI exits 2 after printing it). */
+  saveOutputsError?: AxError;
 }
 
 /** How long a cancelled run may take to report back before the connection is cut. */
@@ -80,6 +83,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
   const ioStore = opts.ioStore ?? new ModelIoStore();
   // Local checks first: a bad local file (exit 2) is reported without touching the network.
   const prepared = await prepare(opts.model, opts.gt, { hashes, ioStore, progress: opts.progress });
+  if (opts.saveOutputs) await prepareOutputFolder(opts.saveOutputs);
   const { gt, model } = prepared;
   // An input with no file, or (with the model's listing known) of the wrong size, is an
   // input-error found here: nothing is sent to the board and nothing runs there.
@@ -96,6 +100,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
   let outputs: OutputComparison[] = [];
   let queuePositions: number[] = [];
   let described: ModelIo | null = null;
+  let saveOutputsError: AxError | undefined;
   if (!knownInputError) {
     const session = await withAbort(opts.signal, () => openBoard({ ...opts, cwd: opts.cwd }));
     board = session.identity;
@@ -106,7 +111,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
       ({ result, plan, inputs, queuePositions, described } = run);
       stopOnAbort.runOver();
       lap('board');
-      if (result.status === 'ok' && !opts.signal?.aborted) outputs = await fetchAndCompare(session, result, gt, prepared.io ?? described, opts.saveOutputs);
+      if (result.status === 'ok' && !opts.signal?.aborted) ({ outputs, saveOutputsError } = await fetchAndCompare(session, result, gt, prepared.io ?? described, opts.saveOutputs));
       lap('outputs');
     } finally {
       stopOnAbort.dispose();
@@ -133,7 +138,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
   });
   await recordVerdict(opts, report, model, gt.dir, inputs);
   lap('report');
-  return { report, interrupted: result.cancelled || opts.signal?.aborted === true, queuePositions, runJointMs: result.durationMs, phases };
+  return { report, interrupted: result.cancelled || opts.signal?.aborted === true, queuePositions, runJointMs: result.durationMs, phases, ...(saveOutputsError && { saveOutputsError }) };
 }
 
 /**
@@ -161,8 +166,20 @@ function guardAbort(session: BoardSession, signal: AbortSignal | undefined): { r
   };
 }
 
-async function fetchAndCompare(session: BoardSession, result: RunResult, gt: GtFolder, known: ModelIo | null, saveTo: string | undefined): Promise<OutputComparison[]> {
-  const dir = saveTo ?? (await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-verify-')));
+async function fetchAndCompare(
+  session: BoardSession,
+  result: RunResult,
+  gt: GtFolder,
+  known: ModelIo | null,
+  saveTo: string | undefined,
+): Promise<{ outputs: OutputComparison[]; saveOutputsError?: AxError }> {
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-verify-')).catch((err: unknown) => {
+    // The temporary folder comes from TMPDIR: the user's setting, so a user error.
+    throw new BadFileError(fileWriteError(os.tmpdir(), err).code, os.tmpdir(), `cannot hold the board's outputs while they are compared: ${writeProblem(err).problem}`, {
+      hint: 'set TMPDIR to a folder you can write to',
+      cause: err,
+    });
+  });
   try {
     const files = await fetchOutputs(session, result, dir);
     const listing = result.parsed.outputs.length > 0 ? result.parsed.outputs : (known?.outputs ?? []);
@@ -171,9 +188,15 @@ async function fetchAndCompare(session: BoardSession, result: RunResult, gt: GtF
       const gtFile = gtOutputFile(gt, out.name, result.outputs.length);
       comparisons.push(await compareBoardOutput({ name: out.name, tensor: listing.find((t) => t.name === out.name) ?? null, dumpFile: files.get(out.name)! }, gtFile));
     }
-    return comparisons;
+    if (!saveTo) return { outputs: comparisons };
+    try {
+      await moveOutputsInto(saveTo, files);
+      return { outputs: comparisons };
+    } catch (err) {
+      return { outputs: comparisons, saveOutputsError: fileWriteError(saveTo, err) };
+    }
   } finally {
-    if (!saveTo) await fsp.rm(dir, { recursive: true, force: true });
+    await fsp.rm(dir, { recursive: true, force: true });
   }
 }
 

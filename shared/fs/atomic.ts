@@ -5,14 +5,45 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { isAxError } from '../errors';
+import { readTextFile } from './regular-file';
 
 export function tempPathFor(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
+/**
+ * `mkdir -p dir`, failing with the errno of the step that failed. Node's recursive mkdir
+ * says ENOENT for a folder it cannot make on a read-only file system; making the missing
+ * folders one by one gets the true reason (EROFS, EACCES, ENOTDIR...).
+ */
+export async function makeFolder(dir: string): Promise<void> {
+  try {
+    await fsp.mkdir(dir, { recursive: true });
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const missing: string[] = [];
+  let existing = path.resolve(dir);
+  while (!(await fsp.lstat(existing).then(() => true, () => false))) {
+    missing.unshift(existing);
+    const parent = path.dirname(existing);
+    if (parent === existing) break;
+    existing = parent;
+  }
+  for (const folder of missing) {
+    await fsp.mkdir(folder).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
+  }
+  // Nothing was missing yet it failed (e.g. a symlink to nowhere on the path): its own error.
+  await fsp.mkdir(dir, { recursive: true });
+}
+
 /** Writes `data` to `target` atomically, creating the folder if needed. */
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
-  await fsp.mkdir(path.dirname(target), { recursive: true });
+  await makeFolder(path.dirname(target));
   const tmp = tempPathFor(target);
   try {
     await fsp.writeFile(tmp, data);
@@ -28,14 +59,17 @@ export function writeJsonAtomic(target: string, value: unknown): Promise<void> {
   return writeFileAtomic(target, JSON.stringify(value, null, 2) + '\n');
 }
 
-/** Reads JSON, returning `fallback` when the file does not exist. Other errors propagate. */
-export async function readJsonIfExists<T>(file: string, fallback: T): Promise<T> {
+/**
+ * Reads JSON, returning `fallback` when the file does not exist. Other errors propagate; the
+ * value is whatever JSON the file holds (null, an array...), for the caller to check.
+ */
+export async function readJsonIfExists(file: string, fallback: unknown): Promise<unknown> {
   let text: string;
   try {
-    text = await fsp.readFile(file, 'utf8');
+    text = await readTextFile(file, { what: 'a JSON record' });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return fallback;
+    if (isAxError(err) && err.code === 'FILE_NOT_FOUND') return fallback;
     throw err;
   }
-  return JSON.parse(text) as T;
+  return JSON.parse(text);
 }

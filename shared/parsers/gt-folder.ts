@@ -10,8 +10,9 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { BadFileError, fileSystemError } from '../errors';
+import { BadFileError, fileSystemError, isAxError } from '../errors';
 import { allInOrder } from '../all-in-order';
+import { readTextFile, statPath } from '../fs/regular-file';
 
 export interface GtFile {
   /** The tensor name as far as the file tells it: the file name without extension. */
@@ -76,12 +77,7 @@ async function scanTensors(dir: string): Promise<GtFile[]> {
 }
 
 export async function scanGtFolder(dir: string): Promise<GtFolder> {
-  let stat;
-  try {
-    stat = await fs.stat(dir);
-  } catch (err) {
-    throw fileSystemError(dir, err);
-  }
+  const stat = await statPath(dir);
   if (!stat.isDirectory()) {
     throw new BadFileError('GT_NOT_FOLDER', dir, 'is a file, a gt folder was expected', {
       hint: 'name the folder `pulsar run --output_gt` wrote (it holds input/, joint/ and onnx/)',
@@ -89,7 +85,7 @@ export async function scanGtFolder(dir: string): Promise<GtFolder> {
   }
   const entries = new Set((await listDir(dir)) ?? []);
   const sub = (name: string) => path.join(dir, name);
-  const isDir = async (name: string) => entries.has(name) && (await fs.stat(sub(name))).isDirectory();
+  const isDir = async (name: string) => entries.has(name) && (await statPath(sub(name))).isDirectory();
   const [hasInput, hasJoint, hasOnnx, hasOutput] = await allInOrder(['input', 'joint', 'onnx', 'output'].map(isDir));
   if (!hasInput) {
     // A common slip: naming gt/joint instead of gt.
@@ -119,9 +115,10 @@ export async function scanGtFolder(dir: string): Promise<GtFolder> {
 
 async function readLines(file: string): Promise<string[] | undefined> {
   try {
-    return (await fs.readFile(file, 'utf8')).split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+    return (await readTextFile(file, { what: 'a list of image names' })).split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw fileSystemError(file, err);
+    // Only names the images for messages: missing (or a link to nowhere) is fine.
+    if (isAxError(err) && err.code === 'FILE_NOT_FOUND') return undefined;
+    throw err;
   }
 }

@@ -10,7 +10,7 @@
  * Fortran-order files of rank ≥ 2, which are read whole and reordered to C order.
  */
 import { open } from 'node:fs/promises';
-import { BadFileError, fileSystemError } from '../errors';
+import { BadFileError, fileSystemError, quoteForMessage } from '../errors';
 import { writeFileAtomic } from './atomic-write';
 import { descrOf, dtypeFromDescr, DTYPE_BYTES, type ByteOrder } from './dtype';
 import { fortranToC } from './fortran';
@@ -38,6 +38,10 @@ const MAGIC = Buffer.from('\x93NUMPY', 'latin1');
 const MAX_HEADER_BYTES = 1024 * 1024;
 
 const NOT_NPY_HINT = 'if it holds raw data, give it a .bin name and pass --dtype and --shape';
+/** For a file cut short: it was not written to the end. */
+const TRUNCATED_HINT = 'it was not written to the end, e.g. a full disk or an interrupted copy; write it again with numpy.save';
+/** For a header numpy.save would never write. */
+const DAMAGED_HINT = 'the file is damaged or was not written by numpy.save; write it again with numpy.save';
 
 /** Why numpy types we cannot read are refused, by descr kind letter. */
 const UNSUPPORTED_KINDS: Record<string, string> = {
@@ -51,8 +55,9 @@ const UNSUPPORTED_KINDS: Record<string, string> = {
   m: 'timedeltas',
 };
 
-function bad(file: string, code: string, problem: string, hint?: string): BadFileError {
-  return new BadFileError(code, file, problem, hint === undefined ? undefined : { hint });
+/** Every .npy error says what to do: `hint` is required. */
+function bad(file: string, code: string, problem: string, hint: string): BadFileError {
+  return new BadFileError(code, file, problem, { hint });
 }
 
 interface Preamble {
@@ -68,7 +73,7 @@ function decodePreamble(file: string, head: Uint8Array, fileSize: number): Pream
   if (!MAGIC.subarray(0, magicSeen.length).equals(magicSeen)) {
     throw bad(file, 'NPY_BAD_MAGIC', 'is not a .npy file (it does not start with \\x93NUMPY)', NOT_NPY_HINT);
   }
-  const cutShort = (): BadFileError => bad(file, 'NPY_TRUNCATED', `is cut short: ${fileSize} bytes, inside the .npy preamble`);
+  const cutShort = (): BadFileError => bad(file, 'NPY_TRUNCATED', `is cut short: ${fileSize} bytes, inside the .npy preamble`, TRUNCATED_HINT);
   if (fileSize < 8 || head.length < 8) throw cutShort();
   const major = head[6];
   const minor = head[7];
@@ -79,9 +84,9 @@ function decodePreamble(file: string, head: Uint8Array, fileSize: number): Pream
   if (fileSize < headerStart || head.length < headerStart) throw cutShort();
   const view = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
   const headerBytes = major === 1 ? view.readUInt16LE(8) : view.readUInt32LE(8);
-  if (headerBytes > MAX_HEADER_BYTES) throw bad(file, 'NPY_BAD_HEADER', `declares a ${headerBytes}-byte header (limit ${MAX_HEADER_BYTES})`);
+  if (headerBytes > MAX_HEADER_BYTES) throw bad(file, 'NPY_BAD_HEADER', `declares a ${headerBytes}-byte header (limit ${MAX_HEADER_BYTES})`, DAMAGED_HINT);
   const dataOffset = headerStart + headerBytes;
-  if (fileSize < dataOffset) throw bad(file, 'NPY_TRUNCATED', `is cut short: the header needs ${dataOffset} bytes, the file has ${fileSize}`);
+  if (fileSize < dataOffset) throw bad(file, 'NPY_TRUNCATED', `is cut short: the header needs ${dataOffset} bytes, the file has ${fileSize}`, TRUNCATED_HINT);
   return { version: major, headerStart, dataOffset };
 }
 
@@ -92,12 +97,12 @@ function decodePreamble(file: string, head: Uint8Array, fileSize: number): Pream
  */
 export function decodeNpyHeader(file: string, head: Uint8Array, fileSize: number): NpyHeader {
   const { version, headerStart, dataOffset } = decodePreamble(file, head, fileSize);
-  if (head.length < dataOffset) throw bad(file, 'NPY_TRUNCATED', `is cut short: the header needs ${dataOffset} bytes, only ${head.length} were read`);
+  if (head.length < dataOffset) throw bad(file, 'NPY_TRUNCATED', `is cut short: the header needs ${dataOffset} bytes, only ${head.length} were read`, TRUNCATED_HINT);
   const text = headerText(file, head.subarray(headerStart, dataOffset), version);
   const { dtype, byteOrder, fortranOrder, shape } = headerFields(file, text);
   const itemBytes = DTYPE_BYTES[dtype];
   const problem = shapeProblem(shape, itemBytes);
-  if (problem !== undefined) throw bad(file, 'NPY_BAD_HEADER', `has a bad shape in its header: ${problem}`);
+  if (problem !== undefined) throw bad(file, 'NPY_BAD_HEADER', `has a bad shape in its header: ${problem}`, DAMAGED_HINT);
   const dataBytes = shape.reduce((a, b) => a * b, 1) * itemBytes;
   const actual = fileSize - dataOffset;
   if (actual !== dataBytes) {
@@ -113,7 +118,7 @@ function headerText(file: string, bytes: Uint8Array, major: number): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw bad(file, 'NPY_BAD_HEADER', 'has a version 3.0 header that is not valid UTF-8');
+    throw bad(file, 'NPY_BAD_HEADER', 'has a version 3.0 header that is not valid UTF-8', DAMAGED_HINT);
   }
 }
 
@@ -123,28 +128,29 @@ function headerFields(file: string, text: string): { dtype: DType; byteOrder: By
     dict = parsePyLiteral(text);
   } catch (err) {
     if (!(err instanceof PyLiteralError)) throw err;
-    throw bad(file, 'NPY_BAD_HEADER', `has an unreadable header (${err.message})`);
+    throw bad(file, 'NPY_BAD_HEADER', `has an unreadable header (${err.message})`, DAMAGED_HINT);
   }
   const keys = dict instanceof PyDict ? [...dict.entries.keys()].sort().join(',') : '';
   if (!(dict instanceof PyDict) || keys !== 'descr,fortran_order,shape') {
-    throw bad(file, 'NPY_BAD_HEADER', "has a header that is not a dict of exactly 'descr', 'fortran_order' and 'shape'");
+    throw bad(file, 'NPY_BAD_HEADER', "has a header that is not a dict of exactly 'descr', 'fortran_order' and 'shape'", DAMAGED_HINT);
   }
   const descr = dict.entries.get('descr');
   const fortranOrder = dict.entries.get('fortran_order');
   const shapeValue = dict.entries.get('shape');
-  if (typeof fortranOrder !== 'boolean') throw bad(file, 'NPY_BAD_HEADER', "has a header whose 'fortran_order' is not True or False");
+  if (typeof fortranOrder !== 'boolean') throw bad(file, 'NPY_BAD_HEADER', "has a header whose 'fortran_order' is not True or False", DAMAGED_HINT);
   const items = shapeValue instanceof PyTuple ? shapeValue.items : Array.isArray(shapeValue) ? shapeValue : undefined;
   if (!items || !items.every((d): d is number => typeof d === 'number')) {
-    throw bad(file, 'NPY_BAD_HEADER', "has a header whose 'shape' is not a tuple of integers");
+    throw bad(file, 'NPY_BAD_HEADER', "has a header whose 'shape' is not a tuple of integers", DAMAGED_HINT);
   }
   if (typeof descr !== 'string') {
-    throw bad(file, 'NPY_UNSUPPORTED_DTYPE', 'holds a structured (record) dtype; only plain numeric and bool arrays are supported');
+    throw bad(file, 'NPY_UNSUPPORTED_DTYPE', 'holds a structured (record) dtype; only plain numeric and bool arrays are supported',
+      "save each field as its own array, e.g. numpy.save('x.npy', a['x'])");
   }
   const parsed = dtypeFromDescr(descr);
   if (!parsed) {
     const kind = UNSUPPORTED_KINDS[descr.replace(/^[<>|=]/, '')[0] ?? ''];
     const what = kind ? ` (${kind})` : '';
-    throw bad(file, 'NPY_UNSUPPORTED_DTYPE', `has dtype '${descr}'${what}; supported are bool, (u)int8–64, float16/32/64`, 'convert it with numpy, e.g. a.astype(numpy.float32)');
+    throw bad(file, 'NPY_UNSUPPORTED_DTYPE', `has dtype ${quoteForMessage(descr)}${what}; supported are bool, (u)int8–64, float16/32/64`, 'convert it with numpy, e.g. a.astype(numpy.float32)');
   }
   return { ...parsed, fortranOrder, shape: items };
 }

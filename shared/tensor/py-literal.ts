@@ -7,6 +7,8 @@
  * is a syntax error. Nesting is limited so a hostile header cannot exhaust the stack.
  */
 
+import { shortenForMessage } from '../errors';
+
 export type PyValue = string | number | boolean | null | PyValue[] | PyTuple | PyDict;
 export class PyTuple {
   constructor(readonly items: PyValue[]) {}
@@ -88,7 +90,7 @@ class Parser {
     if (!m) this.fail('bad number');
     this.pos += m[0].length;
     const n = Number(m[0].replace(/[lL]$/, ''));
-    if (!Number.isSafeInteger(n)) this.fail(`number ${m[0]} is too large`);
+    if (!Number.isSafeInteger(n)) this.fail(`number ${shortenForMessage(m[0], 30)} is too large`);
     return n;
   }
 

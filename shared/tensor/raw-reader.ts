@@ -8,7 +8,8 @@
  * data is swapped in place with Buffer.swapNN; float16 is decoded through a lookup table.
  * While the consumer works on one chunk the next is already being read.
  */
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
+import { statPath } from '../fs/regular-file';
 import { BadFileError, fileSystemError } from '../errors';
 import { DTYPE_BYTES, NATIVE_BYTE_ORDER, viewArray, type ByteOrder } from './dtype';
 import { decodeFloat16 } from './float16';
@@ -33,12 +34,7 @@ export interface StoredRegion {
 
 /** Size of a regular file; a missing file, a folder or a device → BadFileError naming it. */
 export async function tensorFileSize(file: string): Promise<number> {
-  let st;
-  try {
-    st = await stat(file);
-  } catch (err) {
-    throw fileSystemError(file, err);
-  }
+  const st = await statPath(file);
   if (st.isDirectory()) throw fileSystemError(file, Object.assign(new Error('is a folder'), { code: 'EISDIR' }));
   if (!st.isFile()) {
     throw new BadFileError('TENSOR_NOT_A_FILE', file, 'is not a regular file (a device, socket or pipe)', {

@@ -7,7 +7,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
-import { ConnectError, UsageError, type AxError } from '../errors';
+import { ConnectError, UsageError, quoteForMessage, shortenForMessage, type AxError } from '../errors';
 import { ProtocolError } from '../protocol/errors';
 import { FRAME_OVERHEAD_BYTES, decodeFrame } from '../protocol/frame';
 import { connectTimeout, socketConnectError } from './connect-errors';
@@ -161,6 +161,14 @@ function zeroMask(mask: Buffer): void {
   mask.fill(0);
 }
 
+function urlFragment(url: string): string {
+  try {
+    return new URL(url).hash;
+  } catch {
+    return '';
+  }
+}
+
 /** Opens `url` (ws://host:port); ConnectError with a hint when that is impossible. */
 export function connectWebSocket(url: string, options: WebSocketConnectOptions = {}): Promise<WebSocketTransport> {
   const { connectTimeoutMs = 10_000, route, signal, ...transportOptions } = options;
@@ -170,12 +178,24 @@ export function connectWebSocket(url: string, options: WebSocketConnectOptions =
       reject(signal.reason);
       return;
     }
-    const ws = new WebSocket(url, {
-      perMessageDeflate: false,
-      maxPayload: maxMessageBytes + FRAME_OVERHEAD_BYTES,
-      generateMask: zeroMask,
-      ...(route && { createConnection: () => route.open() as never }),
-    });
+    // ws refuses a #fragment (and anything but ws/wss) with a bare SyntaxError: the URL is the user's, say so.
+    const fragment = urlFragment(url);
+    if (fragment) {
+      reject(new UsageError('BAD_AGENT_URL', `${quoteForMessage(url, 120)} is not an agent URL: it has a #fragment`, { hint: `leave out ${shortenForMessage(fragment, 30)}` }));
+      return;
+    }
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url, {
+        perMessageDeflate: false,
+        maxPayload: maxMessageBytes + FRAME_OVERHEAD_BYTES,
+        generateMask: zeroMask,
+        ...(route && { createConnection: () => route.open() as never }),
+      });
+    } catch (err) {
+      reject(new UsageError('BAD_AGENT_URL', `${quoteForMessage(url, 120)} is not an agent URL (${(err as Error).message})`, { hint: 'write it like ws://HOST:PORT', cause: err }));
+      return;
+    }
     /** The attempt failed or was given up: the socket is cut, nothing waits any more. */
     const fail = (err: unknown) => {
       clearTimeout(timer);

@@ -30,6 +30,15 @@ describe('openTransport', () => {
     await expect(openTransport('ws://[::1]:70000')).rejects.toMatchObject({ code: 'BAD_AGENT_URL', message: expect.stringContaining('has port 70000') });
   });
 
+  it('refuses a ws:// URL with a #fragment as BAD_AGENT_URL (exit 2), not an internal error', async () => {
+    await expect(openTransport('ws://127.0.0.1:1#frag')).rejects.toMatchObject({
+      code: 'BAD_AGENT_URL',
+      exitCode: 2,
+      message: expect.stringContaining('it has a #fragment'),
+      hint: 'leave out #frag',
+    });
+  });
+
   it('reports an unreachable agent as a ConnectError with exit 5 and a hint', async () => {
     const probe = net.createServer();
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));

@@ -77,3 +77,27 @@ describe('inputBytes', () => {
     expect(inputBytes({ ...input(0, 'x', [1], 1), size: null }, 1)).toBeNull();
   });
 });
+
+describe('gt files that are links to nowhere or not regular files', () => {
+  it('an input .bin linked to nowhere is FILE_NOT_FOUND naming it (exit 2), not a crash', async () => {
+    const dir = await gtWith({ 'data.npy': 4 });
+    const bin = path.join(dir, 'input', 'data.bin');
+    await fsp.symlink('/nonexistent/data.bin', bin);
+    const gt = await scanGtFolder(dir);
+    await expect(planInputs(gt, null)).rejects.toMatchObject({ code: 'FILE_NOT_FOUND', exitCode: 2, message: `${bin}: is a symbolic link to /nonexistent/data.bin, which does not exist` });
+  });
+
+  it('an input/ folder linked to nowhere is FILE_NOT_FOUND naming it', async () => {
+    const dir = await gtWith({});
+    await fsp.rm(path.join(dir, 'input'), { recursive: true });
+    await fsp.symlink('/nonexistent/input', path.join(dir, 'input'));
+    await expect(scanGtFolder(dir)).rejects.toMatchObject({ code: 'FILE_NOT_FOUND', exitCode: 2, message: `${path.join(dir, 'input')}: is a symbolic link to /nonexistent/input, which does not exist` });
+  });
+
+  it('an input .bin that is a device is "not a regular file", not "a folder"', async () => {
+    const dir = await gtWith({});
+    const bin = path.join(dir, 'input', 'data.bin');
+    await fsp.symlink('/dev/zero', bin);
+    await expect(planInputs(await scanGtFolder(dir), null)).rejects.toMatchObject({ code: 'FILE_NOT_REGULAR', exitCode: 2, message: `${bin}: is not a regular file (a device, socket or pipe)` });
+  });
+});

@@ -55,6 +55,35 @@ describe('.axctl/state.json', () => {
     await fsp.writeFile(stateFile(dir), 'not json');
     await expect(readState(dir)).rejects.toMatchObject({ code: 'STATE_CORRUPT' });
   });
+
+  it.each([
+    ['null', 'holds null, not a deploy record (a JSON object)'],
+    ['[]', 'holds a JSON array, not a deploy record (a JSON object)'],
+    ['"x"', 'holds a JSON string, not a deploy record (a JSON object)'],
+    ['{}', 'has no "version" field; this axctl reads version 1 records'],
+    ['{"version": "1"}', 'has "version": "1", not a version number; this axctl reads version 1'],
+    ['{"version": 2}', 'has version 2, this axctl reads version 1'],
+  ])('a record of %s is STATE_CORRUPT saying what is wrong (exit 2)', async (json, problem) => {
+    const dir = await tmp();
+    await fsp.mkdir(path.join(dir, '.axctl'));
+    await fsp.writeFile(stateFile(dir), json);
+    await expect(readState(dir)).rejects.toMatchObject({ code: 'STATE_CORRUPT', exitCode: 2, message: `${stateFile(dir)}: ${problem}` });
+    await expect(resolveTargets({}, dir, 'verify')).rejects.toMatchObject({ code: 'STATE_CORRUPT' });
+  });
+
+  it('a record that cannot be written says "cannot be written" and why (exit 2)', async () => {
+    const dir = await tmp();
+    await fsp.writeFile(path.join(dir, '.axctl'), 'a file where the folder goes');
+    await expect(writeState(dir, record(dir, dir))).rejects.toMatchObject({
+      code: 'FILE_NOT_FOLDER',
+      exitCode: 2,
+      message: `${stateFile(dir)}: cannot be written: a part of its path is a file, not a folder`,
+      hint: expect.any(String),
+    });
+    await fsp.rm(path.join(dir, '.axctl'));
+    await fsp.mkdir(stateFile(dir), { recursive: true });
+    await expect(writeState(dir, record(dir, dir))).rejects.toMatchObject({ code: 'FILE_IS_FOLDER', message: `${stateFile(dir)}: cannot be written: it is a folder` });
+  });
 });
 
 describe('resolveTargets', () => {
@@ -100,5 +129,19 @@ describe('ModelIoStore', () => {
     const file = path.join(dir, 'model-io.json');
     await fsp.writeFile(file, '{{{');
     expect(await new ModelIoStore(file).get('c'.repeat(64))).toBeNull();
+  });
+
+  it('a damaged entry is dropped, the others kept, and remembering goes on', async () => {
+    const dir = await tmp();
+    const file = path.join(dir, 'model-io.json');
+    const io = modelIoOf(parseRunJointLog(await fsp.readFile(path.join(__dirname, '../fixtures/compare/run_joint-q.log'), 'utf8')))!;
+    const good = { ...io, seenAt: '2024-01-01T00:00:00.000Z' };
+    await fsp.writeFile(file, JSON.stringify({ version: 1, models: { ['a'.repeat(64)]: 5, ['b'.repeat(64)]: { ...good, inputs: null }, ['c'.repeat(64)]: good, ['e'.repeat(64)]: { ...good, seenAt: 7 } } }));
+    const store = new ModelIoStore(file);
+    expect(await store.get('a'.repeat(64))).toBeNull();
+    expect(await store.get('b'.repeat(64))).toBeNull();
+    expect((await store.get('c'.repeat(64)))!.inputs.map((t) => t.name)).toEqual(['data']);
+    await store.remember('d'.repeat(64), io);
+    expect(Object.keys(JSON.parse(await fsp.readFile(file, 'utf8')).models).sort()).toEqual(['c'.repeat(64), 'd'.repeat(64)]);
   });
 });

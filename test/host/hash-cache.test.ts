@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDirs } from '../temp-dirs';
@@ -41,11 +41,36 @@ describe('HashCache', () => {
     await expect(cache.digest(dir)).rejects.toMatchObject({ code: 'FILE_IS_FOLDER' });
   });
 
+  it('says a device is not a regular file (not "a folder")', async () => {
+    const cache = new HashCache(path.join(tempDir(), 'c.json'));
+    await expect(cache.digest('/dev/null')).rejects.toMatchObject({ code: 'FILE_NOT_REGULAR', exitCode: 2, message: '/dev/null: is not a regular file (a device, socket or pipe)' });
+  });
+
   it('rebuilds a corrupt cache instead of failing', async () => {
     const dir = tempDir();
     const cacheFile = path.join(dir, 'c.json');
     writeFileSync(cacheFile, '{not json');
     writeFileSync(path.join(dir, 'f'), 'x');
     expect((await new HashCache(cacheFile).digest(path.join(dir, 'f'))).hash).toBe(sha('x'));
+  });
+
+  it.each([
+    ['null', () => 'null'],
+    ['an array', () => '[]'],
+    ['a number', () => '5'],
+    ['a string', () => '"x"'],
+    ['an entry that is null', (f: string) => JSON.stringify({ [f]: null })],
+    ['an entry whose hash is a number', (f: string) => JSON.stringify({ [f]: { size: 1, mtimeMs: statSync(f).mtimeMs, hash: 5 } })],
+    ['an entry that is a list', (f: string) => JSON.stringify({ [f]: [1, 2] })],
+  ])('rebuilds a cache holding JSON of the wrong shape (%s), silently', async (_what, content) => {
+    const dir = tempDir();
+    const cacheFile = path.join(dir, 'c.json');
+    const file = path.join(dir, 'f');
+    writeFileSync(file, 'x');
+    writeFileSync(cacheFile, content(file));
+    const cache = new HashCache(cacheFile);
+    expect(await cache.digest(file)).toMatchObject({ hash: sha('x'), size: 1 });
+    await cache.save();
+    expect(JSON.parse(readFileSync(cacheFile, 'utf8'))[file]).toMatchObject({ hash: sha('x'), size: 1 });
   });
 });

@@ -76,5 +76,29 @@ describe('board inventory', () => {
     expect(err).toBeInstanceOf(AxError);
     expect((err as AxError).code).toBe(code);
     expect((err as AxError).message.startsWith(file)).toBe(true);
+    expect((err as AxError).hint, 'every inventory error says what to do').toBeTruthy();
+  });
+
+  it.each([
+    ['url: 12345', 'board "a": "url" must be a URL, not the number 12345'],
+    ['url: foo', `board "a": "url" must be a URL, not 'foo'`],
+    ["url: 'ws://[::1'", `board "a": "url" must be a URL, not 'ws://[::1'`],
+    ['url: [ws://x:1]', 'board "a": "url" must be a URL, not a list'],
+  ])('refuses a url that is no URL (%s) as INVENTORY_BAD_VALUE, not a failed ping', async (line, problem) => {
+    const file = path.join(tmp(), 'axctl.yaml');
+    writeFileSync(file, `boards:\n  a:\n    ${line}\n`);
+    await expect(readInventoryFile(file)).rejects.toMatchObject({ code: 'INVENTORY_BAD_VALUE', exitCode: 2, message: `${file}: ${problem}`, hint: expect.stringContaining('ws://') });
+  });
+
+  it('gives hints for a token-file that is not a path, a board without url, and YAML syntax errors', async () => {
+    const file = path.join(tmp(), 'axctl.yaml');
+    writeFileSync(file, 'boards:\n  a:\n    url: ws://x:1\n    token-file: 5\n');
+    await expect(readInventoryFile(file)).rejects.toMatchObject({ code: 'INVENTORY_BAD_VALUE', message: `${file}: board "a": "token-file" must be a path, not the number 5`, hint: expect.stringContaining('token-file: ~/') });
+    writeFileSync(file, 'boards:\n  a:\n    via: ssh://gw\n');
+    await expect(readInventoryFile(file)).rejects.toMatchObject({ code: 'INVENTORY_NO_URL', hint: expect.stringContaining('url: ws://') });
+    writeFileSync(file, 'boards:\n  a:\n    url: ws://x:1\n  bad: x: y\n');
+    const err = (await readInventoryFile(file).catch((e: unknown) => e)) as AxError;
+    expect(err).toMatchObject({ code: 'INVENTORY_SYNTAX', hint: expect.stringContaining('YAML') });
+    expect(err.message).toMatch(/at line 4, column \d+$/);
   });
 });

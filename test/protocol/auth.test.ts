@@ -54,6 +54,15 @@ describe('token files', () => {
     expect(codeOf(() => parseToken('0123456789abcdef\n0123456789abcdef'))).toBe('TOKEN_MULTILINE');
   });
 
+  it('a blank token given as a value (AXCTL_TOKEN) is not called an empty file', () => {
+    expect(() => parseToken('   ', 'AXCTL_TOKEN', 'value')).toThrow(expect.objectContaining({ code: 'TOKEN_EMPTY', message: 'AXCTL_TOKEN: is blank: it holds no token', hint: expect.stringContaining("agent's token") }));
+    expect(() => parseToken('', 'board.token')).toThrow(expect.objectContaining({ message: 'board.token: the token file is empty' }));
+  });
+
+  it('refuses a token file that is a FIFO or a device instead of waiting on it', async () => {
+    await expect(readTokenFile('/dev/zero')).rejects.toMatchObject({ code: 'FILE_NOT_REGULAR', exitCode: 2 });
+  });
+
   it('reports whether others can read the file, and a missing file by name', async () => {
     const file = path.join(dir, 'token');
     writeFileSync(file, 'x'.repeat(32), { mode: 0o600 });

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { isAxError } from '../../shared/errors';
+import { isAxError, type AxError } from '../../shared/errors';
 import type { NumericArray, TensorSource } from '../../shared/tensor/types';
 
 export const FIXTURES = join(__dirname, '..', 'fixtures', 'tensor');
@@ -40,7 +40,7 @@ export function concatPlain(chunks: NumericArray[]): Array<number | string> {
 }
 
 /** Awaits `promise` expecting an AxError with `code` whose message starts with `file`. */
-export async function expectAxError(promise: Promise<unknown>, code: string, file?: string): Promise<Error> {
+export async function expectAxError(promise: Promise<unknown>, code: string, file?: string): Promise<AxError & { file?: string }> {
   let caught: unknown;
   try {
     await promise;
@@ -48,7 +48,7 @@ export async function expectAxError(promise: Promise<unknown>, code: string, fil
     caught = err;
   }
   expect(isAxError(caught), `expected an AxError ${code}, got ${String(caught)}`).toBe(true);
-  const err = caught as Error & { code: string; file?: string };
+  const err = caught as AxError & { file?: string };
   expect(err.code).toBe(code);
   if (file !== undefined) {
     expect(err.message.startsWith(`${file}: `)).toBe(true);

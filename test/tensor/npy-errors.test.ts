@@ -54,8 +54,19 @@ describe('readNpyHeader refuses bad files', () => {
     const file = await fileWith(bytes);
     const err = await expectAxError(readNpyHeader(file), code, file);
     expect(err.message).toMatch(message);
+    expect(err.hint, 'every .npy error says what to do').toBeTruthy();
     // openNpy refuses the same file the same way.
     await expectAxError(openNpy(file), code, file);
+  });
+
+  it.each([
+    ['a descr of 100,000 characters', header('['.repeat(100_000), '(2,)'), 'NPY_UNSUPPORTED_DTYPE'],
+    ['a dimension of 5,000 digits', header('<f4', `(${'9'.repeat(5000)},)`), 'NPY_BAD_HEADER'],
+  ])('%s: the message quotes only the start of it', async (_what, text, code) => {
+    const file = await fileWith(npyBytes({ major: 2, header: text, data: f4([1, 2]) }));
+    const err = await expectAxError(readNpyHeader(file), code, file);
+    expect(err.describe().length).toBeLessThan(file.length + 400);
+    expect(err.message).toMatch(/\.\.\.'? \(\d+ characters\)/);
   });
 
   it('a numpy file cut off inside its data → NPY_SIZE_MISMATCH', async () => {

@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AxError, BadFileError, RunFailedError, UsageError, fileSystemError } from '../../../shared/errors';
+import { AxError, BadFileError, RunFailedError, UsageError, fileSystemError, fileWriteError } from '../../../shared/errors';
 import { tempPathFor } from '../../../shared/fs/atomic';
 import { parseRunJointLog } from '../../../shared/parsers/run-joint-log';
 import { checkBlobHash } from '../../../shared/protocol/names';
@@ -150,7 +150,7 @@ export class AgentlessSession implements BoardSession {
     } catch (err) {
       await fsp.rm(tmp, { force: true });
       if (err instanceof AxError) throw err;
-      throw fileSystemError(toFile, err);
+      throw fileWriteError(toFile, err);
     }
   }
 

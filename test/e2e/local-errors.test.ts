@@ -1,0 +1,142 @@
+/**
+ * User errors about local files, URLs and records, end to end: each is one line on stderr,
+ * `axctl: <what is wrong> (<what to do>)`, and exit 2 — never exit 70 ("internal error").
+ */
+import { execFileSync } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Cleanup, makeFixture, requireBuild, runCli, startAgent, targetArgs, tempDir, type CliResult } from './helpers';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+beforeAll(() => requireBuild());
+
+/** Nothing listens here: local checks must fail before any connection is tried. */
+const NO_BOARD = 'ws://127.0.0.1:9';
+
+function expectOneLineError(res: CliResult, message: RegExp): void {
+  expect(res.code, res.stderr).toBe(2);
+  expect(res.stderr).not.toMatch(/internal error/);
+  const lines = res.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^axctl: .+ \(.+\)$/);
+  expect(lines[0]).toMatch(message);
+}
+
+async function project(): Promise<{ dir: string; model: string; gt: string; token: string }> {
+  const dir = await tempDir(cleanup);
+  const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+  const token = path.join(dir, 'token');
+  await fsp.writeFile(token, `${'a'.repeat(64)}\n`, { mode: 0o600 });
+  return { dir, model: fx.model, gt: fx.gt, token };
+}
+
+describe('gt folders with links to nowhere', () => {
+  it('an input .bin linked to nowhere: verify, deploy and inspect name it (exit 2)', async () => {
+    const p = await project();
+    const bin = path.join(p.gt, 'input', 'data.bin');
+    await fsp.rm(bin);
+    await fsp.symlink('/nonexistent/data.bin', bin);
+    for (const command of ['verify', 'deploy']) {
+      const res = await runCli([command, '--board', NO_BOARD, '--model', p.model, '--gt', p.gt, '--token-file', p.token], { cwd: p.dir });
+      expectOneLineError(res, /data\.bin: is a symbolic link to \/nonexistent\/data\.bin, which does not exist/);
+    }
+    expectOneLineError(await runCli(['inspect', p.gt], { cwd: p.dir }), /data\.bin: is a symbolic link to \/nonexistent\/data\.bin/);
+  });
+
+  it('an input/ folder linked to nowhere: verify and inspect name it (exit 2)', async () => {
+    const p = await project();
+    await fsp.rm(path.join(p.gt, 'input'), { recursive: true });
+    await fsp.symlink('/nonexistent/input', path.join(p.gt, 'input'));
+    const res = await runCli(['verify', '--board', NO_BOARD, '--model', p.model, '--gt', p.gt, '--token-file', p.token], { cwd: p.dir });
+    expectOneLineError(res, /input: is a symbolic link to \/nonexistent\/input, which does not exist/);
+    expectOneLineError(await runCli(['inspect', p.gt], { cwd: p.dir }), /input: is a symbolic link to \/nonexistent\/input/);
+  });
+
+  it('a gt input or a model that is a device is "not a regular file" (exit 2)', async () => {
+    const p = await project();
+    const res = await runCli(['verify', '--board', NO_BOARD, '--model', '/dev/null', '--gt', p.gt, '--token-file', p.token], { cwd: p.dir });
+    expectOneLineError(res, /^axctl: \/dev\/null: is not a regular file \(a device, socket or pipe\)/);
+  });
+});
+
+describe('records and caches', () => {
+  it.each([
+    ['null', /state\.json: holds null, not a deploy record/],
+    ['{"version": "1"}', /state\.json: has "version": "1", not a version number; this axctl reads version 1/],
+    ['[]', /state\.json: holds a JSON array, not a deploy record/],
+  ])('a .axctl/state.json of %s is STATE_CORRUPT (exit 2)', async (json, message) => {
+    const dir = await tempDir(cleanup);
+    await fsp.mkdir(path.join(dir, '.axctl'));
+    await fsp.writeFile(path.join(dir, '.axctl', 'state.json'), json);
+    expectOneLineError(await runCli(['verify'], { cwd: dir }), message);
+  });
+
+  it('a hash cache of null is rebuilt silently: verify matches (exit 0)', async () => {
+    const agent = await startAgent(cleanup);
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+    const cacheHome = path.join(dir, 'cache');
+    await fsp.mkdir(path.join(cacheHome, 'axctl'), { recursive: true });
+    await fsp.writeFile(path.join(cacheHome, 'axctl', 'hashes.json'), 'null');
+    const res = await runCli(['verify', ...targetArgs(agent, fx)], { cwd: dir, cacheHome });
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toBe('');
+  });
+});
+
+describe('--board URLs', () => {
+  it('a --board URL with a #fragment is BAD_AGENT_URL (exit 2)', async () => {
+    const p = await project();
+    const res = await runCli(['verify', '--board', 'ws://127.0.0.1:1#frag', '--model', p.model, '--gt', p.gt, '--token-file', p.token], { cwd: p.dir });
+    expectOneLineError(res, /is not an agent URL: it has a #fragment \(leave out #frag\)$/);
+  });
+
+  it('an inventory url that is a number is INVENTORY_BAD_VALUE (exit 2), not a failed ping', async () => {
+    const dir = await tempDir(cleanup);
+    await fsp.writeFile(path.join(dir, 'axctl.yaml'), 'boards:\n  evb1:\n    url: 12345\n');
+    const res = await runCli(['boards'], { cwd: dir, env: { XDG_CONFIG_HOME: path.join(dir, 'config') } });
+    expectOneLineError(res, /axctl\.yaml: board "evb1": "url" must be a URL, not the number 12345 \(write it like ws:\/\//);
+  });
+});
+
+describe('verify --save-outputs', () => {
+  it('an existing file or a link to nowhere is refused before the run (exit 2)', async () => {
+    const p = await project();
+    const args = ['verify', '--board', NO_BOARD, '--model', p.model, '--gt', p.gt, '--token-file', p.token];
+    expectOneLineError(await runCli([...args, '--save-outputs', p.model], { cwd: p.dir }), /classifier\.joint: is a file, --save-outputs needs a folder/);
+    const link = path.join(p.dir, 'outs');
+    await fsp.symlink('/nonexistent/outs', link);
+    expectOneLineError(await runCli([...args, '--save-outputs', link], { cwd: p.dir }), /outs: is a symbolic link to \/nonexistent\/outs, which does not exist/);
+  });
+
+  it('outputs that cannot be written: the verdict first, then one line saying so (exit 2)', async () => {
+    const agent = await startAgent(cleanup);
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+    const saved = path.join(dir, 'saved');
+    await fsp.mkdir(path.join(saved, 'resnetv15_dense0_fwd.bin'), { recursive: true }); // a folder where the output goes
+    const res = await runCli(['verify', ...targetArgs(agent, fx), '--save-outputs', saved], { cwd: dir });
+    expect(res.stdout).toMatch(/^MATCH /);
+    expectOneLineError(res, /resnetv15_dense0_fwd\.bin: cannot be written: it is a folder/);
+  });
+
+  it('a TMPDIR that cannot hold the outputs is a usage error naming it (exit 2)', async () => {
+    const agent = await startAgent(cleanup);
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+    const res = await runCli(['verify', ...targetArgs(agent, fx)], { cwd: dir, env: { TMPDIR: fx.model } });
+    expectOneLineError(res, /classifier\.joint: cannot hold the board's outputs while they are compared: a part of its path is a file, not a folder \(set TMPDIR/);
+  });
+});
+
+describe('axctl lint', () => {
+  it('a FIFO is refused at once (exit 2), not waited on', async () => {
+    const dir = await tempDir(cleanup);
+    const fifo = path.join(dir, 'f.prototxt');
+    execFileSync('mkfifo', [fifo]);
+    const res = await runCli(['lint', fifo], { cwd: dir, timeoutMs: 15_000 });
+    expectOneLineError(res, /f\.prototxt: is not a regular file \(a device, socket or pipe\)/);
+  });
+});
