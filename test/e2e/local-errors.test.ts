@@ -105,7 +105,11 @@ describe('verify --save-outputs', () => {
   it('an existing file or a link to nowhere is refused before the run (exit 2)', async () => {
     const p = await project();
     const args = ['verify', '--board', NO_BOARD, '--model', p.model, '--gt', p.gt, '--token-file', p.token];
-    expectOneLineError(await runCli([...args, '--save-outputs', p.model], { cwd: p.dir }), /classifier\.joint: is a file, --save-outputs needs a folder/);
+    // The model itself is refused by the check of output paths, any other file by the folder check.
+    expectOneLineError(await runCli([...args, '--save-outputs', p.model], { cwd: p.dir }), /classifier\.joint would overwrite the model/);
+    const file = path.join(p.dir, 'a-file');
+    await fsp.writeFile(file, 'x');
+    expectOneLineError(await runCli([...args, '--save-outputs', file], { cwd: p.dir }), /a-file: is a file, --save-outputs needs a folder/);
     const link = path.join(p.dir, 'outs');
     await fsp.symlink('/nonexistent/outs', link);
     expectOneLineError(await runCli([...args, '--save-outputs', link], { cwd: p.dir }), /outs: is a symbolic link to \/nonexistent\/outs, which does not exist/);
