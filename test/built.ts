@@ -1,4 +1,5 @@
 /** What `npm run build` makes that the end-to-end tests run (they need the build first). */
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
@@ -12,4 +13,19 @@ export function requireBuild(): void {
   for (const file of [CLI, AGENT_MAIN, AGENT_BUNDLE, SIM_RUN_JOINT]) {
     if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` first`);
   }
+}
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The built `axctl` with `args` in `cwd`: its exit code (-1 if killed) and what it printed. */
+export function runAxctl(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { cwd, timeout: 30_000, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
 }

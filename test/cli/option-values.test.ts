@@ -5,9 +5,8 @@
  * is refused too, and a value that starts with '-' and a digit (`--shape -1,10`) is the
  * option's value, judged by the option's own check.
  */
-import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI } from '../built';
+import { runAxctl, type CliRun } from '../built';
 import { tempDirs } from '../temp-dirs';
 
 const dirs = tempDirs('axctl-cli-values-');
@@ -18,12 +17,8 @@ beforeAll(() => {
 });
 afterAll(() => dirs.cleanup());
 
-function axctl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: tmp, timeout: 30_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
+function axctl(...args: string[]): Promise<CliRun> {
+  return runAxctl(tmp, args);
 }
 
 /** Nothing listens on port 1: a command that got as far as connecting would exit 5. */

@@ -3,12 +3,11 @@
  * their own inputs: `--junit model.joint` replaced the model, `verify --save-outputs gt/joint`
  * the simulator's reference outputs, and `--junit r --html r` kept one report of the two.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeGt, makeModel } from '../../scripts/sim/make-gt';
-import { CLI } from '../built';
+import { runAxctl, type CliRun } from '../built';
 import { tempDirs } from '../temp-dirs';
 
 const dirs = tempDirs('axctl-cli-outputs-');
@@ -23,12 +22,8 @@ beforeAll(async () => {
 });
 afterAll(() => dirs.cleanup());
 
-function axctl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: tmp, timeout: 30_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
+function axctl(...args: string[]): Promise<CliRun> {
+  return runAxctl(tmp, args);
 }
 
 /** Real model, gt and token; nothing listens on port 1, so a verify that started would exit 5. */

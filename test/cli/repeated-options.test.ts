@@ -3,13 +3,12 @@
  * declared repeatable, before the command runs, with one line and exit 2; repeatable options
  * (--input, --via, --layer) still take several values.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAxctl, type CliRun } from '../built';
 
-const cli = path.join(__dirname, '../../dist/host/cli.js');
 let tmp: string;
 
 beforeAll(() => {
@@ -17,12 +16,8 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function axctl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { cwd: tmp, timeout: 30_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
+function axctl(...args: string[]): Promise<CliRun> {
+  return runAxctl(tmp, args);
 }
 
 describe('an option given twice', () => {

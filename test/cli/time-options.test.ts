@@ -4,10 +4,9 @@
  * "timeoutMs must be a whole number from 1 to 86400000", and a --connect-timeout past Node's
  * timer limit (2^31-1 ms) printed a TimeoutOverflowWarning and gave up at once (exit 5).
  */
-import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countOption, MAX_SECONDS, secondsOption, TIMER_MAX_SECONDS } from '../../host/cli-numbers';
-import { CLI } from '../built';
+import { runAxctl, type CliRun } from '../built';
 import { tempDirs } from '../temp-dirs';
 
 describe('secondsOption and countOption', () => {
@@ -45,12 +44,8 @@ describe('every command with a time option (compiled CLI)', () => {
   });
   afterAll(() => dirs.cleanup());
 
-  function axctl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      execFile(process.execPath, [CLI, ...args], { cwd: tmp, timeout: 30_000 }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-      });
-    });
+  function axctl(...args: string[]): Promise<CliRun> {
+    return runAxctl(tmp, args);
   }
 
   // Nothing listens on port 1: a command that got as far as connecting would exit 5.

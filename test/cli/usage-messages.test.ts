@@ -4,9 +4,8 @@
  * `axctl bogus` said only "Did you mean boards?". In English whatever the user's locale,
  * like the rest of axctl.
  */
-import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI } from '../built';
+import { runAxctl, type CliRun } from '../built';
 import { tempDirs } from '../temp-dirs';
 
 const dirs = tempDirs('axctl-cli-usage-');
@@ -17,12 +16,8 @@ beforeAll(() => {
 });
 afterAll(() => dirs.cleanup());
 
-function axctl(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: tmp, timeout: 30_000, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
+function axctl(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return runAxctl(tmp, args, env);
 }
 
 describe('usage errors found by yargs', () => {

@@ -27,6 +27,16 @@ async function verifyJson(fault: string | undefined, kind: 'classifier' | 'multi
   return { res, report: parseJson<VerifyReport>(res), agent };
 }
 
+/** verify --json's answer for an input-error found before any run: exit 3, and nothing ran. */
+function inputErrorNotRun(res: Awaited<ReturnType<typeof runCli>>): VerifyReport {
+  const report = parseJson<VerifyReport>(res);
+  expect(res.code).toBe(3);
+  expect(report.verdict).toBe('input-error');
+  expect(report.run.exitCode).toBeNull();
+  expect(report.run.log).toBe('');
+  return report;
+}
+
 describe('axctl verify verdicts', () => {
   it('match: a healthy board equals the simulator bit for bit (exit 0)', async () => {
     const { res, report } = await verifyJson(undefined);
@@ -119,11 +129,7 @@ describe('axctl verify verdicts', () => {
     expect((await runCli(['verify', ...targetArgs(agent, fx)], { cwd: dir })).code).toBe(0);
     for (const ext of ['bin', 'npy']) await fsp.rm(path.join(fx.gt, 'input', `aux.${ext}`));
     const res = await runCli(['verify', ...targetArgs(agent, fx), '--json'], { cwd: dir });
-    const report = parseJson<VerifyReport>(res);
-    expect(res.code).toBe(3);
-    expect(report.verdict).toBe('input-error');
-    expect(report.run.exitCode).toBeNull();
-    expect(report.run.log).toBe('');
+    const report = inputErrorNotRun(res);
     expect(report.run.fallbacks).toEqual([{ input: 'aux', file: null, reason: expect.stringMatching(/no file for model input 'aux' \(expected aux\.bin\)/) }]);
   });
 
@@ -187,11 +193,7 @@ describe('axctl verify verdicts', () => {
     expect((await runCli(['verify', ...targetArgs(agent, fx)], { cwd: dir })).code).toBe(0);
     await fsp.writeFile(path.join(fx.gt, 'input', 'data.bin'), Buffer.alloc(5000, 7));
     const res = await runCli(['verify', ...targetArgs(agent, fx), '--json'], { cwd: dir });
-    const report = parseJson<VerifyReport>(res);
-    expect(res.code).toBe(3);
-    expect(report.verdict).toBe('input-error');
-    expect(report.run.exitCode).toBeNull();
-    expect(report.run.log).toBe('');
+    const report = inputErrorNotRun(res);
     expect(report.run.fallbacks[0]).toMatchObject({ input: 'data', reason: expect.stringMatching(/5000 bytes.*3072/) });
     // Nothing of it reached the board: its store has no blob of that size.
     const blobs = await fsp.readdir(path.join(agent.storeDir, 'blobs'));
