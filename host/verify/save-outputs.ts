@@ -8,7 +8,7 @@
 import { constants, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { BadFileError, fileWriteError } from '../../shared/errors';
-import { makeFolder, tempPathFor } from '../../shared/fs/atomic';
+import { makeFolder, replaceViaTemp } from '../../shared/fs/atomic';
 import { statError } from '../../shared/fs/regular-file';
 
 /** Makes `dir` if missing and checks that it is a folder this process can write into. */
@@ -62,12 +62,5 @@ async function moveFile(from: string, to: string): Promise<void> {
     if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
   }
   // Another file system (the temporary folder is often a tmpfs): copy beside, then rename.
-  const temp = tempPathFor(to);
-  try {
-    await fsp.copyFile(from, temp);
-    await fsp.rename(temp, to);
-  } catch (err) {
-    await fsp.rm(temp, { force: true });
-    throw err;
-  }
+  await replaceViaTemp(to, (temp) => fsp.copyFile(from, temp));
 }

@@ -44,9 +44,14 @@ export async function makeFolder(dir: string): Promise<void> {
 /** Writes `data` to `target` atomically, creating the folder if needed. */
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
   await makeFolder(path.dirname(target));
+  await replaceViaTemp(target, (tmp) => fsp.writeFile(tmp, data));
+}
+
+/** `fill` writes a temporary file beside `target`, which is then renamed onto it; on failure the temporary file goes. */
+export async function replaceViaTemp(target: string, fill: (tmp: string) => Promise<void>): Promise<void> {
   const tmp = tempPathFor(target);
   try {
-    await fsp.writeFile(tmp, data);
+    await fill(tmp);
     await fsp.rename(tmp, target);
   } catch (err) {
     await fsp.rm(tmp, { force: true });

@@ -2,22 +2,21 @@
  * The agent's limit on operations in flight on one connection (agent/session/operation-limit.ts):
  * a host that starts downloads and never acknowledges them cannot pile up the agent's memory.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_OPERATIONS_PER_SESSION } from '../../agent/session/operation-limit';
 import type { Envelope } from '../../shared/protocol/envelope';
 import { rawSession, sha256, startAgent, type AgentProcess } from './helpers';
 
 const MB = 1024 * 1024;
-let agent: AgentProcess;
-beforeAll(async () => {
-  agent = await startAgent();
-});
-afterAll(async () => {
-  await agent?.stop();
+const agents: AgentProcess[] = [];
+afterEach(async () => {
+  for (const agent of agents.splice(0)) await agent.stop();
 });
 
 describe('operations in flight on one connection', () => {
   it(`are at most ${MAX_OPERATIONS_PER_SESSION}: one more is refused (TOO_MANY_OPERATIONS), the connection goes on`, async () => {
+    const agent = await startAgent();
+    agents.push(agent);
     const data = Buffer.alloc(3 * MB, 7);
     const client = await agent.connect();
     await client.putBytes(data, sha256(data));

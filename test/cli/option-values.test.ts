@@ -5,21 +5,10 @@
  * is refused too, and a value that starts with '-' and a digit (`--shape -1,10`) is the
  * option's value, judged by the option's own check.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAxctl, type CliRun } from '../built';
-import { tempDirs } from '../temp-dirs';
+import { describe, expect, it } from 'vitest';
+import { axctlInTempDir } from './axctl-in-temp-dir';
 
-const dirs = tempDirs('axctl-cli-values-');
-let tmp: string;
-
-beforeAll(() => {
-  tmp = dirs.make();
-});
-afterAll(() => dirs.cleanup());
-
-function axctl(...args: string[]): Promise<CliRun> {
-  return runAxctl(tmp, args);
-}
+const axctl = axctlInTempDir('axctl-cli-values-');
 
 /** Nothing listens on port 1: a command that got as far as connecting would exit 5. */
 const VERIFY = ['verify', '--board', 'ws://127.0.0.1:1', '--model', 'm.joint', '--gt', 'gt'];

@@ -4,10 +4,9 @@
  * "timeoutMs must be a whole number from 1 to 86400000", and a --connect-timeout past Node's
  * timer limit (2^31-1 ms) printed a TimeoutOverflowWarning and gave up at once (exit 5).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { countOption, MAX_SECONDS, secondsOption, TIMER_MAX_SECONDS } from '../../host/cli-numbers';
-import { runAxctl, type CliRun } from '../built';
-import { tempDirs } from '../temp-dirs';
+import { axctlInTempDir } from './axctl-in-temp-dir';
 
 describe('secondsOption and countOption', () => {
   it('turn seconds into milliseconds within bounds', () => {
@@ -37,16 +36,7 @@ describe('secondsOption and countOption', () => {
 });
 
 describe('every command with a time option (compiled CLI)', () => {
-  const dirs = tempDirs('axctl-cli-time-');
-  let tmp: string;
-  beforeAll(() => {
-    tmp = dirs.make();
-  });
-  afterAll(() => dirs.cleanup());
-
-  function axctl(...args: string[]): Promise<CliRun> {
-    return runAxctl(tmp, args);
-  }
+  const axctl = axctlInTempDir('axctl-cli-time-');
 
   // Nothing listens on port 1: a command that got as far as connecting would exit 5.
   const board = ['--board', 'ws://127.0.0.1:1', '--model', 'm.joint', '--gt', 'gt'];
