@@ -8,7 +8,6 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { LISTEN_LIMITS } from '../../agent/serve-listen';
@@ -19,8 +18,10 @@ import { sha256, startAgent, type AgentProcess } from './helpers';
 
 const SLOW_MS = 3000;
 const agents: AgentProcess[] = [];
+const preloadDirs = tempDirs('axctl-loaded-');
 afterAll(async () => {
   for (const agent of agents.reverse()) await agent.stop();
+  preloadDirs.cleanup();
 });
 
 async function upload(client: AgentClient, file: string): Promise<string> {
@@ -96,7 +97,7 @@ describe('two --stdio agents on one store', () => {
 
   it('a relaying --stdio agent loads none of the serving code (protocol, store, WebSocket), which the owner does load', async () => {
     // The unbundled agent (one file per module), with a preload that lists every module it loaded when it exits.
-    const preload = path.join(await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-loaded-')), 'loaded.js');
+    const preload = path.join(preloadDirs.make(), 'loaded.js');
     await fsp.writeFile(preload, "process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify(Object.keys(require.cache)) + '\\n'));\n");
     const env = { NODE_OPTIONS: `--require ${preload}` };
     const owner = await startAgent({ mode: 'stdio', env });
@@ -122,7 +123,6 @@ describe('two --stdio agents on one store', () => {
     const ownerModules = await loaded(owner);
     expect(ownerModules).toContain('agent/serve.js');
     expect(ownerModules.some((m) => m.includes('node_modules/protobufjs/'))).toBe(true);
-    await fsp.rm(path.dirname(preload), { recursive: true, force: true });
   });
 });
 
