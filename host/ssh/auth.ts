@@ -5,6 +5,7 @@
  * used through the agent only (axctl never prompts): `ssh-add FILE` loads it there.
  */
 import { promises as fsp } from 'node:fs';
+import { statRegularFile } from '../../shared/fs/regular-file';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { utils, type AnyAuthMethod, type ParsedKey } from 'ssh2';
@@ -67,6 +68,8 @@ export async function planAuth(user: string, sources: AuthSources): Promise<Auth
 async function loadKey(file: string, opts: { optional?: boolean; agentAvailable: boolean }): Promise<ParsedKey | null> {
   let data: Buffer;
   try {
+    // A key is a small regular file: a FIFO or a device given as --identity must not hang or fill memory.
+    await statRegularFile(file);
     data = await fsp.readFile(file);
   } catch (err) {
     if (opts.optional) return null;

@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -131,6 +132,10 @@ describe('openSsh', () => {
     expect((await failure(connect({ identity: locked.file }))).code).toBe('SSH_KEY_ENCRYPTED');
     expect((await failure(connect({ identity: `${locked.file}.pub` }))).code).toBe('SSH_KEY_INVALID');
     expect((await failure(connect({ identity: path.join(dir, 'missing') }))).code).toBe('FILE_NOT_FOUND');
+    // A pipe would block the read for ever (nothing writes to it).
+    const fifo = path.join(dir, 'identity-fifo');
+    execFileSync('mkfifo', [fifo]);
+    expect((await failure(connect({ identity: fifo }))).code).toBe('FILE_NOT_REGULAR');
   });
 
   it('logs in with a key held by an ssh-agent (passphrase-protected on disk)', async () => {
