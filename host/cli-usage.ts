@@ -9,14 +9,20 @@
 const INVALID_VALUE = /Argument: (\S+), Given: (.*), Choices: (.*)$/;
 
 /**
- * One line saying what is wrong (the caller adds the hint). `tokens`: the command line;
- * `commands`: the names of axctl's commands.
+ * One line saying what is wrong (the caller adds the hint: usageHint). `tokens`: the command
+ * line; `commands`: the names of axctl's commands.
  */
 export function usageMessage(message: string, tokens: readonly string[], commands: readonly string[]): string {
   const first = tokens[0];
   if (first !== undefined && !first.startsWith('-') && !commands.includes(first)) {
     const suggestion = /^Did you mean (.+)\?$/.exec(message.trim());
     return `${first} is not a command${suggestion ? `; did you mean ${suggestion[1]}?` : ''}`;
+  }
+  // `axctl compare a`: yargs counts positional arguments without saying whose.
+  const missing = /^Not enough non-option arguments: got (\d+), need at least (\d+)$/.exec(message.trim());
+  if (missing && first !== undefined) {
+    const [, got, need] = missing;
+    return `axctl ${first} needs ${need} argument${need === '1' ? '' : 's'} after it, got ${got}`;
   }
   const lines = message.split('\n').map((line) => line.trim()).filter((line) => line !== '');
   if (/^Invalid values?:$/.test(lines[0] ?? '')) {
@@ -27,4 +33,10 @@ export function usageMessage(message: string, tokens: readonly string[], command
     return problems.join('; ');
   }
   return lines.join(' ');
+}
+
+/** Where to read more: the command's own --help when the line names one of axctl's commands. */
+export function usageHint(tokens: readonly string[], commands: readonly string[]): string {
+  const first = tokens[0];
+  return first !== undefined && commands.includes(first) ? `see axctl ${first} --help` : 'see axctl --help';
 }

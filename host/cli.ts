@@ -8,7 +8,7 @@ import { hideBin } from 'yargs/helpers';
 import { ExitCode } from '../shared/errors';
 import { joinDashedValues, refuseOptionsWithoutValue, type DeclaredOptionTypes } from './cli-option-values';
 import { handleOutputErrors, refuseRepeatedSingleOptions, reportError } from './cli-support';
-import { usageMessage } from './cli-usage';
+import { usageHint, usageMessage } from './cli-usage';
 
 export function buildCli(argv: string[]) {
   const tokens = joinDashedValues(argv);
@@ -48,7 +48,7 @@ export function buildCli(argv: string[]) {
       // yargs reports usage problems here; errors of a command's own work are handled by its
       // action().
       if (err) process.exit(reportError(err));
-      process.stderr.write(`axctl: ${usageMessage(msg, tokens, commands)} (see axctl --help)\n`);
+      process.stderr.write(`axctl: ${usageMessage(msg, tokens, commands)} (${usageHint(tokens, commands)})\n`);
       process.exit(ExitCode.USAGE);
     });
 }

@@ -22,21 +22,23 @@ function axctl(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
 
 describe('usage errors found by yargs', () => {
   it.each([
-    ['no command', [], 'name a command'],
-    ['an unknown command near a known one', ['bogus'], 'bogus is not a command; did you mean boards?'],
-    ['an unknown command near none', ['zzzzqqq', '--json'], 'zzzzqqq is not a command'],
-    ['a value not among the choices', ['compare', 'a.npy', 'b.npy', '--stage', 'foo'], '--stage "foo" is not one of board, compile'],
-    ['a value not among the choices (subcommand)', ['agent', 'install', '--board', 'ssh://u@h', '--service', 'cron'], '--service "cron" is not one of auto, systemd, initd, none'],
-    ['an extra word after a known command', ['verify', 'verify'], 'Unknown argument: verify'],
-  ])('%s: one line, one hint, exit 2', async (_name, args, message) => {
+    ['no command', [], 'name a command', 'axctl'],
+    ['an unknown command near a known one', ['bogus'], 'bogus is not a command; did you mean boards?', 'axctl'],
+    ['an unknown command near none', ['zzzzqqq', '--json'], 'zzzzqqq is not a command', 'axctl'],
+    ['a value not among the choices', ['compare', 'a.npy', 'b.npy', '--stage', 'foo'], '--stage "foo" is not one of board, compile', 'axctl compare'],
+    ['a value not among the choices (subcommand)', ['agent', 'install', '--board', 'ssh://u@h', '--service', 'cron'], '--service "cron" is not one of auto, systemd, initd, none', 'axctl agent'],
+    ['an extra word after a known command', ['verify', 'verify'], 'Unknown argument: verify', 'axctl verify'],
+    ['a missing argument', ['compare', 'a.npy'], 'axctl compare needs 2 arguments after it, got 1', 'axctl compare'],
+    ['a missing subcommand', ['agent'], 'axctl agent needs 1 argument after it, got 0', 'axctl agent'],
+  ])('%s: one line, one hint, exit 2', async (_name, args, message, help) => {
     const run = await axctl(args);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toBe(`axctl: ${message} (see axctl --help)\n`);
+    expect(run.stderr).toBe(`axctl: ${message} (see ${help} --help)\n`);
     expect(run.code).toBe(2);
   });
 
   it('are in English in any locale', async () => {
     const run = await axctl(['compare', 'a.npy', 'b.npy', '--stage', 'foo'], { LANG: 'de_DE.UTF-8', LC_ALL: 'de_DE.UTF-8' });
-    expect(run.stderr).toBe('axctl: --stage "foo" is not one of board, compile (see axctl --help)\n');
+    expect(run.stderr).toBe('axctl: --stage "foo" is not one of board, compile (see axctl compare --help)\n');
   });
 });

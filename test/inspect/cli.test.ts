@@ -108,6 +108,6 @@ describe('axctl inspect (compiled CLI)', () => {
     expectOneLineError(await axctl('inspect', fx('gt-old/input/input.bin'), '--dtype', 'float32', '--shape', '1,4,4,3'), `${fx('gt-old/input/input.bin')}: is 48 bytes`);
     expectOneLineError(await axctl('inspect', fx('gt-old/input/input.bin'), '--dtype', 'complex64'), "unknown dtype 'complex64'");
     expectOneLineError(await axctl('inspect', fx('gt-old/input/input.bin'), '--shape', 'a,b'), "--shape 'a,b'");
-    expectOneLineError(await axctl('inspect'), 'Not enough non-option arguments');
+    expectOneLineError(await axctl('inspect'), 'axctl inspect needs 1 argument after it, got 0');
   });
 });
