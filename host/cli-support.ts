@@ -5,9 +5,13 @@
  */
 import { writeSync } from 'node:fs';
 import { AxError, ExitCode, UsageError, isAxError } from '../shared/errors';
+import { INTERRUPTED_EXIT } from './deploy/interrupt';
 
 /** Exit code for a bug in axctl itself (not documented as a user outcome). */
 export const INTERNAL_ERROR_EXIT = 70;
+
+/** How long an interrupted command's leftovers may keep the process alive. */
+const INTERRUPTED_LINGER_MS = 1000;
 
 export function reportError(err: unknown, stream: NodeJS.WritableStream = process.stderr): number {
   if (isAxError(err)) {
@@ -32,6 +36,10 @@ export function action<A>(fn: (argv: A) => Promise<number | void> | number | voi
     try {
       const code = await fn(argv);
       process.exitCode = code ?? ExitCode.OK;
+      // Interrupted: the command stopped in order (run cancelled, what it had written kept).
+      // Whatever is still open (an SSH login that does not heed the abort, a socket still
+      // connecting) must not keep axctl alive until its own timeout.
+      if (code === INTERRUPTED_EXIT) setTimeout(() => process.exit(INTERRUPTED_EXIT), INTERRUPTED_LINGER_MS).unref();
     } catch (err) {
       process.exitCode = reportError(err);
       if ((argv as { json?: unknown }).json === true && stdoutWrites === printedBefore) process.stdout.write(`${JSON.stringify({ error: errorJson(err) })}\n`);

@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { listenWebSocket } from '../../shared/transport/websocket';
+import { generateKey } from '../ssh/sshd';
 import { Cleanup, makeFixture, requireBuild, runCli, tempDir } from './helpers';
 
 const cleanup = new Cleanup();
@@ -41,7 +42,12 @@ async function silentWebSocket(onHello: () => void): Promise<string> {
   return listener.url;
 }
 
-async function interruptedWhileConnecting(command: 'deploy' | 'verify', listen: (connecting: () => void) => Promise<string>) {
+/** An "SSH server" that accepts TCP and never sends its banner: the login waits. */
+async function silentSsh(onConnection: () => void): Promise<string> {
+  return (await silentTcp(onConnection)).replace(/^ws:/, 'ssh:').replace('//', '//root@');
+}
+
+async function interruptedWhileConnecting(command: 'deploy' | 'verify', listen: (connecting: () => void) => Promise<string>, extra: (dir: string) => Promise<string[]> = async () => []) {
   const dir = await tempDir(cleanup);
   const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
   const token = path.join(dir, 'token');
@@ -52,7 +58,7 @@ async function interruptedWhileConnecting(command: 'deploy' | 'verify', listen: 
     connecting = true;
     child?.kill('SIGINT');
   });
-  const result = await runCli([command, '--board', url, '--model', fx.model, '--gt', fx.gt, '--token-file', token, '--connect-timeout', CONNECT_TIMEOUT_S], {
+  const result = await runCli([command, '--board', url, '--model', fx.model, '--gt', fx.gt, '--token-file', token, '--connect-timeout', CONNECT_TIMEOUT_S, ...(await extra(dir))], {
     cwd: dir,
     onSpawn: (spawned) => (child = spawned),
     timeoutMs: 40_000,
@@ -67,6 +73,16 @@ describe('Ctrl-C while connecting', () => {
     expect(result).toMatchObject({ code: 130, signal: null });
     expect(result.stderr).toMatch(/interrupted; stopping/);
     expect(result.stderr).not.toMatch(/CONNECT_TIMEOUT|no connection after/);
+  });
+
+  it('verify to an ssh:// board whose SSH server never answers: exits 130 at once, though the login does not heed the abort', async () => {
+    const started = Date.now();
+    const result = await interruptedWhileConnecting('verify', silentSsh, async (dir) => {
+      const key = await generateKey(dir, 'id_test', 'ed25519');
+      return ['--identity', key.file, '--known-hosts', path.join(dir, 'known_hosts')];
+    });
+    expect(result).toMatchObject({ code: 130, signal: null });
+    expect(Date.now() - started).toBeLessThan(30_000); // not the 300 s of --connect-timeout
   });
 
   it('verify against a WebSocket that never answers the hello: exits 130 at once', async () => {
