@@ -4,8 +4,7 @@
  * files (~/.ssh/id_ed25519, id_ecdsa, id_rsa) that exist. A key protected by a passphrase is
  * used through the agent only (axctl never prompts): `ssh-add FILE` loads it there.
  */
-import { promises as fsp } from 'node:fs';
-import { statRegularFile } from '../../shared/fs/regular-file';
+import { readTextFile } from '../../shared/fs/regular-file';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { utils, type AnyAuthMethod, type ParsedKey } from 'ssh2';
@@ -66,11 +65,10 @@ export async function planAuth(user: string, sources: AuthSources): Promise<Auth
  * missing or unusable, or a passphrase-protected key while an agent may hold it).
  */
 async function loadKey(file: string, opts: { optional?: boolean; agentAvailable: boolean }): Promise<ParsedKey | null> {
-  let data: Buffer;
+  let data: string;
   try {
     // A key is a small regular file: a FIFO or a device given as --identity must not hang or fill memory.
-    await statRegularFile(file);
-    data = await fsp.readFile(file);
+    data = await readTextFile(file, { what: 'an SSH private key', maxBytes: 1024 * 1024 });
   } catch (err) {
     if (opts.optional) return null;
     throw fileSystemError(file, err);

@@ -7,6 +7,7 @@ import { compareSources, stageTolerance, type Comparison, type Tolerance } from 
 import type { GtFile } from '../../shared/parsers/gt-folder';
 import type { RunJointTensor } from '../../shared/parsers/run-joint-log';
 import { isFloatDType, runJointPackedBits } from '../../shared/tensor/dtype';
+import { sameShape } from '../../shared/tensor/shape';
 import type { OutputComparison } from '../report/model';
 import { assertGtOutputFits } from './gt-fit';
 import { plotOf } from './plot';
@@ -73,8 +74,4 @@ export function metricsOf(c: Comparison): MetricFields {
 function toleranceOf(t: Tolerance): OutputComparison['tolerance'] {
   const exact = t.requireAllclose && t.atol === 0 && t.rtol === 0;
   return { atol: t.atol, rtol: t.rtol, minCosine: t.minCosine ?? (exact ? 1 : -1), exact };
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }

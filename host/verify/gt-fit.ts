@@ -7,6 +7,7 @@
 import { BadFileError } from '../../shared/errors';
 import type { GtFile } from '../../shared/parsers/gt-folder';
 import { isFloatDType } from '../../shared/tensor/dtype';
+import { sameShapeIgnoringOnes } from '../../shared/tensor/shape';
 import type { TensorSource } from '../../shared/tensor/types';
 import type { Spec } from './tensors';
 
@@ -22,16 +23,10 @@ export function assertGtOutputFits(file: GtFile, ref: TensorSource, output: { na
   const elements = spec.shape.reduce((a, b) => a * b, 1);
   if (ref.info.length !== elements) throw misfit(`${ref.info.length} elements instead of ${elements}`);
   // Shapes that differ only in 1-sized dimensions are the same tensor (the comparison notes it).
-  if (!sameIgnoringOnes(ref.info.shape, spec.shape)) throw misfit('another shape with the same element count: another layout?');
+  if (!sameShapeIgnoringOnes(ref.info.shape, spec.shape)) throw misfit('another shape with the same element count: another layout?');
   // A float gt for an integer output with a Q is the dequantized output (compared as such); an
   // integer gt for a float output is never the simulator's.
   const refFloat = isFloatDType(ref.info.dtype);
   const outFloat = isFloatDType(spec.dtype);
   if (refFloat !== outFloat && !(refFloat && output.q !== null && output.q > 0)) throw misfit(refFloat ? 'float data for an integer output with no Q' : 'integer data for a float output');
-}
-
-function sameIgnoringOnes(a: readonly number[], b: readonly number[]): boolean {
-  const squeeze = (s: readonly number[]) => s.filter((d) => d !== 1);
-  const [x, y] = [squeeze(a), squeeze(b)];
-  return x.length === y.length && x.every((d, i) => d === y[i]);
 }

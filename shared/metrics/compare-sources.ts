@@ -6,6 +6,7 @@
  */
 import { BadFileError } from '../errors';
 import { isFloatDType } from '../tensor/dtype';
+import { sameShape, sameShapeIgnoringOnes } from '../tensor/shape';
 import type { DType, NumericArray, TensorSource } from '../tensor/types';
 import { MetricsAccumulator, type Metrics } from './accumulator';
 import { formatCosine, formatIndex, formatShare, formatValue } from './format';
@@ -155,11 +156,9 @@ function dtypeNotes(refType: DType, gotType: DType): string[] {
 
 /** Same element count: equal shapes pass, shapes equal but for 1-sized dims pass with a note. */
 function shapeVerdict(refShape: readonly number[], gotShape: readonly number[]): { reason?: string; note?: string } {
-  const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
-  if (same(refShape, gotShape)) return {};
-  const squeeze = (s: readonly number[]) => s.filter((d) => d !== 1);
+  if (sameShape(refShape, gotShape)) return {};
   const shapes = `reference ${formatIndex(refShape)}, compared ${formatIndex(gotShape)}`;
-  if (same(squeeze(refShape), squeeze(gotShape))) return { note: `shapes differ only in 1-sized dimensions (${shapes})` };
+  if (sameShapeIgnoringOnes(refShape, gotShape)) return { note: `shapes differ only in 1-sized dimensions (${shapes})` };
   return { reason: `shapes differ (${shapes}) with the same element count: the layouts (NCHW vs NHWC?) may differ` };
 }
 

@@ -35,3 +35,9 @@ export function elementCount(shape: readonly number[], itemBytes = 1): number {
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((dim, i) => dim === b[i]);
 }
+
+/** Equal but for 1-sized dimensions ([1, 10] and [10]): the same tensor, differently written. */
+export function sameShapeIgnoringOnes(a: readonly number[], b: readonly number[]): boolean {
+  const squeeze = (shape: readonly number[]) => shape.filter((dim) => dim !== 1);
+  return sameShape(squeeze(a), squeeze(b));
+}
