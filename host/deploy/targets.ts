@@ -25,17 +25,13 @@ export interface Targets {
 }
 
 export async function resolveTargets(args: TargetArgs, cwd: string, command: 'deploy' | 'verify', env: NodeJS.ProcessEnv = process.env): Promise<Targets> {
-  // An option given empty (`--board ""`, a variable that was not set) is a mistake to report,
-  // not a request for the recorded value.
-  const given = (name: string, v: string | undefined) => {
-    if (typeof v !== 'string') return undefined;
-    if (v.trim() === '') throw new UsageError(name === 'board' ? 'BOARD_MISSING' : 'MISSING_OPTION', `--${name} is empty`, { hint: `give --${name} a value, or leave it out to use what .axctl/ recorded` });
-    return v;
-  };
-  const board = given('board', args.board);
-  const model = given('model', args.model);
-  const gt = given('gt', args.gt);
-  const tokenFile = given('token-file', args.tokenFile);
+  // An option given empty never gets here: the CLI refuses it (OPTION_NEEDS_VALUE), so a bare
+  // `verify` cannot fall back to the record by accident.
+  const given = (v: string | undefined) => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
+  const board = given(args.board);
+  const model = given(args.model);
+  const gt = given(args.gt);
+  const tokenFile = given(args.tokenFile);
   const state = board && model && gt ? null : await readState(cwd);
   const fromState: Targets['fromState'] = [];
   const pick = (name: 'board' | 'model' | 'gt', value: string | undefined, recorded: string | undefined): string => {
