@@ -117,8 +117,13 @@ export function describeExit(run: VerifyReport['run']): string {
   if (run.timedOut) parts.push('timed out');
   if (run.signal) parts.push(`killed by ${run.signal}`);
   if (run.exitCode !== null) parts.push(`exit ${run.exitCode}`);
-  if (parts.length === 0) parts.push('no exit status');
+  if (parts.length === 0) parts.push(neverRan(run) ? 'not started' : 'no exit status');
   return parts.join(', ');
+}
+
+/** run_joint was never started (verify refused the inputs on the host, before any run). */
+export function neverRan(run: VerifyReport['run']): boolean {
+  return run.exitCode === null && run.signal === null && !run.timedOut && run.timing.wallMs === 0;
 }
 
 /** `5415 µs per round over 99 rounds (NEU 5378 µs + 10 µs overhead, AXE 43 µs); wall 612 ms`. */

@@ -14,6 +14,7 @@ import {
   describeExit,
   describeTiming,
   describeWorst,
+  neverRan,
   fmtCosine,
   fmtDtype,
   fmtMismatched,
@@ -117,7 +118,8 @@ function verifyBody(r: VerifyReport, paint: Painter): string[] {
   }
   if (r.run.assertions.length > 0) lines.push(...section(paint('assertions', 'bad', true), bullets(r.run.assertions)));
   else if (r.verdict === 'run-failed' && r.run.stderr.trim()) lines.push(...section('stderr (last lines)', tailLines(r.run.stderr, 8).map((l) => `  ${l}`)));
-  lines.push('', ...wrap(`run: ${describeExit(r.run)}; ${describeTiming(r.run.timing)}`, TEXT_WIDTH, '', '  '));
+  const run = neverRan(r.run) ? 'run_joint was not started' : `${describeExit(r.run)}; ${describeTiming(r.run.timing)}`;
+  lines.push('', ...wrap(`run: ${run}`, TEXT_WIDTH, '', '  '));
   return lines;
 }
 

@@ -40,6 +40,13 @@ describe('renderVerifyText', () => {
     expect(text).toContain('inputs run_joint replaced with random data:\n  - data (gt/input/data.bin): data size wrong');
   });
 
+  it('says run_joint was not started when the host refused the inputs before any run', () => {
+    const refused = { ...verifyInputError, run: { ...verifyInputError.run, exitCode: null, signal: null, timedOut: false, timing: { ...verifyInputError.run.timing, wallMs: 0 } } };
+    expect(renderVerifyText(refused, plain)).toContain('\nrun: run_joint was not started\n');
+    // A run that did start keeps its exit status and timing.
+    expect(renderVerifyText(verifyInputError, plain)).toMatch(/\nrun: exit 0; /);
+  });
+
   it('quotes the assertion and the signal for run-failed', () => {
     const text = renderVerifyText(verifyRunFailed, plain);
     expect(text.split('\n')[0]).toMatch(/^RUN FAILED {2}run_joint aborted/);
