@@ -57,7 +57,33 @@ export async function readBuildRecords(file: string): Promise<BuildRecord[]> {
   if (typeof data !== 'object' || data === null || !Array.isArray(data.builds)) {
     throw new BadFileError('BUILD_RECORDS_CORRUPT', file, 'is not an axctl build record file', { hint: 'delete it; the next axctl build writes a new one' });
   }
+  // A hand-edited entry would otherwise surface later as a TypeError deep inside sim or diagnose.
+  data.builds.forEach((entry: unknown, index) => {
+    const problem = buildRecordProblem(entry);
+    if (problem) {
+      throw new BadFileError('BUILD_RECORDS_CORRUPT', file, `has a damaged build record (builds[${index}]: ${problem})`, {
+        hint: 'delete that entry or the whole file; the next axctl build writes it again',
+      });
+    }
+  });
   return data.builds;
+}
+
+/** What is wrong with one entry of the builds array; null if it is a BuildRecord. */
+function buildRecordProblem(entry: unknown): string | null {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return 'not an object';
+  const r = entry as Record<string, unknown>;
+  for (const key of ['onnx', 'config', 'outputConfig', 'joint', 'lavaJoint'] as const) {
+    if (key === 'lavaJoint' && r[key] === null) continue;
+    const f = r[key] as Record<string, unknown> | null | undefined;
+    if (typeof f !== 'object' || f === null || typeof f.path !== 'string' || typeof f.sha256 !== 'string') return `${key} needs a path and a sha256`;
+  }
+  for (const key of ['createdAt', 'pulsar'] as const) if (typeof r[key] !== 'string') return `${key} must be a string`;
+  if (r.targetHardware !== null && typeof r.targetHardware !== 'string') return 'targetHardware must be a string or null';
+  const t = r.toolchain as Record<string, unknown> | null | undefined;
+  if (typeof t !== 'object' || t === null || typeof t.raw !== 'string') return 'toolchain needs its version text (raw)';
+  for (const key of ['version', 'commit'] as const) if (t[key] !== null && typeof t[key] !== 'string') return `toolchain.${key} must be a string or null`;
+  return null;
 }
 
 /** Adds a record; an older record for the same joint path is replaced. */

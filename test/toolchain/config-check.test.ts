@@ -133,4 +133,27 @@ describe('checkRunConfig', () => {
     expect(r.code).toBe('BUILD_RECORDS_CORRUPT');
     fs.rmSync(other, { recursive: true, force: true });
   });
+
+  it('names a damaged entry of the record file instead of failing inside it', async () => {
+    const other = fs.mkdtempSync(path.join(os.tmpdir(), 'axctl-cfgcheck-entry-'));
+    try {
+      fs.mkdirSync(path.join(other, '.axctl'));
+      const good = JSON.parse(fs.readFileSync(buildRecordsPath(dir), 'utf8')).builds[0];
+      for (const [bad, says] of [
+        [null, 'builds[1]: not an object'],
+        [{ ...good, joint: { path: 'm.joint' } }, 'builds[1]: joint needs a path and a sha256'],
+        [{ ...good, toolchain: 'x' }, 'builds[1]: toolchain needs its version text'],
+      ] as const) {
+        fs.writeFileSync(buildRecordsPath(other), JSON.stringify({ version: 1, builds: [good, bad] }));
+        const r = await refusal(checkRunConfig({ config: at('output_config.prototxt'), model: at('model.joint'), stateDir: other }));
+        expect(r.code).toBe('BUILD_RECORDS_CORRUPT');
+        expect(r.message).toContain(says);
+      }
+      // A file of good entries (lavaJoint null included) is read as before.
+      fs.writeFileSync(buildRecordsPath(other), JSON.stringify({ version: 1, builds: [{ ...good, lavaJoint: null }] }));
+      expect((await checkRunConfig({ config: at('output_config.prototxt'), model: at('model.joint'), stateDir: other })).method).toBe('build-record');
+    } finally {
+      fs.rmSync(other, { recursive: true, force: true });
+    }
+  });
 });
