@@ -75,8 +75,8 @@ export async function planInputs(gt: GtFolder, model: InputNames | null): Promis
     }
     const size = (await statRegularFile(gtFile.bin)).size;
     inputs.push({ name, file: gtFile.bin, size });
-    const expected = tensor ? inputBytes(tensor, model?.maxBatchSize ?? null) : null;
-    if (expected !== null && size !== expected) {
+    const expected = tensor ? inputBytes(tensor) : null;
+    if (expected !== null && !acceptableInputBytes(tensor!, model?.maxBatchSize ?? null).includes(size)) {
       problems.push({
         code: 'GT_INPUT_SIZE',
         input: name,
@@ -88,10 +88,23 @@ export async function planInputs(gt: GtFolder, model: InputNames | null): Promis
   return { inputs, namesKnown: model !== null, problems };
 }
 
-/** Bytes run_joint reads for an input: `Size / shape[0] * batch` (batch: the model's max, at least 1). */
-export function inputBytes(tensor: RunJointTensor, maxBatchSize: number | null): number | null {
-  if (tensor.size === null) return null;
+/**
+ * Bytes run_joint reads for an input: the `Size` of its listing ("an input file whose size
+ * differs from the input tensor's size" runs on random data). Null when the listing has no Size.
+ */
+export function inputBytes(tensor: RunJointTensor): number | null {
+  return tensor.size;
+}
+
+/**
+ * Sizes a gt input may have without being refused on the host: the listed Size, and also the
+ * output dump rule's `Size / shape[0] * max batch` (which differs only when shape[0] is not the
+ * max batch). The reference states only the first for inputs; for the other the host lets
+ * run_joint decide (a refusal comes back from the board as `data size wrong`, still an input-error).
+ */
+function acceptableInputBytes(tensor: RunJointTensor, maxBatchSize: number | null): number[] {
+  if (tensor.size === null) return [];
   const first = tensor.shape[0] ?? 0;
   const batch = maxBatchSize && maxBatchSize > 0 ? maxBatchSize : 1;
-  return first > 0 ? Math.floor(tensor.size / first) * batch : tensor.size;
+  return first > 0 ? [tensor.size, Math.floor(tensor.size / first) * batch] : [tensor.size];
 }

@@ -43,6 +43,12 @@ export interface OutputComparison {
   /** Why it failed, in words (empty when it passed). */
   reasons: string[];
   tolerance: { atol: number; rtol: number; minCosine: number; exact: boolean };
+  /**
+   * Set when run_joint dumped only the first `rows` of the output's `of` rows (it writes
+   * `Size / shape[0] * batch` bytes, fewer when the first dimension is not the batch): only
+   * those rows were compared, with the same rows of gt/joint.
+   */
+  partial?: { rows: number; of: number };
   plot?: PlotData;
 }
 

@@ -109,6 +109,8 @@ function identityLines(r: VerifyReport): string[] {
 /** Everything about one verify run except the headline and advice (diagnose embeds it). */
 function verifyBody(r: VerifyReport, paint: Painter): string[] {
   const lines = ['', ...outputsTable(r, paint)];
+  const partial = r.outputs.flatMap((o) => (o.partial ? [`${o.name}: run_joint dumped ${o.partial.rows} of its ${o.partial.of} rows (it writes Size / shape[0] × batch bytes); only those were compared`] : []));
+  lines.push(...section('compared in part', partial.flatMap((t) => wrap(t, TEXT_WIDTH, '  ', '    '))));
   const failed = r.outputs.filter((o) => !o.pass);
   lines.push(...section('worst element of failed outputs', failed.flatMap((o) => describeWorst(o) ?? []).flatMap((w) => wrap(w, TEXT_WIDTH, '  ', '    '))));
   lines.push(...section('why', failed.flatMap((o) => o.reasons.map((reason) => `${o.name}: ${reason}`)).flatMap((t) => wrap(t, TEXT_WIDTH, '  ', '    '))));

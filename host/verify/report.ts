@@ -111,7 +111,7 @@ function fallbacksOf(log: RunJointLog, plan: InputPlan, io: ModelIo | null, prob
   for (const f of log.fallbacks) {
     const local = fileOf(f.name);
     const tensor = io?.inputs.find((t) => t.name === f.name) ?? log.inputs.find((t) => t.name === f.name);
-    out.push({ input: f.name, file: local?.file ?? null, reason: fallbackReason(f.reason, f.fill, local?.size ?? null, tensor ?? null, log.maxBatchSize ?? io?.maxBatchSize ?? null) });
+    out.push({ input: f.name, file: local?.file ?? null, reason: fallbackReason(f.reason, f.fill, local?.size ?? null, tensor ?? null) });
   }
   for (const p of problems) {
     if (!out.some((o) => o.input === p.input)) out.push({ input: p.input, file: p.file, reason: p.reason });
@@ -119,10 +119,10 @@ function fallbacksOf(log: RunJointLog, plan: InputPlan, io: ModelIo | null, prob
   return out;
 }
 
-function fallbackReason(reason: string, fill: 'random' | 'default', size: number | null, tensor: RunJointTensor | null, maxBatch: number | null): string {
+function fallbackReason(reason: string, fill: 'random' | 'default', size: number | null, tensor: RunJointTensor | null): string {
   const filled = fill === 'default' ? 'its default value' : 'random data';
   if (reason === 'size-wrong') {
-    const expected = tensor ? inputBytes(tensor, maxBatch) : null;
+    const expected = tensor ? inputBytes(tensor) : null;
     const sizes = size !== null && expected !== null ? ` (the file has ${size} bytes, the input needs ${expected}${tensor?.dtype ? ` as ${tensor.dtype} ${JSON.stringify(tensor.shape)}` : ''})` : '';
     return `run_joint rejected the file: data size wrong${sizes}, and ran on ${filled}`;
   }

@@ -45,6 +45,39 @@ export async function openDump(file: string, spec: Spec | null, ref: TensorSourc
   return openTensor(file, { dtype: use.dtype }); // flat: the comparison reports the count
 }
 
+/**
+ * Rows (along the first dimension) a board dump holds, when fewer than the listing's: run_joint
+ * dumps `Size / shape[0] * batch` bytes, so an output whose first dimension is not the batch
+ * (a `[4]` or `[25200, 85]` output of a batch-1 model) comes back cut to its first `batch`
+ * rows. Null when the dump is whole, or not a whole number of rows.
+ */
+export async function dumpedRows(file: string, spec: Spec): Promise<number | null> {
+  const all = spec.shape[0] ?? 0;
+  const rowBytes = spec.shape.slice(1).reduce((a, b) => a * b, 1) * DTYPE_BYTES[spec.dtype];
+  if (all <= 1 || rowBytes <= 0) return null;
+  const size = (await fsp.stat(file)).size;
+  const rows = size / rowBytes;
+  return Number.isInteger(rows) && rows >= 1 && rows < all ? rows : null;
+}
+
+/** The first `rows` rows of `source` (C order: its first elements), shaped like `spec` cut to `rows`. */
+export function firstRows(source: TensorSource, rows: number, spec: Spec): TensorSource {
+  const shape = [rows, ...spec.shape.slice(1)];
+  const count = shape.reduce((a, b) => a * b, 1);
+  return {
+    info: { ...source.info, shape, length: count },
+    async *chunks(chunkElements?: number) {
+      let left = count;
+      for await (const chunk of source.chunks(chunkElements)) {
+        if (left <= 0) break;
+        const part = chunk.length <= left ? chunk : chunk.subarray(0, left);
+        left -= part.length;
+        yield part;
+      }
+    },
+  };
+}
+
 /** The source with every chunk divided by q (an integer output back to its real values). */
 export function dequantized(source: TensorSource, q: number): TensorSource {
   return {

@@ -68,11 +68,11 @@ export async function classifyRun(outcome: RunOutcome, ctx: RunContext): Promise
   const parsed = parseRunJointLog(outcome.stdout);
   const fromStderr = parseRunJointLog(outcome.stderr);
   const problems: RunProblem[] = [];
-  const batch = dumpBatch(ctx, parsed);
+  const batches = dumpBatches(ctx, parsed);
 
   if (outcome.cancelled) problems.push({ code: 'RUN_CANCELLED', message: 'the run was cancelled and run_joint was stopped' });
   if (outcome.timedOut) problems.push({ code: 'RUN_TIMEOUT', message: `run_joint did not finish within ${ctx.timeoutMs} ms and was stopped` });
-  for (const fallback of parsed.fallbacks) problems.push(describeFallback(fallback, ctx, batch));
+  for (const fallback of parsed.fallbacks) problems.push(describeFallback(fallback, ctx));
   const assertions = unique([...fromStderr.assertions, ...parsed.assertions]);
   for (const text of assertions) problems.push({ code: 'RUN_ASSERTION', message: text });
   const crashed = outcome.signal !== null || (outcome.exitCode !== null && outcome.exitCode !== 0);
@@ -91,7 +91,7 @@ export async function classifyRun(outcome: RunOutcome, ctx: RunContext): Promise
 
   const outputFiles: { name: string; file: string }[] = [];
   for (const output of ctx.io.outputs) {
-    const checked = await checkOutput(output, parsed, ctx.dumps, batch);
+    const checked = await checkOutput(output, parsed, ctx.dumps, batches);
     if ('code' in checked) problems.push(checked);
     else outputFiles.push(checked);
   }
@@ -99,18 +99,24 @@ export async function classifyRun(outcome: RunOutcome, ctx: RunContext): Promise
   return { status: 'ok', parsed, problems, outputFiles };
 }
 
-/** run_joint dumps (and reads) `Size / shape[0] * batch` bytes per tensor. */
+/** run_joint dumps `Size / shape[0] * batch` bytes per output (the reference; inputs are read whole). */
 export function batchBytes(tensor: RunJointTensor, batch: number): number {
   const size = tensor.size ?? 0;
   const first = tensor.shape[0];
   return first > 0 ? Math.floor(size / first) * batch : size;
 }
 
-/** The batch run_joint used: --override_batch_size, else the model's max batch (0 means 1). */
-function dumpBatch(ctx: RunContext, parsed: RunJointLog): number {
-  if (ctx.overrideBatch !== null) return ctx.overrideBatch;
+/**
+ * The batches a dump may have been made for, the likeliest first: the one the log says it used
+ * (`Using batch size N`), --override_batch_size, the model's max batch, 1. The reference gives
+ * the dump rule but not which batch a run uses when the log does not say; a dump of any of
+ * these sizes is accepted, and verify compares what it holds (a dump of fewer rows than the
+ * gt tensor is compared row for row, and the report says so).
+ */
+function dumpBatches(ctx: RunContext, parsed: RunJointLog): number[] {
   const max = parsed.maxBatchSize ?? ctx.io.maxBatchSize;
-  return max && max > 0 ? max : 1;
+  const candidates = [parsed.batchSize, ctx.overrideBatch, max, 1].filter((b): b is number => b !== null && b !== undefined && b > 0);
+  return [...new Set(candidates)];
 }
 
 /** The file name run_joint dumps an output to: every '/' of the name becomes '_'. */
@@ -118,7 +124,7 @@ export function dumpFileName(tensorName: string): string {
   return `${tensorName.split('/').join('_')}.bin`;
 }
 
-async function checkOutput(output: RunJointTensor, parsed: RunJointLog, dumps: DumpFolder, batch: number): Promise<RunProblem | { name: string; file: string }> {
+async function checkOutput(output: RunJointTensor, parsed: RunJointLog, dumps: DumpFolder, batches: number[]): Promise<RunProblem | { name: string; file: string }> {
   const label = `output[${output.index}] ${output.name}`;
   const dump = parsed.dumps.find((d) => d.index === output.index && d.name === output.name);
   if (!dump) return { code: 'MISSING_OUTPUT', message: `${label}: run_joint did not report dumping it` };
@@ -130,14 +136,15 @@ async function checkOutput(output: RunJointTensor, parsed: RunJointLog, dumps: D
   if (size === null) {
     return { code: 'MISSING_OUTPUT', message: `${label}: run_joint reported a dump, but ${fileName} is not in the output folder` };
   }
-  const expected = batchBytes(output, batch);
-  if (size !== expected) {
-    return { code: 'OUTPUT_SIZE_MISMATCH', message: `${label}: dumped ${size} bytes, expected ${expected} (Size ${output.size} for batch ${batch})` };
+  const accepted = new Set([...batches.map((b) => batchBytes(output, b)), output.size ?? 0]);
+  if (!accepted.has(size)) {
+    const batch = batches[0]!;
+    return { code: 'OUTPUT_SIZE_MISMATCH', message: `${label}: dumped ${size} bytes, expected ${batchBytes(output, batch)} (Size ${output.size} for batch ${batch})` };
   }
   return { name: output.name, file };
 }
 
-function describeFallback(fallback: RunJointFallback, ctx: RunContext, batch: number): RunProblem {
+function describeFallback(fallback: RunJointFallback, ctx: RunContext): RunProblem {
   const fed = ctx.fed[fallback.index];
   const tensor = ctx.io.inputs[fallback.index];
   const filled = fallback.fill === 'default' ? 'its default value' : 'random data';
@@ -145,7 +152,7 @@ function describeFallback(fallback: RunJointFallback, ctx: RunContext, batch: nu
   const file = fallback.file ?? 'no file';
   switch (fallback.reason) {
     case 'size-wrong': {
-      const expected = tensor ? ` it expects ${batchBytes(tensor, batch)} bytes` : '';
+      const expected = tensor?.size != null ? ` it expects ${tensor.size} bytes` : '';
       return { code: 'INPUT_SIZE_WRONG', message: `${label}: run_joint rejected ${file}, wrong size;${expected}; it ran on ${filled}` };
     }
     case 'read-failed':

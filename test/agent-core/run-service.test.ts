@@ -111,6 +111,29 @@ describe('RunService: classification', () => {
     expect(result.problems[0].message).toContain('dumped 3 bytes, expected 4');
   });
 
+  it("accepts a dump of Size / shape[0] * batch when the output's first dimension is not the batch", async () => {
+    // 'tail' is [1, 4]; as [2, 2] of a batch-1 model run_joint dumps one of its two rows.
+    const twoRows: FakeTensor[] = [OUTPUTS[0]!, { name: 'tail', shape: [2, 2], size: 4 }];
+    const modelHash = await putBlob(store, fakeModel(INPUTS, twoRows, { dumpBytes: { tail: 2 } }));
+    const inputs = [{ name: 'alpha', hash: await putBlob(store, 'AAAA') }, { name: 'zeta', hash: await putBlob(store, 'ZZZZ') }];
+    const ok = await service.run({ modelHash, inputs });
+    expect(ok.status).toBe('ok');
+    expect(ok.outputs[1]).toMatchObject({ name: 'tail', size: 2 });
+    // A size that fits no batch is still a failed run.
+    const odd = await putBlob(store, fakeModel(INPUTS, twoRows, { dumpBytes: { tail: 3 } }));
+    const failed = await service.run({ modelHash: odd, inputs });
+    expect(codes(failed)).toEqual(['OUTPUT_SIZE_MISMATCH']);
+  });
+
+  it('takes the batch of the dump rule from the "Using batch size" line (max batch 4, using 1)', async () => {
+    const fourRows: FakeTensor[] = [OUTPUTS[0]!, { name: 'tail', shape: [4, 2], size: 8 }];
+    const modelHash = await putBlob(store, fakeModel(INPUTS, fourRows, { dumpBytes: { tail: 2 }, batch: { max: 4, using: 1 } }));
+    const inputs = [{ name: 'alpha', hash: await putBlob(store, 'AAAA') }, { name: 'zeta', hash: await putBlob(store, 'ZZZZ') }];
+    const result = await service.run({ modelHash, inputs });
+    expect(result.status).toBe('ok');
+    expect(result.outputs[1]).toMatchObject({ name: 'tail', size: 2 });
+  });
+
   it('calls a non-zero exit failed', async () => {
     const result = await service.run(await request({ exitCode: 3 }));
     expect(result).toMatchObject({ status: 'failed', exitCode: 3 });

@@ -40,6 +40,12 @@ describe('renderVerifyText', () => {
     expect(text).toContain('inputs run_joint replaced with random data:\n  - data (gt/input/data.bin): data size wrong');
   });
 
+  it('notes an output compared in part (run_joint dumped fewer rows than it has)', () => {
+    const partly = { ...verifyMatch, outputs: verifyMatch.outputs.map((o) => ({ ...o, partial: { rows: 1, of: 4 } })) };
+    expect(renderVerifyText(partly, plain)).toContain('\ncompared in part:\n  resnetv15_dense0_fwd: run_joint dumped 1 of its 4 rows');
+    expect(renderVerifyText(verifyMatch, plain)).not.toContain('compared in part');
+  });
+
   it('says run_joint was not started when the host refused the inputs before any run', () => {
     const refused = { ...verifyInputError, run: { ...verifyInputError.run, exitCode: null, signal: null, timedOut: false, timing: { ...verifyInputError.run.timing, wallMs: 0 } } };
     expect(renderVerifyText(refused, plain)).toContain('\nrun: run_joint was not started\n');

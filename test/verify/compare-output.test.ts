@@ -63,6 +63,26 @@ describe('compareBoardOutput', () => {
     expect(Number.isNaN(c.cosine)).toBe(true);
   });
 
+  it("compares only the rows run_joint dumped when the output's first dimension is not the batch", async () => {
+    const dir = await tmp();
+    // [4, 2] float32, batch 1: run_joint writes Size / shape[0] * 1 = 8 bytes, the first row.
+    await writeNpy(path.join(dir, 'boxes.npy'), 'float32', [4, 2], Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]));
+    const gt: GtFile = { tensorName: 'boxes', fileBase: 'boxes', npy: path.join(dir, 'boxes.npy') };
+    const listing = tensor({ name: 'boxes', shape: [4, 2], dtype: 'float32', q: null, size: 32 });
+    await writeBin(path.join(dir, 'same.bin'), Float32Array.from([1, 2]));
+    const same = await compareBoardOutput({ name: 'boxes', tensor: listing, dumpFile: path.join(dir, 'same.bin') }, gt);
+    expect(same).toMatchObject({ pass: true, exact: true, mismatched: 0, partial: { rows: 1, of: 4 }, shape: [4, 2] });
+    await writeBin(path.join(dir, 'off.bin'), Float32Array.from([1, 2.5]));
+    const off = await compareBoardOutput({ name: 'boxes', tensor: listing, dumpFile: path.join(dir, 'off.bin') }, gt);
+    expect(off).toMatchObject({ pass: false, mismatched: 1, partial: { rows: 1, of: 4 } });
+    expect(off.worst).toMatchObject({ index: 1, reference: 2, actual: 2.5 });
+    // A whole dump is compared whole, with no note.
+    await writeBin(path.join(dir, 'whole.bin'), Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]));
+    const whole = await compareBoardOutput({ name: 'boxes', tensor: listing, dumpFile: path.join(dir, 'whole.bin') }, gt);
+    expect(whole.pass).toBe(true);
+    expect(whole.partial).toBeUndefined();
+  });
+
   it('a raw gt file nothing describes is a bad local file', async () => {
     const dir = await tmp();
     await writeBin(path.join(dir, 'out.bin'), Float32Array.from([1]));
