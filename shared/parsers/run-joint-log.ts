@@ -202,6 +202,10 @@ const SIGNATURES = [
   /data (not provided|size wrong|failed), using (random data|default value)$/im,
   /^(can not )?dump output\[\d+\] /im,
   /^must specify joint file$/im,
+  // What is left of an aborted run: stdout's buffer is lost, stderr keeps glibc's assertion
+  // line, which names the program (run_joint, or a path ending in it).
+  /^(?:\S*\/)?run_joint: .*Assertion [`'‘].*[`'’] failed\.?$/m,
+  /^read file \S.* failed$/im,
 ];
 
 /** True when the text is run_joint output (even a failed or partial run). */

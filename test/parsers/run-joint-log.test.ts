@@ -214,6 +214,16 @@ describe('looksLikeRunJointLog', () => {
     expect(looksLikeRunJointLog('must specify joint file\n')).toBe(true);
   });
 
+  it('accepts what an aborted run leaves (stdout lost: only the assertion on stderr), and a bare read failure', () => {
+    const assertion = "run_joint: run_joint.cc:88: int main(int, char**): Assertion `0 == ret' failed.\nAborted (core dumped)\n";
+    expect(looksLikeRunJointLog(assertion)).toBe(true);
+    expect(parseRunJointLog(assertion).assertions).toHaveLength(1);
+    expect(looksLikeRunJointLog("/opt/bin/run_joint: npu.cc:9: f: Assertion `x' failed.\n")).toBe(true);
+    expect(looksLikeRunJointLog('read file /data/m.joint failed\n')).toBe(true);
+    // Another program's assertion is not a run_joint log.
+    expect(looksLikeRunJointLog("myapp: main.c:3: main: Assertion `p' failed.\n")).toBe(false);
+  });
+
   it('rejects other texts', () => {
     expect(looksLikeRunJointLog('')).toBe(false);
     expect(looksLikeRunJointLog(fixture('pulsar-run-resnet18.log'))).toBe(false);
