@@ -93,7 +93,7 @@ export interface VerifyReport {
   };
   /** What post-processing must honour (from run_joint's listing). */
   io: {
-    inputs: { name: string; shape: number[]; layout: string | null; dtype: string | null; colorSpace: string | null }[];
+    inputs: { name: string; shape: number[]; layout: string | null; dtype: string | null; colorSpace: string | null; q?: number | null }[];
     outputs: { name: string; shape: number[]; layout: string | null; dtype: string | null; q: number | null }[];
   };
   advice: string[];

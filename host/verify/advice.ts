@@ -58,7 +58,11 @@ export function postProcessingRules(io: VerifyReport['io']): string[] {
     const q = o.q !== null ? `; it holds integers scaled by Q=${o.q}: divide by ${o.q} for real values` : o.dtype && o.dtype !== 'float32' && o.dtype !== 'float64' ? '; no Q listed: the integers are the values' : '';
     rules.push(`Output ${o.name}: ${o.dtype ?? 'dtype unknown'}, ${layout}, shape ${fmtShape(o.shape)}${q}.`);
   }
-  for (const i of io.inputs) rules.push(`Input ${i.name}: ${i.dtype ?? 'dtype unknown'} ${i.layout ?? ''} ${fmtShape(i.shape)}${colourRule(i.colorSpace, i.dtype)}.`.replace(/ {2,}/g, ' '));
+  for (const i of io.inputs) {
+    // An integer input with a Q takes real values multiplied by Q (the inverse of an output's Q).
+    const q = i.q !== null && i.q !== undefined ? `; quantized with Q=${i.q}: feed round(real value × ${i.q})` : '';
+    rules.push(`Input ${i.name}: ${i.dtype ?? 'dtype unknown'} ${i.layout ?? ''} ${fmtShape(i.shape)}${colourRule(i.colorSpace, i.dtype)}${q}.`.replace(/ {2,}/g, ' '));
+  }
   return rules;
 }
 

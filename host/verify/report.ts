@@ -133,7 +133,7 @@ function fallbackReason(reason: string, fill: 'random' | 'default', size: number
 function ioOf(io: ModelIo | null): VerifyReport['io'] {
   if (!io) return { inputs: [], outputs: [] };
   return {
-    inputs: io.inputs.map((t) => ({ name: t.name, shape: [...t.shape], layout: t.layout, dtype: t.dtype, colorSpace: t.colorSpace })),
+    inputs: io.inputs.map((t) => ({ name: t.name, shape: [...t.shape], layout: t.layout, dtype: t.dtype, colorSpace: t.colorSpace, q: t.q })),
     outputs: io.outputs.map((t) => ({ name: t.name, shape: [...t.shape], layout: t.layout, dtype: t.dtype, q: t.q })),
   };
 }

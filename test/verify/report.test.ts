@@ -111,4 +111,10 @@ describe('postProcessingRules', () => {
     const rules = postProcessingRules({ inputs: [{ name: 'img', shape: [1, 2, 2, 3], layout: 'NHWC', dtype: 'uint8', colorSpace: 'BGR' }], outputs: [] });
     expect(rules[0]).toMatch(/B-G-R order, raw 0–255 pixels .*do not normalise again/);
   });
+
+  it("names an integer input's Q, the scale its real values are fed with", () => {
+    const rules = postProcessingRules({ inputs: [{ name: 'feat', shape: [1, 8], layout: 'NCHW', dtype: 'sint16', colorSpace: 'FeatureMap', q: 256 }], outputs: [] });
+    expect(rules[0]).toContain('sint16 NCHW [1, 8]');
+    expect(rules[0]).toContain('quantized with Q=256: feed round(real value × 256)');
+  });
 });
