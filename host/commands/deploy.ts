@@ -20,6 +20,7 @@ import { resolveTargets } from '../deploy/targets';
 interface Args extends BoardArgs, SshArgs {
   json: boolean;
   describe: boolean;
+  timeout?: number;
 }
 
 export const command = 'deploy';
@@ -33,6 +34,10 @@ export function builder(yargs: Argv): Argv<Args> {
       default: true,
       describe: "for a model not seen run before, have the board list its inputs (one run_joint start) to check the gt folder against it; --no-describe leaves that to verify",
     })
+    .option('timeout', {
+      type: 'number',
+      describe: "time limit of the run_joint start that lists a new model's inputs on the board, in seconds, at most 86400 [default: the agent's, 600]",
+    })
     .example('$0 deploy --board ws://192.168.1.20:7007 --model model.joint --gt gt/ --token-file board.token', 'first deploy')
     .example('$0 deploy', 'deploy again what .axctl/ recorded (uploads only what changed)') as unknown as Argv<Args>;
 }
@@ -40,6 +45,7 @@ export function builder(yargs: Argv): Argv<Args> {
 export const handler = action(async (argv: Args) => {
   const cwd = process.cwd();
   const connectTimeoutMs = secondsOption('connect-timeout', argv['connect-timeout']);
+  const describeTimeoutMs = secondsOption('timeout', argv.timeout);
   const targets = await resolveTargets({ board: argv.board, model: argv.model, gt: argv.gt, tokenFile: argv['token-file'] }, cwd, 'deploy');
   const progress = createProgress(progressMode(argv.progress));
   const abort = new AbortController();
@@ -53,6 +59,7 @@ export const handler = action(async (argv: Args) => {
       progress,
       signal: abort.signal,
       describe: argv.describe,
+      ...(describeTimeoutMs !== undefined && { describeTimeoutMs }),
     });
     process.stdout.write(argv.json ? `${JSON.stringify(deployJson(result), null, 2)}\n` : deployText(result, cwd));
     return ExitCode.OK;

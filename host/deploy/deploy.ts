@@ -34,6 +34,8 @@ export interface DeployOptions extends Omit<OpenBoardOptions, 'cwd'> {
   signal?: AbortSignal;
   /** Ask the board to list a model the host has not seen run (default true). */
   describe?: boolean;
+  /** Time limit of that listing's run_joint start on the board (default: the agent's). */
+  describeTimeoutMs?: number;
 }
 
 /**
@@ -129,6 +131,7 @@ async function send(session: BoardSession, prepared: Prepared, opts: DeployOptio
     const described = await session.describeModel(prepared.model.hash, {
       onQueue: (position) => opts.progress.note(queueNote(position, "listing the model's inputs")),
       ...(opts.signal && { signal: opts.signal }),
+      ...(opts.describeTimeoutMs !== undefined && { runTimeoutMs: opts.describeTimeoutMs }),
     });
     await opts.ioStore.remember(prepared.model.hash, described);
     const plan = await planInputs(prepared.gt, { names: described.inputs.map((t) => t.name), tensors: described.inputs, maxBatchSize: described.maxBatchSize });

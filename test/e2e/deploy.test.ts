@@ -205,6 +205,23 @@ describe('axctl deploy', () => {
     expect(out.inputs.map((i) => i.present || i.sentBytes > 0)).toEqual([true]);
   });
 
+  it('--timeout bounds the run_joint start that lists a new model: a hanging model is still deployed, with the reason', async () => {
+    const agent = await startAgent(cleanup, { fault: 'hang' });
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+    const started = Date.now();
+    const res = await runCli(['deploy', ...targetArgs(agent, fx), '--timeout', '1', '--json'], { cwd: dir });
+    // The agent's own limit is 600 s: finishing in seconds shows --timeout reached the board.
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(res.code).toBe(0);
+    const out = parseJson<DeployJson>(res);
+    expect(out).toMatchObject({ listing: 'none', inputNamesKnown: false });
+    expect(out.listingProblem).toMatch(/did not finish listing the model's inputs and outputs within 1\d{3} ms/);
+    const bad = await runCli(['deploy', ...targetArgs(agent, fx), '--timeout', '0'], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--timeout 0: expected a number of seconds above 0');
+  });
+
   it('refuses a gt folder without inputs before connecting (exit 2)', async () => {
     const dir = await tempDir(cleanup);
     const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
