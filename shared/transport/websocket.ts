@@ -137,7 +137,8 @@ export class WebSocketTransport extends FramedTransport {
    * faults of that fresh memory cost ~6× the copy itself (0.33 ms/MB against 0.05 into warm
    * memory), and the agent then copied the chunk again into its slab. So consume is wrapped,
    * for this connection's receiver only, to join such frames into lent memory instead: the
-   * agent's main thread 2.27–2.62 → 2.0–2.07 ms of CPU per MB uploaded in alternating runs.
+   * agent's main thread 2.11–2.62 → 1.84–1.99 ms of CPU per MB uploaded (bundled agent, 4
+   * alternating runs each), the whole agent 3.01–3.55 → 2.81–3.09.
    *
    * This depends on ws 8's internals (WebSocket._receiver; Receiver.consume, _buffers,
    * _bufferedBytes), pinned in package-lock.json and bundled into dist/axagent.js; the shape
