@@ -67,6 +67,10 @@ export async function serveListening(
     const transport = new WatchedTransport(connection);
     void transport.authenticated.then(() => connection.authenticated());
     if (ctx) {
+      // The session is done with a message's bytes when its handler returns (hold() keeps a
+      // chunk by adopting its slab), so large frames may be assembled in its upload slabs. Not
+      // for a relayed connection below: joinTransports sends the bytes on, later.
+      connection.assembleInLentMemory(ctx.transferMemory.forConnection());
       const session = startSession(transport, ctx, config);
       sessions.add(session);
       void session.closed.then(() => sessions.delete(session));

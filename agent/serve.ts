@@ -76,7 +76,11 @@ async function serveStdio(ctx: AgentContext, config: AgentConfig): Promise<numbe
   // Anything printed to stdout would corrupt the frames.
   console.log = console.info = console.debug = console.error;
   // stdout is a pipe (or a file): written bytes are in the kernel when the write calls back.
-  const transport = new WatchedTransport(new StreamTransport(process.stdin, process.stdout, { peer: 'stdio', idleTimeoutMs: config.idleTimeoutMs, outputCopies: true }));
+  // The session is done with a message's bytes when its handler returns: large frames may be
+  // assembled in its upload slabs (transfer-memory.ts).
+  const transport = new WatchedTransport(
+    new StreamTransport(process.stdin, process.stdout, { peer: 'stdio', idleTimeoutMs: config.idleTimeoutMs, outputCopies: true, receiveBuffers: ctx.transferMemory.forConnection() }),
+  );
   const session = startSession(transport, ctx, config);
   const stop = () => void session.close();
   process.once('SIGINT', stop).once('SIGTERM', stop);

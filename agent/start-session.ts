@@ -12,7 +12,13 @@ export function startSession(transport: Transport, ctx: AgentContext, config: Ag
 
 /** A session for a host's connection that another agent process of this store relays over its unix socket. */
 export function startRelayedSession(socket: net.Socket, ctx: AgentContext, config: AgentConfig): AgentSession {
-  // A unix socket: written bytes are in the kernel when the write calls back.
-  const transport = StreamTransport.overDuplex(socket, { peer: 'a relayed connection', idleTimeoutMs: config.idleTimeoutMs, outputCopies: true });
+  // A unix socket: written bytes are in the kernel when the write calls back. The session is
+  // done with a message's bytes when its handler returns: large frames may use its upload slabs.
+  const transport = StreamTransport.overDuplex(socket, {
+    peer: 'a relayed connection',
+    idleTimeoutMs: config.idleTimeoutMs,
+    outputCopies: true,
+    receiveBuffers: ctx.transferMemory.forConnection(),
+  });
   return startSession(transport, ctx, config);
 }

@@ -121,6 +121,13 @@ export class AgentSession implements OperationHost {
     this.ctx.log(`${this.transport.peer}: ${line}`);
   }
 
+  /**
+   * `bytes` are valid only until this returns: the transport may have assembled them in an
+   * upload slab lent for the frame (transfer-memory.ts), given back right after. What is kept
+   * longer must be copied or held: a PutChunk's data goes through transferMemory.hold(), which
+   * adopts the slab; the handshake's nonce and proof, used after an await, come in messages of
+   * at most PRE_AUTH_MAX_BYTES, far below what is ever lent.
+   */
   private onMessage(bytes: Uint8Array): void {
     if (this.phase === 'closed') return;
     if (this.phase !== 'ready' && bytes.length > PRE_AUTH_MAX_BYTES) {

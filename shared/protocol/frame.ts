@@ -14,6 +14,8 @@
  * exactly one frame. A decoder that met a bad frame stays failed: a byte stream cannot be
  * trusted to resynchronise, so the connection ends.
  */
+import type { ReceiveBuffers } from '../transport/receive-buffers';
+import { LEND_FROM_BYTES } from '../transport/receive-buffers';
 import { crc32 } from './crc32';
 import { ProtocolError } from './errors';
 
@@ -31,8 +33,21 @@ export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
 export interface Frame {
   type: FrameType;
-  /** A view into bytes the decoder was given, or a fresh copy; never reused by the decoder. */
+  /**
+   * A view into bytes the decoder was given, or a fresh copy, or a view into memory lent by
+   * the decoder's receiveBuffers (valid until their settle()); never reused by the decoder.
+   */
   payload: Uint8Array;
+}
+
+export interface FrameDecoderOptions {
+  maxPayloadBytes?: number;
+  /**
+   * Where a frame of LEND_FROM_BYTES or more that spans several pushed chunks is assembled,
+   * when it lends memory (shared/transport/receive-buffers.ts): its payload is then valid until
+   * the caller settles them. Default: fresh memory.
+   */
+  receiveBuffers?: ReceiveBuffers;
 }
 
 /** Payloads allocated by allocFramePayload: the bytes around them are the frame's own. */
@@ -143,9 +158,11 @@ export class FrameDecoder {
   /** Payload length of the frame being assembled, once its header has been checked. */
   private payloadLength = -1;
   private failure: ProtocolError | null = null;
+  private readonly receiveBuffers: ReceiveBuffers | null;
 
-  constructor(opts: { maxPayloadBytes?: number } = {}) {
+  constructor(opts: FrameDecoderOptions = {}) {
     this.maxPayloadBytes = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    this.receiveBuffers = opts.receiveBuffers ?? null;
   }
 
   /** Bytes held that do not form a whole frame yet. */
@@ -247,8 +264,9 @@ export class FrameDecoder {
       return first.subarray(0, n);
     }
     // Every byte is overwritten below, so no zero-fill (a 1 MiB frame over stdio or SSH arrives
-    // in 64 KiB reads and is assembled here).
-    const out = Buffer.allocUnsafe(n);
+    // in 64 KiB reads and is assembled here). Lent memory, when there is some, is warm: fresh
+    // memory costs page faults, several times the copy.
+    const out = (n >= LEND_FROM_BYTES ? this.receiveBuffers?.take(n) : null) ?? Buffer.allocUnsafe(n);
     let filled = 0;
     while (filled < n) {
       const chunk = this.chunks[0]!;

@@ -12,11 +12,14 @@
  *   frameArrived(frame)     for every decoded frame
  *   linkClosed(error?)      when the link is gone, for whatever reason
  *   fail(error)             when the peer sent something unacceptable (a ProtocolError)
+ *   settleReceived()        after the 'message' handling of frames assembled in lent memory
+ *                           (receiveBuffers, receive-buffers.ts); decodeArrived does it itself
  */
 import { EventEmitter } from 'node:events';
 import type { AxError } from '../errors';
 import { ProtocolError } from '../protocol/errors';
 import { FrameType, encodeFrameParts, releaseFrame, type Frame, type FrameDecoder } from '../protocol/frame';
+import type { ReceiveBuffers } from './receive-buffers';
 import {
   TRANSPORT_DEFAULTS,
   TransportError,
@@ -108,6 +111,13 @@ export abstract class FramedTransport extends EventEmitter implements Transport 
    */
   protected readonly recyclesFrames: boolean = false;
 
+  /**
+   * Memory lent for assembling large incoming frames (receive-buffers.ts), by a consumer that
+   * is done with a message's bytes when its handler returns; null: fresh memory. A payload in
+   * lent memory is valid only until settleReceived().
+   */
+  protected receiveBuffers: ReceiveBuffers | null = null;
+
   protected abstract writeLink(parts: Uint8Array[], done: (err?: Error | null) => void): void;
   protected abstract endLink(): void;
   protected abstract destroyLink(): void;
@@ -118,14 +128,25 @@ export abstract class FramedTransport extends EventEmitter implements Transport 
 
   /** Bytes of a byte stream, through its frame decoder; bytes that are no frame fail the link. */
   protected decodeArrived(decoder: FrameDecoder, chunk: Uint8Array): void {
-    let frames: Frame[];
     try {
-      frames = decoder.push(chunk);
-    } catch (err) {
-      this.fail(err as ProtocolError);
-      return;
+      let frames: Frame[];
+      try {
+        frames = decoder.push(chunk);
+      } catch (err) {
+        this.fail(err as ProtocolError);
+        return;
+      }
+      for (const frame of frames) this.frameArrived(frame);
+    } finally {
+      // A frame is assembled only once all of it has arrived, so every one taken in lent
+      // memory by this push has been handled by now.
+      this.settleReceived();
     }
-    for (const frame of frames) this.frameArrived(frame);
+  }
+
+  /** The frames assembled in lent memory have been handled: what nobody kept is given back. */
+  protected settleReceived(): void {
+    this.receiveBuffers?.settle();
   }
 
   protected frameArrived(frame: Frame): void {
@@ -133,7 +154,8 @@ export abstract class FramedTransport extends EventEmitter implements Transport 
     if (frame.type === FrameType.Ping) {
       if (this.currentState === 'open') this.writeFrame(FrameType.Pong);
     } else if (frame.type === FrameType.Message) {
-      if (this.inbox) this.inbox.push(frame.payload);
+      // The inbox keeps a message past this call, so never in lent memory (settled after it).
+      if (this.inbox) this.inbox.push(this.receiveBuffers ? new Uint8Array(frame.payload) : frame.payload);
       else this.emit('message', frame.payload);
     }
   }

@@ -9,6 +9,7 @@ import type { AxError } from '../errors';
 import { FrameDecoder } from '../protocol/frame';
 import type { ProtocolError } from '../protocol/errors';
 import { FramedTransport } from './framed';
+import type { ReceiveBuffers } from './receive-buffers';
 import { TransportError, type TransportOptions } from './transport';
 
 export interface StreamTransportOptions extends TransportOptions {
@@ -23,6 +24,12 @@ export interface StreamTransportOptions extends TransportOptions {
    * hands the very buffer to its reader, later.
    */
   outputCopies?: boolean;
+  /**
+   * Memory to assemble large incoming frames in (receive-buffers.ts): only for a consumer that
+   * is done with a message's bytes when its 'message' handler returns (the agent's sessions,
+   * never a relay). Settled after the frames of each read are handled.
+   */
+  receiveBuffers?: ReceiveBuffers;
 }
 
 export class StreamTransport extends FramedTransport {
@@ -32,11 +39,12 @@ export class StreamTransport extends FramedTransport {
 
   /** `input` carries the peer's bytes to us, `output` ours to the peer (may be the same duplex). */
   constructor(private readonly input: Readable, private readonly output: Writable, options: StreamTransportOptions = {}) {
-    const { peer = 'stream', kind = 'stream', outputCopies = false, ...transportOptions } = options;
+    const { peer = 'stream', kind = 'stream', outputCopies = false, receiveBuffers, ...transportOptions } = options;
     super(peer, transportOptions);
     this.kind = kind;
     this.recyclesFrames = outputCopies;
-    this.decoder = new FrameDecoder({ maxPayloadBytes: this.maxMessageBytes });
+    this.receiveBuffers = receiveBuffers ?? null;
+    this.decoder = new FrameDecoder({ maxPayloadBytes: this.maxMessageBytes, ...(receiveBuffers && { receiveBuffers }) });
     input.on('data', (chunk: Uint8Array) => this.onData(chunk));
     input.on('end', () => this.onEnd());
     input.on('close', () => this.lost(`${this.peer} closed the stream`));

@@ -1,10 +1,11 @@
 /**
- * TransferMemory: upload chunks copied into the slabs of one reused arena, given back once
- * stored, never handed out twice; collections paced by the bytes moved.
+ * TransferMemory: upload chunks copied into the slabs of one reused arena, or assembled there
+ * by a transport and adopted, given back once stored, never handed out twice; collections
+ * paced by the bytes moved.
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { TransferMemory } from '../../agent/session/transfer-memory';
+import { FRAME_ROOM_BYTES, TransferMemory } from '../../agent/session/transfer-memory';
 import { CollectionPacer } from '../../shared/young-collection';
 
 const SLAB = 64 * 1024;
@@ -92,5 +93,123 @@ describe('TransferMemory', () => {
     expect(collections).toBe(3);
     pool.moved(2 * SLAB);
     expect(collections).toBe(4);
+  });
+});
+
+/** A frame of `data.length + 20` bytes assembled in `into` as a transport would, data at offset 16. */
+function assemble(into: Uint8Array, data: Uint8Array): Uint8Array {
+  into.fill(0xee, 0, 16);
+  into.set(data, 16);
+  return into.subarray(16, 16 + data.length);
+}
+
+describe('TransferMemory lending slabs to assemble frames in', () => {
+  it('lends a slab with room for a whole frame; hold() of a chunk assembled there adopts it without a copy', () => {
+    const pool = memory();
+    const loans = pool.forConnection();
+    const frame = loans.take(SLAB + FRAME_ROOM_BYTES)!;
+    expect(frame).not.toBeNull();
+    expect(frame.length).toBe(SLAB + FRAME_ROOM_BYTES);
+    const data = randomBytes(SLAB);
+    const chunk = assemble(frame, data);
+    const held = pool.hold(chunk);
+    expect(held).toBe(chunk);
+    loans.settle();
+    expect(Buffer.from(held).equals(data)).toBe(true);
+  });
+
+  it('never lends or copies into an adopted slab until its chunk is released, then does', () => {
+    const pool = memory();
+    const loans = pool.forConnection();
+    const data = randomBytes(SLAB);
+    const adopted = pool.hold(assemble(loans.take(SLAB + 20)!, data));
+    loans.settle();
+    // The two other slabs, then none: the adopted one stays out.
+    const others = [loans.take(SLAB + 20)!, pool.hold(randomBytes(SLAB))];
+    for (const other of others) expect(other.buffer).toBe(adopted.buffer);
+    expect(loans.take(SLAB + 20)).toBeNull();
+    const extra = randomBytes(SLAB);
+    expect(pool.hold(extra)).toBe(extra);
+    others[0]!.fill(1);
+    others[1]!.fill(2);
+    expect(Buffer.from(adopted).equals(data)).toBe(true);
+    loans.settle();
+    pool.release([others[1]!]);
+    pool.release([adopted.subarray(1)]); // not the chunk it handed out: nothing freed
+    const a = loans.take(SLAB + 20)!;
+    const b = loans.take(SLAB + 20)!;
+    expect(loans.take(SLAB + 20)).toBeNull();
+    loans.settle();
+    pool.release([adopted]);
+    pool.release([adopted]); // once only
+    const slabs = [loans.take(SLAB + 20), loans.take(SLAB + 20), loans.take(SLAB + 20)];
+    expect(slabs.every((s) => s !== null)).toBe(true);
+    expect(loans.take(SLAB + 20)).toBeNull();
+    expect(slabs.some((s) => s!.byteOffset === adopted.byteOffset - 16)).toBe(true);
+    expect([a, b].every((s) => s.buffer === adopted.buffer)).toBe(true);
+  });
+
+  it('settle() gives back the slabs nobody adopted, and only its own connection\'s', () => {
+    const pool = memory();
+    const one = pool.forConnection();
+    const two = pool.forConnection();
+    const kept = pool.hold(assemble(one.take(SLAB)!, randomBytes(SLAB - 20)));
+    const dropped = one.take(SLAB)!; // a frame that was no chunk (or a refused one)
+    const other = two.take(SLAB)!; // another connection's frame, still being assembled
+    expect(one.take(SLAB)).toBeNull();
+    other.fill(7);
+    one.settle();
+    one.settle(); // nothing more to give back
+    const next = one.take(SLAB)!;
+    expect(next.byteOffset).toBe(dropped.byteOffset);
+    next.fill(9);
+    expect(other.every((b) => b === 7)).toBe(true);
+    expect(one.take(SLAB)).toBeNull();
+    one.settle();
+    two.settle();
+    pool.release([kept]);
+    expect([one.take(SLAB), one.take(SLAB), one.take(SLAB)].every((s) => s !== null)).toBe(true);
+  });
+
+  it('copies a chunk that arrived in memory of its own, and one from a slab not lent for it', () => {
+    const pool = memory();
+    const loans = pool.forConnection();
+    const arrived = randomBytes(SLAB);
+    const held = pool.hold(arrived);
+    expect(held.buffer).not.toBe(arrived.buffer);
+    expect(Buffer.from(held).equals(arrived)).toBe(true);
+    // A second chunk in an adopted slab (one frame per slab in practice) is not adopted again.
+    const frame = loans.take(SLAB + 20)!;
+    const first = pool.hold(assemble(frame, randomBytes(SLAB / 2)));
+    const second = frame.subarray(16 + SLAB / 2, 16 + SLAB);
+    const copy = pool.hold(second);
+    expect(copy.byteOffset === second.byteOffset && copy.buffer === second.buffer).toBe(false);
+    expect(Buffer.from(copy).equals(Buffer.from(second))).toBe(true);
+    loans.settle();
+    expect(first.length).toBe(SLAB / 2);
+  });
+
+  it('lends nothing while no upload runs, for frames that carry no slab-sized chunk, or larger than a slab', () => {
+    const pool = memory();
+    const loans = pool.forConnection();
+    expect(loans.take(SLAB / 2)).toBeNull();
+    expect(loans.take(SLAB + FRAME_ROOM_BYTES + 1)).toBeNull();
+    pool.uploadEnded();
+    expect(loans.take(SLAB)).toBeNull();
+  });
+
+  it('drops lent slabs with the arena, and a settle after that frees nothing of the next arena', async () => {
+    const pool = memory({ keepSlabsMs: 20 });
+    const loans = pool.forConnection();
+    const old = loans.take(SLAB)!; // e.g. a fragment of a message that never completed
+    pool.uploadEnded();
+    await new Promise((r) => setTimeout(r, 60));
+    pool.uploadStarted();
+    const fresh = [0, 1, 2].map(() => pool.hold(randomBytes(SLAB)));
+    expect(fresh.every((f) => f.buffer !== old.buffer)).toBe(true);
+    loans.settle();
+    expect(loans.take(SLAB)).toBeNull(); // the old arena's slab did not join the free ones
+    pool.release(fresh);
+    pool.uploadEnded();
   });
 });
