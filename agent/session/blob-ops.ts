@@ -14,7 +14,10 @@ export async function answerHas(host: OperationHost, id: number, req: HasRequest
   for (const query of req.blobs) {
     checkBlobHash(query.hash);
     const stat = await host.ctx.store.has(query.hash);
-    // A partial upload is only known by hash and size. A query changes nothing in the store.
+    // A host asks before it uses what it asked for (a deploy's or verify's blobs): a present blob
+    // counts as used, so the uploads that follow evict other blobs before it. A partial upload is
+    // only known by hash and size; asking about it changes nothing.
+    if (stat) await host.ctx.store.markUsed(query.hash);
     const partialOffset = stat ? 0 : await host.ctx.store.partialOffset(query.hash, query.size);
     blobs.push({ hash: query.hash, present: stat !== null, size: stat?.size ?? 0, partialOffset });
   }

@@ -459,6 +459,16 @@ export class BlobStore {
     }
   }
 
+  /**
+   * A host asked for this blob because it is about to use it (Has before a run): it counts as
+   * used now, so making room for the rest of that host's uploads evicts other blobs first.
+   * Deliberately not part of has(), which the store's own bookkeeping also calls.
+   */
+  async markUsed(hash: string): Promise<void> {
+    assertHash(hash);
+    await this.touch(hash);
+  }
+
   /** Marks a blob used now, in memory and in its mtime (best effort: a read-only mount still works). */
   private async touch(hash: string): Promise<void> {
     const record = this.book.blobs.get(hash);

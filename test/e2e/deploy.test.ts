@@ -222,6 +222,25 @@ describe('axctl deploy', () => {
     expect(bad.stderr).toContain('--timeout 0: expected a number of seconds above 0');
   });
 
+  it('under a small store cap, a verify does not evict its own input to upload its model (farm rotating models)', async () => {
+    // Model A + input X fit, B + X fit, all three do not: each upload evicts the least recently used.
+    const agent = await startAgent(cleanup, { args: ['--store-cap', '9000'] });
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+    const original = await fsp.readFile(fx.model);
+    const modelB = path.join(dir, 'data', 'b.joint');
+    // The simulator's joint is a magic line and JSON: trailing whitespace makes other models of one size.
+    await fsp.writeFile(fx.model, Buffer.concat([original, Buffer.alloc(4000 - original.length, 0x20)]));
+    await fsp.writeFile(modelB, Buffer.concat([original, Buffer.alloc(4000 - original.length, 0x0a)]));
+    const run = (model: string, ...more: string[]) => runCli([...more, '--board', agent.url, '--model', model, '--gt', fx.gt, '--token-file', agent.tokenFile], { cwd: dir });
+    expect((await run(fx.model, 'deploy')).code).toBe(0);
+    expect((await run(modelB, 'deploy')).code).toBe(0); // evicts A; X was just asked for
+    const res = await run(fx.model, 'verify', '--json'); // uploads A again, evicting B, not X
+    expect(res.stderr).not.toContain('not on the board');
+    expect(res.code).toBe(0);
+    expect(parseJson<VerifyReport>(res).verdict).toBe('match');
+  });
+
   it('refuses a gt folder without inputs before connecting (exit 2)', async () => {
     const dir = await tempDir(cleanup);
     const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
