@@ -8,9 +8,19 @@ import { ProtocolError } from '../../shared/protocol/errors';
 import type { Envelope, RunEvent } from '../../shared/protocol/envelope';
 import type { Operation, OperationHost } from './session';
 
+/**
+ * Output-line events sent but not yet taken by the transport (it holds a few MiB before send()
+ * waits): past this, further lines are counted, not sent, until it drains. A run_joint that
+ * prints 100 MB over a slow link held every line in memory (616 MB peak on a 40 Mbit/s link);
+ * the RunResult carries the log either way (bounded, shared/run/output-capture.ts).
+ */
+export const MAX_UNSENT_LINE_BYTES = 1024 * 1024;
+
 export abstract class QueuedOperation implements Operation {
   protected readonly abort = new AbortController();
   protected done = false;
+  private unsentLineBytes = 0;
+  private droppedLines = 0;
 
   constructor(protected readonly host: OperationHost, protected readonly id: number, private readonly what: string) {}
 
@@ -44,6 +54,29 @@ export abstract class QueuedOperation implements Operation {
   }
 
   protected queuePosition = (position: number): void => this.event({ event: 'queuePosition', queuePosition: position });
+
+  /** One line of run_joint's output, streamed while the link keeps up (MAX_UNSENT_LINE_BYTES). */
+  protected line(stream: 'stdout' | 'stderr', text: string): void {
+    if (this.done) return;
+    if (this.unsentLineBytes > MAX_UNSENT_LINE_BYTES) {
+      this.droppedLines++;
+      return;
+    }
+    if (this.droppedLines > 0) {
+      const dropped = this.droppedLines;
+      this.droppedLines = 0;
+      this.sendLine('stderr', `axagent: ${dropped} line${dropped === 1 ? '' : 's'} of run_joint's output not streamed (printed faster than the link carries them); the run's result has its log`);
+    }
+    this.sendLine(stream, text);
+  }
+
+  private sendLine(stream: 'stdout' | 'stderr', text: string): void {
+    const bytes = text.length + 16; // the envelope around it, roughly
+    this.unsentLineBytes += bytes;
+    void this.host
+      .send({ id: this.id, body: 'runEvent', runEvent: { event: 'line', line: { stream: stream === 'stderr' ? 'OUTPUT_STREAM_STDERR' : 'OUTPUT_STREAM_STDOUT', text } } })
+      .finally(() => (this.unsentLineBytes -= bytes));
+  }
 
   protected finish(err?: unknown): void {
     if (this.done) return;

@@ -36,7 +36,7 @@ export class RunOperation extends QueuedOperation {
             extraArgs: req.extraArgs,
           },
           {
-            onLine: (stream, text) => this.event({ event: 'line', line: { stream: stream === 'stderr' ? 'OUTPUT_STREAM_STDERR' : 'OUTPUT_STREAM_STDOUT', text } }),
+            onLine: (stream, text) => this.line(stream, text),
             onQueue: this.queuePosition,
             signal: this.abort.signal,
           },
