@@ -131,6 +131,10 @@ function runFailedAdvice(input: AdviceInput): Advice {
     advice.push('See run_joint\'s output below for the reason.');
   } else {
     what = f.problems[0]?.message ?? 'run_joint did not run';
+    if (codes.has('MODEL_PROBE_FAILED')) {
+      // It ended normally yet listed nothing: rarely the model, usually the program configured.
+      advice.push("run_joint ended without listing the model's inputs and outputs. Check on the board that the agent's run_joint (axagent --run-joint PATH, or --run-joint with --agentless) is Axera's run_joint and that `run_joint MODEL.joint --repeat 1` prints Input[0]/Output[0] blocks there.");
+    }
   }
   // Problems the summary already tells (the assertion also ends a failed model probe) are not repeated.
   const told = (message: string) => what.includes(message) || f.assertions.some((a) => message.includes(a));

@@ -99,6 +99,13 @@ describe('buildReport', () => {
     expect(r.advice.join('\n')).not.toContain('RUN_ASSERTION');
   });
 
+  it('run-failed: a run_joint that ends normally and lists nothing points at the configured program', () => {
+    const problems = [{ code: 'MODEL_PROBE_FAILED', message: "run_joint did not list the model's inputs and outputs: exit 0" }];
+    const r = report(result({ status: 'failed', log: '', parsed: parseRunJointLog(''), exitCode: 0, problems }));
+    expect(r.verdict).toBe('run-failed');
+    expect(r.advice.join('\n')).toMatch(/is Axera's run_joint and that `run_joint MODEL\.joint --repeat 1` prints Input\[0\]\/Output\[0\] blocks/);
+  });
+
   it('run-failed: a timeout says the limit and what to do', () => {
     const r = report(result({ status: 'failed', timedOut: true, exitCode: null, signal: 'SIGTERM', problems: [{ code: 'RUN_TIMEOUT', message: 'run_joint did not finish within 2000 ms and was stopped' }] }));
     expect(r.summary).toMatch(/did not finish within 2 s/);
