@@ -26,6 +26,8 @@ export interface RunnerSpec {
   signal?: AbortSignal;
   /** Characters kept per stream (head and tail halves). Default 1 Mi. */
   maxCaptureChars?: number;
+  /** Called synchronously once the process exists, with its pid (= its process group). */
+  onSpawn?: (pid: number) => void;
 }
 
 /** What one run_joint process did (shared with agentless SSH, which runs it remotely). */
@@ -59,6 +61,7 @@ export function spawnRunJoint(spec: RunnerSpec): Promise<RunnerOutcome> {
       reject(spawnError(spec.runJoint, err));
       return;
     }
+    if (child.pid !== undefined) spec.onSpawn?.(child.pid);
     const grace = spec.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
     const captures = { stdout: new OutputCapture(spec.maxCaptureChars ?? DEFAULT_CAPTURE_CHARS), stderr: new OutputCapture(spec.maxCaptureChars ?? DEFAULT_CAPTURE_CHARS) };
     const splitters = {
