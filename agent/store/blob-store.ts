@@ -91,7 +91,7 @@ export class BlobStore {
       }
       await store.scan();
     } catch (err) {
-      throw storeIoError(`cannot open the blob store at ${store.dir}`, err);
+      throw storeIoError(`cannot open the blob store at ${store.dir}`, err, store.dir);
     }
     store.capBytes = opts.capBytes ?? Math.floor((store.book.storedBytes() + (await filesystemFreeBytes(store.dir))) * DEFAULT_CAP_SHARE);
     return store;
@@ -104,7 +104,7 @@ export class BlobStore {
       const stat = await fsp.stat(this.blobPath(hash));
       return { hash, size: stat.size };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw storeIoError(`blob ${hash}`, err);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw this.ioError(`blob ${hash}`, err);
       this.book.deleteBlob(hash); // removed behind our back
       return null;
     }
@@ -175,11 +175,12 @@ export class BlobStore {
         try {
           // Hash on this thread while libuv writes and fsyncs: the two overlap instead of
           // adding up (on a board both are slow).
-          await writeDurably(file, offset, parts, (slice) => state.hasher.update(slice));
+          await this.withFolders(() => writeDurably(file, offset, parts, (slice) => state.hasher.update(slice)));
           if (offset === 0) await fsyncDir(this.partialDir); // the partial's name survives a crash
         } catch (err) {
           this.uploads.delete(name); // what reached the disk is unknown: re-read it next time
-          throw storeIoError(`blob ${hash}: cannot write the upload`, err);
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') this.book.deletePartial(name); // deleted behind our back
+          throw this.ioError(`blob ${hash}: cannot write the upload`, err);
         } finally {
           release();
         }
@@ -228,7 +229,7 @@ export class BlobStore {
       }
       return buffer.subarray(0, got);
     } catch (err) {
-      throw storeIoError(`blob ${hash}: cannot read`, err);
+      throw this.ioError(`blob ${hash}: cannot read`, err);
     } finally {
       await handle.close();
     }
@@ -254,13 +255,13 @@ export class BlobStore {
       try {
         await syncFile(file); // run_joint does not fsync what it dumps
         await fsp.chmod(file, 0o444);
-        await fsp.rename(file, this.blobPath(hash)).catch(async (err: NodeJS.ErrnoException) => {
+        await this.withFolders(() => fsp.rename(file, this.blobPath(hash))).catch(async (err: NodeJS.ErrnoException) => {
           if (err.code !== 'EXDEV') throw err;
           await this.copyIn(file, hash);
         });
         await fsyncDir(this.blobsDir);
       } catch (err) {
-        throw storeIoError(`cannot move ${file} into the store`, err);
+        throw this.ioError(`cannot move ${file} into the store`, err);
       } finally {
         release();
       }
@@ -296,9 +297,9 @@ export class BlobStore {
   async makeJobDir(): Promise<{ dir: string; remove(): Promise<void> }> {
     let dir: string;
     try {
-      dir = await fsp.mkdtemp(path.join(this.jobsDir, 'job-'));
+      dir = await this.withFolders(() => fsp.mkdtemp(path.join(this.jobsDir, 'job-')));
     } catch (err) {
-      throw storeIoError('cannot create a job folder', err);
+      throw this.ioError('cannot create a job folder', err);
     }
     let removed = false;
     return {
@@ -309,6 +310,38 @@ export class BlobStore {
         await fsp.rm(dir, { recursive: true, force: true });
       },
     };
+  }
+
+  /** A StoreError whose hint names this store's folder. */
+  private ioError(what: string, err: unknown): StoreError {
+    return storeIoError(what, err, this.dir);
+  }
+
+  /**
+   * Runs `op`; if it fails with ENOENT because one of the store's own folders is gone (someone
+   * deleted the store, or cleaned it by hand), makes the folders again and runs it once more:
+   * the agent recovers without a restart. A missing file (a partial that vanished) stays an
+   * error: the retry fails the same way.
+   */
+  private async withFolders<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !(await this.restoreFolders())) throw err;
+      return op();
+    }
+  }
+
+  /** Makes missing store folders again; true if any was missing. */
+  private async restoreFolders(): Promise<boolean> {
+    let restored = false;
+    for (const folder of [this.dir, this.blobsDir, this.partialDir, this.jobsDir, this.tmpDir]) {
+      const exists = await fsp.stat(folder).then(() => true, () => false);
+      if (exists) continue;
+      await fsp.mkdir(folder, { recursive: true }).catch(() => undefined); // the retry says why
+      restored = true;
+    }
+    return restored;
   }
 
   private blobPath(hash: string): string {
@@ -371,7 +404,7 @@ export class BlobStore {
     try {
       length = await hashFileInto(file, hasher);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw storeIoError(`blob ${hash}: cannot read its partial upload`, err);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw this.ioError(`blob ${hash}: cannot read its partial upload`, err);
     }
     if (length > size) {
       await this.dropPartial(name);
@@ -421,7 +454,7 @@ export class BlobStore {
       return;
     }
     await fsp.rm(this.blobPath(victim.key), { force: true }).catch((err) => {
-      throw storeIoError(`cannot evict blob ${victim.key}`, err);
+      throw this.ioError(`cannot evict blob ${victim.key}`, err);
     });
     this.book.deleteBlob(victim.key);
   }
@@ -436,10 +469,10 @@ export class BlobStore {
     try {
       if (size === 0) await fsp.writeFile(file, new Uint8Array(0)); // nothing was ever written
       await fsp.chmod(file, 0o444);
-      await fsp.rename(file, this.blobPath(hash));
+      await this.withFolders(() => fsp.rename(file, this.blobPath(hash)));
       await fsyncDir(this.blobsDir);
     } catch (err) {
-      throw storeIoError(`blob ${hash}: cannot move the finished upload into place`, err);
+      throw this.ioError(`blob ${hash}: cannot move the finished upload into place`, err);
     }
     this.book.deletePartial(name);
     this.book.setBlob(hash, { size, lastUsed: this.book.tick() });
@@ -450,7 +483,7 @@ export class BlobStore {
   private async copyIn(file: string, hash: string): Promise<void> {
     const temp = path.join(this.tmpDir, `${hash}.${process.pid}.copy`);
     try {
-      await fsp.copyFile(file, temp);
+      await this.withFolders(() => fsp.copyFile(file, temp));
       await syncFile(temp);
       await fsp.rename(temp, this.blobPath(hash));
       await fsp.rm(file, { force: true });
@@ -473,7 +506,7 @@ export class BlobStore {
       this.book.deleteBlob(hash);
       return new StoreError('BLOB_NOT_FOUND', `blob ${hash} is not in the store`, { hash }, { hint: 'upload it first' });
     }
-    return storeIoError(`blob ${hash}`, err);
+    return this.ioError(`blob ${hash}`, err);
   }
 }
 
