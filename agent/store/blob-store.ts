@@ -21,7 +21,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { fileSystemError } from '../../shared/errors';
-import { filesystemFreeBytes, fsyncDir, syncFile, writeDurably } from './disk';
+import { filesystemFreeBytes, filesystemSpace, fsyncDir, syncFile, writeDurably } from './disk';
 import { chunkParts, type ChunkBatch } from './chunk-batch';
 import { StoreError, storeIoError } from './errors';
 import { assertHash, hashFileInto, isHash, sha256File } from './hashing';
@@ -67,6 +67,8 @@ export class BlobStore {
   private readonly hashLock = new KeyedLock();
   private readonly spaceLock = new KeyedLock();
   private capBytes = 0;
+  /** Size of the filesystem holding the store, when known (for STORE_FULL's hint). */
+  private diskBytes: number | null = null;
 
   private constructor(dir: string, private readonly partialIdleMs: number) {
     this.dir = dir;
@@ -94,6 +96,7 @@ export class BlobStore {
       throw storeIoError(`cannot open the blob store at ${store.dir}`, err, store.dir);
     }
     store.capBytes = opts.capBytes ?? Math.floor((store.book.storedBytes() + (await filesystemFreeBytes(store.dir))) * DEFAULT_CAP_SHARE);
+    store.diskBytes = (await filesystemSpace(store.dir))?.totalBytes ?? null;
     return store;
   }
 
@@ -121,6 +124,7 @@ export class BlobStore {
       if (await this.completeBlob(hash, size)) return size;
       const state = await this.uploadState(hash, size);
       const name = partialFileName(hash, size);
+      await this.makeDiskRoom(hash, size - state.length, name);
       const partial = this.book.partials.get(name);
       if (partial) this.book.setPartial(name, { ...partial, lastWrite: this.book.tick() });
       return state.length;
@@ -179,7 +183,18 @@ export class BlobStore {
           if (offset === 0) await fsyncDir(this.partialDir); // the partial's name survives a crash
         } catch (err) {
           this.uploads.delete(name); // what reached the disk is unknown: re-read it next time
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') this.book.deletePartial(name); // deleted behind our back
+          const errno = (err as NodeJS.ErrnoException).code;
+          if (errno === 'ENOENT') this.book.deletePartial(name); // deleted behind our back
+          if (errno === 'ENOSPC' || errno === 'EDQUOT') {
+            // This upload cannot complete, and its partial keeps the disk full (an idle partial
+            // is evicted only after an hour): every later upload would fail too. Only this
+            // upload's partial goes; another host's upload keeps its bytes.
+            await this.dropPartial(name).catch(() => undefined);
+            throw new StoreError('DISK_FULL', `blob ${hash}: the board's disk filled up after ${offset} of ${size} bytes; the partial upload was dropped`, { hash, size }, {
+              hint: `free space on the board's disk holding ${this.dir} (at least ${size} bytes), then send it again`,
+              cause: err,
+            });
+          }
           throw this.ioError(`blob ${hash}: cannot write the upload`, err);
         } finally {
           release();
@@ -373,7 +388,14 @@ export class BlobStore {
       throw new StoreError('BAD_SIZE', `blob ${hash}: size ${size} is not a whole number of bytes`, { hash });
     }
     if (size > this.capBytes) {
-      throw new StoreError('STORE_FULL', `blob ${hash} is ${size} bytes, more than the store's cap of ${this.capBytes} bytes`, { hash, size, capBytes: this.capBytes, usedBytes: this.book.storedBytes() }, { hint: 'raise the agent\'s store cap' });
+      // Raising the cap helps only when the disk itself can hold the blob: say both limits.
+      const hint =
+        this.diskBytes === null
+          ? 'raise the agent\'s store cap (--store-cap), if the board\'s disk can hold the blob'
+          : size > this.diskBytes
+            ? `the board's disk holding the store is only ${this.diskBytes} bytes: give the agent a --store on a larger disk`
+            : `raise the agent's store cap (--store-cap; the disk holding the store is ${this.diskBytes} bytes)`;
+      throw new StoreError('STORE_FULL', `blob ${hash} is ${size} bytes, more than the store's cap of ${this.capBytes} bytes`, { hash, size, capBytes: this.capBytes, usedBytes: this.book.storedBytes() }, { hint });
     }
   }
 
@@ -445,6 +467,31 @@ export class BlobStore {
         if (held) this.book.reservedBytes -= reserveBytes;
         held = false;
       };
+    });
+  }
+
+  /**
+   * Before an upload starts (or resumes): the `wantBytes` still to come must fit on the
+   * filesystem, after evicting what may be evicted (the cap alone does not ensure it: the cap
+   * may be larger than the disk, or other files fill it). Evicts what is needed; refuses at once
+   * with DISK_FULL when even that would not do, instead of failing at a full disk later.
+   */
+  private makeDiskRoom(hash: string, wantBytes: number, keepPartial: string): Promise<void> {
+    return this.spaceLock.run(SPACE, async () => {
+      if (wantBytes <= 0) return;
+      const space = await filesystemSpace(this.dir);
+      if (!space) return; // unknown: the writes will tell
+      // Bytes promised to writes in flight are not on the disk yet.
+      const free = Math.max(0, space.freeBytes - this.book.reservedBytes);
+      if (wantBytes <= free) return;
+      const plan = this.book.planEviction(wantBytes - free, this.partialIdleMs, keepPartial);
+      if (!plan.victims) {
+        const evictable = this.book.storedBytes() - plan.unevictableBytes;
+        throw new StoreError('DISK_FULL', `blob ${hash}: ${wantBytes} more bytes do not fit on the board's disk: ${free} bytes free, and the store could free only ${evictable} more`, { hash, size: wantBytes }, {
+          hint: `free at least ${wantBytes - free - evictable} bytes on the board's disk holding ${this.dir}, or give the agent a --store on a larger disk`,
+        });
+      }
+      for (const victim of plan.victims) await this.evict(victim);
     });
   }
 

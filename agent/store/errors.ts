@@ -53,7 +53,7 @@ export function storeIoError(what: string, err: unknown, storeDir?: string): Sto
   const errno = (err as NodeJS.ErrnoException | undefined)?.code;
   if (errno === 'ENOSPC' || errno === 'EDQUOT') {
     return new StoreError('DISK_FULL', `${what}: the board's disk is full`, {}, {
-      hint: 'free space on the board or lower the store cap',
+      hint: storeDir === undefined ? 'free space on the board or lower the store cap' : `free space on the board's disk holding ${storeDir}, or lower the agent's store cap below what that disk holds`,
       cause: err,
     });
   }

@@ -60,4 +60,23 @@ describe('store folder trouble while the agent runs', () => {
     execFileSync('mount', ['-o', 'remount,rw', mount]);
     await client.putBytes(data, sha256(data));
   }, 60_000);
+
+  it.skipIf(!canMount)('an upload larger than the disk is refused at once and blocks nothing after it', async () => {
+    const base = await fsp.mkdtemp(path.join(process.env.TMPDIR ?? '/tmp', 'axctl-small-disk-'));
+    const mount = path.join(base, 'disk');
+    const unmount = await mountTmpfs(mount, 'size=20m');
+    cleanups.push(() => fsp.rm(base, { recursive: true, force: true }));
+    cleanups.push(() => unmount?.());
+    const agent = await startAgent({ storeDir: path.join(mount, 'store'), args: ['--store-cap', '100M'] });
+    cleanups.push(() => agent.stop());
+    const client = await agent.connect();
+    cleanups.push(() => client.close());
+    const big = randomBytes(57 * 1024 * 1024);
+    const err = (await client.putBytes(big, sha256(big)).catch((e: unknown) => e)) as AxError;
+    expect(err.code).toBe('DISK_FULL');
+    expect(err.message).toMatch(/more bytes do not fit on the board's disk: \d+ bytes free/);
+    expect(await fsp.readdir(path.join(mount, 'store', 'partial'))).toEqual([]);
+    const small = randomBytes(976);
+    await client.putBytes(small, sha256(small));
+  }, 60_000);
 });
