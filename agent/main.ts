@@ -14,7 +14,7 @@ import { readTokenFile } from '../shared/protocol/token';
 import { AGENT_VERSION, agentUsage, parseAgentArgs, type AgentConfig } from './config';
 import { LocalPeers } from './local-peers';
 import { collectionPacer, log } from './log';
-import { checkStoreFolder } from './store/store-folder';
+import { checkStoreFolder } from './store-folder';
 import { claimStore, relayStdio, waitForStore, type StoreClaim } from './store-owner';
 
 /** Exit code for a bug in the agent itself. */

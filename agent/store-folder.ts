@@ -2,12 +2,13 @@
  * The --store folder, checked at start-up before anything uses it: created if missing, a
  * folder, writable. A bad --store (a file, a path under a file, a read-only filesystem, a
  * folder the agent's user cannot write) then stops the agent at once with one line and exit 2,
- * instead of a stack trace, or an agent that listens and fails every upload and run.
+ * instead of a stack trace, or an agent that listens and fails every upload and run. Here, not
+ * in agent/store/: a relaying agent checks it too, and must not load the serving code.
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { StoreError } from './errors';
+import { UsageError } from '../shared/errors';
 
 const PROBLEMS: Record<string, string> = {
   EEXIST: 'it is a file, not a folder',
@@ -24,7 +25,8 @@ const PROBLEMS: Record<string, string> = {
 export async function checkStoreFolder(storeDir: string): Promise<void> {
   const dir = path.resolve(storeDir);
   const refuse = (problem: string, err?: unknown) =>
-    new StoreError('STORE_IO_ERROR', `--store ${dir}: cannot be used as the store: ${problem}`, {}, {
+    // The store's own code (agent/store/errors.ts), as a UsageError: the same code and exit 2.
+    new UsageError('STORE_IO_ERROR', `--store ${dir}: cannot be used as the store: ${problem}`, {
       hint: 'give --store a folder the agent\'s user can write to, on a writable filesystem; a missing one is created',
       cause: err,
     });
