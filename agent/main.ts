@@ -14,6 +14,7 @@ import { readTokenFile } from '../shared/protocol/token';
 import { AGENT_VERSION, agentUsage, parseAgentArgs, type AgentConfig } from './config';
 import { LocalPeers } from './local-peers';
 import { collectionPacer, log } from './log';
+import { checkStoreFolder } from './store-folder';
 import { claimStore, relayStdio, waitForStore, type StoreClaim } from './store-owner';
 
 /** Exit code for a bug in the agent itself. */
@@ -72,6 +73,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const { config } = command;
     const secret = await checkSettings(config);
+    await checkStoreFolder(config.storeDir);
     const peers = new LocalPeers();
     if (config.mode.kind === 'listen') return await (await loadServing()).serveWebSocket({ ...config, mode: config.mode }, secret, peers);
     // Before the store is opened: a second process of the same store relays or waits instead.

@@ -5,6 +5,8 @@
  * ssh:// connection) never load the protocol, WebSocket and store code: on a board's slow CPU
  * that is a large share of the agent's start-up.
  */
+import { stopLeftoverRuns } from './run/leftover-runs';
+import { DEFAULT_KILL_GRACE_MS } from './run/runner';
 import { RunService } from './run/run-service';
 import { RunJointVersionMemory } from './run/version-memory';
 import type { AgentContext } from './session/context';
@@ -58,6 +60,8 @@ export async function serveOwnedStore(config: AgentConfig, secret: Uint8Array, c
 }
 
 async function buildContext(config: AgentConfig, secret: Uint8Array): Promise<AgentContext> {
+  // Before the store clears jobs/ (and forgets them), and before any run of ours starts.
+  await stopLeftoverRuns(config.storeDir, config.runJoint, DEFAULT_KILL_GRACE_MS, log);
   const store = await BlobStore.open(config.storeDir, config.storeCapBytes === undefined ? {} : { capBytes: config.storeCapBytes });
   const runs = new RunService({ store, runJoint: config.runJoint, defaultTimeoutMs: config.runTimeoutMs });
   return {

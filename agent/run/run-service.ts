@@ -14,6 +14,7 @@ import { buildRunJointArgs } from '../../shared/run/args';
 import { classifyRun, localDumpFolder, type RunProblem } from '../../shared/run/classify';
 import { ModelProbeError, orderInputs, type ModelIo } from '../../shared/run/model-io';
 import { failedResult, type RunResult } from '../../shared/run/result';
+import { recordRun } from './leftover-runs';
 import { ModelIoCache } from './model-io';
 import { RunQueue } from './queue';
 import { spawnRunJoint, type RunnerOutcome } from './runner';
@@ -193,6 +194,8 @@ export class RunService {
       env: this.opts.env,
       onLine: hooks.onLine,
       signal: hooks.signal,
+      // cwd is the run's job folder: an agent started after this one dies finds it there.
+      onSpawn: (pid) => recordRun(cwd, pid, this.opts.runJoint),
     });
   }
 }

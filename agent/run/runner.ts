@@ -4,7 +4,8 @@
  * about what a run means; run-service.ts does.
  *
  * The child gets its own process group, so a run_joint wrapped in a script (or anything it
- * starts) is stopped as a whole: SIGTERM to the group, SIGKILL after the grace period.
+ * starts) is stopped as a whole: SIGTERM to the group, SIGKILL after the grace period. Once
+ * run_joint has exited, whatever is left of its group is killed: nothing outlives a run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { RunFailedError } from '../../shared/errors';
@@ -25,6 +26,8 @@ export interface RunnerSpec {
   signal?: AbortSignal;
   /** Characters kept per stream (head and tail halves). Default 1 Mi. */
   maxCaptureChars?: number;
+  /** Called synchronously once the process exists, with its pid (= its process group). */
+  onSpawn?: (pid: number) => void;
 }
 
 /** What one run_joint process did (shared with agentless SSH, which runs it remotely). */
@@ -58,6 +61,7 @@ export function spawnRunJoint(spec: RunnerSpec): Promise<RunnerOutcome> {
       reject(spawnError(spec.runJoint, err));
       return;
     }
+    if (child.pid !== undefined) spec.onSpawn?.(child.pid);
     const grace = spec.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
     const captures = { stdout: new OutputCapture(spec.maxCaptureChars ?? DEFAULT_CAPTURE_CHARS), stderr: new OutputCapture(spec.maxCaptureChars ?? DEFAULT_CAPTURE_CHARS) };
     const splitters = {
@@ -75,7 +79,8 @@ export function spawnRunJoint(spec: RunnerSpec): Promise<RunnerOutcome> {
       try {
         process.kill(-child.pid, sig);
       } catch {
-        child.kill(sig); // the group is gone or was never made: signal the child itself
+        // The group is gone or was never made: signal the child itself (unless it has exited).
+        if (child.exitCode === null && child.signalCode === null) child.kill(sig);
       }
     };
     const stop = (reason: 'timeout' | 'cancel') => {
@@ -104,9 +109,12 @@ export function spawnRunJoint(spec: RunnerSpec): Promise<RunnerOutcome> {
       cleanup();
       reject(spawnError(spec.runJoint, err));
     });
-    // Something the child started may keep the pipes open after it exits: stop waiting for
-    // them after the grace period.
+    // Whatever run_joint started must not outlive the run (a wrapper's background child would
+    // hold the NPU or the pipes): once run_joint itself is gone, SIGKILL what is left of its
+    // group. The pipes then close as soon as the kernel has buried those; only a descendant that
+    // left the group (setsid) could still hold them, and the grace period bounds that wait.
     child.once('exit', () => {
+      signalGroup('SIGKILL');
       drainTimer = setTimeout(() => {
         child.stdout?.destroy();
         child.stderr?.destroy();

@@ -21,7 +21,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { fileSystemError } from '../../shared/errors';
-import { filesystemFreeBytes, fsyncDir, syncFile, writeDurably } from './disk';
+import { filesystemFreeBytes, filesystemSpace, fsyncDir, syncFile, writeDurably } from './disk';
 import { chunkParts, type ChunkBatch } from './chunk-batch';
 import { StoreError, storeIoError } from './errors';
 import { assertHash, hashFileInto, isHash, sha256File } from './hashing';
@@ -67,6 +67,8 @@ export class BlobStore {
   private readonly hashLock = new KeyedLock();
   private readonly spaceLock = new KeyedLock();
   private capBytes = 0;
+  /** Size of the filesystem holding the store, when known (for STORE_FULL's hint). */
+  private diskBytes: number | null = null;
 
   private constructor(dir: string, private readonly partialIdleMs: number) {
     this.dir = dir;
@@ -91,9 +93,10 @@ export class BlobStore {
       }
       await store.scan();
     } catch (err) {
-      throw storeIoError(`cannot open the blob store at ${store.dir}`, err);
+      throw storeIoError(`cannot open the blob store at ${store.dir}`, err, store.dir);
     }
     store.capBytes = opts.capBytes ?? Math.floor((store.book.storedBytes() + (await filesystemFreeBytes(store.dir))) * DEFAULT_CAP_SHARE);
+    store.diskBytes = (await filesystemSpace(store.dir))?.totalBytes ?? null;
     return store;
   }
 
@@ -104,7 +107,7 @@ export class BlobStore {
       const stat = await fsp.stat(this.blobPath(hash));
       return { hash, size: stat.size };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw storeIoError(`blob ${hash}`, err);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw this.ioError(`blob ${hash}`, err);
       this.book.deleteBlob(hash); // removed behind our back
       return null;
     }
@@ -121,6 +124,7 @@ export class BlobStore {
       if (await this.completeBlob(hash, size)) return size;
       const state = await this.uploadState(hash, size);
       const name = partialFileName(hash, size);
+      await this.makeDiskRoom(hash, size - state.length, name);
       const partial = this.book.partials.get(name);
       if (partial) this.book.setPartial(name, { ...partial, lastWrite: this.book.tick() });
       return state.length;
@@ -175,11 +179,23 @@ export class BlobStore {
         try {
           // Hash on this thread while libuv writes and fsyncs: the two overlap instead of
           // adding up (on a board both are slow).
-          await writeDurably(file, offset, parts, (slice) => state.hasher.update(slice));
+          await this.withFolders(() => writeDurably(file, offset, parts, (slice) => state.hasher.update(slice)));
           if (offset === 0) await fsyncDir(this.partialDir); // the partial's name survives a crash
         } catch (err) {
           this.uploads.delete(name); // what reached the disk is unknown: re-read it next time
-          throw storeIoError(`blob ${hash}: cannot write the upload`, err);
+          const errno = (err as NodeJS.ErrnoException).code;
+          if (errno === 'ENOENT') this.book.deletePartial(name); // deleted behind our back
+          if (errno === 'ENOSPC' || errno === 'EDQUOT') {
+            // This upload cannot complete, and its partial keeps the disk full (an idle partial
+            // is evicted only after an hour): every later upload would fail too. Only this
+            // upload's partial goes; another host's upload keeps its bytes.
+            await this.dropPartial(name).catch(() => undefined);
+            throw new StoreError('DISK_FULL', `blob ${hash}: the board's disk filled up after ${offset} of ${size} bytes; the partial upload was dropped`, { hash, size }, {
+              hint: `free space on the board's disk holding ${this.dir} (at least ${size} bytes), then send it again`,
+              cause: err,
+            });
+          }
+          throw this.ioError(`blob ${hash}: cannot write the upload`, err);
         } finally {
           release();
         }
@@ -228,7 +244,7 @@ export class BlobStore {
       }
       return buffer.subarray(0, got);
     } catch (err) {
-      throw storeIoError(`blob ${hash}: cannot read`, err);
+      throw this.ioError(`blob ${hash}: cannot read`, err);
     } finally {
       await handle.close();
     }
@@ -254,13 +270,13 @@ export class BlobStore {
       try {
         await syncFile(file); // run_joint does not fsync what it dumps
         await fsp.chmod(file, 0o444);
-        await fsp.rename(file, this.blobPath(hash)).catch(async (err: NodeJS.ErrnoException) => {
+        await this.withFolders(() => fsp.rename(file, this.blobPath(hash))).catch(async (err: NodeJS.ErrnoException) => {
           if (err.code !== 'EXDEV') throw err;
           await this.copyIn(file, hash);
         });
         await fsyncDir(this.blobsDir);
       } catch (err) {
-        throw storeIoError(`cannot move ${file} into the store`, err);
+        throw this.ioError(`cannot move ${file} into the store`, err);
       } finally {
         release();
       }
@@ -296,9 +312,9 @@ export class BlobStore {
   async makeJobDir(): Promise<{ dir: string; remove(): Promise<void> }> {
     let dir: string;
     try {
-      dir = await fsp.mkdtemp(path.join(this.jobsDir, 'job-'));
+      dir = await this.withFolders(() => fsp.mkdtemp(path.join(this.jobsDir, 'job-')));
     } catch (err) {
-      throw storeIoError('cannot create a job folder', err);
+      throw this.ioError('cannot create a job folder', err);
     }
     let removed = false;
     return {
@@ -309,6 +325,38 @@ export class BlobStore {
         await fsp.rm(dir, { recursive: true, force: true });
       },
     };
+  }
+
+  /** A StoreError whose hint names this store's folder. */
+  private ioError(what: string, err: unknown): StoreError {
+    return storeIoError(what, err, this.dir);
+  }
+
+  /**
+   * Runs `op`; if it fails with ENOENT because one of the store's own folders is gone (someone
+   * deleted the store, or cleaned it by hand), makes the folders again and runs it once more:
+   * the agent recovers without a restart. A missing file (a partial that vanished) stays an
+   * error: the retry fails the same way.
+   */
+  private async withFolders<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !(await this.restoreFolders())) throw err;
+      return op();
+    }
+  }
+
+  /** Makes missing store folders again; true if any was missing. */
+  private async restoreFolders(): Promise<boolean> {
+    let restored = false;
+    for (const folder of [this.dir, this.blobsDir, this.partialDir, this.jobsDir, this.tmpDir]) {
+      const exists = await fsp.stat(folder).then(() => true, () => false);
+      if (exists) continue;
+      await fsp.mkdir(folder, { recursive: true }).catch(() => undefined); // the retry says why
+      restored = true;
+    }
+    return restored;
   }
 
   private blobPath(hash: string): string {
@@ -340,7 +388,14 @@ export class BlobStore {
       throw new StoreError('BAD_SIZE', `blob ${hash}: size ${size} is not a whole number of bytes`, { hash });
     }
     if (size > this.capBytes) {
-      throw new StoreError('STORE_FULL', `blob ${hash} is ${size} bytes, more than the store's cap of ${this.capBytes} bytes`, { hash, size, capBytes: this.capBytes, usedBytes: this.book.storedBytes() }, { hint: 'raise the agent\'s store cap' });
+      // Raising the cap helps only when the disk itself can hold the blob: say both limits.
+      const hint =
+        this.diskBytes === null
+          ? 'raise the agent\'s store cap (--store-cap), if the board\'s disk can hold the blob'
+          : size > this.diskBytes
+            ? `the board's disk holding the store is only ${this.diskBytes} bytes: give the agent a --store on a larger disk`
+            : `raise the agent's store cap (--store-cap; the disk holding the store is ${this.diskBytes} bytes)`;
+      throw new StoreError('STORE_FULL', `blob ${hash} is ${size} bytes, more than the store's cap of ${this.capBytes} bytes`, { hash, size, capBytes: this.capBytes, usedBytes: this.book.storedBytes() }, { hint });
     }
   }
 
@@ -371,7 +426,7 @@ export class BlobStore {
     try {
       length = await hashFileInto(file, hasher);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw storeIoError(`blob ${hash}: cannot read its partial upload`, err);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw this.ioError(`blob ${hash}: cannot read its partial upload`, err);
     }
     if (length > size) {
       await this.dropPartial(name);
@@ -415,13 +470,38 @@ export class BlobStore {
     });
   }
 
+  /**
+   * Before an upload starts (or resumes): the `wantBytes` still to come must fit on the
+   * filesystem, after evicting what may be evicted (the cap alone does not ensure it: the cap
+   * may be larger than the disk, or other files fill it). Evicts what is needed; refuses at once
+   * with DISK_FULL when even that would not do, instead of failing at a full disk later.
+   */
+  private makeDiskRoom(hash: string, wantBytes: number, keepPartial: string): Promise<void> {
+    return this.spaceLock.run(SPACE, async () => {
+      if (wantBytes <= 0) return;
+      const space = await filesystemSpace(this.dir);
+      if (!space) return; // unknown: the writes will tell
+      // Bytes promised to writes in flight are not on the disk yet.
+      const free = Math.max(0, space.freeBytes - this.book.reservedBytes);
+      if (wantBytes <= free) return;
+      const plan = this.book.planEviction(wantBytes - free, this.partialIdleMs, keepPartial);
+      if (!plan.victims) {
+        const evictable = this.book.storedBytes() - plan.unevictableBytes;
+        throw new StoreError('DISK_FULL', `blob ${hash}: ${wantBytes} more bytes do not fit on the board's disk: ${free} bytes free, and the store could free only ${evictable} more`, { hash, size: wantBytes }, {
+          hint: `free at least ${wantBytes - free - evictable} bytes on the board's disk holding ${this.dir}, or give the agent a --store on a larger disk`,
+        });
+      }
+      for (const victim of plan.victims) await this.evict(victim);
+    });
+  }
+
   private async evict(victim: Victim): Promise<void> {
     if (victim.kind === 'partial') {
       await this.dropPartial(victim.key);
       return;
     }
     await fsp.rm(this.blobPath(victim.key), { force: true }).catch((err) => {
-      throw storeIoError(`cannot evict blob ${victim.key}`, err);
+      throw this.ioError(`cannot evict blob ${victim.key}`, err);
     });
     this.book.deleteBlob(victim.key);
   }
@@ -436,10 +516,10 @@ export class BlobStore {
     try {
       if (size === 0) await fsp.writeFile(file, new Uint8Array(0)); // nothing was ever written
       await fsp.chmod(file, 0o444);
-      await fsp.rename(file, this.blobPath(hash));
+      await this.withFolders(() => fsp.rename(file, this.blobPath(hash)));
       await fsyncDir(this.blobsDir);
     } catch (err) {
-      throw storeIoError(`blob ${hash}: cannot move the finished upload into place`, err);
+      throw this.ioError(`blob ${hash}: cannot move the finished upload into place`, err);
     }
     this.book.deletePartial(name);
     this.book.setBlob(hash, { size, lastUsed: this.book.tick() });
@@ -450,7 +530,7 @@ export class BlobStore {
   private async copyIn(file: string, hash: string): Promise<void> {
     const temp = path.join(this.tmpDir, `${hash}.${process.pid}.copy`);
     try {
-      await fsp.copyFile(file, temp);
+      await this.withFolders(() => fsp.copyFile(file, temp));
       await syncFile(temp);
       await fsp.rename(temp, this.blobPath(hash));
       await fsp.rm(file, { force: true });
@@ -483,7 +563,7 @@ export class BlobStore {
       this.book.deleteBlob(hash);
       return new StoreError('BLOB_NOT_FOUND', `blob ${hash} is not in the store`, { hash }, { hint: 'upload it first' });
     }
-    return storeIoError(`blob ${hash}`, err);
+    return this.ioError(`blob ${hash}`, err);
   }
 }
 

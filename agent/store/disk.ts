@@ -55,6 +55,21 @@ export async function filesystemFreeBytes(dir: string): Promise<number> {
   }
 }
 
+/**
+ * Free and total bytes of the filesystem holding `dir` (free: for unprivileged users); null
+ * when unknown (Node before 18.15, or statfs failed): callers then skip their disk check.
+ */
+export async function filesystemSpace(dir: string): Promise<{ freeBytes: number; totalBytes: number } | null> {
+  const statfs = (fsp as { statfs?: (p: string) => Promise<{ bavail: number; blocks: number; bsize: number }> }).statfs;
+  if (typeof statfs !== 'function') return null;
+  try {
+    const stats = await statfs(dir);
+    return { freeBytes: stats.bavail * stats.bsize, totalBytes: stats.blocks * stats.bsize };
+  } catch {
+    return null;
+  }
+}
+
 /** Bytes handed to writeDurably's callback at a time, between turns of the event loop. */
 const SLICE_BYTES = 1024 * 1024;
 

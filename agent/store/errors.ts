@@ -43,15 +43,22 @@ export class StoreError extends AxError {
   }
 }
 
-/** An errno error from the store's own files, as a StoreError (ENOSPC becomes DISK_FULL). */
-export function storeIoError(what: string, err: unknown): StoreError {
+/**
+ * An errno error from the store's own files, as a StoreError (ENOSPC becomes DISK_FULL). With
+ * `storeDir`, the hint names the store folder: such an error nearly always means it was
+ * deleted, made read-only or lost its permissions behind the agent's back.
+ */
+export function storeIoError(what: string, err: unknown, storeDir?: string): StoreError {
   if (err instanceof StoreError) return err;
   const errno = (err as NodeJS.ErrnoException | undefined)?.code;
   if (errno === 'ENOSPC' || errno === 'EDQUOT') {
     return new StoreError('DISK_FULL', `${what}: the board's disk is full`, {}, {
-      hint: 'free space on the board or lower the store cap',
+      hint: storeDir === undefined ? 'free space on the board or lower the store cap' : `free space on the board's disk holding ${storeDir}, or lower the agent's store cap below what that disk holds`,
       cause: err,
     });
   }
-  return new StoreError('STORE_IO_ERROR', `${what}: ${(err as Error)?.message ?? String(err)}`, {}, { cause: err });
+  return new StoreError('STORE_IO_ERROR', `${what}: ${(err as Error)?.message ?? String(err)}`, {}, {
+    ...(storeDir !== undefined && { hint: `the store folder ${storeDir} is gone or not writable on the board: restore it, fix its permissions, or restart axagent` }),
+    cause: err,
+  });
 }

@@ -91,6 +91,16 @@ describe('spawnRunJoint', () => {
     await vi.waitFor(() => expect(isRunning(grandchild)).toBe(false), { timeout: 5000 });
   });
 
+  it('kills what run_joint left running once it exits, without waiting the grace for its pipes', async () => {
+    const outcome = await runChild(['leave-grandchild'], { killGraceMs: 10_000 });
+    expect(outcome).toMatchObject({ exitCode: 0, timedOut: false, cancelled: false });
+    const grandchild = Number(/^grandchild (\d+)$/m.exec(outcome.stdout)?.[1]);
+    expect(grandchild).toBeGreaterThan(0);
+    // The grandchild held stdout open: before, the run ended only when the grace ran out.
+    expect(outcome.durationMs).toBeLessThan(5000);
+    await vi.waitFor(() => expect(isRunning(grandchild)).toBe(false), { timeout: 5000 });
+  });
+
   it('cancels through an AbortSignal', async () => {
     const controller = new AbortController();
     const outcome = await runChild(['ignore-term'], {

@@ -1,11 +1,12 @@
 /** axagent's options: parsing, and the one-line errors (exit 2) of the real process. */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAgentArgs, parseBytes, parseListen } from '../../agent/config';
 import { AGENT_MAIN, SIM_RUN_JOINT, requireBuild } from './helpers';
+import { canMount, mountTmpfs } from './tmpfs';
 
 const base = ['--store', 's', '--run-joint', 'r', '--token-file', 't'];
 const codeOf = (fn: () => unknown) => {
@@ -90,6 +91,33 @@ describe('axagent start-up errors (one line, exit 2)', () => {
     expect(stderr).toMatch(message);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr.startsWith('axagent: ')).toBe(true);
+  });
+
+  const refusesStore = async (store: string, problem: RegExp) => {
+    const { code, stderr } = await run(args({ store }));
+    expect(stderr).toMatch(new RegExp(`^axagent: --store ${store}: cannot be used as the store: ${problem.source}`));
+    expect(stderr).toMatch(/\(give --store a folder the agent's user can write to/);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(code).toBe(2);
+  };
+
+  it('refuses a --store that is a file, or under a file', async () => {
+    await fsp.writeFile(path.join(dir, 'plain-file'), 'x');
+    await refusesStore(path.join(dir, 'plain-file'), /it is a file, not a folder/);
+    await refusesStore(path.join(dir, 'plain-file', 'store'), /a part of its path is a file, not a folder/);
+  });
+
+  it.skipIf(!canMount)('refuses a --store on a read-only filesystem, new or existing', async () => {
+    const mount = path.join(dir, 'read-only');
+    const unmount = await mountTmpfs(mount, 'size=1m,mode=0755');
+    try {
+      await fsp.mkdir(path.join(mount, 'store'));
+      execFileSync('mount', ['-o', 'remount,ro', mount]);
+      await refusesStore(path.join(mount, 'new-store'), /the filesystem is read-only/);
+      await refusesStore(path.join(mount, 'store'), /cannot create a file in it \(the filesystem is read-only\)/);
+    } finally {
+      unmount?.();
+    }
   });
 
   it('warns about a token file others can read, and starts anyway', async () => {
