@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAgentArgs, parseBytes, parseListen } from '../../agent/config';
 import { AGENT_MAIN, SIM_RUN_JOINT, requireBuild } from './helpers';
-import { canMount, mountTmpfs } from './tmpfs';
+import { mountTmpfs } from './tmpfs';
 
 const base = ['--store', 's', '--run-joint', 'r', '--token-file', 't'];
 const codeOf = (fn: () => unknown) => {
@@ -107,7 +107,7 @@ describe('axagent start-up errors (one line, exit 2)', () => {
     await refusesStore(path.join(dir, 'plain-file', 'store'), /a part of its path is a file, not a folder/);
   });
 
-  it.skipIf(!canMount)('refuses a --store on a read-only filesystem, new or existing', async () => {
+  it('refuses a --store on a read-only filesystem, new or existing', async () => {
     const mount = path.join(dir, 'read-only');
     const unmount = await mountTmpfs(mount, 'size=1m,mode=0755');
     try {
@@ -116,7 +116,7 @@ describe('axagent start-up errors (one line, exit 2)', () => {
       await refusesStore(path.join(mount, 'new-store'), /the filesystem is read-only/);
       await refusesStore(path.join(mount, 'store'), /cannot create a file in it \(the filesystem is read-only\)/);
     } finally {
-      unmount?.();
+      unmount();
     }
   });
 
