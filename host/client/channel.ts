@@ -42,7 +42,20 @@ export class Channel {
 
   constructor(readonly transport: Transport, readonly defaultTimeoutMs: number) {
     transport.on('message', (bytes) => this.onMessage(bytes));
-    this.closed = new Promise((resolve) => transport.once('close', (info) => resolve(this.onClose(info))));
+    this.closed = new Promise((resolve) => {
+      let seen = false;
+      const closedWith = (info: CloseInfo) => {
+        if (seen) return;
+        seen = true;
+        resolve(this.onClose(info));
+      };
+      transport.once('close', closedWith);
+      // A transport that failed before this channel was made (an SSH agent command that died,
+      // a shell's text instead of frames) emitted 'close' to nobody: its reason must still be
+      // the one every call and the handshake report, not a bare "closed" from a later send.
+      const already = transport.state === 'closed' ? transport.closeInfo : undefined;
+      if (already) queueMicrotask(() => closedWith(already));
+    });
   }
 
   get peer(): string {
