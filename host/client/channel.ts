@@ -9,7 +9,7 @@ import type { AxError } from '../../shared/errors';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from '../../shared/protocol/envelope';
 import { ProtocolError } from '../../shared/protocol/errors';
 import type { CloseInfo, Transport } from '../../shared/transport/transport';
-import { AgentError, connectionLost, requestTimeout } from './errors';
+import { AgentError, connectionLost, requestTimeout, type CallPhase } from './errors';
 
 export interface CallHandlers {
   /** Every envelope of the call except Errors. */
@@ -27,6 +27,7 @@ export interface CallHandle {
 interface CallState {
   handlers: CallHandlers;
   what: string;
+  phase: CallPhase | undefined;
   timeoutMs: number;
   timer: NodeJS.Timeout;
 }
@@ -72,8 +73,11 @@ export class Channel {
     this.connectionHandler = handler;
   }
 
-  /** Registers a call under a fresh id; send its first request with that id afterwards. */
-  open(what: string, handlers: CallHandlers, timeoutMs = this.defaultTimeoutMs): CallHandle {
+  /**
+   * Registers a call under a fresh id; send its first request with that id afterwards.
+   * `phase`: what the call does, so a lost connection advises what applies to it.
+   */
+  open(what: string, handlers: CallHandlers, timeoutMs = this.defaultTimeoutMs, phase?: CallPhase): CallHandle {
     const id = this.nextId;
     this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1;
     if (this.lost) {
@@ -81,7 +85,7 @@ export class Channel {
       queueMicrotask(() => handlers.onError(err));
       return { id, close: () => undefined };
     }
-    const state: CallState = { handlers, what, timeoutMs, timer: this.startTimer(id, what, timeoutMs) };
+    const state: CallState = { handlers, what, phase, timeoutMs, timer: this.startTimer(id, what, timeoutMs) };
     this.calls.set(id, state);
     return { id, close: () => this.closeCall(id) };
   }
@@ -176,16 +180,18 @@ export class Channel {
     this.calls.delete(id);
   }
 
-  private failAll(err: AxError): void {
+  /** `forCall`: the error for each call in flight (default `err`). */
+  private failAll(err: AxError, forCall: (call: CallState) => AxError = () => err): void {
     this.lost = this.lost ?? err;
     for (const [id, call] of [...this.calls]) {
       this.closeCall(id);
-      call.handlers.onError(err);
+      call.handlers.onError(forCall(call));
     }
   }
 
   private onClose(info: CloseInfo): CloseInfo {
-    this.failAll(this.connectionError ?? connectionLost(this.peer, info));
+    if (this.connectionError) this.failAll(this.connectionError);
+    else this.failAll(connectionLost(this.peer, info), (call) => connectionLost(this.peer, info, call.phase));
     return info;
   }
 }

@@ -14,6 +14,7 @@ import { PassThrough } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
 import { ConnectError, type AxError } from '../../shared/errors';
 import { StreamTransport } from '../../shared/transport/stream';
+import { TransportError } from '../../shared/transport/transport';
 import { sharedPacer } from '../../shared/young-collection';
 import type { TransportOptions } from '../../shared/transport/transport';
 import { registerScheme, type OpenTransportOptions, type TransportFactory } from '../client/connect';
@@ -181,6 +182,11 @@ function watchAgent(channel: ClientChannel, launch: AgentLaunch, label: string):
       const { detail, hint } = whyNotStarted(launch, status, stderr, preamble.printed());
       failure = new ConnectError('SSH_AGENT_NOT_STARTED', `${label}: ${detail}`, { hint });
       tell('fail', failure);
+    } else if (!status && !verdict) {
+      // No exit status: the agent did not end this channel, the SSH server or the connection did.
+      tell('lost', new TransportError('TRANSPORT_DISCONNECTED', `${label}: the SSH session ended without the agent exiting (the board's sshd closed it, or the connection broke)`, {
+        hint: 'check that sshd still runs on the board and the network, then connect again',
+      }));
     }
     if (!input.destroyed) input.end();
   });

@@ -4,6 +4,7 @@
  * the installed-agent contract (PREFIX/bin/axagent, PREFIX/etc/token), jump hosts, and a ws://
  * agent reached through a gateway's tunnel.
  */
+import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -14,7 +15,7 @@ import { shellQuote } from '../../host/ssh/quote';
 import { agentTokenOf } from '../../host/ssh/transport';
 import { isAxError, type AxError } from '../../shared/errors';
 import { startAgent, type AgentProcess } from '../agent/helpers';
-import { agentOnStdio, fixture, installAgent, knownHostsFor, loginTo, requireBuild, tempDir, trust, verifyOn, type Fixture } from './helpers';
+import { agentOnStdio, fixture, installAgent, knownHostsFor, loginTo, requireBuild, SIM_RUN_JOINT, tempDir, trust, verifyOn, type Fixture } from './helpers';
 import { startSshd, type Sshd } from './sshd';
 
 let board: Sshd;
@@ -102,6 +103,28 @@ describe('the agent over ssh://', () => {
     expect(err.hint).toContain('--agent-command');
   });
 
+  it('says the SSH session ended, and what to do about the run, when the board\'s sshd goes away during a run', async () => {
+    const own = await startSshd();
+    try {
+      const agent = await agentOnStdio(await fsp.mkdtemp(path.join(dir, 'agent-')), { AXSIM_FAULT: 'hang' });
+      const running = () => execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes(SIM_RUN_JOINT) && l.includes(agent.store) && !l.includes('--stdio'));
+      const verdict = failure(verifyOn(dir, own.url, fx, { tokenFile: agent.tokenFile, ssh: { ...loginTo(own), agentCommand: agent.command } }));
+      await vi.waitFor(() => expect(running().length).toBeGreaterThan(0), { timeout: 20_000, interval: 100 });
+      // Kill the sshd processes serving the session (the listener's descendants named sshd), as
+      // a board whose sshd dies: the connection ends without the agent exiting.
+      const listener = Number((await fsp.readFile(path.join(own.dir, 'sshd.pid'), 'utf8')).trim());
+      for (const pid of sshdDescendants(listener)) process.kill(pid, 'SIGKILL');
+      const err = await verdict;
+      expect(err.code).toBe('CONNECTION_LOST');
+      expect(err.message).toContain('the SSH session ended without the agent exiting');
+      expect(err.message).not.toContain('the agent closed it');
+      expect(err.hint).toContain('run_joint');
+      expect(err.hint).not.toContain('uploads resume');
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('verifies through a jump host', async () => {
     const agent = await agentOnStdio(await fsp.mkdtemp(path.join(dir, 'agent-')));
     const knownHosts = await knownHostsFor(dir, [board, gateway]);
@@ -113,6 +136,22 @@ describe('the agent over ssh://', () => {
     expect(gateway.log()).toContain(`target 127.0.0.1 port ${board.port}`);
   });
 });
+
+/** Processes below `pid` whose command is sshd (the sessions a listener forked). */
+function sshdDescendants(pid: number): number[] {
+  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,comm=']).toString().trim().split('\n').map((l) => l.trim().split(/\s+/));
+  const found: number[] = [];
+  const walk = (parent: number) => {
+    for (const [child, ppid, comm] of rows) {
+      if (Number(ppid) === parent) {
+        if (comm?.startsWith('sshd')) found.push(Number(child));
+        walk(Number(child));
+      }
+    }
+  };
+  walk(pid);
+  return found;
+}
 
 /**
  * OpenSSH runs `ssh board CMD` through the login shell, which reads its startup files; boards
