@@ -172,7 +172,14 @@ function watchAgent(channel: ClientChannel, launch: AgentLaunch, label: string):
     if (!wasFound && preamble.found && preamble.skipped > 0 && process.env.AXCTL_DEBUG) {
       process.stderr.write(`axctl: debug: ${label}: set aside ${preamble.skipped} bytes printed before the agent's first frame (the login shell's startup files?): ${quote(preamble.printed(), 1000)}\n`);
     }
-    for (const bytes of pass) input.write(bytes);
+    // As pipe() did: a reader that falls behind (none yet while the preflight runs) pauses the
+    // channel, so ssh2 stops widening its window instead of piling bytes up here.
+    let full = false;
+    for (const bytes of pass) full = !input.write(bytes) || full;
+    if (full) {
+      channel.pause();
+      input.once('drain', () => channel.resume());
+    }
   });
   channel.on('exit', (code: number | null, signal?: string) => (exit = { code, signal: signal ?? null }));
   channel.once('close', () => {
