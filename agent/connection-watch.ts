@@ -44,6 +44,9 @@ export class WatchedTransport implements Transport {
   get state(): Transport['state'] {
     return this.inner.state;
   }
+  get closeInfo(): Transport['closeInfo'] {
+    return this.inner.closeInfo;
+  }
   get maxMessageBytes(): number {
     return this.inner.maxMessageBytes;
   }

@@ -9,7 +9,7 @@ import type { AxError } from '../../shared/errors';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from '../../shared/protocol/envelope';
 import { ProtocolError } from '../../shared/protocol/errors';
 import type { CloseInfo, Transport } from '../../shared/transport/transport';
-import { AgentError, connectionLost, requestTimeout } from './errors';
+import { AgentError, connectionLost, requestTimeout, type CallPhase } from './errors';
 
 export interface CallHandlers {
   /** Every envelope of the call except Errors. */
@@ -27,6 +27,7 @@ export interface CallHandle {
 interface CallState {
   handlers: CallHandlers;
   what: string;
+  phase: CallPhase | undefined;
   timeoutMs: number;
   timer: NodeJS.Timeout;
 }
@@ -42,7 +43,20 @@ export class Channel {
 
   constructor(readonly transport: Transport, readonly defaultTimeoutMs: number) {
     transport.on('message', (bytes) => this.onMessage(bytes));
-    this.closed = new Promise((resolve) => transport.once('close', (info) => resolve(this.onClose(info))));
+    this.closed = new Promise((resolve) => {
+      let seen = false;
+      const closedWith = (info: CloseInfo) => {
+        if (seen) return;
+        seen = true;
+        resolve(this.onClose(info));
+      };
+      transport.once('close', closedWith);
+      // A transport that failed before this channel was made (an SSH agent command that died,
+      // a shell's text instead of frames) emitted 'close' to nobody: its reason must still be
+      // the one every call and the handshake report, not a bare "closed" from a later send.
+      const already = transport.state === 'closed' ? transport.closeInfo : undefined;
+      if (already) queueMicrotask(() => closedWith(already));
+    });
   }
 
   get peer(): string {
@@ -59,8 +73,11 @@ export class Channel {
     this.connectionHandler = handler;
   }
 
-  /** Registers a call under a fresh id; send its first request with that id afterwards. */
-  open(what: string, handlers: CallHandlers, timeoutMs = this.defaultTimeoutMs): CallHandle {
+  /**
+   * Registers a call under a fresh id; send its first request with that id afterwards.
+   * `phase`: what the call does, so a lost connection advises what applies to it.
+   */
+  open(what: string, handlers: CallHandlers, timeoutMs = this.defaultTimeoutMs, phase?: CallPhase): CallHandle {
     const id = this.nextId;
     this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1;
     if (this.lost) {
@@ -68,7 +85,7 @@ export class Channel {
       queueMicrotask(() => handlers.onError(err));
       return { id, close: () => undefined };
     }
-    const state: CallState = { handlers, what, timeoutMs, timer: this.startTimer(id, what, timeoutMs) };
+    const state: CallState = { handlers, what, phase, timeoutMs, timer: this.startTimer(id, what, timeoutMs) };
     this.calls.set(id, state);
     return { id, close: () => this.closeCall(id) };
   }
@@ -163,16 +180,18 @@ export class Channel {
     this.calls.delete(id);
   }
 
-  private failAll(err: AxError): void {
+  /** `forCall`: the error for each call in flight (default `err`). */
+  private failAll(err: AxError, forCall: (call: CallState) => AxError = () => err): void {
     this.lost = this.lost ?? err;
     for (const [id, call] of [...this.calls]) {
       this.closeCall(id);
-      call.handlers.onError(err);
+      call.handlers.onError(forCall(call));
     }
   }
 
   private onClose(info: CloseInfo): CloseInfo {
-    this.failAll(this.connectionError ?? connectionLost(this.peer, info));
+    if (this.connectionError) this.failAll(this.connectionError);
+    else this.failAll(connectionLost(this.peer, info), (call) => connectionLost(this.peer, info, call.phase));
     return info;
   }
 }

@@ -58,6 +58,8 @@ export class ModelProbeFailedError extends RunFailedError {
 export function describeOnAgent(channel: Channel, modelHash: string, opts: DescribeOptions = {}): Promise<ModelDescriptionResult> {
   checkBlobHash(modelHash, 'model hash');
   return streamedCall<ModelDescriptionResult>(channel, 'the model description', {
+    // The agent learns a model's inputs and outputs by running run_joint: as lost as a run.
+    phase: 'run',
     request: (id) => ({ id, body: 'describeModel', describeModel: { modelHash, timeoutMs: opts.runTimeoutMs ?? 0 } }),
     onEnvelope: (env, call) => {
       if (env.body === 'runEvent') {

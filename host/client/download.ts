@@ -72,6 +72,7 @@ function receive(channel: Channel, hash: string, size: number, sizing: DownloadS
   let writes = Promise.resolve();
   const cancelled = () => new UsageError('CANCELLED', `download of ${hash} was cancelled`);
   return streamedCall<void>(channel, `the download of ${hash}`, {
+    phase: 'download',
     request: (id) => ({ id, body: 'get', get: { hash, offset: 0, length: 0, chunkBytes: sizing.chunkBytes, windowBytes: sizing.windowBytes } }),
     onEnvelope: (env, call) => {
       if (env.body !== 'getChunk') throw new ProtocolError('PROTO_UNEXPECTED', `${channel.peer} sent ${env.body} during the download of ${hash}`);

@@ -37,11 +37,22 @@ export function requestTimeout(peer: string, what: string, ms: number): ConnectE
   });
 }
 
-/** The connection ended while requests were in flight. */
-export function connectionLost(peer: string, info: CloseInfo): ConnectError {
+/** What a call was doing when the connection ended: it decides what to advise. */
+export type CallPhase = 'upload' | 'run' | 'download';
+
+const LOST_HINTS: Record<CallPhase | 'other', string> = {
+  upload: 'connect again; uploads resume where they stopped',
+  // The agent cancels what a closed connection had in flight (agent/session/session.ts).
+  run: "run the command again; the agent stopped the board's run_joint when the connection ended",
+  download: 'run the command again; the download starts over',
+  other: 'check the network and the board, then connect again',
+};
+
+/** The connection ended while requests were in flight (`phase`: what the call was doing). */
+export function connectionLost(peer: string, info: CloseInfo, phase?: CallPhase): ConnectError {
   const why = info.error ? `: ${info.error.message}` : info.reason === 'local' ? ' (closed by this side)' : ' (the agent closed it)';
   return new ConnectError('CONNECTION_LOST', `the connection to ${peer} was lost${why}`, {
-    hint: 'connect again; uploads resume where they stopped',
+    hint: LOST_HINTS[phase ?? 'other'],
     ...(info.error ? { cause: info.error } : {}),
   });
 }

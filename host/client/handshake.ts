@@ -51,6 +51,13 @@ export function handshake(channel: Channel, opts: HandshakeOptions): Promise<Age
       } else resolve(info!);
     };
     const onAbort = () => settle(opts.signal!.reason);
+    /**
+     * A send refused because the link is gone only says "closed": channel.closed (above) says
+     * why (the bytes the peer sent, the agent command's exit status and output), and must win.
+     */
+    const sendFailed = (err: AxError) => {
+      if (channel.transport.state === 'open') settle(err);
+    };
     const timer = setTimeout(() => {
       settle(new ConnectError('CONNECT_TIMEOUT', `${peer}: no complete handshake within ${opts.timeoutMs} ms`, {
         hint: 'is an axagent listening there, and is the board responsive?',
@@ -61,7 +68,9 @@ export function handshake(channel: Channel, opts: HandshakeOptions): Promise<Age
 
     void channel.closed.then((info) => {
       if (channel.failure instanceof AgentError) settle(mapAgentError(channel.failure));
-      else if (info.error instanceof ProtocolError) settle(info.error);
+      // Bytes that are no frames, or the link's own account of why it failed (an SSH agent
+      // command that exited, with its status and output): that is the error, as it is.
+      else if (info.error instanceof ProtocolError || (info.reason === 'error' && info.error)) settle(info.error);
       else {
         settle(new ConnectError('CONNECT_CLOSED', `${peer} closed the connection during the handshake${info.error ? `: ${info.error.message}` : ''}`, {
           hint: "is it an axagent of this axctl release? see the agent's log",
@@ -83,7 +92,7 @@ export function handshake(channel: Channel, opts: HandshakeOptions): Promise<Age
           agentNonce = hello.nonce;
           void channel
             .send({ id: 0, body: 'authProof', authProof: { clientNonce, proof: hostProof(opts.secret, hello.nonce, clientNonce) } })
-            .catch((err: AxError) => settle(err));
+            .catch((err: AxError) => sendFailed(err));
         } else if (env.body === 'authOk' && agent && agentNonce) {
           const ok = env.authOk;
           if (!proofMatches(agentProof(opts.secret, clientNonce, agentNonce), ok.proof)) {
@@ -104,7 +113,7 @@ export function handshake(channel: Channel, opts: HandshakeOptions): Promise<Age
 
     void channel
       .send({ id: 0, body: 'clientHello', clientHello: { protocolMajor: PROTOCOL_MAJOR, protocolMinor: PROTOCOL_MINOR, clientVersion: opts.clientVersion } })
-      .catch((err: AxError) => settle(err));
+      .catch((err: AxError) => sendFailed(err));
   });
 }
 

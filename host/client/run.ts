@@ -37,6 +37,7 @@ export async function runOnAgent(channel: Channel, req: RunRequest, opts: RunOpt
     checkBlobHash(input.hash, `hash of input '${input.name}'`);
   }
   return streamedCall<RunResult>(channel, 'the run', {
+    phase: 'run',
     request: (id) => ({
       id,
       body: 'run',

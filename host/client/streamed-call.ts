@@ -7,6 +7,7 @@
 import type { AxError } from '../../shared/errors';
 import type { Envelope } from '../../shared/protocol/envelope';
 import type { Channel } from './channel';
+import type { CallPhase } from './errors';
 
 export interface StreamControl<T> {
   readonly id: number;
@@ -31,6 +32,8 @@ export interface StreamedCallSpec<T> {
   notStartedError: () => AxError;
   /** Silence after which the call is given up (default: the channel's). */
   timeoutMs?: number;
+  /** What the call does, for the advice when the connection is lost. */
+  phase?: CallPhase;
 }
 
 export function streamedCall<T>(channel: Channel, what: string, spec: StreamedCallSpec<T>): Promise<T> {
@@ -73,6 +76,7 @@ export function streamedCall<T>(channel: Channel, what: string, spec: StreamedCa
         onError: (err) => end(err),
       },
       spec.timeoutMs,
+      spec.phase,
     );
     if (spec.signal?.aborted) {
       end(spec.notStartedError());

@@ -125,7 +125,7 @@ export function uploadBlob(channel: Channel, source: BlobSource, hash: string, s
         }
       },
       onError: (err) => finish(err),
-    }, opts.timeoutMs);
+    }, opts.timeoutMs, 'upload');
 
     async function pump(): Promise<void> {
       try {

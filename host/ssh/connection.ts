@@ -59,6 +59,8 @@ export interface ExecResult {
 }
 
 export const SSH_DEFAULTS = { timeoutMs: 10_000, keepaliveMs: 15_000, execTimeoutMs: 60_000 };
+/** How long close() lets the peer answer our goodbye before the connection is cut. */
+const CLOSE_GRACE_MS = 2000;
 
 export function defaultKnownHosts(): string {
   return path.join(os.homedir(), '.ssh', 'known_hosts');
@@ -76,6 +78,7 @@ export async function openSsh(opts: SshOpenOptions): Promise<SshConnection> {
     keepaliveMs: opts.keepaliveMs ?? SSH_DEFAULTS.keepaliveMs,
   };
   const clients: Client[] = [];
+  const socks: Duplex[] = [];
   try {
     const hops = [...gateways, target];
     let previous: { target: SshTarget; client: Client } | null = null;
@@ -83,9 +86,10 @@ export async function openSsh(opts: SshOpenOptions): Promise<SshConnection> {
       const sock: Duplex = previous ? await forwardOut(previous.client, previous.target, hop.host, hop.port, settings.timeoutMs) : await tcpConnect(hop, settings.timeoutMs);
       const client = await connectHop(hop, sock, settings, previous?.target);
       clients.push(client);
+      socks.push(sock);
       previous = { target: hop, client };
     }
-    return new SshConnection(target, gateways, clients);
+    return new SshConnection(target, gateways, clients, socks);
   } catch (err) {
     for (const client of clients.reverse()) client.end();
     throw err;
@@ -102,8 +106,13 @@ export class SshConnection {
   private lost: ConnectError | null = null;
   private ended = false;
   private sftpSession: Promise<SftpSession> | null = null;
+  private cutTimer: NodeJS.Timeout | null = null;
 
-  constructor(target: SshTarget, gateways: SshTarget[], private readonly clients: Client[]) {
+  /**
+   * `socks`: the stream each client runs over (the TCP socket to the first hop, then the
+   * tunnels through the gateways), kept so close() can cut them itself (see there).
+   */
+  constructor(target: SshTarget, gateways: SshTarget[], private readonly clients: Client[], private readonly socks: Duplex[] = []) {
     this.target = target;
     this.gateways = gateways;
     const board = clients[clients.length - 1]!;
@@ -115,6 +124,7 @@ export class SshConnection {
         if (!this.ended) this.lost ??= connectionLost(target, 'the board closed it');
         this.ended = true;
         for (const client of this.clients) client.end();
+        this.cutAfterGrace();
         resolve(this.lost);
       });
     });
@@ -201,9 +211,26 @@ export class SshConnection {
       this.ended = true;
       for (const client of [...this.clients].reverse()) client.end();
     }
-    const timer = setTimeout(() => this.clients.forEach((c) => c.destroy()), 2000);
+    // end() said goodbye; a peer that cannot hear it (a cut link, a stopped sshd) never closes
+    // its side, and the socket would sit in FIN-WAIT until TCP gives up (~15 min), keeping
+    // axctl alive. ssh2's destroy() does nothing once the socket is no longer writable (which
+    // end() made it), so the fallback destroys the streams we gave ssh2 ourselves: the board's
+    // first, the TCP socket to the first hop last (which takes every tunnel with it).
+    this.cutAfterGrace();
     await this.closed;
-    clearTimeout(timer);
+  }
+
+  /**
+   * Destroys every stream left open CLOSE_GRACE_MS from now. Unref'd: streams that closed in
+   * time leave nothing to wait for, and one still open keeps the process alive until it fires.
+   */
+  private cutAfterGrace(): void {
+    if (this.cutTimer) return;
+    this.cutTimer = setTimeout(() => {
+      this.clients.forEach((c) => c.destroy());
+      for (const sock of [...this.socks].reverse()) sock.destroy();
+    }, CLOSE_GRACE_MS);
+    this.cutTimer.unref();
   }
 
   private get board(): Client {

@@ -4,20 +4,24 @@
  * No port is opened on the board. Which command starts the agent: agent-command.ts. Importing
  * this module registers the scheme with host/client/connect.ts.
  *
- * The agent's stderr (its log) is drained and its tail kept for messages. If the agent command
- * ends before saying anything, the transport closes with SSH_AGENT_NOT_STARTED carrying the
- * exit status and that tail (e.g. `sh: node: not found`).
+ * The agent's stderr (its log) is drained and its tail kept for messages. What the login shell
+ * prints on stdout before the agent's first frame (a board's banner) is set aside (preamble.ts).
+ * If the agent command ends before its first frame, the transport closes with
+ * SSH_AGENT_NOT_STARTED carrying the exit status, that tail (e.g. `sh: node: not found`) and
+ * what was printed on stdout.
  */
 import { PassThrough } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
-import { ConnectError } from '../../shared/errors';
+import { ConnectError, type AxError } from '../../shared/errors';
 import { StreamTransport } from '../../shared/transport/stream';
+import { TransportError } from '../../shared/transport/transport';
 import { sharedPacer } from '../../shared/young-collection';
 import type { TransportOptions } from '../../shared/transport/transport';
 import { registerScheme, type OpenTransportOptions, type TransportFactory } from '../client/connect';
 import { agentLaunch, type AgentLaunch } from './agent-command';
 import { openSsh, type SshConnection } from './connection';
 import { parseSshOptions, type SshSchemeOptions } from './options';
+import { FramePreamble, quote } from './preamble';
 import { shellQuote } from './quote';
 
 const STDERR_TAIL_CHARS = 4096;
@@ -39,6 +43,8 @@ export class SshAgentTransport extends StreamTransport {
     this.agentToken = token;
     this.watch = watch;
     this.once('close', () => void connection.close());
+    // What the channel tells beyond its bytes (why it ended) decides how the transport closes.
+    watch.bind({ fail: (err) => this.fail(err), lost: (err) => this.linkClosed(err) });
   }
 
   /** ssh2 makes a fresh buffer per 32 KiB packet: collections paced by what is sent (shared/young-collection.ts). */
@@ -63,6 +69,15 @@ export class SshAgentTransport extends StreamTransport {
 interface AgentWatch {
   stderr(): string;
   failure(): ConnectError | undefined;
+  /** Hands the channel's verdicts to the transport (replayed if they came before it existed). */
+  bind(sink: WatchSink): void;
+}
+
+interface WatchSink {
+  /** The channel's bytes or end are a failure with this reason (the transport closes with it). */
+  fail(err: AxError): void;
+  /** The link is gone for this reason. */
+  lost(err: AxError): void;
 }
 
 /** The agent's token when `transport` is an agent over SSH that could read it from the board. */
@@ -124,7 +139,8 @@ export async function startAgent(connection: SshConnection, launch: AgentLaunch,
 
 /**
  * Wires the agent's channel at once (an agent that dies at start may report its exit before
- * anything else is awaited): stdout into the stream the transport reads, stderr into a tail.
+ * anything else is awaited): stdout, from the agent's first frame on, into the stream the
+ * transport reads; stderr into a tail.
  */
 function watchAgent(channel: ClientChannel, launch: AgentLaunch, label: string): { input: PassThrough; watch: AgentWatch } {
   let stderr = '';
@@ -134,32 +150,80 @@ function watchAgent(channel: ClientChannel, launch: AgentLaunch, label: string):
   const input = new PassThrough();
   // The transport reports the stream's error; without one (start abandoned) it must not throw.
   input.on('error', () => undefined);
-  let spoke = false;
+  let sink: WatchSink | null = null;
+  let verdict: { kind: keyof WatchSink; err: AxError } | null = null;
+  const tell = (kind: keyof WatchSink, err: AxError) => {
+    verdict ??= { kind, err };
+    sink?.[kind](err);
+  };
+  const preamble = new FramePreamble();
   let exit: { code: number | null; signal: string | null } | null = null;
   let failure: ConnectError | undefined;
-  channel.once('data', () => (spoke = true));
-  channel.pipe(input, { end: false });
+  channel.on('data', (chunk: Buffer) => {
+    if (verdict) return;
+    const wasFound = preamble.found;
+    let pass: Uint8Array[];
+    try {
+      pass = preamble.push(chunk);
+    } catch (err) {
+      tell('fail', err as AxError);
+      return;
+    }
+    if (!wasFound && preamble.found && preamble.skipped > 0 && process.env.AXCTL_DEBUG) {
+      process.stderr.write(`axctl: debug: ${label}: set aside ${preamble.skipped} bytes printed before the agent's first frame (the login shell's startup files?): ${quote(preamble.printed(), 1000)}\n`);
+    }
+    // As pipe() did: a reader that falls behind (none yet while the preflight runs) pauses the
+    // channel, so ssh2 stops widening its window instead of piling bytes up here.
+    let full = false;
+    for (const bytes of pass) full = !input.write(bytes) || full;
+    if (full) {
+      channel.pause();
+      input.once('drain', () => channel.resume());
+    }
+  });
   channel.on('exit', (code: number | null, signal?: string) => (exit = { code, signal: signal ?? null }));
   channel.once('close', () => {
     const status = exit as { code: number | null; signal: string | null } | null;
-    if (!spoke && status && (status.code !== 0 || status.signal)) {
-      const { detail, hint } = whyNotStarted(launch, status, stderr);
+    if (!preamble.found && status) {
+      // The command ended and no agent ever answered: say what it printed and how it ended.
+      const { detail, hint } = whyNotStarted(launch, status, stderr, preamble.printed());
       failure = new ConnectError('SSH_AGENT_NOT_STARTED', `${label}: ${detail}`, { hint });
-      // The stream's error travels inside the transport's close reason: it carries its advice.
-      input.destroy(new ConnectError('SSH_AGENT_NOT_STARTED', `${detail} (${hint})`));
-    } else if (!input.destroyed) input.end();
+      tell('fail', failure);
+    } else if (!status && !verdict) {
+      // No exit status: the agent did not end this channel, the SSH server or the connection did.
+      tell('lost', new TransportError('TRANSPORT_DISCONNECTED', `${label}: the SSH session ended without the agent exiting (the board's sshd closed it, or the connection broke)`, {
+        hint: 'check that sshd still runs on the board and the network, then connect again',
+      }));
+    }
+    if (!input.destroyed) input.end();
   });
-  return { input, watch: { stderr: () => stderr, failure: () => failure } };
+  return {
+    input,
+    watch: {
+      stderr: () => stderr,
+      failure: () => failure,
+      bind: (s) => {
+        sink = s;
+        if (verdict) s[verdict.kind](verdict.err);
+      },
+    },
+  };
 }
 
-function whyNotStarted(launch: AgentLaunch, status: { code: number | null; signal: string | null }, stderr: string): { detail: string; hint: string } {
+function whyNotStarted(launch: AgentLaunch, status: { code: number | null; signal: string | null }, stderr: string, printed: Uint8Array): { detail: string; hint: string } {
   const how = status.signal ? `was ended by ${status.signal}` : `exited with status ${status.code}`;
   const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
   // A crash prints its reason above a stack and a footer: prefer the line that says what failed.
   const said = lines.find((l) => /error|not found|no such file|denied|cannot/i.test(l)) ?? lines[lines.length - 1] ?? '';
+  const onStdout = Buffer.from(printed).toString('utf8').trim() !== '' ? `${said ? '; ' : ': '}it printed ${quote(printed)} instead of the agent's frames` : '';
+  const commandHint = launch.source === 'agent-command' ? 'check --agent-command: it must start axagent --stdio on the board' : 'reinstall the agent with axctl agent install';
   return {
-    detail: `the agent command \`${launch.command}\` ${how}${said ? `: ${said}` : ''}`,
-    hint: launch.source === 'agent-command' ? 'check --agent-command: it must start axagent --stdio on the board' : 'reinstall the agent with axctl agent install',
+    detail: `the agent command \`${launch.command}\` ${how}${said ? `: ${said}` : ''}${onStdout}`,
+    // The stderr line says what failed; with none, text on stdout is most likely the login
+    // shell's own (a banner from its startup files, which OpenSSH runs for `ssh board CMD`).
+    hint: said || !onStdout
+      ? commandHint
+      : "the login shell printed text and no agent started: make the board's shell startup files quiet for non-interactive logins (guard echo lines in ~/.bashrc and ~/.profile with `[ -t 1 ] &&`), check the agent command, or use --agentless",
   };
 }
 

@@ -52,6 +52,7 @@ export abstract class FramedTransport extends EventEmitter implements Transport 
   private closeTimer: NodeJS.Timeout | null = null;
   private closePromise: Promise<void> | null = null;
   private resolveClose: (() => void) | null = null;
+  private finalInfo: CloseInfo | undefined;
 
   protected constructor(peer: string, options: TransportOptions = {}) {
     super();
@@ -66,6 +67,10 @@ export abstract class FramedTransport extends EventEmitter implements Transport 
 
   get state(): TransportState {
     return this.currentState;
+  }
+
+  get closeInfo(): CloseInfo | undefined {
+    return this.finalInfo;
   }
 
   send(message: Uint8Array): Promise<void> {
@@ -245,6 +250,7 @@ export abstract class FramedTransport extends EventEmitter implements Transport 
     for (const w of waiters) w.reject(this.closedError(error));
     this.resolveClose?.();
     const info: CloseInfo = error ? { reason, error } : { reason };
+    this.finalInfo = info;
     process.nextTick(() => this.emit('close', info));
   }
 }

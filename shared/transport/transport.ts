@@ -76,6 +76,11 @@ export interface Transport extends Pick<EventEmitter, 'removeAllListeners' | 'li
   /** Who is on the other end, for messages: 'ws://10.0.0.2:7007', 'stdio', 'ssh://root@board'. */
   readonly peer: string;
   readonly state: TransportState;
+  /**
+   * Once closed, the 'close' event's info: a consumer that arrives after the event (a client
+   * wired up while the link was already failing) still learns why. Undefined while open.
+   */
+  readonly closeInfo?: CloseInfo | undefined;
   /** Largest message send() accepts and the peer may send (the frame payload limit). */
   readonly maxMessageBytes: number;
   /**

@@ -4,16 +4,18 @@
  * the installed-agent contract (PREFIX/bin/axagent, PREFIX/etc/token), jump hosts, and a ws://
  * agent reached through a gateway's tunnel.
  */
+import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AgentClient } from '../../host/client/agent-client';
 import { openTransport } from '../../host/client/connect';
 import '../../host/ssh/register';
+import { shellQuote } from '../../host/ssh/quote';
 import { agentTokenOf } from '../../host/ssh/transport';
 import { isAxError, type AxError } from '../../shared/errors';
 import { startAgent, type AgentProcess } from '../agent/helpers';
-import { agentOnStdio, fixture, installAgent, knownHostsFor, loginTo, requireBuild, tempDir, trust, verifyOn, type Fixture } from './helpers';
+import { agentOnStdio, fixture, installAgent, knownHostsFor, loginTo, requireBuild, SIM_RUN_JOINT, tempDir, trust, verifyOn, type Fixture } from './helpers';
 import { startSshd, type Sshd } from './sshd';
 
 let board: Sshd;
@@ -89,6 +91,40 @@ describe('the agent over ssh://', () => {
     expect(viaBoard.hint).toContain('--agent-command');
   });
 
+  it('reports why the agent command failed even when the client connects after its channel closed', async () => {
+    const transport = await openTransport(board.url, { schemeOptions: { ...loginTo(board), agentCommand: '/no/such/axagent --stdio' } });
+    // The channel ends (status 127) before anyone listens: its reason must not turn into a
+    // bare "closed" from the handshake's first send.
+    await vi.waitFor(() => expect(transport.state).toBe('closed'), { timeout: 10_000, interval: 20 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const err = await failure(AgentClient.connect(transport, { token: 'x'.repeat(32), timeoutMs: 10_000 }));
+    expect(err.code).toBe('SSH_AGENT_NOT_STARTED');
+    expect(err.message).toContain('exited with status 127');
+    expect(err.hint).toContain('--agent-command');
+  });
+
+  it('says the SSH session ended, and what to do about the run, when the board\'s sshd goes away during a run', async () => {
+    const own = await startSshd();
+    try {
+      const agent = await agentOnStdio(await fsp.mkdtemp(path.join(dir, 'agent-')), { AXSIM_FAULT: 'hang' });
+      const running = () => execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes(SIM_RUN_JOINT) && l.includes(agent.store) && !l.includes('--stdio'));
+      const verdict = failure(verifyOn(dir, own.url, fx, { tokenFile: agent.tokenFile, ssh: { ...loginTo(own), agentCommand: agent.command } }));
+      await vi.waitFor(() => expect(running().length).toBeGreaterThan(0), { timeout: 20_000, interval: 100 });
+      // Kill the sshd processes serving the session (the listener's descendants named sshd), as
+      // a board whose sshd dies: the connection ends without the agent exiting.
+      const listener = Number((await fsp.readFile(path.join(own.dir, 'sshd.pid'), 'utf8')).trim());
+      for (const pid of sshdDescendants(listener)) process.kill(pid, 'SIGKILL');
+      const err = await verdict;
+      expect(err.code).toBe('CONNECTION_LOST');
+      expect(err.message).toContain('the SSH session ended without the agent exiting');
+      expect(err.message).not.toContain('the agent closed it');
+      expect(err.hint).toContain('run_joint');
+      expect(err.hint).not.toContain('uploads resume');
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('verifies through a jump host', async () => {
     const agent = await agentOnStdio(await fsp.mkdtemp(path.join(dir, 'agent-')));
     const knownHosts = await knownHostsFor(dir, [board, gateway]);
@@ -98,6 +134,70 @@ describe('the agent over ssh://', () => {
     });
     expect(report.verdict).toBe('match');
     expect(gateway.log()).toContain(`target 127.0.0.1 port ${board.port}`);
+  });
+});
+
+/** Processes below `pid` whose command is sshd (the sessions a listener forked). */
+function sshdDescendants(pid: number): number[] {
+  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,comm=']).toString().trim().split('\n').map((l) => l.trim().split(/\s+/));
+  const found: number[] = [];
+  const walk = (parent: number) => {
+    for (const [child, ppid, comm] of rows) {
+      if (Number(ppid) === parent) {
+        if (comm?.startsWith('sshd')) found.push(Number(child));
+        walk(Number(child));
+      }
+    }
+  };
+  walk(pid);
+  return found;
+}
+
+/**
+ * OpenSSH runs `ssh board CMD` through the login shell, which reads its startup files; boards
+ * echo banners there. `sh -c 'echo ...; exec AGENT'` puts exactly such text on the channel.
+ */
+describe('text the login shell prints before the agent', () => {
+  const banner = (agentCommand: string, text = 'Welcome to AX620A') => `sh -c ${shellQuote(`echo ${shellQuote(text)}; exec ${agentCommand}`)}`;
+
+  it('is set aside: the verify goes through (match)', async () => {
+    const agent = await agentOnStdio(await fsp.mkdtemp(path.join(dir, 'agent-')));
+    const { report } = await verifyOn(dir, board.url, fx, { tokenFile: agent.tokenFile, ssh: { ...loginTo(board), agentCommand: banner(agent.command) } });
+    expect(report.verdict).toBe('match');
+  });
+
+  it('is set aside when it contains "AX" and bytes that look like a frame header (the CRC tells)', async () => {
+    const agent = await agentOnStdio(await fsp.mkdtemp(path.join(dir, 'agent-')));
+    const fake = `printf ${shellQuote('AXERA AX620A\\nAX\\001\\000\\000\\000\\000\\002xyabcd\\n')}; exec ${agent.command}`;
+    const transport = await openTransport(board.url, { schemeOptions: { ...loginTo(board), agentCommand: `sh -c ${shellQuote(fake)}` } });
+    const client = await AgentClient.connect(transport, { token: agent.token, timeoutMs: 10_000 });
+    expect(client.hello.agentVersion).toMatch(/^\d+\.\d+/);
+    await client.close();
+  });
+
+  it('is quoted with the exit status when no agent starts after it', async () => {
+    const tokenFile = path.join(dir, 'banner-token');
+    await fsp.writeFile(tokenFile, `${'t'.repeat(32)}\n`, { mode: 0o600 });
+    const died = await failure(verifyOn(dir, board.url, fx, { tokenFile, ssh: { ...loginTo(board), agentCommand: banner('/no/such/axagent --stdio') } }));
+    expect(died.code).toBe('SSH_AGENT_NOT_STARTED');
+    expect(died.message).toContain('exited with status 127');
+    expect(died.message).toContain('"Welcome to AX620A"');
+    // Only the banner, and the command ends: the banner is the likely culprit.
+    const quiet = await failure(verifyOn(dir, board.url, fx, { tokenFile, ssh: { ...loginTo(board), agentCommand: 'echo Welcome to AX620A' } }));
+    expect(quiet.code).toBe('SSH_AGENT_NOT_STARTED');
+    expect(quiet.exitCode).toBe(5);
+    expect(quiet.message).toContain('exited with status 0');
+    expect(quiet.message).toContain('"Welcome to AX620A"');
+    expect(quiet.hint).toContain('[ -t 1 ]');
+    expect(quiet.hint).toContain('--agentless');
+  });
+
+  it('is refused beyond 64 KiB, quoting its start', async () => {
+    const transport = await openTransport(board.url, { schemeOptions: { ...loginTo(board), agentCommand: 'yes Welcome | head -c 70000; sleep 5' } });
+    const err = await failure(AgentClient.connect(transport, { token: 'x'.repeat(32), timeoutMs: 10_000 }));
+    expect(err.code).toBe('PROTO_BAD_MAGIC');
+    expect(err.message).toContain('"Welcome\\nWelcome');
+    expect(err.hint).toContain('startup files');
   });
 });
 

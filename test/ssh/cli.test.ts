@@ -7,7 +7,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fingerprint } from '../../host/ssh/known-hosts';
-import { agentOnStdio, fixture, requireBuild, ROOT, runJointAt, SIM_RUN_JOINT, tempDir, type Fixture } from './helpers';
+import { agentOnStdio, fixture, requireBuild, ROOT, runJointAt, SIM_RUN_JOINT, startRelay, tempDir, type Fixture } from './helpers';
 import { startSshd, type Sshd } from './sshd';
 
 const CLI = path.join(ROOT, 'dist/host/cli.js');
@@ -98,6 +98,30 @@ describe('axctl verify over ssh://', () => {
     // The board's watchdog sees the connection end: TERM (ignored by this run_joint), KILL after the grace period.
     await vi.waitFor(() => expect(onBoard()).toEqual([]), { timeout: 15_000, interval: 200 });
   });
+
+  it('exits soon after reporting a link that went silent during a run (agent over ssh://)', async () => {
+    const agent = await agentOnStdio(await fsp.mkdtemp(path.join(dir, 'agent-')), { AXSIM_FAULT: 'hang' });
+    const running = () => execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes(SIM_RUN_JOINT) && l.includes(agent.store) && !l.includes('--stdio'));
+    const relay = await startRelay(board.port);
+    try {
+      let errorAt = 0;
+      const url = `ssh://${board.user}@127.0.0.1:${relay.port}`;
+      const finished = axctl(['verify', '--board', url, '--model', fx.model, '--gt', fx.gt, '--identity', board.clientKey.file, '--known-hosts', path.join(dir, 'relay_known_hosts'), '--accept-new-host-key', '--agent-command', agent.command, '--token-file', agent.tokenFile], (child) => {
+        child.stderr!.on('data', (d: Buffer) => {
+          if (!errorAt && d.toString().includes('axctl: ')) errorAt = Date.now();
+        });
+      });
+      await vi.waitFor(() => expect(running().length).toBeGreaterThan(0), { timeout: 20_000, interval: 100 });
+      relay.blackhole(); // a cut cable: no byte and no FIN either way; only the idle timeout notices
+      const res = await finished;
+      expect(res.code).toBe(5);
+      expect(res.stderr).toMatch(/^axctl: .*nothing heard from/m);
+      // The process must not linger with its goodbye unanswered (FIN-WAIT until TCP gives up).
+      expect(Date.now() - errorAt).toBeLessThan(6000);
+    } finally {
+      await relay.close();
+    }
+  }, 90_000);
 
   it('refuses a key the board does not accept (exit 5)', async () => {
     const res = await axctl(['verify', ...target(`${board.dir}/host_ed25519`), '--known-hosts', board.knownHosts, '--agentless']);

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAxError, type AxError } from '../../shared/errors';
 import { openSsh, type SshConnection } from '../../host/ssh/connection';
 import { fingerprint } from '../../host/ssh/known-hosts';
+import { startRelay } from './helpers';
 import { generateKey, startSshAgent, startSshd, type Sshd } from './sshd';
 
 let board: Sshd;
@@ -153,6 +154,22 @@ describe('openSsh', () => {
       await ssh.close();
     } finally {
       await agent.stop();
+    }
+  });
+
+  it('close() cuts a connection whose peer went silent, within its grace period', async () => {
+    const relay = await startRelay(board.port);
+    try {
+      const knownHosts = path.join(dir, 'relay_known_hosts');
+      const conn = await openSsh({ url: `ssh://${board.user}@127.0.0.1:${relay.port}`, identity: board.clientKey.file, knownHosts, acceptNewHostKey: true, agentSocket: null });
+      expect((await conn.exec('echo hi')).stdout).toBe('hi\n');
+      relay.blackhole(); // our goodbye is acknowledged by the kernel and never answered
+      const started = Date.now();
+      const outcome = await Promise.race([conn.close().then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('still open'), 8000))]);
+      expect(outcome).toBe('closed');
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      await relay.close();
     }
   });
 

@@ -4,6 +4,7 @@
  * simulator (dist/scripts/sim/run-joint.js) as run_joint. Needs `npm run build` first.
  */
 import { promises as fsp } from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { HashCache } from '../../host/deploy/hash-cache';
@@ -107,4 +108,46 @@ export async function verifyOn(dir: string, board: string, fx: Fixture, extra: P
     ...extra,
   };
   return verify(opts);
+}
+
+/** A TCP relay to 127.0.0.1:`to` that can fall silent, like a cut cable: see blackhole(). */
+export interface Relay {
+  port: number;
+  /**
+   * From now on nothing is forwarded and nothing is closed: the kernel still acknowledges what
+   * arrives, but no byte and no FIN ever reaches either side (a link that died mid-run).
+   */
+  blackhole(): void;
+  /** Destroys every socket and stops listening. */
+  close(): Promise<void>;
+}
+
+export async function startRelay(to: number): Promise<Relay> {
+  const sockets = new Set<net.Socket>();
+  let silent = false;
+  const server = net.createServer((client) => {
+    const upstream = net.connect({ host: '127.0.0.1', port: to });
+    for (const [from, into] of [[client, upstream], [upstream, client]] as const) {
+      sockets.add(from);
+      from.on('error', () => undefined);
+      from.on('data', (d: Buffer) => {
+        if (!silent) into.write(d);
+      });
+      from.on('end', () => {
+        if (!silent) into.end();
+      });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    blackhole: () => {
+      silent = true;
+      for (const s of sockets) s.pause();
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
