@@ -17,5 +17,6 @@ export async function boardFacts(ctx: AgentContext): Promise<BoardFacts> {
     memFreeBytes: os.freemem(),
     nodeVersion: process.version,
     agentVersion: ctx.agentVersion,
+    storeProblem: await ctx.store.writeProblem().catch((err: Error) => `the store cannot be checked (${err.message})`),
   };
 }

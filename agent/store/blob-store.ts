@@ -18,7 +18,7 @@
  * survives restarts without an index file to keep consistent.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { constants as fsc, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { fileSystemError } from '../../shared/errors';
 import { filesystemFreeBytes, filesystemSpace, fsyncDir, syncFile, writeDurably } from './disk';
@@ -307,6 +307,23 @@ export class BlobStore {
 
   async usage(): Promise<{ usedBytes: number; capBytes: number; freeBytes: number }> {
     return { usedBytes: this.book.storedBytes(), capBytes: this.capBytes, freeBytes: await filesystemFreeBytes(this.dir) };
+  }
+
+  /**
+   * '' while the store can be written; else why not, for BoardFacts (a farm's `axctl boards`
+   * should not call a board healthy when every upload and run on it would fail). A store
+   * folder deleted behind the agent's back is not a problem: its folders are made again on
+   * the next write.
+   */
+  async writeProblem(): Promise<string> {
+    try {
+      await fsp.access(this.dir, fsc.W_OK);
+      return '';
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return '';
+      return `the store folder ${this.dir} cannot be written (${code === 'EROFS' ? 'read-only filesystem' : code === 'EACCES' ? 'permission denied' : code ?? 'unknown error'})`;
+    }
   }
 
   async makeJobDir(): Promise<{ dir: string; remove(): Promise<void> }> {

@@ -91,6 +91,14 @@ export async function pingBoard(entry: BoardEntry, opts: PingOptions): Promise<P
         freeBytes: facts.storeFreeBytes,
         ...(facts.runJointVersion && { runJointVersion: facts.runJointVersion }),
       });
+      // It answers, but every upload and run would fail: not a board to hand work to.
+      if (facts.storeProblem) {
+        Object.assign(result, {
+          ok: false,
+          code: 'STORE_UNUSABLE',
+          error: `the agent answers, but its store cannot be written: ${facts.storeProblem} (fix it on the board, or restart axagent with a writable --store)`,
+        });
+      }
     }
     return result;
   } catch (caught) {

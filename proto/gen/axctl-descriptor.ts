@@ -268,6 +268,10 @@ export const descriptor: INamespace = {
                 "agentVersion": {
                   "type": "string",
                   "id": 11
+                },
+                "storeProblem": {
+                  "type": "string",
+                  "id": 12
                 }
               }
             },

@@ -149,6 +149,11 @@ export interface BoardFacts {
   memFreeBytes: number;
   nodeVersion: string;
   agentVersion: string;
+  /**
+   * Empty while the store can be written; else why not ("the store folder /x is gone"): every
+   * upload and run would fail. Agents before it leave it empty.
+   */
+  storeProblem: string;
 }
 
 /**

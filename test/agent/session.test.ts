@@ -43,6 +43,7 @@ class GatedStore implements SessionStore {
   partialOffset = (hash: string, size: number) => this.inner.partialOffset(hash, size);
   read = (hash: string, offset: number, length: number, into?: Uint8Array) => this.inner.read(hash, offset, length, into);
   usage = () => this.inner.usage();
+  writeProblem = () => this.inner.writeProblem();
   async writeChunk(hash: string, size: number, offset: number, data: Uint8Array) {
     this.writes.push(data.length);
     await this.held?.promise;

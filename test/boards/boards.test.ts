@@ -5,7 +5,7 @@
  * server, an agent of another protocol) each show their error in one line while the others
  * are still listed. Exit 0 / 1 / 2 for all answered / some did not / a bad inventory.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as net from 'node:net';
@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostTokenFile } from '../../host/agent-install/host-token';
 import type { BoardsReport } from '../../host/boards/ping';
+import { mountTmpfs } from '../agent/tmpfs';
 import { freePort } from '../ssh/sshd';
 import { BUNDLE, CLI, SIM_RUN_JOINT, requireBuild } from '../agent-install/helpers';
 
@@ -161,6 +162,25 @@ describe('axctl boards', () => {
     const r = await boards(project, env);
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toMatch(/^2 of 2 boards answered/m);
+  });
+
+  it("a board whose agent answers but cannot write its store is not counted as answered (STORE_UNUSABLE)", async () => {
+    const disk = path.join(dir, 'ro-disk');
+    const unmount = await mountTmpfs(disk, 'size=4m');
+    const roAgent = await startAgent(disk, 'ro');
+    try {
+      execFileSync('mount', ['-o', 'remount,ro', disk]);
+      await writeInventory(path.join(project, 'axctl.yaml'), `  ro:\n    url: ${roAgent.url}\n    token-file: ${roAgent.tokenFile}\n  a:\n    url: ${fileAgent.url}\n    token-file: ${fileAgent.tokenFile}\n`);
+      const r = await boards(project, env, ['--json']);
+      expect(r.code, r.stderr).toBe(1);
+      const byName = new Map((JSON.parse(r.stdout) as BoardsReport).boards.map((b) => [b.name, b]));
+      expect(byName.get('ro')).toMatchObject({ ok: false, code: 'STORE_UNUSABLE', hostname: os.hostname() });
+      expect(byName.get('ro')!.error).toMatch(/its store cannot be written: the store folder .*ro\/store cannot be written \(read-only filesystem\)/);
+      expect(byName.get('a')).toMatchObject({ ok: true });
+    } finally {
+      await roAgent.stop();
+      unmount();
+    }
   });
 
   it('exit 2, naming the file, for a malformed inventory; and when there is none', async () => {
