@@ -8,6 +8,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { UsageError } from '../../shared/errors';
 import type { GtFolder } from '../../shared/parsers/gt-folder';
 import { tensorFileName } from '../../shared/parsers/gt-folder';
 import { DescribeUnsupportedError, ModelProbeFailedError, type BoardSession, type ModelDescriptionResult, type RunResult } from '../board/session';
@@ -74,16 +75,35 @@ export async function runOnBoard(session: BoardSession, req: BoardRunRequest): P
     uploads = await upload(session, req.model, inputs, req.progress);
   }
   req.progress.note('running run_joint on the board');
-  const result = await session.run(
-    {
-      modelHash: req.model.hash,
-      inputs: inputs.map((i) => ({ name: i.name, hash: i.hash })),
-      ...(req.repeat !== undefined && { repeat: req.repeat }),
-      ...(req.warmup !== undefined && { warmup: req.warmup }),
-      ...(req.timeoutMs !== undefined && { timeoutMs: req.timeoutMs }),
-    },
-    { ...(req.signal && { signal: req.signal }), onQueue },
-  );
+  const run = () =>
+    session.run(
+      {
+        modelHash: req.model.hash,
+        inputs: inputs.map((i) => ({ name: i.name, hash: i.hash })),
+        ...(req.repeat !== undefined && { repeat: req.repeat }),
+        ...(req.warmup !== undefined && { warmup: req.warmup }),
+        ...(req.timeoutMs !== undefined && { timeoutMs: req.timeoutMs }),
+      },
+      { ...(req.signal && { signal: req.signal }), onQueue },
+    );
+  let result: RunResult;
+  try {
+    result = await run();
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'BLOB_MISSING') throw err;
+    // Another host's uploads made room on a shared board by evicting one of ours between the
+    // upload and the run (a farm's boards under a store cap): send what is missing once more.
+    req.progress.note('the board dropped a blob of this run meanwhile (store cap); sending it again');
+    uploads.push(...(await upload(session, req.model, inputs, req.progress)).filter((u) => !u.present));
+    try {
+      result = await run();
+    } catch (again) {
+      if ((again as { code?: string }).code !== 'BLOB_MISSING') throw again;
+      throw new UsageError('BLOB_MISSING', `${(again as Error).message}, again after sending it once more: the board's store keeps evicting this run's model or inputs`, {
+        hint: "the agent's store cap is too small for what its hosts use at once: raise it (axagent --store-cap) or spread the models over more boards",
+      });
+    }
+  }
   return { result, plan, inputs, uploads, queuePositions, described };
 }
 

@@ -54,8 +54,8 @@ function countedBoard(counts: Counts, opts: { describes: boolean }): void {
   });
 }
 
-async function verifyCounted(dir: string, agent: Agent, fx: Fixture, ioStore: ModelIoStore) {
-  return verify({
+function verifyOptions(dir: string, agent: Agent, fx: Fixture, ioStore = new ModelIoStore(path.join(dir, 'model-io.json'))) {
+  return {
     board: agent.url.replace(/^ws:/, 'counted:'),
     tokenFile: agent.tokenFile,
     model: fx.model,
@@ -65,7 +65,11 @@ async function verifyCounted(dir: string, agent: Agent, fx: Fixture, ioStore: Mo
     progress: createProgress('quiet'),
     hashes: new HashCache(path.join(dir, 'hashes.json')),
     ioStore,
-  });
+  };
+}
+
+async function verifyCounted(dir: string, agent: Agent, fx: Fixture, ioStore: ModelIoStore) {
+  return verify(verifyOptions(dir, agent, fx, ioStore));
 }
 
 /** The multi-input model with its input `depth` renamed `sensor/depth` (gt file sensor_depth.bin). */
@@ -77,6 +81,55 @@ async function slashFixture(dir: string): Promise<Fixture> {
   for (const ext of ['bin', 'npy']) await fsp.rename(path.join(fx.gt, 'input', `depth.${ext}`), path.join(fx.gt, 'input', `sensor_depth.${ext}`));
   return { ...fx, model };
 }
+
+/** Boards named evicting://HOST:PORT delete run inputs from the agent's store before the first `times` runs (another host's eviction). */
+function evictingBoard(agent: Agent, counts: Counts, times: number): void {
+  registerBoardOpener('evicting', async (target, open) => {
+    const inner = await openWithAgent({ ...target, url: target.url.replace(/^evicting:/, 'ws:') }, open);
+    return {
+      ...inner,
+      identity: inner.identity,
+      has: (blobs) => inner.has(blobs),
+      upload: (...args) => inner.upload(...args),
+      download: (...args) => inner.download(...args),
+      close: () => inner.close(),
+      describeModel: (...args) => inner.describeModel!(...args),
+      run: async (req, runOpts) => {
+        if (counts.runs++ < times) for (const input of req.inputs) await fsp.rm(path.join(agent.storeDir, 'blobs', input.hash), { force: true });
+        return inner.run(req, runOpts).catch((err: { code?: string }) => {
+          counts.runErrors.push(err.code ?? String(err));
+          throw err;
+        });
+      },
+    } satisfies BoardSession;
+  });
+}
+
+describe('verify when the board evicts a blob between upload and run', () => {
+  it('sends it again once and runs: a match, not BLOB_MISSING (exit 2)', async () => {
+    const agent = await startAgent(cleanup);
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+    const counts: Counts = { runs: 0, runErrors: [], describes: 0 };
+    evictingBoard(agent, counts, 1);
+    const outcome = await verify({ ...verifyOptions(dir, agent, fx), board: agent.url.replace(/^ws:/, 'evicting:') });
+    expect(outcome.report.verdict).toBe('match');
+    expect(counts).toMatchObject({ runs: 2, runErrors: ['BLOB_MISSING'] });
+  });
+
+  it('says the store cap is too small when it happens again', async () => {
+    const agent = await startAgent(cleanup);
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+    const counts: Counts = { runs: 0, runErrors: [], describes: 0 };
+    evictingBoard(agent, counts, 2);
+    const err = await verify({ ...verifyOptions(dir, agent, fx), board: agent.url.replace(/^ws:/, 'evicting:') }).then(() => null, (e: unknown) => e as { code: string; message: string; hint?: string });
+    expect(err).toMatchObject({ code: 'BLOB_MISSING' });
+    expect(err!.message).toContain('again after sending it once more');
+    expect(err!.hint).toContain('--store-cap');
+    expect(counts.runs).toBe(2);
+  });
+});
 
 describe('verify of a model the host has not seen', () => {
   it("describes the model first: an input named 'sensor/depth' runs once, with no refused run, and the listing is cached", async () => {
