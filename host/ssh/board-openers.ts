@@ -70,8 +70,11 @@ export const openAgentOverSsh: BoardOpener = async (target, opts: Options): Prom
   try {
     client = await AgentClient.connect(transport, { token, timeoutMs: connectTimeoutMs, requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, ...signal });
   } catch (err) {
-    // An agent command that died at once explains the failed handshake better than the handshake does.
-    throw (transport instanceof SshAgentTransport && transport.startFailure) || err;
+    // An agent command that died at once explains the failed handshake better than the handshake
+    // does; so does a login shell that printed something and then never let the agent start.
+    const ssh = transport instanceof SshAgentTransport ? transport : null;
+    const silent = ssh && err instanceof AxError && err.code === 'CONNECT_TIMEOUT' ? ssh.silentStart(connectTimeoutMs) : undefined;
+    throw ssh?.startFailure ?? silent ?? err;
   }
   return new AgentBoardSession(client, { url: labelOf(target) });
 };

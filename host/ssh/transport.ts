@@ -64,11 +64,25 @@ export class SshAgentTransport extends StreamTransport {
   get startFailure(): ConnectError | undefined {
     return this.watch.failure();
   }
+
+  /**
+   * Why a handshake that timed out never started: the channel carried text and no frame (a
+   * startup file that prints and then waits, e.g. a prompt); undefined when nothing was printed.
+   */
+  silentStart(timeoutMs: number): ConnectError | undefined {
+    const printed = this.watch.printedBeforeAgent();
+    if (Buffer.from(printed).toString('utf8').trim() === '') return undefined;
+    return new ConnectError('SSH_AGENT_NOT_STARTED', `${this.peer}: no agent answered within ${timeoutMs} ms; the login shell printed ${quote(printed)} and is still running`, {
+      hint: "the board's shell startup files print text (and maybe wait for input) for non-interactive logins: make them quiet ([ -t 1 ] && before echo and read lines in ~/.bashrc and ~/.profile), or use --agentless",
+    });
+  }
 }
 
 interface AgentWatch {
   stderr(): string;
   failure(): ConnectError | undefined;
+  /** What came on the channel while no frame has yet (a banner, a prompt); empty once one came. */
+  printedBeforeAgent(): Buffer;
   /** Hands the channel's verdicts to the transport (replayed if they came before it existed). */
   bind(sink: WatchSink): void;
 }
@@ -202,6 +216,7 @@ function watchAgent(channel: ClientChannel, launch: AgentLaunch, label: string):
     watch: {
       stderr: () => stderr,
       failure: () => failure,
+      printedBeforeAgent: () => (preamble.found ? Buffer.alloc(0) : preamble.printed()),
       bind: (s) => {
         sink = s;
         if (verdict) s[verdict.kind](verdict.err);

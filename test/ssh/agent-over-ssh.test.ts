@@ -192,6 +192,18 @@ describe('text the login shell prints before the agent', () => {
     expect(quiet.hint).toContain('--agentless');
   });
 
+  it('is quoted when the shell prints it and then waits, so no agent ever answers (not a bare CONNECT_TIMEOUT)', async () => {
+    const tokenFile = path.join(dir, 'waiting-token');
+    await fsp.writeFile(tokenFile, `${'t'.repeat(32)}\n`, { mode: 0o600 });
+    // cat reads the host's frames and ends with the connection: nothing is left running.
+    const waiting = `sh -c ${shellQuote('echo Press any key to continue; cat >/dev/null')}`;
+    const err = await failure(verifyOn(dir, board.url, fx, { tokenFile, connectTimeoutMs: 3000, ssh: { ...loginTo(board), agentCommand: waiting } }));
+    expect(err.code).toBe('SSH_AGENT_NOT_STARTED');
+    expect(err.exitCode).toBe(5);
+    expect(err.message).toMatch(/no agent answered within 3000 ms; the login shell printed "Press any key to continue" and is still running/);
+    expect(err.hint).toContain('[ -t 1 ]');
+  });
+
   it('is refused beyond 64 KiB, quoting its start', async () => {
     const transport = await openTransport(board.url, { schemeOptions: { ...loginTo(board), agentCommand: 'yes Welcome | head -c 70000; sleep 5' } });
     const err = await failure(AgentClient.connect(transport, { token: 'x'.repeat(32), timeoutMs: 10_000 }));
