@@ -4,7 +4,7 @@
  *
  * A chunk arrives in fresh memory (the socket's reads, then the 1 MiB buffer its WebSocket
  * message or stdio/SSH frame is assembled in), which V8 frees only when it collects the young
- * generation (shared/young-collection.ts). Chunks waiting in the upload window (8 MiB) would live
+ * generation (shared/young-collection.ts). Chunks waiting in the upload window (16 MiB) would live
  * long enough to survive two collections and be promoted, and then wait for a full one; glibc
  * keeps what was freed late. Measured on a 500 MB upload over WebSocket: glibc's heap held
  * 46 MiB at the peak, the whole agent 101–108 MiB.
@@ -65,8 +65,10 @@ class ConnectionLoans implements ReceiveBuffers {
 export class TransferMemory {
   /** Sized for sessions with the default limits: 1 MiB chunks, the window plus a write batch. */
   static forSessions(pacer: CollectionPacer): TransferMemory {
-    const { chunkBytes, putWindowBytes, writeBatchBytes } = SESSION_DEFAULTS;
-    return new TransferMemory({ slabBytes: chunkBytes, slabs: Math.ceil((putWindowBytes + writeBatchBytes) / chunkBytes) + 1, pacer });
+    const { chunkBytes, putWindowBytes } = SESSION_DEFAULTS;
+    // Unacknowledged bytes (queued and being written alike) are at most the window plus the
+    // chunk that crosses it (the session refuses more); one more slab for a frame being assembled.
+    return new TransferMemory({ slabBytes: chunkBytes, slabs: Math.ceil(putWindowBytes / chunkBytes) + 2, pacer });
   }
 
   /**
