@@ -12,12 +12,27 @@ import { makeModel } from '../../scripts/sim/make-gt';
 import { sha256, startAgent } from './helpers';
 import { mountTmpfs } from './tmpfs';
 
-describe('store folder trouble while the agent runs', () => {
-  const cleanups: (() => Promise<unknown> | void)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+/** An agent whose store is on a fresh tmpfs of `options` (size=...), and a client of it; all undone by cleanups. */
+async function agentOnTmpfs(prefix: string, options: string, args: string[] = []) {
+  const base = await fsp.mkdtemp(path.join(process.env.TMPDIR ?? '/tmp', prefix));
+  const mount = path.join(base, 'disk');
+  const unmount = await mountTmpfs(mount, options);
+  cleanups.push(() => fsp.rm(base, { recursive: true, force: true }));
+  cleanups.push(() => unmount());
+  const storeDir = path.join(mount, 'store');
+  const agent = await startAgent({ storeDir, args });
+  cleanups.push(() => agent.stop());
+  const client = await agent.connect();
+  cleanups.push(() => client.close());
+  return { mount, storeDir, client };
+}
 
+const cleanups: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+describe('store folder trouble while the agent runs', () => {
   it('a deleted store is made again on demand: uploads and runs go on without a restart', async () => {
     const agent = await startAgent();
     cleanups.push(() => agent.stop());
@@ -40,16 +55,7 @@ describe('store folder trouble while the agent runs', () => {
   }, 60_000);
 
   it('a read-only store: the error names the folder and what to do; writable again, it works', async () => {
-    const base = await fsp.mkdtemp(path.join(process.env.TMPDIR ?? '/tmp', 'axctl-ro-store-'));
-    const mount = path.join(base, 'disk');
-    const unmount = await mountTmpfs(mount, 'size=8m');
-    cleanups.push(() => fsp.rm(base, { recursive: true, force: true }));
-    cleanups.push(() => unmount());
-    const storeDir = path.join(mount, 'store');
-    const agent = await startAgent({ storeDir });
-    cleanups.push(() => agent.stop());
-    const client = await agent.connect();
-    cleanups.push(() => client.close());
+    const { mount, storeDir, client } = await agentOnTmpfs('axctl-ro-store-', 'size=8m');
 
     execFileSync('mount', ['-o', 'remount,ro', mount]);
     const data = randomBytes(1000);
@@ -62,20 +68,12 @@ describe('store folder trouble while the agent runs', () => {
   }, 60_000);
 
   it('an upload larger than the disk is refused at once and blocks nothing after it', async () => {
-    const base = await fsp.mkdtemp(path.join(process.env.TMPDIR ?? '/tmp', 'axctl-small-disk-'));
-    const mount = path.join(base, 'disk');
-    const unmount = await mountTmpfs(mount, 'size=20m');
-    cleanups.push(() => fsp.rm(base, { recursive: true, force: true }));
-    cleanups.push(() => unmount());
-    const agent = await startAgent({ storeDir: path.join(mount, 'store'), args: ['--store-cap', '100M'] });
-    cleanups.push(() => agent.stop());
-    const client = await agent.connect();
-    cleanups.push(() => client.close());
+    const { storeDir, client } = await agentOnTmpfs('axctl-small-disk-', 'size=20m', ['--store-cap', '100M']);
     const big = randomBytes(57 * 1024 * 1024);
     const err = (await client.putBytes(big, sha256(big)).catch((e: unknown) => e)) as AxError;
     expect(err.code).toBe('DISK_FULL');
     expect(err.message).toMatch(/more bytes do not fit on the board's disk: \d+ bytes free/);
-    expect(await fsp.readdir(path.join(mount, 'store', 'partial'))).toEqual([]);
+    expect(await fsp.readdir(path.join(storeDir, 'partial'))).toEqual([]);
     const small = randomBytes(976);
     await client.putBytes(small, sha256(small));
   }, 60_000);

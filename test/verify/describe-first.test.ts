@@ -105,25 +105,27 @@ function evictingBoard(agent: Agent, counts: Counts, times: number): void {
   });
 }
 
+/** A verify of a fresh fixture on an agent whose run inputs vanish before its first `times` runs. */
+async function verifyEvicting(times: number) {
+  const agent = await startAgent(cleanup);
+  const dir = await tempDir(cleanup);
+  const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+  const counts: Counts = { runs: 0, runErrors: [], describes: 0 };
+  evictingBoard(agent, counts, times);
+  return { counts, run: () => verify({ ...verifyOptions(dir, agent, fx), board: agent.url.replace(/^ws:/, 'evicting:') }) };
+}
+
 describe('verify when the board evicts a blob between upload and run', () => {
   it('sends it again once and runs: a match, not BLOB_MISSING (exit 2)', async () => {
-    const agent = await startAgent(cleanup);
-    const dir = await tempDir(cleanup);
-    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
-    const counts: Counts = { runs: 0, runErrors: [], describes: 0 };
-    evictingBoard(agent, counts, 1);
-    const outcome = await verify({ ...verifyOptions(dir, agent, fx), board: agent.url.replace(/^ws:/, 'evicting:') });
+    const { counts, run } = await verifyEvicting(1);
+    const outcome = await run();
     expect(outcome.report.verdict).toBe('match');
     expect(counts).toMatchObject({ runs: 2, runErrors: ['BLOB_MISSING'] });
   });
 
   it('says the store cap is too small when it happens again', async () => {
-    const agent = await startAgent(cleanup);
-    const dir = await tempDir(cleanup);
-    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
-    const counts: Counts = { runs: 0, runErrors: [], describes: 0 };
-    evictingBoard(agent, counts, 2);
-    const err = await verify({ ...verifyOptions(dir, agent, fx), board: agent.url.replace(/^ws:/, 'evicting:') }).then(() => null, (e: unknown) => e as { code: string; message: string; hint?: string });
+    const { counts, run } = await verifyEvicting(2);
+    const err = await run().then(() => null, (e: unknown) => e as { code: string; message: string; hint?: string });
     expect(err).toMatchObject({ code: 'BLOB_MISSING' });
     expect(err!.message).toContain('again after sending it once more');
     expect(err!.hint).toContain('--store-cap');
