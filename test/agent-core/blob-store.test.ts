@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BlobStore } from '../../agent/store/blob-store';
 import { StoreError } from '../../agent/store/errors';
+import { storeError } from './helpers';
 
 const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 let dir: string;
@@ -26,12 +27,6 @@ async function put(store: BlobStore, data: Uint8Array, chunk = 1024): Promise<st
     offset = (await store.writeChunk(hash, data.length, offset, piece)).received;
   }
   return hash;
-}
-
-async function storeError(promise: Promise<unknown>): Promise<StoreError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(StoreError);
-  return err as StoreError;
 }
 
 describe('uploads', () => {

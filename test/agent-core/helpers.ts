@@ -3,7 +3,9 @@ import { createHash } from 'node:crypto';
 import { chmodSync, promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { expect } from 'vitest';
 import { BlobStore } from '../../agent/store/blob-store';
+import { StoreError } from '../../agent/store/errors';
 
 export const FAKE_RUN_JOINT = path.resolve(__dirname, '../fixtures/agent-core/fake-run-joint.js');
 chmodSync(FAKE_RUN_JOINT, 0o755); // in case a checkout lost the executable bit
@@ -38,4 +40,11 @@ export function fakeModel(inputs: FakeTensor[], outputs: FakeTensor[], behaviour
 export async function readTrace(file: string): Promise<string[]> {
   const text = await fsp.readFile(file, 'utf8').catch(() => '');
   return text.split('\n').filter(Boolean).map((line) => line.split(' ')[0]);
+}
+
+/** The StoreError `promise` rejects with (fails the test when it resolves or rejects otherwise). */
+export async function storeError(promise: Promise<unknown>): Promise<StoreError> {
+  const err = await promise.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(StoreError);
+  return err as StoreError;
 }

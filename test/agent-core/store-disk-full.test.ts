@@ -1,5 +1,5 @@
 /**
- * The store on a small, real filesystem (a tmpfs; needs root, skipped otherwise): an upload that
+ * The store on a small, real filesystem (a tmpfs; needs root, as .ci/run has): an upload that
  * cannot fit is refused before any byte is written; one that fills the disk anyway drops only
  * its own partial; a blob over the cap on a disk smaller than the blob says so.
  */
@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BlobStore } from '../../agent/store/blob-store';
-import { StoreError } from '../../agent/store/errors';
+import { storeError } from './helpers';
 import { mountTmpfs } from '../agent/tmpfs';
 
 const MiB = 1024 * 1024;
@@ -27,12 +27,6 @@ afterEach(async () => {
   unmount?.();
   await fsp.rm(base, { recursive: true, force: true });
 });
-
-async function storeError(promise: Promise<unknown>): Promise<StoreError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(StoreError);
-  return err as StoreError;
-}
 
 describe('a store on a disk smaller than its cap', () => {
   it('refuses an upload that cannot fit at its start, writing nothing, and later uploads still work', async () => {
