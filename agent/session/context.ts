@@ -51,7 +51,7 @@ export const SESSION_DEFAULTS: Required<SessionOptions> = {
   maxUnauthenticated: 3,
   aliveIntervalMs: 5_000,
   chunkBytes: 1024 * 1024,
-  putWindowBytes: 16 * 1024 * 1024,
+  putWindowBytes: 12 * 1024 * 1024,
   getWindowBytes: 8 * 1024 * 1024,
-  writeBatchBytes: 8 * 1024 * 1024,
+  writeBatchBytes: 6 * 1024 * 1024,
 };

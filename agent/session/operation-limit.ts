@@ -1,7 +1,7 @@
 /**
  * How many operations (put, get, run, describe) one connection may have in flight at once.
  * Each holds memory while it lasts: a download its read buffer and a chunk frame waiting for
- * the socket (~2 MiB), an upload up to its window of unacknowledged chunks (16 MiB). Without a
+ * the socket (~2 MiB), an upload up to its window of unacknowledged chunks (12 MiB). Without a
  * limit one authenticated host could start 600 downloads and never acknowledge them: 1.2 GB.
  * axctl itself runs them one after another; 16 leaves room for other tools and still bounds a
  * connection to ~32 MiB of downloads or ~150 MiB of upload windows.

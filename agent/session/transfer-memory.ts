@@ -4,7 +4,7 @@
  *
  * A chunk arrives in fresh memory (the socket's reads, then the 1 MiB buffer its WebSocket
  * message or stdio/SSH frame is assembled in), which V8 frees only when it collects the young
- * generation (shared/young-collection.ts). Chunks waiting in the upload window (16 MiB) would live
+ * generation (shared/young-collection.ts). Chunks waiting in the upload window (12 MiB) would live
  * long enough to survive two collections and be promoted, and then wait for a full one; glibc
  * keeps what was freed late. Measured on a 500 MB upload over WebSocket: glibc's heap held
  * 46 MiB at the peak, the whole agent 101–108 MiB.

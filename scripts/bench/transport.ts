@@ -7,8 +7,8 @@
  *    - TCP copy, fsync at end: a net server that writes what arrives and fsyncs once when the
  *      sender is done. The target (upload >= 0.8 of it) is measured against this one.
  *    - TCP copy, fsync per 8 MiB: the same, plus an fsync after every 8 MiB received (not
- *      waited for), i.e. the agent's durability: the agent acknowledges a batch of at most
- *      8 MiB only once it is fsync'd.
+ *      waited for), about the agent's durability: the agent acknowledges a batch (at most
+ *      6 MiB) only once it is fsync'd.
  *    - The upload: the agent checks each frame's CRC-32, sha256-hashes, writes (one writev per
  *      batch) and fsyncs before acknowledging, and renames the blob into place at the end.
  *    One warm-up round of each (not counted), then AXCTL_BENCH_ROUNDS (default 5) rounds that
