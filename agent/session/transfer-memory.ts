@@ -17,7 +17,7 @@
  *
  * A chunk gets into its slab one of two ways:
  * - assembled there: the session's transport asks forConnection()'s ReceiveBuffers for memory
- *   to join a large frame's socket reads in (shared/transport/receive-buffers.ts) and is lent
+ *   to join a large frame's socket reads in (shared/protocol/receive-buffers.ts) and is lent
  *   a free slab; hold() of a chunk lying in such a slab adopts the slab, no copy. Lent slabs
  *   nobody adopted come back when the transport settles. This saves the join into fresh
  *   memory, whose page faults cost ~6× the copy (0.33 vs 0.05 ms/MB), and hold()'s own copy.
@@ -26,7 +26,7 @@
  *   WebSocket message, which ws joins into a fresh buffer).
  */
 import type { CollectionPacer } from '../../shared/young-collection';
-import type { ReceiveBuffers } from '../../shared/transport/receive-buffers';
+import type { ReceiveBuffers } from '../../shared/protocol/receive-buffers';
 import { SESSION_DEFAULTS } from './context';
 
 /** An idle agent keeps no slab for longer than this after its last upload. */

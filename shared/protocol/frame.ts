@@ -14,8 +14,7 @@
  * exactly one frame. A decoder that met a bad frame stays failed: a byte stream cannot be
  * trusted to resynchronise, so the connection ends.
  */
-import type { ReceiveBuffers } from '../transport/receive-buffers';
-import { LEND_FROM_BYTES } from '../transport/receive-buffers';
+import { LEND_FROM_BYTES, type ReceiveBuffers } from './receive-buffers';
 import { crc32 } from './crc32';
 import { ProtocolError } from './errors';
 
@@ -44,7 +43,7 @@ export interface FrameDecoderOptions {
   maxPayloadBytes?: number;
   /**
    * Where a frame of LEND_FROM_BYTES or more that spans several pushed chunks is assembled,
-   * when it lends memory (shared/transport/receive-buffers.ts): its payload is then valid until
+   * when it lends memory (shared/protocol/receive-buffers.ts): its payload is then valid until
    * the caller settles them. Default: fresh memory.
    */
   receiveBuffers?: ReceiveBuffers;

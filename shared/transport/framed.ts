@@ -13,13 +13,13 @@
  *   linkClosed(error?)      when the link is gone, for whatever reason
  *   fail(error)             when the peer sent something unacceptable (a ProtocolError)
  *   settleReceived()        after the 'message' handling of frames assembled in lent memory
- *                           (receiveBuffers, receive-buffers.ts); decodeArrived does it itself
+ *                           (receiveBuffers, ../protocol/receive-buffers.ts); decodeArrived does it itself
  */
 import { EventEmitter } from 'node:events';
 import type { AxError } from '../errors';
 import { ProtocolError } from '../protocol/errors';
 import { FrameType, encodeFrameParts, releaseFrame, type Frame, type FrameDecoder } from '../protocol/frame';
-import type { ReceiveBuffers } from './receive-buffers';
+import type { ReceiveBuffers } from '../protocol/receive-buffers';
 import {
   TRANSPORT_DEFAULTS,
   TransportError,
@@ -117,7 +117,7 @@ export abstract class FramedTransport extends EventEmitter implements Transport 
   protected readonly recyclesFrames: boolean = false;
 
   /**
-   * Memory lent for assembling large incoming frames (receive-buffers.ts), by a consumer that
+   * Memory lent for assembling large incoming frames (../protocol/receive-buffers.ts), by a consumer that
    * is done with a message's bytes when its handler returns; null: fresh memory. A payload in
    * lent memory is valid only until settleReceived().
    */

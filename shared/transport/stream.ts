@@ -9,7 +9,7 @@ import type { AxError } from '../errors';
 import { FrameDecoder } from '../protocol/frame';
 import type { ProtocolError } from '../protocol/errors';
 import { FramedTransport } from './framed';
-import type { ReceiveBuffers } from './receive-buffers';
+import type { ReceiveBuffers } from '../protocol/receive-buffers';
 import { TransportError, type TransportOptions } from './transport';
 
 export interface StreamTransportOptions extends TransportOptions {
@@ -25,7 +25,7 @@ export interface StreamTransportOptions extends TransportOptions {
    */
   outputCopies?: boolean;
   /**
-   * Memory to assemble large incoming frames in (receive-buffers.ts): only for a consumer that
+   * Memory to assemble large incoming frames in (../protocol/receive-buffers.ts): only for a consumer that
    * is done with a message's bytes when its 'message' handler returns (the agent's sessions,
    * never a relay). Settled after the frames of each read are handled.
    */

@@ -13,7 +13,7 @@ import { FRAME_OVERHEAD_BYTES, decodeFrame } from '../protocol/frame';
 import { connectTimeout, socketConnectError } from './connect-errors';
 import { FramedTransport } from './framed';
 import { LISTEN_DEFAULTS, ListenGate, type ListenLimits } from './listen-limits';
-import { LEND_FROM_BYTES, type ReceiveBuffers } from './receive-buffers';
+import { LEND_FROM_BYTES, type ReceiveBuffers } from '../protocol/receive-buffers';
 import { TRANSPORT_DEFAULTS, TransportError, type TransportOptions } from './transport';
 
 /** WebSocket close codes that mean "orderly": normal closure and going away. */
@@ -127,7 +127,7 @@ export class WebSocketTransport extends FramedTransport {
 
   /**
    * From now on, large incoming frames are assembled in memory `buffers` lends (the agent's
-   * upload slabs, receive-buffers.ts), settled once each message is handled. Only for a
+   * upload slabs, ../protocol/receive-buffers.ts), settled once each message is handled. Only for a
    * consumer done with a message's bytes when its handler returns: the agent's sessions; a
    * host or a relay keeps them longer and must not call it. Returns false, changing nothing,
    * when ws is not what this relies on.

@@ -3,7 +3,7 @@
  * overwritten with garbage on settle(), as a reused slab would be, so a transport that keeps
  * (or delivers) bytes of a settled buffer hands on corrupted data.
  */
-import type { ReceiveBuffers } from '../../shared/transport/receive-buffers';
+import type { ReceiveBuffers } from '../../shared/protocol/receive-buffers';
 
 export class ScribblingBuffers implements ReceiveBuffers {
   /** Sizes asked for, in order. */

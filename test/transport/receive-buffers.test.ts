@@ -1,5 +1,5 @@
 /**
- * Large frames assembled in lent memory (shared/transport/receive-buffers.ts) over a byte
+ * Large frames assembled in lent memory (shared/protocol/receive-buffers.ts) over a byte
  * stream: FrameDecoder takes the memory, StreamTransport settles it after each read's frames
  * are handled, and a message kept for a listener not there yet is a copy. The lender here
  * scribbles over what it gets back, as a reused slab would be.
