@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { statRegularFile } from '../../shared/fs/regular-file';
 import { findGtFile, type GtFile, type GtFolder } from '../../shared/parsers/gt-folder';
 import type { RunJointTensor } from '../../shared/parsers/run-joint-log';
+import { batchBytes } from '../../shared/run/classify';
 
 export interface PlannedInput {
   /** Model input name (or the file base while names are unknown). */
@@ -104,7 +105,5 @@ export function inputBytes(tensor: RunJointTensor): number | null {
  */
 function acceptableInputBytes(tensor: RunJointTensor, maxBatchSize: number | null): number[] {
   if (tensor.size === null) return [];
-  const first = tensor.shape[0] ?? 0;
-  const batch = maxBatchSize && maxBatchSize > 0 ? maxBatchSize : 1;
-  return first > 0 ? [tensor.size, Math.floor(tensor.size / first) * batch] : [tensor.size];
+  return [tensor.size, batchBytes(tensor, maxBatchSize && maxBatchSize > 0 ? maxBatchSize : 1)];
 }
