@@ -29,7 +29,7 @@ export abstract class QueuedOperation implements Operation {
   /** Runs `work` with alive events flowing until it settles. */
   protected async whileAlive(work: () => Promise<void>): Promise<void> {
     const receivedAt = Date.now();
-    const alive = setInterval(() => this.event({ event: 'aliveMs', aliveMs: Date.now() - receivedAt }), this.host.opts.aliveIntervalMs);
+    const alive = setInterval(() => void this.event({ event: 'aliveMs', aliveMs: Date.now() - receivedAt }), this.host.opts.aliveIntervalMs);
     alive.unref();
     try {
       await work();
@@ -49,11 +49,12 @@ export abstract class QueuedOperation implements Operation {
     this.abort.abort();
   }
 
-  protected event(event: RunEvent): void {
-    if (!this.done) void this.host.send({ id: this.id, body: 'runEvent', runEvent: event });
+  /** Sends `event` under this request's id; resolves when the transport has taken it. */
+  protected event(event: RunEvent): Promise<void> {
+    return this.done ? Promise.resolve() : this.host.send({ id: this.id, body: 'runEvent', runEvent: event });
   }
 
-  protected queuePosition = (position: number): void => this.event({ event: 'queuePosition', queuePosition: position });
+  protected queuePosition = (position: number): void => void this.event({ event: 'queuePosition', queuePosition: position });
 
   /** One line of run_joint's output, streamed while the link keeps up (MAX_UNSENT_LINE_BYTES). */
   protected line(stream: 'stdout' | 'stderr', text: string): void {
@@ -73,9 +74,7 @@ export abstract class QueuedOperation implements Operation {
   private sendLine(stream: 'stdout' | 'stderr', text: string): void {
     const bytes = text.length + 16; // the envelope around it, roughly
     this.unsentLineBytes += bytes;
-    void this.host
-      .send({ id: this.id, body: 'runEvent', runEvent: { event: 'line', line: { stream: stream === 'stderr' ? 'OUTPUT_STREAM_STDERR' : 'OUTPUT_STREAM_STDOUT', text } } })
-      .finally(() => (this.unsentLineBytes -= bytes));
+    void this.event({ event: 'line', line: { stream: stream === 'stderr' ? 'OUTPUT_STREAM_STDERR' : 'OUTPUT_STREAM_STDOUT', text } }).finally(() => (this.unsentLineBytes -= bytes));
   }
 
   protected finish(err?: unknown): void {
