@@ -45,14 +45,7 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
  * executes nothing but the configured run_joint.
  */
 export async function filesystemFreeBytes(dir: string): Promise<number> {
-  const statfs = (fsp as { statfs?: (p: string) => Promise<{ bavail: number; bsize: number }> }).statfs;
-  if (typeof statfs !== 'function') return 0;
-  try {
-    const stats = await statfs(dir);
-    return stats.bavail * stats.bsize;
-  } catch {
-    return 0;
-  }
+  return (await filesystemSpace(dir))?.freeBytes ?? 0;
 }
 
 /**
