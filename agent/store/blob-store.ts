@@ -95,8 +95,9 @@ export class BlobStore {
     } catch (err) {
       throw storeIoError(`cannot open the blob store at ${store.dir}`, err, store.dir);
     }
-    store.capBytes = opts.capBytes ?? Math.floor((store.book.storedBytes() + (await filesystemFreeBytes(store.dir))) * DEFAULT_CAP_SHARE);
-    store.diskBytes = (await filesystemSpace(store.dir))?.totalBytes ?? null;
+    const space = await filesystemSpace(store.dir);
+    store.capBytes = opts.capBytes ?? Math.floor((store.book.storedBytes() + (space?.freeBytes ?? 0)) * DEFAULT_CAP_SHARE);
+    store.diskBytes = space?.totalBytes ?? null;
     return store;
   }
 
