@@ -73,7 +73,7 @@ export class SshAgentTransport extends StreamTransport {
     const printed = this.watch.printedBeforeAgent();
     if (Buffer.from(printed).toString('utf8').trim() === '') return undefined;
     return new ConnectError('SSH_AGENT_NOT_STARTED', `${this.peer}: no agent answered within ${timeoutMs} ms; the login shell printed ${quote(printed)} and is still running`, {
-      hint: "the board's shell startup files print text (and maybe wait for input) for non-interactive logins: make them quiet ([ -t 1 ] && before echo and read lines in ~/.bashrc and ~/.profile), or use --agentless",
+      hint: `the login shell printed text and no agent started: ${QUIET_STARTUP_FILES}, or use --agentless`,
     });
   }
 }
@@ -225,6 +225,9 @@ function watchAgent(channel: ClientChannel, launch: AgentLaunch, label: string):
   };
 }
 
+/** What to do about a login shell that prints on non-interactive logins (OpenSSH runs its startup files for `ssh board CMD`). */
+const QUIET_STARTUP_FILES = "make the board's shell startup files quiet for non-interactive logins (guard echo lines in ~/.bashrc and ~/.profile with `[ -t 1 ] &&`)";
+
 function whyNotStarted(launch: AgentLaunch, status: { code: number | null; signal: string | null }, stderr: string, printed: Uint8Array): { detail: string; hint: string } {
   const how = status.signal ? `was ended by ${status.signal}` : `exited with status ${status.code}`;
   const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
@@ -238,7 +241,7 @@ function whyNotStarted(launch: AgentLaunch, status: { code: number | null; signa
     // shell's own (a banner from its startup files, which OpenSSH runs for `ssh board CMD`).
     hint: said || !onStdout
       ? commandHint
-      : "the login shell printed text and no agent started: make the board's shell startup files quiet for non-interactive logins (guard echo lines in ~/.bashrc and ~/.profile with `[ -t 1 ] &&`), check the agent command, or use --agentless",
+      : `the login shell printed text and no agent started: ${QUIET_STARTUP_FILES}, check the agent command, or use --agentless`,
   };
 }
 
