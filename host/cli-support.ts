@@ -37,8 +37,8 @@ export function action<A>(fn: (argv: A) => Promise<number | void> | number | voi
       const code = await fn(argv);
       process.exitCode = code ?? ExitCode.OK;
       // Interrupted: the command stopped in order (run cancelled, what it had written kept).
-      // Whatever is still open (an SSH login that does not heed the abort, a socket still
-      // connecting) must not keep axctl alive until its own timeout.
+      // Whatever is still open and not given up by the abort (a library's socket still
+      // closing, a timer we missed) must not keep axctl alive until its own timeout.
       if (code === INTERRUPTED_EXIT) setTimeout(() => process.exit(INTERRUPTED_EXIT), INTERRUPTED_LINGER_MS).unref();
     } catch (err) {
       process.exitCode = reportError(err);

@@ -45,7 +45,7 @@ export const openAgentlessBoard: BoardOpener = async (target, opts: Options): Pr
   if (!target.url.toLowerCase().startsWith('ssh://')) {
     throw new UsageError('AGENTLESS_NEEDS_SSH', `${target.given}: agentless mode works over ssh:// only, not ${target.url}`, { hint: 'give the board as ssh://user@host, or drop --agentless' });
   }
-  return openAgentless({ url: target.url, label: labelOf(target), timeoutMs: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, ...ssh });
+  return openAgentless({ url: target.url, label: labelOf(target), timeoutMs: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, ...ssh, ...(opts.signal && { signal: opts.signal }) });
 };
 
 /** The agent over ssh://, or over ws:// through jump hosts; agentless when asked for. */

@@ -17,6 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Client, ClientChannel } from 'ssh2';
+import { untilSettled } from '../../shared/abort';
 import { ConnectError } from '../../shared/errors';
 import { connectionLost, sshConnectError, tunnelRefused } from './errors';
 import { connectHop, type HopSettings } from './hop';
@@ -40,6 +41,8 @@ export interface SshOpenOptions {
   agentSocket?: string | null;
   /** Keepalive interval; 3 unanswered drop the connection. Default 15 s; 0 = off. */
   keepaliveMs?: number;
+  /** Gives up the login at once (rejecting with the signal's reason), closing what it opened. */
+  signal?: AbortSignal;
 }
 
 export interface ExecOptions {
@@ -76,6 +79,7 @@ export async function openSsh(opts: SshOpenOptions): Promise<SshConnection> {
     auth: { ...(opts.identity === undefined ? {} : { identity: opts.identity }), ...(opts.agentSocket === undefined ? {} : { agentSocket: opts.agentSocket }) },
     timeoutMs: opts.timeoutMs ?? SSH_DEFAULTS.timeoutMs,
     keepaliveMs: opts.keepaliveMs ?? SSH_DEFAULTS.keepaliveMs,
+    ...(opts.signal && { signal: opts.signal }),
   };
   const clients: Client[] = [];
   const socks: Duplex[] = [];
@@ -83,7 +87,10 @@ export async function openSsh(opts: SshOpenOptions): Promise<SshConnection> {
     const hops = [...gateways, target];
     let previous: { target: SshTarget; client: Client } | null = null;
     for (const hop of hops) {
-      const sock: Duplex = previous ? await forwardOut(previous.client, previous.target, hop.host, hop.port, settings.timeoutMs) : await tcpConnect(hop, settings.timeoutMs);
+      opts.signal?.throwIfAborted();
+      const sock: Duplex = previous
+        ? await forwardOut(previous.client, previous.target, hop.host, hop.port, settings.timeoutMs, opts.signal)
+        : await tcpConnect(hop, settings.timeoutMs, opts.signal);
       const client = await connectHop(hop, sock, settings, previous?.target);
       clients.push(client);
       socks.push(sock);
@@ -259,37 +266,51 @@ export class SshConnection {
   }
 }
 
-function tcpConnect(target: SshTarget, timeoutMs: number): Promise<net.Socket> {
+function tcpConnect(target: SshTarget, timeoutMs: number, signal?: AbortSignal): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     // noDelay: without it, SFTP's small request/answer packets wait on Nagle (100× slower).
     const socket = net.connect({ host: target.host, port: target.port, noDelay: true });
+    const settle = untilSettled(signal, () => {
+      socket.destroy();
+      reject(signal!.reason);
+    });
     const timer = setTimeout(() => {
+      settle();
       socket.destroy();
       reject(new ConnectError('CONNECT_TIMEOUT', `${target.label}: no TCP connection after ${timeoutMs} ms`, { hint: 'check that the host is on the network and the port is right' }));
     }, timeoutMs);
     socket.once('connect', () => {
       clearTimeout(timer);
+      settle();
       socket.removeAllListeners('error');
       resolve(socket);
     });
     socket.once('error', (err) => {
       clearTimeout(timer);
+      settle();
       reject(sshConnectError(target, err));
     });
   });
 }
 
-function forwardOut(client: Client, gateway: SshTarget, host: string, port: number, timeoutMs: number): Promise<Duplex> {
+function forwardOut(client: Client, gateway: SshTarget, host: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<Duplex> {
   return new Promise((resolve, reject) => {
     let done = false;
+    const settle = untilSettled(signal, () => {
+      done = true;
+      clearTimeout(timer);
+      reject(signal!.reason);
+    });
     const timer = setTimeout(() => {
       done = true;
+      settle();
       reject(new ConnectError('CONNECT_TIMEOUT', `${gateway.label}: no tunnel to ${host}:${port} after ${timeoutMs} ms`, { hint: `check that ${host}:${port} is reachable from the gateway` }));
     }, timeoutMs);
     client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => {
       clearTimeout(timer);
+      settle();
       if (done) {
-        stream?.close();
+        stream?.close(); // timed out or given up meanwhile
         return;
       }
       if (err) reject(tunnelRefused(gateway, host, port, err));

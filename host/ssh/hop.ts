@@ -10,6 +10,7 @@ import { planAuth, type AuthSources } from './auth';
 import { authFailed, connectTimedOut, hostKeyChanged, hostKeyRevoked, hostKeyUnknown, sshConnectError } from './errors';
 import { algorithmsFor, appendKnownHost, checkHostKey, knownKeyTypes, readKnownHosts } from './known-hosts';
 import type { SshTarget } from './url';
+import { untilSettled } from '../../shared/abort';
 
 export interface HopSettings {
   knownHosts: string;
@@ -19,6 +20,8 @@ export interface HopSettings {
   timeoutMs: number;
   /** SSH keepalive interval; the connection is dropped after 3 unanswered. 0 = off. */
   keepaliveMs: number;
+  /** Ends the login at once, rejecting with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 const HOST_KEY_ALGORITHMS: ServerHostKeyAlgorithm[] = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
@@ -51,6 +54,7 @@ export async function connectHop(target: SshTarget, sock: Duplex, settings: HopS
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      stopWatchingAbort();
       client.removeAllListeners();
       client.on('error', () => undefined);
       client.end();
@@ -58,6 +62,7 @@ export async function connectHop(target: SshTarget, sock: Duplex, settings: HopS
       reject(err);
     };
     const timer = setTimeout(() => fail(connectTimedOut(target, settings.timeoutMs)), settings.timeoutMs);
+    const stopWatchingAbort = untilSettled(settings.signal, () => fail(settings.signal!.reason as AxError));
 
     client.on('handshake', () => {
       // The server has proved it holds the key (signature checked): only now remember it.
@@ -71,6 +76,7 @@ export async function connectHop(target: SshTarget, sock: Duplex, settings: HopS
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        stopWatchingAbort();
         client.removeAllListeners('error').removeAllListeners('close');
         resolve(client);
       }, () => undefined /* failed above */);

@@ -101,11 +101,11 @@ export function agentTokenOf(transport: unknown): string | undefined {
 
 /** Logs in to the board and starts the agent over stdio (the factory registered for ssh://). */
 export const openSshUrl: TransportFactory = async (url: URL, opts: OpenTransportOptions): Promise<SshAgentTransport> => {
-  // The SSH login does not heed an abort signal yet: Ctrl-C waits for its own timeout (the handshake after it does).
-  const { schemeOptions, connectTimeoutMs, signal: _notHeeded, ...transportOptions } = opts;
+  const { schemeOptions, connectTimeoutMs, signal, ...transportOptions } = opts;
   const ssh = parseSshOptions(schemeOptions);
-  const connection = await openSsh({ url: url.href, ...connectionOptions(ssh), ...(connectTimeoutMs === undefined ? {} : { timeoutMs: connectTimeoutMs }) });
+  const connection = await openSsh({ url: url.href, ...connectionOptions(ssh), ...(connectTimeoutMs === undefined ? {} : { timeoutMs: connectTimeoutMs }), ...(signal && { signal }) });
   try {
+    signal?.throwIfAborted(); // given up as the login finished
     return await startAgent(connection, agentLaunch(ssh), transportOptions);
   } catch (err) {
     await connection.close();

@@ -20,7 +20,7 @@ export const openWebSocketVia: TransportFactory = async (url: URL, opts: OpenTra
   if (via.length === 0) return connectWebSocket(url.href, { ...transportOptions, connectTimeoutMs });
 
   // The last gateway opens the tunnel; the ones before it are its own jump hosts.
-  const gateway = await openSsh({ ...connectionOptions(ssh), url: via[via.length - 1]!, via: via.slice(0, -1), timeoutMs: connectTimeoutMs });
+  const gateway = await openSsh({ ...connectionOptions(ssh), url: via[via.length - 1]!, via: via.slice(0, -1), timeoutMs: connectTimeoutMs, ...(transportOptions.signal && { signal: transportOptions.signal }) });
   try {
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
     const port = url.port === '' ? (url.protocol === 'wss:' ? 443 : 80) : Number(url.port);

@@ -7,10 +7,11 @@ import { execFile } from 'node:child_process';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAxError, type AxError } from '../../shared/errors';
+import { UsageError, isAxError, type AxError } from '../../shared/errors';
 import { openSsh, type SshConnection } from '../../host/ssh/connection';
 import { fingerprint } from '../../host/ssh/known-hosts';
 import { startRelay } from './helpers';
@@ -42,6 +43,36 @@ async function failure(promise: Promise<unknown>): Promise<AxError> {
   const err = await promise.then(() => null, (e: unknown) => e);
   expect(isAxError(err)).toBe(true);
   return err as AxError;
+}
+
+/**
+ * A port that takes TCP connections and never says a word (an SSH server that hangs before its
+ * banner). `connected` resolves on the first connection; `closed` when that socket has been
+ * closed by the client.
+ */
+async function silentServer(): Promise<{ port: number; connected: Promise<void>; closed: Promise<void>; connections: () => number; close: () => Promise<void> }> {
+  const sockets: net.Socket[] = [];
+  let onConnected: () => void = () => undefined;
+  let onClosed: () => void = () => undefined;
+  const connected = new Promise<void>((resolve) => (onConnected = resolve));
+  const closed = new Promise<void>((resolve) => (onClosed = resolve));
+  const server = net.createServer((socket) => {
+    sockets.push(socket);
+    socket.on('error', () => undefined);
+    socket.once('close', onClosed);
+    onConnected();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    connected,
+    closed,
+    connections: () => sockets.length,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
 }
 
 function publicKeyBlob(line: string): Buffer {
@@ -173,6 +204,34 @@ describe('openSsh', () => {
     }
   });
 
+  it('gives up a login the server never answers when the signal aborts, with its reason, and hangs up', async () => {
+    const silent = await silentServer();
+    try {
+      const abort = new AbortController();
+      const login = connect({ url: `ssh://root@127.0.0.1:${silent.port}`, timeoutMs: 120_000, signal: abort.signal });
+      await silent.connected;
+      abort.abort(new UsageError('CANCELLED', 'interrupted'));
+      const err = await failure(login);
+      expect(err.code).toBe('CANCELLED');
+      await silent.closed; // the client closed its socket rather than leaving it to the 120 s timeout
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('does not even connect with a signal aborted already', async () => {
+    const silent = await silentServer();
+    try {
+      const abort = new AbortController();
+      abort.abort(new UsageError('CANCELLED', 'interrupted'));
+      const err = await failure(connect({ url: `ssh://root@127.0.0.1:${silent.port}`, signal: abort.signal }));
+      expect(err.code).toBe('CANCELLED');
+      expect(silent.connections()).toBe(0);
+    } finally {
+      await silent.close();
+    }
+  });
+
   it('reports a refused port as CONNECT_REFUSED', async () => {
     const err = await failure(connect({ url: `ssh://root@127.0.0.1:1` }));
     expect(err.code).toBe('CONNECT_REFUSED');
@@ -224,6 +283,22 @@ describe('openSsh through jump hosts', () => {
     const err = await failure(connect({ via: [gateway.url] }));
     expect(err.code).toBe('SSH_HOST_KEY_UNKNOWN');
     expect(err.message).toContain(`:${gateway.port}`);
+  });
+
+  it('gives up the board behind a gateway when the signal aborts, after the gateway logged in', async () => {
+    const silent = await silentServer();
+    try {
+      const knownHosts = path.join(dir, 'gw_abort_known_hosts');
+      await fsp.writeFile(knownHosts, await fsp.readFile(gateway.knownHosts, 'utf8'));
+      const abort = new AbortController();
+      const login = connect({ url: `ssh://root@127.0.0.1:${silent.port}`, knownHosts, via: [gateway.url], timeoutMs: 120_000, signal: abort.signal });
+      await silent.connected; // through the gateway's tunnel
+      abort.abort(new UsageError('CANCELLED', 'interrupted'));
+      expect((await failure(login)).code).toBe('CANCELLED');
+      await silent.closed; // the tunnel was closed with the gateway's session
+    } finally {
+      await silent.close();
+    }
   });
 
   it('says which gateway could not open the tunnel', async () => {

@@ -23,6 +23,8 @@ export interface AgentlessOptions extends SshSchemeOptions {
   defaultRunTimeoutMs?: number;
   /** SIGTERM → SIGKILL grace when a run is stopped. Default 2 s. */
   killGraceMs?: number;
+  /** Gives up the SSH login at once. */
+  signal?: AbortSignal;
 }
 
 export const DEFAULT_CACHE_DIR = '~/.cache/axctl';
@@ -31,14 +33,14 @@ export const DEFAULT_RUN_JOINT = 'run_joint';
 const STALE_RUN_MINUTES = 24 * 60;
 
 export async function openAgentless(opts: AgentlessOptions): Promise<AgentlessSession> {
-  const { url, label, timeoutMs, env, defaultRunTimeoutMs, killGraceMs, ...rest } = opts;
+  const { url, label, timeoutMs, env, defaultRunTimeoutMs, killGraceMs, signal, ...rest } = opts;
   const ssh = parseSshOptions(rest as Record<string, unknown>);
   const cacheDir = ssh.cacheDir ?? DEFAULT_CACHE_DIR;
   if (/[;\\\n]/.test(cacheDir)) {
     throw new UsageError('SSH_BAD_CACHE_DIR', `the cache folder ${JSON.stringify(cacheDir)} contains ';', a backslash or a line break`, { hint: "run_joint's --data splits on ';': choose a plain path" });
   }
   const runJoint = ssh.runJoint ?? DEFAULT_RUN_JOINT;
-  const connection = await openSsh({ url, ...connectionOptions(ssh), ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+  const connection = await openSsh({ url, ...connectionOptions(ssh), ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(signal && { signal }) });
   try {
     const facts = await boardFacts(connection, cacheDir, runJoint);
     const sftp = await connection.sftp();
