@@ -73,31 +73,9 @@ export async function claimStore(storeDir: string, onPeer: (socket: net.Socket) 
 
 async function claimAt(socketPath: string, onPeer: (socket: net.Socket) => void): Promise<StoreClaim> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const server = net.createServer(onPeer);
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(socketPath, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      // Only this process's user may talk to it (the protocol authenticates anyway).
-      await fsp.chmod(socketPath, 0o600).catch(() => undefined);
-      let accepting = true;
-      const stopAccepting = () => {
-        if (accepting) server.close(); // its callback waits for open connections: not awaited
-        accepting = false;
-      };
-      return {
-        role: 'owner',
-        socketPath,
-        stopAccepting,
-        release: async () => {
-          stopAccepting();
-          await fsp.rm(socketPath, { force: true });
-        },
-      };
+      const guard = new SocketGuard(socketPath, onPeer, await listenAt(socketPath, onPeer));
+      return { role: 'owner', socketPath, stopAccepting: () => guard.stop(), release: () => guard.release() };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
     }
@@ -107,6 +85,81 @@ async function claimAt(socketPath: string, onPeer: (socket: net.Socket) => void)
   throw new UsageError('STORE_CLAIM_FAILED', `cannot tell whether another agent owns the store (${socketPath} keeps reappearing)`, {
     hint: 'check for agents started with this --store (ps) and stop the extra ones',
   });
+}
+
+async function listenAt(socketPath: string, onPeer: (socket: net.Socket) => void): Promise<net.Server> {
+  const server = net.createServer(onPeer);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  // Only this process's user may talk to it (the protocol authenticates anyway).
+  await fsp.chmod(socketPath, 0o600).catch(() => undefined);
+  return server;
+}
+
+/** How often an owner checks that its socket file is still there. */
+const SOCKET_CHECK_MS = 1000;
+
+/**
+ * The owner's listening socket, put back when its file is deleted. Deleting the store folder
+ * takes `agent.sock` with it while the owner goes on serving (its folders are made again on
+ * demand); the next `--stdio` agent of the store would then find no owner and become a second
+ * one: two run queues on one NPU. So the owner checks every second and listens again at the
+ * same path (a second agent starting within that second still gets in; it is narrowed, not
+ * closed). Connections already accepted go on either way.
+ */
+class SocketGuard {
+  private accepting = true;
+  private checking = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly socketPath: string, private readonly onPeer: (socket: net.Socket) => void, private server: net.Server) {
+    this.timer = setInterval(() => void this.check(), SOCKET_CHECK_MS).unref();
+  }
+
+  /** Stops taking connections (its callback waits for open ones: not awaited). */
+  stop(): void {
+    if (!this.accepting) return;
+    this.accepting = false;
+    clearInterval(this.timer);
+    if (this.server.listening) this.server.close();
+  }
+
+  async release(): Promise<void> {
+    this.stop();
+    while (this.checking) await new Promise((resolve) => setTimeout(resolve, 10)); // a listen in progress would leave a socket
+    await fsp.rm(this.socketPath, { force: true });
+  }
+
+  private async check(): Promise<void> {
+    if (this.checking || !this.accepting) return;
+    this.checking = true;
+    try {
+      await fsp.lstat(this.socketPath);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') await this.listenAgain();
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private async listenAgain(): Promise<void> {
+    // Closed first: closing a unix socket server unlinks its path, which would be the new one's.
+    // Nobody could reach it anyway, its name being gone; accepted connections go on.
+    if (this.server.listening) this.server.close();
+    try {
+      await fsp.mkdir(path.dirname(this.socketPath), { recursive: true });
+      this.server = await listenAt(this.socketPath, this.onPeer);
+      if (!this.accepting) this.server.close(); // stopped meanwhile (release() removes the file)
+    } catch {
+      // Another process claimed the path in between, or the folder cannot be made now: the
+      // next check tries again if the path is still free.
+    }
+  }
 }
 
 /** claimStore until this process owns the store (for agents that cannot relay). */

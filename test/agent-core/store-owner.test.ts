@@ -37,6 +37,15 @@ const longStore = () => path.join(dir, 'x'.repeat(120), 'store');
 
 const echo = (socket: net.Socket) => socket.pipe(socket);
 
+/** Waits until `condition` holds, checking every 50 ms, for at most `ms`. */
+async function until(condition: () => Promise<boolean>, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`not so after ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 describe('claimStore', () => {
   it('owns a free store; a second claim finds the owner alive and relays', async () => {
     const store = path.join(dir, 'store');
@@ -62,6 +71,34 @@ describe('claimStore', () => {
     const third = await claimStore(store, echo);
     expect(third.role).toBe('owner');
     if (third.role === 'owner') releases.push(third.release);
+  });
+
+  it('listens again when the store folder is deleted under the owner, so the next agent of the store still relays to it', async () => {
+    const store = path.join(dir, 'store');
+    const first = await claimStore(store, echo);
+    if (first.role !== 'owner') throw new Error('expected to own the store');
+    releases.push(first.release);
+    await fsp.rm(store, { recursive: true, force: true }); // agent.sock goes with it
+    await until(async () => fsp.lstat(first.socketPath).then(() => true, () => false));
+    expect(await claimStore(store, echo)).toEqual({ role: 'relay', socketPath: first.socketPath });
+    // And it is this owner answering there: bytes come back through the new socket.
+    const socket = net.connect(first.socketPath);
+    const answer = new Promise<string>((resolve) => socket.once('data', (data) => resolve(data.toString())));
+    socket.write('ping');
+    expect(await answer).toBe('ping');
+    socket.destroy();
+  });
+
+  it('a released owner does not put its socket back', async () => {
+    const store = path.join(dir, 'store');
+    const first = await claimStore(store, echo);
+    if (first.role !== 'owner') throw new Error('expected to own the store');
+    await first.release();
+    await new Promise((resolve) => setTimeout(resolve, 2500)); // past two checks
+    await expect(fsp.lstat(first.socketPath)).rejects.toMatchObject({ code: 'ENOENT' });
+    const second = await claimStore(store, echo);
+    expect(second.role).toBe('owner');
+    if (second.role === 'owner') releases.push(second.release);
   });
 
   it("falls back to the user's private temp folder on a filesystem that cannot hold a socket (a FAT SD card)", async () => {

@@ -71,6 +71,23 @@ describe('two --stdio agents on one store', () => {
     await second.close();
   });
 
+  it('the store folder deleted under a running owner: the next --stdio agent still relays to it, not a second owner', async () => {
+    const owner = await startAgent({ mode: 'stdio' });
+    agents.push(owner);
+    const first = await owner.connect();
+    await fsp.rm(owner.storeDir, { recursive: true, force: true }); // agent.sock goes with it
+    await vi.waitFor(() => fsp.lstat(path.join(owner.storeDir, 'agent.sock')), { timeout: 5000, interval: 100 });
+    const relay = await startAgent({ mode: 'stdio', storeDir: owner.storeDir });
+    agents.push(relay);
+    const second = await relay.connect({ token: owner.token });
+    await vi.waitFor(() => expect(relay.stderr()).toMatch(/another agent process owns .*; relaying this connection to it/));
+    // One store: what the first host uploads after the deletion, the second host sees.
+    const model = path.join(owner.dir, 'after-rm.joint');
+    makeModel('classifier', model);
+    const modelHash = await upload(first, model);
+    expect((await second.has([modelHash]))[0]!.present).toBe(true);
+  });
+
   it('a listening agent started while a --stdio agent owns the store relays to it, then takes the store over', async () => {
     const owner = await startAgent({ mode: 'stdio' });
     agents.push(owner);
