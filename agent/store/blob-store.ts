@@ -20,6 +20,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { constants as fsc, promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { errnoText } from '../../shared/errno-text';
 import { fileSystemError } from '../../shared/errors';
 import { filesystemFreeBytes, filesystemSpace, fsyncDir, syncFile, writeDurably } from './disk';
 import { chunkParts, type ChunkBatch } from './chunk-batch';
@@ -323,7 +324,7 @@ export class BlobStore {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return '';
-      return `the store folder ${this.dir} cannot be written (${code === 'EROFS' ? 'read-only filesystem' : code === 'EACCES' ? 'permission denied' : code ?? 'unknown error'})`;
+      return `the store folder ${this.dir} cannot be written (${errnoText(err) ?? code ?? 'unknown error'})`;
     }
   }
 
