@@ -1,10 +1,10 @@
 /**
  * What an errno means, in the words every message uses: one wording per errno for the host's
- * file-write errors (shared/errors.ts), the agent's start-up check of --store
- * (agent/store-folder.ts) and the store problem a board reports (BlobStore.writeProblem). Each
- * caller frames the words ("cannot be written: ...", "cannot be used as the store: ...") and
- * gives its own hint. Errnos whose meaning depends on the operation (ENOENT: what is missing?
- * EEXIST: what is in the way?) are worded by the caller.
+ * file-write errors (shared/errors.ts) and report files (host/report/report-file.ts), the
+ * agent's start-up check of --store (agent/store-folder.ts) and the store problem a board
+ * reports (BlobStore.writeProblem). Each caller frames the words ("cannot be written: ...",
+ * "cannot be used as the store: ...") and gives its own hint. Errnos whose meaning depends on
+ * the operation (ENOENT: what is missing? EEXIST: what is in the way?) are worded by the caller.
  */
 export const ERRNO_TEXT = {
   EACCES: 'permission denied',
