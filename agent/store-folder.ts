@@ -8,19 +8,11 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { errnoText } from '../shared/errno-text';
 import { UsageError } from '../shared/errors';
 
-const PROBLEMS: Record<string, string> = {
-  EEXIST: 'it is a file, not a folder',
-  ENOTDIR: 'a part of its path is a file, not a folder',
-  EROFS: 'the filesystem is read-only',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  ENOSPC: 'no space left on the device',
-  EDQUOT: 'disk quota exceeded',
-  ENAMETOOLONG: 'the path is too long',
-  ELOOP: 'too many symbolic links in its path',
-};
+/** --store itself is a file: mkdir -p says EEXIST, or stat finds no folder there. */
+const NOT_A_FOLDER = 'it is a file, not a folder';
 
 export async function checkStoreFolder(storeDir: string): Promise<void> {
   const dir = path.resolve(storeDir);
@@ -30,10 +22,7 @@ export async function checkStoreFolder(storeDir: string): Promise<void> {
       hint: 'give --store a folder the agent\'s user can write to, on a writable filesystem; a missing one is created',
       cause: err,
     });
-  const problemOf = (err: unknown) => {
-    const errno = (err as NodeJS.ErrnoException).code ?? '';
-    return PROBLEMS[errno] ?? (err as Error).message;
-  };
+  const problemOf = (err: unknown) => ((err as NodeJS.ErrnoException).code === 'EEXIST' ? NOT_A_FOLDER : errnoText(err) ?? (err as Error).message);
   try {
     await fsp.mkdir(dir, { recursive: true });
   } catch (err) {
@@ -46,7 +35,7 @@ export async function checkStoreFolder(storeDir: string): Promise<void> {
   const stat = await fsp.stat(dir).catch((err: unknown) => {
     throw refuse(problemOf(err), err);
   });
-  if (!stat.isDirectory()) throw refuse(PROBLEMS.EEXIST!);
+  if (!stat.isDirectory()) throw refuse(NOT_A_FOLDER);
   // Permission bits do not tell (root, ACLs, a read-only mount): create and remove a file.
   const probe = path.join(dir, `.axagent-write-check-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {

@@ -9,6 +9,7 @@
  * Subsystems define their own codes with the classes below (e.g. `new BadFileError(
  * 'NPY_TRUNCATED', file, 'header is cut short')`); codes are UPPER_SNAKE and never reused.
  */
+import { ERRNO_TEXT } from './errno-text';
 
 /** CLI exit codes. Documented in the README; never renumber. */
 export const ExitCode = {
@@ -128,16 +129,16 @@ export function fileSystemError(file: string, err: unknown): AxError {
 /** Why a write failed and what to do, by errno; the message says "cannot be written: <why>". */
 const WRITE_PROBLEMS: Record<string, { code: string; problem: string; hint: string }> = {
   ENOENT: { code: 'FILE_NOT_FOUND', problem: 'its folder does not exist', hint: 'check the path' },
-  EACCES: { code: 'FILE_NO_ACCESS', problem: 'permission denied', hint: 'choose a folder you can write to' },
-  EPERM: { code: 'FILE_NO_ACCESS', problem: 'permission denied', hint: 'choose a folder you can write to' },
-  EISDIR: { code: 'FILE_IS_FOLDER', problem: 'it is a folder', hint: 'name a file, or remove the folder in the way' },
+  EACCES: { code: 'FILE_NO_ACCESS', problem: ERRNO_TEXT.EACCES, hint: 'choose a folder you can write to' },
+  EPERM: { code: 'FILE_NO_ACCESS', problem: ERRNO_TEXT.EPERM, hint: 'choose a folder you can write to' },
+  EISDIR: { code: 'FILE_IS_FOLDER', problem: ERRNO_TEXT.EISDIR, hint: 'name a file, or remove the folder in the way' },
   // mkdir of a folder on the path where a file is: EEXIST (recursive mkdir) or ENOTDIR.
-  EEXIST: { code: 'FILE_NOT_FOLDER', problem: 'a part of its path is a file, not a folder', hint: 'check the path, or move the file in the way' },
-  ENOTDIR: { code: 'FILE_NOT_FOLDER', problem: 'a part of its path is a file, not a folder', hint: 'check the path, or move the file in the way' },
-  EROFS: { code: 'FILE_WRITE_FAILED', problem: 'the file system is read-only', hint: 'write elsewhere' },
-  ENOSPC: { code: 'FILE_WRITE_FAILED', problem: 'no space left on the device', hint: 'free some space or write elsewhere' },
-  EDQUOT: { code: 'FILE_WRITE_FAILED', problem: 'disk quota exceeded', hint: 'free some space or write elsewhere' },
-  ENAMETOOLONG: { code: 'FILE_WRITE_FAILED', problem: 'the name is too long', hint: 'choose a shorter path' },
+  EEXIST: { code: 'FILE_NOT_FOLDER', problem: ERRNO_TEXT.ENOTDIR, hint: 'check the path, or move the file in the way' },
+  ENOTDIR: { code: 'FILE_NOT_FOLDER', problem: ERRNO_TEXT.ENOTDIR, hint: 'check the path, or move the file in the way' },
+  EROFS: { code: 'FILE_WRITE_FAILED', problem: ERRNO_TEXT.EROFS, hint: 'write elsewhere' },
+  ENOSPC: { code: 'FILE_WRITE_FAILED', problem: ERRNO_TEXT.ENOSPC, hint: 'free some space or write elsewhere' },
+  EDQUOT: { code: 'FILE_WRITE_FAILED', problem: ERRNO_TEXT.EDQUOT, hint: 'free some space or write elsewhere' },
+  ENAMETOOLONG: { code: 'FILE_WRITE_FAILED', problem: ERRNO_TEXT.ENAMETOOLONG, hint: 'choose a shorter path' },
 };
 
 /** The reason and hint of a failed write, for callers that word the message themselves. */

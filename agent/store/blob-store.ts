@@ -20,6 +20,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { constants as fsc, promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { errnoText } from '../../shared/errno-text';
 import { fileSystemError } from '../../shared/errors';
 import { filesystemFreeBytes, filesystemSpace, fsyncDir, syncFile, writeDurably } from './disk';
 import { chunkParts, type ChunkBatch } from './chunk-batch';
@@ -323,7 +324,7 @@ export class BlobStore {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return '';
-      return `the store folder ${this.dir} cannot be written (${code === 'EROFS' ? 'read-only filesystem' : code === 'EACCES' ? 'permission denied' : code ?? 'unknown error'})`;
+      return `the store folder ${this.dir} cannot be written (${errnoText(err) ?? code ?? 'unknown error'})`;
     }
   }
 
@@ -472,12 +473,10 @@ export class BlobStore {
     return this.spaceLock.run(SPACE, async () => {
       const over = this.book.usedBytes() + wantBytes - this.capBytes;
       if (over > 0) {
-        const plan = this.book.planEviction(over, this.partialIdleMs, keepPartial);
-        if (!plan.victims) {
+        await this.evictOrRefuse(over, keepPartial, (unevictableBytes) => {
           const usedBytes = this.book.usedBytes();
-          throw new StoreError('STORE_FULL', `the store cannot take ${wantBytes} more bytes: cap ${this.capBytes}, in use ${usedBytes}, of which ${plan.unevictableBytes} pinned or being uploaded`, { size: wantBytes, capBytes: this.capBytes, usedBytes, pinnedBytes: plan.unevictableBytes }, { hint: 'wait for running work to finish or raise the agent\'s store cap' });
-        }
-        for (const victim of plan.victims) await this.evict(victim);
+          return new StoreError('STORE_FULL', `the store cannot take ${wantBytes} more bytes: cap ${this.capBytes}, in use ${usedBytes}, of which ${unevictableBytes} pinned or being uploaded`, { size: wantBytes, capBytes: this.capBytes, usedBytes, pinnedBytes: unevictableBytes }, { hint: 'wait for running work to finish or raise the agent\'s store cap' });
+        });
       }
       this.book.reservedBytes += reserveBytes;
       let held = true;
@@ -502,15 +501,25 @@ export class BlobStore {
       // Bytes promised to writes in flight are not on the disk yet.
       const free = Math.max(0, space.freeBytes - this.book.reservedBytes);
       if (wantBytes <= free) return;
-      const plan = this.book.planEviction(wantBytes - free, this.partialIdleMs, keepPartial);
-      if (!plan.victims) {
-        const evictable = this.book.storedBytes() - plan.unevictableBytes;
-        throw new StoreError('DISK_FULL', `blob ${hash}: ${wantBytes} more bytes do not fit on the board's disk: ${free} bytes free, and the store could free only ${evictable} more`, { hash, size: wantBytes }, {
+      await this.evictOrRefuse(wantBytes - free, keepPartial, (unevictableBytes) => {
+        const evictable = this.book.storedBytes() - unevictableBytes;
+        return new StoreError('DISK_FULL', `blob ${hash}: ${wantBytes} more bytes do not fit on the board's disk: ${free} bytes free, and the store could free only ${evictable} more`, { hash, size: wantBytes }, {
           hint: `free at least ${wantBytes - free - evictable} bytes on the board's disk holding ${this.dir}, or give the agent a --store on a larger disk`,
         });
-      }
-      for (const victim of plan.victims) await this.evict(victim);
+      });
     });
+  }
+
+  /**
+   * Frees `needBytes` by evicting least-recently-used blobs and idle partials (SpaceBook's
+   * plan: nothing pinned, never `keepPartial`); when even evicting all that may go would not
+   * free enough, evicts nothing and throws `refuse(bytes that cannot be evicted)`. Callers hold
+   * the space lock.
+   */
+  private async evictOrRefuse(needBytes: number, keepPartial: string | undefined, refuse: (unevictableBytes: number) => StoreError): Promise<void> {
+    const plan = this.book.planEviction(needBytes, this.partialIdleMs, keepPartial);
+    if (!plan.victims) throw refuse(plan.unevictableBytes);
+    for (const victim of plan.victims) await this.evict(victim);
   }
 
   private async evict(victim: Victim): Promise<void> {

@@ -4,17 +4,19 @@
  * verdict first and exits 2 only because the requested file is missing.
  */
 import { writeFileAtomic } from '../../shared/fs/atomic';
+import { ERRNO_TEXT } from '../../shared/errno-text';
 import { BadFileError, isAxError } from '../../shared/errors';
 
+/** What to do about a failed report write, by errno; the words for the errno are ERRNO_TEXT's. */
 const PROBLEMS: Record<string, [string, string]> = {
-  EACCES: ['permission denied', 'choose a folder you can write to'],
-  EPERM: ['permission denied', 'choose a folder you can write to'],
-  EISDIR: ['is a folder', 'name a file, e.g. report.html'],
-  ENOTDIR: ['a part of the path is a file, not a folder', 'check the path'],
-  ENOSPC: ['no space left on the device', 'free some space or write elsewhere'],
-  EROFS: ['the file system is read-only', 'write elsewhere'],
-  EDQUOT: ['disk quota exceeded', 'free some space or write elsewhere'],
-  ENAMETOOLONG: ['the name is too long', 'choose a shorter path'],
+  EACCES: [ERRNO_TEXT.EACCES, 'choose a folder you can write to'],
+  EPERM: [ERRNO_TEXT.EPERM, 'choose a folder you can write to'],
+  EISDIR: [ERRNO_TEXT.EISDIR, 'name a file, e.g. report.html'],
+  ENOTDIR: [ERRNO_TEXT.ENOTDIR, 'check the path'],
+  ENOSPC: [ERRNO_TEXT.ENOSPC, 'free some space or write elsewhere'],
+  EROFS: [ERRNO_TEXT.EROFS, 'write elsewhere'],
+  EDQUOT: [ERRNO_TEXT.EDQUOT, 'free some space or write elsewhere'],
+  ENAMETOOLONG: [ERRNO_TEXT.ENAMETOOLONG, 'choose a shorter path'],
 };
 
 /** Writes `content` to `file` atomically; any failure is a REPORT_WRITE_FAILED naming the file. */

@@ -3,6 +3,7 @@
  * tolerance (integers bit-exact; floats atol 1e-5, rtol 1e-4, cosine ≥ 0.9999), as the
  * report's OutputComparison with its plot data.
  */
+import { promises as fsp } from 'node:fs';
 import { compareSources, stageTolerance, type Comparison, type Tolerance } from '../../shared/metrics';
 import type { GtFile } from '../../shared/parsers/gt-folder';
 import type { RunJointTensor } from '../../shared/parsers/run-joint-log';
@@ -26,8 +27,9 @@ export async function compareBoardOutput(out: BoardOutput, gtFile: GtFile): Prom
   const unpacked = spec !== null && !!out.tensor?.dtype && runJointPackedBits(out.tensor.dtype) === undefined;
   const whole = await loadIfSmall(await openGtTensor(gtFile, spec));
   // run_joint's dump rule can leave fewer rows than the tensor has: compare those rows only.
-  const rows = unpacked ? await dumpedRows(out.dumpFile, spec) : null;
-  const got = await loadIfSmall(await openDump(out.dumpFile, rows && spec ? { dtype: spec.dtype, shape: [rows, ...spec.shape.slice(1)] } : spec, whole));
+  const size = (await fsp.stat(out.dumpFile)).size; // once, for dumpedRows and openDump
+  const rows = unpacked ? dumpedRows(size, spec) : null;
+  const got = await loadIfSmall(await openDump(out.dumpFile, size, rows && spec ? { dtype: spec.dtype, shape: [rows, ...spec.shape.slice(1)] } : spec, whole));
   // The board dumped what the listing says (packed RAW outputs aside): then a gt file that
   // does not fit the listing is the gt folder's fault, not the board's.
   if (unpacked && spec && (rows !== null || sameShape(got.info.shape, spec.shape))) {

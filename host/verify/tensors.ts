@@ -5,7 +5,6 @@
  * listing it is read flat, so the comparison reports the element count instead of failing
  * to open it.
  */
-import { promises as fsp } from 'node:fs';
 import { BadFileError } from '../../shared/errors';
 import type { GtFile } from '../../shared/parsers/gt-folder';
 import type { RunJointTensor } from '../../shared/parsers/run-joint-log';
@@ -36,26 +35,24 @@ export async function openGtTensor(file: GtFile, spec: Spec | null): Promise<Ten
   return openTensor(file.bin!, spec);
 }
 
-/** A raw dump of the board: the listing's dtype and shape, else the reference's. */
-export async function openDump(file: string, spec: Spec | null, ref: TensorSource): Promise<TensorSource> {
+/** A raw dump of the board, `size` bytes long: the listing's dtype and shape, else the reference's. */
+export async function openDump(file: string, size: number, spec: Spec | null, ref: TensorSource): Promise<TensorSource> {
   const use = spec ?? { dtype: ref.info.dtype, shape: [...ref.info.shape] };
-  const size = (await fsp.stat(file)).size;
   const expected = use.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[use.dtype];
   if (size === expected) return openTensor(file, use);
   return openTensor(file, { dtype: use.dtype }); // flat: the comparison reports the count
 }
 
 /**
- * Rows (along the first dimension) a board dump holds, when fewer than the listing's: run_joint
- * dumps `Size / shape[0] * batch` bytes, so an output whose first dimension is not the batch
- * (a `[4]` or `[25200, 85]` output of a batch-1 model) comes back cut to its first `batch`
- * rows. Null when the dump is whole, or not a whole number of rows.
+ * Rows (along the first dimension) a board dump of `size` bytes holds, when fewer than the
+ * listing's: run_joint dumps `Size / shape[0] * batch` bytes, so an output whose first
+ * dimension is not the batch (a `[4]` or `[25200, 85]` output of a batch-1 model) comes back
+ * cut to its first `batch` rows. Null when the dump is whole, or not a whole number of rows.
  */
-export async function dumpedRows(file: string, spec: Spec): Promise<number | null> {
+export function dumpedRows(size: number, spec: Spec): number | null {
   const all = spec.shape[0] ?? 0;
   const rowBytes = spec.shape.slice(1).reduce((a, b) => a * b, 1) * DTYPE_BYTES[spec.dtype];
   if (all <= 1 || rowBytes <= 0) return null;
-  const size = (await fsp.stat(file)).size;
   const rows = size / rowBytes;
   return Number.isInteger(rows) && rows >= 1 && rows < all ? rows : null;
 }

@@ -175,7 +175,7 @@ describe('axctl boards', () => {
       expect(r.code, r.stderr).toBe(1);
       const byName = new Map((JSON.parse(r.stdout) as BoardsReport).boards.map((b) => [b.name, b]));
       expect(byName.get('ro')).toMatchObject({ ok: false, code: 'STORE_UNUSABLE', hostname: os.hostname() });
-      expect(byName.get('ro')!.error).toMatch(/its store cannot be written: the store folder .*ro\/store cannot be written \(read-only filesystem\)/);
+      expect(byName.get('ro')!.error).toMatch(/its store cannot be written: the store folder .*ro\/store cannot be written \(the filesystem is read-only\)/);
       expect(byName.get('a')).toMatchObject({ ok: true });
     } finally {
       await roAgent.stop();

@@ -13,7 +13,7 @@ describe('values in messages', () => {
 describe('fileWriteError', () => {
   it.each([
     ['ENOSPC', 'FILE_WRITE_FAILED', 'cannot be written: no space left on the device'],
-    ['EROFS', 'FILE_WRITE_FAILED', 'cannot be written: the file system is read-only'],
+    ['EROFS', 'FILE_WRITE_FAILED', 'cannot be written: the filesystem is read-only'],
     ['EACCES', 'FILE_NO_ACCESS', 'cannot be written: permission denied'],
     ['ENOENT', 'FILE_NOT_FOUND', 'cannot be written: its folder does not exist'],
     ['EIO', 'FILE_WRITE_FAILED', 'cannot be written: EIO: i/o error, write'],
