@@ -117,7 +117,8 @@ export class BlobStore {
 
   /**
    * Where an upload must continue; `size` if the blob is already complete. An upload that
-   * starts or resumes here counts as activity: its partial is not evicted as idle meanwhile.
+   * starts or resumes here counts as activity: its partial is not evicted as idle meanwhile,
+   * and the rest of its bytes count against other uploads' disk checks (makeDiskRoom).
    */
   async uploadOffset(hash: string, size: number): Promise<number> {
     assertHash(hash);
@@ -125,10 +126,7 @@ export class BlobStore {
     return this.hashLock.run(hash, async () => {
       if (await this.completeBlob(hash, size)) return size;
       const state = await this.uploadState(hash, size);
-      const name = partialFileName(hash, size);
-      await this.makeDiskRoom(hash, size - state.length, name);
-      const partial = this.book.partials.get(name);
-      if (partial) this.book.setPartial(name, { ...partial, lastWrite: this.book.tick() });
+      await this.makeDiskRoom(hash, size, state.length, partialFileName(hash, size));
       return state.length;
     });
   }
@@ -452,12 +450,10 @@ export class BlobStore {
       hasher = createHash('sha256');
       length = 0;
     }
-    if (length > 0) {
-      const lastWrite = this.book.partials.get(name)?.lastWrite ?? this.book.tick();
-      this.book.setPartial(name, { hash, size, length, lastWrite });
-    } else {
-      this.book.deletePartial(name); // gone behind our back, or never written
-    }
+    const record = this.book.partials.get(name);
+    // An upload begun but not written yet (or whose file went behind our back) stays in the
+    // book at length 0: it still expects all its bytes.
+    if (length > 0 || record) this.book.setPartial(name, { hash, size, length, lastWrite: record?.lastWrite ?? this.book.tick() });
     const state = { hasher, length };
     // Kept only once there are bytes (writeChunk keeps a new one after its first write): an
     // upload asked about and never continued must not hold a hash object forever.
@@ -488,25 +484,37 @@ export class BlobStore {
   }
 
   /**
-   * Before an upload starts (or resumes): the `wantBytes` still to come must fit on the
-   * filesystem, after evicting what may be evicted (the cap alone does not ensure it: the cap
-   * may be larger than the disk, or other files fill it). Evicts what is needed; refuses at once
-   * with DISK_FULL when even that would not do, instead of failing at a full disk later.
+   * Before an upload starts (or resumes): its bytes still to come must fit on the filesystem,
+   * after evicting what may be evicted (the cap alone does not ensure it: the cap may be larger
+   * than the disk, or other files fill it). Evicts what is needed; refuses at once with
+   * DISK_FULL when even that would not do, instead of failing at a full disk later.
+   *
+   * Free space here is what is free less what is promised: bytes reserved for writes in flight
+   * and the rest of every *other* upload in progress (SpaceBook.outstandingBytes). Without the
+   * latter, two uploads begun together would each pass on the same free space. The upload is
+   * then recorded as begun, in the same hold of the space lock, so that the next check counts
+   * it. (A chunk being written counts twice until it lands — reserved and still expected — so
+   * a check at that moment errs towards refusing, by one write batch at most.)
    */
-  private makeDiskRoom(hash: string, wantBytes: number, keepPartial: string): Promise<void> {
+  private makeDiskRoom(hash: string, size: number, length: number, name: string): Promise<void> {
     return this.spaceLock.run(SPACE, async () => {
-      if (wantBytes <= 0) return;
-      const space = await filesystemSpace(this.dir);
-      if (!space) return; // unknown: the writes will tell
-      // Bytes promised to writes in flight are not on the disk yet.
-      const free = Math.max(0, space.freeBytes - this.book.reservedBytes);
-      if (wantBytes <= free) return;
-      await this.evictOrRefuse(wantBytes - free, keepPartial, (unevictableBytes) => {
-        const evictable = this.book.storedBytes() - unevictableBytes;
-        return new StoreError('DISK_FULL', `blob ${hash}: ${wantBytes} more bytes do not fit on the board's disk: ${free} bytes free, and the store could free only ${evictable} more`, { hash, size: wantBytes }, {
-          hint: `free at least ${wantBytes - free - evictable} bytes on the board's disk holding ${this.dir}, or give the agent a --store on a larger disk`,
-        });
-      });
+      const wantBytes = size - length;
+      const space = wantBytes > 0 ? await filesystemSpace(this.dir) : null; // null: unknown, the writes will tell
+      if (space) {
+        const unreserved = Math.max(0, space.freeBytes - this.book.reservedBytes);
+        const others = this.book.outstandingBytes(this.partialIdleMs, name);
+        const free = unreserved - others.bytes; // below 0 if others took more than the disk has
+        if (wantBytes > free) {
+          await this.evictOrRefuse(wantBytes - free, name, (unevictableBytes) => {
+            const evictable = this.book.storedBytes() - unevictableBytes;
+            const promised = others.bytes > 0 ? `, ${others.bytes} of them promised to ${others.uploads} other upload${others.uploads === 1 ? '' : 's'} in progress` : '';
+            return new StoreError('DISK_FULL', `blob ${hash}: ${wantBytes} more bytes do not fit on the board's disk: ${unreserved} bytes free${promised}, and the store could free only ${evictable} more`, { hash, size: wantBytes }, {
+              hint: `free at least ${wantBytes - free - evictable} bytes on the board's disk holding ${this.dir}, or give the agent a --store on a larger disk`,
+            });
+          });
+        }
+      }
+      this.book.setPartial(name, { hash, size, length, lastWrite: this.book.tick() });
     });
   }
 

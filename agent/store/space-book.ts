@@ -14,8 +14,9 @@ export interface PartialRecord {
   hash: string;
   /** The declared total size of the upload. */
   size: number;
-  /** Bytes on disk. */
+  /** Bytes on disk; 0 for an upload begun (uploadOffset) that has no file yet. */
   length: number;
+  /** Last write, or last time the upload was begun or resumed. */
   lastWrite: number;
 }
 
@@ -98,6 +99,33 @@ export class SpaceBook {
   }
 
   /**
+   * Bytes the uploads in progress, other than `except`, still expect (declared size − bytes on
+   * disk), and how many they are. Those bytes are promised: without counting them, two uploads
+   * begun together could each pass the disk check on the same free space, and one would fail
+   * at a full disk later. Bytes already written are left out (they are gone from the free space
+   * already). An upload counts while it is *active*: begun, resumed or written within the last
+   * `partialIdleMs` — the same window in which its partial is safe from eviction as idle. An
+   * idle one (its host gave up or went away) no longer holds the rest of its bytes: its partial
+   * is evictable anyway, and resuming it checks the disk again. Completed, dropped or evicted
+   * uploads have left the book and count for nothing.
+   */
+  outstandingBytes(partialIdleMs: number, except: string): { bytes: number; uploads: number } {
+    const now = this.tick();
+    let bytes = 0;
+    let uploads = 0;
+    for (const [name, partial] of this.partials) {
+      if (name === except || !this.isActive(partial, now, partialIdleMs) || partial.size <= partial.length) continue;
+      bytes += partial.size - partial.length;
+      uploads += 1;
+    }
+    return { bytes, uploads };
+  }
+
+  private isActive(partial: PartialRecord, now: number, partialIdleMs: number): boolean {
+    return now - partial.lastWrite <= partialIdleMs;
+  }
+
+  /**
    * What to evict, oldest use first, to free `needBytes`; null if even evicting everything
    * evictable would not be enough (then nothing should be evicted). Pinned blobs are never
    * chosen; a partial upload only when idle longer than `partialIdleMs` (someone may still be
@@ -112,7 +140,7 @@ export class SpaceBook {
       else candidates.push({ kind: 'blob', key: hash, bytes: blob.size, lastUsed: blob.lastUsed });
     }
     for (const [name, partial] of this.partials) {
-      const busy = name === keepPartial || this.isPinned(partial.hash) || now - partial.lastWrite <= partialIdleMs;
+      const busy = name === keepPartial || this.isPinned(partial.hash) || this.isActive(partial, now, partialIdleMs);
       if (busy) unevictableBytes += partial.length;
       else candidates.push({ kind: 'partial', key: name, bytes: partial.length, lastUsed: partial.lastWrite });
     }
