@@ -42,6 +42,8 @@ export class PutOperation implements Operation {
   private queuedBytes = 0;
   private writing = false;
   private done = false;
+  /** Tells the store this upload no longer expects its remaining bytes (set once begun). */
+  private endClaim: () => void = () => undefined;
 
   constructor(private readonly host: OperationHost, private readonly id: number, private readonly req: PutBegin) {
     host.ctx.transferMemory.uploadStarted(); // paired with uploadEnded() in finish(), which every end passes
@@ -51,10 +53,14 @@ export class PutOperation implements Operation {
     try {
       const { hash, size } = this.req;
       checkBlobHash(hash);
-      const offset = await this.host.ctx.store.uploadOffset(hash, size);
-      // A full-length partial left by a crash is not a blob yet: an empty chunk finishes it.
-      const complete = offset === size && (await this.host.ctx.store.has(hash)) !== null;
-      if (this.done) return;
+      // A full-length partial left by a crash is not a blob yet (offset = size, not complete):
+      // an empty chunk finishes it.
+      const { offset, complete, end } = await this.host.ctx.store.beginUpload(hash, size);
+      this.endClaim = end;
+      if (this.done) {
+        end(); // cancelled while it began
+        return;
+      }
       await this.host.send({ id: this.id, body: 'putReady', putReady: { offset, complete } });
       if (complete) this.finish();
       else this.expected = offset;
@@ -128,6 +134,7 @@ export class PutOperation implements Operation {
     this.host.ctx.transferMemory.release(this.queue.map((c) => c.data));
     this.queue = [];
     this.host.ctx.transferMemory.uploadEnded();
+    this.endClaim();
     if (err === undefined) this.host.end(this.id);
     else this.host.fail(this.id, err);
   }

@@ -8,7 +8,7 @@ import type { RunService } from '../run/run-service';
 import type { TransferMemory } from './transfer-memory';
 
 /** The store operations a session uses. */
-export type SessionStore = Pick<BlobStore, 'has' | 'markUsed' | 'uploadOffset' | 'partialOffset' | 'writeChunk' | 'read' | 'usage' | 'writeProblem'>;
+export type SessionStore = Pick<BlobStore, 'has' | 'markUsed' | 'beginUpload' | 'partialOffset' | 'writeChunk' | 'read' | 'usage' | 'writeProblem'>;
 /** The run operations a session uses. */
 export type SessionRuns = Pick<RunService, 'run' | 'describe'>;
 

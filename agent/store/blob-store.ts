@@ -116,18 +116,39 @@ export class BlobStore {
   }
 
   /**
-   * Where an upload must continue; `size` if the blob is already complete. An upload that
-   * starts or resumes here counts as activity: its partial is not evicted as idle meanwhile,
-   * and the rest of its bytes count against other uploads' disk checks (makeDiskRoom).
+   * Where an upload must continue; `size` if the blob is already complete. Same as
+   * beginUpload(), for a caller that never says the upload ended (its claim on the disk then
+   * lasts while the upload is active: written within the partial idle time).
    */
   async uploadOffset(hash: string, size: number): Promise<number> {
+    return (await this.beginUpload(hash, size)).offset;
+  }
+
+  /**
+   * A host starts or resumes uploading `hash`: where it must continue (`size` and `complete`
+   * if the blob is already here). An upload that starts or resumes here counts as activity:
+   * its partial is not evicted as idle meanwhile, and the rest of its bytes count against
+   * other uploads' disk checks (makeDiskRoom) until `end()` — call it however the upload ended
+   * (done, failed, cut off; more than once is harmless), or the bytes of an upload given up
+   * stay promised until it has been idle for the partial idle time.
+   */
+  async beginUpload(hash: string, size: number): Promise<{ offset: number; complete: boolean; end: () => void }> {
     assertHash(hash);
     this.checkSize(hash, size);
     return this.hashLock.run(hash, async () => {
-      if (await this.completeBlob(hash, size)) return size;
+      if (await this.completeBlob(hash, size)) return { offset: size, complete: true, end: () => undefined };
       const state = await this.uploadState(hash, size);
-      await this.makeDiskRoom(hash, size, state.length, partialFileName(hash, size));
-      return state.length;
+      const name = partialFileName(hash, size);
+      await this.makeDiskRoom(hash, size, state.length, name);
+      let ended = false;
+      return {
+        offset: state.length,
+        complete: false,
+        end: () => {
+          if (!ended) this.book.endUpload(name);
+          ended = true;
+        },
+      };
     });
   }
 
@@ -515,6 +536,7 @@ export class BlobStore {
         }
       }
       this.book.setPartial(name, { hash, size, length, lastWrite: this.book.tick() });
+      this.book.beginUpload(name);
     });
   }
 

@@ -32,6 +32,8 @@ export class SpaceBook {
   /** Keyed by partial file name (`<hash>.<size>.part`). */
   readonly partials = new Map<string, PartialRecord>();
   private readonly pins = new Map<string, number>();
+  /** Hosts uploading each partial (by file name) now: begun and not yet ended. */
+  private readonly uploaders = new Map<string, number>();
   private blobBytes = 0;
   private partialBytes = 0;
   /** Bytes promised to writes in flight, counted as used until the write lands. */
@@ -98,23 +100,43 @@ export class SpaceBook {
     return this.pins.has(hash);
   }
 
+  /** A host starts or resumes uploading the partial `name`. */
+  beginUpload(name: string): void {
+    this.uploaders.set(name, (this.uploaders.get(name) ?? 0) + 1);
+  }
+
+  /**
+   * A host stopped uploading `name`, however it ended. A record begun and never written (no
+   * file behind it) leaves the book with its last uploader.
+   */
+  endUpload(name: string): void {
+    const left = (this.uploaders.get(name) ?? 0) - 1;
+    if (left > 0) {
+      this.uploaders.set(name, left);
+      return;
+    }
+    this.uploaders.delete(name);
+    if (this.partials.get(name)?.length === 0) this.deletePartial(name);
+  }
+
   /**
    * Bytes the uploads in progress, other than `except`, still expect (declared size − bytes on
    * disk), and how many they are. Those bytes are promised: without counting them, two uploads
    * begun together could each pass the disk check on the same free space, and one would fail
    * at a full disk later. Bytes already written are left out (they are gone from the free space
-   * already). An upload counts while it is *active*: begun, resumed or written within the last
-   * `partialIdleMs` — the same window in which its partial is safe from eviction as idle. An
-   * idle one (its host gave up or went away) no longer holds the rest of its bytes: its partial
-   * is evictable anyway, and resuming it checks the disk again. Completed, dropped or evicted
-   * uploads have left the book and count for nothing.
+   * already). An upload counts while a host is uploading it (begun and not ended) and it is
+   * *active*: begun, resumed or written within the last `partialIdleMs` — the same window in
+   * which its partial is safe from eviction as idle, a bound for a caller that never ends its
+   * upload. A partial whose host gave up or went away no longer holds the rest of its bytes;
+   * resuming it checks the disk again. Completed, dropped or evicted uploads have left the book
+   * and count for nothing.
    */
   outstandingBytes(partialIdleMs: number, except: string): { bytes: number; uploads: number } {
     const now = this.tick();
     let bytes = 0;
     let uploads = 0;
     for (const [name, partial] of this.partials) {
-      if (name === except || !this.isActive(partial, now, partialIdleMs) || partial.size <= partial.length) continue;
+      if (name === except || !this.uploaders.has(name) || !this.isActive(partial, now, partialIdleMs) || partial.size <= partial.length) continue;
       bytes += partial.size - partial.length;
       uploads += 1;
     }

@@ -136,6 +136,34 @@ describe('uploads begun together on a small disk', () => {
     expect(await store.writeChunk(sha(second), second.length, 0, second)).toMatchObject({ complete: true });
   });
 
+  it('an upload whose host stopped (end) no longer holds the rest of its bytes; its partial stays to be resumed', async () => {
+    const store = await open();
+    const first = randomBytes(8 * MiB);
+    const second = randomBytes(13 * MiB);
+    const upload = await store.beginUpload(sha(first), first.length);
+    expect(upload).toMatchObject({ offset: 0, complete: false });
+    await store.writeChunk(sha(first), first.length, 0, first.subarray(0, 4 * MiB));
+    expect((await storeError(store.uploadOffset(sha(second), second.length))).code).toBe('DISK_FULL');
+    // The host's connection was cut: the session ends the upload (twice is harmless).
+    upload.end();
+    upload.end();
+    expect(await store.partialOffset(sha(first), first.length)).toBe(4 * MiB);
+    expect(await store.uploadOffset(sha(second), second.length)).toBe(0);
+    expect(await store.writeChunk(sha(second), second.length, 0, second)).toMatchObject({ complete: true });
+  });
+
+  it('an upload begun and ended before its first byte leaves nothing behind', async () => {
+    const store = await open();
+    const data = randomBytes(8 * MiB);
+    const upload = await store.beginUpload(sha(data), data.length);
+    upload.end();
+    expect(await store.partialOffset(sha(data), data.length)).toBe(0);
+    expect(await partials()).toEqual([]);
+    // Nothing promised any more: 19 MiB of the ~20 free fit.
+    const big = randomBytes(19 * MiB);
+    expect(await store.uploadOffset(sha(big), big.length)).toBe(0);
+  });
+
   it('an upload idle longer than the partial idle time no longer holds the rest of its bytes', async () => {
     const store = await open({ partialIdleMs: 1500 });
     const first = randomBytes(8 * MiB);

@@ -39,7 +39,7 @@ class GatedStore implements SessionStore {
   }
   has = (hash: string) => this.inner.has(hash);
   markUsed = (hash: string) => this.inner.markUsed(hash);
-  uploadOffset = (hash: string, size: number) => this.inner.uploadOffset(hash, size);
+  beginUpload = (hash: string, size: number) => this.inner.beginUpload(hash, size);
   partialOffset = (hash: string, size: number) => this.inner.partialOffset(hash, size);
   read = (hash: string, offset: number, length: number, into?: Uint8Array) => this.inner.read(hash, offset, length, into);
   usage = () => this.inner.usage();

@@ -24,7 +24,7 @@ async function agentOnTmpfs(prefix: string, options: string, args: string[] = []
   cleanups.push(() => agent.stop());
   const client = await agent.connect();
   cleanups.push(() => client.close());
-  return { mount, storeDir, client };
+  return { mount, storeDir, client, agent };
 }
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
@@ -76,5 +76,26 @@ describe('store folder trouble while the agent runs', () => {
     expect(await fsp.readdir(path.join(storeDir, 'partial'))).toEqual([]);
     const small = randomBytes(976);
     await client.putBytes(small, sha256(small));
+  }, 60_000);
+
+  it("a host cut off mid-upload no longer holds the rest of its bytes: another host's upload fits beside its partial", async () => {
+    const { storeDir, client, agent } = await agentOnTmpfs('axctl-two-hosts-', 'size=20m', ['--store-cap', '100M']);
+    const first = randomBytes(16 * 1024 * 1024);
+    const firstHash = sha256(first);
+    const cutOff = await agent.connect({ chunkBytes: 256 * 1024 });
+    const cut = cutOff.putBytes(first, firstHash, {
+      onProgress: (p) => {
+        if (p.stored > 0) cutOff.transport.destroy();
+      },
+    });
+    await expect(cut).rejects.toMatchObject({ code: 'CONNECTION_LOST' });
+    // Waits for a write of that upload still in progress; its partial stays, to be resumed.
+    const [partial] = await client.has([{ hash: firstHash, size: first.length }]);
+    expect(partial!.partialOffset).toBeGreaterThan(0);
+    expect(partial!.partialOffset).toBeLessThan(8 * 1024 * 1024);
+    // ~20 MiB disk less the partial: 12 MiB fit only if the rest of the first is no longer promised.
+    const second = randomBytes(12 * 1024 * 1024);
+    await client.putBytes(second, sha256(second));
+    expect((await fsp.readdir(path.join(storeDir, 'partial'))).length).toBe(1);
   }, 60_000);
 });
