@@ -129,7 +129,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   }
 }
 
-/** True once the server greets with its SSH banner; false if it exits or never does. */
+/** True once our sshd listens on `port` and greets with its SSH banner; false if it exits or never does. */
 async function waitForBanner(port: number, child: ChildProcess, log: () => string): Promise<boolean> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
@@ -144,7 +144,9 @@ async function waitForBanner(port: number, child: ChildProcess, log: () => strin
       socket.once('error', () => done(false));
       socket.setTimeout(2000, () => done(false));
     });
-    if (greeted) return true;
+    // The banner alone does not say whose: another test's sshd that took the port first
+    // greets too (our own then failed to bind). Ours says it listens.
+    if (greeted && log().includes(`Server listening on 127.0.0.1 port ${port}.`)) return true;
     if (/Address already in use/.test(log())) return false;
     await new Promise((r) => setTimeout(r, 50));
   }
