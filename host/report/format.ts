@@ -126,6 +126,14 @@ export function neverRan(run: VerifyReport['run']): boolean {
   return run.exitCode === null && run.signal === null && !run.timedOut && run.timing.wallMs === 0;
 }
 
+/**
+ * The heading over inputs the board did not get: run_joint fed random data instead, or, when
+ * the host refused them before any run, would have.
+ */
+export function fallbackHeading(run: VerifyReport['run']): string {
+  return neverRan(run) ? 'inputs refused before the run (run_joint would have used random data)' : 'inputs run_joint replaced with random data';
+}
+
 /** `5415 µs per round over 99 rounds (NEU 5378 µs + 10 µs overhead, AXE 43 µs); wall 612 ms`. */
 export function describeTiming(t: RunTiming): string {
   const parts: string[] = [];

@@ -15,6 +15,8 @@ import {
   describeExit,
   describeTiming,
   describeWorst,
+  fallbackHeading,
+  neverRan,
   fmtCosine,
   fmtDtype,
   fmtMillis,
@@ -136,7 +138,7 @@ function verifyBody(r: VerifyReport, prefix: string): string[] {
   const out = [`<dl class="facts">${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`];
   if (r.run.fallbacks.length) {
     const items = r.run.fallbacks.map((f) => `${f.input}${f.file ? ` (${f.file})` : ''}: ${f.reason}`);
-    out.push(`<section class="callout tone-warn" id="${prefix}fallbacks"><h2>Inputs run_joint replaced with random data</h2>${list(items)}<p>Outputs of this run mean nothing until the board gets these inputs.</p></section>`);
+    out.push(`<section class="callout tone-warn" id="${prefix}fallbacks"><h2>${esc(fallbackHeading(r.run).replace(/^./, (c) => c.toUpperCase()))}</h2>${list(items)}<p>${neverRan(r.run) ? 'Nothing was run: the board needs these inputs first.' : 'Outputs of this run mean nothing until the board gets these inputs.'}</p></section>`);
   }
   if (r.run.assertions.length) {
     out.push(`<section class="callout tone-bad" id="${prefix}assertions"><h2>run_joint assertion</h2><pre class="log">${esc(r.run.assertions.join('\n'))}</pre></section>`);

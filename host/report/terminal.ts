@@ -14,6 +14,7 @@ import {
   describeExit,
   describeTiming,
   describeWorst,
+  fallbackHeading,
   neverRan,
   fmtCosine,
   fmtDtype,
@@ -116,7 +117,7 @@ function verifyBody(r: VerifyReport, paint: Painter): string[] {
   lines.push(...section('why', failed.flatMap((o) => o.reasons.map((reason) => `${o.name}: ${reason}`)).flatMap((t) => wrap(t, TEXT_WIDTH, '  ', '    '))));
   if (r.run.fallbacks.length > 0) {
     const items = r.run.fallbacks.map((f) => `${f.input}${f.file ? ` (${f.file})` : ''}: ${f.reason}`);
-    lines.push(...section(paint('inputs run_joint replaced with random data', 'warn', true), bullets(items)));
+    lines.push(...section(paint(fallbackHeading(r.run), 'warn', true), bullets(items)));
   }
   if (r.run.assertions.length > 0) lines.push(...section(paint('assertions', 'bad', true), bullets(r.run.assertions)));
   else if (r.verdict === 'run-failed' && r.run.stderr.trim()) lines.push(...section('stderr (last lines)', tailLines(r.run.stderr, 8).map((l) => `  ${l}`)));

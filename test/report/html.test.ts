@@ -138,6 +138,11 @@ describe('renderVerifyHtml', () => {
   it('puts the fallback first for input-error and the assertion for run-failed', async () => {
     await open('input-error', renderVerifyHtml(verifyInputError));
     expect(await page.locator('#fallbacks').textContent()).toContain('data (gt/input/data.bin): data size wrong');
+    expect(await page.locator('#fallbacks h2').textContent()).toBe('Inputs run_joint replaced with random data');
+    const refused = { ...verifyInputError, run: { ...verifyInputError.run, exitCode: null, signal: null, timedOut: false, timing: { ...verifyInputError.run.timing, wallMs: 0 } } };
+    await open('input-refused', renderVerifyHtml(refused));
+    expect(await page.locator('#fallbacks h2').textContent()).toBe('Inputs refused before the run (run_joint would have used random data)');
+    expect(await page.locator('#fallbacks').textContent()).toContain('Nothing was run');
     await open('run-failed', renderVerifyHtml(verifyRunFailed));
     expect(await page.locator('#verdict-label').textContent()).toBe('RUN FAILED');
     expect(await page.locator('#assertions pre').textContent()).toContain("Assertion `0 == ret' failed.");

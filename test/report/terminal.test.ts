@@ -49,6 +49,9 @@ describe('renderVerifyText', () => {
   it('says run_joint was not started when the host refused the inputs before any run', () => {
     const refused = { ...verifyInputError, run: { ...verifyInputError.run, exitCode: null, signal: null, timedOut: false, timing: { ...verifyInputError.run.timing, wallMs: 0 } } };
     expect(renderVerifyText(refused, plain)).toContain('\nrun: run_joint was not started\n');
+    // Nothing was replaced, as nothing ran: the inputs were refused before.
+    expect(renderVerifyText(refused, plain)).toContain('inputs refused before the run (run_joint would have used random data):\n  - data');
+    expect(renderVerifyText(refused, plain)).not.toContain('replaced with random data');
     // A run that did start keeps its exit status and timing.
     expect(renderVerifyText(verifyInputError, plain)).toMatch(/\nrun: exit 0; /);
   });
