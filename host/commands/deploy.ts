@@ -112,6 +112,7 @@ function deployText(r: DeployResult, cwd: string): string {
     ...rows.map((row) => `  ${row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')}`),
   ];
   if (r.listing === 'board') lines.push("  the board listed the model's inputs: every gt input has its file, of the size run_joint reads");
+  else if (r.listing === 'cache') lines.push("  the model's inputs as run_joint listed them before (cached): every gt input has its file, of the size run_joint reads");
   if (r.listingProblem) lines.push(`  note: run_joint could not list the model on the board (${r.listingProblem}); axctl verify shows the evidence`);
   else if (!r.inputNamesKnown) lines.push('  (input names are taken from the gt file names until the model has run once; verify checks them)');
   lines.push(`sent ${formatBytes(r.sentBytes)} in ${r.durationMs} ms; recorded in ${rel(r.stateFile)}: run \`axctl verify\` next`);

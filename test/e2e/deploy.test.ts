@@ -181,6 +181,9 @@ describe('axctl deploy', () => {
     expect(first.stdout).toMatch(/the board listed the model's inputs: every gt input has its file, of the size run_joint reads/);
     const again = parseJson<DeployJson>(await runCli(['deploy', '--json'], { cwd: dir, cacheHome: path.join(dir, 'cache-a') }));
     expect(again).toMatchObject({ listing: 'cache', inputNamesKnown: true, sentBytes: 0 });
+    const againText = await runCli(['deploy'], { cwd: dir, cacheHome: path.join(dir, 'cache-a') });
+    expect(againText.stdout).toMatch(/the model's inputs as run_joint listed them before \(cached\): every gt input has its file/);
+    expect(againText.stdout).not.toMatch(/the board listed/);
     // Another host (no listing cached) re-deploying what the board already holds: nothing sent, nothing asked.
     const elsewhere = parseJson<DeployJson>(await runCli(['deploy', '--json'], { cwd: dir, cacheHome: path.join(dir, 'cache-b') }));
     expect(elsewhere).toMatchObject({ listing: 'none', inputNamesKnown: false, sentBytes: 0, listingProblem: null });
