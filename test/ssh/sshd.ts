@@ -62,13 +62,29 @@ export async function generateKey(dir: string, name: string, type: KeyType, pass
   return { file, publicLine: (await fsp.readFile(`${file}.pub`, 'utf8')).trim() };
 }
 
-/** A TCP port nobody listens on right now (sshd cannot report the port it got for 0). */
+/** Below Linux's ephemeral range (32768–60999): no bind(0) or outgoing connection takes these. */
+const FIXED_PORTS = { from: 20000, to: 32000 };
+
+/**
+ * A TCP port nobody listens on right now, for a server that must be told its port (sshd cannot
+ * report the port it got for 0; an installed agent's service port). Picked at random below the
+ * ephemeral range: a port from bind(0) could be handed to another test's listener or outgoing
+ * connection (there are hundreds in a full run) before our server binds it; these only to
+ * another caller of freePort, a 1-in-12000 chance that the callers' retries cover.
+ */
 export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  for (;;) {
+    const port = FIXED_PORTS.from + Math.floor(Math.random() * (FIXED_PORTS.to - FIXED_PORTS.from));
+    const server = net.createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (free) {
+      await new Promise((resolve) => server.close(resolve));
+      return port;
+    }
+  }
 }
 
 export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
