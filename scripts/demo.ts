@@ -4,7 +4,8 @@
  *
  *   1. a healthy board                      → MATCH        (exit 0)
  *   2. a faulty board (AXSIM_FAULT=perturb) → MISMATCH     (exit 1)
- *   3. a gt whose input file is cut short   → INPUT ERROR  (exit 3): run_joint falls back to random data
+ *   3. a gt whose input file is cut short   → INPUT ERROR  (exit 3): refused before the run (run_joint
+ *      would fall back to random data)
  *
  * Everything happens in a temporary folder: the simulator's model and gt folders, two local
  * agents (separate processes, loopback, a random token) running the board simulator as

@@ -2,8 +2,9 @@
  * Benchmark of the board agent's blob store (agent/store/blob-store.ts).
  *
  * 1. A 500 MiB upload through BlobStore.writeChunk in a child process, two ways: 1 MiB chunks
- *    one call each, and 8 MiB batches the way the agent's session writes them (a ChunkBatch of
- *    8 chunks, each in its own buffer as each arrives in its own network message). Each one's
+ *    one call each, and batches the size of the agent session's write batches (SESSION_DEFAULTS:
+ *    a ChunkBatch of 1 MiB chunks, each in its own buffer as each arrives in its own network
+ *    message). Each one's
  *    peak RSS (the highest of two rounds) against the 100 MB target, and throughput (the best
  *    of two rounds) against a baseline child that writes and fsyncs the same 1 MiB chunks to a
  *    plain file.
@@ -21,11 +22,12 @@ import path from 'node:path';
 import { BlobStore } from '../../agent/store/blob-store';
 import { ChunkBatch } from '../../agent/store/chunk-batch';
 import { sha256File } from '../../agent/store/hashing';
+import { SESSION_DEFAULTS } from '../../agent/session/context';
 
 const MiB = 1024 * 1024;
 const RSS_TARGET_BYTES = 100 * 1000 * 1000;
-/** Chunks per batch in 'batch' mode: the agent's 8 MiB write batches of 1 MiB chunks. */
-const BATCH_CHUNKS = 8;
+/** Chunks per batch in 'batch' mode: the agent session's write batch in 1 MiB chunks. */
+const BATCH_CHUNKS = Math.max(1, Math.floor(SESSION_DEFAULTS.writeBatchBytes / MiB));
 
 type Mode = 'plain' | 'store' | 'batch';
 
