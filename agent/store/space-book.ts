@@ -14,7 +14,7 @@ export interface PartialRecord {
   hash: string;
   /** The declared total size of the upload. */
   size: number;
-  /** Bytes on disk; 0 for an upload begun (uploadOffset) that has no file yet. */
+  /** Bytes on disk; 0 for an upload begun (beginUpload) that has no file yet. */
   length: number;
   /** Last write, or last time the upload was begun or resumed. */
   lastWrite: number;
