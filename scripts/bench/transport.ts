@@ -302,6 +302,9 @@ async function main(): Promise<void> {
       line('TCP copy to disk, fsync per 8 MiB', samples.per8, 'sink'),
       line('upload to axagent over WebSocket (putFile)', samples.put, 'agent'),
       `  ratio upload / TCP copy (fsync at end)         ${ratio.toFixed(2).padStart(6)}   (target >= ${TARGET}${ratio >= TARGET ? '' : ': BELOW TARGET'})`,
+      // Each round's upload against that round's TCP copy: on a shared machine the medians can
+      // come from different moments; the rounds show how far the ratio swings.
+      `    by round (upload / TCP copy, fsync at end)   ${samples.put.map((p, i) => (p.mbps / samples.atEnd[i]!.mbps).toFixed(2)).join(' ')}`,
       `  ratio upload / TCP copy (fsync per 8 MiB)      ${ratioPer8.toFixed(2).padStart(6)}`,
       `  for comparison: the store alone, no network    ${median(samples.store).toFixed(0).padStart(6)} MB/s  (${spread(samples.store)})`,
       `  download from axagent (getBlob, sha256 check) ${median(samples.get).toFixed(0).padStart(6)} MB/s  (${spread(samples.get)})`,
