@@ -59,6 +59,7 @@ async function silentServer(): Promise<{ port: number; connected: Promise<void>;
   const server = net.createServer((socket) => {
     sockets.push(socket);
     socket.on('error', () => undefined);
+    socket.resume(); // read (and drop) whatever comes: only a socket that reads sees the peer's FIN
     socket.once('close', onClosed);
     onConnected();
   });
@@ -73,6 +74,13 @@ async function silentServer(): Promise<{ port: number; connected: Promise<void>;
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** `promise`, or a failure saying `what` after `ms`. */
+function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
+  let timer!: NodeJS.Timeout;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 function publicKeyBlob(line: string): Buffer {
@@ -290,12 +298,14 @@ describe('openSsh through jump hosts', () => {
     try {
       const knownHosts = path.join(dir, 'gw_abort_known_hosts');
       await fsp.writeFile(knownHosts, await fsp.readFile(gateway.knownHosts, 'utf8'));
+      await fsp.appendFile(path.join(gateway.dir, 'authorized_keys'), `${board.clientKey.publicLine}\n`); // the gateway lets us in
       const abort = new AbortController();
       const login = connect({ url: `ssh://root@127.0.0.1:${silent.port}`, knownHosts, via: [gateway.url], timeoutMs: 120_000, signal: abort.signal });
-      await silent.connected; // through the gateway's tunnel
+      // Through the gateway's tunnel (a login that ends first, e.g. refused by the gateway, fails the test here).
+      await Promise.race([silent.connected, login.then(() => Promise.reject(new Error('logged in without reaching the board')))]);
       abort.abort(new UsageError('CANCELLED', 'interrupted'));
       expect((await failure(login)).code).toBe('CANCELLED');
-      await silent.closed; // the tunnel was closed with the gateway's session
+      await within(10_000, silent.closed, 'the tunnel to the board was not closed'); // with the gateway's session
     } finally {
       await silent.close();
     }
