@@ -276,9 +276,9 @@ describe('eviction of partial uploads', () => {
     const store = await BlobStore.open(dir, { capBytes: 10_000 });
     await store.writeChunk(hash, 2000, 0, data.subarray(0, 1500));
     // The race: another upload's eviction drops this partial while this chunk waits for room.
-    const internals = store as unknown as { makeRoom: (...a: unknown[]) => Promise<() => void>; dropPartial: (name: string) => Promise<void> };
-    const makeRoom = internals.makeRoom.bind(store);
-    internals.makeRoom = async (...args: unknown[]) => {
+    const internals = store as unknown as { space: { makeRoom: (...a: unknown[]) => Promise<() => void> }; dropPartial: (name: string) => Promise<void> };
+    const makeRoom = internals.space.makeRoom.bind(internals.space);
+    internals.space.makeRoom = async (...args: unknown[]) => {
       const release = await makeRoom(...args);
       await internals.dropPartial(`${hash}.2000.part`);
       return release;
