@@ -15,7 +15,7 @@ import { AGENT_VERSION, agentUsage, parseAgentArgs, type AgentConfig } from './c
 import { LocalPeers } from './local-peers';
 import { collectionPacer, log } from './log';
 import { checkStoreFolder } from './store-folder';
-import { claimStore, relayStdio, waitForStore, type StoreClaim } from './store-owner';
+import { claimStore, relayStdio, waitForStore, type RelayEnd, type StoreClaim } from './store-owner';
 
 /** Exit code for a bug in the agent itself. */
 const INTERNAL_ERROR_EXIT = 70;
@@ -43,15 +43,19 @@ async function checkSettings(config: AgentConfig): Promise<Uint8Array> {
   return token.secret;
 }
 
-/** For --stdio: own the store, or relay this connection to its owner ('relayed' when done). */
-async function claimOrRelay(storeDir: string, onPeer: (socket: net.Socket) => void): Promise<Extract<StoreClaim, { role: 'owner' }> | 'relayed'> {
+/**
+ * For --stdio: own the store, or relay this connection to its owner; then how the relayed
+ * connection ended (the exit code is the owner's would be: 0 the host left, 1 the owner hung up).
+ */
+async function claimOrRelay(storeDir: string, onPeer: (socket: net.Socket) => void): Promise<Extract<StoreClaim, { role: 'owner' }> | Exclude<RelayEnd, 'gone'>> {
   for (;;) {
     const claim = await claimStore(storeDir, onPeer);
     if (claim.role === 'owner') return claim;
     log(`axagent ${AGENT_VERSION}: another agent process owns ${storeDir}; relaying this connection to it`);
-    // An owner that stopped taking connections just as we came: claim again.
     const paced = collectionPacer();
-    if ((await relayStdio(claim.socketPath, process.stdin, process.stdout, (bytes) => paced.moved(bytes))) === 'done') return 'relayed';
+    const end = await relayStdio(claim.socketPath, process.stdin, process.stdout, (bytes) => paced.moved(bytes));
+    // An owner that stopped taking connections just as we came: claim again.
+    if (end !== 'gone') return end;
   }
 }
 
@@ -78,7 +82,11 @@ export async function main(argv: string[]): Promise<number> {
     if (config.mode.kind === 'listen') return await (await loadServing()).serveWebSocket({ ...config, mode: config.mode }, secret, peers);
     // Before the store is opened: a second process of the same store relays or waits instead.
     const claim = config.mode.kind === 'stdio' ? await claimOrRelay(config.storeDir, peers.accept) : await waitForStore(config.storeDir, peers.accept, log);
-    if (claim === 'relayed') return 0;
+    if (claim === 'host-left') return 0;
+    if (claim === 'owner-left') {
+      log(`axagent ${AGENT_VERSION}: the store's owner ended the relayed connection (its log says why)`);
+      return 1;
+    }
     return await (await loadServing()).serveOwnedStore(config, secret, claim, peers);
   } catch (err) {
     if (isAxError(err)) {

@@ -175,15 +175,24 @@ export async function waitForStore(storeDir: string, onPeer: (socket: net.Socket
 }
 
 /**
+ * How a relayed connection ended: the host left first (its stdin ended: a clean end), the
+ * owner ended it first (it hung up on the host — authentication failed, idle, bad bytes — or
+ * it is stopping), or the owner no longer takes connections ('gone': claim again).
+ */
+export type RelayEnd = 'host-left' | 'owner-left' | 'gone';
+
+/**
  * Pipes stdin to the owner and the owner's answers to stdout until either side ends.
- * 'gone' when the owner no longer takes connections (it is stopping): claim again.
  * `moved` hears of every piece relayed, either way (for shared/young-collection.ts: a relay that
  * leaves its buffers to V8 peaked at 92 MiB relaying a 500 MB upload, 63 with it).
  */
-export function relayStdio(socketPath: string, input: NodeJS.ReadableStream, output: NodeJS.WritableStream, moved?: (bytes: number) => void): Promise<'done' | 'gone'> {
+export function relayStdio(socketPath: string, input: NodeJS.ReadableStream, output: NodeJS.WritableStream, moved?: (bytes: number) => void): Promise<RelayEnd> {
   return new Promise((resolve) => {
     const socket = net.connect(socketPath);
     let connected = false;
+    // Whose end came first. The owner's hang-up follows its last message (AUTH_FAILED...) at
+    // once, while the host closes only after reading that message: the order tells them apart.
+    let first: 'host' | 'owner' | null = null;
     socket.once('connect', () => {
       connected = true;
       input.pipe(socket);
@@ -194,9 +203,14 @@ export function relayStdio(socketPath: string, input: NodeJS.ReadableStream, out
         socket.on('data', count);
       }
     });
+    socket.once('end', () => (first ??= 'owner'));
     socket.once('error', () => undefined); // 'close' follows and says what happened
-    socket.once('close', () => resolve(connected ? 'done' : 'gone'));
-    input.once('end', () => socket.end());
+    // Closed without either end (a reset): the owner's side broke.
+    socket.once('close', () => resolve(!connected ? 'gone' : first === 'host' ? 'host-left' : 'owner-left'));
+    input.once('end', () => {
+      first ??= 'host';
+      socket.end();
+    });
   });
 }
 

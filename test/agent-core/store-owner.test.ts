@@ -159,7 +159,7 @@ describe('claimStore', () => {
 });
 
 describe('relayStdio', () => {
-  it('carries bytes both ways to the owner, counting them, then says done', async () => {
+  it('carries bytes both ways to the owner, counting them, then says the host left', async () => {
     const store = path.join(dir, 'store');
     const owner = await claimStore(store, echo);
     if (owner.role !== 'owner') throw new Error('expected to own the store');
@@ -172,8 +172,21 @@ describe('relayStdio', () => {
     input.write('frame bytes');
     expect(await echoed).toBe('frame bytes');
     input.end();
-    expect(await relayed).toBe('done');
+    expect(await relayed).toBe('host-left');
     expect(moved).toBe(2 * 'frame bytes'.length); // there and back, for the collection pacer
+  });
+
+  it('says the owner left when the owner ends the connection while the host is still there', async () => {
+    const store = path.join(dir, 'store');
+    const owner = await claimStore(store, (socket) => socket.end('AUTH_FAILED, say')); // a hang-up
+    if (owner.role !== 'owner') throw new Error('expected to own the store');
+    releases.push(owner.release);
+    const input = new PassThrough(); // never ends: the host is still there
+    const output = new PassThrough();
+    let answer = '';
+    output.on('data', (d: Buffer) => (answer += d.toString()));
+    expect(await relayStdio(owner.socketPath, input, output)).toBe('owner-left');
+    expect(answer).toBe('AUTH_FAILED, say');
   });
 
   it("says gone when the owner no longer takes connections, so the relay claims again", async () => {

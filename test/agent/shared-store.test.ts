@@ -88,6 +88,27 @@ describe('two --stdio agents on one store', () => {
     expect((await second.has([modelHash]))[0]!.present).toBe(true);
   });
 
+  it('a relaying --stdio agent exits as its owner would: 0 when its host leaves, 1 when the owner hangs up (a wrong token)', async () => {
+    const owner = await startAgent({ mode: 'stdio' });
+    agents.push(owner);
+    await owner.connect();
+    const exitOf = (agent: AgentProcess) => new Promise<number | null>((resolve) => agent.child.once('exit', (code) => resolve(code)));
+    const clean = await startAgent({ mode: 'stdio', storeDir: owner.storeDir });
+    agents.push(clean);
+    const cleanExit = exitOf(clean);
+    const client = await clean.connect({ token: owner.token });
+    await vi.waitFor(() => expect(clean.stderr()).toMatch(/relaying this connection to it/));
+    await client.close();
+    expect(await cleanExit).toBe(0);
+
+    const refused = await startAgent({ mode: 'stdio', storeDir: owner.storeDir });
+    agents.push(refused);
+    const refusedExit = exitOf(refused);
+    await expect(refused.connect({ token: 'not-the-owners-token-0123456789' })).rejects.toMatchObject({ code: 'AUTH_FAILED' });
+    expect(await refusedExit).toBe(1);
+    expect(refused.stderr()).toMatch(/the store's owner ended the relayed connection/);
+  });
+
   it('a listening agent started while a --stdio agent owns the store relays to it, then takes the store over', async () => {
     const owner = await startAgent({ mode: 'stdio' });
     agents.push(owner);
