@@ -100,10 +100,11 @@ export class SpaceKeeper {
   makeDiskRoom(hash: string, size: number, length: number, name: string): Promise<void> {
     return this.spaceLock.run(SPACE, async () => {
       const wantBytes = size - length;
+      const others = this.book.outstandingBytes(this.partialIdleMs, name);
+      if (wantBytes > 0) this.checkCapRoom(hash, wantBytes, others, name);
       const space = wantBytes > 0 ? await filesystemSpace(this.folders.dir) : null; // null: unknown, the writes will tell
       if (space) {
         const unreserved = Math.max(0, space.freeBytes - this.book.reservedBytes);
-        const others = this.book.outstandingBytes(this.partialIdleMs, name);
         const free = unreserved - others.bytes; // below 0 if others took more than the disk has
         if (wantBytes > free) {
           await this.evictOrRefuse(wantBytes - free, name, (unevictableBytes) => {
@@ -117,6 +118,26 @@ export class SpaceKeeper {
       }
       this.book.setPartial(name, { hash, size, length, lastWrite: this.book.tick() });
       this.book.beginUpload(name);
+    });
+  }
+
+  /**
+   * The cap, at an upload's start: refuses it at once (STORE_FULL) when its remaining bytes,
+   * with what the other uploads in progress still expect, cannot fit under the cap even after
+   * evicting everything that may go. It evicts nothing: making room for the cap stays lazy,
+   * chunk by chunk in makeRoom, so an upload given up early costs no blob for bytes that never
+   * came. Without this, two uploads begun together could each pass and one fail half way.
+   */
+  private checkCapRoom(hash: string, wantBytes: number, others: { bytes: number; uploads: number }, name: string): void {
+    const over = this.book.usedBytes() + others.bytes + wantBytes - this.capBytes;
+    if (over <= 0) return;
+    const plan = this.book.planEviction(over, this.partialIdleMs, name);
+    if (plan.victims) return;
+    const usedBytes = this.book.usedBytes();
+    const evictable = this.book.storedBytes() - plan.unevictableBytes;
+    const promised = others.bytes > 0 ? `, ${others.bytes} more promised to ${others.uploads} other upload${others.uploads === 1 ? '' : 's'} in progress` : '';
+    throw new StoreError('STORE_FULL', `blob ${hash}: ${wantBytes} more bytes do not fit under the store's cap of ${this.capBytes}: ${usedBytes} in use${promised}, and the store could free only ${evictable}`, { hash, size: wantBytes, capBytes: this.capBytes, usedBytes, pinnedBytes: plan.unevictableBytes }, {
+      hint: "wait for the other uploads or running work to finish, or raise the agent's store cap (--store-cap)",
     });
   }
 

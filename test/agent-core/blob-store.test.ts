@@ -229,6 +229,32 @@ describe('eviction', () => {
     expect(err.message).toContain('3001');
   });
 
+  it('refuses at its start an upload that cannot fit under the cap beside another in progress, evicting nothing for it', async () => {
+    const store = await BlobStore.open(dir, { capBytes: 3000 });
+    const first = randomBytes(2000);
+    const second = randomBytes(2000);
+    const upload = await store.beginUpload(sha(first), first.length);
+    const err = await storeError(store.uploadOffset(sha(second), second.length));
+    expect(err.code).toBe('STORE_FULL');
+    expect(err.message).toBe(`blob ${sha(second)}: 2000 more bytes do not fit under the store's cap of 3000: 0 in use, 2000 more promised to 1 other upload in progress, and the store could free only 0`);
+    upload.end(); // its host left: nothing promised any more
+    expect(await store.uploadOffset(sha(second), second.length)).toBe(0);
+  });
+
+  it('lets an upload start that fits once an old blob is evicted, and evicts it only when the bytes come', async () => {
+    const store = await BlobStore.open(dir, { capBytes: 3000 });
+    const old = await put(store, blob(1)); // 1000 bytes, evictable
+    const first = randomBytes(1500);
+    const second = randomBytes(1000);
+    await store.beginUpload(sha(first), first.length);
+    expect((await store.beginUpload(sha(second), second.length)).offset).toBe(0);
+    expect(await store.has(old)).not.toBeNull(); // not evicted at the start
+    await store.writeChunk(sha(first), first.length, 0, first);
+    await store.writeChunk(sha(second), second.length, 0, second);
+    expect(await store.has(old)).toBeNull(); // evicted for the bytes that came
+    expect(await store.has(sha(second))).toEqual({ hash: sha(second), size: 1000 });
+  });
+
   it('says STORE_FULL, evicting nothing, when pinned blobs leave no room', async () => {
     const store = await BlobStore.open(dir, { capBytes: 3000 });
     const hashes = [await put(store, blob(1)), await put(store, blob(2)), await put(store, blob(3))];
