@@ -117,10 +117,11 @@ export class BlobStore {
       if (await this.completeBlob(hash, size)) return { offset: size, complete: true, end: () => undefined };
       const state = await this.uploadState(hash, size);
       const name = partialFileName(hash, size);
-      await this.space.makeDiskRoom(hash, size, state.length, name);
+      // Less than the partial's length when it was evicted while the space lock was awaited.
+      const offset = await this.space.makeDiskRoom(hash, size, state.length, name);
       let ended = false;
       return {
-        offset: state.length,
+        offset,
         complete: false,
         end: () => {
           if (!ended) this.book.endUpload(name);

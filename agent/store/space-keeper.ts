@@ -97,8 +97,11 @@ export class SpaceKeeper {
    * it. (A chunk being written counts twice until it lands — reserved and still expected — so
    * a check at that moment errs towards refusing, by one write batch at most.)
    */
-  makeDiskRoom(hash: string, size: number, length: number, name: string): Promise<void> {
+  makeDiskRoom(hash: string, size: number, knownLength: number, name: string): Promise<number> {
     return this.spaceLock.run(SPACE, async () => {
+      // The partial may have been evicted as idle while this waited for the lock: then the
+      // upload starts over, and its old length must not come back as a record with no file.
+      const length = knownLength > 0 && !this.book.partials.has(name) ? 0 : knownLength;
       const wantBytes = size - length;
       const others = this.book.outstandingBytes(this.partialIdleMs, name);
       if (wantBytes > 0) this.checkCapRoom(hash, wantBytes, others, name);
@@ -118,6 +121,7 @@ export class SpaceKeeper {
       }
       this.book.setPartial(name, { hash, size, length, lastWrite: this.book.tick() });
       this.book.beginUpload(name);
+      return length;
     });
   }
 

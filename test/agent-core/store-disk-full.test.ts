@@ -164,6 +164,34 @@ describe('uploads begun together on a small disk', () => {
     expect(await store.uploadOffset(sha(big), big.length)).toBe(0);
   });
 
+  it('a resume whose idle partial is evicted while it waits for the space lock starts over at 0, leaving no record without a file', async () => {
+    const store = await BlobStore.open(path.join(disk, 'store'), { capBytes: 10_000, partialIdleMs: 100 });
+    const a = randomBytes(2000);
+    const first = await store.beginUpload(sha(a), a.length);
+    await store.writeChunk(sha(a), a.length, 0, a.subarray(0, 1000));
+    first.end(); // its host was cut off
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the partial is idle now
+    // Hold the space lock so that another upload's eviction and the resume queue up in this order.
+    const spaceLock = (store as unknown as { space: { spaceLock: { run(key: string, op: () => Promise<void>): Promise<void> } } }).space.spaceLock;
+    let openFirst!: () => void;
+    let openSecond!: () => void;
+    void spaceLock.run('space', () => new Promise<void>((resolve) => (openFirst = resolve)));
+    const b = randomBytes(9500);
+    const bWrite = store.writeChunk(sha(b), b.length, 0, b); // needs the idle partial's 1000 bytes
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    void spaceLock.run('space', () => new Promise<void>((resolve) => (openSecond = resolve)));
+    const resume = store.beginUpload(sha(a), a.length); // its host comes back
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    openFirst();
+    await bWrite; // evicted the idle partial
+    openSecond();
+    const resumed = await resume;
+    expect(resumed.offset).toBe(0);
+    expect((await store.usage()).usedBytes).toBeLessThanOrEqual(10_000);
+    expect(await store.writeChunk(sha(a), a.length, 0, a.subarray(0, 500))).toEqual({ received: 500, complete: false });
+    resumed.end();
+  });
+
   it('an upload idle longer than the partial idle time no longer holds the rest of its bytes', async () => {
     const store = await open({ partialIdleMs: 1500 });
     const first = randomBytes(8 * MiB);
