@@ -152,12 +152,16 @@ class SocketGuard {
     // Nobody could reach it anyway, its name being gone; accepted connections go on.
     if (this.server.listening) this.server.close();
     try {
-      await fsp.mkdir(path.dirname(this.socketPath), { recursive: true });
+      // The store folder is made as the store makes it; the private temp folder (a socket that
+      // cannot live beside the store) only the private way: mode 700, ours, or refused.
+      const folder = path.dirname(this.socketPath);
+      if (folder === privateSocketDir()) await ensurePrivateSocketDir(folder);
+      else await fsp.mkdir(folder, { recursive: true });
       this.server = await listenAt(this.socketPath, this.onPeer);
       if (!this.accepting) this.server.close(); // stopped meanwhile (release() removes the file)
     } catch {
-      // Another process claimed the path in between, or the folder cannot be made now: the
-      // next check tries again if the path is still free.
+      // Another process claimed the path in between, or the folder cannot be made (or is not
+      // private) now: the next check tries again if the path is still free.
     }
   }
 }

@@ -89,6 +89,18 @@ describe('claimStore', () => {
     socket.destroy();
   });
 
+  it("puts back a deleted private socket folder the private way (mode 700), so the next agent still relays", async () => {
+    const store = longStore();
+    const first = await claimStore(store, echo);
+    if (first.role !== 'owner') throw new Error('expected to own the store');
+    releases.push(first.release);
+    expect(path.dirname(first.socketPath)).toBe(privateDir());
+    await fsp.rm(privateDir(), { recursive: true, force: true }); // a /tmp cleaner
+    await until(async () => fsp.lstat(first.socketPath).then(() => true, () => false));
+    expect(((await fsp.stat(privateDir())).mode & 0o777).toString(8)).toBe('700');
+    expect(await claimStore(store, echo)).toEqual({ role: 'relay', socketPath: first.socketPath });
+  });
+
   it('a released owner does not put its socket back', async () => {
     const store = path.join(dir, 'store');
     const first = await claimStore(store, echo);
