@@ -98,7 +98,16 @@ export async function openSsh(opts: SshOpenOptions): Promise<SshConnection> {
     }
     return new SshConnection(target, gateways, clients, socks);
   } catch (err) {
-    for (const client of clients.reverse()) client.end();
+    // The hops already logged in: say goodbye, and cut whatever has not closed after the grace
+    // (a stalled gateway would hold its socket). Errors while closing no longer matter.
+    for (const client of clients.reverse()) {
+      client.on('error', () => undefined);
+      client.end();
+    }
+    setTimeout(() => {
+      for (const client of clients) client.destroy();
+      for (const sock of socks) sock.destroy();
+    }, CLOSE_GRACE_MS).unref();
     throw err;
   }
 }
@@ -208,8 +217,8 @@ export class SshConnection {
   }
 
   /** A TCP stream to host:port opened by the board's sshd (as `ssh -W`), e.g. to an agent's WebSocket port. */
-  forward(host: string, port: number, timeoutMs = SSH_DEFAULTS.timeoutMs): Promise<Duplex> {
-    return forwardOut(this.board, this.target, host, port, timeoutMs);
+  forward(host: string, port: number, timeoutMs = SSH_DEFAULTS.timeoutMs, signal?: AbortSignal): Promise<Duplex> {
+    return forwardOut(this.board, this.target, host, port, timeoutMs, signal);
   }
 
   /** Ends the connection to the board, then each gateway. Safe to call twice. */
@@ -271,6 +280,7 @@ function tcpConnect(target: SshTarget, timeoutMs: number, signal?: AbortSignal):
     // noDelay: without it, SFTP's small request/answer packets wait on Nagle (100× slower).
     const socket = net.connect({ host: target.host, port: target.port, noDelay: true });
     const settle = untilSettled(signal, () => {
+      clearTimeout(timer);
       socket.destroy();
       reject(signal!.reason);
     });

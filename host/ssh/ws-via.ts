@@ -22,9 +22,10 @@ export const openWebSocketVia: TransportFactory = async (url: URL, opts: OpenTra
   // The last gateway opens the tunnel; the ones before it are its own jump hosts.
   const gateway = await openSsh({ ...connectionOptions(ssh), url: via[via.length - 1]!, via: via.slice(0, -1), timeoutMs: connectTimeoutMs, ...(transportOptions.signal && { signal: transportOptions.signal }) });
   try {
+    transportOptions.signal?.throwIfAborted(); // given up as the gateway's login finished
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
     const port = url.port === '' ? (url.protocol === 'wss:' ? 443 : 80) : Number(url.port);
-    const tunnel = await gateway.forward(host, port, connectTimeoutMs);
+    const tunnel = await gateway.forward(host, port, connectTimeoutMs, transportOptions.signal);
     const transport = await webSocketOver(tunnel, url, host, connectTimeoutMs, transportOptions);
     transport.once('close', () => void gateway.close());
     return transport;
