@@ -106,7 +106,7 @@ export class BlobStore {
    * A host starts or resumes uploading `hash`: where it must continue (`size` and `complete`
    * if the blob is already here). An upload that starts or resumes here counts as activity:
    * its partial is not evicted as idle meanwhile, and the rest of its bytes count against
-   * other uploads' disk checks (makeDiskRoom) until `end()` — call it however the upload ended
+   * other uploads' cap and disk checks (SpaceKeeper.admitUpload) until `end()` — call it however the upload ended
    * (done, failed, cut off; more than once is harmless), or the bytes of an upload given up
    * stay promised until it has been idle for the partial idle time.
    */
@@ -118,7 +118,7 @@ export class BlobStore {
       const state = await this.uploadState(hash, size);
       const name = partialFileName(hash, size);
       // Less than the partial's length when it was evicted while the space lock was awaited.
-      const offset = await this.space.makeDiskRoom(hash, size, state.length, name);
+      const offset = await this.space.admitUpload(hash, size, state.length, name);
       let ended = false;
       return {
         offset,

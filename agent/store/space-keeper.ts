@@ -15,6 +15,11 @@ import type { StoreFolders } from './store-folders';
 const DEFAULT_CAP_SHARE = 0.8;
 const SPACE = 'space';
 
+/** `N <which> promised to K other upload(s) in progress`, for the refusals that count them. */
+function promisedTo(others: { bytes: number; uploads: number }, which: 'of them' | 'more'): string {
+  return `${others.bytes} ${which} promised to ${others.uploads} other upload${others.uploads === 1 ? '' : 's'} in progress`;
+}
+
 export class SpaceKeeper {
   private readonly spaceLock = new KeyedLock();
   private capBytes = 0;
@@ -85,19 +90,20 @@ export class SpaceKeeper {
   }
 
   /**
-   * Before an upload starts (or resumes): its bytes still to come must fit on the filesystem,
-   * after evicting what may be evicted (the cap alone does not ensure it: the cap may be larger
-   * than the disk, or other files fill it). Evicts what is needed; refuses at once with
-   * DISK_FULL when even that would not do, instead of failing at a full disk later.
+   * Admits an upload that starts (or resumes): its bytes still to come must fit under the cap
+   * (checkCapRoom) and on the filesystem, after evicting what may be evicted (the cap alone does
+   * not ensure disk space: the cap may be larger than the disk, or other files fill it). Evicts
+   * what the disk needs; refuses at once with DISK_FULL when even that would not do, instead of
+   * failing at a full disk later. Then records the upload as begun, in the same hold of the
+   * space lock, so that the next check counts it. Returns the length it continues from.
    *
    * Free space here is what is free less what is promised: bytes reserved for writes in flight
    * and the rest of every *other* upload in progress (SpaceBook.outstandingBytes). Without the
-   * latter, two uploads begun together would each pass on the same free space. The upload is
-   * then recorded as begun, in the same hold of the space lock, so that the next check counts
-   * it. (A chunk being written counts twice until it lands — reserved and still expected — so
-   * a check at that moment errs towards refusing, by one write batch at most.)
+   * latter, two uploads begun together would each pass on the same free space. (A chunk being
+   * written counts twice until it lands — reserved and still expected — so a check at that
+   * moment errs towards refusing, by one write batch at most.)
    */
-  makeDiskRoom(hash: string, size: number, knownLength: number, name: string): Promise<number> {
+  admitUpload(hash: string, size: number, knownLength: number, name: string): Promise<number> {
     return this.spaceLock.run(SPACE, async () => {
       // The partial may have been evicted as idle while this waited for the lock: then the
       // upload starts over, and its old length must not come back as a record with no file.
@@ -112,7 +118,7 @@ export class SpaceKeeper {
         if (wantBytes > free) {
           await this.evictOrRefuse(wantBytes - free, name, (unevictableBytes) => {
             const evictable = this.book.storedBytes() - unevictableBytes;
-            const promised = others.bytes > 0 ? `, ${others.bytes} of them promised to ${others.uploads} other upload${others.uploads === 1 ? '' : 's'} in progress` : '';
+            const promised = others.bytes > 0 ? `, ${promisedTo(others, 'of them')}` : '';
             return new StoreError('DISK_FULL', `blob ${hash}: ${wantBytes} more bytes do not fit on the board's disk: ${unreserved} bytes free${promised}, and the store could free only ${evictable} more`, { hash, size: wantBytes }, {
               hint: `free at least ${wantBytes - free - evictable} bytes on the board's disk holding ${this.folders.dir}, or give the agent a --store on a larger disk`,
             });
@@ -139,7 +145,7 @@ export class SpaceKeeper {
     if (plan.victims) return;
     const usedBytes = this.book.usedBytes();
     const evictable = this.book.storedBytes() - plan.unevictableBytes;
-    const promised = others.bytes > 0 ? `, ${others.bytes} more promised to ${others.uploads} other upload${others.uploads === 1 ? '' : 's'} in progress` : '';
+    const promised = others.bytes > 0 ? `, ${promisedTo(others, 'more')}` : '';
     throw new StoreError('STORE_FULL', `blob ${hash}: ${wantBytes} more bytes do not fit under the store's cap of ${this.capBytes}: ${usedBytes} in use${promised}, and the store could free only ${evictable}`, { hash, size: wantBytes, capBytes: this.capBytes, usedBytes, pinnedBytes: plan.unevictableBytes }, {
       hint: "wait for the other uploads or running work to finish, or raise the agent's store cap (--store-cap)",
     });
