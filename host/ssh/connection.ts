@@ -100,14 +100,11 @@ export async function openSsh(opts: SshOpenOptions): Promise<SshConnection> {
   } catch (err) {
     // The hops already logged in: say goodbye, and cut whatever has not closed after the grace
     // (a stalled gateway would hold its socket). Errors while closing no longer matter.
-    for (const client of clients.reverse()) {
+    for (const client of [...clients].reverse()) {
       client.on('error', () => undefined);
       client.end();
     }
-    setTimeout(() => {
-      for (const client of clients) client.destroy();
-      for (const sock of socks) sock.destroy();
-    }, CLOSE_GRACE_MS).unref();
+    cutAfterGrace(clients, socks);
     throw err;
   }
 }
@@ -237,16 +234,10 @@ export class SshConnection {
   }
 
   /**
-   * Destroys every stream left open CLOSE_GRACE_MS from now. Unref'd: streams that closed in
-   * time leave nothing to wait for, and one still open keeps the process alive until it fires.
+   * Destroys every stream left open CLOSE_GRACE_MS from now (the module's cutAfterGrace), once.
    */
   private cutAfterGrace(): void {
-    if (this.cutTimer) return;
-    this.cutTimer = setTimeout(() => {
-      this.clients.forEach((c) => c.destroy());
-      for (const sock of [...this.socks].reverse()) sock.destroy();
-    }, CLOSE_GRACE_MS);
-    this.cutTimer.unref();
+    this.cutTimer ??= cutAfterGrace(this.clients, this.socks);
   }
 
   private get board(): Client {
@@ -273,6 +264,19 @@ export class SshConnection {
       });
     });
   }
+}
+
+/**
+ * Destroys `clients` and their streams CLOSE_GRACE_MS from now, whatever has not closed by
+ * then (ssh2's destroy() does nothing on a socket that stopped taking writes, so the streams
+ * are cut too). Unref'd: streams that closed in time leave nothing to wait for.
+ */
+function cutAfterGrace(clients: readonly Client[], socks: readonly Duplex[]): NodeJS.Timeout {
+  const timer = setTimeout(() => {
+    for (const client of clients) client.destroy();
+    for (const sock of [...socks].reverse()) sock.destroy();
+  }, CLOSE_GRACE_MS);
+  return timer.unref();
 }
 
 function tcpConnect(target: SshTarget, timeoutMs: number, signal?: AbortSignal): Promise<net.Socket> {
