@@ -9,6 +9,7 @@
  */
 import { readFileSync, readlinkSync, writeFileSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { jobsFolder } from '../store/store-folders';
 
 /** In each job folder: `{ "pid": N, "runJoint": "/path" }`, written when run_joint is spawned. */
 export const RUN_RECORD = 'axagent-run.json';
@@ -36,7 +37,7 @@ export function recordRun(jobDir: string, pid: number, runJoint: string): void {
  * group stopped. Leaves the job folders (the store clears them next).
  */
 export async function stopLeftoverRuns(storeDir: string, runJoint: string, graceMs: number, log: (line: string) => void): Promise<void> {
-  const jobsDir = path.join(storeDir, 'jobs');
+  const jobsDir = jobsFolder(storeDir);
   let jobs: string[];
   try {
     jobs = await fsp.readdir(jobsDir);

@@ -17,6 +17,11 @@ import type { SpaceBook } from './space-book';
 
 const PARTIAL_NAME = /^([0-9a-f]{64})\.(\d+)\.part$/;
 
+/** The folder of run_joint's job folders in the store `dir` (also read before the store opens: leftover-runs.ts). */
+export function jobsFolder(dir: string): string {
+  return path.join(dir, 'jobs');
+}
+
 export function partialFileName(hash: string, size: number): string {
   return `${hash}.${size}.part`;
 }
@@ -30,7 +35,7 @@ export class StoreFolders {
   constructor(readonly dir: string) {
     this.blobsDir = path.join(dir, 'blobs');
     this.partialDir = path.join(dir, 'partial');
-    this.jobsDir = path.join(dir, 'jobs');
+    this.jobsDir = jobsFolder(dir);
     this.tmpDir = path.join(dir, 'tmp');
   }
 
