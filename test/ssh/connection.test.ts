@@ -76,6 +76,16 @@ async function silentServer(): Promise<{ port: number; connected: Promise<void>;
   };
 }
 
+/** Runs `test` against a fresh silent server, closed afterwards however the test ended. */
+async function withSilentServer(test: (silent: Awaited<ReturnType<typeof silentServer>>) => Promise<void>): Promise<void> {
+  const silent = await silentServer();
+  try {
+    await test(silent);
+  } finally {
+    await silent.close();
+  }
+}
+
 /** `promise`, or a failure saying `what` after `ms`. */
 function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
   let timer!: NodeJS.Timeout;
@@ -213,8 +223,7 @@ describe('openSsh', () => {
   });
 
   it('gives up a login the server never answers when the signal aborts, with its reason, and hangs up', async () => {
-    const silent = await silentServer();
-    try {
+    await withSilentServer(async (silent) => {
       const abort = new AbortController();
       const login = connect({ url: `ssh://root@127.0.0.1:${silent.port}`, timeoutMs: 120_000, signal: abort.signal });
       await silent.connected;
@@ -222,22 +231,17 @@ describe('openSsh', () => {
       const err = await failure(login);
       expect(err.code).toBe('CANCELLED');
       await silent.closed; // the client closed its socket rather than leaving it to the 120 s timeout
-    } finally {
-      await silent.close();
-    }
+    });
   });
 
   it('does not even connect with a signal aborted already', async () => {
-    const silent = await silentServer();
-    try {
+    await withSilentServer(async (silent) => {
       const abort = new AbortController();
       abort.abort(new UsageError('CANCELLED', 'interrupted'));
       const err = await failure(connect({ url: `ssh://root@127.0.0.1:${silent.port}`, signal: abort.signal }));
       expect(err.code).toBe('CANCELLED');
       expect(silent.connections()).toBe(0);
-    } finally {
-      await silent.close();
-    }
+    });
   });
 
   it('reports a refused port as CONNECT_REFUSED', async () => {
@@ -294,8 +298,7 @@ describe('openSsh through jump hosts', () => {
   });
 
   it('gives up the board behind a gateway when the signal aborts, after the gateway logged in', async () => {
-    const silent = await silentServer();
-    try {
+    await withSilentServer(async (silent) => {
       const knownHosts = path.join(dir, 'gw_abort_known_hosts');
       await fsp.writeFile(knownHosts, await fsp.readFile(gateway.knownHosts, 'utf8'));
       await fsp.appendFile(path.join(gateway.dir, 'authorized_keys'), `${board.clientKey.publicLine}\n`); // the gateway lets us in
@@ -306,9 +309,7 @@ describe('openSsh through jump hosts', () => {
       abort.abort(new UsageError('CANCELLED', 'interrupted'));
       expect((await failure(login)).code).toBe('CANCELLED');
       await within(10_000, silent.closed, 'the tunnel to the board was not closed'); // with the gateway's session
-    } finally {
-      await silent.close();
-    }
+    });
   });
 
   it('says which gateway could not open the tunnel', async () => {
