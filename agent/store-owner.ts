@@ -13,6 +13,7 @@ import { promises as fsp } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { UsageError } from '../shared/errors';
+import { RelayHangUpWatch } from './relay-hang-up';
 import { ensurePrivateSocketDir, privateSocketDir } from './socket-dir';
 
 /** sun_path holds 108 bytes on Linux; longer store paths get a socket in the temp folder. */
@@ -194,13 +195,15 @@ export function relayStdio(socketPath: string, input: NodeJS.ReadableStream, out
   return new Promise((resolve) => {
     const socket = net.connect(socketPath);
     let connected = false;
-    // Whose end came first. The owner's hang-up follows its last message (AUTH_FAILED...) at
-    // once, while the host closes only after reading that message: the order tells them apart.
+    // Whose end came first: the owner ended it when it hung up (its last message an Error for
+    // the connection, relay-hang-up.ts) or its end came before the host's (stopping).
     let first: 'host' | 'owner' | null = null;
+    const hangUp = new RelayHangUpWatch();
     socket.once('connect', () => {
       connected = true;
       input.pipe(socket);
       socket.pipe(output);
+      socket.on('data', (chunk: Buffer) => hangUp.push(chunk));
       if (moved) {
         const count = (chunk: Buffer) => moved(chunk.length);
         input.on('data', count);
@@ -210,7 +213,7 @@ export function relayStdio(socketPath: string, input: NodeJS.ReadableStream, out
     socket.once('end', () => (first ??= 'owner'));
     socket.once('error', () => undefined); // 'close' follows and says what happened
     // Closed without either end (a reset): the owner's side broke.
-    socket.once('close', () => resolve(!connected ? 'gone' : first === 'host' ? 'host-left' : 'owner-left'));
+    socket.once('close', () => resolve(!connected ? 'gone' : first === 'host' && !hangUp.hungUp ? 'host-left' : 'owner-left'));
     input.once('end', () => {
       first ??= 'host';
       socket.end();

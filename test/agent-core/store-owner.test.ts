@@ -11,6 +11,8 @@ import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { claimStore, ownerSocketPath, relayStdio } from '../../agent/store-owner';
+import { encodeEnvelope } from '../../shared/protocol/envelope';
+import { encodeFrame, FrameType } from '../../shared/protocol/frame';
 
 let dir: string;
 /** The temp folder the agent code sees (TMPDIR), so its socket folder lands in the test's own. */
@@ -199,6 +201,23 @@ describe('relayStdio', () => {
     output.on('data', (d: Buffer) => (answer += d.toString()));
     expect(await relayStdio(owner.socketPath, input, output)).toBe('owner-left');
     expect(answer).toBe('AUTH_FAILED, say');
+  });
+
+  it('says the owner left when it hung up with an Error, even if the host read it and left before the owner ended', async () => {
+    const store = path.join(dir, 'store');
+    const hangUp = encodeFrame(FrameType.Message, encodeEnvelope({ id: 0, body: 'error', error: { code: 'AUTH_FAILED', message: 'no', hint: '', exitCode: 5 } }));
+    // A busy owner: its end comes only after the host's.
+    const owner = await claimStore(store, (socket) => {
+      socket.write(hangUp);
+      socket.once('end', () => socket.end());
+      socket.resume();
+    });
+    if (owner.role !== 'owner') throw new Error('expected to own the store');
+    releases.push(owner.release);
+    const input = new PassThrough();
+    const output = new PassThrough();
+    output.once('data', () => input.end()); // the host reads the Error and leaves
+    expect(await relayStdio(owner.socketPath, input, output)).toBe('owner-left');
   });
 
   it("says gone when the owner no longer takes connections, so the relay claims again", async () => {
