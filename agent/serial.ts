@@ -54,13 +54,13 @@ export async function openSerialTransport(path: string, baud: number, options: A
 }
 
 async function retryWhileBusy<T>(open: () => Promise<T>, forMs: number): Promise<T> {
-  const until = Date.now() + forMs;
+  const until = performance.now() + forMs; // monotonic: the board's clock may jump (NTP)
   for (;;) {
     try {
       return await open();
     } catch (err) {
       const busy = (err as { code?: string }).code === 'SERIAL_PORT_BUSY';
-      if (!busy || Date.now() >= until) throw err;
+      if (!busy || performance.now() >= until) throw err;
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -117,7 +117,7 @@ function refusalLog(log: (line: string) => void): (why: string) => void {
   let loggedAt = -Infinity;
   let unlogged = 0;
   return (why) => {
-    const now = Date.now();
+    const now = performance.now(); // monotonic: a clock set back would silence the log for as long
     if (now - loggedAt < REFUSAL_LOG_MS) {
       unlogged++;
       return;

@@ -125,9 +125,9 @@ async function stopGroup(pgid: number, graceMs: number): Promise<'gone' | 'still
 }
 
 async function waitUntilGone(pid: number, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
+  const deadline = performance.now() + ms; // monotonic: the board's clock may jump (NTP)
   while (isAlive(pid)) {
-    if (Date.now() >= deadline) return false;
+    if (performance.now() >= deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
   return true;

@@ -28,8 +28,8 @@ export abstract class QueuedOperation implements Operation {
 
   /** Runs `work` with alive events flowing until it settles. */
   protected async whileAlive(work: () => Promise<void>): Promise<void> {
-    const receivedAt = Date.now();
-    const alive = setInterval(() => void this.event({ event: 'aliveMs', aliveMs: Date.now() - receivedAt }), this.host.opts.aliveIntervalMs);
+    const receivedAt = performance.now(); // monotonic: the board's clock may jump (NTP)
+    const alive = setInterval(() => void this.event({ event: 'aliveMs', aliveMs: Math.round(performance.now() - receivedAt) }), this.host.opts.aliveIntervalMs);
     alive.unref();
     try {
       await work();

@@ -27,6 +27,20 @@ export interface Victim {
   bytes: number;
 }
 
+/**
+ * Milliseconds since the epoch as of the agent's start, moved on by the monotonic clock since.
+ * A board without a real-time clock boots in 1970 and jumps decades ahead at its first NTP
+ * sync: read from the wall clock, every upload in progress would look idle at that moment (its
+ * partial evictable, its outstanding bytes no longer counted). This clock does not jump; the
+ * times it gives only disagree with the wall clock after such a jump, which costs no more than
+ * a blob's place in the least-recently-used order across an agent restart.
+ */
+const WALL_AT_START = Date.now();
+const MONOTONIC_AT_START = performance.now();
+export function steadyNow(): number {
+  return WALL_AT_START + (performance.now() - MONOTONIC_AT_START);
+}
+
 export class SpaceBook {
   readonly blobs = new Map<string, BlobRecord>();
   /** Keyed by partial file name (`<hash>.<size>.part`). */
@@ -41,11 +55,12 @@ export class SpaceBook {
   private clock = 0;
 
   /**
-   * A strictly increasing timestamp. Never behind a time already recorded: a board without a
-   * real-time clock may boot in 1970, and its new uses must still count as the most recent.
+   * A strictly increasing timestamp (steadyNow). Never behind a time already recorded: a board
+   * without a real-time clock may boot in 1970 with blobs used in 2026 on disk, and its new uses
+   * must still count as the most recent.
    */
   tick(): number {
-    this.clock = Math.max(Date.now(), this.clock + 1);
+    this.clock = Math.max(Math.floor(steadyNow()), this.clock + 1);
     return this.clock;
   }
 

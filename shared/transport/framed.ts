@@ -46,8 +46,10 @@ export abstract class FramedTransport extends EventEmitter implements Transport 
   private whenFlushed: (() => void) | null = null;
   /** Messages received before anyone listened; null once a 'message' listener exists. */
   private inbox: Uint8Array[] | null = [];
-  private lastReceivedAt = Date.now();
-  private lastSentAt = Date.now();
+  // Monotonic (performance.now): a board without a real-time clock jumps decades ahead at its
+  // first NTP sync, and a wall clock would then call every connection idle at once.
+  private lastReceivedAt = performance.now();
+  private lastSentAt = performance.now();
   private heartbeat: NodeJS.Timeout | null = null;
   private closeTimer: NodeJS.Timeout | null = null;
   private closePromise: Promise<void> | null = null;
@@ -128,7 +130,7 @@ export abstract class FramedTransport extends EventEmitter implements Transport 
   protected abstract destroyLink(): void;
 
   protected bytesArrived(): void {
-    this.lastReceivedAt = Date.now();
+    this.lastReceivedAt = performance.now();
   }
 
   /** Bytes of a byte stream, through its frame decoder; bytes that are no frame fail the link. */
@@ -180,7 +182,7 @@ export abstract class FramedTransport extends EventEmitter implements Transport 
     const parts = encodeFrameParts(type, payload);
     const bytes = parts.reduce((sum, part) => sum + part.length, 0);
     this.queuedBytes += bytes;
-    this.lastSentAt = Date.now();
+    this.lastSentAt = performance.now();
     this.writeLink(parts, (err) => {
       this.queuedBytes -= bytes;
       if (this.recyclesFrames) releaseFrame(parts);
@@ -216,7 +218,7 @@ export abstract class FramedTransport extends EventEmitter implements Transport 
     if (!idle) return;
     const pingAfter = Math.max(1, Math.floor(idle / 3));
     this.heartbeat = setInterval(() => {
-      const now = Date.now();
+      const now = performance.now();
       if (now - this.lastReceivedAt >= idle) {
         this.destroyLink();
         this.finish('idle-timeout', new TransportError('TRANSPORT_IDLE_TIMEOUT', `nothing heard from ${this.peer} for ${formatMs(idle)}: the peer or the line to it is gone`, {

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BlobStore } from '../../agent/store/blob-store';
 import { StoreError } from '../../agent/store/errors';
 import { storeError } from './helpers';
@@ -294,6 +294,20 @@ describe('eviction of partial uploads', () => {
     expect((await storeError(store.writeChunk(sha(newcomer), 2000, 0, newcomer))).code).toBe('STORE_FULL');
     expect(await store.writeChunk(sha(resumed), 2000, 1500, resumed.subarray(1500))).toEqual({ received: 2000, complete: true });
     expect((await fsp.readFile(await store.pathOf(sha(resumed)))).equals(resumed)).toBe(true);
+  });
+
+  it('does not take an upload in progress for idle when the wall clock jumps decades ahead (an RTC-less board at its NTP sync)', async () => {
+    const paused = randomBytes(2000);
+    const newcomer = randomBytes(2000);
+    const store = await BlobStore.open(dir, { capBytes: 3000, partialIdleMs: 60_000 });
+    await store.writeChunk(sha(paused), 2000, 0, paused.subarray(0, 1500));
+    const jump = vi.spyOn(Date, 'now').mockImplementation(() => Date.UTC(2026, 10, 27) + 56 * 365 * 86_400_000);
+    try {
+      expect((await storeError(store.writeChunk(sha(newcomer), 2000, 0, newcomer))).code).toBe('STORE_FULL'); // not room made from the paused one
+      expect(await store.writeChunk(sha(paused), 2000, 1500, paused.subarray(1500))).toEqual({ received: 2000, complete: true });
+    } finally {
+      jump.mockRestore();
+    }
   });
 
   it('refuses a chunk whose partial was evicted while it waited for room, instead of storing zeros in its place', async () => {

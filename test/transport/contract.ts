@@ -4,7 +4,7 @@
  * which can cut the line silently. WebSocket and stream run it here; the SSH and serial
  * transports should call transportContract() with their own factory.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AxError } from '../../shared/errors';
 import type { CloseInfo, Transport, TransportOptions } from '../../shared/transport/transport';
 
@@ -160,6 +160,19 @@ export function transportContract(name: string, makePair: PairFactory): void {
       for (const info of await Promise.all([closedA, closedB])) {
         expect(info.reason).toBe('idle-timeout');
         expect(info.error?.code).toBe('TRANSPORT_IDLE_TIMEOUT');
+      }
+    });
+
+    it('keeps a live connection open when the wall clock jumps decades ahead (an RTC-less board at its NTP sync)', async () => {
+      const { a, b } = await open({ a: { idleTimeoutMs: 200 }, b: { idleTimeoutMs: 200 } });
+      const wall = Date.now();
+      const jump = vi.spyOn(Date, 'now').mockImplementation(() => wall + 56 * 365 * 86_400_000);
+      try {
+        await new Promise((r) => setTimeout(r, 500));
+        expect(a.state).toBe('open');
+        expect(b.state).toBe('open');
+      } finally {
+        jump.mockRestore();
       }
     });
 
