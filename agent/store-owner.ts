@@ -13,17 +13,15 @@ import { promises as fsp } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { UsageError } from '../shared/errors';
+import { socketBesideStore } from '../shared/store/owner-socket';
 import { RelayHangUpWatch } from './relay-hang-up';
 import { ensurePrivateSocketDir, privateSocketDir } from './socket-dir';
 
-/** sun_path holds 108 bytes on Linux; longer store paths get a socket in the temp folder. */
-const MAX_SOCKET_PATH_BYTES = 100;
 const PROBE_TIMEOUT_MS = 2000;
 
 export function ownerSocketPath(storeDir: string): string {
   const absolute = path.resolve(storeDir);
-  const beside = path.join(absolute, 'agent.sock');
-  return Buffer.byteLength(beside) <= MAX_SOCKET_PATH_BYTES ? beside : tempSocketPath(absolute);
+  return socketBesideStore(absolute) ?? tempSocketPath(absolute);
 }
 
 /**

@@ -104,6 +104,20 @@ const CONF_KEYS: Record<keyof AgentConf, string> = {
   serviceFile: 'AXAGENT_SERVICE_FILE',
 };
 
+/** One setting of what renderConf wrote (the store, for a host reaching the agent's socket); undefined if absent. */
+export function confValue(text: string, field: keyof AgentConf): string | undefined {
+  return confValues(text).get(CONF_KEYS[field]);
+}
+
+function confValues(text: string): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z_]+)='((?:[^']|'\\'')*)'$/.exec(line.trim());
+    if (m) values.set(m[1]!, m[2]!.replace(/'\\''/g, "'"));
+  }
+  return values;
+}
+
 export function renderConf(conf: AgentConf): string {
   const lines = ['# Written by `axctl agent install`; sourced by bin/axagent. Re-install to change it.'];
   for (const [field, key] of Object.entries(CONF_KEYS) as [keyof AgentConf, string][]) {
@@ -115,11 +129,7 @@ export function renderConf(conf: AgentConf): string {
 
 /** Reads what renderConf wrote; undefined when the text is not a complete settings file. */
 export function parseConf(text: string): AgentConf | undefined {
-  const values = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const m = /^([A-Z_]+)='((?:[^']|'\\'')*)'$/.exec(line.trim());
-    if (m) values.set(m[1]!, m[2]!.replace(/'\\''/g, "'"));
-  }
+  const values = confValues(text);
   const get = (field: keyof AgentConf) => values.get(CONF_KEYS[field]);
   const service = get('service') as ServiceKind | undefined;
   const port = Number(get('port'));

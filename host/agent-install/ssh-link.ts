@@ -38,7 +38,8 @@ export class SshLink implements BoardLink {
    * `--board ssh://...` works too.
    */
   async connectStdio(prefix: string, token: string, timeoutMs: number): Promise<AgentClient> {
-    const schemeOptions = { ...this.settings, agentPrefix: prefix };
+    // The wrapper itself is what this checks, not the running agent's socket.
+    const schemeOptions = { ...this.settings, agentPrefix: prefix, reachRunningAgent: false };
     delete schemeOptions.timeoutMs;
     const transport = await openTransport(this.ssh.target.label, { connectTimeoutMs: this.settings.timeoutMs ?? timeoutMs, schemeOptions });
     return AgentClient.connect(transport, { token, timeoutMs });

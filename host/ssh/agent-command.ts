@@ -7,6 +7,9 @@
  *                        run_joint and token file of the install's config; extra arguments are
  *                        passed on to the agent ("$@"). Nothing but frames on stdout.
  *   PREFIX/etc/token     the agent's token (one line, mode 0600, readable by the SSH user).
+ *   PREFIX/etc/axagent.conf  its settings (host/agent-install/layout.ts); AXAGENT_STORE names
+ *                        the store, beside which a running agent listens (agent.sock): the
+ *                        host reaches that agent through sshd instead of starting another.
  *
  * PREFIX defaults to /opt/axagent. `--agent-command CMD` replaces the whole command (e.g.
  * `node /path/axagent.js --stdio --store ... --run-joint ... --token-file ...`); the token is
@@ -26,6 +29,8 @@ export type AgentLaunch =
       wrapper: string;
       /** PREFIX/etc/token, read when the host was given no token. */
       tokenFile: string;
+      /** PREFIX/etc/axagent.conf: its store says where the running agent's socket is. */
+      confFile: string;
     }
   | { source: 'agent-command'; command: string };
 
@@ -33,5 +38,5 @@ export function agentLaunch(opts: { agentCommand?: string; agentPrefix?: string 
   if (opts.agentCommand !== undefined) return { source: 'agent-command', command: opts.agentCommand };
   const prefix = (opts.agentPrefix ?? DEFAULT_AGENT_PREFIX).replace(/(.)\/+$/, '$1');
   const wrapper = `${prefix}/bin/axagent`;
-  return { source: 'installed', command: `${shellQuote(wrapper)} --stdio`, prefix, wrapper, tokenFile: `${prefix}/etc/token` };
+  return { source: 'installed', command: `${shellQuote(wrapper)} --stdio`, prefix, wrapper, tokenFile: `${prefix}/etc/token`, confFile: `${prefix}/etc/axagent.conf` };
 }

@@ -189,6 +189,21 @@ export class SshConnection {
     return this.openChannel(`start \`${shorten(command)}\``, timeoutMs, (cb) => this.board.exec(command, cb));
   }
 
+  /** Why the connection broke, once it has; null while it is up (or was closed by us). */
+  get lostError(): ConnectError | null {
+    return this.lost;
+  }
+
+  /**
+   * A stream to the unix socket `socketPath` on the board, connected by its sshd (OpenSSH's
+   * direct-streamlocal, as `ssh -W /path/to.sock`). Rejects (SSH_CHANNEL_FAILED) when the server
+   * will not: no such socket, nothing listening on it, forwarding disabled, a server without the
+   * extension.
+   */
+  openSocket(socketPath: string, timeoutMs = SSH_DEFAULTS.timeoutMs): Promise<ClientChannel> {
+    return this.openChannel(`reach ${socketPath}`, timeoutMs, (cb) => this.board.openssh_forwardOutStreamLocal(socketPath, cb));
+  }
+
   /** The connection's SFTP session (opened on first use, then shared). */
   sftp(): Promise<SftpSession> {
     this.sftpSession ??= new Promise<SftpSession>((resolve, reject) => {

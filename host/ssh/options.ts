@@ -18,6 +18,11 @@ export interface SshSchemeOptions {
   agentCommand?: string;
   /** Where `axctl agent install` put the agent on the board. Default /opt/axagent. */
   agentPrefix?: string;
+  /**
+   * Reach the installed agent's running process at its socket, through sshd, before starting
+   * PREFIX/bin/axagent --stdio (default true; `axctl agent install`/`status` check the wrapper).
+   */
+  reachRunningAgent?: boolean;
   /** --run-joint PATH (agentless): run_joint on the board. Default `run_joint` from the login shell's PATH. */
   runJoint?: string;
   /** Agentless cache folder on the board. Default ~/.cache/axctl (~ is the login's home). */
@@ -37,6 +42,7 @@ export const SSH_OPTION_KINDS: Record<keyof SshSchemeOptions, Kind> = {
   via: 'string-list',
   agentCommand: 'string',
   agentPrefix: 'string',
+  reachRunningAgent: 'boolean',
   runJoint: 'string',
   cacheDir: 'string',
   agentSocket: 'string-or-null',

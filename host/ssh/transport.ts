@@ -18,6 +18,8 @@ import { TransportError } from '../../shared/transport/transport';
 import { sharedPacer } from '../../shared/young-collection';
 import type { TransportOptions } from '../../shared/transport/transport';
 import { registerScheme, type OpenTransportOptions, type TransportFactory } from '../client/connect';
+import { socketBesideStore } from '../../shared/store/owner-socket';
+import { confValue } from '../agent-install/layout';
 import { agentLaunch, type AgentLaunch } from './agent-command';
 import { openSsh, type SshConnection } from './connection';
 import { parseSshOptions, type SshSchemeOptions } from './options';
@@ -33,14 +35,17 @@ export class SshAgentTransport extends StreamTransport {
   readonly connection: SshConnection;
   /** The installed agent's token, read from PREFIX/etc/token over SSH; undefined when not read. */
   readonly agentToken: string | undefined;
+  /** The running agent's socket this transport reached through sshd; undefined when it started the agent command. */
+  readonly agentSocket: string | undefined;
   private readonly watch: AgentWatch;
 
-  constructor(connection: SshConnection, input: PassThrough, channel: ClientChannel, opts: TransportOptions & { token?: string; watch: AgentWatch }) {
-    const { token, watch, ...transportOptions } = opts;
+  constructor(connection: SshConnection, input: PassThrough, channel: ClientChannel, opts: TransportOptions & { token?: string; watch: AgentWatch; socket?: string }) {
+    const { token, watch, socket, ...transportOptions } = opts;
     // ssh2 copies what is written into its packets before the write's callback.
     super(input, channel, { ...transportOptions, kind: 'ssh', peer: connection.target.label, outputCopies: true });
     this.connection = connection;
     this.agentToken = token;
+    this.agentSocket = socket;
     this.watch = watch;
     this.once('close', () => void connection.close());
     // What the channel tells beyond its bytes (why it ended) decides how the transport closes.
@@ -106,7 +111,7 @@ export const openSshUrl: TransportFactory = async (url: URL, opts: OpenTransport
   const connection = await openSsh({ url: url.href, ...connectionOptions(ssh), ...(connectTimeoutMs === undefined ? {} : { timeoutMs: connectTimeoutMs }), ...(signal && { signal }) });
   try {
     signal?.throwIfAborted(); // given up as the login finished
-    return await startAgent(connection, agentLaunch(ssh), transportOptions);
+    return await startAgent(connection, agentLaunch(ssh), transportOptions, { direct: ssh.reachRunningAgent !== false });
   } catch (err) {
     await connection.close();
     throw err;
@@ -125,30 +130,100 @@ export function connectionOptions(ssh: SshSchemeOptions) {
   };
 }
 
-/** Starts the agent in `connection`; the transport owns the connection from then on. */
-export async function startAgent(connection: SshConnection, launch: AgentLaunch, transportOptions: TransportOptions = {}): Promise<SshAgentTransport> {
-  // For the installed agent, check that it is there and read its token while it starts.
-  const preflight = launch.source === 'installed'
-    ? connection.exec(`[ -x ${shellQuote(launch.wrapper)} ] || exit ${NOT_INSTALLED}; cat -- ${shellQuote(launch.tokenFile)} 2>/dev/null; exit 0`, { timeoutMs: 15_000 })
-    : Promise.resolve(null);
+/** Marks where the installed agent's settings begin in the preflight's output (after the token). */
+const CONF_MARK = '#axctl: axagent.conf';
+
+export interface StartAgentOptions {
+  /**
+   * For an installed agent: first try the socket its running agent process listens on (the
+   * installed service, or another host's agent of the same store), through the board's sshd,
+   * before starting `PREFIX/bin/axagent --stdio` (default true). `axctl agent install` and
+   * `status` turn it off to check the wrapper itself.
+   */
+  direct?: boolean;
+}
+
+/**
+ * Starts the agent in `connection`, or reaches the one already running (StartAgentOptions);
+ * the transport owns the connection from then on.
+ */
+export async function startAgent(connection: SshConnection, launch: AgentLaunch, transportOptions: TransportOptions = {}, opts: StartAgentOptions = {}): Promise<SshAgentTransport> {
+  // For the installed agent, check that it is there and read its token and settings.
+  const preflight = launch.source === 'installed' ? readInstall(connection, launch) : Promise.resolve(null);
   preflight.catch(() => undefined); // awaited below; this only keeps an early bail-out from leaving it unhandled
+  if (launch.source === 'installed' && opts.direct !== false) {
+    // Waiting for the preflight costs a round trip; starting Node on a Cortex-A7 costs 2-4 s,
+    // and a relaying agent process would sit in the path of every byte.
+    const install = await preflight;
+    const direct = await openOwnerSocket(connection, install?.store);
+    if (direct) {
+      const { input, watch } = watchAgent(direct.channel, launch, connection.target.label, direct.socket);
+      return new SshAgentTransport(connection, input, direct.channel, { ...transportOptions, ...tokenOption(install), watch, socket: direct.socket });
+    }
+  }
   const channel = await connection.execStream(launch.command);
   const { input, watch } = watchAgent(channel, launch, connection.target.label);
-  let checked;
+  let install;
   try {
-    checked = await preflight;
+    install = await preflight;
   } catch (err) {
     channel.close();
     throw err;
   }
-  if (launch.source === 'installed' && checked?.code === NOT_INSTALLED) {
-    channel.close();
+  return new SshAgentTransport(connection, input, channel, { ...transportOptions, ...tokenOption(install), watch });
+}
+
+interface InstallFacts {
+  /** PREFIX/etc/token's line, when readable. */
+  token?: string;
+  /** The store of PREFIX/etc/axagent.conf, when it names one. */
+  store?: string;
+}
+
+/** Checks that the installed agent is there; reads its token and store (one exec, in parallel with the agent's start). */
+async function readInstall(connection: SshConnection, launch: Extract<AgentLaunch, { source: 'installed' }>): Promise<InstallFacts> {
+  const checked = await connection.exec(
+    `[ -x ${shellQuote(launch.wrapper)} ] || exit ${NOT_INSTALLED}; cat -- ${shellQuote(launch.tokenFile)} 2>/dev/null; printf '\\n%s\\n' ${shellQuote(CONF_MARK)}; cat -- ${shellQuote(launch.confFile)} 2>/dev/null; exit 0`,
+    { timeoutMs: 15_000 },
+  );
+  if (checked.code === NOT_INSTALLED) {
     throw new ConnectError('SSH_AGENT_NOT_INSTALLED', `${connection.target.label}: no agent installed under ${launch.prefix} (${launch.wrapper} is missing)`, {
       hint: `install it with: axctl agent install --board ${connection.target.label}; or start yours with --agent-command, or use --agentless`,
     });
   }
-  const token = checked?.code === 0 && checked.stdout.trim() !== '' ? checked.stdout.trim() : undefined;
-  return new SshAgentTransport(connection, input, channel, { ...transportOptions, ...(token === undefined ? {} : { token }), watch });
+  if (checked.code !== 0) return {};
+  const at = checked.stdout.lastIndexOf(`\n${CONF_MARK}\n`);
+  const tokenText = (at < 0 ? checked.stdout : checked.stdout.slice(0, at)).trim();
+  const store = at < 0 ? undefined : confValue(checked.stdout.slice(at + CONF_MARK.length + 2), 'store');
+  return { ...(tokenText !== '' && { token: tokenText }), ...(store?.startsWith('/') && { store }) };
+}
+
+function tokenOption(install: InstallFacts | null): { token?: string } {
+  return install?.token === undefined ? {} : { token: install.token };
+}
+
+/** How long the board's sshd may take to connect to the agent's socket before the host starts an agent instead. */
+const SOCKET_OPEN_TIMEOUT_MS = 5_000;
+
+/**
+ * The running agent of `store`, reached at its socket (shared/store/owner-socket.ts) through
+ * the board's sshd; null when there is none to reach that way: no agent running (or a socket
+ * left by one that died), a store path too long for a socket beside it, a folder that cannot
+ * hold one, an sshd with stream forwarding disabled or without OpenSSH's extension (Dropbear).
+ * The agent started instead sorts these out as it always does.
+ */
+async function openOwnerSocket(connection: SshConnection, store: string | undefined): Promise<{ channel: ClientChannel; socket: string } | null> {
+  const socket = store === undefined ? null : socketBesideStore(store);
+  if (socket === null) return null;
+  try {
+    const channel = await connection.openSocket(socket, SOCKET_OPEN_TIMEOUT_MS);
+    if (process.env.AXCTL_DEBUG) process.stderr.write(`axctl: debug: ${connection.target.label}: reached the running agent at ${socket}\n`);
+    return { channel, socket };
+  } catch (err) {
+    if (connection.lostError) throw err; // the connection itself is gone: nothing to fall back to
+    if (process.env.AXCTL_DEBUG) process.stderr.write(`axctl: debug: ${connection.target.label}: no running agent at ${socket} (${(err as Error).message}); starting one\n`);
+    return null;
+  }
 }
 
 /**
@@ -156,7 +231,7 @@ export async function startAgent(connection: SshConnection, launch: AgentLaunch,
  * anything else is awaited): stdout, from the agent's first frame on, into the stream the
  * transport reads; stderr into a tail.
  */
-function watchAgent(channel: ClientChannel, launch: AgentLaunch, label: string): { input: PassThrough; watch: AgentWatch } {
+function watchAgent(channel: ClientChannel, launch: AgentLaunch, label: string, socket?: string): { input: PassThrough; watch: AgentWatch } {
   let stderr = '';
   channel.stderr.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString('utf8')).slice(-STDERR_TAIL_CHARS);
@@ -198,7 +273,10 @@ function watchAgent(channel: ClientChannel, launch: AgentLaunch, label: string):
   channel.on('exit', (code: number | null, signal?: string) => (exit = { code, signal: signal ?? null }));
   channel.once('close', () => {
     const status = exit as { code: number | null; signal: string | null } | null;
-    if (!preamble.found && status) {
+    if (socket !== undefined) {
+      // A running agent's socket: no command, no exit status. The agent ends the stream as it
+      // ends a connection (its last message says why, if it hung up); the end is the transport's.
+    } else if (!preamble.found && status) {
       // The command ended and no agent ever answered: say what it printed and how it ended.
       const { detail, hint } = whyNotStarted(launch, status, stderr, preamble.printed());
       failure = new ConnectError('SSH_AGENT_NOT_STARTED', `${label}: ${detail}`, { hint });

@@ -7,9 +7,11 @@
  * of the same file to the same sshd (the baseline, taken in the same run):
  *   1. the agent over SSH: AgentClient.putFile through `axagent --stdio` in an exec channel
  *      (the agent hashes, writes and fsyncs what it acknowledges);
- *   2. agentless SFTP: AgentlessSession.upload — SFTP into the board's cache with the bytes
+ *   2. the installed agent already running (the service): the same putFile, the host reaching
+ *      the agent at its socket through sshd (direct-streamlocal) instead of starting one;
+ *   3. agentless SFTP: AgentlessSession.upload — SFTP into the board's cache with the bytes
  *      hashed as they are sent, the size checked and the blob renamed into place;
- *   3. for information, the bare SFTP transfer (SftpSession.put) alone.
+ *   4. for information, the bare SFTP transfer (SftpSession.put) alone.
  * Every figure includes logging in. Best of AXCTL_BENCH_ROUNDS (default 3) rounds each, the
  * methods taking turns within a round; prints MB/s, the ratio to scp (target >= 0.8) and the
  * client side's CPU time per MB (scp and its ssh; axctl's process), which load disturbs less.
@@ -26,6 +28,7 @@ import { openTransport } from '../../host/client/connect';
 import { openAgentless } from '../../host/ssh/agentless/open';
 import { openSsh } from '../../host/ssh/connection';
 import { shellCommand } from '../../host/ssh/quote';
+import { SshAgentTransport } from '../../host/ssh/transport';
 import '../../host/ssh/register';
 import { procCpuSeconds } from '../proc-stat';
 
@@ -84,6 +87,34 @@ async function startBoard(dir: string): Promise<Board> {
       await exited;
     },
   };
+}
+
+/**
+ * What `axctl agent install` leaves under PREFIX, as far as the host reads it: the wrapper
+ * (present), the token and the store in axagent.conf.
+ */
+async function installLayout(prefix: string, tokenFile: string): Promise<string> {
+  await fsp.mkdir(path.join(prefix, 'bin'), { recursive: true });
+  await fsp.mkdir(path.join(prefix, 'etc'), { recursive: true });
+  await fsp.writeFile(path.join(prefix, 'bin', 'axagent'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+  await fsp.copyFile(tokenFile, path.join(prefix, 'etc', 'token'));
+  await fsp.writeFile(path.join(prefix, 'etc', 'axagent.conf'), `AXAGENT_STORE='${path.join(prefix, 'store')}'\n`);
+  return prefix;
+}
+
+/** The installed service: the bundled agent listening, owning PREFIX/store (started outside the timing). */
+async function startListening(prefix: string, tokenFile: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [path.join(root, 'dist/axagent.js'), '--listen', '127.0.0.1:0', '--store', path.join(prefix, 'store'),
+    '--run-joint', path.join(root, 'dist/scripts/sim/run-joint.js'), '--token-file', tokenFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    let text = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      text += d.toString();
+      if (/listening on/.test(text)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`the listening agent exited with ${code}: ${text}`)));
+  });
+  return child;
 }
 
 async function writeRandomFile(file: string, mb: number): Promise<string> {
@@ -152,7 +183,7 @@ async function main(): Promise<number> {
     const tokenFile = path.join(dir, 'token');
     await fsp.writeFile(tokenFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
     const token = (await fsp.readFile(tokenFile, 'utf8')).trim();
-    const [scp, agent, agentless, bare] = await bestOf(ROUNDS, [
+    const [scp, agent, running, agentless, bare] = await bestOf(ROUNDS, [
       {
         label: 'scp (baseline)',
         once: (r) => timed(async () => {
@@ -174,6 +205,25 @@ async function main(): Promise<number> {
         },
       },
       {
+        label: 'installed agent running (its socket)',
+        once: async (r) => {
+          const prefix = await installLayout(path.join(dir, `installed-${r}`), tokenFile);
+          const owner = await startListening(prefix, tokenFile);
+          try {
+            return await timed(async () => {
+              const transport = await openTransport(board.url, { schemeOptions: { ...login, agentPrefix: prefix } });
+              if (!(transport instanceof SshAgentTransport) || transport.agentSocket === undefined) throw new Error('the running agent was not reached at its socket');
+              const client = await AgentClient.connect(transport, { token: transport.agentToken! });
+              await client.putFile(file, hash, FILE_MB * MB);
+              await client.close();
+            });
+          } finally {
+            owner.kill('SIGTERM');
+            await new Promise((resolve) => owner.once('exit', resolve));
+          }
+        },
+      },
+      {
         label: 'agentless (AgentlessSession.upload)',
         once: (r) => timed(async () => {
           const session = await openAgentless({ url: board.url, ...login, cacheDir: path.join(dir, `cache-${r}`), runJoint: '/bin/true' });
@@ -189,7 +239,7 @@ async function main(): Promise<number> {
           await ssh.close();
         }),
       },
-    ]) as [Best, Best, Best, Best];
+    ]) as [Best, Best, Best, Best, Best];
 
     const cpu = (b: Best) => (b.cpuMsPerMb === null ? '' : `   client CPU ${b.cpuMsPerMb.toFixed(2)} ms/MB`);
     const line = (name: string, b: Best) =>
@@ -197,6 +247,7 @@ async function main(): Promise<number> {
     process.stdout.write(`\nresults (MB/s, higher is better; target ratio >= ${TARGET}; client CPU: scp and ssh for the baseline, axctl's process for the others):\n`);
     process.stdout.write(`  ${'scp (baseline)'.padEnd(30)} ${scp.mbps.toFixed(1).padStart(7)} MB/s${cpu(scp)}\n`);
     process.stdout.write(line('agent over ssh', agent));
+    process.stdout.write(line('installed agent, running', running));
     process.stdout.write(line('agentless SFTP upload', agentless));
     process.stdout.write(line('bare SFTP put', bare));
     return 0;

@@ -1,0 +1,103 @@
+/**
+ * An installed agent already running on the board (the service, or the agent another host's
+ * connection started) is reached at its socket through the board's sshd (direct-streamlocal):
+ * no Node process is started for the connection, and no relaying process sits in the path of
+ * its bytes. Where that cannot work the host starts PREFIX/bin/axagent --stdio as before.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentClient } from '../../host/client/agent-client';
+import { openTransport } from '../../host/client/connect';
+import '../../host/ssh/register';
+import { SshAgentTransport, agentTokenOf } from '../../host/ssh/transport';
+import { fixture, installAgent, loginTo, requireBuild, tempDir, verifyOn, type Fixture } from './helpers';
+import { startSshd, type Sshd } from './sshd';
+
+let board: Sshd;
+let noForwarding: Sshd;
+let dir: string;
+let fx: Fixture;
+const open: AgentClient[] = [];
+
+beforeAll(async () => {
+  requireBuild();
+  dir = await tempDir();
+  [board, noForwarding, fx] = await Promise.all([startSshd(), startSshd({ config: ['AllowStreamLocalForwarding no'] }), fixture(path.join(dir, 'data'))]);
+});
+
+afterAll(async () => {
+  // Last opened first: an agent process started for a connection serves the others to the end.
+  for (const client of open.splice(0).reverse()) await client.close().catch(() => undefined);
+  await Promise.all([board?.stop(), noForwarding?.stop()]);
+  await fsp.rm(dir, { recursive: true, force: true });
+});
+
+const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+async function install() {
+  const prefix = path.join(await fsp.mkdtemp(path.join(dir, 'board-')), 'opt', 'axagent');
+  return { prefix, ...(await installAgent(prefix)) };
+}
+
+/** Connects to the installed agent under `prefix` as `axctl` does; the client stays open until the end of the file. */
+async function connect(server: Sshd, prefix: string, extra: Record<string, unknown> = {}): Promise<{ client: AgentClient; socket: string | undefined }> {
+  const transport = await openTransport(server.url, { schemeOptions: { ...loginTo(server), agentPrefix: prefix, ...extra } });
+  const client = await AgentClient.connect(transport, { token: agentTokenOf(transport)! });
+  open.push(client);
+  return { client, socket: (transport as SshAgentTransport).agentSocket };
+}
+
+describe('an installed agent already running', () => {
+  it('is reached at its socket: no agent process started for the connection, one store, runs go through', async () => {
+    const { prefix, store, starts } = await install();
+    const first = await connect(board, prefix); // nothing running yet: the wrapper starts the agent
+    expect(first.socket).toBeUndefined();
+    expect(await starts()).toBe(1);
+
+    const second = await connect(board, prefix);
+    expect(second.socket).toBe(path.join(store, 'agent.sock'));
+    expect(await starts()).toBe(1);
+    const data = randomBytes(300_000);
+    await second.client.putBytes(data, sha(data));
+    expect((await first.client.has([sha(data)]))[0]!.present).toBe(true);
+
+    const { report } = await verifyOn(dir, board.url, fx, { ssh: { ...loginTo(board), agentPrefix: prefix } });
+    expect(report.verdict).toBe('match');
+    expect(await starts()).toBe(1);
+  });
+
+  it('is not what a socket left by an agent that died leads to: the wrapper starts one', async () => {
+    const { prefix, store, starts } = await install();
+    await fsp.mkdir(store, { recursive: true });
+    // A socket file nobody listens on, as a killed agent leaves it.
+    execFileSync('python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', path.join(store, 'agent.sock')]);
+    const { client, socket } = await connect(board, prefix);
+    expect(socket).toBeUndefined();
+    expect(await starts()).toBe(1);
+    const data = randomBytes(1000);
+    await client.putBytes(data, sha(data));
+    expect((await client.has([sha(data)]))[0]!.present).toBe(true);
+  });
+
+  it("is reached through a started agent (relaying) where the board's sshd forbids stream forwarding", async () => {
+    const { prefix, starts } = await install();
+    const first = await connect(board, prefix);
+    const relayed = await connect(noForwarding, prefix);
+    expect(relayed.socket).toBeUndefined();
+    expect(await starts()).toBe(2);
+    const data = randomBytes(1000);
+    await relayed.client.putBytes(data, sha(data));
+    expect((await first.client.has([sha(data)]))[0]!.present).toBe(true);
+  });
+
+  it('is not reached at its socket when the caller checks the wrapper itself (agent install and status)', async () => {
+    const { prefix, starts } = await install();
+    await connect(board, prefix);
+    const checked = await connect(board, prefix, { reachRunningAgent: false });
+    expect(checked.socket).toBeUndefined();
+    expect(await starts()).toBe(2);
+  });
+});
