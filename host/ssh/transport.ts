@@ -130,7 +130,11 @@ export function connectionOptions(ssh: SshSchemeOptions) {
   };
 }
 
-/** Marks where the installed agent's settings begin in the preflight's output (after the token). */
+/**
+ * Mark the token and the installed agent's settings in the preflight's output: a login shell
+ * may print a banner first (its startup files run for `ssh board CMD` too).
+ */
+const TOKEN_MARK = '#axctl: token';
 const CONF_MARK = '#axctl: axagent.conf';
 
 export interface StartAgentOptions {
@@ -183,7 +187,8 @@ interface InstallFacts {
 /** Checks that the installed agent is there; reads its token and store (one exec, in parallel with the agent's start). */
 async function readInstall(connection: SshConnection, launch: Extract<AgentLaunch, { source: 'installed' }>): Promise<InstallFacts> {
   const checked = await connection.exec(
-    `[ -x ${shellQuote(launch.wrapper)} ] || exit ${NOT_INSTALLED}; cat -- ${shellQuote(launch.tokenFile)} 2>/dev/null; printf '\\n%s\\n' ${shellQuote(CONF_MARK)}; cat -- ${shellQuote(launch.confFile)} 2>/dev/null; exit 0`,
+    `[ -x ${shellQuote(launch.wrapper)} ] || exit ${NOT_INSTALLED}; printf '\\n%s\\n' ${shellQuote(TOKEN_MARK)}; cat -- ${shellQuote(launch.tokenFile)} 2>/dev/null; ` +
+      `printf '\\n%s\\n' ${shellQuote(CONF_MARK)}; cat -- ${shellQuote(launch.confFile)} 2>/dev/null; exit 0`,
     { timeoutMs: 15_000 },
   );
   if (checked.code === NOT_INSTALLED) {
@@ -192,10 +197,13 @@ async function readInstall(connection: SshConnection, launch: Extract<AgentLaunc
     });
   }
   if (checked.code !== 0) return {};
-  const at = checked.stdout.lastIndexOf(`\n${CONF_MARK}\n`);
-  const tokenText = (at < 0 ? checked.stdout : checked.stdout.slice(0, at)).trim();
-  const store = at < 0 ? undefined : confValue(checked.stdout.slice(at + CONF_MARK.length + 2), 'store');
-  return { ...(tokenText !== '' && { token: tokenText }), ...(store?.startsWith('/') && { store }) };
+  const out = checked.stdout;
+  const tokenAt = out.lastIndexOf(`\n${TOKEN_MARK}\n`);
+  const confAt = out.lastIndexOf(`\n${CONF_MARK}\n`);
+  if (tokenAt < 0 || confAt < tokenAt) return {}; // not our command's output
+  const token = out.slice(tokenAt + TOKEN_MARK.length + 2, confAt).trim();
+  const store = confValue(out.slice(confAt + CONF_MARK.length + 2), 'store');
+  return { ...(token !== '' && { token }), ...(store?.startsWith('/') && { store }) };
 }
 
 function tokenOption(install: InstallFacts | null): { token?: string } {

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentClient } from '../../host/client/agent-client';
 import { openTransport } from '../../host/client/connect';
+import { openSsh } from '../../host/ssh/connection';
 import '../../host/ssh/register';
 import { SshAgentTransport, agentTokenOf } from '../../host/ssh/transport';
 import { fixture, installAgent, loginTo, requireBuild, tempDir, verifyOn, type Fixture } from './helpers';
@@ -18,6 +19,8 @@ import { startSshd, type Sshd } from './sshd';
 
 let board: Sshd;
 let noForwarding: Sshd;
+/** Prints a banner before every command, as a board's shell startup files may. */
+let chatty: Sshd;
 let dir: string;
 let fx: Fixture;
 const open: AgentClient[] = [];
@@ -25,13 +28,19 @@ const open: AgentClient[] = [];
 beforeAll(async () => {
   requireBuild();
   dir = await tempDir();
-  [board, noForwarding, fx] = await Promise.all([startSshd(), startSshd({ config: ['AllowStreamLocalForwarding no'] }), fixture(path.join(dir, 'data'))]);
+  [board, noForwarding, chatty, fx] = await Promise.all([
+    startSshd(),
+    startSshd({ config: ['AllowStreamLocalForwarding no'] }),
+    // As a startup file that prints would (bash run by sshd reads ~/.bashrc, not a test's to change).
+    startSshd({ config: ['ForceCommand echo "Welcome to AX620A"; eval "$SSH_ORIGINAL_COMMAND"'] }),
+    fixture(path.join(dir, 'data')),
+  ]);
 });
 
 afterAll(async () => {
   // Last opened first: an agent process started for a connection serves the others to the end.
   for (const client of open.splice(0).reverse()) await client.close().catch(() => undefined);
-  await Promise.all([board?.stop(), noForwarding?.stop()]);
+  await Promise.all([board?.stop(), noForwarding?.stop(), chatty?.stop()]);
   await fsp.rm(dir, { recursive: true, force: true });
 });
 
@@ -43,11 +52,11 @@ async function install() {
 }
 
 /** Connects to the installed agent under `prefix` as `axctl` does; the client stays open until the end of the file. */
-async function connect(server: Sshd, prefix: string, extra: Record<string, unknown> = {}): Promise<{ client: AgentClient; socket: string | undefined }> {
+async function connect(server: Sshd, prefix: string, extra: Record<string, unknown> = {}): Promise<{ client: AgentClient; socket: string | undefined; token: string | undefined }> {
   const transport = await openTransport(server.url, { schemeOptions: { ...loginTo(server), agentPrefix: prefix, ...extra } });
   const client = await AgentClient.connect(transport, { token: agentTokenOf(transport)! });
   open.push(client);
-  return { client, socket: (transport as SshAgentTransport).agentSocket };
+  return { client, socket: (transport as SshAgentTransport).agentSocket, token: agentTokenOf(transport) };
 }
 
 describe('an installed agent already running', () => {
@@ -90,6 +99,21 @@ describe('an installed agent already running', () => {
     expect(await starts()).toBe(2);
     const data = randomBytes(1000);
     await relayed.client.putBytes(data, sha(data));
+    expect((await first.client.has([sha(data)]))[0]!.present).toBe(true);
+  });
+
+  it("is found, with the board's token, past a banner the login shell prints", async () => {
+    const shell = await openSsh({ url: chatty.url, ...loginTo(chatty) });
+    expect((await shell.exec('true')).stdout).toContain('Welcome to AX620A'); // the premise: the shell does print it
+    await shell.close();
+    const { prefix, token, starts } = await install();
+    const first = await connect(chatty, prefix);
+    const second = await connect(chatty, prefix);
+    expect(second.socket).toBeDefined();
+    expect(second.token).toBe(token);
+    expect(await starts()).toBe(1);
+    const data = randomBytes(1000);
+    await second.client.putBytes(data, sha(data));
     expect((await first.client.has([sha(data)]))[0]!.present).toBe(true);
   });
 
