@@ -161,12 +161,12 @@ export async function startAgent(connection: SshConnection, launch: AgentLaunch,
     const install = await preflight;
     const direct = await openOwnerSocket(connection, install?.store);
     if (direct) {
-      const { input, watch } = watchAgent(direct.channel, launch, connection.target.label, direct.socket);
+      const { input, watch } = watchAgent(direct.channel, launch, connection.target.label, () => connection.lostError, direct.socket);
       return new SshAgentTransport(connection, input, direct.channel, { ...transportOptions, ...tokenOption(install), watch, socket: direct.socket });
     }
   }
   const channel = await connection.execStream(launch.command);
-  const { input, watch } = watchAgent(channel, launch, connection.target.label);
+  const { input, watch } = watchAgent(channel, launch, connection.target.label, () => connection.lostError);
   let install;
   try {
     install = await preflight;
@@ -239,7 +239,7 @@ async function openOwnerSocket(connection: SshConnection, store: string | undefi
  * anything else is awaited): stdout, from the agent's first frame on, into the stream the
  * transport reads; stderr into a tail.
  */
-function watchAgent(channel: ClientChannel, launch: AgentLaunch, label: string, socket?: string): { input: PassThrough; watch: AgentWatch } {
+function watchAgent(channel: ClientChannel, launch: AgentLaunch, label: string, connectionLost: () => unknown, socket?: string): { input: PassThrough; watch: AgentWatch } {
   let stderr = '';
   channel.stderr.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString('utf8')).slice(-STDERR_TAIL_CHARS);
@@ -279,11 +279,25 @@ function watchAgent(channel: ClientChannel, launch: AgentLaunch, label: string, 
     }
   });
   channel.on('exit', (code: number | null, signal?: string) => (exit = { code, signal: signal ?? null }));
+  // A running agent's socket has no command and no exit status: the agent's end of the stream
+  // (EOF) is the end of the connection. sshd closes such a channel only once both sides have
+  // ended, so the transport must hear of it now to end its own side.
+  let agentEnded = false;
+  if (socket !== undefined) {
+    channel.once('end', () => {
+      // ssh2 also ends every channel when the connection itself breaks (after noting why).
+      if (connectionLost()) return;
+      agentEnded = true;
+      if (!input.destroyed) input.end();
+    });
+  }
   channel.once('close', () => {
     const status = exit as { code: number | null; signal: string | null } | null;
     if (socket !== undefined) {
-      // A running agent's socket: no command, no exit status. The agent ends the stream as it
-      // ends a connection (its last message says why, if it hung up); the end is the transport's.
+      // Closed before the agent ended its stream: the SSH server or the connection did it.
+      if (!agentEnded && !verdict) tell('lost', new TransportError('TRANSPORT_DISCONNECTED', `${label}: the SSH channel to the agent's socket ${socket} closed before the agent ended it (the board's sshd closed it, or the connection broke)`, {
+        hint: 'check that sshd still runs on the board and the network, then connect again',
+      }));
     } else if (!preamble.found && status) {
       // The command ended and no agent ever answered: say what it printed and how it ended.
       const { detail, hint } = whyNotStarted(launch, status, stderr, preamble.printed());

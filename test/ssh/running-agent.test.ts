@@ -14,7 +14,9 @@ import { openTransport } from '../../host/client/connect';
 import { openSsh } from '../../host/ssh/connection';
 import '../../host/ssh/register';
 import { SshAgentTransport, agentTokenOf } from '../../host/ssh/transport';
-import { fixture, installAgent, loginTo, requireBuild, tempDir, verifyOn, type Fixture } from './helpers';
+import type { CloseInfo } from '../../shared/transport/transport';
+import { startAgent, type AgentProcess } from '../agent/helpers';
+import { fixture, installAgent, loginTo, requireBuild, startRelay, tempDir, verifyOn, type Fixture } from './helpers';
 import { startSshd, type Sshd } from './sshd';
 
 let board: Sshd;
@@ -24,6 +26,7 @@ let chatty: Sshd;
 let dir: string;
 let fx: Fixture;
 const open: AgentClient[] = [];
+const agents: AgentProcess[] = [];
 
 beforeAll(async () => {
   requireBuild();
@@ -40,6 +43,7 @@ beforeAll(async () => {
 afterAll(async () => {
   // Last opened first: an agent process started for a connection serves the others to the end.
   for (const client of open.splice(0).reverse()) await client.close().catch(() => undefined);
+  for (const agent of agents.splice(0)) await agent.stop();
   await Promise.all([board?.stop(), noForwarding?.stop(), chatty?.stop()]);
   await fsp.rm(dir, { recursive: true, force: true });
 });
@@ -58,6 +62,50 @@ async function connect(server: Sshd, prefix: string, extra: Record<string, unkno
   open.push(client);
   return { client, socket: (transport as SshAgentTransport).agentSocket, token: agentTokenOf(transport) };
 }
+
+/** The installed service: a listening agent owning the install's store, with its token. */
+async function service(store: string, token: string): Promise<AgentProcess> {
+  const agent = await startAgent({ mode: 'listen', storeDir: store, token });
+  agents.push(agent);
+  return agent;
+}
+
+/** A transport reaching the running agent at its socket, with no idle timeout: only an end can close it. */
+async function directTransport(url: string, login: object, prefix: string): Promise<SshAgentTransport> {
+  const transport = (await openTransport(url, { idleTimeoutMs: 0, schemeOptions: { ...login, agentPrefix: prefix } })) as SshAgentTransport;
+  expect(transport.agentSocket).toBeDefined();
+  return transport;
+}
+
+describe('a connection to the running agent at its socket', () => {
+  it('ends when the agent dies (killed), not at a timeout', async () => {
+    const { prefix, store, token } = await install();
+    const owner = await service(store, token);
+    const transport = await directTransport(board.url, loginTo(board), prefix);
+    const client = await AgentClient.connect(transport, { token });
+    open.push(client);
+    const closed = new Promise<CloseInfo>((resolve) => transport.once('close', resolve));
+    owner.child.kill('SIGKILL');
+    expect((await closed).reason).toBe('remote');
+  });
+
+  it('ends with TRANSPORT_DISCONNECTED when the SSH connection breaks, not as a clean close by the agent', async () => {
+    const { prefix, store, token } = await install();
+    await service(store, token);
+    const relay = await startRelay(board.port);
+    try {
+      const url = `ssh://${board.user}@127.0.0.1:${relay.port}`;
+      const transport = await directTransport(url, { ...loginTo(board), knownHosts: path.join(dir, `relay-${relay.port}.known_hosts`), acceptNewHostKey: true }, prefix);
+      const client = await AgentClient.connect(transport, { token });
+      open.push(client);
+      const closed = new Promise<CloseInfo>((resolve) => transport.once('close', resolve));
+      await relay.close(); // the TCP connection is cut
+      expect((await closed).error?.code).toBe('TRANSPORT_DISCONNECTED');
+    } finally {
+      await relay.close();
+    }
+  });
+});
 
 describe('an installed agent already running', () => {
   it('is reached at its socket: no agent process started for the connection, one store, runs go through', async () => {
