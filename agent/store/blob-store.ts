@@ -22,7 +22,7 @@ import { chunkParts, type ChunkBatch } from './chunk-batch';
 import { StoreError, storeIoError } from './errors';
 import { assertHash, hashFileInto, sha256File } from './hashing';
 import { KeyedLock } from './keyed-lock';
-import { SpaceBook } from './space-book';
+import { activeNow, SpaceBook } from './space-book';
 import { SpaceKeeper } from './space-keeper';
 import { partialFileName, StoreFolders } from './store-folders';
 
@@ -201,7 +201,7 @@ export class BlobStore {
         }
         state.length += data.length;
         this.uploads.set(name, state);
-        this.book.setPartial(name, { hash, size, length: state.length, lastWrite: this.book.tick() });
+        this.book.setPartial(name, { hash, size, length: state.length, lastWrite: this.book.tick(), activeAt: activeNow() });
       }
       if (state.length < size) return { received: state.length, complete: false };
       this.uploads.delete(name);
@@ -351,7 +351,7 @@ export class BlobStore {
     const record = this.book.partials.get(name);
     // An upload begun but not written yet (or whose file went behind our back) stays in the
     // book at length 0: it still expects all its bytes.
-    if (length > 0 || record) this.book.setPartial(name, { hash, size, length, lastWrite: record?.lastWrite ?? this.book.tick() });
+    if (length > 0 || record) this.book.setPartial(name, { hash, size, length, lastWrite: record?.lastWrite ?? this.book.tick(), activeAt: record?.activeAt ?? activeNow() });
     const state = { hasher, length };
     // Kept only once there are bytes (writeChunk keeps a new one after its first write): an
     // upload asked about and never continued must not hold a hash object forever.

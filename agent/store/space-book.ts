@@ -16,8 +16,10 @@ export interface PartialRecord {
   size: number;
   /** Bytes on disk; 0 for an upload begun (beginUpload) that has no file yet. */
   length: number;
-  /** Last write, or last time the upload was begun or resumed. */
+  /** Last write, or last time the upload was begun or resumed (ms since the epoch: the least-recently-used order). */
   lastWrite: number;
+  /** The same moment on the monotonic clock (activeNow()): how long the upload has been idle. */
+  activeAt: number;
 }
 
 export interface Victim {
@@ -28,17 +30,20 @@ export interface Victim {
 }
 
 /**
- * Milliseconds since the epoch as of the agent's start, moved on by the monotonic clock since.
- * A board without a real-time clock boots in 1970 and jumps decades ahead at its first NTP
- * sync: read from the wall clock, every upload in progress would look idle at that moment (its
- * partial evictable, its outstanding bytes no longer counted). This clock does not jump; the
- * times it gives only disagree with the wall clock after such a jump, which costs no more than
- * a blob's place in the least-recently-used order across an agent restart.
+ * Idleness is timed on the monotonic clock. A board without a real-time clock boots in 1970
+ * and jumps decades ahead at its first NTP sync: timed by the wall clock, every upload in
+ * progress would turn idle at that moment (its partial evictable, its outstanding bytes no
+ * longer counted), and one left by a host before the sync would never turn idle (it looks
+ * written in the future). The wall clock still orders uses (least recently used first), which
+ * must survive restarts.
  */
-const WALL_AT_START = Date.now();
-const MONOTONIC_AT_START = performance.now();
-export function steadyNow(): number {
-  return WALL_AT_START + (performance.now() - MONOTONIC_AT_START);
+export function activeNow(): number {
+  return performance.now();
+}
+
+/** activeNow() of a write made at `wallMs` (a partial's mtime, found at open): never in the future. */
+export function activeAtWallTime(wallMs: number): number {
+  return performance.now() - Math.max(0, Date.now() - wallMs);
 }
 
 export class SpaceBook {
@@ -55,12 +60,12 @@ export class SpaceBook {
   private clock = 0;
 
   /**
-   * A strictly increasing timestamp (steadyNow). Never behind a time already recorded: a board
-   * without a real-time clock may boot in 1970 with blobs used in 2026 on disk, and its new uses
-   * must still count as the most recent.
+   * A strictly increasing timestamp. Never behind a time already recorded: a board without a
+   * real-time clock may boot in 1970 with blobs used in 2026 on disk, and its new uses must
+   * still count as the most recent.
    */
   tick(): number {
-    this.clock = Math.max(Math.floor(steadyNow()), this.clock + 1);
+    this.clock = Math.max(Date.now(), this.clock + 1);
     return this.clock;
   }
 
@@ -147,7 +152,7 @@ export class SpaceBook {
    * and count for nothing.
    */
   outstandingBytes(partialIdleMs: number, except: string): { bytes: number; uploads: number } {
-    const now = this.tick();
+    const now = activeNow();
     let bytes = 0;
     let uploads = 0;
     for (const [name, partial] of this.partials) {
@@ -159,7 +164,7 @@ export class SpaceBook {
   }
 
   private isActive(partial: PartialRecord, now: number, partialIdleMs: number): boolean {
-    return now - partial.lastWrite <= partialIdleMs;
+    return now - partial.activeAt <= partialIdleMs;
   }
 
   /**
@@ -169,7 +174,7 @@ export class SpaceBook {
    * sending it) and never the one named by `keepPartial`.
    */
   planEviction(needBytes: number, partialIdleMs: number, keepPartial?: string): { victims: Victim[]; unevictableBytes: number } | { victims: null; unevictableBytes: number } {
-    const now = this.tick();
+    const now = activeNow();
     const candidates: (Victim & { lastUsed: number })[] = [];
     let unevictableBytes = 0;
     for (const [hash, blob] of this.blobs) {

@@ -9,7 +9,7 @@ import { promises as fsp } from 'node:fs';
 import { filesystemFreeBytes, filesystemSpace } from './disk';
 import { StoreError } from './errors';
 import { KeyedLock } from './keyed-lock';
-import type { SpaceBook, Victim } from './space-book';
+import { activeNow, type SpaceBook, type Victim } from './space-book';
 import type { StoreFolders } from './store-folders';
 
 const DEFAULT_CAP_SHARE = 0.8;
@@ -125,7 +125,7 @@ export class SpaceKeeper {
           });
         }
       }
-      this.book.setPartial(name, { hash, size, length, lastWrite: this.book.tick() });
+      this.book.setPartial(name, { hash, size, length, lastWrite: this.book.tick(), activeAt: activeNow() });
       this.book.beginUpload(name);
       return length;
     });

@@ -13,7 +13,7 @@ import { errnoText } from '../../shared/errno-text';
 import { fsyncDir, syncFile } from './disk';
 import { StoreError, storeIoError } from './errors';
 import { isHash } from './hashing';
-import type { SpaceBook } from './space-book';
+import { activeAtWallTime, type SpaceBook } from './space-book';
 
 const PARTIAL_NAME = /^([0-9a-f]{64})\.(\d+)\.part$/;
 
@@ -66,7 +66,7 @@ export class StoreFolders {
         continue;
       }
       const stat = await fsp.stat(file);
-      book.setPartial(name, { hash: match[1], size: Number(match[2]), length: stat.size, lastWrite: stat.mtimeMs });
+      book.setPartial(name, { hash: match[1], size: Number(match[2]), length: stat.size, lastWrite: stat.mtimeMs, activeAt: activeAtWallTime(stat.mtimeMs) });
     }
   }
 

@@ -310,6 +310,22 @@ describe('eviction of partial uploads', () => {
     }
   });
 
+  it('lets a partial left before the board's clock was set turn idle (an RTC-less board opening its store in 1970)', async () => {
+    const left = randomBytes(2000);
+    const next = randomBytes(2000);
+    const before = await BlobStore.open(dir, { capBytes: 3000 });
+    await before.writeChunk(sha(left), 2000, 0, left.subarray(0, 1500)); // mtime: now (2026)
+    const in1970 = vi.spyOn(Date, 'now').mockImplementation(() => Date.UTC(1970, 0, 1, 0, 5));
+    try {
+      const store = await BlobStore.open(dir, { capBytes: 3000, partialIdleMs: 50 });
+      await new Promise((r) => setTimeout(r, 80)); // idle for longer than the store allows
+      expect(await store.writeChunk(sha(next), 2000, 0, next)).toEqual({ received: 2000, complete: true }); // room made from it
+      expect(await store.uploadOffset(sha(left), 2000)).toBe(0);
+    } finally {
+      in1970.mockRestore();
+    }
+  });
+
   it('refuses a chunk whose partial was evicted while it waited for room, instead of storing zeros in its place', async () => {
     const data = randomBytes(2000);
     const hash = sha(data);
