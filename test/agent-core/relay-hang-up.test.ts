@@ -40,9 +40,10 @@ describe('RelayHangUpWatch', () => {
     });
   }
 
-  it('stops judging a stream that is not frames (a shell printing before the agent)', () => {
+  it('stops judging a stream that is not frames (bytes without the magic, as a shell printing before the agent)', () => {
     const w = new RelayHangUpWatch();
-    w.push(Buffer.from('bash: axagent: command not found\n'));
+    // Shaped like a frame with a bad magic: read as one, the Error after it would be seen.
+    w.push(Buffer.from([0x4e, 0x4f, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
     w.push(frame(error(0)));
     expect(w.hungUp).toBe(false);
   });
