@@ -22,3 +22,24 @@ export function untilSettled(signal: AbortSignal | undefined, onAbort: () => voi
     signal.removeEventListener('abort', fire);
   };
 }
+
+/**
+ * `promise`, or a rejection with the signal's reason as soon as `signal` aborts. The work
+ * itself goes on: the caller closes what it opened (an SSH connection takes its commands with it).
+ */
+export function orAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const settled = untilSettled(signal, () => reject(signal.reason));
+    promise.then(
+      (value) => {
+        settled();
+        resolve(value);
+      },
+      (err: unknown) => {
+        settled();
+        reject(err);
+      },
+    );
+  });
+}

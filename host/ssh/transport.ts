@@ -12,6 +12,7 @@
  */
 import { PassThrough } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
+import { orAbort } from '../../shared/abort';
 import { ConnectError, type AxError } from '../../shared/errors';
 import { StreamTransport } from '../../shared/transport/stream';
 import { TransportError } from '../../shared/transport/transport';
@@ -111,7 +112,7 @@ export const openSshUrl: TransportFactory = async (url: URL, opts: OpenTransport
   const connection = await openSsh({ url: url.href, ...connectionOptions(ssh), ...(connectTimeoutMs === undefined ? {} : { timeoutMs: connectTimeoutMs }), ...(signal && { signal }) });
   try {
     signal?.throwIfAborted(); // given up as the login finished
-    return await startAgent(connection, agentLaunch(ssh), transportOptions, { direct: ssh.reachRunningAgent !== false });
+    return await startAgent(connection, agentLaunch(ssh), transportOptions, { direct: ssh.reachRunningAgent !== false, ...(signal && { signal }) });
   } catch (err) {
     await connection.close();
     throw err;
@@ -145,6 +146,8 @@ export interface StartAgentOptions {
    * `status` turn it off to check the wrapper itself.
    */
   direct?: boolean;
+  /** Gives the start up (Ctrl-C): rejects with its reason; the caller closes the connection. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -158,18 +161,19 @@ export async function startAgent(connection: SshConnection, launch: AgentLaunch,
   if (launch.source === 'installed' && opts.direct !== false) {
     // Waiting for the preflight costs a round trip; starting Node on a Cortex-A7 costs 2-4 s,
     // and a relaying agent process would sit in the path of every byte.
-    const install = await preflight;
-    const direct = await openOwnerSocket(connection, install?.store);
+    const install = await orAbort(preflight, opts.signal);
+    const direct = await orAbort(openOwnerSocket(connection, install?.store), opts.signal);
     if (direct) {
       const { input, watch } = watchAgent(direct.channel, launch, connection.target.label, () => connection.lostError, direct.socket);
       return new SshAgentTransport(connection, input, direct.channel, { ...transportOptions, ...tokenOption(install), watch, socket: direct.socket });
     }
   }
-  const channel = await connection.execStream(launch.command);
+  opts.signal?.throwIfAborted();
+  const channel = await orAbort(connection.execStream(launch.command), opts.signal);
   const { input, watch } = watchAgent(channel, launch, connection.target.label, () => connection.lostError);
   let install;
   try {
-    install = await preflight;
+    install = await orAbort(preflight, opts.signal);
   } catch (err) {
     channel.close();
     throw err;

@@ -310,7 +310,7 @@ describe('eviction of partial uploads', () => {
     }
   });
 
-  it('lets a partial left before the board's clock was set turn idle (an RTC-less board opening its store in 1970)', async () => {
+  it("lets a partial left before the board's clock was set turn idle (an RTC-less board opening its store in 1970)", async () => {
     const left = randomBytes(2000);
     const next = randomBytes(2000);
     const before = await BlobStore.open(dir, { capBytes: 3000 });

@@ -23,6 +23,8 @@ let board: Sshd;
 let noForwarding: Sshd;
 /** Prints a banner before every command, as a board's shell startup files may. */
 let chatty: Sshd;
+/** Takes 5 s to start any command, as a loaded board with heavy startup files may. */
+let slow: Sshd;
 let dir: string;
 let fx: Fixture;
 const open: AgentClient[] = [];
@@ -31,11 +33,12 @@ const agents: AgentProcess[] = [];
 beforeAll(async () => {
   requireBuild();
   dir = await tempDir();
-  [board, noForwarding, chatty, fx] = await Promise.all([
+  [board, noForwarding, chatty, slow, fx] = await Promise.all([
     startSshd(),
     startSshd({ config: ['AllowStreamLocalForwarding no'] }),
     // As a startup file that prints would (bash run by sshd reads ~/.bashrc, not a test's to change).
     startSshd({ config: ['ForceCommand echo "Welcome to AX620A"; eval "$SSH_ORIGINAL_COMMAND"'] }),
+    startSshd({ config: ['ForceCommand sleep 5; eval "$SSH_ORIGINAL_COMMAND"'] }),
     fixture(path.join(dir, 'data')),
   ]);
 });
@@ -44,7 +47,7 @@ afterAll(async () => {
   // Last opened first: an agent process started for a connection serves the others to the end.
   for (const client of open.splice(0).reverse()) await client.close().catch(() => undefined);
   for (const agent of agents.splice(0)) await agent.stop();
-  await Promise.all([board?.stop(), noForwarding?.stop(), chatty?.stop()]);
+  await Promise.all([board?.stop(), noForwarding?.stop(), chatty?.stop(), slow?.stop()]);
   await fsp.rm(dir, { recursive: true, force: true });
 });
 
@@ -163,6 +166,19 @@ describe('an installed agent already running', () => {
     const data = randomBytes(1000);
     await second.client.putBytes(data, sha(data));
     expect((await first.client.has([sha(data)]))[0]!.present).toBe(true);
+  });
+
+  it('is given up at once when the start is aborted (Ctrl-C) while the board is slow to answer', async () => {
+    const { prefix } = await install();
+    const controller = new AbortController();
+    const opening = openTransport(slow.url, { signal: controller.signal, schemeOptions: { ...loginTo(slow), agentPrefix: prefix } });
+    setTimeout(() => controller.abort(new Error('interrupted by the test')), 500); // logged in by then, checking the install
+    // The board answers the install check only after 5 s: an abort heeded only then is too late.
+    const outcome = await Promise.race([
+      opening.then(() => 'opened', (err: Error) => err.message),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting for the board'), 3000)),
+    ]);
+    expect(outcome).toBe('interrupted by the test');
   });
 
   it('is not reached at its socket when the caller checks the wrapper itself (agent install and status)', async () => {
