@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RunService, type RunRequest, type RunResult } from '../../agent/run/run-service';
 import type { BlobStore } from '../../agent/store/blob-store';
 import { AxError } from '../../shared/errors';
@@ -202,6 +202,9 @@ describe('RunService: the queue', () => {
     await fsp.rm(trace, { force: true });
     const controller = new AbortController();
     const first = service.run(req);
+    // Asked for together, either could reach the queue first (each checks its blobs on the way):
+    // the second is asked for once the first's run_joint has started.
+    await vi.waitFor(async () => expect(await readTrace(trace)).toEqual(['start']), { timeout: 10_000, interval: 20 });
     const second = service.run(req, { signal: controller.signal, onQueue: (p) => p === 1 && controller.abort() });
     const cancelled = await second;
     expect(cancelled).toMatchObject({ status: 'failed', cancelled: true, exitCode: null });
