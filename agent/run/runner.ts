@@ -11,6 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { RunFailedError } from '../../shared/errors';
 import type { RunOutcome } from '../../shared/run/outcome';
 import { DEFAULT_CAPTURE_CHARS, LineSplitter, OutputCapture } from '../../shared/run/output-capture';
+import { runJointEnv } from './child-env';
 
 export interface RunnerSpec {
   /** Absolute path of the run_joint executable (or a stand-in). */
@@ -20,7 +21,7 @@ export interface RunnerSpec {
   timeoutMs: number;
   /** Time between SIGTERM and SIGKILL. Default 2000 ms. */
   killGraceMs?: number;
-  /** The child's environment. Default: the agent's. */
+  /** The child's environment. Default: the agent's, less what the wrapper set for the agent alone (child-env.ts). */
   env?: NodeJS.ProcessEnv;
   onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
   signal?: AbortSignal;
@@ -52,7 +53,7 @@ export function spawnRunJoint(spec: RunnerSpec): Promise<RunnerOutcome> {
     try {
       child = spawn(spec.runJoint, spec.args, {
         cwd: spec.cwd,
-        env: spec.env ?? process.env,
+        env: spec.env ?? runJointEnv(),
         stdio: ['ignore', 'pipe', 'pipe'],
         shell: false,
         detached: true,

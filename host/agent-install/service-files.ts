@@ -20,6 +20,13 @@ export function renderWrapper(layout: Layout): string {
 # Further axagent options may follow; see \`${layout.wrapper} --help\`.
 PREFIX=${shq(layout.prefix)}
 . "$PREFIX/etc/axagent.conf" || exit 2
+# glibc raises its mmap threshold once a large buffer is freed, and then keeps the agent's
+# freed 1 MiB transfer buffers in its heap (6-12 MiB more resident after downloads); a fixed
+# threshold hands them back. Other C libraries ignore it. run_joint does not get it.
+if [ -z "\${MALLOC_MMAP_THRESHOLD_+set}" ]; then
+  MALLOC_MMAP_THRESHOLD_=131072 AXAGENT_UNSET_FOR_RUNS=MALLOC_MMAP_THRESHOLD_
+  export MALLOC_MMAP_THRESHOLD_ AXAGENT_UNSET_FOR_RUNS
+fi
 exec "$AXAGENT_NODE" "$PREFIX/lib/axagent.js" --store "$AXAGENT_STORE" --run-joint "$AXAGENT_RUN_JOINT" --token-file "$PREFIX/etc/token" "$@"
 `;
 }

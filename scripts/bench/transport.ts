@@ -121,8 +121,8 @@ async function writeRandomFile(file: string, mb: number): Promise<string> {
 }
 
 /** A child process that prints one line (its port, or the agent's listening line) on start. */
-function startChild(args: string[], pattern: RegExp, stream: 'stdout' | 'stderr'): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+function startChild(args: string[], pattern: RegExp, stream: 'stdout' | 'stderr', env: NodeJS.ProcessEnv = process.env): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   return new Promise((resolve, reject) => {
     let text = '';
     const timer = setTimeout(() => reject(new Error(`no start line from ${args.join(' ')}: ${text}`)), 15_000);
@@ -228,12 +228,14 @@ async function main(): Promise<void> {
     const sinkAtEnd = await startChild(['-e', TCP_SINK, path.join(dir, 'tcp-at-end.bin'), '0'], /^(\d+)\n/, 'stdout');
     const sinkPer8 = await startChild(['-e', TCP_SINK, path.join(dir, 'tcp-per-8mib.bin'), String(8 * MB)], /^(\d+)\n/, 'stdout');
     children.push(sinkAtEnd.child, sinkPer8.child);
-    // The bundled agent: the file that runs on the board.
+    // The bundled agent: the file that runs on the board, in the environment the installed
+    // wrapper gives it (glibc's fixed mmap threshold: host/agent-install/service-files.ts).
     const startAgent = (store: string) =>
       startChild(
         [path.join(root, 'dist/axagent.js'), '--listen', '127.0.0.1:0', '--store', path.join(dir, store), '--run-joint', runJoint, '--token-file', path.join(dir, 'token')],
         /listening on (ws:\/\/\S+)/,
         'stderr',
+        { ...process.env, MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072' },
       );
     const agent = await startAgent('store');
     children.push(agent.child);

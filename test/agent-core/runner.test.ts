@@ -130,6 +130,18 @@ describe('spawnRunJoint', () => {
     expect(outcome.stdout).toMatch(/\[\.\.\. \d+ characters of output omitted \.\.\.\]/);
   });
 
+  it("starts run_joint without what the installed wrapper set for the agent's memory alone", async () => {
+    vi.stubEnv('MALLOC_MMAP_THRESHOLD_', '131072');
+    vi.stubEnv('AXAGENT_UNSET_FOR_RUNS', 'MALLOC_MMAP_THRESHOLD_');
+    vi.stubEnv('AXCTL_TEST_KEPT', 'yes');
+    try {
+      const outcome = await spawnRunJoint({ runJoint: '/bin/sh', args: ['-c', 'echo "[$MALLOC_MMAP_THRESHOLD_][$AXAGENT_UNSET_FOR_RUNS][$AXCTL_TEST_KEPT]"'], cwd, timeoutMs: 10_000 });
+      expect(outcome.stdout).toBe('[][][yes]\n');
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
   it('rejects with a typed error when the program is missing or not executable', async () => {
     const missing = await spawnRunJoint({ runJoint: path.join(cwd, 'no-such-run-joint'), args: [], cwd, timeoutMs: 1000 }).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(RunFailedError);

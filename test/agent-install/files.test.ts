@@ -76,6 +76,12 @@ describe('the wrapper and the settings file', () => {
       await fsp.writeFile(l.agentFile, 'process.stdout.write(JSON.stringify(process.argv.slice(2)))');
       const args = JSON.parse(execFileSync(l.wrapper, ['--stdio'], { encoding: 'utf8' }));
       expect(args).toEqual(['--store', '/data/axstore', '--run-joint', '/opt/bin/run_joint', '--token-file', `${dir}/etc/token`, '--stdio']);
+      // The agent gets glibc's fixed mmap threshold, noted as not the user's (not for run_joint)...
+      await fsp.writeFile(l.agentFile, 'process.stdout.write(JSON.stringify([process.env.MALLOC_MMAP_THRESHOLD_, process.env.AXAGENT_UNSET_FOR_RUNS]))');
+      const { MALLOC_MMAP_THRESHOLD_: _unset, ...env } = process.env;
+      expect(JSON.parse(execFileSync(l.wrapper, ['--stdio'], { encoding: 'utf8', env }))).toEqual(['131072', 'MALLOC_MMAP_THRESHOLD_']);
+      // ...and a threshold the user set stays, and stays theirs.
+      expect(JSON.parse(execFileSync(l.wrapper, ['--stdio'], { encoding: 'utf8', env: { ...env, MALLOC_MMAP_THRESHOLD_: '65536' } }))).toEqual(['65536', null]);
     } finally {
       await fsp.rm(dir, { recursive: true, force: true });
     }
