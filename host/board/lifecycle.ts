@@ -1,4 +1,5 @@
 /** Opening and closing a BoardSession around the work of a command, with Ctrl-C in mind. */
+import { orAbort } from '../../shared/abort';
 import type { BoardSession } from './session';
 
 /** Closes without letting a failure to close hide the error that made us close. */
@@ -16,13 +17,8 @@ export async function withAbort(signal: AbortSignal | undefined, open: () => Pro
   if (!signal) return open();
   signal.throwIfAborted();
   const opening = open();
-  let onAbort: () => void = () => undefined;
-  const aborted = new Promise<never>((_resolve, reject) => {
-    onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
   try {
-    const session = await Promise.race([opening, aborted]);
+    const session = await orAbort(opening, signal);
     if (signal.aborted) {
       // Aborted as the session came: the caller would never hear of the abort.
       await closeQuietly(session);
@@ -32,7 +28,5 @@ export async function withAbort(signal: AbortSignal | undefined, open: () => Pro
   } catch (err) {
     if (signal.aborted) void opening.then(closeQuietly, () => undefined);
     throw err;
-  } finally {
-    signal.removeEventListener('abort', onAbort);
   }
 }
