@@ -18,6 +18,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeGt, makeModel } from './sim/make-gt';
+import { startListeningAgent } from './listening-agent';
 
 const DIST = path.resolve(__dirname, '..');
 const CLI = path.join(DIST, 'host', 'cli.js');
@@ -54,27 +55,16 @@ function heading(text: string): void {
 
 /** Starts `axagent --listen 127.0.0.1:0` with the simulator; resolves with its ws:// URL. */
 function startAgent(dir: string, tokenFile: string, fault: string): Promise<string> {
-  const child = spawn(process.execPath, [AGENT, '--listen', '127.0.0.1:0', '--store', path.join(dir, 'store'), '--run-joint', RUN_JOINT, '--token-file', tokenFile], {
+  const { child, url } = startListeningAgent({
+    agent: AGENT,
+    store: path.join(dir, 'store'),
+    runJoint: RUN_JOINT,
+    tokenFile,
     env: { ...process.env, AXSIM_FAULT: fault },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    timeoutMs: AGENT_START_TIMEOUT_MS,
   });
   children.push(child);
-  let stderr = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the agent did not start within ${AGENT_START_TIMEOUT_MS} ms: ${stderr}`)), AGENT_START_TIMEOUT_MS);
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      const m = /listening on (ws:\/\/\S+)/.exec(stderr);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the agent exited (${code}) before listening: ${stderr}`));
-    });
-  });
+  return url;
 }
 
 /** Runs `axctl ...args` in `cwd` with its output going straight to this terminal. */

@@ -1,10 +1,9 @@
 /**
  * run_joint's environment: the agent's own, less what the installed wrapper set for the agent
- * alone. The wrapper (host/agent-install/service-files.ts) fixes glibc's mmap threshold for the
- * agent's memory (see there) and names each variable it set, and that the user had not, in
- * AXAGENT_UNSET_FOR_RUNS; run_joint, whose timing axctl reports, runs as the user set it up.
+ * alone (shared/agent-env.ts) and named in UNSET_FOR_RUNS; run_joint, whose timing axctl
+ * reports, runs as the user set it up.
  */
-export const UNSET_FOR_RUNS = 'AXAGENT_UNSET_FOR_RUNS';
+import { UNSET_FOR_RUNS } from '../../shared/agent-env';
 
 export function runJointEnv(agentEnv: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const names = agentEnv[UNSET_FOR_RUNS];

@@ -4,6 +4,7 @@
  * a systemd unit, and a BusyBox-style init.d script. Pure functions of the layout and settings,
  * so tests read them without a board.
  */
+import { AGENT_MALLOC_SETTING as MALLOC, UNSET_FOR_RUNS } from '../../shared/agent-env';
 import { SERVICE_NAME, shq, type AgentConf, type Layout } from './layout';
 
 /**
@@ -23,9 +24,9 @@ PREFIX=${shq(layout.prefix)}
 # glibc raises its mmap threshold once a large buffer is freed, and then keeps the agent's
 # freed 1 MiB transfer buffers in its heap (6-12 MiB more resident after downloads); a fixed
 # threshold hands them back. Other C libraries ignore it. run_joint does not get it.
-if [ -z "\${MALLOC_MMAP_THRESHOLD_+set}" ]; then
-  MALLOC_MMAP_THRESHOLD_=131072 AXAGENT_UNSET_FOR_RUNS=MALLOC_MMAP_THRESHOLD_
-  export MALLOC_MMAP_THRESHOLD_ AXAGENT_UNSET_FOR_RUNS
+if [ -z "\${${MALLOC.name}+set}" ]; then
+  ${MALLOC.name}=${MALLOC.value} ${UNSET_FOR_RUNS}=${MALLOC.name}
+  export ${MALLOC.name} ${UNSET_FOR_RUNS}
 fi
 exec "$AXAGENT_NODE" "$PREFIX/lib/axagent.js" --store "$AXAGENT_STORE" --run-joint "$AXAGENT_RUN_JOINT" --token-file "$PREFIX/etc/token" "$@"
 `;

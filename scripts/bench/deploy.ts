@@ -12,7 +12,7 @@
  *
  * BENCH_DEPLOY_MB=<n> changes the model size (default 100).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
@@ -23,6 +23,7 @@ import { createProgress } from '../../host/deploy/progress';
 import { ModelIoStore } from '../../host/state/model-io';
 import { verify } from '../../host/verify/verify';
 import { makeGt, makeModel } from '../sim/make-gt';
+import { startListeningAgent } from '../listening-agent';
 
 const DIST = path.resolve(__dirname, '..', '..');
 const AGENT = path.join(DIST, 'agent', 'main.js');
@@ -34,23 +35,9 @@ const VERIFY_ROUNDS = 50;
 const CLI_ROUNDS = 5;
 const quiet = createProgress('quiet');
 
-function startAgent(dir: string, tokenFile: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [AGENT, '--listen', '127.0.0.1:0', '--store', path.join(dir, 'store'), '--run-joint', RUN_JOINT, '--token-file', tokenFile], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, AXSIM_FAULT: '' },
-  });
-  let stderr = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`agent did not start: ${stderr}`)), 15_000);
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      const m = /listening on (ws:\/\/\S+)/.exec(stderr);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ url: m[1]!, child });
-      }
-    });
-  });
+async function startAgent(dir: string, tokenFile: string): Promise<{ url: string; child: ChildProcess }> {
+  const { child, url } = startListeningAgent({ agent: AGENT, store: path.join(dir, 'store'), runJoint: RUN_JOINT, tokenFile, env: { ...process.env, AXSIM_FAULT: '' } });
+  return { url: await url, child };
 }
 
 function quantile(values: number[], q: number): number {

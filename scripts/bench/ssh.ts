@@ -30,6 +30,8 @@ import { openSsh } from '../../host/ssh/connection';
 import { shellCommand } from '../../host/ssh/quote';
 import { SshAgentTransport } from '../../host/ssh/transport';
 import '../../host/ssh/register';
+import { agentEnv } from '../../shared/agent-env';
+import { startListeningAgent } from '../listening-agent';
 import { procCpuSeconds } from '../proc-stat';
 
 const run = promisify(execFile);
@@ -102,18 +104,10 @@ async function installLayout(prefix: string, tokenFile: string): Promise<string>
   return prefix;
 }
 
-/** The installed service: the bundled agent listening, owning PREFIX/store (started outside the timing). */
+/** The installed service: the bundled agent listening, owning PREFIX/store, as the wrapper starts it (started outside the timing). */
 async function startListening(prefix: string, tokenFile: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(root, 'dist/axagent.js'), '--listen', '127.0.0.1:0', '--store', path.join(prefix, 'store'),
-    '--run-joint', path.join(root, 'dist/scripts/sim/run-joint.js'), '--token-file', tokenFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    let text = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      text += d.toString();
-      if (/listening on/.test(text)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`the listening agent exited with ${code}: ${text}`)));
-  });
+  const { child, url } = startListeningAgent({ agent: path.join(root, 'dist/axagent.js'), store: path.join(prefix, 'store'), runJoint: path.join(root, 'dist/scripts/sim/run-joint.js'), tokenFile, env: agentEnv() });
+  await url;
   return child;
 }
 

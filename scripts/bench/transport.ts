@@ -30,6 +30,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BlobStore } from '../../agent/store/blob-store';
+import { agentEnv } from '../../shared/agent-env';
 import { procCpuSeconds } from '../proc-stat';
 import { AgentClient } from '../../host/client/agent-client';
 import { openTransport } from '../../host/client/connect';
@@ -235,7 +236,7 @@ async function main(): Promise<void> {
         [path.join(root, 'dist/axagent.js'), '--listen', '127.0.0.1:0', '--store', path.join(dir, store), '--run-joint', runJoint, '--token-file', path.join(dir, 'token')],
         /listening on (ws:\/\/\S+)/,
         'stderr',
-        { ...process.env, MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072' },
+        agentEnv(),
       );
     const agent = await startAgent('store');
     children.push(agent.child);
