@@ -31,6 +31,18 @@ async function upload(client: AgentClient, file: string): Promise<string> {
   return hash;
 }
 
+/**
+ * A second --stdio agent of `owner`'s store, and a host connected through it once it relays.
+ * The host authenticates with the owner: the token of the process that serves the store.
+ */
+async function connectThroughRelay(owner: AgentProcess): Promise<AgentClient> {
+  const relay = await startAgent({ mode: 'stdio', storeDir: owner.storeDir });
+  agents.push(relay);
+  const client = await relay.connect({ token: owner.token });
+  await vi.waitFor(() => expect(relay.stderr()).toMatch(/another agent process owns .*; relaying this connection to it/));
+  return client;
+}
+
 describe('two --stdio agents on one store', () => {
   it('the second relays to the first: one store, one run queue, and the relayed host is served to the end', async () => {
     // Every run takes 3 s more on the owner, so the second run surely waits (even on a busy machine).
@@ -38,11 +50,7 @@ describe('two --stdio agents on one store', () => {
     agents.push(owner);
     // Answering means it has claimed the store (the claim comes before the store is opened).
     const first = await owner.connect();
-    const relay = await startAgent({ mode: 'stdio', storeDir: owner.storeDir });
-    agents.push(relay);
-    // The host authenticates with the owner: the token of the process that serves the store.
-    const second = await relay.connect({ token: owner.token });
-    await vi.waitFor(() => expect(relay.stderr()).toMatch(/another agent process owns .*; relaying this connection to it/));
+    const second = await connectThroughRelay(owner);
 
     const model = path.join(owner.dir, 'm.joint');
     makeModel('classifier', model);
@@ -77,10 +85,7 @@ describe('two --stdio agents on one store', () => {
     const first = await owner.connect();
     await fsp.rm(owner.storeDir, { recursive: true, force: true }); // agent.sock goes with it
     await vi.waitFor(() => fsp.lstat(path.join(owner.storeDir, 'agent.sock')), { timeout: 5000, interval: 100 });
-    const relay = await startAgent({ mode: 'stdio', storeDir: owner.storeDir });
-    agents.push(relay);
-    const second = await relay.connect({ token: owner.token });
-    await vi.waitFor(() => expect(relay.stderr()).toMatch(/another agent process owns .*; relaying this connection to it/));
+    const second = await connectThroughRelay(owner);
     // One store: what the first host uploads after the deletion, the second host sees.
     const model = path.join(owner.dir, 'after-rm.joint');
     makeModel('classifier', model);
