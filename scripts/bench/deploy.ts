@@ -24,6 +24,7 @@ import { ModelIoStore } from '../../host/state/model-io';
 import { verify } from '../../host/verify/verify';
 import { makeGt, makeModel } from '../sim/make-gt';
 import { startListeningAgent } from '../listening-agent';
+import { quantile } from './stats';
 
 const DIST = path.resolve(__dirname, '..', '..');
 const AGENT = path.join(DIST, 'agent', 'main.js');
@@ -38,11 +39,6 @@ const quiet = createProgress('quiet');
 async function startAgent(dir: string, tokenFile: string): Promise<{ url: string; child: ChildProcess }> {
   const { child, url } = startListeningAgent({ agent: AGENT, store: path.join(dir, 'store'), runJoint: RUN_JOINT, tokenFile, env: { ...process.env, AXSIM_FAULT: '' } });
   return { url: await url, child };
-}
-
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
 const ms = (x: number) => `${x.toFixed(1)} ms`;

@@ -55,11 +55,6 @@ async function compareFiles(a: string, b: string): Promise<Comparison> {
   return compareSources(await openTensor(a), await openTensor(b), stageTolerance('board-vs-simulator', 'float32'));
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
 const NUMPY_SCRIPT = `
 import json, sys, time
 import numpy as np
@@ -82,6 +77,7 @@ except Exception:
 print(json.dumps({'version': np.__version__, 'times': times, 'cos': cos, 'allclose': close, 'max_abs': max_abs, 'blas': blas}))
 `;
 import { mulberry32 } from '../prng';
+import { median } from './stats';
 
 function pickPython(): string | undefined {
   for (const candidate of ['/usr/bin/python3', 'python3']) {

@@ -8,16 +8,19 @@
  *   1. the agent over SSH: AgentClient.putFile through `axagent --stdio` in an exec channel
  *      (the agent hashes, writes and fsyncs what it acknowledges);
  *   2. the installed agent already running (the service): the same putFile, the host reaching
- *      the agent at its socket through sshd (direct-streamlocal) instead of starting one;
+ *      the agent at its socket through sshd (direct-streamlocal) instead of starting one. As a
+ *      service, one agent serves every round (started before them, like a board's boot), each
+ *      round putting a new blob of the same size (the file's first bytes renewed, untimed);
  *   3. agentless SFTP: AgentlessSession.upload — SFTP into the board's cache with the bytes
  *      hashed as they are sent, the size checked and the blob renamed into place;
  *   4. for information, the bare SFTP transfer (SftpSession.put) alone.
- * Every figure includes logging in. Best of AXCTL_BENCH_ROUNDS (default 3) rounds each, the
- * methods taking turns within a round; prints MB/s, the ratio to scp (target >= 0.8) and the
+ * Every figure includes logging in. One warm-up round of every method (not counted: page cache,
+ * the service's first upload), then AXCTL_BENCH_ROUNDS (default 7) rounds, the methods taking
+ * turns within a round (each round's files deleted after it, untimed); prints MB/s, the ratio to scp (target >= 0.8) and the
  * client side's CPU time per MB (scp and its ssh; axctl's process), which load disturbs less.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -33,11 +36,14 @@ import '../../host/ssh/register';
 import { agentEnv } from '../../shared/agent-env';
 import { startListeningAgent } from '../listening-agent';
 import { procCpuSeconds } from '../proc-stat';
+import { renewFile, writeRandomFile } from './random-file';
+import { median } from './stats';
 
 const run = promisify(execFile);
 const MB = 1024 * 1024;
 const FILE_MB = Number(process.env.AXCTL_BENCH_MB ?? 256);
-const ROUNDS = Number(process.env.AXCTL_BENCH_ROUNDS ?? 3);
+// Single rounds swing by ±40% on a shared 2-core machine: a median of 7 paired rounds is steadier than a best of 3.
+const ROUNDS = Number(process.env.AXCTL_BENCH_ROUNDS ?? 7);
 const TARGET = 0.8;
 const root = path.resolve(__dirname, '../../..');
 const SSHD = '/usr/sbin/sshd';
@@ -104,23 +110,26 @@ async function installLayout(prefix: string, tokenFile: string): Promise<string>
   return prefix;
 }
 
-/** The installed service: the bundled agent listening, owning PREFIX/store, as the wrapper starts it (started outside the timing). */
-async function startListening(prefix: string, tokenFile: string): Promise<ChildProcess> {
-  const { child, url } = startListeningAgent({ agent: path.join(root, 'dist/axagent.js'), store: path.join(prefix, 'store'), runJoint: path.join(root, 'dist/scripts/sim/run-joint.js'), tokenFile, env: agentEnv() });
-  await url;
-  return child;
+interface Service {
+  prefix: string;
+  stop(): Promise<void>;
 }
 
-async function writeRandomFile(file: string, mb: number): Promise<string> {
-  const hash = createHash('sha256');
-  const handle = await fsp.open(file, 'w');
-  for (let i = 0; i < mb; i++) {
-    const block = randomBytes(MB);
-    hash.update(block);
-    await handle.write(block);
+/** The installed service: the bundled agent listening, owning PREFIX/store, as the wrapper starts it (started outside the timing). */
+async function startService(prefix: string, tokenFile: string): Promise<Service> {
+  const { child, url } = startListeningAgent({ agent: path.join(root, 'dist/axagent.js'), store: path.join(prefix, 'store'), runJoint: path.join(root, 'dist/scripts/sim/run-joint.js'), tokenFile, env: agentEnv() });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const stop = async (): Promise<void> => {
+    child.kill('SIGTERM');
+    await exited;
+  };
+  try {
+    await url;
+  } catch (err) {
+    await stop();
+    throw err;
   }
-  await handle.close();
-  return hash.digest('hex');
+  return { prefix, stop };
 }
 
 async function timed(work: () => Promise<void>): Promise<number> {
@@ -129,36 +138,49 @@ async function timed(work: () => Promise<void>): Promise<number> {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-type Method = { label: string; once: (round: number) => Promise<number> };
+interface Method {
+  label: string;
+  /** Untimed set-up of a round, outside the CPU figures too. */
+  prepare?: () => Promise<void>;
+  once: (round: number) => Promise<number>;
+}
 
-interface Best {
+interface Sample {
   mbps: number;
   /**
    * Client CPU per MB in that round, ms; null without /proc. This process and its finished
    * children: scp and its ssh for the baseline, axctl's code for the others (the board side
-   * runs under sshd for all).
+   * runs under sshd for all; the service agent's own CPU is not in it).
    */
   cpuMsPerMb: number | null;
 }
 
 /**
- * Best round of each method over `rounds` rounds, interleaved (round 1 of every method, then
- * round 2...), so a neighbour's load on this shared machine hits all of them alike.
+ * Every round of each method, after one warm-up round of each: interleaved (round 1 of every
+ * method, then round 2...), so a neighbour's load on this shared machine hits all of them
+ * alike, and each method's round can be set against scp's round next to it.
  */
-async function bestOf(rounds: number, methods: Method[]): Promise<Best[]> {
-  const best: Best[] = methods.map(() => ({ mbps: 0, cpuMsPerMb: null }));
+async function measureRounds(rounds: number, methods: Method[], afterRound: (round: number) => Promise<void>): Promise<Sample[][]> {
+  const samples: Sample[][] = methods.map(() => []);
+  for (const method of methods) {
+    await method.prepare?.();
+    await method.once(rounds); // the warm-up round (its own files: the index after the counted ones)
+  }
+  await afterRound(rounds);
   for (let r = 0; r < rounds; r++) {
     for (const [i, method] of methods.entries()) {
+      await method.prepare?.();
       const cpu0 = procCpuSeconds('self', { children: true });
       const seconds = await method.once(r);
       const cpu1 = procCpuSeconds('self', { children: true });
       const cpuMsPerMb = cpu0 === null || cpu1 === null ? null : ((cpu1 - cpu0) * 1000) / FILE_MB;
       const cpuText = cpuMsPerMb === null ? '' : `   client CPU ${cpuMsPerMb.toFixed(2)} ms/MB`;
       process.stdout.write(`  round ${r + 1}  ${method.label.padEnd(36)} ${(FILE_MB / seconds).toFixed(1).padStart(7)} MB/s${cpuText}\n`);
-      if (FILE_MB / seconds > best[i]!.mbps) best[i] = { mbps: FILE_MB / seconds, cpuMsPerMb };
+      samples[i]!.push({ mbps: FILE_MB / seconds, cpuMsPerMb });
     }
+    await afterRound(r);
   }
-  return best;
+  return samples;
 }
 
 async function main(): Promise<number> {
@@ -169,15 +191,21 @@ async function main(): Promise<number> {
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-bench-ssh-'));
   const board = await startBoard(dir);
   const login = { identity: board.key, knownHosts: board.knownHosts, agentSocket: null };
+  let service: Service | null = null;
   try {
     const file = path.join(dir, 'upload.bin');
     const hash = await writeRandomFile(file, FILE_MB);
-    process.stdout.write(`upload of ${FILE_MB} MB to sshd on loopback, best of ${ROUNDS}\n`);
+    process.stdout.write(`upload of ${FILE_MB} MB to sshd on loopback, ${ROUNDS} rounds after a warm-up\n`);
 
     const tokenFile = path.join(dir, 'token');
     await fsp.writeFile(tokenFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
     const token = (await fsp.readFile(tokenFile, 'utf8')).trim();
-    const [scp, agent, running, agentless, bare] = await bestOf(ROUNDS, [
+    const serviceFile = path.join(dir, 'upload-to-service.bin');
+    await fsp.copyFile(file, serviceFile);
+    let serviceBlobHash = '';
+    const serviceAgent = await startService(await installLayout(path.join(dir, 'installed'), tokenFile), tokenFile);
+    service = serviceAgent;
+    const [scp, agent, running, agentless, bare] = await measureRounds(ROUNDS, [
       {
         label: 'scp (baseline)',
         once: (r) => timed(async () => {
@@ -200,22 +228,17 @@ async function main(): Promise<number> {
       },
       {
         label: 'installed agent running (its socket)',
-        once: async (r) => {
-          const prefix = await installLayout(path.join(dir, `installed-${r}`), tokenFile);
-          const owner = await startListening(prefix, tokenFile);
-          try {
-            return await timed(async () => {
-              const transport = await openTransport(board.url, { schemeOptions: { ...login, agentPrefix: prefix } });
-              if (!(transport instanceof SshAgentTransport) || transport.agentSocket === undefined) throw new Error('the running agent was not reached at its socket');
-              const client = await AgentClient.connect(transport, { token: transport.agentToken! });
-              await client.putFile(file, hash, FILE_MB * MB);
-              await client.close();
-            });
-          } finally {
-            owner.kill('SIGTERM');
-            await new Promise((resolve) => owner.once('exit', resolve));
-          }
+        prepare: async () => {
+          serviceBlobHash = await renewFile(serviceFile);
         },
+        once: () =>
+          timed(async () => {
+            const transport = await openTransport(board.url, { schemeOptions: { ...login, agentPrefix: serviceAgent.prefix } });
+            if (!(transport instanceof SshAgentTransport) || transport.agentSocket === undefined) throw new Error('the running agent was not reached at its socket');
+            const client = await AgentClient.connect(transport, { token: transport.agentToken! });
+            await client.putFile(serviceFile, serviceBlobHash, FILE_MB * MB);
+            await client.close();
+          }),
       },
       {
         label: 'agentless (AgentlessSession.upload)',
@@ -233,19 +256,30 @@ async function main(): Promise<number> {
           await ssh.close();
         }),
       },
-    ]) as [Best, Best, Best, Best, Best];
+    ], async (r) => {
+      for (const name of [`scp-${r}.bin`, `store-${r}`, `cache-${r}`, `sftp-${r}.bin`]) await fsp.rm(path.join(dir, name), { recursive: true, force: true });
+    }) as [Sample[], Sample[], Sample[], Sample[], Sample[]];
 
-    const cpu = (b: Best) => (b.cpuMsPerMb === null ? '' : `   client CPU ${b.cpuMsPerMb.toFixed(2)} ms/MB`);
-    const line = (name: string, b: Best) =>
-      `  ${name.padEnd(30)} ${b.mbps.toFixed(1).padStart(7)} MB/s   ratio to scp ${(b.mbps / scp.mbps).toFixed(2)}${b.mbps / scp.mbps >= TARGET ? '' : `  (below the target ${TARGET})`}${cpu(b)}\n`;
-    process.stdout.write(`\nresults (MB/s, higher is better; target ratio >= ${TARGET}; client CPU: scp and ssh for the baseline, axctl's process for the others):\n`);
-    process.stdout.write(`  ${'scp (baseline)'.padEnd(30)} ${scp.mbps.toFixed(1).padStart(7)} MB/s${cpu(scp)}\n`);
+    const cpus = (xs: Sample[]) => xs.map((x) => x.cpuMsPerMb).filter((x): x is number => x !== null);
+    const cpu = (xs: Sample[]) => (cpus(xs).length === 0 ? '' : `   client CPU ${median(cpus(xs)).toFixed(2)} ms/MB`);
+    const rate = (xs: Sample[]) => `${median(xs.map((x) => x.mbps)).toFixed(1).padStart(7)} MB/s`;
+    // Each round against scp's round beside it: the load of that moment hits both.
+    const ratios = (xs: Sample[]) => xs.map((x, r) => x.mbps / scp[r]!.mbps);
+    const line = (name: string, xs: Sample[]) => {
+      const ratio = median(ratios(xs));
+      const below = ratio >= TARGET ? '' : `  (below the target ${TARGET})`;
+      return `  ${name.padEnd(30)} ${rate(xs)}   ratio to scp ${ratio.toFixed(2)}${below}${cpu(xs)}\n` +
+        `  ${''.padEnd(30)} by round: ${ratios(xs).map((x) => x.toFixed(2)).join(' ')}\n`;
+    };
+    process.stdout.write(`\nresults, medians of ${ROUNDS} rounds (MB/s, higher is better; ratio: the median of each round's MB/s over scp's in that round, target >= ${TARGET}; client CPU: scp and ssh for the baseline, axctl's process for the others):\n`);
+    process.stdout.write(`  ${'scp (baseline)'.padEnd(30)} ${rate(scp)}${cpu(scp)}\n`);
     process.stdout.write(line('agent over ssh', agent));
     process.stdout.write(line('installed agent, running', running));
     process.stdout.write(line('agentless SFTP upload', agentless));
     process.stdout.write(line('bare SFTP put', bare));
     return 0;
   } finally {
+    await service?.stop();
     await board.stop();
     await fsp.rm(dir, { recursive: true, force: true });
   }

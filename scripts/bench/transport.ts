@@ -24,14 +24,16 @@
  *    own ceiling — BlobStore.writeChunk in this process, 8 MiB per call, no network.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, readFileSync, writeFileSync, promises as fsp } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync, promises as fsp } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BlobStore } from '../../agent/store/blob-store';
 import { agentEnv } from '../../shared/agent-env';
 import { procCpuSeconds } from '../proc-stat';
+import { renewFile, writeRandomFile } from './random-file';
+import { median } from './stats';
 import { AgentClient } from '../../host/client/agent-client';
 import { openTransport } from '../../host/client/connect';
 
@@ -102,23 +104,6 @@ async function peakRssDuring(pid: number, work: () => Promise<unknown>): Promise
 function ownCpuSeconds(): number {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1e6;
-}
-
-/** A new blob of the same size: new first bytes. Returns its sha256. */
-async function renewFile(file: string): Promise<string> {
-  const handle = await fsp.open(file, 'r+');
-  await handle.write(randomBytes(16), 0, 16, 0);
-  await handle.close();
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 8 * MB })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-async function writeRandomFile(file: string, mb: number): Promise<string> {
-  const handle = await fsp.open(file, 'w');
-  for (let i = 0; i < mb; i++) await handle.write(randomBytes(MB));
-  await handle.close();
-  return renewFile(file);
 }
 
 /** A child process that prints one line (its port, or the agent's listening line) on start. */
@@ -196,12 +181,6 @@ async function measure(bytes: number, peer: number | null, work: () => Promise<u
     peerCpu: peer0 !== null && peer1 !== null ? perMb(peer1 - peer0) : null,
     peerMainCpu: main0 !== null && main1 !== null ? perMb(main1 - main0) : null,
   };
-}
-
-function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
