@@ -136,9 +136,11 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
     timeoutMs: opts.timeoutMs ?? null,
     startedAt,
   });
-  await recordVerdict(opts, report, model, gt.dir, inputs);
+  const interrupted = result.cancelled || opts.signal?.aborted === true;
+  // A run the user interrupted says nothing about the board: the last verdict stays as it was.
+  if (!interrupted) await recordVerdict(opts, report, model, gt.dir, inputs);
   lap('report');
-  return { report, interrupted: result.cancelled || opts.signal?.aborted === true, queuePositions, runJointMs: result.durationMs, phases, ...(saveOutputsError && { saveOutputsError }) };
+  return { report, interrupted, queuePositions, runJointMs: result.durationMs, phases, ...(saveOutputsError && { saveOutputsError }) };
 }
 
 /**

@@ -1,9 +1,10 @@
 /**
  * Two hosts verifying on one board at once: the board runs one run_joint at a time, the second
  * waits in the agent's queue (and is told so), and both get their own correct verdict. Also
- * Ctrl-C during a run: the CLI cancels the run on the board and exits 130.
+ * Ctrl-C during a run: the CLI cancels the run on the board and exits 130, and records no verdict.
  */
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { VerifyReport } from '../../host/report/model';
@@ -71,5 +72,22 @@ describe('one board, several hosts', () => {
     expect(next.code).toBe(4);
     expect(next.stderr).not.toMatch(/queued on the board/);
     expect(parseJson<VerifyReport>(next).run.timedOut).toBe(true);
+  });
+
+  it('Ctrl-C during the run of a deployed target leaves the recorded last verdict as it was', async () => {
+    // Slow inference, not a hang: deploy lists the model's inputs through run_joint first.
+    const agent = await startAgent(cleanup, { fault: 'slow=3000' });
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+    expect((await runCli(['deploy', ...targetArgs(agent, fx)], { cwd: dir })).code).toBe(0);
+    const recorded = () => JSON.parse(readFileSync(path.join(dir, '.axctl', 'state.json'), 'utf8')) as { lastVerify?: unknown };
+    expect(recorded().lastVerify).toBeUndefined();
+    const res = await runCli(['verify', '--progress'], {
+      cwd: dir,
+      onSpawn: (child) => void stderrShows(child, /running run_joint on the board/).then(() => setTimeout(() => child.kill('SIGINT'), 300)),
+    });
+    expect(res.code).toBe(130);
+    // An interrupted run is not a verdict on the board (it used to be recorded as run-failed).
+    expect(recorded().lastVerify).toBeUndefined();
   });
 });
