@@ -2,7 +2,8 @@
  * How openBoard (host/board/open-board.ts) opens boards reached over SSH:
  *   ssh://       the agent over SSH (transport.ts), or agentless SSH when the inventory entry
  *                says `agentless: true` or the caller passes `agentless: true`;
- *   ws://, wss:// the agent's WebSocket, through jump hosts when there are any (ws-via.ts).
+ *   ws://, wss:// the agent's WebSocket, through jump hosts when there are any (ws-via.ts);
+ *   serial://    the agent as usual, once it is clear nothing SSH-only was asked for.
  * SSH settings come from the inventory entry, overridden by the caller's `ssh` options (the
  * command line). The agent's token: --token-file, AXCTL_TOKEN or the inventory as usual; for
  * an installed agent reached over ssh:// without one, the token the board keeps in
@@ -11,7 +12,7 @@
 import { AxError, UsageError } from '../../shared/errors';
 import { parseToken } from '../../shared/protocol/token';
 import { AgentBoardSession } from '../board/agent-session';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, resolveToken, schemeOptionsOf, type BoardOpener, type BoardTarget, type OpenBoardOptions } from '../board/open-board';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, openWithAgent, resolveToken, schemeOptionsOf, type BoardOpener, type BoardTarget, type OpenBoardOptions } from '../board/open-board';
 import type { BoardSession } from '../board/session';
 import { AgentClient } from '../client/agent-client';
 import { openTransport } from '../client/connect';
@@ -77,4 +78,19 @@ export const openAgentOverSsh: BoardOpener = async (target, opts: Options): Prom
     throw ssh?.startFailure ?? silent ?? err;
   }
   return new AgentBoardSession(client, { url: labelOf(target) });
+};
+
+/**
+ * serial:// (and any scheme SSH cannot carry): the agent as usual. --agentless and jump hosts
+ * are refused rather than ignored: a user who asked for them would otherwise get a different
+ * path than the one they think they are testing.
+ */
+export const openSerialBoard: BoardOpener = async (target, opts: Options): Promise<BoardSession> => {
+  if (opts.agentless) return openAgentlessBoard(target, opts); // which refuses anything but ssh://
+  if ((sshSettingsFor(target, opts).via ?? []).length > 0) {
+    throw new UsageError('VIA_NEEDS_NETWORK', `${target.given}: jump hosts (--via) lead to ssh:// and ws:// boards, not to ${target.url}`, {
+      hint: `drop --via${target.entry ? ` (and "via" from ${target.entry.source})` : ''}, or reach the board over ssh:// or ws://`,
+    });
+  }
+  return openWithAgent(target, opts);
 };

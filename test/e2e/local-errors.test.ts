@@ -144,3 +144,18 @@ describe('axctl lint', () => {
     expectOneLineError(res, /f\.prototxt: is not a regular file \(a device, socket or pipe\)/);
   });
 });
+
+describe('SSH-only settings for a serial:// board', () => {
+  // A serial board is the agent on a console line: no SSH is involved, so these would be ignored.
+  it('--agentless is refused (exit 2), not ignored', async () => {
+    const p = await project();
+    const res = await runCli(['verify', '--board', 'serial:///dev/ttyNONE', '--agentless', '--model', p.model, '--gt', p.gt, '--token-file', p.token], { cwd: p.dir });
+    expectOneLineError(res, /agentless mode works over ssh:\/\/ only, not serial:\/\/\/dev\/ttyNONE/);
+  });
+
+  it('--via is refused (exit 2), not ignored', async () => {
+    const p = await project();
+    const res = await runCli(['verify', '--board', 'serial:///dev/ttyNONE', '--via', 'ssh://me@gateway', '--model', p.model, '--gt', p.gt, '--token-file', p.token], { cwd: p.dir });
+    expectOneLineError(res, /jump hosts \(--via\) lead to ssh:\/\/ and ws:\/\/ boards, not to serial:\/\/\/dev\/ttyNONE/);
+  });
+});
