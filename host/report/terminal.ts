@@ -90,7 +90,7 @@ function outputsTable(r: VerifyReport, paint: Painter): string[] {
 /** The compile-stage finding, one item per output, for beside the verdict. */
 function compileLines(r: VerifyReport, paint: Painter): string[] {
   const indent = ' '.repeat(textWidth(VERDICT_LABEL[r.verdict]) + 2);
-  if (r.compile === null) return [`${indent}compile stage: not checked (gt has no onnx/ folder)`];
+  if (r.compile === null) return [`${indent}compile stage: not checked (no gt/onnx file pairs with one in gt/joint)`];
   const lead = `${indent}compile stage (gt/onnx vs gt/joint cosine) `;
   const state = r.compile.lossy ? 'LOSSY' : 'ok';
   const items = r.compile.outputs.map((o) => `${o.name} ${fmtCosine(o.cosine)}${o.lossy ? ` (< ${COSINE_THRESHOLD}, lossy)` : ''}`);

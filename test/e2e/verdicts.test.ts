@@ -67,6 +67,31 @@ describe('axctl verify verdicts', () => {
     expect(res.stdout).toContain('resnetv15_dense0_fwd');
   });
 
+  it('a one-output model whose gt/joint and gt/onnx files have other names: both stages still checked', async () => {
+    const agent = await startAgent(cleanup);
+    const { dir, fx } = await fixture();
+    for (const stage of ['joint', 'onnx']) {
+      for (const ext of ['.npy', '.bin']) await fsp.rename(path.join(fx.gt, stage, `resnetv15_dense0_fwd${ext}`), path.join(fx.gt, stage, `${stage}-out${ext}`));
+    }
+    const res = await runCli(['verify', ...targetArgs(agent, fx), '--json'], { cwd: dir });
+    const report = parseJson<VerifyReport>(res);
+    expect(res.code).toBe(0);
+    expect(report.verdict).toBe('match');
+    // The board stage takes the only gt/joint file as the only output; the compile stage pairs it with the only gt/onnx file.
+    expect(report.compile?.outputs.map((o) => o.name)).toEqual(['resnetv15_dense0_fwd']);
+    expect(report.compile!.outputs[0]!.cosine).toBeGreaterThan(0.98);
+  });
+
+  it('says why the compile stage was not checked when no gt/onnx file pairs with gt/joint', async () => {
+    const agent = await startAgent(cleanup);
+    const { dir, fx } = await fixture('multi-input');
+    const onnx = path.join(fx.gt, 'onnx');
+    for (const name of await fsp.readdir(onnx)) await fsp.rename(path.join(onnx, name), path.join(onnx, `renamed-${name}`));
+    const res = await runCli(['verify', ...targetArgs(agent, fx)], { cwd: dir });
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain('compile stage: not checked (no gt/onnx file pairs with one in gt/joint)');
+  });
+
   it('mismatch: perturbed float outputs are a board fault, with where and how far (exit 1)', async () => {
     const { res, report } = await verifyJson('perturb');
     expect(res.code).toBe(1);
