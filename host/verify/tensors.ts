@@ -26,13 +26,28 @@ export function specOf(tensor: RunJointTensor | null | undefined): Spec | null {
 }
 
 export async function openGtTensor(file: GtFile, spec: Spec | null): Promise<TensorSource> {
-  if (file.npy) return openTensor(file.npy);
+  if (file.npy) return withGtHint(openTensor(file.npy));
   if (!spec) {
     throw new BadFileError('GT_TENSOR_UNDESCRIBED', file.bin!, `is raw data with no ${file.fileBase}.npy beside it, and run_joint did not describe tensor '${file.tensorName}'`, {
       hint: 'keep the .npy files pulsar run writes next to the .bin files',
     });
   }
-  return openTensor(file.bin!, spec);
+  return withGtHint(openTensor(file.bin!, spec));
+}
+
+const GT_FILE_HINT = 'the gt folder is damaged or was made for another model: make it again with `pulsar run ... --output_gt` for this model';
+
+/**
+ * The tensor readers' hints are for `axctl compare` (pass --dtype and --shape, rename to .bin),
+ * options verify does not have: a gt file that does not read is the gt folder's problem.
+ */
+async function withGtHint(opening: Promise<TensorSource>): Promise<TensorSource> {
+  try {
+    return await opening;
+  } catch (err) {
+    if (!(err instanceof BadFileError)) throw err;
+    throw new BadFileError(err.code, err.file, err.message.slice(err.file.length + 2), { hint: GT_FILE_HINT, cause: err });
+  }
 }
 
 /** A raw dump of the board, `size` bytes long: the listing's dtype and shape, else the reference's. */

@@ -249,6 +249,24 @@ describe('axctl verify verdicts', () => {
     }
   });
 
+  it('usage: a gt/joint file that does not read says the gt folder is at fault, not to pass options verify lacks (exit 2)', async () => {
+    const agent = await startAgent(cleanup);
+    const { dir, fx } = await fixture();
+    const joint = path.join(fx.gt, 'joint');
+    await fsp.rm(path.join(joint, 'resnetv15_dense0_fwd.npy'));
+    await fsp.truncate(path.join(joint, 'resnetv15_dense0_fwd.bin'), 10); // raw data cut short
+    const cut = await runCli(['verify', ...targetArgs(agent, fx)], { cwd: dir });
+    await fsp.writeFile(path.join(joint, 'resnetv15_dense0_fwd.npy'), 'not a numpy file\n');
+    const garbage = await runCli(['verify', ...targetArgs(agent, fx)], { cwd: dir });
+    for (const [res, problem] of [[cut, /resnetv15_dense0_fwd\.bin: is 10 bytes/], [garbage, /resnetv15_dense0_fwd\.npy: is not a \.npy file/]] as const) {
+      expect(res.code).toBe(2);
+      expect(res.stderr.trim().split('\n')).toHaveLength(1);
+      expect(res.stderr).toMatch(problem);
+      expect(res.stderr).toMatch(/\(the gt folder is damaged or was made for another model: make it again with `pulsar run \.\.\. --output_gt` for this model\)$/m);
+      expect(res.stderr).not.toMatch(/--dtype|--shape|--log/);
+    }
+  });
+
   it('usage: a missing gt folder is one line, exit 2', async () => {
     const agent = await startAgent(cleanup);
     const { dir, fx } = await fixture();
