@@ -30,7 +30,9 @@ export function secondsOption(name: string, value: number | undefined, { max = M
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > max) {
     const expected = `a number of seconds above 0 and at most ${max} (${inDays(max)})`;
     // yargs turns a word into NaN: say what was expected rather than echo "NaN".
-    throw new UsageError(code, Number.isNaN(value) ? `--${name} is not a number: expected ${expected}, e.g. --${name} 30` : `--${name} ${String(value)}: expected ${expected}`);
+    throw new UsageError(code, Number.isNaN(value) ? `--${name} is not a number: expected ${expected}` : `--${name} ${String(value)}: expected ${expected}`, {
+      hint: `e.g. --${name} ${Math.min(30, max)}`,
+    });
   }
   return Math.max(1, Math.round(value * 1000));
 }
@@ -39,7 +41,10 @@ export function secondsOption(name: string, value: number | undefined, { max = M
 export function countOption(name: string, value: number | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new UsageError('BAD_NUMBER', Number.isNaN(value) ? `--${name} is not a number: expected a whole number from ${min} to ${max}` : `--${name} ${String(value)}: expected a whole number from ${min} to ${max}`);
+    const expected = `expected a whole number from ${min} to ${max}`;
+    throw new UsageError('BAD_NUMBER', Number.isNaN(value) ? `--${name} is not a number: ${expected}` : `--${name} ${String(value)}: ${expected}`, {
+      hint: `e.g. --${name} ${Math.min(max, Math.max(min, 10))}`,
+    });
   }
   return value;
 }

@@ -42,9 +42,38 @@ export function action<A>(fn: (argv: A) => Promise<number | void> | number | voi
       if (code === INTERRUPTED_EXIT) setTimeout(() => process.exit(INTERRUPTED_EXIT), INTERRUPTED_LINGER_MS).unref();
     } catch (err) {
       process.exitCode = reportError(err);
-      if ((argv as { json?: unknown }).json === true && stdoutWrites === printedBefore) process.stdout.write(`${JSON.stringify({ error: errorJson(err) })}\n`);
+      if ((argv as { json?: unknown }).json === true && stdoutWrites === printedBefore) printJsonError(err);
     }
   };
+}
+
+/**
+ * A usage error found before any command runs (yargs' fail(), the option checks): one line
+ * on stderr, with --json also the JSON error on stdout as action() prints it, then exit.
+ */
+export function exitOnUsageError(err: unknown, tokens: readonly string[]): never {
+  const code = reportError(err);
+  if (jsonRequested(tokens)) printJsonError(err);
+  process.exit(code);
+}
+
+/**
+ * The command line asks for JSON: its last word on it before `--` is `--json` or
+ * `--json=true`. yargs has not parsed it yet (or gave up), so the words are read; `--json=foo`
+ * is no request but the error itself (OPTION_TAKES_NO_VALUE).
+ */
+export function jsonRequested(tokens: readonly string[]): boolean {
+  let wanted = false;
+  for (const token of tokens) {
+    if (token === '--') break;
+    if (token === '--json' || token === '--json=true') wanted = true;
+    else if (token === '--no-json' || token === '--json=false') wanted = false;
+  }
+  return wanted;
+}
+
+function printJsonError(err: unknown): void {
+  process.stdout.write(`${JSON.stringify({ error: errorJson(err) })}\n`);
 }
 
 /** An error as --json prints it. */

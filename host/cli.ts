@@ -5,9 +5,9 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { ExitCode } from '../shared/errors';
+import { UsageError } from '../shared/errors';
 import { joinDashedValues, refuseOptionsWithoutValue, type DeclaredOptionTypes } from './cli-option-values';
-import { handleOutputErrors, refuseRepeatedSingleOptions, reportError } from './cli-support';
+import { exitOnUsageError, handleOutputErrors, refuseRepeatedSingleOptions } from './cli-support';
 import { usageHint, usageMessage } from './cli-usage';
 
 export function buildCli(argv: string[]) {
@@ -35,7 +35,7 @@ export function buildCli(argv: string[]) {
         refuseRepeatedSingleOptions(args, declared());
         refuseOptionsWithoutValue(args, tokens, declared());
       } catch (err) {
-        process.exit(reportError(err));
+        exitOnUsageError(err, tokens);
       }
     }, true)
     .strict()
@@ -47,9 +47,7 @@ export function buildCli(argv: string[]) {
     .fail((msg, err) => {
       // yargs reports usage problems here; errors of a command's own work are handled by its
       // action().
-      if (err) process.exit(reportError(err));
-      process.stderr.write(`axctl: ${usageMessage(msg, tokens, commands)} (${usageHint(tokens, commands)})\n`);
-      process.exit(ExitCode.USAGE);
+      exitOnUsageError(err ?? new UsageError('USAGE_ERROR', usageMessage(msg, tokens, commands), { hint: usageHint(tokens, commands) }), tokens);
     });
 }
 

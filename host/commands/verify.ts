@@ -55,7 +55,7 @@ export const handler = action(async (argv: Args) => {
   };
   const targets = await resolveTargets({ board: argv.board, model: argv.model, gt: argv.gt, tokenFile: argv['token-file'] }, cwd, 'verify');
   refuseOutputsOnInputs(
-    [{ option: '--junit', path: argv.junit }, { option: '--html', path: argv.html }, { option: '--save-outputs', path: argv['save-outputs'] }],
+    [{ option: '--junit', path: argv.junit }, { option: '--html', path: argv.html }, { option: '--save-outputs', path: argv['save-outputs'], folder: true }],
     [
       { option: '--model', what: 'the model', path: targets.model },
       { option: '--token-file', what: 'the token file', path: targets.tokenFile },

@@ -13,6 +13,8 @@ import { UsageError } from '../../shared/errors';
 export interface OutputPath {
   option: string;
   path: string | undefined;
+  /** It names a folder (--save-outputs); the others name a file. */
+  folder?: boolean;
 }
 
 /** One input of the command: the option it comes from, what it is, and where. */
@@ -27,13 +29,18 @@ export interface InputPath {
 /**
  * Throws a UsageError (exit 2) when two outputs name the same path (OUTPUT_PATH_TWICE), an
  * output is an input file (OUTPUT_OVERWRITES_INPUT), or it is inside an input folder
- * (OUTPUT_IN_INPUT_FOLDER). Relative paths are taken from `cwd`; symbolic links are followed.
+ * (OUTPUT_IN_INPUT_FOLDER), or a file output is an existing folder (OUTPUT_IS_FOLDER: the run
+ * would be wasted on a report that cannot be kept). Relative paths are taken from `cwd`;
+ * symbolic links are followed.
  */
 export function refuseOutputsOnInputs(outputs: readonly OutputPath[], inputs: readonly InputPath[], cwd: string): void {
-  const given = outputs.filter((o): o is { option: string; path: string } => typeof o.path === 'string' && o.path !== '');
+  const given = outputs.filter((o): o is OutputPath & { path: string } => typeof o.path === 'string' && o.path !== '');
   const where = (p: string) => canonical(path.resolve(cwd, p));
   for (const [i, out] of given.entries()) {
     const target = where(out.path);
+    if (!out.folder && isFolder(target)) {
+      throw new UsageError('OUTPUT_IS_FOLDER', `${out.option} ${out.path} is a folder`, { hint: 'name a file inside it' });
+    }
     const twin = given.slice(0, i).find((other) => where(other.path) === target);
     if (twin) {
       throw new UsageError('OUTPUT_PATH_TWICE', `${twin.option} and ${out.option} both name ${out.path}`, { hint: `give ${out.option} a path of its own` });
@@ -48,6 +55,15 @@ export function refuseOutputsOnInputs(outputs: readonly OutputPath[], inputs: re
         });
       }
     }
+  }
+}
+
+/** Anything else (missing, unreadable) is for the write to say after the run, in its own words. */
+function isFolder(file: string): boolean {
+  try {
+    return fs.statSync(file, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  } catch {
+    return false;
   }
 }
 

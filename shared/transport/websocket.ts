@@ -10,7 +10,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { ConnectError, UsageError, quoteForMessage, shortenForMessage, type AxError } from '../errors';
 import { ProtocolError } from '../protocol/errors';
 import { FRAME_OVERHEAD_BYTES, decodeFrame } from '../protocol/frame';
-import { connectTimeout, socketConnectError } from './connect-errors';
+import { connectTimeout, firstLine, handshakeError, socketConnectError } from './connect-errors';
 import { FramedTransport } from './framed';
 import { LISTEN_DEFAULTS, ListenGate, type ListenLimits } from './listen-limits';
 import { LEND_FROM_BYTES, type ReceiveBuffers } from '../protocol/receive-buffers';
@@ -298,7 +298,8 @@ export function connectWebSocket(url: string, options: WebSocketConnectOptions =
     const onError = (err: Error) => {
       fail(
         route
-          ? new ConnectError('CONNECT_FAILED', `${url}: cannot open the WebSocket ${route.label} (${err.message})`, { hint: route.hint, cause: err })
+          ? (handshakeError(url, err) ??
+              new ConnectError('CONNECT_FAILED', `${url}: cannot open the WebSocket ${route.label} (${firstLine(err.message)})`, { hint: route.hint, cause: err }))
           : socketConnectError(url, err),
       );
     };

@@ -38,7 +38,9 @@ describe('an option without its value', () => {
     ['agent install --port', ['agent', 'install', '--board', 'ssh://u@127.0.0.1:1', '--port'], 'port', 'agent'],
   ])('%s: one line, exit 2', async (_name, args, option, command) => {
     const run = await axctl(...args);
-    expect(run.stdout).toBe('');
+    // With --json the same error is on stdout too.
+    const json = { error: { code: 'OPTION_NEEDS_VALUE', message: `--${option} needs a value`, hint: `see axctl ${command} --help`, exitCode: 2 } };
+    expect(run.stdout).toBe(args.includes('--json') ? `${JSON.stringify(json)}\n` : '');
     expect(run.stderr).toBe(`axctl: --${option} needs a value (see axctl ${command} --help)\n`);
     expect(run.code).toBe(2);
   });

@@ -1,7 +1,8 @@
 /**
  * verify and diagnose refuse, before any work, to write a report or the board's outputs over
  * their own inputs: `--junit model.joint` replaced the model, `verify --save-outputs gt/joint`
- * the simulator's reference outputs, and `--junit r --html r` kept one report of the two.
+ * the simulator's reference outputs, and `--junit r --html r` kept one report of the two; and
+ * a report path that is a folder (`--junit .`), which no run could fill.
  */
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -41,6 +42,8 @@ describe('outputs onto inputs', () => {
     ['diagnose: --junit onto the model', ['diagnose', '--joint', 'm.joint', '--gt', 'gt', '--junit', 'm.joint'], '--junit m.joint would overwrite the model (--joint) (give --junit another path)'],
     ['diagnose: --html onto an --input file', ['diagnose', '--joint', 'm.joint', '--input', 'gt/input/data.bin', '--html', 'gt/input/data.bin'], '--html gt/input/data.bin would overwrite an input file (--input) (give --html another path)'],
     ['diagnose: --junit and --html the same file', ['diagnose', '--joint', 'm.joint', '--gt', 'gt', '--junit', 'd', '--html', 'd'], '--junit and --html both name d (give --html a path of its own)'],
+    ['verify: --junit a folder', [...VERIFY, '--junit', '.'], '--junit . is a folder (name a file inside it)'],
+    ['diagnose: --html a folder', ['diagnose', '--joint', 'm.joint', '--gt', 'gt', '--html', '..'], '--html .. is a folder (name a file inside it)'],
   ])('%s: refused before any work, one line, exit 2, nothing written', async (_name, args, message) => {
     const model = readFileSync(path.join(tmp, 'm.joint'));
     const reference = readFileSync(path.join(tmp, 'gt/joint/resnetv15_dense0_fwd.bin'));

@@ -24,7 +24,10 @@ describe('secondsOption and countOption', () => {
     expect(() => secondsOption('check-timeout', 1e9, { code: 'BAD_TIMEOUT' })).toThrow(expect.objectContaining({ code: 'BAD_TIMEOUT', exitCode: 2 }));
     expect(() => secondsOption('timeout', 1e9)).toThrow(expect.objectContaining({ code: 'BAD_NUMBER', exitCode: 2 }));
     // What yargs makes of `--timeout abc`: the message must not say "NaN".
-    expect(() => secondsOption('timeout', NaN)).toThrow(/^--timeout is not a number: expected a number of seconds above 0 and at most 86400 \(a day\), e\.g\. --timeout 30$/);
+    expect(() => secondsOption('timeout', NaN)).toThrow(/^--timeout is not a number: expected a number of seconds above 0 and at most 86400 \(a day\)$/);
+    // Each says what to give instead, the (what to do) of every error line.
+    expect(() => secondsOption('timeout', NaN)).toThrow(expect.objectContaining({ hint: 'e.g. --timeout 30' }));
+    expect(() => secondsOption('connect-timeout', -5)).toThrow(expect.objectContaining({ hint: 'e.g. --connect-timeout 30' }));
   });
 
   it('counts are whole numbers within bounds', () => {
@@ -32,6 +35,8 @@ describe('secondsOption and countOption', () => {
     expect(countOption('repeat', 3, 1, 10)).toBe(3);
     expect(() => countOption('repeat', 0, 1, 10)).toThrow(/--repeat 0: expected a whole number from 1 to 10/);
     expect(() => countOption('repeat', 2.5, 1, 10)).toThrow(/whole number/);
+    expect(() => countOption('repeat', 0, 1, 100)).toThrow(expect.objectContaining({ hint: 'e.g. --repeat 10' }));
+    expect(() => countOption('repeat', 0, 1, 3)).toThrow(expect.objectContaining({ hint: 'e.g. --repeat 3' }));
   });
 });
 
@@ -56,7 +61,7 @@ describe('every command with a time option (compiled CLI)', () => {
     ['agent status --check-timeout 1e9', ['agent', 'status', '--board', 'ssh://u@127.0.0.1:1', '--check-timeout', '1e9'], `--check-timeout 1000000000: ${day}`],
   ])('%s: refused before connecting, one line, exit 2', async (_name, args, message) => {
     const run = await axctl(...args);
-    expect(run.stderr).toBe(`axctl: ${message}\n`);
+    expect(run.stderr).toBe(`axctl: ${message} (e.g. ${args[args.length - 2]} 30)\n`);
     expect(run.code).toBe(2);
   });
 });

@@ -32,7 +32,9 @@ describe('usage errors found by yargs', () => {
     ['a missing subcommand', ['agent'], 'axctl agent needs 1 argument after it, got 0', 'axctl agent'],
   ])('%s: one line, one hint, exit 2', async (_name, args, message, help) => {
     const run = await axctl(args);
-    expect(run.stdout).toBe('');
+    // With --json the same error is on stdout too (code USAGE_ERROR).
+    const json = { error: { code: 'USAGE_ERROR', message, hint: `see ${help} --help`, exitCode: 2 } };
+    expect(run.stdout).toBe(args.includes('--json') ? `${JSON.stringify(json)}\n` : '');
     expect(run.stderr).toBe(`axctl: ${message} (see ${help} --help)\n`);
     expect(run.code).toBe(2);
   });
