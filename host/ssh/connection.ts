@@ -215,7 +215,7 @@ export class SshConnection {
             hint: 'enable the sftp subsystem in the board\'s sshd_config (Subsystem sftp internal-sftp) or use the agent instead of --agentless',
             cause: err,
           }));
-        } else resolve(new SftpSession(sftp, this.target.label));
+        } else resolve(new SftpSession(sftp, this.target.label, () => this.lost));
       });
     });
     this.sftpSession.catch(() => (this.sftpSession = null));

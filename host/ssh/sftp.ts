@@ -4,6 +4,10 @@
  * request at a time per round trip, so transfers keep many requests in flight (like ssh2's
  * fastPut/fastGet) and may resume at an offset. Every request has a deadline; a failure is a
  * ConnectError naming the remote path.
+ *
+ * When the SFTP channel ends (the connection dropped, or the board's sftp-server quit), every
+ * request still waiting and every later one fails at once with why: ssh2 files a request on an
+ * ended channel and never answers it, which would otherwise cost each one its whole deadline.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
@@ -28,7 +32,27 @@ const IN_FLIGHT = 32;
 const READ_BLOCK_BYTES = 16 * CHUNK_BYTES;
 
 export class SftpSession {
-  constructor(readonly raw: SFTPWrapper, private readonly label: string) {}
+  /** Why the channel ended, once it has; every request fails with it from then on. */
+  private endedWith: ConnectError | null = null;
+  /** Rejecters of the requests waiting for an answer. */
+  private readonly pending = new Set<(err: ConnectError) => void>();
+  private protocolError: string | undefined;
+
+  /**
+   * `connectionLost`: why the SSH connection broke (null while it is up), so an SFTP channel
+   * that ended with it reports the connection's error (SSH_DISCONNECTED), not a stalled request.
+   */
+  constructor(readonly raw: SFTPWrapper, private readonly label: string, private readonly connectionLost: () => ConnectError | null = () => null) {
+    const ended = () => {
+      this.endedWith ??= this.whyEnded();
+      for (const reject of this.pending) reject(this.endedWith);
+      this.pending.clear();
+    };
+    raw.once('end', ended);
+    raw.once('close', ended);
+    // A protocol error ends the channel too (ssh2 destroys it): said when the requests fail.
+    raw.on('error', (err: Error) => (this.protocolError ??= err.message));
+  }
 
   /** size and kind of `file`; null when it does not exist. */
   async stat(file: string): Promise<{ size: number; isFile: boolean; isDirectory: boolean } | null> {
@@ -163,9 +187,12 @@ export class SftpSession {
         reading = chunk.catch(() => undefined);
         return chunk;
       };
+      let failed = false;
       try {
         const worker = async () => {
-          for (let chunk = await readNext(); chunk; chunk = await readNext()) {
+          // After one failure the others stop: the upload is lost anyway, and with a full disk
+          // or a dead link each remaining write could only fail too.
+          for (let chunk = await readNext(); chunk && !failed; chunk = await readNext()) {
             const { position, buffer } = chunk;
             await this.call(`write ${remote}`, (cb) => this.raw.write(handle, buffer, 0, buffer.length, position, cb));
             pacer.moved(buffer.length); // ssh2's packets are fresh buffers (shared/young-collection.ts)
@@ -173,10 +200,17 @@ export class SftpSession {
             opts.onProgress?.(done, size);
           }
         };
-        await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-      } finally {
-        await this.call(`close ${remote}`, (cb) => this.raw.close(handle, cb));
+        await Promise.all(Array.from({ length: IN_FLIGHT }, () => worker().catch((err: unknown) => {
+          failed = true;
+          throw err;
+        })));
+      } catch (err) {
+        // The first error is the one to report: the handle is closed without waiting, and a
+        // close that fails (or stalls on the same dead link) must not replace it.
+        this.closeQuietly(remote, handle);
+        throw err;
       }
+      await this.call(`close ${remote}`, (cb) => this.raw.close(handle, cb));
       return size - opts.start;
     } finally {
       await fd.close();
@@ -193,14 +227,15 @@ export class SftpSession {
     try {
       fd = await fsp.open(local, 'w');
     } catch (err) {
-      await this.call(`close ${remote}`, (cb) => this.raw.close(handle, cb)).catch(() => undefined);
+      this.closeQuietly(remote, handle);
       throw fileSystemError(local, err);
     }
     try {
       let next = 0;
       let done = 0;
+      let failed = false;
       const worker = async () => {
-        while (next < size) {
+        while (next < size && !failed) {
           const position = next;
           const length = Math.min(CHUNK_BYTES, size - position);
           next += length;
@@ -215,11 +250,18 @@ export class SftpSession {
           opts.onProgress?.(done, size);
         }
       };
-      await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-    } finally {
+      await Promise.all(Array.from({ length: IN_FLIGHT }, () => worker().catch((err: unknown) => {
+        failed = true;
+        throw err;
+      })));
+    } catch (err) {
       await fd.close();
-      await this.call(`close ${remote}`, (cb) => this.raw.close(handle, cb)).catch(() => undefined);
+      this.closeQuietly(remote, handle); // as in put(): the first error is the one reported
+      throw err;
     }
+    await fd.close();
+    // A read-only handle: whether closing it succeeds changes nothing about what was read.
+    await this.call(`close ${remote}`, (cb) => this.raw.close(handle, cb)).catch(() => undefined);
     return sha256OfFile(local);
   }
 
@@ -227,21 +269,46 @@ export class SftpSession {
     this.raw.end();
   }
 
-  /** One SFTP request with a deadline; its error becomes a ConnectError naming what was tried. */
+  /** Closes `handle` without waiting for the answer, on a path that already failed. */
+  private closeQuietly(remote: string, handle: Buffer): void {
+    this.call(`close ${remote}`, (cb) => this.raw.close(handle, cb)).catch(() => undefined);
+  }
+
+  /**
+   * One SFTP request with a deadline; its error becomes a ConnectError naming what was tried.
+   * On an ended channel it fails at once (see the class comment).
+   */
   private call<T = void>(what: string, start: (cb: (err: Error | undefined | null, value: T) => void) => void): Promise<T> {
+    if (this.endedWith) return Promise.reject(this.endedWith);
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new ConnectError('SSH_SFTP_TIMEOUT', `${this.label}: no SFTP answer to "${what}" within ${REQUEST_TIMEOUT_MS / 1000} s`, {
+      const timer = setTimeout(() => settle(new ConnectError('SSH_SFTP_TIMEOUT', `${this.label}: no SFTP answer to "${what}" within ${REQUEST_TIMEOUT_MS / 1000} s`, {
         hint: 'the board or the link to it stalled; connect again',
       })), REQUEST_TIMEOUT_MS);
-      start((err, value) => {
+      const settle = (err: ConnectError | null, value?: T) => {
+        if (!this.pending.delete(settle)) return; // settled already
         clearTimeout(timer);
-        if (err) reject(this.failure(what, err));
-        else resolve(value);
+        if (err) reject(err);
+        else resolve(value as T);
+      };
+      this.pending.add(settle);
+      start((err, value) => {
+        if (err) settle(this.failure(what, err));
+        else settle(null, value);
       });
     });
   }
 
+  /** The error of an ended channel: the connection's loss when it broke with it. */
+  private whyEnded(): ConnectError {
+    return this.connectionLost() ?? new ConnectError('SSH_SFTP_ENDED', `${this.label}: the SFTP session ended${this.protocolError ? ` (${this.protocolError})` : ''}`, {
+      hint: "the board's SFTP server stopped or the connection is closing; connect again",
+    });
+  }
+
   private failure(what: string, err: Error): ConnectError {
+    // ssh2's answer to every request still waiting when the channel ends (its cleanupRequests):
+    // not a problem with the path or the disk, but the channel (or the connection) going away.
+    if (err.message === 'No response from server') return (this.endedWith ??= this.whyEnded());
     const status = statusOf(err);
     const hint = status === PERMISSION_DENIED
       ? 'check the permissions of that path on the board'
