@@ -312,6 +312,27 @@ describe('openSsh through jump hosts', () => {
     });
   });
 
+  it('fails the login with the gateway as the cause when the gateway link is reset while the board logs in', async () => {
+    await withSilentServer(async (silent) => {
+      const relay = await startRelay(gateway.port); // the link to the gateway, which the test resets
+      try {
+        const knownHosts = path.join(dir, 'gw_reset_known_hosts');
+        await fsp.writeFile(knownHosts, (await fsp.readFile(gateway.knownHosts, 'utf8')).replace(`]:${gateway.port} `, `]:${relay.port} `));
+        await fsp.appendFile(path.join(gateway.dir, 'authorized_keys'), `${board.clientKey.publicLine}\n`);
+        const login = connect({ url: `ssh://root@127.0.0.1:${silent.port}`, knownHosts, via: [`ssh://${gateway.user}@127.0.0.1:${relay.port}`], timeoutMs: 120_000 });
+        // The board (a port that never answers) is reached through the gateway's tunnel: the gateway logged in.
+        await Promise.race([silent.connected, login.then(() => Promise.reject(new Error('logged in without reaching the board')))]);
+        relay.cut();
+        const err = await within(10_000, failure(login), 'the login did not fail');
+        expect(err.code).toBe('SSH_DISCONNECTED');
+        expect(err.exitCode).toBe(5);
+        expect(err.message).toContain(`:${relay.port}`); // the gateway, not the board
+      } finally {
+        await relay.close();
+      }
+    });
+  });
+
   it('says which gateway could not open the tunnel', async () => {
     const knownHosts = path.join(dir, 'gw_known_hosts');
     await fsp.writeFile(knownHosts, await fsp.readFile(gateway.knownHosts, 'utf8'));
