@@ -249,6 +249,31 @@ describe('openSsh', () => {
     expect(err.code).toBe('CONNECT_REFUSED');
   });
 
+  it('fails at once, without a stack trace, on a port that closes or resets each connection as soon as it is made', async () => {
+    for (const how of ['close', 'reset'] as const) {
+      const server = net.createServer((socket) => (how === 'close' ? socket.end() : socket.resetAndDestroy()));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (server.address() as net.AddressInfo).port;
+        for (let i = 0; i < 5; i++) {
+          const started = Date.now();
+          const err = await failure(connect({ url: `ssh://root@127.0.0.1:${port}`, timeoutMs: 15_000 }));
+          expect(Date.now() - started).toBeLessThan(3000); // not the 15 s login timeout
+          expect(err.exitCode).toBe(5);
+          if (how === 'close') {
+            expect(err.code).toBe('CONNECT_CLOSED');
+            expect(err.message).toContain('closed the connection before the SSH handshake');
+            expect(err.hint).toContain('SSH server');
+          } else {
+            expect(['CONNECT_RESET', 'CONNECT_CLOSED']).toContain(err.code);
+          }
+        }
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+    }
+  });
+
   it('moves files over SFTP: atomic upload with mode, resumable put, hashed get', async () => {
     const ssh = await connect();
     const sftp = await ssh.sftp();
