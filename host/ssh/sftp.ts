@@ -22,6 +22,7 @@ export interface TransferOptions {
 }
 
 /** SFTP status codes (draft-ietf-secsh-filexfer-02). */
+const EOF = 1;
 const NO_SUCH_FILE = 2;
 const PERMISSION_DENIED = 3;
 /** One request may wait this long for its answer; a dead link is also caught by SSH keepalive. */
@@ -242,7 +243,8 @@ export class SftpSession {
           const buffer = Buffer.allocUnsafe(length);
           for (let got = 0; got < length; ) {
             const n = await this.call<number>(`read ${remote}`, (cb) => this.raw.read(handle, buffer, got, length - got, position + got, cb));
-            if (n === 0) throw this.failure(`read ${remote}`, new Error(`it ended at ${position + got} bytes, ${size} were expected`));
+            // The board's answer (end of file), so it carries SFTP's EOF status like the board's other answers.
+            if (n === 0) throw this.failure(`read ${remote}`, Object.assign(new Error(`it ended at ${position + got} bytes, ${size} were expected`), { code: EOF }));
             got += n;
           }
           await fd.write(buffer, 0, length, position);
@@ -314,7 +316,9 @@ export class SftpSession {
       ? 'check the permissions of that path on the board'
       : status === NO_SUCH_FILE
         ? 'check that the path exists on the board'
-        : 'check free space on the board (df -h) and that the path is writable';
+        : status === EOF
+          ? 'the file on the board changed while it was read; run again'
+          : 'check free space on the board (df -h) and that the path is writable';
     const error = new ConnectError('SSH_SFTP_FAILED', `${this.label}: cannot ${what} (${err.message})`, { hint, cause: err });
     (error as ConnectError & { sftpStatus?: number }).sftpStatus = status;
     return error;

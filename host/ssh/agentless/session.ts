@@ -26,7 +26,7 @@ import { ModelProbeError, modelIoFromProbe, orderInputs, probeArgs, type ModelIo
 import { ModelProbeFailedError, type BoardIdentity, type BoardSession, type DescribeOptions, type RunOptions, type RunRequest, type RunResult, type UploadProgress } from '../../board/session';
 import type { SshConnection } from '../connection';
 import { shellQuote } from '../quote';
-import { sha256OfFile, type SftpSession } from '../sftp';
+import { sha256OfFile, statusOf, type SftpSession } from '../sftp';
 import { RemoteCache } from './cache';
 import { RUN_LIMITS, checkRunRequest, type RunLimits, type RunPlan } from '../../../shared/run/request';
 import { runRemote } from './remote-run';
@@ -214,6 +214,10 @@ export class AgentlessSession implements BoardSession {
       try {
         for (const output of verdict.outputFiles) result.outputs.push(await this.fetchOutput(output.name, output.file));
       } catch (err) {
+        // Only what the board said about a dump (gone, unreadable) is the run's failure; a lost
+        // connection (SSH_DISCONNECTED...) or a local problem is no verdict on the model: it is
+        // thrown, as on the agent path (exit 5, not RUN FAILED).
+        if (!(err instanceof RunFailedError) && statusOf(err) === undefined) throw err;
         result.status = 'failed';
         result.outputs = []; // outputs are all or nothing
         result.problems.push({ code: err instanceof AxError ? err.code : 'OUTPUT_NOT_FETCHED', message: `the outputs could not be fetched: ${(err as Error).message}` });
