@@ -12,7 +12,7 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import type { SFTPWrapper, Stats } from 'ssh2';
+import type { FileEntryWithStats, SFTPWrapper, Stats } from 'ssh2';
 import { ConnectError, fileSystemError } from '../../shared/errors';
 import { sharedPacer } from '../../shared/young-collection';
 
@@ -21,6 +21,10 @@ export interface TransferOptions {
   onProgress?: (doneBytes: number, totalBytes: number) => void;
 }
 
+/** SFTP open flags (draft-ietf-secsh-filexfer-02): create a new file, failing if it exists. */
+const OPEN_WRITE = 0x02;
+const OPEN_CREATE = 0x08;
+const OPEN_EXCLUSIVE = 0x20;
 /** SFTP status codes (draft-ietf-secsh-filexfer-02). */
 const EOF = 1;
 const NO_SUCH_FILE = 2;
@@ -64,6 +68,14 @@ export class SftpSession {
       if (statusOf(err) === NO_SUCH_FILE) return null;
       throw err;
     }
+  }
+
+  /** The entries of `dir` (not . and ..): name, size, kind and mtime (seconds, the board's clock). */
+  async list(dir: string): Promise<{ name: string; size: number; isFile: boolean; mtime: number }[]> {
+    const entries = await this.call<FileEntryWithStats[]>(`list ${dir}`, (cb) => this.raw.readdir(dir, cb));
+    return entries
+      .filter((e) => e.filename !== '.' && e.filename !== '..')
+      .map((e) => ({ name: e.filename, size: e.attrs.size, isFile: e.attrs.isFile(), mtime: e.attrs.mtime }));
   }
 
   realpath(file: string): Promise<string> {
@@ -149,8 +161,11 @@ export class SftpSession {
    * Writes the local file into `remote` from byte `start` on (what is before it is kept: a
    * resumed upload), truncating nothing. Returns the number of bytes sent. `hash`, when given,
    * is fed the bytes sent, in order (the local file is read in order; writes overlap).
+   * `remote` must not exist when `start` is 0 (it is created exclusively: a file someone else
+   * writes is never truncated), unless `existing` says it is ours to write into. `signal`
+   * stops the transfer (rejecting with its reason).
    */
-  async put(local: string, remote: string, opts: TransferOptions & { start: number; mode?: number; hash?: Hash }): Promise<number> {
+  async put(local: string, remote: string, opts: TransferOptions & { start: number; existing?: boolean; mode?: number; hash?: Hash; signal?: AbortSignal }): Promise<number> {
     let fd: fsp.FileHandle;
     try {
       fd = await fsp.open(local, 'r');
@@ -159,7 +174,7 @@ export class SftpSession {
     }
     try {
       const size = (await fd.stat()).size;
-      const flags = opts.start > 0 ? 'r+' : 'w';
+      const flags = opts.start > 0 || opts.existing ? 'r+' : OPEN_WRITE | OPEN_CREATE | OPEN_EXCLUSIVE;
       const handle = await this.call<Buffer>(`open ${remote} for writing`, (cb) => this.raw.open(remote, flags, { mode: opts.mode ?? 0o644 }, cb));
       let next = opts.start;
       let done = opts.start;
@@ -194,6 +209,7 @@ export class SftpSession {
           // After one failure the others stop: the upload is lost anyway, and with a full disk
           // or a dead link each remaining write could only fail too.
           for (let chunk = await readNext(); chunk && !failed; chunk = await readNext()) {
+            opts.signal?.throwIfAborted();
             const { position, buffer } = chunk;
             await this.call(`write ${remote}`, (cb) => this.raw.write(handle, buffer, 0, buffer.length, position, cb));
             pacer.moved(buffer.length); // ssh2's packets are fresh buffers (shared/young-collection.ts)

@@ -4,11 +4,12 @@
  * paths the start-up check resolves, and leftovers swept from the cache. Agentless must give
  * the agent path's verdicts and exit codes.
  */
-import { createHash } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fsp, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import '../../host/ssh/register';
+import { STALE_WRITER_S } from '../../host/ssh/agentless/cache';
 import { openAgentless, type AgentlessOptions } from '../../host/ssh/agentless/open';
 import type { AgentlessSession } from '../../host/ssh/agentless/session';
 import { SshConnection } from '../../host/ssh/connection';
@@ -120,5 +121,85 @@ describe('agentless: cancelling', () => {
     expect(controller.signal.aborted).toBe(true);
     expect(result).toMatchObject({ status: 'failed', cancelled: true });
     expect(Date.now() - started).toBeLessThan(5000); // not the 8 s run
+  });
+});
+
+describe('agentless: hosts sharing the cache', () => {
+  /** A file of `mb` random MiB and its hash. */
+  async function randomFile(name: string, mb: number): Promise<{ file: string; hash: string; data: Buffer }> {
+    const data = randomBytes(mb * 1024 * 1024);
+    const file = path.join(dir, name);
+    await fsp.writeFile(file, data);
+    return { file, hash: sha256(data), data };
+  }
+
+  it('lets two hosts upload the same blob at once: both succeed and the blob is intact', async () => {
+    const cache = path.join(dir, 'shared-cache');
+    const { file, hash, data } = await randomFile('shared.bin', 48);
+    const [a, b] = await Promise.all([open({ cacheDir: cache }), open({ cacheDir: cache })]);
+    const results = await Promise.allSettled([a.upload(file, hash, data.length), b.upload(file, hash, data.length)]);
+    expect(results.map((r) => (r.status === 'rejected' ? String((r.reason as Error).message) : 'ok'))).toEqual(['ok', 'ok']);
+    expect(sha256(await fsp.readFile(path.join(cache, 'blobs', hash)))).toBe(hash);
+    expect(await fsp.readdir(path.join(cache, 'partial'))).toEqual([]);
+  });
+
+  it('resumes a partial whose writer died (not written for minutes), and leaves one being written alone', async () => {
+    const cache = path.join(dir, 'stale-cache');
+    const { file, hash, data } = await randomFile('stale.bin', 1);
+    const partials = path.join(cache, 'partial');
+    await fsp.mkdir(partials, { recursive: true });
+    const dead = path.join(partials, `${hash}.0123456789ab.part`);
+    await fsp.writeFile(dead, data.subarray(0, 300_000));
+    const old = new Date(Date.now() - (STALE_WRITER_S + 60) * 1000);
+    await fsp.utimes(dead, old, old);
+    const session = await open({ cacheDir: cache });
+    expect((await session.upload(file, hash, data.length)).sentBytes).toBe(data.length - 300_000);
+    expect(sha256(await fsp.readFile(path.join(cache, 'blobs', hash)))).toBe(hash);
+
+    // Another host is writing this one (written just now): never resumed, truncated or removed.
+    const other = await randomFile('live.bin', 1);
+    const live = path.join(partials, `${other.hash}.ba9876543210.part`);
+    await fsp.writeFile(live, Buffer.alloc(100_000, 5));
+    expect((await session.upload(other.file, other.hash, other.data.length)).sentBytes).toBe(other.data.length);
+    expect(sha256(await fsp.readFile(path.join(cache, 'blobs', other.hash)))).toBe(other.hash);
+    expect((await fsp.readFile(live)).equals(Buffer.alloc(100_000, 5))).toBe(true);
+  });
+
+  it('gives up its partial when the session is closed during an upload, and the next session resumes it', async () => {
+    const cache = path.join(dir, 'closed-cache');
+    const { file, hash, data } = await randomFile('closed.bin', 48);
+    const session = await open({ cacheDir: cache });
+    let closing: Promise<void> | undefined;
+    const err = await failure(session.upload(file, hash, data.length, (p) => {
+      if (!closing && p.doneBytes >= 4 * 1024 * 1024) closing = session.close();
+    }));
+    await closing;
+    expect(err.exitCode).toBe(5);
+    const left = await fsp.readdir(path.join(cache, 'partial'));
+    expect(left).toEqual([`${hash}.part`]);
+    const held = (await fsp.stat(path.join(cache, 'partial', `${hash}.part`))).size;
+    expect(held).toBeGreaterThan(0);
+    const next = await open({ cacheDir: cache });
+    expect((await next.upload(file, hash, data.length)).sentBytes).toBe(data.length - held);
+    expect(sha256(await fsp.readFile(path.join(cache, 'blobs', hash)))).toBe(hash);
+  });
+
+  it('succeeds when its resumed upload is damaged but another host has put the blob in place meanwhile', async () => {
+    const cache = path.join(dir, 'meanwhile-cache');
+    const { file, hash, data } = await randomFile('meanwhile.bin', 1);
+    await fsp.mkdir(path.join(cache, 'partial'), { recursive: true });
+    await fsp.writeFile(path.join(cache, 'partial', `${hash}.part`), Buffer.alloc(1000, 1)); // not this blob's first bytes
+    const session = await open({ cacheDir: cache });
+    let placed = false;
+    const result = await session.upload(file, hash, data.length, (p) => {
+      if (!placed && p.doneBytes === data.length) {
+        placed = true; // the other host's upload lands as ours ends (before ours is checked)
+        writeFileSync(path.join(cache, 'blobs', hash), data);
+      }
+    });
+    expect(placed).toBe(true);
+    expect(result.sentBytes).toBe(data.length - 1000);
+    expect(sha256(await fsp.readFile(path.join(cache, 'blobs', hash)))).toBe(hash);
+    expect(await fsp.readdir(path.join(cache, 'partial'))).toEqual([]);
   });
 });

@@ -49,6 +49,7 @@ export async function openAgentless(opts: AgentlessOptions): Promise<AgentlessSe
       runJoint: { given: runJoint, path: facts.runJoint },
       cacheDir: facts.cache,
       canHash: facts.sha256sum,
+      clockOffsetMs: facts.clockOffsetMs,
       ...(facts.hostname ? { hostname: facts.hostname } : {}),
       ...(facts.freeBytes !== undefined ? { freeBytes: facts.freeBytes } : {}),
       ...(env ? { env } : {}),
@@ -67,6 +68,8 @@ interface BoardFacts {
   hostname?: string;
   freeBytes?: number;
   runJoint: string | null;
+  /** The board's clock minus ours. */
+  clockOffsetMs: number;
 }
 
 /** `~/x` and relative paths are in the login's home; the shell expands $HOME for us. */
@@ -87,9 +90,12 @@ async function boardFacts(ssh: SshConnection, cacheDir: string, runJoint: string
     'printf "hostname=%s\\n" "$(hostname 2>/dev/null || uname -n)"',
     `rj=$(command -v ${shellQuote(runJoint)} 2>/dev/null) && [ -x "$rj" ] && printf "run_joint=%s\\n" "$rj"`,
     'df -Pk "$cache" 2>/dev/null | awk \'NR==2 {print "free_kib=" $4}\'',
+    'printf "now=%s\\n" "$(date +%s 2>/dev/null)"',
     'exit 0',
   ].join('\n');
+  const asked = Date.now();
   const result = await ssh.exec('sh -s', { stdin: script, timeoutMs: 30_000 });
+  const answered = Date.now();
   if (result.code === 3) {
     throw new UsageError('SSH_CACHE_UNUSABLE', `${ssh.target.label}: cannot create the cache folder ${cacheDir} (${result.stderr.trim().split('\n').pop() ?? 'mkdir failed'})`, {
       hint: 'choose a writable folder on the board for the agentless cache',
@@ -107,11 +113,15 @@ async function boardFacts(ssh: SshConnection, cacheDir: string, runJoint: string
     });
   }
   const freeKib = Number(values.get('free_kib'));
+  // The board's clock against ours (to within the round trip), for the age of its partials.
+  const boardNow = Number(values.get('now'));
+  const clockOffsetMs = values.get('now') && Number.isFinite(boardNow) ? boardNow * 1000 - (asked + answered) / 2 : 0;
   return {
     cache,
     sha256sum: values.get('sha256sum') === 'yes',
     ...(values.get('hostname') ? { hostname: values.get('hostname')! } : {}),
     ...(Number.isFinite(freeKib) && values.has('free_kib') ? { freeBytes: freeKib * 1024 } : {}),
     runJoint: values.get('run_joint') ?? null,
+    clockOffsetMs,
   };
 }

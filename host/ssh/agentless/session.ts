@@ -43,6 +43,8 @@ export interface AgentlessSettings {
   cacheDir: string;
   /** Does the board have sha256sum? */
   canHash: boolean;
+  /** The board's clock minus ours (default 0). */
+  clockOffsetMs?: number;
   hostname?: string;
   freeBytes?: number;
   /** Environment for run_joint on the board. */
@@ -67,7 +69,7 @@ export class AgentlessSession implements BoardSession {
   private readonly runLimits: RunLimits;
 
   constructor(readonly ssh: SshConnection, private readonly sftp: SftpSession, private readonly localDir: string, private readonly settings: AgentlessSettings) {
-    this.cache = new RemoteCache(ssh, sftp, settings.cacheDir, settings.canHash);
+    this.cache = new RemoteCache(ssh, sftp, settings.cacheDir, settings.canHash, settings.clockOffsetMs ?? 0);
     this.runLimits = { ...RUN_LIMITS, defaultTimeoutMs: settings.defaultRunTimeoutMs ?? RUN_LIMITS.defaultTimeoutMs };
     this.identity = {
       url: settings.url,
@@ -154,8 +156,9 @@ export class AgentlessSession implements BoardSession {
     }
   }
 
-  /** Stops a run still in progress on the board, then logs out. */
+  /** Stops an upload (keeping its partial for the next session) or a run still in progress on the board, then logs out. */
   async close(): Promise<void> {
+    await this.cache.stopUploads();
     if (this.stopRunning) {
       this.stopRunning.abort();
       const grace = new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref());
