@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import '../../host/ssh/register';
@@ -201,5 +202,25 @@ describe('agentless: hosts sharing the cache', () => {
     expect(result.sentBytes).toBe(data.length - 1000);
     expect(sha256(await fsp.readFile(path.join(cache, 'blobs', hash)))).toBe(hash);
     expect(await fsp.readdir(path.join(cache, 'partial'))).toEqual([]);
+  });
+});
+
+describe('agentless: where run_joint is', () => {
+  it('runs a --run-joint given relative to the home folder or as ~/..., as it was found at start-up', async () => {
+    const req = await classifierRequest();
+    // The board's login is this user: its home is ours (a folder there, removed afterwards).
+    const home = os.userInfo().homedir;
+    const tools = await fsp.mkdtemp(path.join(home, '.axctl-test-rj-'));
+    try {
+      await fsp.symlink(runJoint, path.join(tools, 'run_joint'));
+      const relative = path.relative(home, path.join(tools, 'run_joint'));
+      for (const given of [relative, `~/${relative}`]) {
+        const session = await open({ runJoint: given });
+        const result = await session.run(req);
+        expect({ given, status: result.status, problems: result.problems }).toEqual({ given, status: 'ok', problems: [] });
+      }
+    } finally {
+      await fsp.rm(tools, { recursive: true, force: true });
+    }
   });
 });

@@ -80,6 +80,11 @@ export function cacheDirExpression(dir: string): string {
   return `"$HOME"/${shellQuote(dir)}`;
 }
 
+/** --run-joint for the shell: `~/x` is in the login's home (as for the cache); anything else as written. */
+export function runJointExpression(runJoint: string): string {
+  return runJoint.startsWith('~/') ? `"$HOME"/${shellQuote(runJoint.slice(2))}` : shellQuote(runJoint);
+}
+
 async function boardFacts(ssh: SshConnection, cacheDir: string, runJoint: string): Promise<BoardFacts> {
   const script = [
     `cache=${cacheDirExpression(cacheDir)}`,
@@ -88,7 +93,10 @@ async function boardFacts(ssh: SshConnection, cacheDir: string, runJoint: string
     'printf "cache=%s\\n" "$cache"',
     'command -v sha256sum >/dev/null 2>&1 && echo sha256sum=yes',
     'printf "hostname=%s\\n" "$(hostname 2>/dev/null || uname -n)"',
-    `rj=$(command -v ${shellQuote(runJoint)} 2>/dev/null) && [ -x "$rj" ] && printf "run_joint=%s\\n" "$rj"`,
+    // Printed as an absolute path: the run starts in its run folder, not in the home folder a
+    // relative path (or a relative PATH entry) was found from. A builtin or a function (no
+    // slash) is no program: not found.
+    `rj=$(command -v ${runJointExpression(runJoint)} 2>/dev/null) && case $rj in /*) ;; */*) rj="$PWD/$rj" ;; *) rj= ;; esac && [ -x "$rj" ] && printf "run_joint=%s\\n" "$rj"`,
     'df -Pk "$cache" 2>/dev/null | awk \'NR==2 {print "free_kib=" $4}\'',
     'printf "now=%s\\n" "$(date +%s 2>/dev/null)"',
     'exit 0',
