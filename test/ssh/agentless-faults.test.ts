@@ -224,3 +224,21 @@ describe('agentless: where run_joint is', () => {
     }
   });
 });
+
+describe('agentless: leftovers', () => {
+  it('sweeps partial uploads and temporary files older than a day when a session starts, and nothing newer', async () => {
+    const cache = path.join(dir, 'sweep-cache');
+    const file = (...parts: string[]) => path.join(cache, ...parts);
+    await fsp.mkdir(file('partial'), { recursive: true });
+    await fsp.mkdir(file('model-io'), { recursive: true });
+    const hash = 'e'.repeat(64);
+    const old = [file('partial', `${hash}.part`), file('partial', `${hash}.0123456789ab.part`), file('partial', `${hash}.0123456789ab.check`), file('model-io', `.${hash}.json.0123456789ab.part`)];
+    const kept = [file('partial', `${hash}.ba9876543210.part`), file('model-io', `.${hash}.json.ba9876543210.part`), file('model-io', `${hash}.json`)];
+    const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600 * 1000);
+    for (const f of [...old, ...kept]) await fsp.writeFile(f, 'x');
+    for (const f of [...old, file('model-io', `${hash}.json`)]) await fsp.utimes(f, twoDaysAgo, twoDaysAgo); // a listing is kept however old
+    await open({ cacheDir: cache });
+    const left = [...(await fsp.readdir(file('partial'))).map((n) => file('partial', n)), ...(await fsp.readdir(file('model-io'))).map((n) => file('model-io', n))];
+    expect(left.sort()).toEqual([...kept].sort());
+  });
+});

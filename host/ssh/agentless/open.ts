@@ -1,7 +1,8 @@
 /**
  * Opening an agentless board: log in, then one command learns what the session needs — the
- * cache folder (created, its stale run folders swept), whether sha256sum is there, the host
- * name, free space, and where run_joint is — and SFTP is opened.
+ * cache folder (created; run folders, partial uploads and temporary files left by cut
+ * sessions swept), whether sha256sum is there, the host name, free space, the board's clock,
+ * and where run_joint is — and SFTP is opened.
  */
 import { UsageError } from '../../../shared/errors';
 import { openSsh, type SshConnection } from '../connection';
@@ -29,7 +30,7 @@ export interface AgentlessOptions extends SshSchemeOptions {
 
 export const DEFAULT_CACHE_DIR = '~/.cache/axctl';
 export const DEFAULT_RUN_JOINT = 'run_joint';
-/** Run folders older than this are a crashed session's leftovers. */
+/** Run folders, partial uploads and temporary files older than this are leftovers of sessions that were cut. */
 const STALE_RUN_MINUTES = 24 * 60;
 
 export async function openAgentless(opts: AgentlessOptions): Promise<AgentlessSession> {
@@ -90,6 +91,11 @@ async function boardFacts(ssh: SshConnection, cacheDir: string, runJoint: string
     `cache=${cacheDirExpression(cacheDir)}`,
     'mkdir -p -- "$cache/blobs" "$cache/partial" "$cache/model-io" "$cache/runs" || exit 3',
     `find "$cache/runs" -mindepth 1 -maxdepth 1 -mmin +${STALE_RUN_MINUTES} -exec rm -rf {} + 2>/dev/null`,
+    // Partial uploads nobody resumed within a day (a live upload writes every few seconds, so
+    // one another host is writing is never this old), and small files' temporary copies
+    // (.NAME.RANDOM.part) left when the link was cut between their write and their rename.
+    `find "$cache/partial" -mindepth 1 -maxdepth 1 -type f -mmin +${STALE_RUN_MINUTES} -exec rm -f {} + 2>/dev/null`,
+    `find "$cache/model-io" -mindepth 1 -maxdepth 1 -type f -name '.*.part' -mmin +${STALE_RUN_MINUTES} -exec rm -f {} + 2>/dev/null`,
     'printf "cache=%s\\n" "$cache"',
     'command -v sha256sum >/dev/null 2>&1 && echo sha256sum=yes',
     'printf "hostname=%s\\n" "$(hostname 2>/dev/null || uname -n)"',
