@@ -199,10 +199,12 @@ export class RemoteCache {
 
   /**
    * After a failed write: renames our partial to the name the next upload resumes at once,
-   * when SFTP still answers (not after the connection was lost: it then waits STALE_WRITER_S).
+   * when SFTP still answers (not after the connection was lost or stalled: that partial is
+   * resumed once it is STALE_WRITER_S old).
    */
   private async giveUp(hash: string, writing: string, err: unknown): Promise<void> {
-    if (this.ssh.lostError) return;
+    // A lost or stalled link would not answer (a stalled one only after another 30 s).
+    if (this.ssh.lostError || (err instanceof ConnectError && err.code === 'SSH_SFTP_TIMEOUT')) return;
     if (!(err instanceof ConnectError)) {
       // The local file failed us (changed, unreadable): what was sent may not be this blob's.
       await this.sftp.unlink(writing).catch(() => undefined);
