@@ -83,6 +83,11 @@ export async function openSsh(opts: SshOpenOptions): Promise<SshConnection> {
   };
   const clients: Client[] = [];
   const socks: Duplex[] = [];
+  // A hop that logged in has no 'error' listener of connectHop's any more (SshConnection adds
+  // its own only at the end): one is added at once, or a gateway's socket error while the next
+  // hop logs in would be an unhandled 'error' event (a crash). What it records is the root
+  // cause of the next hop's failure (its tunnel went with the gateway), so it is reported.
+  let gatewayLost: ConnectError | null = null;
   try {
     const hops = [...gateways, target];
     let previous: { target: SshTarget; client: Client } | null = null;
@@ -92,6 +97,8 @@ export async function openSsh(opts: SshOpenOptions): Promise<SshConnection> {
         ? await forwardOut(previous.client, previous.target, hop.host, hop.port, settings.timeoutMs, opts.signal)
         : await tcpConnect(hop, settings.timeoutMs, opts.signal);
       const client = await connectHop(hop, sock, settings, previous?.target);
+      client.on('error', (err: Error) => (gatewayLost ??= connectionLost(hop, err.message)));
+      client.once('close', () => (gatewayLost ??= connectionLost(hop, 'the server closed it')));
       clients.push(client);
       socks.push(sock);
       previous = { target: hop, client };
@@ -100,12 +107,10 @@ export async function openSsh(opts: SshOpenOptions): Promise<SshConnection> {
   } catch (err) {
     // The hops already logged in: say goodbye, and cut whatever has not closed after the grace
     // (a stalled gateway would hold its socket). Errors while closing no longer matter.
-    for (const client of [...clients].reverse()) {
-      client.on('error', () => undefined);
-      client.end();
-    }
+    const reported = opts.signal?.aborted ? err : (gatewayLost ?? err);
+    for (const client of [...clients].reverse()) client.end();
     cutAfterGrace(clients, socks);
-    throw err;
+    throw reported;
   }
 }
 
@@ -215,7 +220,7 @@ export class SshConnection {
             hint: 'enable the sftp subsystem in the board\'s sshd_config (Subsystem sftp internal-sftp) or use the agent instead of --agentless',
             cause: err,
           }));
-        } else resolve(new SftpSession(sftp, this.target.label));
+        } else resolve(new SftpSession(sftp, this.target.label, () => this.lost));
       });
     });
     this.sftpSession.catch(() => (this.sftpSession = null));

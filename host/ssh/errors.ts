@@ -74,6 +74,14 @@ export function sshConnectError(target: SshTarget, err: unknown, via?: SshTarget
   return new ConnectError('SSH_FAILED', `${target.label}: ${detail}${where}`, { cause: err });
 }
 
+/** The peer closed (or reset) the stream before any SSH was spoken: most likely not an sshd. */
+export function closedBeforeHandshake(target: SshTarget, via?: SshTarget): ConnectError {
+  const where = via ? ` (through ${via.label})` : '';
+  return new ConnectError('CONNECT_CLOSED', `${target.label}: the server closed the connection before the SSH handshake${where}`, {
+    hint: "is that port an SSH server? check the port, and that the board's sshd accepts this host (MaxStartups, hosts.allow)",
+  });
+}
+
 /** A gateway that would not open the tunnel to the next hop. */
 export function tunnelRefused(gateway: SshTarget, host: string, port: number, err: unknown): ConnectError {
   const detail = (err as Error | undefined)?.message ?? String(err);

@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { Client, type AnyAuthMethod, type AuthenticationType, type ServerHostKeyAlgorithm } from 'ssh2';
 import type { AxError } from '../../shared/errors';
 import { planAuth, type AuthSources } from './auth';
-import { authFailed, connectTimedOut, hostKeyChanged, hostKeyRevoked, hostKeyUnknown, sshConnectError } from './errors';
+import { authFailed, closedBeforeHandshake, connectTimedOut, hostKeyChanged, hostKeyRevoked, hostKeyUnknown, sshConnectError } from './errors';
 import { algorithmsFor, appendKnownHost, checkHostKey, knownKeyTypes, readKnownHosts } from './known-hosts';
 import type { SshTarget } from './url';
 import { untilSettled } from '../../shared/abort';
@@ -28,11 +28,24 @@ const HOST_KEY_ALGORITHMS: ServerHostKeyAlgorithm[] = ['ssh-ed25519', 'ecdsa-sha
 
 /** Logs in to `target` over `sock`. On failure the socket is destroyed. `via` names the previous hop for messages. */
 export async function connectHop(target: SshTarget, sock: Duplex, settings: HopSettings, via?: SshTarget): Promise<Client> {
+  // The stream is connected while known_hosts and the keys are read, and ssh2 listens to it only
+  // from connect() on: a peer that closes or resets it meanwhile (a port that is no sshd, an
+  // sshd over its MaxStartups) would go unseen until the login timeout, and a reset would be an
+  // unhandled 'error' event. Watched from here, it fails the login at once.
+  let early: AxError | null = null;
+  const onEarlyError = (err: Error) => (early ??= sshConnectError(target, err, via));
+  const onEarlyEnd = () => (early ??= closedBeforeHandshake(target, via));
+  sock.on('error', onEarlyError).once('end', onEarlyEnd).once('close', onEarlyEnd);
+  const stopWatchingEarly = () => sock.off('error', onEarlyError).off('end', onEarlyEnd).off('close', onEarlyEnd);
   let known;
   let auth;
   try {
     [known, auth] = await Promise.all([readKnownHosts(settings.knownHosts), planAuth(target.user, settings.auth)]);
+    // Also one that ended before this function was called (it had no listener then).
+    if (early || sock.destroyed || sock.readableEnded) throw early ?? closedBeforeHandshake(target, via);
   } catch (err) {
+    stopWatchingEarly();
+    sock.on('error', () => undefined); // destroyed below; a late reset no longer matters
     sock.destroy();
     throw err;
   }
@@ -87,8 +100,11 @@ export async function connectHop(target: SshTarget, sock: Duplex, settings: HopS
       else if (err.level === 'client-timeout') fail(connectTimedOut(target, settings.timeoutMs));
       else fail(sshConnectError(target, err, via));
     });
-    client.on('close', () => fail(keyProblem ?? sshConnectError(target, new Error('the server closed the connection'), via)));
+    let handshaken = false;
+    client.once('handshake', () => (handshaken = true));
+    client.on('close', () => fail(keyProblem ?? (handshaken ? sshConnectError(target, new Error('the server closed the connection'), via) : closedBeforeHandshake(target, via))));
 
+    stopWatchingEarly(); // ssh2 listens from here on
     client.connect({
       sock: sock as unknown as NodeJS.ReadableStream,
       username: target.user,

@@ -4,11 +4,15 @@
  * request at a time per round trip, so transfers keep many requests in flight (like ssh2's
  * fastPut/fastGet) and may resume at an offset. Every request has a deadline; a failure is a
  * ConnectError naming the remote path.
+ *
+ * When the SFTP channel ends (the connection dropped, or the board's sftp-server quit), every
+ * request still waiting and every later one fails at once with why: ssh2 files a request on an
+ * ended channel and never answers it, which would otherwise cost each one its whole deadline.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import type { SFTPWrapper, Stats } from 'ssh2';
+import type { FileEntryWithStats, SFTPWrapper, Stats } from 'ssh2';
 import { ConnectError, fileSystemError } from '../../shared/errors';
 import { sharedPacer } from '../../shared/young-collection';
 
@@ -17,7 +21,12 @@ export interface TransferOptions {
   onProgress?: (doneBytes: number, totalBytes: number) => void;
 }
 
+/** SFTP open flags (draft-ietf-secsh-filexfer-02): create a new file, failing if it exists. */
+const OPEN_WRITE = 0x02;
+const OPEN_CREATE = 0x08;
+const OPEN_EXCLUSIVE = 0x20;
 /** SFTP status codes (draft-ietf-secsh-filexfer-02). */
+const EOF = 1;
 const NO_SUCH_FILE = 2;
 const PERMISSION_DENIED = 3;
 /** One request may wait this long for its answer; a dead link is also caught by SSH keepalive. */
@@ -28,7 +37,27 @@ const IN_FLIGHT = 32;
 const READ_BLOCK_BYTES = 16 * CHUNK_BYTES;
 
 export class SftpSession {
-  constructor(readonly raw: SFTPWrapper, private readonly label: string) {}
+  /** Why the channel ended, once it has; every request fails with it from then on. */
+  private endedWith: ConnectError | null = null;
+  /** Rejecters of the requests waiting for an answer. */
+  private readonly pending = new Set<(err: ConnectError) => void>();
+  private protocolError: string | undefined;
+
+  /**
+   * `connectionLost`: why the SSH connection broke (null while it is up), so an SFTP channel
+   * that ended with it reports the connection's error (SSH_DISCONNECTED), not a stalled request.
+   */
+  constructor(readonly raw: SFTPWrapper, private readonly label: string, private readonly connectionLost: () => ConnectError | null = () => null) {
+    const ended = () => {
+      this.endedWith ??= this.whyEnded();
+      for (const reject of this.pending) reject(this.endedWith);
+      this.pending.clear();
+    };
+    raw.once('end', ended);
+    raw.once('close', ended);
+    // A protocol error ends the channel too (ssh2 destroys it): said when the requests fail.
+    raw.on('error', (err: Error) => (this.protocolError ??= err.message));
+  }
 
   /** size and kind of `file`; null when it does not exist. */
   async stat(file: string): Promise<{ size: number; isFile: boolean; isDirectory: boolean } | null> {
@@ -39,6 +68,14 @@ export class SftpSession {
       if (statusOf(err) === NO_SUCH_FILE) return null;
       throw err;
     }
+  }
+
+  /** The entries of `dir` (not . and ..): name, size, kind and mtime (seconds, the board's clock). */
+  async list(dir: string): Promise<{ name: string; size: number; isFile: boolean; mtime: number }[]> {
+    const entries = await this.call<FileEntryWithStats[]>(`list ${dir}`, (cb) => this.raw.readdir(dir, cb));
+    return entries
+      .filter((e) => e.filename !== '.' && e.filename !== '..')
+      .map((e) => ({ name: e.filename, size: e.attrs.size, isFile: e.attrs.isFile(), mtime: e.attrs.mtime }));
   }
 
   realpath(file: string): Promise<string> {
@@ -124,8 +161,11 @@ export class SftpSession {
    * Writes the local file into `remote` from byte `start` on (what is before it is kept: a
    * resumed upload), truncating nothing. Returns the number of bytes sent. `hash`, when given,
    * is fed the bytes sent, in order (the local file is read in order; writes overlap).
+   * `remote` must not exist when `start` is 0 (it is created exclusively: a file someone else
+   * writes is never truncated), unless `existing` says it is ours to write into. `signal`
+   * stops the transfer (rejecting with its reason).
    */
-  async put(local: string, remote: string, opts: TransferOptions & { start: number; mode?: number; hash?: Hash }): Promise<number> {
+  async put(local: string, remote: string, opts: TransferOptions & { start: number; existing?: boolean; mode?: number; hash?: Hash; signal?: AbortSignal }): Promise<number> {
     let fd: fsp.FileHandle;
     try {
       fd = await fsp.open(local, 'r');
@@ -134,7 +174,7 @@ export class SftpSession {
     }
     try {
       const size = (await fd.stat()).size;
-      const flags = opts.start > 0 ? 'r+' : 'w';
+      const flags = opts.start > 0 || opts.existing ? 'r+' : OPEN_WRITE | OPEN_CREATE | OPEN_EXCLUSIVE;
       const handle = await this.call<Buffer>(`open ${remote} for writing`, (cb) => this.raw.open(remote, flags, { mode: opts.mode ?? 0o644 }, cb));
       let next = opts.start;
       let done = opts.start;
@@ -163,9 +203,13 @@ export class SftpSession {
         reading = chunk.catch(() => undefined);
         return chunk;
       };
+      let failed = false;
       try {
         const worker = async () => {
-          for (let chunk = await readNext(); chunk; chunk = await readNext()) {
+          // After one failure the others stop: the upload is lost anyway, and with a full disk
+          // or a dead link each remaining write could only fail too.
+          for (let chunk = await readNext(); chunk && !failed; chunk = await readNext()) {
+            opts.signal?.throwIfAborted();
             const { position, buffer } = chunk;
             await this.call(`write ${remote}`, (cb) => this.raw.write(handle, buffer, 0, buffer.length, position, cb));
             pacer.moved(buffer.length); // ssh2's packets are fresh buffers (shared/young-collection.ts)
@@ -173,10 +217,17 @@ export class SftpSession {
             opts.onProgress?.(done, size);
           }
         };
-        await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-      } finally {
-        await this.call(`close ${remote}`, (cb) => this.raw.close(handle, cb));
+        await Promise.all(Array.from({ length: IN_FLIGHT }, () => worker().catch((err: unknown) => {
+          failed = true;
+          throw err;
+        })));
+      } catch (err) {
+        // The first error is the one to report: the handle is closed without waiting, and a
+        // close that fails (or stalls on the same dead link) must not replace it.
+        this.closeQuietly(remote, handle);
+        throw err;
       }
+      await this.call(`close ${remote}`, (cb) => this.raw.close(handle, cb));
       return size - opts.start;
     } finally {
       await fd.close();
@@ -193,21 +244,23 @@ export class SftpSession {
     try {
       fd = await fsp.open(local, 'w');
     } catch (err) {
-      await this.call(`close ${remote}`, (cb) => this.raw.close(handle, cb)).catch(() => undefined);
+      this.closeQuietly(remote, handle);
       throw fileSystemError(local, err);
     }
     try {
       let next = 0;
       let done = 0;
+      let failed = false;
       const worker = async () => {
-        while (next < size) {
+        while (next < size && !failed) {
           const position = next;
           const length = Math.min(CHUNK_BYTES, size - position);
           next += length;
           const buffer = Buffer.allocUnsafe(length);
           for (let got = 0; got < length; ) {
             const n = await this.call<number>(`read ${remote}`, (cb) => this.raw.read(handle, buffer, got, length - got, position + got, cb));
-            if (n === 0) throw this.failure(`read ${remote}`, new Error(`it ended at ${position + got} bytes, ${size} were expected`));
+            // The board's answer (end of file), so it carries SFTP's EOF status like the board's other answers.
+            if (n === 0) throw this.failure(`read ${remote}`, Object.assign(new Error(`it ended at ${position + got} bytes, ${size} were expected`), { code: EOF }));
             got += n;
           }
           await fd.write(buffer, 0, length, position);
@@ -215,11 +268,18 @@ export class SftpSession {
           opts.onProgress?.(done, size);
         }
       };
-      await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-    } finally {
+      await Promise.all(Array.from({ length: IN_FLIGHT }, () => worker().catch((err: unknown) => {
+        failed = true;
+        throw err;
+      })));
+    } catch (err) {
       await fd.close();
-      await this.call(`close ${remote}`, (cb) => this.raw.close(handle, cb)).catch(() => undefined);
+      this.closeQuietly(remote, handle); // as in put(): the first error is the one reported
+      throw err;
     }
+    await fd.close();
+    // A read-only handle: whether closing it succeeds changes nothing about what was read.
+    await this.call(`close ${remote}`, (cb) => this.raw.close(handle, cb)).catch(() => undefined);
     return sha256OfFile(local);
   }
 
@@ -227,27 +287,54 @@ export class SftpSession {
     this.raw.end();
   }
 
-  /** One SFTP request with a deadline; its error becomes a ConnectError naming what was tried. */
+  /** Closes `handle` without waiting for the answer, on a path that already failed. */
+  private closeQuietly(remote: string, handle: Buffer): void {
+    this.call(`close ${remote}`, (cb) => this.raw.close(handle, cb)).catch(() => undefined);
+  }
+
+  /**
+   * One SFTP request with a deadline; its error becomes a ConnectError naming what was tried.
+   * On an ended channel it fails at once (see the class comment).
+   */
   private call<T = void>(what: string, start: (cb: (err: Error | undefined | null, value: T) => void) => void): Promise<T> {
+    if (this.endedWith) return Promise.reject(this.endedWith);
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new ConnectError('SSH_SFTP_TIMEOUT', `${this.label}: no SFTP answer to "${what}" within ${REQUEST_TIMEOUT_MS / 1000} s`, {
+      const timer = setTimeout(() => settle(new ConnectError('SSH_SFTP_TIMEOUT', `${this.label}: no SFTP answer to "${what}" within ${REQUEST_TIMEOUT_MS / 1000} s`, {
         hint: 'the board or the link to it stalled; connect again',
       })), REQUEST_TIMEOUT_MS);
-      start((err, value) => {
+      const settle = (err: ConnectError | null, value?: T) => {
+        if (!this.pending.delete(settle)) return; // settled already
         clearTimeout(timer);
-        if (err) reject(this.failure(what, err));
-        else resolve(value);
+        if (err) reject(err);
+        else resolve(value as T);
+      };
+      this.pending.add(settle);
+      start((err, value) => {
+        if (err) settle(this.failure(what, err));
+        else settle(null, value);
       });
     });
   }
 
+  /** The error of an ended channel: the connection's loss when it broke with it. */
+  private whyEnded(): ConnectError {
+    return this.connectionLost() ?? new ConnectError('SSH_SFTP_ENDED', `${this.label}: the SFTP session ended${this.protocolError ? ` (${this.protocolError})` : ''}`, {
+      hint: "the board's SFTP server stopped or the connection is closing; connect again",
+    });
+  }
+
   private failure(what: string, err: Error): ConnectError {
+    // ssh2's answer to every request still waiting when the channel ends (its cleanupRequests):
+    // not a problem with the path or the disk, but the channel (or the connection) going away.
+    if (err.message === 'No response from server') return (this.endedWith ??= this.whyEnded());
     const status = statusOf(err);
     const hint = status === PERMISSION_DENIED
       ? 'check the permissions of that path on the board'
       : status === NO_SUCH_FILE
         ? 'check that the path exists on the board'
-        : 'check free space on the board (df -h) and that the path is writable';
+        : status === EOF
+          ? 'the file on the board changed while it was read; run again'
+          : 'check free space on the board (df -h) and that the path is writable';
     const error = new ConnectError('SSH_SFTP_FAILED', `${this.label}: cannot ${what} (${err.message})`, { hint, cause: err });
     (error as ConnectError & { sftpStatus?: number }).sftpStatus = status;
     return error;

@@ -249,6 +249,31 @@ describe('openSsh', () => {
     expect(err.code).toBe('CONNECT_REFUSED');
   });
 
+  it('fails at once, without a stack trace, on a port that closes or resets each connection as soon as it is made', async () => {
+    for (const how of ['close', 'reset'] as const) {
+      const server = net.createServer((socket) => (how === 'close' ? socket.end() : socket.resetAndDestroy()));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (server.address() as net.AddressInfo).port;
+        for (let i = 0; i < 5; i++) {
+          const started = Date.now();
+          const err = await failure(connect({ url: `ssh://root@127.0.0.1:${port}`, timeoutMs: 15_000 }));
+          expect(Date.now() - started).toBeLessThan(3000); // not the 15 s login timeout
+          expect(err.exitCode).toBe(5);
+          if (how === 'close') {
+            expect(err.code).toBe('CONNECT_CLOSED');
+            expect(err.message).toContain('closed the connection before the SSH handshake');
+            expect(err.hint).toContain('SSH server');
+          } else {
+            expect(['CONNECT_RESET', 'CONNECT_CLOSED']).toContain(err.code);
+          }
+        }
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+    }
+  });
+
   it('moves files over SFTP: atomic upload with mode, resumable put, hashed get', async () => {
     const ssh = await connect();
     const sftp = await ssh.sftp();
@@ -309,6 +334,27 @@ describe('openSsh through jump hosts', () => {
       abort.abort(new UsageError('CANCELLED', 'interrupted'));
       expect((await failure(login)).code).toBe('CANCELLED');
       await within(10_000, silent.closed, 'the tunnel to the board was not closed'); // with the gateway's session
+    });
+  });
+
+  it('fails the login with the gateway as the cause when the gateway link is reset while the board logs in', async () => {
+    await withSilentServer(async (silent) => {
+      const relay = await startRelay(gateway.port); // the link to the gateway, which the test resets
+      try {
+        const knownHosts = path.join(dir, 'gw_reset_known_hosts');
+        await fsp.writeFile(knownHosts, (await fsp.readFile(gateway.knownHosts, 'utf8')).replace(`]:${gateway.port} `, `]:${relay.port} `));
+        await fsp.appendFile(path.join(gateway.dir, 'authorized_keys'), `${board.clientKey.publicLine}\n`);
+        const login = connect({ url: `ssh://root@127.0.0.1:${silent.port}`, knownHosts, via: [`ssh://${gateway.user}@127.0.0.1:${relay.port}`], timeoutMs: 120_000 });
+        // The board (a port that never answers) is reached through the gateway's tunnel: the gateway logged in.
+        await Promise.race([silent.connected, login.then(() => Promise.reject(new Error('logged in without reaching the board')))]);
+        relay.cut();
+        const err = await within(10_000, failure(login), 'the login did not fail');
+        expect(err.code).toBe('SSH_DISCONNECTED');
+        expect(err.exitCode).toBe(5);
+        expect(err.message).toContain(`:${relay.port}`); // the gateway, not the board
+      } finally {
+        await relay.close();
+      }
     });
   });
 

@@ -122,6 +122,8 @@ export interface Relay {
    * arrives, but no byte and no FIN ever reaches either side (a link that died mid-run).
    */
   blackhole(): void;
+  /** Resets every connection through it (RST both ways), like a link that dropped; new ones still pass. */
+  cut(): void;
   /** Destroys every socket and stops listening. */
   close(): Promise<void>;
 }
@@ -148,6 +150,10 @@ export async function startRelay(to: number): Promise<Relay> {
     blackhole: () => {
       silent = true;
       for (const s of sockets) s.pause();
+    },
+    cut: () => {
+      for (const s of sockets) s.resetAndDestroy();
+      sockets.clear();
     },
     close: async () => {
       for (const s of sockets) s.destroy();

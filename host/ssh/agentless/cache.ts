@@ -2,22 +2,33 @@
  * The board-side cache of agentless SSH: what the agent's blob store is, kept by the host over
  * SFTP in a folder of the SSH user's (default ~/.cache/axctl):
  *
- *   blobs/<sha256>            complete blobs, named by the sha256 of their bytes, read-only
- *   partial/<sha256>.part     an upload in progress; the next upload of that blob resumes it
- *   model-io/<sha256>.json    a model's input/output listing (learnt by a probe run)
- *   runs/run-<random>/        one run's folder (run_joint's cwd; out/ holds its dumps)
+ *   blobs/<sha256>                 complete blobs, named by the sha256 of their bytes, read-only
+ *   partial/<sha256>.<id>.part     an upload in progress, written by one upload only (<id>)
+ *   partial/<sha256>.<id>.check    an upload written whole, its content being checked
+ *   partial/<sha256>.part          an upload given up (nobody writes it): the next one resumes it
+ *   model-io/<sha256>.json         a model's input/output listing (learnt by a probe run)
+ *   runs/run-<random>/             one run's folder (run_joint's cwd; out/ holds its dumps)
  *
  * A blob reaches blobs/ only by a rename after its size and content were checked, so a name
  * there is a promise about the content. Asking whether a blob is
  * there checks its size and, with sha256sum, its hash again (once per session), so a file
  * damaged or replaced on the board is never taken for the right one.
+ *
+ * Hosts may share the cache, and may upload the same blob at the same time: each upload writes
+ * its own partial (created exclusively, never truncating or writing into another's). It
+ * resumes a partial only once nobody writes it: one given up (renamed to <sha256>.part by an
+ * upload that failed or was stopped with the connection still up) or one whose writer died
+ * (not written for STALE_WRITER_S; a live writer writes at least every 30 s, its SFTP request
+ * deadline). It claims it by renaming it to its own name, which only one claimant can do.
+ * Two hosts uploading one blob at once both send it, and both end with the same blob.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { BadFileError, ConnectError } from '../../../shared/errors';
 import { looksLikeModelIo, type ModelIo } from '../../../shared/run/model-io';
 import type { SshConnection } from '../connection';
+import { connectionLost } from '../errors';
 import { shellQuote } from '../quote';
-import type { SftpSession } from '../sftp';
+import { statusOf, type SftpSession } from '../sftp';
 
 export interface CacheLayout {
   root: string;
@@ -36,13 +47,24 @@ export function cacheLayout(root: string): CacheLayout {
 
 /** Hashing a big blob on a slow board takes a while: allow this much per MiB, at least a minute. */
 const HASH_MS_PER_MIB = 1000;
+/** A partial not written for this long has lost its writer (whose requests time out after 30 s). */
+export const STALE_WRITER_S = 5 * 60;
+/** How long close() lets the uploads in progress give up their partials before it hangs up. */
+const RELEASE_GRACE_MS = 3000;
+const NO_SUCH_FILE = 2;
 
 export class RemoteCache {
   readonly layout: CacheLayout;
   /** Blobs whose content this session has checked (or written and checked). */
   private readonly verified = new Set<string>();
 
-  constructor(private readonly ssh: SshConnection, private readonly sftp: SftpSession, root: string, private readonly canHash: boolean) {
+  /** The uploads in progress, so close() can stop them and give up their partials first. */
+  private readonly uploads = new Map<AbortController, Promise<unknown>>();
+
+  /**
+   * `clockOffsetMs`: the board's clock minus ours (partials' ages are in the board's time).
+   */
+  constructor(private readonly ssh: SshConnection, private readonly sftp: SftpSession, root: string, private readonly canHash: boolean, private readonly clockOffsetMs = 0) {
     this.layout = cacheLayout(root);
   }
 
@@ -68,47 +90,132 @@ export class RemoteCache {
   }
 
   /**
-   * Uploads a local file as blob `hash` of `size` bytes, resuming a partial upload of it.
-   * Returns the bytes sent. A whole upload is checked by hashing what was sent (SSH itself
-   * guards the bytes on the way); a resumed one, whose first part came from an earlier
-   * session, by the board's sha256sum when it has one.
+   * Uploads a local file as blob `hash` of `size` bytes, resuming a partial upload of it that
+   * nobody writes. Returns the bytes sent. A whole upload is checked by hashing what was sent
+   * (SSH itself guards the bytes on the way); a resumed one, whose first part came from an
+   * earlier upload, by the board's sha256sum when it has one. When the upload cannot end well
+   * but another host has put the blob in place meanwhile, that is success.
    */
   async upload(file: string, hash: string, size: number, onProgress?: (done: number, total: number) => void): Promise<number> {
-    const partial = `${this.layout.partial}/${hash}.part`;
-    const held = (await this.sftp.stat(partial))?.size ?? 0;
-    const start = held <= size ? held : 0;
-    if (held > size) await this.sftp.unlink(partial);
+    const stop = new AbortController();
+    const work = this.uploadOnce(file, hash, size, stop.signal, onProgress);
+    this.uploads.set(stop, work.catch(() => undefined));
+    try {
+      return await work;
+    } finally {
+      this.uploads.delete(stop);
+    }
+  }
+
+  /**
+   * Stops the uploads in progress, which give their partials up for the next session to resume
+   * (waiting at most RELEASE_GRACE_MS); for close(), before the connection ends.
+   */
+  async stopUploads(): Promise<void> {
+    if (this.uploads.size === 0) return;
+    for (const stop of this.uploads.keys()) stop.abort(connectionLost(this.ssh.target, 'it was closed during an upload'));
+    const grace = new Promise((resolve) => setTimeout(resolve, RELEASE_GRACE_MS).unref());
+    await Promise.race([Promise.all(this.uploads.values()), grace]);
+  }
+
+  private async uploadOnce(file: string, hash: string, size: number, signal: AbortSignal, onProgress?: (done: number, total: number) => void): Promise<number> {
+    const own = `${this.layout.partial}/${hash}.${randomBytes(6).toString('hex')}`;
+    const writing = `${own}.part`;
+    const claimed = await this.claimPartial(hash, size, writing);
+    const start = claimed ?? 0;
     onProgress?.(start, size);
-    const sentHash = start === 0 ? createHash('sha256') : undefined;
-    const sent = start < size || size === 0
-      ? await this.sftp.put(file, partial, { start, mode: 0o644, ...(sentHash ? { hash: sentHash } : {}), ...(onProgress ? { onProgress } : {}) })
-      : 0;
-    const landed = (await this.sftp.stat(partial))?.size;
+    const sentHash = claimed === null ? createHash('sha256') : undefined;
+    let sent = 0;
+    try {
+      if (start < size || size === 0) {
+        sent = await this.sftp.put(file, writing, { start, existing: claimed !== null, mode: 0o644, signal, ...(sentHash ? { hash: sentHash } : {}), ...(onProgress ? { onProgress } : {}) });
+      }
+    } catch (err) {
+      // What was written is kept for the next upload to resume, when the board can still be told.
+      await this.giveUp(hash, writing, err);
+      throw err;
+    }
+    const landed = (await this.sftp.stat(writing))?.size;
     if (landed !== size) {
-      await this.sftp.unlink(partial);
-      throw new ConnectError('SSH_UPLOAD_INCOMPLETE', `${this.ssh.target.label}: ${partial} holds ${landed ?? 0} bytes after the upload, ${size} were sent`, {
+      await this.sftp.unlink(writing);
+      if (await this.landedMeanwhile(hash, size)) return sent;
+      throw new ConnectError('SSH_UPLOAD_INCOMPLETE', `${this.ssh.target.label}: ${writing} holds ${landed ?? 0} bytes after the upload, ${size} were sent`, {
         hint: 'check free space on the board (df -h) and upload again',
       });
     }
+    let done = writing;
     if (sentHash) {
       const actual = sentHash.digest('hex');
       if (actual !== hash) {
-        await this.sftp.unlink(partial);
+        await this.sftp.unlink(writing);
         throw new BadFileError('FILE_CHANGED', file, `changed since it was hashed (sha256 now ${actual.slice(0, 12)}…)`, { hint: 'do not change files while they are deployed; run again' });
       }
     } else if (this.canHash) {
-      const sum = (await this.sha256([partial], size)).get(partial);
+      // Out of the partials that may be claimed while sha256sum reads it (that writes nothing).
+      done = `${own}.check`;
+      await this.sftp.rename(writing, done);
+      const sum = (await this.sha256([done], size)).get(done);
       if (sum !== hash) {
-        await this.sftp.unlink(partial);
+        await this.sftp.unlink(done);
+        if (await this.landedMeanwhile(hash, size)) return sent;
         throw new ConnectError('SSH_UPLOAD_CORRUPT', `${this.ssh.target.label}: the resumed blob ${hash.slice(0, 12)}… has sha256 ${sum?.slice(0, 12) ?? 'unknown'}… on the board`, {
           hint: 'its first part, left by an earlier upload, did not match; it was removed: upload again',
         });
       }
     }
-    await this.sftp.chmod(partial, 0o444);
-    await this.sftp.rename(partial, this.blobPath(hash));
+    try {
+      await this.sftp.chmod(done, 0o444);
+      // Another host may have put the same blob there meanwhile: replaced by identical bytes.
+      await this.sftp.rename(done, this.blobPath(hash));
+    } catch (err) {
+      if (statusOf(err) !== NO_SUCH_FILE || !(await this.landedMeanwhile(hash, size))) throw err;
+    }
     this.verified.add(hash);
     return sent;
+  }
+
+  /**
+   * Takes over a partial of `hash` that nobody writes, by renaming it to `to`; returns its size,
+   * or null when there is none (`to` does not exist then).
+   */
+  private async claimPartial(hash: string, size: number, to: string): Promise<number | null> {
+    const boardNow = (Date.now() + this.clockOffsetMs) / 1000;
+    const givenUp = `${hash}.part`;
+    const someones = new RegExp(`^${hash}\\.[0-9a-f]+\\.part$`);
+    const candidates = (await this.sftp.list(this.layout.partial)).filter((e) => e.isFile && (e.name === givenUp || (someones.test(e.name) && e.mtime < boardNow - STALE_WRITER_S)));
+    for (const candidate of candidates.sort((a, b) => b.size - a.size)) {
+      try {
+        await this.sftp.rename(`${this.layout.partial}/${candidate.name}`, to);
+      } catch (err) {
+        if (statusOf(err) === NO_SUCH_FILE) continue; // claimed by someone else first
+        throw err;
+      }
+      const held = (await this.sftp.stat(to))?.size ?? 0;
+      if (held <= size) return held;
+      await this.sftp.unlink(to); // longer than the blob: not a part of it
+    }
+    return null;
+  }
+
+  /**
+   * After a failed write: renames our partial to the name the next upload resumes at once,
+   * when SFTP still answers (not after the connection was lost or stalled: that partial is
+   * resumed once it is STALE_WRITER_S old).
+   */
+  private async giveUp(hash: string, writing: string, err: unknown): Promise<void> {
+    // A lost or stalled link would not answer (a stalled one only after another 30 s).
+    if (this.ssh.lostError || (err instanceof ConnectError && err.code === 'SSH_SFTP_TIMEOUT')) return;
+    if (!(err instanceof ConnectError)) {
+      // The local file failed us (changed, unreadable): what was sent may not be this blob's.
+      await this.sftp.unlink(writing).catch(() => undefined);
+      return;
+    }
+    await this.sftp.rename(writing, `${this.layout.partial}/${hash}.part`).catch(() => undefined);
+  }
+
+  /** Whether another upload (another host's) has put the blob in place, whole. */
+  private async landedMeanwhile(hash: string, size: number): Promise<boolean> {
+    return (await this.has([{ hash, size }]))[0]!;
   }
 
   /** A model's listing saved by an earlier probe; null when there is none (or it is damaged). */

@@ -1,7 +1,8 @@
 /**
  * Opening an agentless board: log in, then one command learns what the session needs — the
- * cache folder (created, its stale run folders swept), whether sha256sum is there, the host
- * name, free space, and where run_joint is — and SFTP is opened.
+ * cache folder (created; run folders, partial uploads and temporary files left by cut
+ * sessions swept), whether sha256sum is there, the host name, free space, the board's clock,
+ * and where run_joint is — and SFTP is opened.
  */
 import { UsageError } from '../../../shared/errors';
 import { openSsh, type SshConnection } from '../connection';
@@ -29,7 +30,7 @@ export interface AgentlessOptions extends SshSchemeOptions {
 
 export const DEFAULT_CACHE_DIR = '~/.cache/axctl';
 export const DEFAULT_RUN_JOINT = 'run_joint';
-/** Run folders older than this are a crashed session's leftovers. */
+/** Run folders, partial uploads and temporary files older than this are leftovers of sessions that were cut. */
 const STALE_RUN_MINUTES = 24 * 60;
 
 export async function openAgentless(opts: AgentlessOptions): Promise<AgentlessSession> {
@@ -49,6 +50,7 @@ export async function openAgentless(opts: AgentlessOptions): Promise<AgentlessSe
       runJoint: { given: runJoint, path: facts.runJoint },
       cacheDir: facts.cache,
       canHash: facts.sha256sum,
+      clockOffsetMs: facts.clockOffsetMs,
       ...(facts.hostname ? { hostname: facts.hostname } : {}),
       ...(facts.freeBytes !== undefined ? { freeBytes: facts.freeBytes } : {}),
       ...(env ? { env } : {}),
@@ -67,6 +69,8 @@ interface BoardFacts {
   hostname?: string;
   freeBytes?: number;
   runJoint: string | null;
+  /** The board's clock minus ours. */
+  clockOffsetMs: number;
 }
 
 /** `~/x` and relative paths are in the login's home; the shell expands $HOME for us. */
@@ -77,19 +81,35 @@ export function cacheDirExpression(dir: string): string {
   return `"$HOME"/${shellQuote(dir)}`;
 }
 
+/** --run-joint for the shell: `~/x` is in the login's home (as for the cache); anything else as written. */
+export function runJointExpression(runJoint: string): string {
+  return runJoint.startsWith('~/') ? `"$HOME"/${shellQuote(runJoint.slice(2))}` : shellQuote(runJoint);
+}
+
 async function boardFacts(ssh: SshConnection, cacheDir: string, runJoint: string): Promise<BoardFacts> {
   const script = [
     `cache=${cacheDirExpression(cacheDir)}`,
     'mkdir -p -- "$cache/blobs" "$cache/partial" "$cache/model-io" "$cache/runs" || exit 3',
     `find "$cache/runs" -mindepth 1 -maxdepth 1 -mmin +${STALE_RUN_MINUTES} -exec rm -rf {} + 2>/dev/null`,
+    // Partial uploads nobody resumed within a day (a live upload writes every few seconds, so
+    // one another host is writing is never this old), and small files' temporary copies
+    // (.NAME.RANDOM.part) left when the link was cut between their write and their rename.
+    `find "$cache/partial" -mindepth 1 -maxdepth 1 -type f -mmin +${STALE_RUN_MINUTES} -exec rm -f {} + 2>/dev/null`,
+    `find "$cache/model-io" -mindepth 1 -maxdepth 1 -type f -name '.*.part' -mmin +${STALE_RUN_MINUTES} -exec rm -f {} + 2>/dev/null`,
     'printf "cache=%s\\n" "$cache"',
     'command -v sha256sum >/dev/null 2>&1 && echo sha256sum=yes',
     'printf "hostname=%s\\n" "$(hostname 2>/dev/null || uname -n)"',
-    `rj=$(command -v ${shellQuote(runJoint)} 2>/dev/null) && [ -x "$rj" ] && printf "run_joint=%s\\n" "$rj"`,
+    // Printed as an absolute path: the run starts in its run folder, not in the home folder a
+    // relative path (or a relative PATH entry) was found from. A builtin or a function (no
+    // slash) is no program: not found.
+    `rj=$(command -v ${runJointExpression(runJoint)} 2>/dev/null) && case $rj in /*) ;; */*) rj="$PWD/$rj" ;; *) rj= ;; esac && [ -x "$rj" ] && printf "run_joint=%s\\n" "$rj"`,
     'df -Pk "$cache" 2>/dev/null | awk \'NR==2 {print "free_kib=" $4}\'',
+    'printf "now=%s\\n" "$(date +%s 2>/dev/null)"',
     'exit 0',
   ].join('\n');
+  const asked = Date.now();
   const result = await ssh.exec('sh -s', { stdin: script, timeoutMs: 30_000 });
+  const answered = Date.now();
   if (result.code === 3) {
     throw new UsageError('SSH_CACHE_UNUSABLE', `${ssh.target.label}: cannot create the cache folder ${cacheDir} (${result.stderr.trim().split('\n').pop() ?? 'mkdir failed'})`, {
       hint: 'choose a writable folder on the board for the agentless cache',
@@ -107,11 +127,15 @@ async function boardFacts(ssh: SshConnection, cacheDir: string, runJoint: string
     });
   }
   const freeKib = Number(values.get('free_kib'));
+  // The board's clock against ours (to within the round trip), for the age of its partials.
+  const boardNow = Number(values.get('now'));
+  const clockOffsetMs = values.get('now') && Number.isFinite(boardNow) ? boardNow * 1000 - (asked + answered) / 2 : 0;
   return {
     cache,
     sha256sum: values.get('sha256sum') === 'yes',
     ...(values.get('hostname') ? { hostname: values.get('hostname')! } : {}),
     ...(Number.isFinite(freeKib) && values.has('free_kib') ? { freeBytes: freeKib * 1024 } : {}),
     runJoint: values.get('run_joint') ?? null,
+    clockOffsetMs,
   };
 }

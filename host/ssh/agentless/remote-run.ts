@@ -151,6 +151,9 @@ export async function runRemote(ssh: SshConnection, spec: RemoteRunSpec): Promis
     };
     const onAbort = () => stop('cancel');
     spec.signal?.addEventListener('abort', onAbort, { once: true });
+    // An abort that came while the channel was opening fired no listener: the command has
+    // started, so it is stopped like any other (as soon as it says its pid).
+    if (spec.signal?.aborted) stop('cancel');
 
     channel.on('data', (bytes: Buffer) => captures.stdout.push(splitters.stdout.write(bytes)));
     // stderr is captured line by line (in deliver) so that our pid line can be left out.

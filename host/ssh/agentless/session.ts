@@ -26,7 +26,7 @@ import { ModelProbeError, modelIoFromProbe, orderInputs, probeArgs, type ModelIo
 import { ModelProbeFailedError, type BoardIdentity, type BoardSession, type DescribeOptions, type RunOptions, type RunRequest, type RunResult, type UploadProgress } from '../../board/session';
 import type { SshConnection } from '../connection';
 import { shellQuote } from '../quote';
-import { sha256OfFile, type SftpSession } from '../sftp';
+import { sha256OfFile, statusOf, type SftpSession } from '../sftp';
 import { RemoteCache } from './cache';
 import { RUN_LIMITS, checkRunRequest, type RunLimits, type RunPlan } from '../../../shared/run/request';
 import { runRemote } from './remote-run';
@@ -43,6 +43,8 @@ export interface AgentlessSettings {
   cacheDir: string;
   /** Does the board have sha256sum? */
   canHash: boolean;
+  /** The board's clock minus ours (default 0). */
+  clockOffsetMs?: number;
   hostname?: string;
   freeBytes?: number;
   /** Environment for run_joint on the board. */
@@ -67,7 +69,7 @@ export class AgentlessSession implements BoardSession {
   private readonly runLimits: RunLimits;
 
   constructor(readonly ssh: SshConnection, private readonly sftp: SftpSession, private readonly localDir: string, private readonly settings: AgentlessSettings) {
-    this.cache = new RemoteCache(ssh, sftp, settings.cacheDir, settings.canHash);
+    this.cache = new RemoteCache(ssh, sftp, settings.cacheDir, settings.canHash, settings.clockOffsetMs ?? 0);
     this.runLimits = { ...RUN_LIMITS, defaultTimeoutMs: settings.defaultRunTimeoutMs ?? RUN_LIMITS.defaultTimeoutMs };
     this.identity = {
       url: settings.url,
@@ -154,8 +156,9 @@ export class AgentlessSession implements BoardSession {
     }
   }
 
-  /** Stops a run still in progress on the board, then logs out. */
+  /** Stops an upload (keeping its partial for the next session) or a run still in progress on the board, then logs out. */
   async close(): Promise<void> {
+    await this.cache.stopUploads();
     if (this.stopRunning) {
       this.stopRunning.abort();
       const grace = new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref());
@@ -214,6 +217,10 @@ export class AgentlessSession implements BoardSession {
       try {
         for (const output of verdict.outputFiles) result.outputs.push(await this.fetchOutput(output.name, output.file));
       } catch (err) {
+        // Only what the board said about a dump (gone, unreadable) is the run's failure; a lost
+        // connection (SSH_DISCONNECTED...) or a local problem is no verdict on the model: it is
+        // thrown, as on the agent path (exit 5, not RUN FAILED).
+        if (!(err instanceof RunFailedError) && statusOf(err) === undefined) throw err;
         result.status = 'failed';
         result.outputs = []; // outputs are all or nothing
         result.problems.push({ code: err instanceof AxError ? err.code : 'OUTPUT_NOT_FETCHED', message: `the outputs could not be fetched: ${(err as Error).message}` });

@@ -1,0 +1,114 @@
+/**
+ * SftpSession when its channel goes away, against a real sshd: a link that drops during a
+ * transfer must fail it at once as the connection's loss (SSH_DISCONNECTED, exit 5), not after
+ * each request's 30 s deadline, and every later request must fail at once too.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSsh, type SshConnection } from '../../host/ssh/connection';
+import { isAxError, type AxError } from '../../shared/errors';
+import { startRelay, tempDir, type Relay } from './helpers';
+import { startSshd, type Sshd } from './sshd';
+
+let board: Sshd;
+let dir: string;
+let big: string;
+const BIG_BYTES = 48 * 1024 * 1024;
+
+beforeAll(async () => {
+  dir = await tempDir('axctl-sftp-test-');
+  board = await startSshd();
+  big = path.join(dir, 'big.bin');
+  await fsp.writeFile(big, randomBytes(BIG_BYTES));
+});
+
+afterAll(async () => {
+  await board?.stop();
+  await fsp.rm(dir, { recursive: true, force: true });
+});
+
+/** A connection to the board through a relay that the test can cut. */
+async function throughRelay(): Promise<{ ssh: SshConnection; relay: Relay }> {
+  const relay = await startRelay(board.port);
+  const knownHosts = path.join(dir, `known_hosts_${relay.port}`);
+  const ssh = await openSsh({ url: `ssh://${board.user}@127.0.0.1:${relay.port}`, identity: board.clientKey.file, knownHosts, acceptNewHostKey: true, agentSocket: null });
+  return { ssh, relay };
+}
+
+async function failure(promise: Promise<unknown>): Promise<{ err: AxError; ms: number }> {
+  const started = Date.now();
+  const err = await promise.then(() => null, (e: unknown) => e);
+  expect(isAxError(err)).toBe(true);
+  return { err: err as AxError, ms: Date.now() - started };
+}
+
+describe('SftpSession on a channel that ended', () => {
+  it('fails an upload at once as SSH_DISCONNECTED when the link drops during it, and every later request too', async () => {
+    const { ssh, relay } = await throughRelay();
+    try {
+      const sftp = await ssh.sftp();
+      const remote = path.join(dir, 'cut-upload.bin');
+      let cutAt = 0;
+      const upload = sftp.put(big, remote, { start: 0, onProgress: (done) => {
+        if (cutAt === 0 && done >= 1024 * 1024) {
+          cutAt = Date.now();
+          relay.cut();
+        }
+      } });
+      const { err } = await failure(upload);
+      expect(cutAt).toBeGreaterThan(0);
+      expect(Date.now() - cutAt).toBeLessThan(5000);
+      expect(err.code).toBe('SSH_DISCONNECTED');
+      expect(err.exitCode).toBe(5);
+      expect(err.hint).not.toMatch(/free space|stalled/);
+      const later = await failure(sftp.stat(remote));
+      expect(later.err.code).toBe('SSH_DISCONNECTED');
+      expect(later.ms).toBeLessThan(1000);
+    } finally {
+      await ssh.close();
+      await relay.close();
+    }
+  });
+
+  it('fails a download at once as SSH_DISCONNECTED when the link drops during it', async () => {
+    const remote = path.join(dir, 'download-source.bin');
+    await fsp.copyFile(big, remote);
+    const { ssh, relay } = await throughRelay();
+    try {
+      const sftp = await ssh.sftp();
+      let cutAt = 0;
+      const download = sftp.get(remote, path.join(dir, 'downloaded.bin'), BIG_BYTES, { onProgress: (done) => {
+        if (cutAt === 0 && done >= 1024 * 1024) {
+          cutAt = Date.now();
+          relay.cut();
+        }
+      } });
+      const { err } = await failure(download);
+      expect(cutAt).toBeGreaterThan(0);
+      expect(Date.now() - cutAt).toBeLessThan(5000);
+      expect(err.code).toBe('SSH_DISCONNECTED');
+    } finally {
+      await ssh.close();
+      await relay.close();
+    }
+  });
+
+  it('fails requests at once once the SFTP session itself ended, the connection still up', async () => {
+    const ssh = await openSsh({ url: board.url, identity: board.clientKey.file, knownHosts: board.knownHosts, agentSocket: null });
+    try {
+      const sftp = await ssh.sftp();
+      expect(await sftp.stat(dir)).toMatchObject({ isDirectory: true });
+      sftp.end();
+      await new Promise((resolve) => sftp.raw.once('close', resolve));
+      const { err, ms } = await failure(sftp.stat(dir));
+      expect(err.code).toBe('SSH_SFTP_ENDED');
+      expect(err.exitCode).toBe(5);
+      expect(ms).toBeLessThan(1000);
+      expect((await ssh.exec('echo still up')).stdout).toBe('still up\n');
+    } finally {
+      await ssh.close();
+    }
+  });
+});
