@@ -99,6 +99,15 @@ describe('--board URLs', () => {
     const res = await runCli(['boards'], { cwd: dir, env: { XDG_CONFIG_HOME: path.join(dir, 'config') } });
     expectOneLineError(res, /axctl\.yaml: board "evb1": "url" must be a URL, not the number 12345 \(write it like ws:\/\//);
   });
+
+  it('an inventory identity that is missing names the inventory and the board (exit 2), before any connection', async () => {
+    const p = await project();
+    const inv = path.join(p.dir, 'axctl.yaml');
+    // Nothing listens on port 9: without the check the run would end as a refused connection (exit 5).
+    await fsp.writeFile(inv, 'boards:\n  b1:\n    url: ssh://root@127.0.0.1:9\n    identity: keys/none\n');
+    const res = await runCli(['verify', '--board', 'b1', '--model', p.model, '--gt', p.gt, '--token-file', p.token], { cwd: p.dir, env: { XDG_CONFIG_HOME: path.join(p.dir, 'config') } });
+    expectOneLineError(res, new RegExp(`^axctl: ${inv}: board "b1": "identity": ${path.join(p.dir, 'keys/none')}: no such file or folder`));
+  });
 });
 
 describe('verify --save-outputs', () => {

@@ -90,6 +90,20 @@ describe('board inventory', () => {
     await expect(readInventoryFile(file)).rejects.toMatchObject({ code: 'INVENTORY_BAD_VALUE', exitCode: 2, message: `${file}: ${problem}`, hint: expect.stringContaining('ws://') });
   });
 
+  it.each([
+    ['token-file: ""', '"token-file" must be a path, not empty', 'token-file: ~/'],
+    ['identity: ""', '"identity" must be a path, not empty', 'identity: ~/.ssh/'],
+    ['agent-prefix: 7', '"agent-prefix" must be an absolute path on the board, not the number 7', '/opt/axagent'],
+    ['agent-prefix: opt/axagent', `"agent-prefix" must be an absolute path on the board, not 'opt/axagent'`, '/opt/axagent'],
+    ['via: [ws://127.0.0.1:45001]', '"via": the jump host ws://127.0.0.1:45001 is not an ssh:// URL', 'ssh://me@gw1'],
+    ['via: [ssh://me@gw1, "ssh://gw2:0"]', '"via": the jump host ssh://gw2:0 has port 0, not 1 to 65535', 'ssh://me@gw1'],
+    ['run-joint: ""', '"run-joint" must be a string, not empty', 'text'],
+  ])('refuses %s when the file is read, naming the file and the board', async (line, problem, hint) => {
+    const file = path.join(tmp(), 'axctl.yaml');
+    writeFileSync(file, `boards:\n  b1:\n    url: ssh://root@127.0.0.1:45002\n    ${line}\n`);
+    await expect(readInventoryFile(file)).rejects.toMatchObject({ code: 'INVENTORY_BAD_VALUE', exitCode: 2, message: `${file}: board "b1": ${problem}`, hint: expect.stringContaining(hint) });
+  });
+
   it('gives hints for a token-file that is not a path, a board without url, and YAML syntax errors', async () => {
     const file = path.join(tmp(), 'axctl.yaml');
     writeFileSync(file, 'boards:\n  a:\n    url: ws://x:1\n    token-file: 5\n');
