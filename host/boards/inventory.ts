@@ -87,7 +87,8 @@ export async function readInventoryFile(file: string): Promise<BoardEntry[]> {
   const text = await readTextFile(file, { what: 'a board inventory' });
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    // Merge keys (`<<: *lab`) let boards share settings; yaml 2 leaves them off by default.
+    doc = parseYaml(text, { merge: true });
   } catch (err) {
     // yaml's first line ends in ':' before a code excerpt that is not kept: drop it.
     const problem = (err as Error).message.split('\n')[0]!.replace(/:\s*$/, '');
@@ -101,7 +102,36 @@ export async function readInventoryFile(file: string): Promise<BoardEntry[]> {
   if (typeof boards !== 'object' || boards === null || Array.isArray(boards)) {
     throw new BadFileError('INVENTORY_SHAPE', file, '`boards:` must map board names to settings', { hint: EXAMPLE });
   }
-  return Object.entries(boards as Record<string, unknown>).map(([name, raw]) => toEntry(file, name, raw));
+  for (const key of Object.keys(doc)) {
+    // `board:` next to `boards:` is a typo; x- keys are a place for YAML anchors (`x-lab: &lab`).
+    if (key !== 'boards' && !key.startsWith('x-')) {
+      throw new BadFileError('INVENTORY_UNKNOWN_KEY', file, `unknown top-level key "${key}"`, {
+        hint: `the file holds \`boards:\`, and keys starting with x- for YAML anchors; ${SEE_README}`,
+      });
+    }
+  }
+  return Object.entries(boards as Record<string, unknown>).map(([name, raw]) => {
+    checkBoardName(file, name);
+    return toEntry(file, name, raw);
+  });
+}
+
+/**
+ * A name `--board NAME` can select: resolveBoard trims the value and takes "" for no board and
+ * anything with `scheme://` for a URL. A control character would break the one-line listings.
+ */
+function checkBoardName(file: string, name: string): void {
+  const problem =
+    name.trim() === '' ? 'is empty: --board could never select it'
+    : looksLikeUrl(name) || name.includes('://') ? 'looks like a URL: --board would take it for one and never select the board'
+    : name !== name.trim() ? 'starts or ends with white space, which --board trims: it could never select the board'
+    : /[\x00-\x1f\x7f]/.test(name) ? 'holds a control character'
+    : undefined;
+  if (problem) {
+    throw new BadFileError('INVENTORY_BAD_NAME', file, `the board name ${JSON.stringify(name)} ${problem}`, {
+      hint: 'name boards with letters, digits, dots, dashes and underscores, e.g. evb1 or lab-2.rack3; put the address in url:',
+    });
+  }
 }
 
 function toEntry(file: string, name: string, raw: unknown): BoardEntry {

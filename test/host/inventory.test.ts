@@ -104,6 +104,41 @@ describe('board inventory', () => {
     await expect(readInventoryFile(file)).rejects.toMatchObject({ code: 'INVENTORY_BAD_VALUE', exitCode: 2, message: `${file}: board "b1": ${problem}`, hint: expect.stringContaining(hint) });
   });
 
+  it('refuses a top-level key other than boards (a board: typo), and allows x- keys for anchors', async () => {
+    const file = path.join(tmp(), 'axctl.yaml');
+    writeFileSync(file, 'boards:\n  b1: ws://127.0.0.1:1\nboard:\n  b2: ws://127.0.0.1:2\n');
+    await expect(readInventoryFile(file)).rejects.toMatchObject({ code: 'INVENTORY_UNKNOWN_KEY', exitCode: 2, message: `${file}: unknown top-level key "board"`, hint: expect.stringContaining('boards:') });
+    writeFileSync(file, 'x-lab: &lab\n  agentless: true\nboards:\n  b1: ws://127.0.0.1:1\n');
+    expect((await readInventoryFile(file)).map((b) => b.name)).toEqual(['b1']);
+  });
+
+  it('reads YAML merge keys, so boards can share settings through an anchor', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'axctl.yaml');
+    writeFileSync(file, ['x-lab: &lab', '  identity: keys/lab', '  via: ssh://me@gw', 'boards:', '  evb1:', '    <<: *lab', '    url: ssh://root@10.0.0.5',
+      '  evb2:', '    <<: *lab', '    url: ssh://root@10.0.0.6', '    via: ssh://me@gw2', ''].join('\n'));
+    const [evb1, evb2] = await readInventoryFile(file);
+    expect(evb1).toMatchObject({ url: 'ssh://root@10.0.0.5', identity: path.join(dir, 'keys/lab'), via: ['ssh://me@gw'] });
+    expect(evb2).toMatchObject({ url: 'ssh://root@10.0.0.6', identity: path.join(dir, 'keys/lab'), via: ['ssh://me@gw2'] });
+  });
+
+  it.each([
+    ['""', '"" is empty: --board could never select it'],
+    ['"ws://127.0.0.1:1"', '"ws://127.0.0.1:1" looks like a URL: --board would take it for one and never select the board'],
+    ['"lab://x"', '"lab://x" looks like a URL: --board would take it for one and never select the board'],
+    ['" evb1"', '" evb1" starts or ends with white space, which --board trims: it could never select the board'],
+    ['"evb\\t1"', '"evb\\t1" holds a control character'],
+  ])('refuses the board name %s, which --board could not select or list on one line', async (name, problem) => {
+    const file = path.join(tmp(), 'axctl.yaml');
+    writeFileSync(file, `boards:\n  b1: ws://127.0.0.1:1\n  ${name}: ws://127.0.0.1:2\n`);
+    await expect(readInventoryFile(file)).rejects.toMatchObject({
+      code: 'INVENTORY_BAD_NAME',
+      exitCode: 2,
+      message: `${file}: the board name ${problem}`,
+      hint: expect.stringContaining('evb1'),
+    });
+  });
+
   it('gives hints for a token-file that is not a path, a board without url, and YAML syntax errors', async () => {
     const file = path.join(tmp(), 'axctl.yaml');
     writeFileSync(file, 'boards:\n  a:\n    url: ws://x:1\n    token-file: 5\n');
