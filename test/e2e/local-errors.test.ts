@@ -93,6 +93,12 @@ describe('--board URLs', () => {
     expectOneLineError(res, /is not an agent URL: it has a #fragment \(leave out #frag\)$/);
   });
 
+  it('a --board URL with port 0 is BAD_AGENT_URL (exit 2), not a refused connection (exit 5)', async () => {
+    const p = await project();
+    const res = await runCli(['verify', '--board', 'ws://127.0.0.1:0', '--model', p.model, '--gt', p.gt, '--token-file', p.token], { cwd: p.dir });
+    expectOneLineError(res, /^axctl: 'ws:\/\/127\.0\.0\.1:0' has port 0, not 1 to 65535 \(/);
+  });
+
   it('an inventory url that is a number is INVENTORY_BAD_VALUE (exit 2), not a failed ping', async () => {
     const dir = await tempDir(cleanup);
     await fsp.writeFile(path.join(dir, 'axctl.yaml'), 'boards:\n  evb1:\n    url: 12345\n');
