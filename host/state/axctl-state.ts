@@ -46,7 +46,7 @@ export async function readState(projectDir: string): Promise<DeployRecord | null
     text = await readTextFile(file, { what: 'a deploy record' });
   } catch (err) {
     if (isAxError(err) && err.code === 'FILE_NOT_FOUND' && !(await fsp.lstat(file).catch(() => null))) return null;
-    throw err;
+    throw await notARecord(projectDir, err);
   }
   let data: unknown;
   try {
@@ -113,6 +113,26 @@ function versionProblem(version: unknown): string {
   if (version === undefined) return `has no "version" field; this axctl reads version ${STATE_VERSION} records`;
   if (typeof version === 'number') return `has version ${version}, this axctl reads version ${STATE_VERSION}`;
   return `has "version": ${shortenForMessage(JSON.stringify(version) ?? String(version))}, not a version number; this axctl reads version ${STATE_VERSION}`;
+}
+
+/**
+ * A read error of the record, said as what is wrong with .axctl/: "is not a folder (name a
+ * folder)" would blame a path the user never typed and tell them to change it.
+ */
+async function notARecord(projectDir: string, err: unknown): Promise<unknown> {
+  if (!isAxError(err)) return err;
+  const dir = path.join(projectDir, STATE_DIR);
+  if (err.code === 'FILE_NOT_FOLDER' && !(await fsp.stat(dir).then((st) => st.isDirectory(), () => true))) {
+    return new BadFileError('STATE_CORRUPT', dir, 'is a file, not the folder where axctl keeps the deploy record', {
+      hint: 'move or delete that file; axctl deploy makes the folder',
+      cause: err,
+    });
+  }
+  if (err.code === 'FILE_IS_FOLDER' || err.code === 'FILE_NOT_REGULAR') {
+    const what = err.code === 'FILE_IS_FOLDER' ? 'a folder' : 'a device, socket or pipe';
+    return new BadFileError('STATE_CORRUPT', stateFile(projectDir), `is ${what}, not the file holding the deploy record`, { hint: `delete ${dir} and run axctl deploy again`, cause: err });
+  }
+  return err;
 }
 
 function corrupt(file: string, problem: string): BadFileError {

@@ -73,6 +73,12 @@ describe('records and caches', () => {
     expectOneLineError(await runCli(['verify'], { cwd: dir }), message);
   });
 
+  it('a .axctl that is a file is STATE_CORRUPT saying so (exit 2), not "is not a folder (name a folder)"', async () => {
+    const dir = await tempDir(cleanup);
+    await fsp.writeFile(path.join(dir, '.axctl'), '');
+    expectOneLineError(await runCli(['verify'], { cwd: dir }), /^axctl: \S+\/\.axctl: is a file, not the folder where axctl keeps the deploy record \(move or delete that file/);
+  });
+
   it('a hash cache of null is rebuilt silently: verify matches (exit 0)', async () => {
     const agent = await startAgent(cleanup);
     const dir = await tempDir(cleanup);
