@@ -92,6 +92,21 @@ describe('records and caches', () => {
   });
 });
 
+describe('deploy with a record it cannot write', () => {
+  // Tests run as root here, where chmod 555 does not stop a write: a file where the folder
+  // goes, or a folder where the file goes, stops root too. NO_BOARD makes the order visible:
+  // a check after connecting would end as a refused connection (exit 5).
+  it.each([
+    ['.axctl is a file', async (dir: string) => fsp.writeFile(path.join(dir, '.axctl'), ''), /state\.json: cannot be written: a part of its path is a file, not a folder/],
+    ['.axctl/state.json is a folder', async (dir: string) => fsp.mkdir(path.join(dir, '.axctl', 'state.json'), { recursive: true }), /state\.json: cannot be written: it is a folder/],
+  ])('%s: refused before the board is opened (exit 2)', async (_what, spoil, message) => {
+    const p = await project();
+    await spoil(p.dir);
+    const res = await runCli(['deploy', '--board', NO_BOARD, '--model', p.model, '--gt', p.gt, '--token-file', p.token], { cwd: p.dir });
+    expectOneLineError(res, message);
+  });
+});
+
 describe('--board URLs', () => {
   it('a --board URL with a #fragment is BAD_AGENT_URL (exit 2)', async () => {
     const p = await project();
