@@ -1,9 +1,9 @@
 /**
  * `axctl deploy`: put the model and the gt inputs on the board and remember what went where.
  * Checks the gt folder and that .axctl/ can be written first (locally, before any byte is
- * sent), hashes with the hash cache,
- * asks the board once what it already holds, uploads only the rest, and records board, model
- * and gt in .axctl/ so a bare `axctl verify` knows what to check.
+ * sent), hashes with the hash cache, asks the board once what it already holds, uploads only
+ * the rest, and records board, model and gt in .axctl/ so a bare `axctl verify` knows what
+ * to check.
  *
  * The host cannot read a joint file. For a model it has not seen run, deploy sends the model
  * first and asks the board to list its inputs (DescribeModel: run_joint reads the model in the
