@@ -74,6 +74,30 @@ export function refuseOptionsWithoutValue(args: Record<string, unknown>, tokens:
   }
 }
 
+/**
+ * Refuses a number option given a word: yargs turns `--atol abc` into NaN, and the command's
+ * own check then said "atol NaN is not a number >= 0", echoing what nobody typed. Every
+ * number option of every command is checked here, with the value as typed (BAD_NUMBER).
+ */
+export function refuseNonNumbers(args: Record<string, unknown>, tokens: readonly string[], declared: DeclaredOptionTypes): void {
+  const keyOf = declaredKeys(declared);
+  const command = args._ instanceof Array && typeof args._[0] === 'string' ? `axctl ${args._[0]}` : 'axctl';
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    if (token === '--') return;
+    // --name VALUE, --name=VALUE, and the one-letter -q VALUE.
+    const m = /^--?([^=-][^=]*)(?:=([\s\S]*))?$/.exec(token);
+    const key = m && keyOf.get(m[1]!);
+    if (!m || !key || !declared.number.includes(key)) continue;
+    const parsed = args[key];
+    if (!(Array.isArray(parsed) ? parsed : [parsed]).some((v) => typeof v === 'number' && Number.isNaN(v))) continue;
+    const typed = m[2] ?? tokens[i + 1] ?? '';
+    if (typed.trim() !== '' && !Number.isNaN(Number(typed))) continue;
+    const flag = token.startsWith('--') ? `--${m[1]}` : `-${m[1]}`;
+    throw new UsageError('BAD_NUMBER', `${flag} ${JSON.stringify(typed)} is not a number`, { hint: `give a number; see ${command} --help` });
+  }
+}
+
 /** A string option's parsed value that is blank: `--input a.jpg ''` fills an array with ''. */
 function hasBlankValue(value: unknown): boolean {
   const values = Array.isArray(value) ? value : [value];

@@ -6,7 +6,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../shared/errors';
-import { joinDashedValues, refuseOptionsWithoutValue, type DeclaredOptionTypes } from './cli-option-values';
+import { joinDashedValues, refuseNonNumbers, refuseOptionsWithoutValue, type DeclaredOptionTypes } from './cli-option-values';
 import { exitOnUsageError, handleOutputErrors, refuseRepeatedSingleOptions } from './cli-support';
 import { usageHint, usageMessage } from './cli-usage';
 
@@ -34,6 +34,7 @@ export function buildCli(argv: string[]) {
       try {
         refuseRepeatedSingleOptions(args, declared());
         refuseOptionsWithoutValue(args, tokens, declared());
+        refuseNonNumbers(args, tokens, declared());
       } catch (err) {
         exitOnUsageError(err, tokens);
       }

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { UsageError } from '../../shared/errors';
 import { parseToken, readTokenFile } from '../../shared/protocol/token';
 import { hostTokenFile, readHostToken } from '../agent-install/host-token';
-import { lookupBoard, looksLikeUrl, type BoardEntry } from '../boards/inventory';
+import { fromInventoryValue, lookupBoard, looksLikeUrl, type BoardEntry } from '../boards/inventory';
 import { AgentClient } from '../client/agent-client';
 import { openTransport } from '../client/connect';
 import { AgentBoardSession } from './agent-session';
@@ -110,8 +110,15 @@ export async function resolveToken(target: BoardTarget, opts: Pick<OpenBoardOpti
   const env = opts.env ?? process.env;
   if (opts.tokenFile) return (await readTokenFile(opts.tokenFile)).secret;
   if (env.AXCTL_TOKEN) return parseToken(env.AXCTL_TOKEN, 'AXCTL_TOKEN', 'value');
-  if (target.entry?.tokenFile) return (await readTokenFile(target.entry.tokenFile)).secret;
-  if (target.entry?.token) return parseToken(target.entry.token, `${target.entry.source}: board "${target.entry.name}" token`, 'value');
+  const entry = target.entry;
+  if (entry?.tokenFile) {
+    try {
+      return (await readTokenFile(entry.tokenFile)).secret;
+    } catch (err) {
+      throw fromInventoryValue(entry, 'token-file', err);
+    }
+  }
+  if (entry?.token) return parseToken(entry.token, `${entry.source}: board "${entry.name}" token`, 'value');
   const installed = await readHostToken(hostTokenFile(target.url, env)).catch(() => undefined);
   if (installed) return parseToken(installed, hostTokenFile(target.url, env));
   throw new UsageError('TOKEN_MISSING', `no token for ${target.given}: the agent only talks to hosts that know its token`, {

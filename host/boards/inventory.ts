@@ -9,8 +9,9 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { BadFileError, UsageError, quoteForMessage, shortenForMessage } from '../../shared/errors';
+import { AxError, BadFileError, UsageError, quoteForMessage, shortenForMessage } from '../../shared/errors';
 import { readTextFile } from '../../shared/fs/regular-file';
+import { parseSshUrl } from '../ssh/url';
 
 export interface BoardEntry {
   name: string;
@@ -33,17 +34,17 @@ export interface BoardEntry {
   source: string;
 }
 
-type KeyKind = 'url' | 'string' | 'secret' | 'path' | 'boolean' | 'string-list';
+type KeyKind = 'url' | 'string' | 'secret' | 'path' | 'board-path' | 'boolean' | 'jump-hosts';
 /** The inventory's keys: YAML name → field, type, and what it means. */
 const BOARD_KEYS: Record<string, { field: keyof BoardEntry; kind: KeyKind; doc: string }> = {
   url: { field: 'url', kind: 'url', doc: 'board address: ws://, ssh:// or serial:// URL (required)' },
   identity: { field: 'identity', kind: 'path', doc: 'SSH private key file' },
   token: { field: 'token', kind: 'secret', doc: 'agent token, quoted (prefer token-file)' },
   'token-file': { field: 'tokenFile', kind: 'path', doc: 'file holding the agent token' },
-  via: { field: 'via', kind: 'string-list', doc: 'jump hosts, ssh://user@gateway, in order' },
+  via: { field: 'via', kind: 'jump-hosts', doc: 'jump hosts, ssh://user@gateway, in order' },
   'known-hosts': { field: 'knownHosts', kind: 'path', doc: 'known_hosts file for this board' },
   'run-joint': { field: 'runJoint', kind: 'string', doc: 'run_joint path on the board' },
-  'agent-prefix': { field: 'agentPrefix', kind: 'string', doc: 'where axctl agent install put the agent on the board (default /opt/axagent)' },
+  'agent-prefix': { field: 'agentPrefix', kind: 'board-path', doc: 'where axctl agent install put the agent on the board (default /opt/axagent)' },
   'agent-command': { field: 'agentCommand', kind: 'string', doc: 'command starting axagent --stdio on the board (instead of PREFIX/bin/axagent)' },
   'board-cache': { field: 'boardCache', kind: 'string', doc: "agentless mode's cache folder on the board" },
   agentless: { field: 'agentless', kind: 'boolean', doc: 'use SSH without the agent' },
@@ -86,7 +87,8 @@ export async function readInventoryFile(file: string): Promise<BoardEntry[]> {
   const text = await readTextFile(file, { what: 'a board inventory' });
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    // Merge keys (`<<: *lab`) let boards share settings; yaml 2 leaves them off by default.
+    doc = parseYaml(text, { merge: true });
   } catch (err) {
     // yaml's first line ends in ':' before a code excerpt that is not kept: drop it.
     const problem = (err as Error).message.split('\n')[0]!.replace(/:\s*$/, '');
@@ -100,7 +102,36 @@ export async function readInventoryFile(file: string): Promise<BoardEntry[]> {
   if (typeof boards !== 'object' || boards === null || Array.isArray(boards)) {
     throw new BadFileError('INVENTORY_SHAPE', file, '`boards:` must map board names to settings', { hint: EXAMPLE });
   }
-  return Object.entries(boards as Record<string, unknown>).map(([name, raw]) => toEntry(file, name, raw));
+  for (const key of Object.keys(doc)) {
+    // `board:` next to `boards:` is a typo; x- keys are a place for YAML anchors (`x-lab: &lab`).
+    if (key !== 'boards' && !key.startsWith('x-')) {
+      throw new BadFileError('INVENTORY_UNKNOWN_KEY', file, `unknown top-level key "${key}"`, {
+        hint: `the file holds \`boards:\`, and keys starting with x- for YAML anchors; ${SEE_README}`,
+      });
+    }
+  }
+  return Object.entries(boards as Record<string, unknown>).map(([name, raw]) => {
+    checkBoardName(file, name);
+    return toEntry(file, name, raw);
+  });
+}
+
+/**
+ * A name `--board NAME` can select: resolveBoard trims the value and takes "" for no board and
+ * anything with `scheme://` for a URL. A control character would break the one-line listings.
+ */
+function checkBoardName(file: string, name: string): void {
+  const problem =
+    name.trim() === '' ? 'is empty: --board could never select it'
+    : looksLikeUrl(name) || name.includes('://') ? 'looks like a URL: --board would take it for one and never select the board'
+    : name !== name.trim() ? 'starts or ends with white space, which --board trims: it could never select the board'
+    : /[\x00-\x1f\x7f]/.test(name) ? 'holds a control character'
+    : undefined;
+  if (problem) {
+    throw new BadFileError('INVENTORY_BAD_NAME', file, `the board name ${JSON.stringify(name)} ${problem}`, {
+      hint: 'name boards with letters, digits, dots, dashes and underscores, e.g. evb1 or lab-2.rack3; put the address in url:',
+    });
+  }
 }
 
 function toEntry(file: string, name: string, raw: unknown): BoardEntry {
@@ -127,7 +158,7 @@ function toEntry(file: string, name: string, raw: unknown): BoardEntry {
 }
 
 function coerce(file: string, board: string, key: string, kind: KeyKind, value: unknown): unknown {
-  const bad = (want: string, hint: string = HINTS[kind]) => new BadFileError('INVENTORY_BAD_VALUE', file, `board "${board}": "${key}" must be ${want}`, { hint });
+  const bad = (want: string, hint: string = kind === 'path' ? pathHint(key) : HINTS[kind]) => new BadFileError('INVENTORY_BAD_VALUE', file, `board "${board}": "${key}" must be ${want}`, { hint });
   switch (kind) {
     case 'url':
       if (typeof value !== 'string') throw bad(`a URL, not ${describeYaml(value)}`);
@@ -136,20 +167,35 @@ function coerce(file: string, board: string, key: string, kind: KeyKind, value: 
     case 'boolean':
       if (typeof value !== 'boolean') throw bad('true or false');
       return value;
-    case 'string-list': {
+    case 'jump-hosts': {
       const list = typeof value === 'string' ? [value] : value;
       if (!Array.isArray(list) || !list.every((v) => typeof v === 'string')) throw bad('a URL or a list of URLs');
+      // Checked here, not at the first connection, so the message names this file and board.
+      for (const url of list) {
+        try {
+          parseSshUrl(url, 'the jump host');
+        } catch (err) {
+          throw new BadFileError('INVENTORY_BAD_VALUE', file, `board "${board}": "${key}": ${(err as Error).message}`, { hint: HINTS[kind] });
+        }
+      }
       return list;
     }
     case 'path':
       if (typeof value !== 'string') throw bad(`a path, not ${describeYaml(value)}`);
+      // "" would resolve to the inventory's own folder and fail later as "is a folder".
+      if (value.trim() === '') throw bad('a path, not empty');
       return expandHome(value, path.dirname(file));
+    case 'board-path':
+      if (typeof value !== 'string') throw bad(`an absolute path on the board, not ${describeYaml(value)}`);
+      if (!value.startsWith('/')) throw bad(`an absolute path on the board, not ${quoteForMessage(value)}`);
+      return value;
     case 'secret':
       // YAML reads an unquoted all-digit token as a number and may drop digits: refuse it.
       if (typeof value !== 'string') throw bad('a quoted string (write token: "...")');
       return value;
     case 'string':
       if (typeof value !== 'string' && typeof value !== 'number') throw bad('a string');
+      if (String(value).trim() === '') throw bad('a string, not empty');
       return String(value);
   }
 }
@@ -168,10 +214,17 @@ const HINTS: Record<KeyKind, string> = {
   url: 'write it like ws://192.168.1.20:7007, ssh://root@192.168.1.20 or serial:///dev/ttyUSB0',
   string: 'write it as text; quote it if YAML reads it otherwise',
   secret: 'quote it: token: "..."',
-  path: 'write a file path, e.g. token-file: ~/.config/axctl/evb1.token; quote it if YAML reads it otherwise',
+  path: 'write a file path; quote it if YAML reads it otherwise',
+  'board-path': 'write a path starting with /, e.g. agent-prefix: /opt/axagent',
   boolean: 'write true or false',
-  'string-list': 'write one URL, or a list: [ssh://me@gw1, ssh://me@gw2]',
+  'jump-hosts': 'write one ssh:// URL, or a list: [ssh://me@gw1, ssh://me@gw2]',
 };
+
+/** The path hint with an example for the key at hand: an identity is no token file. */
+function pathHint(key: string): string {
+  const example = { identity: '~/.ssh/id_ed25519', 'known-hosts': './lab_known_hosts' }[key] ?? '~/.config/axctl/evb1.token';
+  return `write a file path, e.g. ${key}: ${example}; quote it if YAML reads it otherwise`;
+}
 
 /** A YAML value that is not a string, as the user would recognise it: "the number 12345". */
 function describeYaml(value: unknown): string {
@@ -179,6 +232,16 @@ function describeYaml(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a map';
   return `the ${typeof value} ${shortenForMessage(String(value))}`;
+}
+
+/**
+ * An error about a value the inventory supplied (a token-file that is missing...), said as
+ * coming from there: the user typed no such path, so the message names the file and board
+ * that did. Code, exit code and hint stay those of the error.
+ */
+export function fromInventoryValue(entry: BoardEntry, key: keyof typeof BOARD_KEYS, err: unknown): unknown {
+  if (!(err instanceof AxError)) return err;
+  return new AxError(err.code, `${entry.source}: board "${entry.name}": "${key}": ${err.message}`, err.exitCode, { ...(err.hint !== undefined && { hint: err.hint }), cause: err });
 }
 
 /** `~/x` → home; relative paths are relative to the inventory file's folder. */

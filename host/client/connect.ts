@@ -47,6 +47,9 @@ export class SchemeRegistry {
       const problem = port !== undefined && Number(port) > 65535 ? `has port ${port}, not 1 to 65535` : 'is not an agent URL';
       throw new UsageError('BAD_AGENT_URL', `'${url}' ${problem}`, { hint: `write it like ${this.examples()}` });
     }
+    // Port 0 is no port to connect to: without this, ws:// tries it and reports a refused
+    // connection (exit 5) where ssh:// calls it a usage error (exit 2). Same check, every scheme.
+    if (parsed.port === '0') throw new UsageError('BAD_AGENT_URL', `'${url}' has port 0, not 1 to 65535`, { hint: `write the port the agent or sshd listens on, like ${this.examples()}` });
     const scheme = parsed.protocol.replace(/:$/, '');
     const factory = this.factories.get(scheme);
     if (!factory) {

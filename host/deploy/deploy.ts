@@ -1,8 +1,9 @@
 /**
  * `axctl deploy`: put the model and the gt inputs on the board and remember what went where.
- * Checks the gt folder first (locally, before any byte is sent), hashes with the hash cache,
- * asks the board once what it already holds, uploads only the rest, and records board, model
- * and gt in .axctl/ so a bare `axctl verify` knows what to check.
+ * Checks the gt folder and that .axctl/ can be written first (locally, before any byte is
+ * sent), hashes with the hash cache, asks the board once what it already holds, uploads only
+ * the rest, and records board, model and gt in .axctl/ so a bare `axctl verify` knows what
+ * to check.
  *
  * The host cannot read a joint file. For a model it has not seen run, deploy sends the model
  * first and asks the board to list its inputs (DescribeModel: run_joint reads the model in the
@@ -13,7 +14,7 @@
 import { openBoard, type OpenBoardOptions } from '../board/open-board';
 import { closeQuietly, withAbort } from '../board/lifecycle';
 import { DescribeUnsupportedError, ModelProbeFailedError, type BoardIdentity, type BoardSession } from '../board/session';
-import { stateFile, writeState } from '../state/axctl-state';
+import { checkStateWritable, stateFile, writeState } from '../state/axctl-state';
 import { ModelIoStore } from '../state/model-io';
 import { ensureOnBoard, presentOnBoard, type BlobFile, type BlobOutcome } from './ensure';
 import { planInputs } from './gt-inputs';
@@ -64,6 +65,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   const local = { hashes: opts.hashes ?? new HashCache(), ioStore: opts.ioStore ?? new ModelIoStore(), progress: opts.progress };
   const prepared = await prepare(opts.model, opts.gt, local);
   if (prepared.plan.problems.length > 0) throw inputProblemsError(prepared.plan.problems);
+  await checkStateWritable(opts.cwd);
   const session = await withAbort(opts.signal, () => openBoard({ ...opts, cwd: opts.cwd }));
   let sent: Sent;
   const closeOnAbort = () => void session.close();

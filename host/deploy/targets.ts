@@ -5,8 +5,9 @@
  * is typed from inside it.
  */
 import * as path from 'node:path';
-import { UsageError } from '../../shared/errors';
-import { readState } from '../state/axctl-state';
+import { AxError, BadFileError, UsageError } from '../../shared/errors';
+import { statPath, statRegularFile } from '../../shared/fs/regular-file';
+import { readState, stateFile } from '../state/axctl-state';
 
 export interface TargetArgs {
   board?: string;
@@ -52,5 +53,30 @@ export async function resolveTargets(args: TargetArgs, cwd: string, command: 'de
   const recordedToken = !tokenFile && !env.AXCTL_TOKEN && state?.tokenFile && state.board === resolvedBoard ? state.tokenFile : undefined;
   if (recordedToken) fromState.push('token-file');
   const token = tokenFile ? path.resolve(cwd, tokenFile) : recordedToken;
-  return { board: resolvedBoard, model: resolvedModel, gt: resolvedGt, ...(token && { tokenFile: token }), fromState };
+  const targets = { board: resolvedBoard, model: resolvedModel, gt: resolvedGt, ...(token && { tokenFile: token }), fromState };
+  await checkRecordedPaths(targets, cwd, command);
+  return targets;
+}
+
+/**
+ * The paths taken from the record must still be there. The user typed none of them, so a
+ * plain "mm.joint: no such file (check the path)" would not say where it came from: say it
+ * is the last deploy's, and how to give another. Code and exit code stay the file's.
+ */
+async function checkRecordedPaths(targets: Targets, cwd: string, command: 'deploy' | 'verify'): Promise<void> {
+  const checks = [
+    { name: 'model', what: 'the model', arg: 'FILE', path: targets.model, check: statRegularFile },
+    { name: 'gt', what: 'the gt folder', arg: 'FOLDER', path: targets.gt, check: statPath },
+    { name: 'token-file', what: 'the token file', arg: 'FILE', path: targets.tokenFile, check: statRegularFile },
+  ] as const;
+  for (const c of checks) {
+    if (!c.path || !targets.fromState.includes(c.name)) continue;
+    try {
+      await c.check(c.path);
+    } catch (err) {
+      if (!(err instanceof AxError)) throw err;
+      const again = command === 'deploy' ? `pass --${c.name} ${c.arg}` : `pass --${c.name} ${c.arg}, or run axctl deploy again`;
+      throw new BadFileError(err.code, stateFile(cwd), `${c.what} of the last deploy, ${err.message}`, { hint: again, cause: err });
+    }
+  }
 }

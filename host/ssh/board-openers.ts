@@ -10,8 +10,10 @@
  * PREFIX/etc/token (read over the same SSH login).
  */
 import { AxError, UsageError } from '../../shared/errors';
+import { statRegularFile } from '../../shared/fs/regular-file';
 import { parseToken } from '../../shared/protocol/token';
 import { AgentBoardSession } from '../board/agent-session';
+import { fromInventoryValue } from '../boards/inventory';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, openWithAgent, resolveToken, schemeOptionsOf, type BoardOpener, type BoardTarget, type OpenBoardOptions } from '../board/open-board';
 import type { BoardSession } from '../board/session';
 import { AgentClient } from '../client/agent-client';
@@ -37,6 +39,23 @@ export function sshSettingsFor(target: BoardTarget, opts: Options): SshSchemeOpt
   return parseSshOptions({ ...fromInventory, ...given });
 }
 
+/**
+ * The inventory's `identity`, when this open logs in with it, must be a file: checked before
+ * connecting so a missing key names the axctl.yaml and board it came from, not only a path
+ * the user never typed. A key given on the command line is read as given.
+ */
+async function checkInventoryIdentity(target: BoardTarget, ssh: SshSchemeOptions): Promise<void> {
+  const entry = target.entry;
+  if (!entry?.identity || ssh.identity !== entry.identity) return;
+  const logsIn = target.url.toLowerCase().startsWith('ssh://') || (ssh.via ?? []).length > 0;
+  if (!logsIn) return;
+  try {
+    await statRegularFile(entry.identity);
+  } catch (err) {
+    throw fromInventoryValue(entry, 'identity', err);
+  }
+}
+
 function labelOf(target: BoardTarget): string {
   return target.given === target.url ? target.url : `${target.given} (${target.url})`;
 }
@@ -46,6 +65,7 @@ export const openAgentlessBoard: BoardOpener = async (target, opts: Options): Pr
   if (!target.url.toLowerCase().startsWith('ssh://')) {
     throw new UsageError('AGENTLESS_NEEDS_SSH', `${target.given}: agentless mode works over ssh:// only, not ${target.url}`, { hint: 'give the board as ssh://user@host, or drop --agentless' });
   }
+  await checkInventoryIdentity(target, ssh);
   return openAgentless({ url: target.url, label: labelOf(target), timeoutMs: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, ...ssh, ...(opts.signal && { signal: opts.signal }) });
 };
 
@@ -53,6 +73,7 @@ export const openAgentlessBoard: BoardOpener = async (target, opts: Options): Pr
 export const openAgentOverSsh: BoardOpener = async (target, opts: Options): Promise<BoardSession> => {
   if (opts.agentless || target.mode === 'agentless') return openAgentlessBoard(target, opts);
   const ssh = sshSettingsFor(target, opts);
+  await checkInventoryIdentity(target, ssh);
   const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const signal = opts.signal && { signal: opts.signal };
   const transport = await openTransport(target.url, { connectTimeoutMs, schemeOptions: { ...ssh }, ...signal });

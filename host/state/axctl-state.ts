@@ -5,9 +5,9 @@
  * record belongs to are stored relative to it, so the project can be moved or checked out
  * elsewhere; paths outside it are stored absolute.
  */
-import { promises as fsp } from 'node:fs';
+import { constants, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { BadFileError, fileWriteError, isAxError, shortenForMessage, writeProblem } from '../../shared/errors';
+import { BadFileError, fileWriteError, isAxError, shortenForMessage, writeProblem, type AxError } from '../../shared/errors';
 import { writeJsonAtomic } from '../../shared/fs/atomic';
 import { readTextFile } from '../../shared/fs/regular-file';
 import type { Verdict } from '../report/model';
@@ -46,7 +46,7 @@ export async function readState(projectDir: string): Promise<DeployRecord | null
     text = await readTextFile(file, { what: 'a deploy record' });
   } catch (err) {
     if (isAxError(err) && err.code === 'FILE_NOT_FOUND' && !(await fsp.lstat(file).catch(() => null))) return null;
-    throw err;
+    throw await notARecord(projectDir, err);
   }
   let data: unknown;
   try {
@@ -88,14 +88,39 @@ export async function writeState(projectDir: string, record: DeployRecord): Prom
   try {
     await writeJsonAtomic(file, onDisk);
   } catch (err) {
-    const failed = fileWriteError(file, err);
-    if (!['EROFS', 'EACCES', 'EPERM'].includes((err as NodeJS.ErrnoException).code ?? '')) throw failed;
-    // The record goes where axctl runs: "write elsewhere" means "run it elsewhere".
-    throw new BadFileError(failed.code, file, `cannot be written: ${writeProblem(err).problem}`, {
-      hint: `run axctl from a folder you can write to: it keeps the deploy record in ${STATE_DIR}/ there`,
-      cause: err,
-    });
+    throw stateWriteError(file, err);
   }
+}
+
+/**
+ * Throws what writeState would if the record could not be written now. deploy calls it before
+ * opening the board: finding out after the upload (minutes over a serial line) and the run
+ * throws that work away. It makes nothing, so a deploy that fails later leaves no empty .axctl/.
+ */
+export async function checkStateWritable(projectDir: string): Promise<void> {
+  const dir = path.join(projectDir, STATE_DIR);
+  const file = stateFile(projectDir);
+  const statOrNull = (p: string) => fsp.stat(p).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : Promise.reject(err)));
+  try {
+    const dirStats = await statOrNull(dir);
+    if (!dirStats) return await fsp.access(projectDir, constants.W_OK);
+    // The errnos the write itself would meet, so the message is the one writeState gives.
+    if (!dirStats.isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
+    await fsp.access(dir, constants.W_OK);
+    if ((await statOrNull(file))?.isDirectory()) throw Object.assign(new Error('is a folder'), { code: 'EISDIR' });
+  } catch (err) {
+    throw stateWriteError(file, err);
+  }
+}
+
+function stateWriteError(file: string, err: unknown): AxError {
+  const failed = fileWriteError(file, err);
+  if (!['EROFS', 'EACCES', 'EPERM'].includes((err as NodeJS.ErrnoException).code ?? '')) return failed;
+  // The record goes where axctl runs: "write elsewhere" means "run it elsewhere".
+  return new BadFileError(failed.code, file, `cannot be written: ${writeProblem(err).problem}`, {
+    hint: `run axctl from a folder you can write to: it keeps the deploy record in ${STATE_DIR}/ there`,
+    cause: err,
+  });
 }
 
 /** `p` relative to `dir` when inside it (portable), else absolute. */
@@ -113,6 +138,26 @@ function versionProblem(version: unknown): string {
   if (version === undefined) return `has no "version" field; this axctl reads version ${STATE_VERSION} records`;
   if (typeof version === 'number') return `has version ${version}, this axctl reads version ${STATE_VERSION}`;
   return `has "version": ${shortenForMessage(JSON.stringify(version) ?? String(version))}, not a version number; this axctl reads version ${STATE_VERSION}`;
+}
+
+/**
+ * A read error of the record, said as what is wrong with .axctl/: "is not a folder (name a
+ * folder)" would blame a path the user never typed and tell them to change it.
+ */
+async function notARecord(projectDir: string, err: unknown): Promise<unknown> {
+  if (!isAxError(err)) return err;
+  const dir = path.join(projectDir, STATE_DIR);
+  if (err.code === 'FILE_NOT_FOLDER' && !(await fsp.stat(dir).then((st) => st.isDirectory(), () => true))) {
+    return new BadFileError('STATE_CORRUPT', dir, 'is a file, not the folder where axctl keeps the deploy record', {
+      hint: 'move or delete that file; axctl deploy makes the folder',
+      cause: err,
+    });
+  }
+  if (err.code === 'FILE_IS_FOLDER' || err.code === 'FILE_NOT_REGULAR') {
+    const what = err.code === 'FILE_IS_FOLDER' ? 'a folder' : 'a device, socket or pipe';
+    return new BadFileError('STATE_CORRUPT', stateFile(projectDir), `is ${what}, not the file holding the deploy record`, { hint: `delete ${dir} and run axctl deploy again`, cause: err });
+  }
+  return err;
 }
 
 function corrupt(file: string, problem: string): BadFileError {

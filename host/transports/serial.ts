@@ -60,6 +60,8 @@ export function parseSerialUrl(url: URL | string, schemeOptions: Record<string, 
   const values: Partial<Record<ParamName, number>> = {};
   for (const [key, raw] of parsed.searchParams) {
     if (!(key in PARAMS)) throw badUrl(text, `has an unknown parameter '${key}' (known: ${Object.keys(PARAMS).join(', ')})`);
+    // Which of baud=115200&baud=9600 was meant cannot be known: the last one silently won.
+    if (values[key as ParamName] !== undefined) throw badUrl(text, `gives '${key}' more than once`);
     values[key as ParamName] = checkNumber(text, key as ParamName, raw);
   }
   for (const key of Object.keys(PARAMS) as ParamName[]) {

@@ -28,6 +28,10 @@ describe('openTransport', () => {
     // The URL parser refuses a port above 65535 without a reason: the message gives it.
     await expect(openTransport('ssh://root@127.0.0.1:99999')).rejects.toMatchObject({ code: 'BAD_AGENT_URL', message: expect.stringContaining('has port 99999, not 1 to 65535') });
     await expect(openTransport('ws://[::1]:70000')).rejects.toMatchObject({ code: 'BAD_AGENT_URL', message: expect.stringContaining('has port 70000') });
+    // Port 0 is refused before any attempt, as the same usage error for every scheme.
+    for (const url of ['ws://127.0.0.1:0', 'wss://127.0.0.1:0', 'ssh://root@127.0.0.1:0']) {
+      await expect(openTransport(url)).rejects.toMatchObject({ code: 'BAD_AGENT_URL', exitCode: 2, message: `'${url}' has port 0, not 1 to 65535` });
+    }
   });
 
   it('refuses a ws:// URL with a #fragment as BAD_AGENT_URL (exit 2), not an internal error', async () => {

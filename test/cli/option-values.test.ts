@@ -58,6 +58,17 @@ describe('an option without its value', () => {
   });
 
   it.each([
+    ['compare --atol abc', [...COMPARE, '--atol', 'abc'], 'axctl: --atol "abc" is not a number (give a number; see axctl compare --help)\n'],
+    ['compare -q=y', [...COMPARE, '-q=y'], 'axctl: -q "y" is not a number (give a number; see axctl compare --help)\n'],
+    ['agent install --port http', ['agent', 'install', '--board', 'ssh://u@127.0.0.1:1', '--port', 'http'], 'axctl: --port "http" is not a number (give a number; see axctl agent --help)\n'],
+    ['verify --timeout abc', [...VERIFY, '--timeout', 'abc'], 'axctl: --timeout "abc" is not a number (give a number; see axctl verify --help)\n'],
+  ])('%s: BAD_NUMBER with the value as typed, not NaN (exit 2)', async (_name, args, expected) => {
+    const run = await axctl(...args);
+    expect(run.stderr).toBe(expected);
+    expect(run.code).toBe(2);
+  });
+
+  it.each([
     ['--shape -1,10', ['--shape', '-1,10'], "axctl: --shape '-1,10' is not a list of whole numbers (write it like 1,3,224,224)\n"],
     ['--atol -1e-5', ['--atol', '-1e-5'], /^axctl: atol -0\.00001 is not a number >= 0/],
   ])('%s is the option\'s value (not "Unknown argument: 1"), and its check says what is wrong', async (_name, args, expected) => {

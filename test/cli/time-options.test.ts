@@ -16,15 +16,18 @@ describe('secondsOption and countOption', () => {
     expect(secondsOption('timeout', TIMER_MAX_SECONDS, { max: TIMER_MAX_SECONDS })).toBeLessThanOrEqual(2 ** 31 - 1);
   });
 
-  it('refuse what is not above 0, or above the limit, by the option name and in seconds', () => {
-    expect(() => secondsOption('timeout', 0)).toThrow(/^--timeout 0: expected a number of seconds above 0 and at most 86400 \(a day\)$/);
-    expect(() => secondsOption('timeout', 86_400.5)).toThrow(/^--timeout 86400\.5: expected a number of seconds above 0 and at most 86400 \(a day\)$/);
+  it('refuse what is below 1 ms, or above the limit, by the option name and in seconds', () => {
+    // Timers count whole milliseconds: 0.0001 s would run as 1 ms and be reported as 0.001 s.
+    expect(() => secondsOption('timeout', 0.0001)).toThrow(/^--timeout 0\.0001: expected a number of seconds from 0\.001 \(1 ms\) to 86400 \(a day\)$/);
+    expect(secondsOption('timeout', 0.001)).toBe(1);
+    expect(() => secondsOption('timeout', 0)).toThrow(/^--timeout 0: expected a number of seconds from 0\.001 \(1 ms\) to 86400 \(a day\)$/);
+    expect(() => secondsOption('timeout', 86_400.5)).toThrow(/^--timeout 86400\.5: expected a number of seconds from 0\.001 \(1 ms\) to 86400 \(a day\)$/);
     expect(() => secondsOption('timeout', 1e20)).toThrow(/^--timeout 100000000000000000000: expected /);
-    expect(() => secondsOption('timeout', 3e6, { max: TIMER_MAX_SECONDS })).toThrow(/at most 2147483 \(about 25 days\)$/);
+    expect(() => secondsOption('timeout', 3e6, { max: TIMER_MAX_SECONDS })).toThrow(/to 2147483 \(about 25 days\)$/);
     expect(() => secondsOption('check-timeout', 1e9, { code: 'BAD_TIMEOUT' })).toThrow(expect.objectContaining({ code: 'BAD_TIMEOUT', exitCode: 2 }));
     expect(() => secondsOption('timeout', 1e9)).toThrow(expect.objectContaining({ code: 'BAD_NUMBER', exitCode: 2 }));
     // What yargs makes of `--timeout abc`: the message must not say "NaN".
-    expect(() => secondsOption('timeout', NaN)).toThrow(/^--timeout is not a number: expected a number of seconds above 0 and at most 86400 \(a day\)$/);
+    expect(() => secondsOption('timeout', NaN)).toThrow(/^--timeout is not a number: expected a number of seconds from 0\.001 \(1 ms\) to 86400 \(a day\)$/);
     // Each says what to give instead, the (what to do) of every error line.
     expect(() => secondsOption('timeout', NaN)).toThrow(expect.objectContaining({ hint: 'e.g. --timeout 30' }));
     expect(() => secondsOption('connect-timeout', -5)).toThrow(expect.objectContaining({ hint: 'e.g. --connect-timeout 30' }));
@@ -45,13 +48,14 @@ describe('every command with a time option (compiled CLI)', () => {
 
   // Nothing listens on port 1: a command that got as far as connecting would exit 5.
   const board = ['--board', 'ws://127.0.0.1:1', '--model', 'm.joint', '--gt', 'gt'];
-  const day = 'expected a number of seconds above 0 and at most 86400 (a day)';
-  const timer = 'expected a number of seconds above 0 and at most 2147483 (about 25 days)';
+  const day = 'expected a number of seconds from 0.001 (1 ms) to 86400 (a day)';
+  const timer = 'expected a number of seconds from 0.001 (1 ms) to 2147483 (about 25 days)';
   it.each([
     ['verify --connect-timeout 3000000', ['verify', ...board, '--connect-timeout', '3000000'], `--connect-timeout 3000000: ${day}`],
     ['verify --connect-timeout 1e20', ['verify', ...board, '--connect-timeout', '1e20'], `--connect-timeout 100000000000000000000: ${day}`],
     ['verify --timeout 100000', ['verify', ...board, '--timeout', '100000'], `--timeout 100000: ${day}`],
     ['verify --timeout 86400.5', ['verify', ...board, '--timeout', '86400.5'], `--timeout 86400.5: ${day}`],
+    ['verify --timeout 0.0001', ['verify', ...board, '--timeout', '0.0001'], `--timeout 0.0001: ${day}`],
     ['deploy --connect-timeout 1e20', ['deploy', ...board, '--connect-timeout', '1e20'], `--connect-timeout 100000000000000000000: ${day}`],
     ['diagnose --connect-timeout 1e20', ['diagnose', ...board, '--connect-timeout', '1e20'], `--connect-timeout 100000000000000000000: ${day}`],
     ["diagnose --timeout 3000000 (pulsar's)", ['diagnose', '--config', 'c.prototxt', '--timeout', '3000000'], `--timeout 3000000: ${timer}`],

@@ -73,6 +73,23 @@ describe('resolveBoard and resolveToken', () => {
   });
 });
 
+describe('values the inventory supplied', () => {
+  it('a token-file that is missing or empty is said to come from the inventory and its board', async () => {
+    const dir = await tmp();
+    const inv = path.join(dir, 'axctl.yaml');
+    await fsp.writeFile(inv, 'boards:\n  b1:\n    url: ws://10.0.0.2:7007\n    token-file: missing.token\n');
+    const b1 = await resolveBoard({ board: 'b1', inventoryFiles: [inv] });
+    const missing = path.join(dir, 'missing.token');
+    await expect(resolveToken(b1, { env: {} })).rejects.toMatchObject({
+      code: 'FILE_NOT_FOUND',
+      exitCode: 2,
+      message: `${inv}: board "b1": "token-file": ${missing}: no such file or folder`,
+    });
+    await fsp.writeFile(missing, '\n');
+    await expect(resolveToken(b1, { env: {} })).rejects.toMatchObject({ code: 'TOKEN_EMPTY', message: `${inv}: board "b1": "token-file": ${missing}: the token file is empty` });
+  });
+});
+
 describe('the opener registry', () => {
   function fakeSession(url: string): BoardSession {
     return {

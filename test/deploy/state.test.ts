@@ -71,6 +71,20 @@ describe('.axctl/state.json', () => {
     await expect(resolveTargets({}, dir, 'verify')).rejects.toMatchObject({ code: 'STATE_CORRUPT' });
   });
 
+  it('a .axctl that is a file, or a state.json that is a folder, is STATE_CORRUPT saying so (exit 2)', async () => {
+    const dir = await tmp();
+    await fsp.writeFile(path.join(dir, '.axctl'), 'a file where the folder goes');
+    await expect(readState(dir)).rejects.toMatchObject({
+      code: 'STATE_CORRUPT',
+      exitCode: 2,
+      message: `${path.join(dir, '.axctl')}: is a file, not the folder where axctl keeps the deploy record`,
+      hint: expect.stringContaining('move or delete'),
+    });
+    await fsp.rm(path.join(dir, '.axctl'));
+    await fsp.mkdir(stateFile(dir), { recursive: true });
+    await expect(readState(dir)).rejects.toMatchObject({ code: 'STATE_CORRUPT', message: `${stateFile(dir)}: is a folder, not the file holding the deploy record`, hint: expect.stringContaining('run axctl deploy again') });
+  });
+
   it('a record that cannot be written says "cannot be written" and why (exit 2)', async () => {
     const dir = await tmp();
     await fsp.writeFile(path.join(dir, '.axctl'), 'a file where the folder goes');
@@ -86,11 +100,21 @@ describe('.axctl/state.json', () => {
   });
 });
 
+/** The files `record` names, so a record of them can be used. */
+async function makeRecordedFiles(rec: DeployRecord): Promise<void> {
+  await fsp.mkdir(path.dirname(rec.model.path), { recursive: true });
+  await fsp.writeFile(rec.model.path, 'model');
+  await fsp.mkdir(path.dirname(rec.gt.inputs[0]!.path), { recursive: true });
+  await fsp.writeFile(rec.gt.inputs[0]!.path, 'abc');
+  await fsp.writeFile(rec.tokenFile!, 'x'.repeat(32));
+}
+
 describe('resolveTargets', () => {
   it('the command line wins; the rest comes from the record; the token file only for its own board', async () => {
     const dir = await tmp();
     const outside = await tmp();
     await writeState(dir, record(dir, outside));
+    await makeRecordedFiles(record(dir, outside));
     const all = await resolveTargets({}, dir, 'verify');
     expect(all).toMatchObject({ board: 'ws://board:7007', model: path.join(dir, 'models', 'm.joint'), gt: path.join(dir, 'gt'), tokenFile: path.join(outside, 'board.token') });
     expect(all.fromState).toEqual(['board', 'model', 'gt', 'token-file']);
@@ -98,6 +122,23 @@ describe('resolveTargets', () => {
     expect(other.tokenFile).toBeUndefined();
     expect(other.gt).toBe(path.join(dir, 'gt2'));
     expect(other.fromState).toEqual(['model']);
+  });
+
+  it.each([
+    ['model', (r: DeployRecord) => r.model.path, 'FILE'],
+    ['gt', (r: DeployRecord) => r.gt.path, 'FOLDER'],
+    ['token-file', (r: DeployRecord) => r.tokenFile!, 'FILE'],
+  ] as const)('a recorded %s that is gone is said to come from the last deploy, with how to give another', async (name, pathOf, arg) => {
+    const dir = await tmp();
+    const outside = await tmp();
+    const rec = record(dir, outside);
+    await writeState(dir, rec);
+    await makeRecordedFiles(rec);
+    await fsp.rm(pathOf(rec), { recursive: true });
+    const what = { model: 'the model', gt: 'the gt folder', 'token-file': 'the token file' }[name];
+    const message = `${stateFile(dir)}: ${what} of the last deploy, ${pathOf(rec)}: no such file or folder`;
+    await expect(resolveTargets({}, dir, 'verify')).rejects.toMatchObject({ code: 'FILE_NOT_FOUND', exitCode: 2, message, hint: `pass --${name} ${arg}, or run axctl deploy again` });
+    await expect(resolveTargets({}, dir, 'deploy')).rejects.toMatchObject({ message, hint: `pass --${name} ${arg}` });
   });
 
   it('asks for what is missing when nothing was deployed', async () => {

@@ -222,7 +222,7 @@ describe('axctl deploy', () => {
     expect(out.listingProblem).toMatch(/did not finish listing the model's inputs and outputs within 1\d{3} ms/);
     const bad = await runCli(['deploy', ...targetArgs(agent, fx), '--timeout', '0'], { cwd: dir });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('--timeout 0: expected a number of seconds above 0');
+    expect(bad.stderr).toContain('--timeout 0: expected a number of seconds from 0.001 (1 ms)');
   });
 
   it('under a small store cap, a verify does not evict its own input to upload its model (farm rotating models)', async () => {

@@ -73,6 +73,12 @@ describe('records and caches', () => {
     expectOneLineError(await runCli(['verify'], { cwd: dir }), message);
   });
 
+  it('a .axctl that is a file is STATE_CORRUPT saying so (exit 2), not "is not a folder (name a folder)"', async () => {
+    const dir = await tempDir(cleanup);
+    await fsp.writeFile(path.join(dir, '.axctl'), '');
+    expectOneLineError(await runCli(['verify'], { cwd: dir }), /^axctl: \S+\/\.axctl: is a file, not the folder where axctl keeps the deploy record \(move or delete that file/);
+  });
+
   it('a hash cache of null is rebuilt silently: verify matches (exit 0)', async () => {
     const agent = await startAgent(cleanup);
     const dir = await tempDir(cleanup);
@@ -86,6 +92,21 @@ describe('records and caches', () => {
   });
 });
 
+describe('deploy with a record it cannot write', () => {
+  // Tests run as root here, where chmod 555 does not stop a write: a file where the folder
+  // goes, or a folder where the file goes, stops root too. NO_BOARD makes the order visible:
+  // a check after connecting would end as a refused connection (exit 5).
+  it.each([
+    ['.axctl is a file', async (dir: string) => fsp.writeFile(path.join(dir, '.axctl'), ''), /state\.json: cannot be written: a part of its path is a file, not a folder/],
+    ['.axctl/state.json is a folder', async (dir: string) => fsp.mkdir(path.join(dir, '.axctl', 'state.json'), { recursive: true }), /state\.json: cannot be written: it is a folder/],
+  ])('%s: refused before the board is opened (exit 2)', async (_what, spoil, message) => {
+    const p = await project();
+    await spoil(p.dir);
+    const res = await runCli(['deploy', '--board', NO_BOARD, '--model', p.model, '--gt', p.gt, '--token-file', p.token], { cwd: p.dir });
+    expectOneLineError(res, message);
+  });
+});
+
 describe('--board URLs', () => {
   it('a --board URL with a #fragment is BAD_AGENT_URL (exit 2)', async () => {
     const p = await project();
@@ -93,11 +114,26 @@ describe('--board URLs', () => {
     expectOneLineError(res, /is not an agent URL: it has a #fragment \(leave out #frag\)$/);
   });
 
+  it('a --board URL with port 0 is BAD_AGENT_URL (exit 2), not a refused connection (exit 5)', async () => {
+    const p = await project();
+    const res = await runCli(['verify', '--board', 'ws://127.0.0.1:0', '--model', p.model, '--gt', p.gt, '--token-file', p.token], { cwd: p.dir });
+    expectOneLineError(res, /^axctl: 'ws:\/\/127\.0\.0\.1:0' has port 0, not 1 to 65535 \(/);
+  });
+
   it('an inventory url that is a number is INVENTORY_BAD_VALUE (exit 2), not a failed ping', async () => {
     const dir = await tempDir(cleanup);
     await fsp.writeFile(path.join(dir, 'axctl.yaml'), 'boards:\n  evb1:\n    url: 12345\n');
     const res = await runCli(['boards'], { cwd: dir, env: { XDG_CONFIG_HOME: path.join(dir, 'config') } });
     expectOneLineError(res, /axctl\.yaml: board "evb1": "url" must be a URL, not the number 12345 \(write it like ws:\/\//);
+  });
+
+  it('an inventory identity that is missing names the inventory and the board (exit 2), before any connection', async () => {
+    const p = await project();
+    const inv = path.join(p.dir, 'axctl.yaml');
+    // Nothing listens on port 9: without the check the run would end as a refused connection (exit 5).
+    await fsp.writeFile(inv, 'boards:\n  b1:\n    url: ssh://root@127.0.0.1:9\n    identity: keys/none\n');
+    const res = await runCli(['verify', '--board', 'b1', '--model', p.model, '--gt', p.gt, '--token-file', p.token], { cwd: p.dir, env: { XDG_CONFIG_HOME: path.join(p.dir, 'config') } });
+    expectOneLineError(res, new RegExp(`^axctl: ${inv}: board "b1": "identity": ${path.join(p.dir, 'keys/none')}: no such file or folder`));
   });
 });
 

@@ -90,6 +90,55 @@ describe('board inventory', () => {
     await expect(readInventoryFile(file)).rejects.toMatchObject({ code: 'INVENTORY_BAD_VALUE', exitCode: 2, message: `${file}: ${problem}`, hint: expect.stringContaining('ws://') });
   });
 
+  it.each([
+    ['token-file: ""', '"token-file" must be a path, not empty', 'token-file: ~/'],
+    ['identity: ""', '"identity" must be a path, not empty', 'identity: ~/.ssh/'],
+    ['agent-prefix: 7', '"agent-prefix" must be an absolute path on the board, not the number 7', '/opt/axagent'],
+    ['agent-prefix: opt/axagent', `"agent-prefix" must be an absolute path on the board, not 'opt/axagent'`, '/opt/axagent'],
+    ['via: [ws://127.0.0.1:45001]', '"via": the jump host ws://127.0.0.1:45001 is not an ssh:// URL', 'ssh://me@gw1'],
+    ['via: [ssh://me@gw1, "ssh://gw2:0"]', '"via": the jump host ssh://gw2:0 has port 0, not 1 to 65535', 'ssh://me@gw1'],
+    ['run-joint: ""', '"run-joint" must be a string, not empty', 'text'],
+  ])('refuses %s when the file is read, naming the file and the board', async (line, problem, hint) => {
+    const file = path.join(tmp(), 'axctl.yaml');
+    writeFileSync(file, `boards:\n  b1:\n    url: ssh://root@127.0.0.1:45002\n    ${line}\n`);
+    await expect(readInventoryFile(file)).rejects.toMatchObject({ code: 'INVENTORY_BAD_VALUE', exitCode: 2, message: `${file}: board "b1": ${problem}`, hint: expect.stringContaining(hint) });
+  });
+
+  it('refuses a top-level key other than boards (a board: typo), and allows x- keys for anchors', async () => {
+    const file = path.join(tmp(), 'axctl.yaml');
+    writeFileSync(file, 'boards:\n  b1: ws://127.0.0.1:1\nboard:\n  b2: ws://127.0.0.1:2\n');
+    await expect(readInventoryFile(file)).rejects.toMatchObject({ code: 'INVENTORY_UNKNOWN_KEY', exitCode: 2, message: `${file}: unknown top-level key "board"`, hint: expect.stringContaining('boards:') });
+    writeFileSync(file, 'x-lab: &lab\n  agentless: true\nboards:\n  b1: ws://127.0.0.1:1\n');
+    expect((await readInventoryFile(file)).map((b) => b.name)).toEqual(['b1']);
+  });
+
+  it('reads YAML merge keys, so boards can share settings through an anchor', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'axctl.yaml');
+    writeFileSync(file, ['x-lab: &lab', '  identity: keys/lab', '  via: ssh://me@gw', 'boards:', '  evb1:', '    <<: *lab', '    url: ssh://root@10.0.0.5',
+      '  evb2:', '    <<: *lab', '    url: ssh://root@10.0.0.6', '    via: ssh://me@gw2', ''].join('\n'));
+    const [evb1, evb2] = await readInventoryFile(file);
+    expect(evb1).toMatchObject({ url: 'ssh://root@10.0.0.5', identity: path.join(dir, 'keys/lab'), via: ['ssh://me@gw'] });
+    expect(evb2).toMatchObject({ url: 'ssh://root@10.0.0.6', identity: path.join(dir, 'keys/lab'), via: ['ssh://me@gw2'] });
+  });
+
+  it.each([
+    ['""', '"" is empty: --board could never select it'],
+    ['"ws://127.0.0.1:1"', '"ws://127.0.0.1:1" looks like a URL: --board would take it for one and never select the board'],
+    ['"lab://x"', '"lab://x" looks like a URL: --board would take it for one and never select the board'],
+    ['" evb1"', '" evb1" starts or ends with white space, which --board trims: it could never select the board'],
+    ['"evb\\t1"', '"evb\\t1" holds a control character'],
+  ])('refuses the board name %s, which --board could not select or list on one line', async (name, problem) => {
+    const file = path.join(tmp(), 'axctl.yaml');
+    writeFileSync(file, `boards:\n  b1: ws://127.0.0.1:1\n  ${name}: ws://127.0.0.1:2\n`);
+    await expect(readInventoryFile(file)).rejects.toMatchObject({
+      code: 'INVENTORY_BAD_NAME',
+      exitCode: 2,
+      message: `${file}: the board name ${problem}`,
+      hint: expect.stringContaining('evb1'),
+    });
+  });
+
   it('gives hints for a token-file that is not a path, a board without url, and YAML syntax errors', async () => {
     const file = path.join(tmp(), 'axctl.yaml');
     writeFileSync(file, 'boards:\n  a:\n    url: ws://x:1\n    token-file: 5\n');

@@ -28,6 +28,7 @@ describe('serial:// URLs', () => {
     ['serial:///dev/ttyUSB0?baud=115200.5', /baud=115200.5 is not valid/],
     ['serial:///dev/ttyUSB0?speed=9600', /unknown parameter 'speed'/],
     ['serial:///dev/ttyUSB0?window=64', /window=64 is not valid/],
+    ['serial:///dev/ttyUSB0?baud=115200&baud=9600', /gives 'baud' more than once$/],
   ])('refuses %s with one line and an example', (url, problem) => {
     let error: unknown;
     try {

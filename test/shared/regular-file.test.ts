@@ -109,7 +109,8 @@ describe('every reader of a whole text file', () => {
     const dir = dirs.make();
     mkdirSync(path.join(dir, '.axctl'));
     makeFifo(path.join(dir, '.axctl'), 'state.json');
-    expect(await failure(readState(dir))).toMatchObject({ code: 'FILE_NOT_REGULAR' });
+    // The user named no such file: it is said to be a damaged record, not "name a regular file".
+    expect(await failure(readState(dir))).toMatchObject({ code: 'STATE_CORRUPT', message: expect.stringMatching(/state\.json: is a device, socket or pipe, not the file holding the deploy record$/) });
   });
 });
 

@@ -74,7 +74,7 @@ describe('axctl build and sim', () => {
 
   it('refuses bad usage before running anything', async () => {
     expectOneLineError(await axctl([...sim('out'), '--layer', 'a', 'b']), /1 --input file\(s\) but 2 --layer name\(s\)/);
-    expectOneLineError(await axctl([...build('out'), '--timeout', '0']), /--timeout 0: expected a number of seconds above 0 and at most 2147483 \(about 25 days\)/);
+    expectOneLineError(await axctl([...build('out'), '--timeout', '0']), /--timeout 0: expected a number of seconds from 0\.001 \(1 ms\) to 2147483 \(about 25 days\)/);
     expectOneLineError(await axctl([...build('out'), '--target-hardware', 'AX650']), /unknown target hardware "AX650"/);
     expectOneLineError(await axctl(build('out'), { AXCTL_PULSAR: 'docker run -v $PWD:/data img pulsar' }), /no shell runs the template/);
   });
