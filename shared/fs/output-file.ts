@@ -5,7 +5,7 @@
  * written straight, and /dev/stdout, /dev/fd/N... into the descriptor this process holds:
  * a rename would put a regular file in place of /dev/null or the pipe a reader waits on.
  */
-import { constants, promises as fsp, write } from 'node:fs';
+import { constants, promises as fsp, readdirSync, readlinkSync, write } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { makeFolder, replaceViaTemp } from './atomic';
@@ -43,9 +43,34 @@ function ownDescriptor(file: string): number | undefined {
   return m[3] === 'self' || m[3] === 'thread-self' || Number(m[3]) === process.pid ? Number(m[4]) : undefined;
 }
 
+/**
+ * True for a descriptor Node opened for itself (epoll, eventfd, libuv's signal and wake-up
+ * pipes): a /dev/fd/N the user never opened for axctl names one of these, and writing there
+ * crashes the process or loses the report. Node's are anonymous inodes, or pipes and socket
+ * pairs it holds both ends of; a pipe a shell hands over (`>(...)`) has one end here.
+ */
+function heldByNode(fd: number): boolean {
+  if (fd <= 2) return false;
+  const linkOf = (n: number | string): string | null => {
+    try {
+      return readlinkSync(`/proc/self/fd/${n}`);
+    } catch {
+      return null; // not open (EBADF comes at the write), or no /proc
+    }
+  };
+  const link = linkOf(fd);
+  if (link === null) return false;
+  if (link.startsWith('anon_inode:')) return true;
+  if (!link.startsWith('pipe:') && !link.startsWith('socket:')) return false;
+  return readdirSync('/proc/self/fd').some((n) => Number(n) !== fd && linkOf(n) === link);
+}
+
 export async function resolveOutput(file: string): Promise<OutputTarget> {
   const fd = ownDescriptor(file);
-  if (fd !== undefined) return { how: 'descriptor', fd };
+  if (fd !== undefined) {
+    if (heldByNode(fd)) throw Object.assign(new Error(`descriptor ${fd} is axctl's own`), { code: 'EBADF' });
+    return { how: 'descriptor', fd };
+  }
   const stats = await fsp.stat(file).catch((err: NodeJS.ErrnoException) => {
     // Missing (or a link to nowhere, which then names the file to make): a new file.
     if (err.code === 'ENOENT') return undefined;
@@ -71,7 +96,9 @@ async function followLinks(file: string): Promise<string> {
       throw err;
     });
     if (!stats?.isSymbolicLink()) return current;
-    current = path.resolve(path.dirname(current), await fsp.readlink(current));
+    // Relative to the link's real folder: `..` in the target climbs from where the link really
+    // is, not from the text of the path that led to it (as the kernel resolves it).
+    current = path.resolve(await fsp.realpath(path.dirname(current)), await fsp.readlink(current));
   }
   throw Object.assign(new Error(`too many symbolic links at ${file}`), { code: 'ELOOP' });
 }

@@ -33,6 +33,18 @@ function tempFilesIn(dir: string): string[] {
 }
 
 describe('report paths that are not plain files', () => {
+  it('a link target with .. climbs from the folder the link really is in, as the kernel does', async () => {
+    const root = dirs.make();
+    mkdirSync(path.join(root, 'a', 'b', 'c'), { recursive: true });
+    mkdirSync(path.join(root, 'w'));
+    symlinkSync('../a/b/c', path.join(root, 'w', 'out')); // w/out is really a/b/c
+    symlinkSync('../x.xml', path.join(root, 'a', 'b', 'c', 'report.xml'));
+    await writeReportFile(path.join(root, 'w', 'out', 'report.xml'), '<climbed/>');
+    // The kernel reads a/b/c/../x.xml = a/b/x.xml; reading the text w/out/../x.xml would give w/x.xml.
+    expect(readFileSync(path.join(root, 'a', 'b', 'x.xml'), 'utf8')).toBe('<climbed/>');
+    expect(readdirSync(path.join(root, 'w'))).toEqual(['out']);
+  });
+
   it('a symbolic link is followed: the file it names is replaced, the link stays', async () => {
     mkdirSync(path.join(tmp, 'arch'));
     writeFileSync(path.join(tmp, 'arch', 'run42.xml'), 'old');
@@ -132,6 +144,28 @@ describe('report paths that are descriptors (built writer in a child process)', 
   it('/dev/fd/3 (as bash passes >(...)) is written to the pipe behind it', async () => {
     const run = await writeInChild('/dev/fd/3', '<to-fd-3/>', { fd3: true });
     expect(run).toMatchObject({ code: 0, stderr: '', fd3: '<to-fd-3/>' });
+  });
+
+  it('a /dev/fd/N that is one of Node own descriptors is refused, not written into', async () => {
+    requireBuild();
+    // In the child, find what Node opened for itself: an anonymous inode (epoll, eventfd) and a
+    // pipe it holds both ends of (libuv's); a write into either crashed axctl or lost the report.
+    const script = `
+      const fs = require('fs');
+      const { writeReportFile } = require(${JSON.stringify(path.join(ROOT, 'dist/host/report/report-file.js'))});
+      process.on('SIGINT', () => {}); // makes libuv open its signal pipe
+      const links = fs.readdirSync('/proc/self/fd').map(Number).filter((n) => n > 2).map((n) => { try { return [n, fs.readlinkSync('/proc/self/fd/' + n)]; } catch { return null; } }).filter(Boolean);
+      const anon = links.find(([, l]) => l.startsWith('anon_inode:'));
+      const pipe = links.find(([n, l]) => l.startsWith('pipe:') && links.some(([m, k]) => m !== n && k === l));
+      (async () => {
+        const lines = [];
+        for (const [n] of [anon, pipe]) lines.push(await writeReportFile('/dev/fd/' + n, '<lost/>').then(() => 'written', (e) => e.describe()));
+        process.stdout.write(JSON.stringify({ found: [Boolean(anon), Boolean(pipe)], lines }));
+      })();`;
+    const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    const { found, lines } = JSON.parse(out) as { found: boolean[]; lines: string[] };
+    expect(found).toEqual([true, true]);
+    for (const line of lines) expect(line).toMatch(/^\/dev\/fd\/\d+: cannot write the report: no descriptor of that number is open for writing \(open it for axctl/);
   });
 
   it('/dev/fd/1 and /proc/self/fd/1 go to stdout', async () => {
