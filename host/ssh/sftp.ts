@@ -13,7 +13,7 @@ import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { FileEntryWithStats, SFTPWrapper, Stats } from 'ssh2';
-import { ConnectError, fileSystemError } from '../../shared/errors';
+import { ConnectError, fileSystemError, fileWriteError } from '../../shared/errors';
 import { sharedPacer } from '../../shared/young-collection';
 
 export interface TransferOptions {
@@ -100,6 +100,11 @@ export class SftpSession {
     return this.call(`chmod ${file}`, (cb) => this.raw.chmod(file, mode, cb));
   }
 
+  /** Sets `file`'s access and modification times to `seconds` (since the epoch, the board's clock). */
+  touch(file: string, seconds: number): Promise<void> {
+    return this.call(`set the time of ${file}`, (cb) => this.raw.utimes(file, seconds, seconds, cb));
+  }
+
   /** Removes `file`; a missing file is not an error. */
   async unlink(file: string): Promise<void> {
     try {
@@ -114,7 +119,8 @@ export class SftpSession {
     try {
       await this.call(`rename ${from} to ${to}`, (cb) => this.raw.ext_openssh_rename(from, to, cb));
     } catch (err) {
-      if (!/not supported/i.test((err as Error).message)) throw err;
+      // ssh2: "Server does not support this extended request" (no posix-rename@openssh.com).
+      if (!/not support/i.test((err as Error).message)) throw err;
       // Plain SFTP rename refuses to replace: remove the target first (not atomic, but rare).
       await this.unlink(to);
       await this.call(`rename ${from} to ${to}`, (cb) => this.raw.rename(from, to, cb));
@@ -263,7 +269,10 @@ export class SftpSession {
             if (n === 0) throw this.failure(`read ${remote}`, Object.assign(new Error(`it ended at ${position + got} bytes, ${size} were expected`), { code: EOF }));
             got += n;
           }
-          await fd.write(buffer, 0, length, position);
+          // A full or broken local disk is the user's to fix (exit 2), not a link problem.
+          await fd.write(buffer, 0, length, position).catch((err: unknown) => {
+            throw fileWriteError(local, err);
+          });
           done += length;
           opts.onProgress?.(done, size);
         }
@@ -280,7 +289,9 @@ export class SftpSession {
     await fd.close();
     // A read-only handle: whether closing it succeeds changes nothing about what was read.
     await this.call(`close ${remote}`, (cb) => this.raw.close(handle, cb)).catch(() => undefined);
-    return sha256OfFile(local);
+    return sha256OfFile(local).catch((err: unknown) => {
+      throw fileSystemError(local, err);
+    });
   }
 
   end(): void {
@@ -309,10 +320,16 @@ export class SftpSession {
         else resolve(value as T);
       };
       this.pending.add(settle);
-      start((err, value) => {
-        if (err) settle(this.failure(what, err));
-        else settle(null, value);
-      });
+      try {
+        start((err, value) => {
+          if (err) settle(this.failure(what, err));
+          else settle(null, value);
+        });
+      } catch (err) {
+        // ssh2 refuses some requests at once by throwing (an extension the server lacks): settle
+        // now, or the timer would keep the process alive for REQUEST_TIMEOUT_MS.
+        settle(this.failure(what, err as Error));
+      }
     });
   }
 

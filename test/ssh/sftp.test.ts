@@ -112,3 +112,22 @@ describe('SftpSession on a channel that ended', () => {
     }
   });
 });
+
+describe('SftpSession.get with a local disk that fails', () => {
+  it('is a bad local file (exit 2) naming it, not an SFTP or internal error', async () => {
+    const { ssh, relay } = await throughRelay();
+    try {
+      const sftp = await ssh.sftp();
+      const remote = path.join(dir, 'to-fetch.bin');
+      await fsp.writeFile(remote, randomBytes(256 * 1024));
+      // /dev/full opens for writing and fails every write with ENOSPC, as a full TMPDIR would.
+      const { err } = await failure(sftp.get(remote, '/dev/full', 256 * 1024));
+      expect(err.exitCode).toBe(2);
+      expect(err.message).toMatch(/^\/dev\/full: cannot be written: /);
+      expect(err.describe()).toMatch(/space/);
+    } finally {
+      await ssh.close();
+      await relay.close();
+    }
+  });
+});

@@ -131,6 +131,9 @@ export class RemoteCache {
         sent = await this.sftp.put(file, writing, { start, existing: claimed !== null, mode: 0o644, signal, ...(sentHash ? { hash: sentHash } : {}), ...(onProgress ? { onProgress } : {}) });
       }
     } catch (err) {
+      // A partial taken from under us (the claim lost a race after all) may be another host's
+      // whole blob by now.
+      if (statusOf(err) === NO_SUCH_FILE && (await this.landedMeanwhile(hash, size))) return sent;
       // What was written is kept for the next upload to resume, when the board can still be told.
       await this.giveUp(hash, writing, err);
       throw err;
@@ -154,6 +157,8 @@ export class RemoteCache {
       // Out of the partials that may be claimed while sha256sum reads it (that writes nothing).
       done = `${own}.check`;
       await this.sftp.rename(writing, done);
+      // A rename keeps the old time: a long sha256sum must not look a day old to a sweep.
+      await this.sftp.touch(done, this.boardNow());
       const sum = (await this.sha256([done], size)).get(done);
       if (sum !== hash) {
         await this.sftp.unlink(done);
@@ -179,7 +184,7 @@ export class RemoteCache {
    * or null when there is none (`to` does not exist then).
    */
   private async claimPartial(hash: string, size: number, to: string): Promise<number | null> {
-    const boardNow = (Date.now() + this.clockOffsetMs) / 1000;
+    const boardNow = this.boardNow();
     const givenUp = `${hash}.part`;
     const someones = new RegExp(`^${hash}\\.[0-9a-f]+\\.part$`);
     const candidates = (await this.sftp.list(this.layout.partial)).filter((e) => e.isFile && (e.name === givenUp || (someones.test(e.name) && e.mtime < boardNow - STALE_WRITER_S)));
@@ -190,7 +195,13 @@ export class RemoteCache {
         if (statusOf(err) === NO_SUCH_FILE) continue; // claimed by someone else first
         throw err;
       }
-      const held = (await this.sftp.stat(to))?.size ?? 0;
+      // A rename keeps the old time: until our first write, another host would take the file
+      // for a dead writer's (or a sweep for an abandoned one) and claim it from under us.
+      await this.sftp.touch(to, this.boardNow()).catch((err: unknown) => {
+        if (statusOf(err) !== NO_SUCH_FILE) throw err;
+      });
+      const held = (await this.sftp.stat(to))?.size;
+      if (held === undefined) continue; // taken over in that moment after all: try the next
       if (held <= size) return held;
       await this.sftp.unlink(to); // longer than the blob: not a part of it
     }
@@ -211,6 +222,11 @@ export class RemoteCache {
       return;
     }
     await this.sftp.rename(writing, `${this.layout.partial}/${hash}.part`).catch(() => undefined);
+  }
+
+  /** Now by the board's clock, in seconds (the clock partials' times are compared with). */
+  private boardNow(): number {
+    return (Date.now() + this.clockOffsetMs) / 1000;
   }
 
   /** Whether another upload (another host's) has put the blob in place, whole. */
