@@ -76,15 +76,24 @@ export const openAgentOverSsh: BoardOpener = async (target, opts: Options): Prom
   await checkInventoryIdentity(target, ssh);
   const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const signal = opts.signal && { signal: opts.signal };
+  // The token first: a token file that cannot be read is the user's to fix (exit 2) whether or
+  // not the board is up. Only a missing one may still come from the board (an installed agent
+  // over ssh:// keeps it), so that alone waits for the connection.
+  const given = await resolveToken(target, opts).then(
+    (token) => ({ token }),
+    (err: unknown) => {
+      if (err instanceof AxError && err.code === 'TOKEN_MISSING' && target.url.toLowerCase().startsWith('ssh://')) return { missing: err };
+      throw err;
+    },
+  );
   const transport = await openTransport(target.url, { connectTimeoutMs, schemeOptions: { ...ssh }, ...signal });
   let token: Uint8Array;
-  try {
-    token = await resolveToken(target, opts);
-  } catch (err) {
+  if ('token' in given) token = given.token;
+  else {
     const fromBoard = agentTokenOf(transport);
-    if (!(err instanceof AxError) || err.code !== 'TOKEN_MISSING' || fromBoard === undefined) {
+    if (fromBoard === undefined) {
       transport.destroy();
-      throw err;
+      throw given.missing;
     }
     token = parseToken(fromBoard, `${target.url}: the installed agent's token`);
   }

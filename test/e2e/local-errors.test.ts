@@ -195,3 +195,14 @@ describe('SSH-only settings for a serial:// board', () => {
     expectOneLineError(res, /jump hosts \(--via\) lead to ssh:\/\/ and ws:\/\/ boards, not to serial:\/\/\/dev\/ttyNONE/);
   });
 });
+
+describe('a token file that cannot be read, with the board down', () => {
+  // The file is the user's to fix whatever the board does: exit 2 at once, not "connection refused" (exit 5).
+  it('ws:// is refused as a bad local file before any connection', async () => {
+    const p = await project();
+    const missing = path.join(p.dir, 'no-such-token');
+    const res = await runCli(['verify', '--board', NO_BOARD, '--model', p.model, '--gt', p.gt, '--token-file', missing], { cwd: p.dir });
+    expectOneLineError(res, /no-such-token: no such file/);
+    expect(res.stderr).not.toMatch(/refused|connect/);
+  });
+});
