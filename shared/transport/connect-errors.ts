@@ -31,8 +31,9 @@ export function socketConnectError(target: string, err: unknown): AxError {
       return new ConnectError('CONNECT_TIMEOUT', `${target}: connection timed out`, { hint: 'check that the board is on the network', cause: err });
     case 'ECONNRESET':
     case 'EPIPE':
+      // A TLS server drops a plain HTTP request like this: name the wss:// URL to try.
       return new ConnectError('CONNECT_RESET', `${target}: the connection was reset while opening`, {
-        hint: 'is something other than axagent listening on that port, or is the agent at its limit of open connections (see its log)?',
+        hint: `is something other than axagent listening on that port${/^ws:\/\//i.test(target) ? ` (if it serves TLS: ${target.replace(/^ws:/i, 'wss:')})` : ''}, or is the agent at its limit of open connections (see its log)?`,
         cause: err,
       });
     default:

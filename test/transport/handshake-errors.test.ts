@@ -69,6 +69,13 @@ describe('connect failures in TLS and HTTP', () => {
     expect(err.hint).toContain('NODE_EXTRA_CA_CERTS=');
   });
 
+  it.skipIf(!HAS_OPENSSL)('ws:// to a TLS port: the hint names the wss:// URL to try', async () => {
+    const server = await listenTls(makeSelfSigned(dirs.make()), (s) => s.resume());
+    cleanups.push(server.close);
+    const err = await refusal(`ws://127.0.0.1:${server.port}`);
+    expect(err.hint).toContain(`wss://127.0.0.1:${server.port}`);
+  });
+
   it('a port that answers with something not HTTP: not an agent', async () => {
     const err = await refusal(`ws://127.0.0.1:${junkPort}`);
     expect(err.code).toBe('CONNECT_NOT_AGENT');
