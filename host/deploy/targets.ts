@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import { AxError, BadFileError, UsageError } from '../../shared/errors';
 import { statPath, statRegularFile } from '../../shared/fs/regular-file';
+import { lookupBoard, looksLikeUrl } from '../boards/inventory';
 import { readState, stateFile } from '../state/axctl-state';
 
 export interface TargetArgs {
@@ -69,6 +70,18 @@ async function checkRecordedPaths(targets: Targets, cwd: string, command: 'deplo
     { name: 'gt', what: 'the gt folder', arg: 'FOLDER', path: targets.gt, check: statPath },
     { name: 'token-file', what: 'the token file', arg: 'FILE', path: targets.tokenFile, check: statRegularFile },
   ] as const;
+  if (targets.fromState.includes('board') && !looksLikeUrl(targets.board)) {
+    // A recorded inventory name that axctl.yaml no longer has.
+    try {
+      await lookupBoard(targets.board, { cwd });
+    } catch (err) {
+      if (!(err instanceof AxError) || err.code !== 'BOARD_UNKNOWN') throw err;
+      throw new UsageError(err.code, `${stateFile(cwd)}: the board of the last deploy, ${err.message}`, {
+        hint: `pass --board URL${command === 'deploy' ? '' : ', or run axctl deploy again'}${err.hint ? `; ${err.hint}` : ''}`,
+        cause: err,
+      });
+    }
+  }
   for (const c of checks) {
     if (!c.path || !targets.fromState.includes(c.name)) continue;
     try {

@@ -141,6 +141,28 @@ describe('resolveTargets', () => {
     await expect(resolveTargets({}, dir, 'deploy')).rejects.toMatchObject({ message, hint: `pass --${name} ${arg}` });
   });
 
+  it('a recorded board name that axctl.yaml no longer has is said to come from the last deploy', async () => {
+    const dir = await tmp();
+    const outside = await tmp();
+    const rec = { ...record(dir, outside), board: 'evb1' };
+    await writeState(dir, rec);
+    await makeRecordedFiles(rec);
+    await fsp.writeFile(path.join(dir, 'axctl.yaml'), 'boards:\n  evb2: { url: "ws://10.0.0.2:7007" }\n');
+    const saved = process.env.XDG_CONFIG_HOME;
+    process.env.XDG_CONFIG_HOME = outside; // no user inventory with an evb1
+    try {
+      await expect(resolveTargets({}, dir, 'verify')).rejects.toMatchObject({
+        code: 'BOARD_UNKNOWN',
+        exitCode: 2,
+        message: expect.stringMatching(new RegExp(`^${stateFile(dir).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the board of the last deploy, unknown board "evb1"`)),
+        hint: expect.stringMatching(/^pass --board URL, or run axctl deploy again; known boards: evb2/),
+      });
+    } finally {
+      if (saved === undefined) delete process.env.XDG_CONFIG_HOME;
+      else process.env.XDG_CONFIG_HOME = saved;
+    }
+  });
+
   it('asks for what is missing when nothing was deployed', async () => {
     const dir = await tmp();
     await expect(resolveTargets({ board: 'ws://b:1' }, dir, 'deploy')).rejects.toMatchObject({ code: 'MISSING_OPTION', exitCode: 2, message: expect.stringMatching(/no --model given, and nothing was deployed/) });
