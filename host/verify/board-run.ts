@@ -30,6 +30,8 @@ export interface BoardRunRequest {
   signal?: AbortSignal;
   progress: Progress;
   hashes: HashCache;
+  /** Told when uploads start (true) and end (false): Ctrl-C stops those at once (they resume). */
+  onTransfer?: (active: boolean) => void;
 }
 
 export interface BoardRun {
@@ -54,7 +56,7 @@ export async function runOnBoard(session: BoardSession, req: BoardRunRequest): P
   let uploads: BlobOutcome[];
   let described: ModelDescriptionResult | null = null;
   if (!plan.namesKnown && session.describeModel) {
-    uploads = await upload(session, req.model, [], req.progress);
+    uploads = await upload(session, req.model, [], req);
     try {
       described = await describe(session, req, onQueue);
     } catch (err) {
@@ -70,9 +72,9 @@ export async function runOnBoard(session: BoardSession, req: BoardRunRequest): P
       // As with a listing known beforehand: only an input without a file keeps the run from the board.
       if (plan.problems.some((p) => p.code === 'GT_INPUT_MISSING')) return { result: notRun(), plan, inputs, uploads, queuePositions, described };
     }
-    uploads.push(...(await upload(session, null, inputs, req.progress)));
+    uploads.push(...(await upload(session, null, inputs, req)));
   } else {
-    uploads = await upload(session, req.model, inputs, req.progress);
+    uploads = await upload(session, req.model, inputs, req);
   }
   req.progress.note('running run_joint on the board');
   const run = () =>
@@ -94,7 +96,7 @@ export async function runOnBoard(session: BoardSession, req: BoardRunRequest): P
     // Another host's uploads made room on a shared board by evicting one of ours between the
     // upload and the run (a farm's boards under a store cap): send what is missing once more.
     req.progress.note('the board dropped a blob of this run meanwhile (store cap); sending it again');
-    uploads.push(...(await upload(session, req.model, inputs, req.progress)).filter((u) => !u.present));
+    uploads.push(...(await upload(session, req.model, inputs, req)).filter((u) => !u.present));
     try {
       result = await run();
     } catch (again) {
@@ -134,12 +136,17 @@ export async function fetchOutputs(session: BoardSession, result: RunResult, dir
   return files;
 }
 
-async function upload(session: BoardSession, model: FileRecord | null, inputs: HashedInput[], progress: Progress): Promise<BlobOutcome[]> {
-  return ensureOnBoard(
-    session,
-    [...(model ? [{ label: 'model', ...model }] : []), ...inputs.map((i) => ({ label: i.name, path: i.file, hash: i.hash, size: i.size }))],
-    progress,
-  );
+async function upload(session: BoardSession, model: FileRecord | null, inputs: HashedInput[], req: Pick<BoardRunRequest, 'progress' | 'onTransfer'>): Promise<BlobOutcome[]> {
+  req.onTransfer?.(true);
+  try {
+    return await ensureOnBoard(
+      session,
+      [...(model ? [{ label: 'model', ...model }] : []), ...inputs.map((i) => ({ label: i.name, path: i.file, hash: i.hash, size: i.size }))],
+      req.progress,
+    );
+  } finally {
+    req.onTransfer?.(false);
+  }
 }
 
 /** The result of a run that was never started (a gt input is missing). */

@@ -107,7 +107,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
     lap('connect');
     const stopOnAbort = guardAbort(session, opts.signal);
     try {
-      const run = await runOnBoard(session, { model, gt, plan, inputs, repeat: opts.repeat, warmup: opts.warmup, timeoutMs: opts.timeoutMs, signal: opts.signal, progress: opts.progress, hashes });
+      const run = await runOnBoard(session, { model, gt, plan, inputs, repeat: opts.repeat, warmup: opts.warmup, timeoutMs: opts.timeoutMs, signal: opts.signal, progress: opts.progress, hashes, onTransfer: stopOnAbort.transferring });
       ({ result, plan, inputs, queuePositions, described } = run);
       stopOnAbort.runOver();
       lap('board');
@@ -148,15 +148,21 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
  * signal is passed to run) and the result follows — unless the board does not answer within
  * a grace period, then the connection is closed too.
  */
-function guardAbort(session: BoardSession, signal: AbortSignal | undefined): { runOver(): void; dispose(): void } {
+function guardAbort(session: BoardSession, signal: AbortSignal | undefined): { transferring(active: boolean): void; runOver(): void; dispose(): void } {
   let running = true;
+  let transfer = false;
   let timer: NodeJS.Timeout | undefined;
   const onAbort = () => {
-    if (!running) void session.close();
+    // An upload has nothing on the board to cancel and resumes next time: stop it now.
+    if (!running || transfer) void session.close();
     else timer = setTimeout(() => void session.close(), CANCEL_GRACE_MS);
   };
   signal?.addEventListener('abort', onAbort, { once: true });
   return {
+    transferring: (active: boolean) => {
+      transfer = active;
+      if (active && signal?.aborted) void session.close();
+    },
     runOver: () => {
       running = false;
       clearTimeout(timer);

@@ -4,7 +4,7 @@
  * Ctrl-C during a run: the CLI cancels the run on the board and exits 130, and records no verdict.
  */
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, truncateSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { VerifyReport } from '../../host/report/model';
@@ -89,5 +89,23 @@ describe('one board, several hosts', () => {
     expect(res.code).toBe(130);
     // An interrupted run is not a verdict on the board (it used to be recorded as run-failed).
     expect(recorded().lastVerify).toBeUndefined();
+  });
+
+  it('Ctrl-C during an upload stops it at once (it resumes next time) and exits 130', async () => {
+    const agent = await startAgent(cleanup);
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+    const size = 512 * 1024 * 1024; // zeros after the model: an upload that takes a while
+    truncateSync(fx.model, size);
+    const res = await runCli(['verify', ...targetArgs(agent, fx), '--progress'], {
+      cwd: dir,
+      onSpawn: (child) => void stderrShows(child, /uploading /).then(() => child.kill('SIGINT')),
+    });
+    expect(res.code).toBe(130);
+    expect(res.stderr).not.toMatch(/uploaded 512 MiB/);
+    // It used to go on for up to 5 s (the grace a run gets to be cancelled), here to the end.
+    const blobs = path.join(agent.storeDir, 'blobs');
+    const whole = readdirSync(blobs, { recursive: true }).filter((f) => statSync(path.join(blobs, String(f))).size === size);
+    expect(whole).toEqual([]);
   });
 });
