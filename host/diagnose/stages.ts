@@ -77,11 +77,15 @@ export async function readGtStage(dir: string, kind: ModelKind): Promise<StageMe
     const m = o.comparison?.metrics;
     if (!o.comparison || !m) continue;
     const bothFloat = isFloatDType(o.comparison.ref.dtype) && isFloatDType(o.comparison.got.dtype);
+    // The metrics leave NaN/Inf pairs out of the cosine; pulsar run's cosine over the same
+    // tensors would be NaN. A NaN or Inf the onnx does not have is lost precision, not a pass.
+    const nonFinite = m.nonFiniteMismatched > 0;
+    const cosine = nonFinite ? Number.NaN : m.cosine;
     outputs.push({
       name: o.name,
-      cosine: m.cosine,
-      relErr2Percent: bothFloat && Number.isFinite(m.relErr2) ? m.relErr2 * 100 : null,
-      low: isLowCosine(m.cosine, COSINE_THRESHOLD),
+      cosine,
+      relErr2Percent: !nonFinite && bothFloat && Number.isFinite(m.relErr2) ? m.relErr2 * 100 : null,
+      low: isLowCosine(cosine, COSINE_THRESHOLD),
     });
   }
   if (outputs.length === 0) return `${dir}: no output of onnx/ could be compared with joint/ (${report.outputs.flatMap((o) => o.reasons).join('; ') || 'no common names'})`;
