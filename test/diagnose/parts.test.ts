@@ -174,6 +174,14 @@ describe('stage scores from a gt folder (onnx/ vs joint/)', () => {
     expect(m.outputs[0].cosine).toBeNaN();
   });
 
+  it('an onnx/ output missing from joint/ is not passed over: the folder cannot tell', async () => {
+    const dir = await gt('one-sided', false);
+    for (const ext of ['npy', 'bin']) {
+      fs.copyFileSync(path.join(dir, 'onnx', `resnetv15_dense0_fwd.${ext}`), path.join(dir, 'onnx', `second_out.${ext}`));
+    }
+    expect(await readGtStage(dir, 'joint')).toMatch(/not every output .*second_out: .*has no counterpart/);
+  });
+
   it('a gt folder without onnx/ cannot tell', async () => {
     const dir = await gt('no-onnx', false);
     fs.rmSync(path.join(dir, 'onnx'), { recursive: true });
