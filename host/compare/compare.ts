@@ -59,7 +59,28 @@ export async function runCompare(request: CompareRequest): Promise<CompareReport
     for (const ref of pairing.onlyInRef) outputs.push(oneSided(ref, 'ref', request.compared));
     for (const got of pairing.onlyInGot) outputs.push(oneSided(got, 'got', request.reference));
   }
-  return { reference: request.reference, compared: request.compared, stage: request.stage, outputs, pass: outputs.every((o) => o.pass) };
+  const judged = log ? outputs.map((o) => withLogFailures(o, log.file, log.parsed)) : outputs;
+  return { reference: request.reference, compared: request.compared, stage: request.stage, outputs: judged, pass: judged.every((o) => o.pass) };
+}
+
+/**
+ * What the run_joint log says about the run itself: an input fed with random data makes every
+ * output meaningless (a difference would wrongly blame the board, a match is chance), and an
+ * output run_joint did not dump leaves in the folder a file of some other run.
+ */
+function withLogFailures(o: OutputReport, logFile: string, log: RunJointLog): OutputReport {
+  if (o.comparison === null) return o;
+  const reasons: string[] = [];
+  for (const f of log.fallbacks) {
+    const why = f.reason === 'not-provided' ? 'no file given' : `${f.file ?? 'its file'}: ${f.reason === 'size-wrong' ? 'size wrong' : 'read failed'}`;
+    reasons.push(`${logFile}:${f.line}: run_joint fed input[${f.index}] ${f.name} with ${f.fill} data (${why}): its outputs say nothing about the model`);
+  }
+  const dump = [...log.dumps].reverse().find((d) => tensorFileName(d.name) === o.name);
+  if (dump && dump.status !== 'success') {
+    reasons.push(`${logFile}:${dump.line}: run_joint did not dump output[${dump.index}] ${dump.name} (${dump.status === 'none' ? 'it is none' : 'dump failed'}): the file compared is from another run`);
+  }
+  if (reasons.length === 0) return o;
+  return { ...o, pass: false, reasons: [...reasons, ...o.reasons] };
 }
 
 /** Pairs in the log's output order (index order of run_joint), the rest by name. */

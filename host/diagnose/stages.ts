@@ -73,16 +73,29 @@ export async function readGtStage(dir: string, kind: ModelKind): Promise<StageMe
   const compared = path.join(dir, 'joint');
   const report = await runCompare({ reference, compared, stage: 'onnx-vs-joint', overrides: {} });
   const outputs: StageOutput[] = [];
+  const unmeasured: string[] = [];
   for (const o of report.outputs) {
     const m = o.comparison?.metrics;
-    if (!o.comparison || !m) continue;
+    if (!o.comparison || !m) {
+      unmeasured.push(`${o.name}: ${o.reasons.join('; ') || 'not compared'}`);
+      continue;
+    }
     const bothFloat = isFloatDType(o.comparison.ref.dtype) && isFloatDType(o.comparison.got.dtype);
+    // The metrics leave NaN/Inf pairs out of the cosine; pulsar run's cosine over the same
+    // tensors would be NaN. A NaN or Inf the onnx does not have is lost precision, not a pass.
+    const nonFinite = m.nonFiniteMismatched > 0;
+    const cosine = nonFinite ? Number.NaN : m.cosine;
     outputs.push({
       name: o.name,
-      cosine: m.cosine,
-      relErr2Percent: bothFloat && Number.isFinite(m.relErr2) ? m.relErr2 * 100 : null,
-      low: isLowCosine(m.cosine, COSINE_THRESHOLD),
+      cosine,
+      relErr2Percent: !nonFinite && bothFloat && Number.isFinite(m.relErr2) ? m.relErr2 * 100 : null,
+      low: isLowCosine(cosine, COSINE_THRESHOLD),
     });
+  }
+  // An output found on one side only, or with another element count, was not measured: a
+  // pass on the others would say nothing about it.
+  if (outputs.length > 0 && unmeasured.length > 0) {
+    return `${dir}: not every output of onnx/ could be compared with joint/ (${unmeasured.join('; ')})`;
   }
   if (outputs.length === 0) return `${dir}: no output of onnx/ could be compared with joint/ (${report.outputs.flatMap((o) => o.reasons).join('; ') || 'no common names'})`;
   return { kind, source: 'gt folder', outputs, gtDir: dir, toolchain: null, how: `${reference} vs ${compared}` };

@@ -38,6 +38,13 @@ export interface PulsarProcessResult {
 /** Lines kept per run; a build with progress bars can print a lot, the tail is what matters. */
 const MAX_KEPT_LINES = 200_000;
 const KILL_GRACE_MS = 5_000;
+/**
+ * How long the pipes may stay open after pulsar itself has exited. A wrapper script that runs
+ * pulsar without `exec` dies at SIGTERM while its child (which inherited the pipes) lives on;
+ * waiting for the pipes to close would then wait as long as that child, i.e. forever for a
+ * hung pulsar, whatever --timeout says.
+ */
+const STDIO_AFTER_EXIT_MS = 2_000;
 
 export function runPulsar(invocation: PulsarInvocation, args: readonly string[], options: RunPulsarOptions): Promise<PulsarProcessResult> {
   const argv = [...invocation.argv, ...args];
@@ -58,6 +65,14 @@ export function runPulsar(invocation: PulsarInvocation, args: readonly string[],
     let timedOut = false;
     let aborted = false;
     let killTimer: NodeJS.Timeout | undefined;
+    let stdioTimer: NodeJS.Timeout | undefined;
+    child.on('exit', () => {
+      stdioTimer = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, STDIO_AFTER_EXIT_MS);
+      stdioTimer.unref();
+    });
     const stop = () => {
       child.kill('SIGTERM');
       killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
@@ -69,6 +84,7 @@ export function runPulsar(invocation: PulsarInvocation, args: readonly string[],
     const cleanup = () => {
       clearTimeout(timer);
       if (killTimer) clearTimeout(killTimer);
+      if (stdioTimer) clearTimeout(stdioTimer);
       options.signal?.removeEventListener('abort', onAbort);
     };
 

@@ -1,5 +1,5 @@
 /** The compare service in-process: pairing, dtype/shape sources, dequantizing, option checks. */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,6 +106,27 @@ describe('dtype, shape and Q sources', () => {
     expect(report.outputs[0].q).toBe(16);
     expect(report.outputs[0].notes[0]).toMatch(/reference side dequantized: integer \/ 16/);
     expect(report.outputs[0].comparison?.metrics?.cosine).toBeGreaterThan(0.999);
+  });
+});
+
+describe('what the run_joint log says about the run', () => {
+  it('a run on random input data, or an output run_joint did not dump, fails even when the files match', async () => {
+    const text = readFileSync(at('run_joint.log'), 'utf8');
+    writeFileSync(
+      at('random.log'),
+      text
+        .replace('Using batch size 1\n', 'Using batch size 1\nread file gt/input/data.bin for input[0] data data size wrong, using random data\n')
+        .replace('dump output[1] prob as out/prob.bin success', 'dump output[1] prob as out/prob.bin failed'),
+    );
+    writeFileSync(at('nodump.log'), text.replace('dump output[1] prob as out/prob.bin success', 'dump output[1] prob as out/prob.bin failed'));
+    // Both folders hold the same data: without the log these pass.
+    expect((await runCompare(request({ reference: at('gt/joint'), compared: at('out') }))).pass).toBe(true);
+    const random = await runCompare(request({ reference: at('gt/joint'), compared: at('out'), log: at('random.log') }));
+    expect(random.pass).toBe(false);
+    expect(random.outputs.every((o) => o.reasons.some((r) => /input\[0\] data with random data/.test(r)))).toBe(true);
+    const nodump = await runCompare(request({ reference: at('gt/joint'), compared: at('out'), log: at('nodump.log') }));
+    expect(nodump.outputs.filter((o) => !o.pass).map((o) => o.name)).toEqual(['prob']);
+    expect(nodump.outputs.find((o) => o.name === 'prob')?.reasons[0]).toMatch(/did not dump output\[1\] prob \(dump failed\)/);
   });
 });
 

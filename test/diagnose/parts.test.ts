@@ -157,6 +157,31 @@ describe('stage scores from a gt folder (onnx/ vs joint/)', () => {
     expect(m.outputs.find((o) => o.name === 'head_bbox_pred')?.relErr2Percent).not.toBeNull();
   });
 
+  it('a NaN in joint/ that onnx/ does not have is a low output, not a pass on the finite rest', async () => {
+    const dir = await gt('nan-joint', false);
+    const npy = path.join(dir, 'joint', 'resnetv15_dense0_fwd.npy');
+    const bytes = fs.readFileSync(npy);
+    // The classifier output is float32; poison its last element in the .npy and the .bin.
+    bytes.writeFloatLE(Number.NaN, bytes.length - 4);
+    fs.writeFileSync(npy, bytes);
+    const bin = path.join(dir, 'joint', 'resnetv15_dense0_fwd.bin');
+    const raw = fs.readFileSync(bin);
+    raw.writeFloatLE(Number.NaN, raw.length - 4);
+    fs.writeFileSync(bin, raw);
+    const m = await readGtStage(dir, 'joint');
+    if (typeof m === 'string') throw new Error(m);
+    expect(m.outputs[0].low).toBe(true);
+    expect(m.outputs[0].cosine).toBeNaN();
+  });
+
+  it('an onnx/ output missing from joint/ is not passed over: the folder cannot tell', async () => {
+    const dir = await gt('one-sided', false);
+    for (const ext of ['npy', 'bin']) {
+      fs.copyFileSync(path.join(dir, 'onnx', `resnetv15_dense0_fwd.${ext}`), path.join(dir, 'onnx', `second_out.${ext}`));
+    }
+    expect(await readGtStage(dir, 'joint')).toMatch(/not every output .*second_out: .*has no counterpart/);
+  });
+
   it('a gt folder without onnx/ cannot tell', async () => {
     const dir = await gt('no-onnx', false);
     fs.rmSync(path.join(dir, 'onnx'), { recursive: true });

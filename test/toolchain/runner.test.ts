@@ -45,4 +45,17 @@ describe('runPulsar', () => {
     expect(isAxError(err) && err.code).toBe('PULSAR_TIMEOUT');
     expect((err as Error).message).toContain('pulsar build did not finish');
   });
+
+  it('stops at the timeout when pulsar is a wrapper script whose child keeps the pipes open', async () => {
+    // sh runs node without exec: SIGTERM ends sh, the node child lives on holding stdout/stderr.
+    const child = path.join(dir, 'forever.js');
+    fs.writeFileSync(child, 'console.log("started"); setTimeout(() => {}, 20_000);');
+    const wrapper = path.join(dir, 'wrapper.sh');
+    fs.writeFileSync(wrapper, `#!/bin/sh\n'${process.execPath}' '${child}' "$@"\necho after\n`, { mode: 0o755 });
+    const inv = resolvePulsarInvocation({ cwd: dir, env: {}, pulsar: wrapper });
+    const started = Date.now();
+    const err = await runPulsar(inv, ['build'], { timeoutMs: 500 }).catch((e: unknown) => e);
+    expect(isAxError(err) && err.code).toBe('PULSAR_TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(10_000);
+  }, 30_000);
 });
