@@ -196,3 +196,30 @@ describe('top-k agreement', () => {
     expect(acc.result().topK).toMatchObject({ refTop1: 2, gotTop1: 3, top1: false });
   });
 });
+
+describe('64-bit integers beyond 2^53', () => {
+  // float64 cannot tell 2^62 from 2^62 + 1: the comparison must still see that the bits differ.
+  const ref = BigInt64Array.from([2n ** 62n, 1n, -(2n ** 60n)]);
+  const got = BigInt64Array.from([2n ** 62n + 1n, 1n, -(2n ** 60n)]);
+
+  it('are not exact when they differ below float64 precision, and fail a bit-exact test', () => {
+    const acc = new MetricsAccumulator({ atol: 0, rtol: 0 });
+    acc.update(ref, got);
+    const m = acc.result();
+    expect(m.exact).toBe(false);
+    expect(m.mismatched).toBe(1);
+    expect(m.allclose).toBe(false);
+  });
+
+  it('pass a tolerance that admits any difference, still not exact', () => {
+    const acc = new MetricsAccumulator({ atol: 1e-3, rtol: 1e-3 });
+    acc.update(ref, got);
+    expect(acc.result()).toMatchObject({ exact: false, mismatched: 0, allclose: true });
+  });
+
+  it('equal ones stay exact (also unsigned)', () => {
+    const acc = new MetricsAccumulator({ atol: 0, rtol: 0 });
+    acc.update(BigUint64Array.from([2n ** 63n + 5n]), BigUint64Array.from([2n ** 63n + 5n]));
+    expect(acc.result()).toMatchObject({ exact: true, mismatched: 0, allclose: true });
+  });
+});
