@@ -11,7 +11,8 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConnectError } from '../../shared/errors';
 import { agentUpgradeHint, withUpgradeHint } from '../../host/agent-install/checks';
-import { hostTokenFile, tokenFileName } from '../../host/agent-install/host-token';
+import { hostTokenFile, hostTokenFileOf, tokenFileName } from '../../host/agent-install/host-token';
+import { resolveToken } from '../../host/board/open-board';
 import { checkBoardPath, layoutOf, parseConf, renderConf, type AgentConf } from '../../host/agent-install/layout';
 import { chooseService, nodeMajor, parseProbe, probeScript } from '../../host/agent-install/probe';
 import { removeServiceScript, startServiceScript, stopAgentProcessesScript, writeInstallationScript } from '../../host/agent-install/remote-scripts';
@@ -164,6 +165,21 @@ describe("the host's token files", () => {
     expect(tokenFileName('ssh://root@[fe80::1]')).toBe('fe80__1.token');
     expect(hostTokenFile('ssh://root@Board', { XDG_CONFIG_HOME: '/cfg' })).toBe('/cfg/axctl/tokens/board.token');
     expect(hostTokenFile('ssh://root@board', { HOME: '/home/me' })).toBe('/home/me/.config/axctl/tokens/board.token');
+  });
+
+  it('none for a serial:// board, which names no host: serial boards do not share one .token file', async () => {
+    expect(hostTokenFileOf('serial:///dev/ttyUSB0?baud=921600', { XDG_CONFIG_HOME: '/cfg' })).toBeUndefined();
+    expect(hostTokenFileOf('ssh://root@Board', { XDG_CONFIG_HOME: '/cfg' })).toBe('/cfg/axctl/tokens/board.token');
+    const cfg = await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-tokens-'));
+    try {
+      // What an earlier lookup for a host-less URL would have named: tokens/.token.
+      await fsp.mkdir(path.join(cfg, 'axctl/tokens'), { recursive: true });
+      await fsp.writeFile(path.join(cfg, 'axctl/tokens/.token'), `${'ab'.repeat(32)}\n`, { mode: 0o600 });
+      const url = 'serial:///dev/ttyUSB0?baud=921600';
+      await expect(resolveToken({ given: url, url, mode: 'agent' }, { env: { XDG_CONFIG_HOME: cfg } })).rejects.toMatchObject({ code: 'TOKEN_MISSING' });
+    } finally {
+      await fsp.rm(cfg, { recursive: true, force: true });
+    }
   });
 });
 
