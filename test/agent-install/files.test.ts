@@ -15,6 +15,7 @@ import { hostTokenFile, hostTokenFileOf, tokenFileName } from '../../host/agent-
 import { resolveToken } from '../../host/board/open-board';
 import { checkBoardPath, layoutOf, parseConf, renderConf, type AgentConf } from '../../host/agent-install/layout';
 import { chooseService, nodeMajor, parseProbe, probeScript } from '../../host/agent-install/probe';
+import { planInstall } from '../../host/agent-install/install';
 import { removeServiceScript, startServiceScript, stopAgentProcessesScript, writeInstallationScript } from '../../host/agent-install/remote-scripts';
 import { renderInitdScript, renderSystemdUnit, renderWrapper } from '../../host/agent-install/service-files';
 
@@ -140,6 +141,32 @@ describe('service detection', () => {
       await fsp.writeFile(path.join(dir, 'prefix', 'notes.txt'), 'mine');
       expect(probe({}).prefixState).toBe('foreign');
       expect(probe({ runJoint: path.join(dir, 'nope') })).toMatchObject({ runJointExecutable: false });
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an install at another prefix does not take over the service files of the installation that owns them', async () => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-probe-'));
+    try {
+      const [initdDir, systemdDir] = [path.join(dir, 'initd'), path.join(dir, 'systemd')];
+      await fsp.mkdir(initdDir);
+      await fsp.mkdir(systemdDir);
+      const first = layoutOf(path.join(dir, 'opt/axagent'));
+      await fsp.writeFile(path.join(initdDir, 'S99axagent'), renderInitdScript(first, conf), { mode: 0o755 });
+      await fsp.writeFile(path.join(systemdDir, 'axagent.service'), renderSystemdUnit(first, conf));
+      const probeAt = (prefix: string) => parseProbe(execFileSync('sh', ['-s'], { input: probeScript({ prefix, initdDir, systemdDir, runJoint: '/bin/sh' }), encoding: 'utf8' }));
+      const other = path.join(dir, 'opt/other');
+      const p = probeAt(other);
+      expect(p.serviceOwners).toEqual({ systemd: first.prefix, initd: first.prefix });
+      const plan = (prefix: string, service: 'initd' | 'systemd' | 'none') =>
+        planInstall('ssh://root@board', { ...probeAt(prefix), systemd: true }, { service, prefix, initdDir }, `${prefix}/store`);
+      for (const service of ['initd', 'systemd'] as const) {
+        expect(() => plan(other, service)).toThrow(expect.objectContaining({ code: 'SERVICE_TAKEN', message: expect.stringContaining(`already starts the agent installed at ${first.prefix}`) }));
+        expect(plan(first.prefix, service).service).toBe(service);
+        expect(plan(`${first.prefix}/`, service).service).toBe(service);
+      }
+      expect(plan(other, 'none').service).toBe('none');
     } finally {
       await fsp.rm(dir, { recursive: true, force: true });
     }
