@@ -108,10 +108,19 @@ async function serveSerial(ctx: AgentContext, config: AgentConfig & { mode: { ki
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort()).once('SIGTERM', () => stop.abort());
   log(`axagent ${AGENT_VERSION} serving ${config.mode.device} at ${config.mode.baud} baud (store ${config.storeDir})`);
+  // A wrong or busy port at start-up is an error (exit 5); once it has been served, a port that
+  // is gone (a cable or adapter pulled long enough to end the session) is waited for.
+  let served = false;
   while (!stop.signal.aborted) {
     let transport;
     try {
-      transport = await openSerialTransport(config.mode.device, config.mode.baud, { signal: stop.signal, idleTimeoutMs: config.idleTimeoutMs });
+      transport = await openSerialTransport(config.mode.device, config.mode.baud, {
+        signal: stop.signal,
+        idleTimeoutMs: config.idleTimeoutMs,
+        waitForPort: served,
+        onPortWait: (err) => log(`${err.message}; waiting for it to come back`),
+      });
+      served = true;
     } catch (err) {
       if (stop.signal.aborted) break;
       throw err;
