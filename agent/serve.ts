@@ -103,6 +103,9 @@ function endedAbnormally(info: CloseInfo, hangUp: WireError | null): boolean {
   return info.error !== undefined && info.error.code !== 'TRANSPORT_DISCONNECTED';
 }
 
+/** How long a stopping agent lets its serial session close gracefully before it resets it. */
+const SERIAL_STOP_GRACE_MS = 3000;
+
 /** One host at a time over a serial line; after each session the line is listened on again. */
 async function serveSerial(ctx: AgentContext, config: AgentConfig & { mode: { kind: 'serial' } }): Promise<number> {
   const stop = new AbortController();
@@ -126,7 +129,13 @@ async function serveSerial(ctx: AgentContext, config: AgentConfig & { mode: { ki
       throw err;
     }
     const session = startSession(transport, ctx, config);
-    const onStop = () => void session.close();
+    // A graceful close waits for the host's FIN for up to the transport's close timeout,
+    // sized to drain a full queue at the line rate (59 s at 115200 baud): a host that is gone
+    // (cable out, killed) would hold the stop that long. Past a short grace, RESET instead.
+    const onStop = () => {
+      void session.close();
+      setTimeout(() => transport.destroy(), SERIAL_STOP_GRACE_MS).unref();
+    };
     stop.signal.addEventListener('abort', onStop);
     await session.closed;
     stop.signal.removeEventListener('abort', onStop);

@@ -15,11 +15,12 @@ import { openTransport } from '../../host/client/connect';
 import '../../host/transports/serial';
 import { startPtyPair, type PtyPair } from '../../scripts/serial-relay';
 import { AGENT_MAIN, SIM_RUN_JOINT, requireBuild } from '../built';
-import { HAVE_SOCAT } from './line';
+import { HAVE_SOCAT, startLine, stopLines } from './line';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
+  await stopLines();
 });
 
 describe.runIf(HAVE_SOCAT)('axagent --serial, port gone for longer than a session', () => {
@@ -68,5 +69,38 @@ describe.runIf(HAVE_SOCAT)('axagent --serial, port gone for longer than a sessio
     expect(await exited).toBe(0);
     expect(stderr).toContain('stopping');
     first.transport.destroy();
+  }, 60_000);
+});
+
+describe.runIf(HAVE_SOCAT)('axagent --serial stopped while its host is silent', () => {
+  it('exits within a few seconds, not after the close timeout sized for draining the line (59 s at 115200 baud)', async () => {
+    requireBuild();
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-serial-stop-'));
+    cleanups.push(() => fsp.rm(dir, { recursive: true, force: true }));
+    const line = await startLine({ baud: 115_200 });
+    const token = randomBytes(24).toString('hex');
+    const tokenFile = path.join(dir, 'token');
+    await fsp.writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
+    const agent = spawn(process.execPath, [AGENT_MAIN, '--serial', line.board, '--baud', '115200', '--store', path.join(dir, 'store'), '--run-joint', SIM_RUN_JOINT, '--token-file', tokenFile], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    agent.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => agent.once('exit', (code) => resolve(code)));
+    cleanups.push(async () => {
+      if (agent.exitCode === null && agent.signalCode === null) agent.kill('SIGKILL');
+      await exited;
+    });
+    for (const until = Date.now() + 20_000; !stderr.includes('serving'); await new Promise((r) => setTimeout(r, 50))) {
+      if (Date.now() > until || agent.exitCode !== null) throw new Error(`the agent did not start: ${stderr}`);
+    }
+    const client = await AgentClient.connect(await line.openHost(), { token });
+    expect(client.hello.agentVersion).toMatch(/^\d+\.\d+/);
+    // The host is gone without a word (cable out, host killed): nothing answers the FIN.
+    line.relay.freeze();
+    const started = Date.now();
+    agent.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running after 10 s'), 10_000))]);
+    expect(code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(8000);
+    expect(stderr).toContain('stopping');
   }, 60_000);
 });
