@@ -153,6 +153,6 @@ export function agentUsage(): string {
     const flag = `${spec.short ? `-${spec.short}, ` : ''}--${name}${spec.value ? ` ${spec.value}` : ''}`;
     lines.push(`  ${flag.padEnd(26)} ${spec.help}${spec.default ? ` (default ${spec.default})` : ''}`);
   }
-  lines.push('', 'exit codes: 0 stopped cleanly, 1 the --stdio connection ended abnormally (bad bytes, idle, authentication), 2 bad option or file,', '5 the --serial port cannot be opened (missing, busy), 70 a bug in axagent (please report it)');
+  lines.push('', 'exit codes: 0 stopped cleanly, 1 the --stdio connection ended abnormally (bad bytes, idle, authentication), 2 bad option or file,', '5 the --serial port cannot be opened at start (missing, busy), 70 a bug in axagent (please report it)');
   return lines.join('\n') + '\n';
 }

@@ -32,21 +32,35 @@ export interface AgentSerialOptions extends TransportOptions {
   paceBaud?: number;
   /** Silence survived before a session fails (default: idleTimeoutMs, or 60 s if that is 0). */
   giveUpAfterMs?: number;
+  /**
+   * A port that cannot be opened (gone: a USB adapter unplugged; busy) is tried again every
+   * 0.5 s until it can, or `signal` aborts, instead of failing. For the sessions after the
+   * first: the port was there, so it is coming back. `onPortWait` hears the first failure.
+   */
+  waitForPort?: boolean;
+  onPortWait?: (err: Error) => void;
 }
 
 /** How long a port just released may stay locked (the previous session's close in flight). */
 const BUSY_RETRY_MS = 3000;
 
 export async function openSerialTransport(path: string, baud: number, options: AgentSerialOptions = {}): Promise<SerialTransport> {
-  const { signal, driver, paceBaud, giveUpAfterMs, ...transport } = options;
+  const { signal, driver, paceBaud, giveUpAfterMs, waitForPort, onPortWait, ...transport } = options;
   const open = () => openSerialLine(path, baud, driver);
+  // Only the first open waits: the link's own reopenings (a port lost mid-session) must keep
+  // failing fast, so a session that gives up releases the port at once.
+  let first = true;
   return connectSerial({
     ...transport,
     path,
     baud,
     role: 'responder',
     peer: `serial:${path}`,
-    open: () => retryWhileBusy(open, BUSY_RETRY_MS),
+    open: () => {
+      const waiting = first && waitForPort;
+      first = false;
+      return waiting ? retryUntilOpen(open, signal, onPortWait) : retryWhileBusy(open, BUSY_RETRY_MS);
+    },
     ...(signal ? { signal } : {}),
     ...(paceBaud === undefined ? {} : { paceBaud }),
     ...(giveUpAfterMs === undefined ? {} : { giveUpAfterMs }),
@@ -62,6 +76,30 @@ async function retryWhileBusy<T>(open: () => Promise<T>, forMs: number): Promise
       const busy = (err as { code?: string }).code === 'SERIAL_PORT_BUSY';
       if (!busy || performance.now() >= until) throw err;
       await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+const PORT_WAIT_MS = 500;
+
+async function retryUntilOpen<T>(open: () => Promise<T>, signal: AbortSignal | undefined, onWait?: (err: Error) => void): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    signal?.throwIfAborted();
+    try {
+      return await open();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code !== 'SERIAL_PORT_OPEN_FAILED' && code !== 'SERIAL_PORT_BUSY') throw err;
+      if (attempt === 0) onWait?.(err as Error);
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, PORT_WAIT_MS);
+        signal?.addEventListener('abort', done, { once: true });
+      });
     }
   }
 }

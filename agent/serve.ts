@@ -103,21 +103,39 @@ function endedAbnormally(info: CloseInfo, hangUp: WireError | null): boolean {
   return info.error !== undefined && info.error.code !== 'TRANSPORT_DISCONNECTED';
 }
 
+/** How long a stopping agent lets its serial session close gracefully before it resets it. */
+const SERIAL_STOP_GRACE_MS = 3000;
+
 /** One host at a time over a serial line; after each session the line is listened on again. */
 async function serveSerial(ctx: AgentContext, config: AgentConfig & { mode: { kind: 'serial' } }): Promise<number> {
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort()).once('SIGTERM', () => stop.abort());
   log(`axagent ${AGENT_VERSION} serving ${config.mode.device} at ${config.mode.baud} baud (store ${config.storeDir})`);
+  // A wrong or busy port at start-up is an error (exit 5); once it has been served, a port that
+  // is gone (a cable or adapter pulled long enough to end the session) is waited for.
+  let served = false;
   while (!stop.signal.aborted) {
     let transport;
     try {
-      transport = await openSerialTransport(config.mode.device, config.mode.baud, { signal: stop.signal, idleTimeoutMs: config.idleTimeoutMs });
+      transport = await openSerialTransport(config.mode.device, config.mode.baud, {
+        signal: stop.signal,
+        idleTimeoutMs: config.idleTimeoutMs,
+        waitForPort: served,
+        onPortWait: (err) => log(`${err.message}; waiting for it to come back`),
+      });
+      served = true;
     } catch (err) {
       if (stop.signal.aborted) break;
       throw err;
     }
     const session = startSession(transport, ctx, config);
-    const onStop = () => void session.close();
+    // A graceful close waits for the host's FIN for up to the transport's close timeout,
+    // sized to drain a full queue at the line rate (59 s at 115200 baud): a host that is gone
+    // (cable out, killed) would hold the stop that long. Past a short grace, RESET instead.
+    const onStop = () => {
+      void session.close();
+      setTimeout(() => transport.destroy(), SERIAL_STOP_GRACE_MS).unref();
+    };
     stop.signal.addEventListener('abort', onStop);
     await session.closed;
     stop.signal.removeEventListener('abort', onStop);

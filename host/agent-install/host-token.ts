@@ -27,6 +27,21 @@ export function tokenFileName(boardUrl: string): string {
   return `${host}${sshPort}.token`;
 }
 
+/**
+ * Where the host keeps the token of the agent at `boardUrl` (ssh:// or ws://); undefined for a
+ * URL that names no host (serial:///dev/ttyUSB0): such boards have no host copy, or every one
+ * of them would share `.token`.
+ */
+export function hostTokenFileOf(boardUrl: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  let hostname: string;
+  try {
+    hostname = new URL(boardUrl).hostname;
+  } catch {
+    return undefined;
+  }
+  return hostname.replace(/^\[|\]$/g, '') === '' ? undefined : hostTokenFile(boardUrl, env);
+}
+
 /** Where the host keeps the token of the agent at `boardUrl` (ssh:// or ws://). */
 export function hostTokenFile(boardUrl: string, env: NodeJS.ProcessEnv = process.env): string {
   return path.join(tokensDir(env), tokenFileName(boardUrl));

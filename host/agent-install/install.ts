@@ -186,6 +186,14 @@ export function planInstall(board: string, probe: BoardProbe, opts: Pick<Install
   if (service === 'initd' && !probe.initdDirExists) {
     throw new UsageError('SERVICE_UNAVAILABLE', `${board}: --service initd, but ${opts.initdDir} does not exist there`, { hint: 'use --initd-dir DIR, or --service none' });
   }
+  // One board has one axagent.service and one S99axagent: writing ours over another
+  // installation's would orphan its running agent (which then answers our checks on the port).
+  const owner = service === 'none' ? undefined : probe.serviceOwners[service];
+  if (owner !== undefined && owner !== opts.prefix.replace(/\/+$/, '')) {
+    throw new UsageError('SERVICE_TAKEN', `${board}: the ${service} service (${serviceFileOf(service, { initdDir: opts.initdDir })}) already starts the agent installed at ${owner}`, {
+      hint: `remove that one first (axctl agent uninstall --prefix ${owner}), or install this one with --service none`,
+    });
+  }
   const serviceNote = opts.service === 'auto'
     ? service === 'systemd' ? 'systemd runs on the board' : service === 'initd' ? `no systemd; ${opts.initdDir} exists` : `neither systemd nor ${opts.initdDir}: no service, the agent runs only through ssh://`
     : undefined;

@@ -4,7 +4,7 @@
  * (its settings and token), the service's state and the store's free space. The script only
  * reads; every decision is made on the host from the answer.
  */
-import { SERVICE_NAME, layoutOf, parseConf, shq, type AgentConf, type ServiceKind } from './layout';
+import { SERVICE_NAME, layoutOf, parseConf, serviceFileOf, shq, type AgentConf, type ServiceKind } from './layout';
 import { parseKeyValues, runScript, type BoardShell } from './board-shell';
 
 /** Where run_joint usually is on Axera BSPs, after $PATH. */
@@ -36,6 +36,11 @@ export interface BoardProbe {
   serviceState?: string;
   /** Free space of the filesystem holding the store (or the folder it would be made in). */
   storeFreeBytes?: number;
+  /**
+   * The prefix whose agent each service file already on the board starts (one board has one
+   * axagent.service and one S99axagent, whatever the prefix).
+   */
+  serviceOwners: { systemd?: string; initd?: string };
 }
 
 export interface ProbeRequest {
@@ -45,6 +50,8 @@ export interface ProbeRequest {
   runJoint?: string;
   store?: string;
   systemdMarker?: string;
+  /** Where systemd units live (tests point it elsewhere). */
+  systemdDir?: string;
 }
 
 export function probeScript(req: ProbeRequest): string {
@@ -87,6 +94,10 @@ s=${shq(req.store ?? '')}
 [ -z "$s" ] && s="$P/store"
 while [ ! -d "$s" ] && [ "$s" != / ]; do s=$(dirname "$s"); done
 echo "storeFreeKb=$(df -Pk "$s" 2>/dev/null | tail -n 1 | awk '{print $4}')"
+u=${shq(serviceFileOf('systemd', { initdDir: req.initdDir, ...(req.systemdDir && { systemdDir: req.systemdDir }) })!)}
+[ -f "$u" ] && echo "systemdOwner=$(sed -n 's|^ExecStart=\\(/.*\\)/bin/axagent --listen .*|\\1|p' "$u" | head -n 1)"
+i=${shq(serviceFileOf('initd', { initdDir: req.initdDir })!)}
+[ -f "$i" ] && echo "initdOwner=$(sed -n "s|^PREFIX='\\(/.*\\)'\\$|\\1|p" "$i" | head -n 1)"
 echo --conf--
 cat "$P/etc/axagent.conf" 2>/dev/null
 exit 0
@@ -109,6 +120,10 @@ export function parseProbe(out: string): BoardProbe {
     runJointExecutable: yes('runJointOk'),
     prefixState,
     agentFilePresent: yes('agentFile'),
+    serviceOwners: {
+      ...(kv.get('systemdOwner') && { systemd: kv.get('systemdOwner') }),
+      ...(kv.get('initdOwner') && { initd: kv.get('initdOwner') }),
+    },
   };
   const optional = {
     node: nonEmpty('node'),

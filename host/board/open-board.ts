@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from '../../shared/errors';
 import { parseToken, readTokenFile } from '../../shared/protocol/token';
-import { hostTokenFile, readHostToken } from '../agent-install/host-token';
+import { hostTokenFileOf, readHostToken } from '../agent-install/host-token';
 import { fromInventoryValue, lookupBoard, looksLikeUrl, type BoardEntry } from '../boards/inventory';
 import { AgentClient } from '../client/agent-client';
 import { openTransport } from '../client/connect';
@@ -119,8 +119,9 @@ export async function resolveToken(target: BoardTarget, opts: Pick<OpenBoardOpti
     }
   }
   if (entry?.token) return parseToken(entry.token, `${entry.source}: board "${entry.name}" token`, 'value');
-  const installed = await readHostToken(hostTokenFile(target.url, env)).catch(() => undefined);
-  if (installed) return parseToken(installed, hostTokenFile(target.url, env));
+  const copy = hostTokenFileOf(target.url, env);
+  const installed = copy === undefined ? undefined : await readHostToken(copy).catch(() => undefined);
+  if (installed && copy) return parseToken(installed, copy);
   throw new UsageError('TOKEN_MISSING', `no token for ${target.given}: the agent only talks to hosts that know its token`, {
     hint: 'pass --token-file FILE (the file the agent was started with), set AXCTL_TOKEN, or add token-file to the board in axctl.yaml',
   });

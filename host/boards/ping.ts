@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { UsageError, isAxError } from '../../shared/errors';
 import { withUpgradeHint } from '../agent-install/checks';
-import { hostTokenFile, readHostToken } from '../agent-install/host-token';
+import { hostTokenFileOf, readHostToken } from '../agent-install/host-token';
 import { AgentBoardSession } from '../board/agent-session';
 import { openBoard } from '../board/open-board';
 import type { BoardSession } from '../board/session';
@@ -128,12 +128,15 @@ async function openEntry(entry: BoardEntry, opts: PingOptions): Promise<BoardSes
   };
   // The entry's own token wins over AXCTL_TOKEN (which openBoard would try first).
   if (entry.tokenFile || entry.token) return openBoard({ ...common, env: withoutToken(env) });
-  const installed = hostTokenFile(entry.url, env);
-  if (await readHostToken(installed)) return openBoard({ ...common, tokenFile: installed, env });
+  // serial:// names no host, so it has no host copy (install is over ssh:// anyway).
+  const installed = hostTokenFileOf(entry.url, env);
+  if (installed && (await readHostToken(installed))) return openBoard({ ...common, tokenFile: installed, env });
   // Over ssh:// an installed agent's token can be read from the board itself (board-openers.ts).
   if (!env.AXCTL_TOKEN && !entry.agentless && !entry.url.startsWith('ssh://')) {
     throw new UsageError('TOKEN_MISSING', `no token for ${entry.name}: the agent only talks to hosts that know its token`, {
-      hint: `add token-file to it in ${entry.source}, or install the agent with axctl agent install (its token is then kept in ${installed})`,
+      hint: installed
+        ? `add token-file to it in ${entry.source}, or install the agent with axctl agent install (its token is then kept in ${installed})`
+        : `add token-file to it in ${entry.source}: the file the agent was started with (--token-file)`,
     });
   }
   return openBoard({ ...common, env });

@@ -11,9 +11,11 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConnectError } from '../../shared/errors';
 import { agentUpgradeHint, withUpgradeHint } from '../../host/agent-install/checks';
-import { hostTokenFile, tokenFileName } from '../../host/agent-install/host-token';
+import { hostTokenFile, hostTokenFileOf, tokenFileName } from '../../host/agent-install/host-token';
+import { resolveToken } from '../../host/board/open-board';
 import { checkBoardPath, layoutOf, parseConf, renderConf, type AgentConf } from '../../host/agent-install/layout';
 import { chooseService, nodeMajor, parseProbe, probeScript } from '../../host/agent-install/probe';
+import { planInstall } from '../../host/agent-install/install';
 import { removeServiceScript, startServiceScript, stopAgentProcessesScript, writeInstallationScript } from '../../host/agent-install/remote-scripts';
 import { renderInitdScript, renderSystemdUnit, renderWrapper } from '../../host/agent-install/service-files';
 
@@ -143,6 +145,32 @@ describe('service detection', () => {
       await fsp.rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('an install at another prefix does not take over the service files of the installation that owns them', async () => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-probe-'));
+    try {
+      const [initdDir, systemdDir] = [path.join(dir, 'initd'), path.join(dir, 'systemd')];
+      await fsp.mkdir(initdDir);
+      await fsp.mkdir(systemdDir);
+      const first = layoutOf(path.join(dir, 'opt/axagent'));
+      await fsp.writeFile(path.join(initdDir, 'S99axagent'), renderInitdScript(first, conf), { mode: 0o755 });
+      await fsp.writeFile(path.join(systemdDir, 'axagent.service'), renderSystemdUnit(first, conf));
+      const probeAt = (prefix: string) => parseProbe(execFileSync('sh', ['-s'], { input: probeScript({ prefix, initdDir, systemdDir, runJoint: '/bin/sh' }), encoding: 'utf8' }));
+      const other = path.join(dir, 'opt/other');
+      const p = probeAt(other);
+      expect(p.serviceOwners).toEqual({ systemd: first.prefix, initd: first.prefix });
+      const plan = (prefix: string, service: 'initd' | 'systemd' | 'none') =>
+        planInstall('ssh://root@board', { ...probeAt(prefix), systemd: true }, { service, prefix, initdDir }, `${prefix}/store`);
+      for (const service of ['initd', 'systemd'] as const) {
+        expect(() => plan(other, service)).toThrow(expect.objectContaining({ code: 'SERVICE_TAKEN', message: expect.stringContaining(`already starts the agent installed at ${first.prefix}`) }));
+        expect(plan(first.prefix, service).service).toBe(service);
+        expect(plan(`${first.prefix}/`, service).service).toBe(service);
+      }
+      expect(plan(other, 'none').service).toBe('none');
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('board paths', () => {
@@ -164,6 +192,21 @@ describe("the host's token files", () => {
     expect(tokenFileName('ssh://root@[fe80::1]')).toBe('fe80__1.token');
     expect(hostTokenFile('ssh://root@Board', { XDG_CONFIG_HOME: '/cfg' })).toBe('/cfg/axctl/tokens/board.token');
     expect(hostTokenFile('ssh://root@board', { HOME: '/home/me' })).toBe('/home/me/.config/axctl/tokens/board.token');
+  });
+
+  it('none for a serial:// board, which names no host: serial boards do not share one .token file', async () => {
+    expect(hostTokenFileOf('serial:///dev/ttyUSB0?baud=921600', { XDG_CONFIG_HOME: '/cfg' })).toBeUndefined();
+    expect(hostTokenFileOf('ssh://root@Board', { XDG_CONFIG_HOME: '/cfg' })).toBe('/cfg/axctl/tokens/board.token');
+    const cfg = await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-tokens-'));
+    try {
+      // What an earlier lookup for a host-less URL would have named: tokens/.token.
+      await fsp.mkdir(path.join(cfg, 'axctl/tokens'), { recursive: true });
+      await fsp.writeFile(path.join(cfg, 'axctl/tokens/.token'), `${'ab'.repeat(32)}\n`, { mode: 0o600 });
+      const url = 'serial:///dev/ttyUSB0?baud=921600';
+      await expect(resolveToken({ given: url, url, mode: 'agent' }, { env: { XDG_CONFIG_HOME: cfg } })).rejects.toMatchObject({ code: 'TOKEN_MISSING' });
+    } finally {
+      await fsp.rm(cfg, { recursive: true, force: true });
+    }
   });
 });
 

@@ -97,3 +97,32 @@ describe('a service that does not answer', () => {
     await expect(fsp.access(board.prefix)).rejects.toThrow();
   });
 });
+
+describe('a second installation at another prefix', () => {
+  let board: FakeBoard;
+  beforeAll(async () => {
+    board = await startFakeBoard();
+  });
+  afterAll(async () => {
+    await board?.stop();
+  });
+
+  it('is refused before it changes anything: the first one keeps its init.d script and its running service', async () => {
+    const service = ['--run-joint', SIM_RUN_JOINT, '--service', 'initd', '--port', String(board.port), '--listen-host', '127.0.0.1'];
+    const first = await axctl(['agent', 'install', ...board.boardArgs, ...service], board.env);
+    expect(first.code).toBe(0);
+    const script = path.join(board.initdDir, 'S99axagent');
+    const before = await fsp.readFile(script, 'utf8');
+    const other = path.join(board.dir, 'opt/other');
+    const second = await axctl(['agent', 'install', ...board.boardArgs.map((a) => (a === board.prefix ? other : a)), ...service], board.env);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toContain(`axctl: ${board.sshd.url}: the initd service (${script}) already starts the agent installed at ${board.prefix} (remove that one first`);
+    expect(second.stderr.trim().split('\n')).toHaveLength(1);
+    expect(await fsp.readFile(script, 'utf8')).toBe(before);
+    await expect(fsp.access(other)).rejects.toThrow();
+    const status = await axctl(['agent', 'status', ...board.boardArgs], board.env);
+    expect(status.stdout).toContain('initd running');
+    expect(status.code).toBe(0);
+    expect((await axctl(['agent', 'uninstall', ...board.boardArgs], board.env)).code).toBe(0);
+  });
+});
