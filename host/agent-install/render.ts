@@ -67,6 +67,7 @@ export function renderUninstall(r: UninstallReport): string {
   if (!r.wasInstalled) return `nothing installed at ${r.prefix} on ${r.board}; nothing to do\n`;
   const lines = [`removed axagent from ${r.prefix} on ${r.board}`];
   if (r.service) lines.push(`  service    ${r.service} stopped and removed${r.serviceFile ? ` (${r.serviceFile})` : ''}`);
+  if (r.serviceKept) lines.push(`  service    ${r.serviceKept.service} left alone: it starts the agent installed at ${r.serviceKept.owner}`);
   if (r.stoppedPids.length) lines.push(`  processes  ended ${r.stoppedPids.join(', ')}`);
   if (r.keptStore) lines.push(`  store      kept ${r.keptStore} (outside the prefix; --purge-store removes it)`);
   if (r.purgedStore) lines.push(`  store      removed ${r.purgedStore}`);

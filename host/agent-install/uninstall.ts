@@ -30,6 +30,8 @@ export interface UninstallReport {
   serviceFile?: string;
   /** Agent processes ended. */
   stoppedPids: number[];
+  /** The service file now starts another prefix's agent (installed over ours): left alone. */
+  serviceKept?: { service: ServiceKind; owner: string };
   /** A store outside the prefix that was kept (purgeStore not set). */
   keptStore?: string;
   purgedStore?: string;
@@ -46,7 +48,13 @@ export async function uninstallAgent(link: BoardLink, opts: UninstallOptions): P
   const conf = probe.conf;
   const report: UninstallReport = { board: link.label, prefix: layout.prefix, wasInstalled: probe.prefixState === 'ours', stoppedPids: [] };
 
-  if (conf && conf.service !== 'none') {
+  // One board has one axagent.service and one S99axagent. If another installation's is there
+  // now (installed over ours by an older axctl), stopping and removing it would take that
+  // installation's agent down: ours is gone from the service already.
+  const owner = conf && conf.service !== 'none' ? probe.serviceOwners[conf.service] : undefined;
+  if (conf && conf.service !== 'none' && owner !== undefined && owner !== layout.prefix) {
+    report.serviceKept = { service: conf.service, owner };
+  } else if (conf && conf.service !== 'none') {
     await runScript(link.shell, link.label, `removing the ${conf.service} service`, removeServiceScript(conf.service, conf.serviceFile));
     report.service = conf.service;
     if (conf.serviceFile) report.serviceFile = conf.serviceFile;

@@ -125,4 +125,20 @@ describe('a second installation at another prefix', () => {
     expect(status.code).toBe(0);
     expect((await axctl(['agent', 'uninstall', ...board.boardArgs], board.env)).code).toBe(0);
   });
+
+  it('uninstall leaves alone a service file that now starts another prefix (written over ours by an older axctl)', async () => {
+    const service = ['--run-joint', SIM_RUN_JOINT, '--service', 'initd', '--port', String(board.port), '--listen-host', '127.0.0.1'];
+    expect((await axctl(['agent', 'install', ...board.boardArgs, ...service], board.env)).code).toBe(0);
+    const script = path.join(board.initdDir, 'S99axagent');
+    const other = path.join(board.dir, 'opt/other');
+    const taken = (await fsp.readFile(script, 'utf8')).split(board.prefix).join(other);
+    await fsp.writeFile(script, taken);
+    const u = await axctl(['agent', 'uninstall', ...board.boardArgs], board.env);
+    expect(u.code).toBe(0);
+    expect(u.stdout).toContain(`service    initd left alone: it starts the agent installed at ${other}`);
+    expect(await fsp.readFile(script, 'utf8')).toBe(taken);
+    await expect(fsp.access(board.prefix)).rejects.toThrow();
+    await fsp.rm(script);
+  });
 });
+
