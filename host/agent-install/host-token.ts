@@ -68,6 +68,9 @@ export async function writeHostToken(file: string, token: string): Promise<void>
   const tmp = tempPathFor(file);
   try {
     await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    // mkdir's mode applies only to a folder it creates: tighten one made earlier (by hand, or
+    // with a looser umask). Best effort: the token file itself is 600 either way.
+    await fsp.chmod(path.dirname(file), 0o700).catch(() => undefined);
     await fsp.writeFile(tmp, `${token}\n`, { mode: 0o600 });
     await fsp.chmod(tmp, 0o600);
     await fsp.rename(tmp, file);

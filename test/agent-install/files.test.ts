@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConnectError } from '../../shared/errors';
 import { agentUpgradeHint, withUpgradeHint } from '../../host/agent-install/checks';
-import { hostTokenFile, hostTokenFileOf, tokenFileName } from '../../host/agent-install/host-token';
+import { hostTokenFile, hostTokenFileOf, tokenFileName, writeHostToken } from '../../host/agent-install/host-token';
 import { resolveToken } from '../../host/board/open-board';
 import { checkBoardPath, layoutOf, parseConf, renderConf, type AgentConf } from '../../host/agent-install/layout';
 import { chooseService, nodeMajor, parseProbe, probeScript } from '../../host/agent-install/probe';
@@ -232,3 +232,20 @@ describe('the upgrade command for a board URL', () => {
     expect(agentUpgradeHint(url)).toBe(hint);
   });
 });
+
+describe('the host copy of a board token', () => {
+  it('is mode 600 in a folder tightened to 700, also one that existed before with looser modes', async () => {
+    const root = await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-host-token-'));
+    try {
+      const folder = path.join(root, 'tokens');
+      await fsp.mkdir(folder, { mode: 0o755 });
+      const file = path.join(folder, 'board.token');
+      await writeHostToken(file, 'a'.repeat(64));
+      expect((await fsp.stat(folder)).mode & 0o777).toBe(0o700);
+      expect((await fsp.stat(file)).mode & 0o777).toBe(0o600);
+    } finally {
+      await fsp.rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
