@@ -59,6 +59,22 @@ async function claimOrRelay(storeDir: string, onPeer: (socket: net.Socket) => vo
   }
 }
 
+/**
+ * A --serial agent waits for the store's owner to stop; SIGTERM or Ctrl-C meanwhile is a clean
+ * stop (exit 0, as once serving), not the signal's default death (143) that a service manager
+ * reports as a failure. Null when stopped so.
+ */
+async function waitWhileAnotherOwns(storeDir: string, peers: LocalPeers): Promise<Extract<StoreClaim, { role: 'owner' }> | null> {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  try {
+    return await waitForStore(storeDir, peers.accept, log, { signal: stop.signal });
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  }
+}
+
 /** The serving half (serve.ts), loaded only when this process serves: see there. */
 function loadServing(): Promise<typeof import('./serve.js')> {
   return import('./serve.js');
@@ -81,7 +97,11 @@ export async function main(argv: string[]): Promise<number> {
     const peers = new LocalPeers();
     if (config.mode.kind === 'listen') return await (await loadServing()).serveWebSocket({ ...config, mode: config.mode }, secret, peers);
     // Before the store is opened: a second process of the same store relays or waits instead.
-    const claim = config.mode.kind === 'stdio' ? await claimOrRelay(config.storeDir, peers.accept) : await waitForStore(config.storeDir, peers.accept, log);
+    const claim = config.mode.kind === 'stdio' ? await claimOrRelay(config.storeDir, peers.accept) : await waitWhileAnotherOwns(config.storeDir, peers);
+    if (claim === null) {
+      log(`axagent ${AGENT_VERSION}: stopping (it was still waiting for the store)`);
+      return 0;
+    }
     if (claim === 'host-left') return 0;
     if (claim === 'owner-left') {
       log(`axagent ${AGENT_VERSION}: the store's owner ended the relayed connection (its log says why)`);

@@ -166,15 +166,30 @@ class SocketGuard {
 }
 
 /** claimStore until this process owns the store (for agents that cannot relay). */
-export async function waitForStore(storeDir: string, onPeer: (socket: net.Socket) => void, log: (line: string) => void, retryMs = 1000): Promise<Extract<StoreClaim, { role: 'owner' }>> {
+export async function waitForStore(
+  storeDir: string,
+  onPeer: (socket: net.Socket) => void,
+  log: (line: string) => void,
+  opts: { retryMs?: number; signal?: AbortSignal } = {},
+): Promise<Extract<StoreClaim, { role: 'owner' }> | null> {
+  const { retryMs = 1000, signal } = opts;
   let told = false;
-  for (;;) {
+  while (!signal?.aborted) {
     const claim = await claimStore(storeDir, onPeer);
     if (claim.role === 'owner') return claim;
     if (!told) log(`another agent process owns the store (${claim.socketPath}); waiting for it to stop`);
     told = true;
-    await new Promise((resolve) => setTimeout(resolve, retryMs));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, retryMs);
+      function done(): void {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      }
+      signal?.addEventListener('abort', done, { once: true });
+    });
   }
+  return null; // stopped while waiting
 }
 
 /**

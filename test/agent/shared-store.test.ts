@@ -5,6 +5,7 @@
  * process keeps serving the relayed host after its own host has left. A listening agent
  * (the service) started meanwhile relays to the owner, then takes the store over.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as net from 'node:net';
@@ -13,6 +14,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { LISTEN_LIMITS } from '../../agent/serve-listen';
 import type { AgentClient } from '../../host/client/agent-client';
 import { makeGt, makeModel } from '../../scripts/sim/make-gt';
+import { AGENT_MAIN, SIM_RUN_JOINT } from '../built';
 import { tempDirs } from '../temp-dirs';
 import { sha256, startAgent, type AgentProcess } from './helpers';
 
@@ -112,6 +114,23 @@ describe('two --stdio agents on one store', () => {
     await expect(refused.connect({ token: 'not-the-owners-token-0123456789' })).rejects.toMatchObject({ code: 'AUTH_FAILED' });
     expect(await refusedExit).toBe(1);
     expect(refused.stderr()).toMatch(/the store's owner ended the relayed connection/);
+  });
+
+  it('a --serial agent waiting for the store owner stops cleanly on SIGTERM (exit 0, not 143)', async () => {
+    const owner = await startAgent({ mode: 'stdio' });
+    agents.push(owner);
+    await owner.connect(); // it has claimed the store
+    const tokenFile = path.join(owner.dir, 'waiter.token');
+    await fsp.writeFile(tokenFile, `${owner.token}\n`, { mode: 0o600 });
+    // The device is opened only once the store is ours: a name that does not exist is fine here.
+    const waiter = spawn(process.execPath, [AGENT_MAIN, '--serial', '/dev/ttyNONE', '--baud', '115200', '--store', owner.storeDir, '--run-joint', SIM_RUN_JOINT, '--token-file', tokenFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    waiter.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => waiter.once('exit', (code) => resolve(code)));
+    await vi.waitFor(() => expect(stderr).toMatch(/another agent process owns the store .*; waiting for it to stop/), { timeout: 10_000, interval: 100 });
+    waiter.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).toMatch(/stopping \(it was still waiting for the store\)/);
   });
 
   it('a listening agent started while a --stdio agent owns the store relays to it, then takes the store over', async () => {
