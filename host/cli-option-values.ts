@@ -49,16 +49,7 @@ export function joinDashedValues(tokens: readonly string[]): string[] {
  * as typed, since the parsed values cannot tell `--timeout ''` from `--timeout 0`.
  */
 export function refuseOptionsWithoutValue(args: Record<string, unknown>, tokens: readonly string[], declared: DeclaredOptionTypes): void {
-  const keyOf = declaredKeys(declared);
-  const command = args._ instanceof Array && typeof args._[0] === 'string' ? `axctl ${args._[0]}` : 'axctl';
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i]!;
-    if (token === '--') return;
-    const m = /^--([^=]+)(?:=([\s\S]*))?$/.exec(token);
-    const key = m && keyOf.get(m[1]!);
-    if (!m || !key) continue;
-    const flag = `--${m[1]}`;
-    const inline = m[2];
+  for (const { flag, key, inline, next } of declaredOptionTokens(tokens, declared, /^--([^=]+)(?:=([\s\S]*))?$/)) {
     if (declared.boolean.includes(key)) {
       if (inline !== undefined && !/^(true|false)$/.test(inline)) {
         throw new UsageError('OPTION_TAKES_NO_VALUE', `${flag} takes no value, got ${flag}=${inline}`, { hint: `write ${flag} alone, or --no-${key} to turn it off` });
@@ -66,10 +57,10 @@ export function refuseOptionsWithoutValue(args: Record<string, unknown>, tokens:
       continue;
     }
     if (!declared.string.includes(key) && !declared.number.includes(key)) continue;
-    const value = inline ?? tokens[i + 1];
+    const value = inline ?? next;
     const noValue = value === undefined || value.trim() === '' || (inline === undefined && value.startsWith('-') && !NEGATIVE_NUMBER.test(value));
     if (noValue || hasBlankValue(args[key])) {
-      throw new UsageError('OPTION_NEEDS_VALUE', `${flag} needs a value`, { hint: `see ${command} --help` });
+      throw new UsageError('OPTION_NEEDS_VALUE', `${flag} needs a value`, { hint: `see ${commandOf(args)} --help` });
     }
   }
 }
@@ -80,22 +71,36 @@ export function refuseOptionsWithoutValue(args: Record<string, unknown>, tokens:
  * number option of every command is checked here, with the value as typed (BAD_NUMBER).
  */
 export function refuseNonNumbers(args: Record<string, unknown>, tokens: readonly string[], declared: DeclaredOptionTypes): void {
+  // --name VALUE, --name=VALUE, and the one-letter -q VALUE.
+  for (const { flag, key, inline, next } of declaredOptionTokens(tokens, declared, /^--?([^=-][^=]*)(?:=([\s\S]*))?$/)) {
+    if (!declared.number.includes(key)) continue;
+    const parsed = args[key];
+    if (!(Array.isArray(parsed) ? parsed : [parsed]).some((v) => typeof v === 'number' && Number.isNaN(v))) continue;
+    const typed = inline ?? next ?? '';
+    if (typed.trim() !== '' && !Number.isNaN(Number(typed))) continue;
+    throw new UsageError('BAD_NUMBER', `${flag} ${JSON.stringify(typed)} is not a number`, { hint: `give a number; see ${commandOf(args)} --help` });
+  }
+}
+
+/**
+ * The declared options on the command line as typed, up to `--`: `pattern` matches an option
+ * token, its group 1 the name and group 2 an inline `=value`; `next` is the token after it.
+ */
+function* declaredOptionTokens(tokens: readonly string[], declared: DeclaredOptionTypes, pattern: RegExp): Generator<{ flag: string; key: string; inline: string | undefined; next: string | undefined }> {
   const keyOf = declaredKeys(declared);
-  const command = args._ instanceof Array && typeof args._[0] === 'string' ? `axctl ${args._[0]}` : 'axctl';
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
     if (token === '--') return;
-    // --name VALUE, --name=VALUE, and the one-letter -q VALUE.
-    const m = /^--?([^=-][^=]*)(?:=([\s\S]*))?$/.exec(token);
+    const m = pattern.exec(token);
     const key = m && keyOf.get(m[1]!);
-    if (!m || !key || !declared.number.includes(key)) continue;
-    const parsed = args[key];
-    if (!(Array.isArray(parsed) ? parsed : [parsed]).some((v) => typeof v === 'number' && Number.isNaN(v))) continue;
-    const typed = m[2] ?? tokens[i + 1] ?? '';
-    if (typed.trim() !== '' && !Number.isNaN(Number(typed))) continue;
-    const flag = token.startsWith('--') ? `--${m[1]}` : `-${m[1]}`;
-    throw new UsageError('BAD_NUMBER', `${flag} ${JSON.stringify(typed)} is not a number`, { hint: `give a number; see ${command} --help` });
+    if (!m || !key) continue;
+    yield { flag: token.startsWith('--') ? `--${m[1]}` : `-${m[1]}`, key, inline: m[2], next: tokens[i + 1] };
   }
+}
+
+/** `axctl COMMAND`, for hints pointing at the command's --help. */
+function commandOf(args: Record<string, unknown>): string {
+  return args._ instanceof Array && typeof args._[0] === 'string' ? `axctl ${args._[0]}` : 'axctl';
 }
 
 /** A string option's parsed value that is blank: `--input a.jpg ''` fills an array with ''. */
