@@ -18,6 +18,7 @@
  * when another program holds it; retried briefly, as the previous session may still be
  * releasing it).
  */
+import { sleepUnlessAborted } from '../shared/abort';
 import { connectSerial } from '../shared/serial/connect';
 import { openSerialLine, type SerialDriverName } from '../shared/serial/port-open';
 import type { SerialTransport } from '../shared/serial/serial-transport';
@@ -91,15 +92,7 @@ async function retryUntilOpen<T>(open: () => Promise<T>, signal: AbortSignal | u
       const code = (err as { code?: string }).code;
       if (code !== 'SERIAL_PORT_OPEN_FAILED' && code !== 'SERIAL_PORT_BUSY') throw err;
       if (attempt === 0) onWait?.(err as Error);
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', done);
-          resolve();
-        };
-        const timer = setTimeout(done, PORT_WAIT_MS);
-        signal?.addEventListener('abort', done, { once: true });
-      });
+      await sleepUnlessAborted(PORT_WAIT_MS, signal);
     }
   }
 }

@@ -13,6 +13,7 @@ import { promises as fsp } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { UsageError } from '../shared/errors';
+import { sleepUnlessAborted } from '../shared/abort';
 import { socketBesideStore } from '../shared/store/owner-socket';
 import { RelayHangUpWatch } from './relay-hang-up';
 import { ensurePrivateSocketDir, privateSocketDir } from './socket-dir';
@@ -179,15 +180,7 @@ export async function waitForStore(
     if (claim.role === 'owner') return claim;
     if (!told) log(`another agent process owns the store (${claim.socketPath}); waiting for it to stop`);
     told = true;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, retryMs);
-      function done(): void {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      }
-      signal?.addEventListener('abort', done, { once: true });
-    });
+    await sleepUnlessAborted(retryMs, signal);
   }
   return null; // stopped while waiting
 }

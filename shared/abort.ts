@@ -43,3 +43,16 @@ export function orAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined)
     );
   });
 }
+
+/** Waits `ms`, or less when `signal` aborts (also one aborted already). Never rejects. */
+export function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      settle();
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    const settle = untilSettled(signal, done);
+  });
+}
