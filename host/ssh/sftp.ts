@@ -27,7 +27,7 @@ const OPEN_CREATE = 0x08;
 const OPEN_EXCLUSIVE = 0x20;
 /** SFTP status codes (draft-ietf-secsh-filexfer-02). */
 const EOF = 1;
-const NO_SUCH_FILE = 2;
+export const NO_SUCH_FILE = 2;
 const PERMISSION_DENIED = 3;
 /** One request may wait this long for its answer; a dead link is also caught by SSH keepalive. */
 const REQUEST_TIMEOUT_MS = 30_000;

@@ -28,7 +28,7 @@ import { looksLikeModelIo, type ModelIo } from '../../../shared/run/model-io';
 import type { SshConnection } from '../connection';
 import { connectionLost } from '../errors';
 import { shellQuote } from '../quote';
-import { statusOf, type SftpSession } from '../sftp';
+import { NO_SUCH_FILE, statusOf, type SftpSession } from '../sftp';
 
 export interface CacheLayout {
   root: string;
@@ -51,7 +51,6 @@ const HASH_MS_PER_MIB = 1000;
 export const STALE_WRITER_S = 5 * 60;
 /** How long close() lets the uploads in progress give up their partials before it hangs up. */
 const RELEASE_GRACE_MS = 3000;
-const NO_SUCH_FILE = 2;
 
 export class RemoteCache {
   readonly layout: CacheLayout;
