@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../shared/errors';
+import { firstLineOf } from '../shared/first-line';
 import { version } from '../package.json';
 
 export const AGENT_VERSION: string = version;
@@ -59,7 +60,7 @@ export function parseAgentArgs(argv: string[]): AgentCommand {
   try {
     ({ values } = parseArgs({ args: argv, options: AGENT_OPTIONS, strict: true, allowPositionals: false }));
   } catch (err) {
-    throw new UsageError('AGENT_BAD_OPTION', (err as Error).message.split('\n')[0]!, { hint: 'see axagent --help' });
+    throw new UsageError('AGENT_BAD_OPTION', firstLineOf(err), { hint: 'see axagent --help' });
   }
   if (values.help) return { action: 'help' };
   if (values.version) return { action: 'version' };

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { AxError, BadFileError, UsageError, quoteForMessage, shortenForMessage } from '../../shared/errors';
 import { readTextFile } from '../../shared/fs/regular-file';
+import { firstLineOf } from '../../shared/first-line';
 import { parseSshUrl } from '../ssh/url';
 
 export interface BoardEntry {
@@ -90,8 +91,7 @@ export async function readInventoryFile(file: string): Promise<BoardEntry[]> {
     // Merge keys (`<<: *lab`) let boards share settings; yaml 2 leaves them off by default.
     doc = parseYaml(text, { merge: true });
   } catch (err) {
-    // yaml's first line ends in ':' before a code excerpt that is not kept: drop it.
-    const problem = (err as Error).message.split('\n')[0]!.replace(/:\s*$/, '');
+    const problem = firstLineOf(err);
     throw new BadFileError('INVENTORY_SYNTAX', file, `is not valid YAML: ${problem}`, { hint: `fix the YAML at that line; ${SEE_README}` });
   }
   if (doc == null) return [];

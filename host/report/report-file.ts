@@ -7,6 +7,7 @@
  */
 import { ERRNO_TEXT } from '../../shared/errno-text';
 import { BadFileError, isAxError } from '../../shared/errors';
+import { firstLineOf } from '../../shared/first-line';
 import { resolveOutput, UnwritableKindError, writeOutput, type OutputTarget, type UnwritableKind } from '../../shared/fs/output-file';
 
 /** What to do about a failed report write, by errno; the words for the errno are ERRNO_TEXT's. */
@@ -53,12 +54,7 @@ export async function writeReportFile(file: string, content: string): Promise<vo
     const [problem, hint] =
       err instanceof UnwritableKindError
         ? KINDS[err.kind]
-        : ((target?.how === 'straight' ? STRAIGHT_PROBLEMS[errno] : undefined) ?? PROBLEMS[errno] ?? [firstLine(err), 'check the path and try again']);
+        : ((target?.how === 'straight' ? STRAIGHT_PROBLEMS[errno] : undefined) ?? PROBLEMS[errno] ?? [firstLineOf(err), 'check the path and try again']);
     throw new BadFileError('REPORT_WRITE_FAILED', file, `cannot write the report: ${problem}`, { hint, cause: err });
   }
-}
-
-/** A library message can span lines (OpenSSL's do); the error is one line. */
-function firstLine(err: unknown): string {
-  return String((err as Error | undefined)?.message ?? err).split('\n')[0]!.trim();
 }

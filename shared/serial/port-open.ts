@@ -17,6 +17,7 @@ import { Duplex } from 'node:stream';
 import * as tty from 'node:tty';
 import { SerialLinkError } from './errors';
 import type { OpenLine } from './line-driver';
+import { firstLineOf } from '../first-line';
 
 export type SerialDriverName = 'serialport' | 'stty';
 
@@ -29,7 +30,7 @@ export function loadSerialport(): { module?: SerialPortModule; problem?: string 
     const module = require('serialport') as SerialPortModule;
     return { module };
   } catch (err) {
-    return { problem: (err as Error).message.split('\n')[0] };
+    return { problem: firstLineOf(err) };
   }
 }
 

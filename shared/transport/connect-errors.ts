@@ -3,6 +3,7 @@
  * transport that opens a socket (WebSocket now; SSH and TCP relays later).
  */
 import { ConnectError, isAxError, type AxError } from '../errors';
+import { firstLine } from '../first-line';
 
 export function connectTimeout(target: string, ms: number): ConnectError {
   return new ConnectError('CONNECT_TIMEOUT', `${target}: no connection after ${ms} ms`, {
@@ -95,7 +96,3 @@ export function handshakeError(target: string, err: unknown): AxError | undefine
   return undefined;
 }
 
-/** The first line of a library's message, without the colon OpenSSL leaves at its end. */
-export function firstLine(text: string): string {
-  return (text.split('\n')[0] ?? '').trim().replace(/:$/, '');
-}
