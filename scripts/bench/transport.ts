@@ -31,6 +31,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { BlobStore } from '../../agent/store/blob-store';
 import { agentEnv } from '../../shared/agent-env';
+import { startListeningAgent } from '../listening-agent';
 import { procCpuSeconds } from '../proc-stat';
 import { renewFile, writeRandomFile } from './random-file';
 import { median } from './stats';
@@ -106,21 +107,21 @@ function ownCpuSeconds(): number {
   return (user + system) / 1e6;
 }
 
-/** A child process that prints one line (its port, or the agent's listening line) on start. */
-function startChild(args: string[], pattern: RegExp, stream: 'stdout' | 'stderr', env: NodeJS.ProcessEnv = process.env): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+/** A TCP sink (TCP_SINK) writing into `file`: its process, and the port it prints on start. */
+function startSink(file: string, syncEvery: number): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['-e', TCP_SINK, file, String(syncEvery)], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let text = '';
-    const timer = setTimeout(() => reject(new Error(`no start line from ${args.join(' ')}: ${text}`)), 15_000);
-    child[stream]!.on('data', (chunk: Buffer) => {
+    const timer = setTimeout(() => reject(new Error(`the TCP sink printed no port within 15 s: ${text}`)), 15_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
       text += chunk.toString();
-      const match = pattern.exec(text);
+      const match = /^(\d+)\n/.exec(text);
       if (match) {
         clearTimeout(timer);
-        resolve({ child, match });
+        resolve({ child, port: Number(match[1]) });
       }
     });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${text}`)));
+    child.once('exit', (code) => reject(new Error(`the TCP sink exited with ${code}: ${text}`)));
   });
 }
 
@@ -205,21 +206,18 @@ async function main(): Promise<void> {
     present.hash = await writeRandomFile(present.file, PRESENT_MB);
     const bytes = FILE_MB * MB;
 
-    const sinkAtEnd = await startChild(['-e', TCP_SINK, path.join(dir, 'tcp-at-end.bin'), '0'], /^(\d+)\n/, 'stdout');
-    const sinkPer8 = await startChild(['-e', TCP_SINK, path.join(dir, 'tcp-per-8mib.bin'), String(8 * MB)], /^(\d+)\n/, 'stdout');
+    const sinkAtEnd = await startSink(path.join(dir, 'tcp-at-end.bin'), 0);
+    const sinkPer8 = await startSink(path.join(dir, 'tcp-per-8mib.bin'), 8 * MB);
     children.push(sinkAtEnd.child, sinkPer8.child);
     // The bundled agent: the file that runs on the board, in the environment the installed
     // wrapper gives it (glibc's fixed mmap threshold: host/agent-install/service-files.ts).
-    const startAgent = (store: string) =>
-      startChild(
-        [path.join(root, 'dist/axagent.js'), '--listen', '127.0.0.1:0', '--store', path.join(dir, store), '--run-joint', runJoint, '--token-file', path.join(dir, 'token')],
-        /listening on (ws:\/\/\S+)/,
-        'stderr',
-        agentEnv(),
-      );
+    const startAgent = async (store: string) => {
+      const started = startListeningAgent({ agent: path.join(root, 'dist/axagent.js'), store: path.join(dir, store), runJoint, tokenFile: path.join(dir, 'token'), env: agentEnv() });
+      children.push(started.child);
+      return { child: started.child, url: await started.url };
+    };
     const agent = await startAgent('store');
-    children.push(agent.child);
-    const client = await AgentClient.connect(await openTransport(agent.match[1]!), { token });
+    const client = await AgentClient.connect(await openTransport(agent.url), { token });
 
     const samples = { atEnd: [] as Sample[], per8: [] as Sample[], put: [] as Sample[], store: [] as number[], get: [] as number[] };
     let uploadPeakRss: number | null = null;
@@ -227,10 +225,10 @@ async function main(): Promise<void> {
     for (let round = 0; round <= ROUNDS; round++) {
       const hash = await renewFile(file);
       uploaded.push(hash);
-      const atEnd = await measure(bytes, sinkAtEnd.child.pid!, () => tcpCopy(file, Number(sinkAtEnd.match[1])));
+      const atEnd = await measure(bytes, sinkAtEnd.child.pid!, () => tcpCopy(file, sinkAtEnd.port));
       let put!: Sample;
       const peak = await peakRssDuring(agent.child.pid!, async () => (put = await measure(bytes, agent.child.pid!, () => client.putFile(file, hash, bytes))));
-      const per8 = await measure(bytes, sinkPer8.child.pid!, () => tcpCopy(file, Number(sinkPer8.match[1])));
+      const per8 = await measure(bytes, sinkPer8.child.pid!, () => tcpCopy(file, sinkPer8.port));
       const store = bytes / MB / (await timed(() => storeAlone(file, hash, bytes, path.join(dir, 'store-alone'))));
       if (peak !== null) uploadPeakRss = Math.max(uploadPeakRss ?? 0, peak);
       if (round === 0) continue; // warm-up (JIT, buffers, connections): not in the medians
@@ -259,8 +257,7 @@ async function main(): Promise<void> {
     const modelPeakRss = await peakRssDuring(agent.child.pid!, () => client.putFile(model, modelHash, MODEL_MB * MB));
     // And by an agent that has just started (a board's first deploy after boot).
     const fresh = await startAgent('fresh-store');
-    children.push(fresh.child);
-    const freshClient = await AgentClient.connect(await openTransport(fresh.match[1]!), { token });
+    const freshClient = await AgentClient.connect(await openTransport(fresh.url), { token });
     const freshPeakRss = await peakRssDuring(fresh.child.pid!, () => freshClient.putFile(model, modelHash, MODEL_MB * MB));
     await freshClient.close();
     await fsp.rm(model, { force: true });
