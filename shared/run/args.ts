@@ -79,7 +79,8 @@ export function checkExtraArgs(extra: readonly string[]): string[] {
     if (typeof word !== 'string') throw new UsageError('OPTION_NOT_ALLOWED', `run_joint option #${i + 1} is not text`);
     const equals = word.indexOf('=');
     const name = word.startsWith('--') && equals > 0 ? word.slice(0, equals) : word;
-    const rule = ALLOWED_RUN_JOINT_OPTIONS[name];
+    // Own keys only: `__proto__` or `toString` must not find a rule on the prototype.
+    const rule = Object.hasOwn(ALLOWED_RUN_JOINT_OPTIONS, name) ? ALLOWED_RUN_JOINT_OPTIONS[name] : undefined;
     if (!rule) throw notAllowed(name);
     if (seen.has(name)) throw new UsageError('OPTION_REPEATED', `run_joint option ${name} is given twice`, { hint: 'give it once' });
     seen.add(name);

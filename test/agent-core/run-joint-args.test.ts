@@ -47,6 +47,11 @@ describe('checkExtraArgs', () => {
     [['-p']],
     [['--mode;rm', '-rf']],
     [['--help']],
+    // Names of Object.prototype members are not options either.
+    [['__proto__', '1']],
+    [['constructor', 'x']],
+    [['toString']],
+    [['hasOwnProperty']],
   ])('refuses %j as OPTION_NOT_ALLOWED', (extra) => {
     expect(codeOf(() => checkExtraArgs(extra))).toBe('OPTION_NOT_ALLOWED');
   });
