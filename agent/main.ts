@@ -36,8 +36,8 @@ async function checkRunJoint(file: string): Promise<void> {
 /** The token and run_joint, checked before anything else, so a bad setting stops the agent at once. */
 async function checkSettings(config: AgentConfig): Promise<Uint8Array> {
   const token = await readTokenFile(config.tokenFile);
-  if (token.worldReadable) {
-    log(`warning: ${config.tokenFile} can be read by other users; chmod 600 ${config.tokenFile}`);
+  if (token.notPrivate) {
+    log(`warning: ${config.tokenFile} can be read or changed by other users; chmod 600 ${config.tokenFile}`);
   }
   await checkRunJoint(config.runJoint);
   return token.secret;

@@ -11,8 +11,11 @@ const VALUE_HINT = "set it to the agent's token: the line in the token file the 
 
 export interface TokenFile {
   secret: Uint8Array;
-  /** Group or others may read the file: the secret is not private to its owner. */
-  worldReadable: boolean;
+  /**
+   * Group or others may read or write the file: the secret is not private to its owner (a
+   * reader learns it; a writer can change it to one of their own at the agent's next start).
+   */
+  notPrivate: boolean;
 }
 
 /** A token file is one line; anything this large is the wrong file. */
@@ -21,7 +24,7 @@ const MAX_TOKEN_FILE_BYTES = 64 * 1024;
 export async function readTokenFile(file: string): Promise<TokenFile> {
   const { mode } = await statRegularFile(file);
   const text = await readTextFile(file, { what: 'a token file', maxBytes: MAX_TOKEN_FILE_BYTES });
-  return { secret: parseToken(text, file), worldReadable: (mode & 0o044) !== 0 };
+  return { secret: parseToken(text, file), notPrivate: (mode & 0o066) !== 0 };
 }
 
 /**

@@ -132,7 +132,7 @@ describe('axagent start-up errors (one line, exit 2)', () => {
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
     await exited;
-    expect(stderr).toMatch(/warning: .*open-token can be read by other users; chmod 600/);
+    expect(stderr).toMatch(/warning: .*open-token can be read or changed by other users; chmod 600/);
     expect(child.exitCode).toBe(0);
   });
 });

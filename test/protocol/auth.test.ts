@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -63,13 +63,16 @@ describe('token files', () => {
     await expect(readTokenFile('/dev/zero')).rejects.toMatchObject({ code: 'FILE_NOT_REGULAR', exitCode: 2 });
   });
 
-  it('reports whether others can read the file, and a missing file by name', async () => {
+  it('reports whether others can read or write the file, and a missing file by name', async () => {
     const file = path.join(dir, 'token');
     writeFileSync(file, 'x'.repeat(32), { mode: 0o600 });
-    expect((await readTokenFile(file)).worldReadable).toBe(false);
-    const open = path.join(dir, 'open-token');
-    writeFileSync(open, 'y'.repeat(32), { mode: 0o644 });
-    expect((await readTokenFile(open)).worldReadable).toBe(true);
+    expect((await readTokenFile(file)).notPrivate).toBe(false);
+    for (const mode of [0o644, 0o640, 0o604, 0o620, 0o602]) {
+      const loose = path.join(dir, `token-${mode.toString(8)}`);
+      writeFileSync(loose, 'y'.repeat(32));
+      chmodSync(loose, mode);
+      expect((await readTokenFile(loose)).notPrivate, mode.toString(8)).toBe(true);
+    }
     await expect(readTokenFile(path.join(dir, 'missing'))).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
   });
 });
