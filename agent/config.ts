@@ -132,10 +132,17 @@ export function parseBytes(value: string): number {
   return bytes;
 }
 
+/**
+ * A day, as for the host's time options: Node's timers overflow past ~24.8 days (a longer
+ * --auth-timeout became 1 ms and closed every connection at once), and the agent refuses a
+ * run's own timeout past a day, so a longer default would fail every run that sets none.
+ */
+const MAX_SECONDS = 86_400;
+
 function parseNumber(name: string, value: string, min: number): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < min) {
-    throw new UsageError('AGENT_BAD_NUMBER', `--${name} ${value}: expected a number of seconds${min > 0 ? ' above 0' : ' (0 or more)'}`);
+  if (value.trim() === '' || !Number.isFinite(n) || n < min || n > MAX_SECONDS) {
+    throw new UsageError('AGENT_BAD_NUMBER', `--${name} ${value}: expected a number of seconds${min > 0 ? ' above 0' : ' (0 or more)'}, at most ${MAX_SECONDS} (a day)`);
   }
   return n;
 }

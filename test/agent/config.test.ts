@@ -45,6 +45,13 @@ describe('parseAgentArgs', () => {
     expect(codeOf(() => parseAgentArgs(['--stdio', ...base, 'extra']))).toBe('AGENT_BAD_OPTION');
     expect(codeOf(() => parseAgentArgs(['--stdio', ...base, '--run-timeout', '0']))).toBe('AGENT_BAD_NUMBER');
     expect(codeOf(() => parseAgentArgs(['--stdio', ...base, '--store-cap', 'lots']))).toBe('AGENT_BAD_NUMBER');
+    // Past a day: Node's timers would overflow (to 1 ms) and runs would be refused as BAD_TIMEOUT.
+    for (const name of ['--run-timeout', '--idle-timeout', '--auth-timeout']) {
+      expect(codeOf(() => parseAgentArgs(['--stdio', ...base, name, '3000000'])), name).toBe('AGENT_BAD_NUMBER');
+      expect(codeOf(() => parseAgentArgs(['--stdio', ...base, name, '86401'])), name).toBe('AGENT_BAD_NUMBER');
+    }
+    const day = parseAgentArgs(['--stdio', ...base, '--run-timeout', '86400', '--auth-timeout', '86400', '--idle-timeout', '86400']);
+    expect(day.action === 'serve' && [day.config.runTimeoutMs, day.config.authTimeoutMs, day.config.idleTimeoutMs]).toEqual([86_400_000, 86_400_000, 86_400_000]);
   });
 
   it('understands the listen address forms', () => {
