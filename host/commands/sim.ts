@@ -32,7 +32,7 @@ export function builder(yargs: Argv): Argv<Args> {
     .option('config', { type: 'string', demandOption: true, describe: 'the output config pulsar build wrote (--output-config of axctl build)' })
     .option('input', { type: 'string', array: true, demandOption: true, describe: 'input file(s): jpg/png/bin, one per model input' })
     .option('layer', { type: 'string', array: true, describe: 'input layer name per --input file, same order (multi-input models)' })
-    .option('output-gt', { type: 'string', demandOption: true, describe: 'folder for the gt tensors (input/, joint/, onnx/)' })
+    .option('output-gt', { type: 'string', demandOption: true, describe: 'folder for the gt tensors (input/, joint/, onnx/); a run that succeeds replaces it whole, a folder holding other files is refused' })
     .option('allow-unexpanded-config', { type: 'boolean', default: false, describe: 'skip the check that --config is the output config the build wrote' })
     .option('min-cos', { type: 'number', describe: 'cosine threshold (default 0.98, the guide\'s)' })
     .example('$0 sim --onnx model.onnx --joint model.joint --config output_config.prototxt --input cat.jpg --output-gt gt/', 'simulate and compare')
