@@ -1,13 +1,13 @@
 /**
  * `axctl build`: run `pulsar build` and remember what it wrote (.axctl/builds.json), so
  * `axctl sim` can insist on the output config this build produced. Exit 0 built, 2 for a
- * usage error, a missing or failing pulsar, or a build that failed.
+ * usage error, a missing or failing pulsar, or a build that failed, 130 interrupted.
  */
 import type { Argv } from 'yargs';
 import { ExitCode } from '../../shared/errors';
 import { action } from '../cli-support';
 import { parseTargetHardware, pulsarBuild } from '../toolchain/build';
-import { toolchainFromArgs, withPulsarOptions, type PulsarCliArgs } from '../toolchain/cli-options';
+import { runInterruptible, toolchainFromArgs, withPulsarOptions, type PulsarCliArgs } from '../toolchain/cli-options';
 import { renderBuild } from '../toolchain/render';
 
 interface Args extends PulsarCliArgs {
@@ -34,8 +34,8 @@ export function builder(yargs: Argv): Argv<Args> {
     .example('AXCTL_PULSAR="docker run --rm -v {cwd}:/data -w /data axera/neuwizard:0.6.1.14 pulsar" $0 build ...', 'build in the toolchain container') as unknown as Argv<Args>;
 }
 
-export const handler = action(async (argv: Args) => {
-  const tool = toolchainFromArgs(argv, 'build');
+export const handler = action((argv: Args) => runInterruptible('build', async (signal) => {
+  const tool = toolchainFromArgs(argv, 'build', signal);
   const result = await pulsarBuild(tool, {
     onnx: argv.onnx,
     config: argv.config,
@@ -46,4 +46,4 @@ export const handler = action(async (argv: Args) => {
   });
   process.stdout.write(argv.json ? `${JSON.stringify(result, null, 2)}\n` : renderBuild(result));
   return ExitCode.OK;
-});
+}));

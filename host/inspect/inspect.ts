@@ -12,7 +12,7 @@ import { parsePulsarRunLog } from '../../shared/parsers/pulsar-run-log';
 import { parseRunJointLog } from '../../shared/parsers/run-joint-log';
 import { DTYPE_BYTES } from '../../shared/tensor/dtype';
 import { readNpyHeader } from '../../shared/tensor/npy';
-import { npyTwinPath, openTensor } from '../../shared/tensor/open';
+import { npyTwinPath, openTensor, twinSpec } from '../../shared/tensor/open';
 import { detectKind } from './detect';
 import type { InspectOptions } from './options';
 import type {
@@ -105,14 +105,15 @@ function inspectOtherText(file: string, text: string): PrototxtReport {
 async function inspectTensor(file: string, kind: 'npy' | 'bin', options: InspectOptions): Promise<TensorReport> {
   let specFrom: TensorReport['specFrom'] = 'header';
   if (kind === 'bin') {
-    const needsTwin = options.dtype === undefined || options.shape === undefined;
-    const twin = needsTwin && (await isFile(npyTwinPath(file)));
-    if (options.dtype === undefined && !twin) {
+    if (options.dtype === undefined && !(await isFile(npyTwinPath(file)))) {
       throw new BadFileError('INSPECT_BIN_NEEDS_DTYPE', file, `is raw tensor data and has no ${npyTwinPath(file)} beside it to say its dtype`, {
         hint: 'pass --dtype (and --shape), e.g. --dtype float32 --shape 1,1000',
       });
     }
-    specFrom = !needsTwin ? 'options' : twin ? (options.dtype || options.shape ? 'options+npy-twin' : 'npy-twin') : 'options (flat)';
+    // The same rule openTensor follows: a twin of another dtype than --dtype adds nothing.
+    const fromTwin = (await twinSpec(file, options)).dtype !== undefined;
+    const given = options.dtype !== undefined || options.shape !== undefined;
+    specFrom = fromTwin ? (given ? 'options+npy-twin' : 'npy-twin') : options.shape !== undefined ? 'options' : 'options (flat)';
   }
   const src = await openTensor(file, options).catch((err: unknown) => {
     // The tensor layer's hints name options of other commands (--log); say what inspect takes.

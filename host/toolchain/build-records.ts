@@ -2,11 +2,13 @@
  * `.axctl/builds.json`: what each `axctl build` produced, so `axctl sim` can tell the
  * output_config a build wrote from any other config (the guide's step 3.1) and every later
  * report can name the toolchain a joint came from. Files are identified by sha256; paths are
- * kept absolute. The file is rewritten atomically and keeps the newest MAX_RECORDS builds.
+ * kept absolute. The file is rewritten atomically, under a lock file so that builds finishing
+ * at once all get recorded, and keeps the newest MAX_RECORDS builds.
  */
 import * as path from 'node:path';
-import { BadFileError, isAxError } from '../../shared/errors';
-import { readJsonIfExists, writeJsonAtomic } from '../../shared/fs/atomic';
+import { BadFileError, fileSystemError, isAxError } from '../../shared/errors';
+import { makeFolder, readJsonIfExists, writeJsonAtomic } from '../../shared/fs/atomic';
+import { LockTimeoutError, withLockFile } from '../../shared/fs/lock-file';
 import type { ToolchainVersion } from './version';
 
 export const BUILD_RECORDS_FILE = path.join('.axctl', 'builds.json');
@@ -86,11 +88,33 @@ function buildRecordProblem(entry: unknown): string | null {
   return null;
 }
 
-/** Adds a record; an older record for the same joint path is replaced. */
-export async function addBuildRecord(file: string, record: BuildRecord): Promise<void> {
-  const builds = (await readBuildRecords(file)).filter((b) => b.joint.path !== record.joint.path);
-  builds.push(record);
-  await writeJsonAtomic(file, { version: 1, builds: builds.slice(-MAX_RECORDS) } satisfies RecordsFile);
+/** How long a build waits for another one to finish writing its record (that takes milliseconds). */
+export const RECORD_LOCK_TIMEOUT_MS = 10_000;
+
+/**
+ * Adds a record; an older record for the same joint path is replaced. The read-modify-write
+ * holds `<file>.lock`: two builds finishing at once would otherwise both read the old list and
+ * the second write would drop the first build's record.
+ */
+export async function addBuildRecord(file: string, record: BuildRecord, lockTimeoutMs = RECORD_LOCK_TIMEOUT_MS): Promise<void> {
+  const lockFile = `${file}.lock`;
+  try {
+    await makeFolder(path.dirname(file));
+    await withLockFile(lockFile, { timeoutMs: lockTimeoutMs }, async () => {
+      const builds = (await readBuildRecords(file)).filter((b) => b.joint.path !== record.joint.path);
+      builds.push(record);
+      await writeJsonAtomic(file, { version: 1, builds: builds.slice(-MAX_RECORDS) } satisfies RecordsFile);
+    });
+  } catch (err) {
+    if (err instanceof LockTimeoutError) {
+      const owner = err.ownerPid !== null ? ` by process ${err.ownerPid}` : '';
+      throw new BadFileError('BUILD_RECORDS_LOCKED', file, `the build finished but was not recorded: ${lockFile} stayed locked${owner} for ${Math.round(err.waitedMs / 1000)} s`, {
+        hint: `if no other axctl build is running, delete ${lockFile} and run the build again`,
+      });
+    }
+    if (isAxError(err)) throw err;
+    throw fileSystemError(file, err);
+  }
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import type { Argv } from 'yargs';
 import { secondsOption, TIMER_MAX_SECONDS } from '../cli-numbers';
+import { INTERRUPTED_EXIT, onInterrupt } from '../deploy/interrupt';
 import { PULSAR_ENV } from './invocation';
 import { PulsarToolchain, type ToolchainOptions } from './toolchain';
 
@@ -27,14 +28,36 @@ export function withPulsarOptions<T>(yargs: Argv<T>): Argv<T & PulsarCliArgs> {
     .option('quiet', { type: 'boolean', default: false, describe: 'do not echo pulsar\'s log to stderr' }) as unknown as Argv<T & PulsarCliArgs>;
 }
 
-export function toolchainFromArgs(argv: PulsarCliArgs, kind: 'build' | 'run'): PulsarToolchain {
+/** `signal` stops pulsar (Ctrl-C: see runInterruptible). */
+export function toolchainFromArgs(argv: PulsarCliArgs, kind: 'build' | 'run', signal?: AbortSignal): PulsarToolchain {
   // pulsar is a local process: Node's timer limit is its only bound.
   const timeoutMs = secondsOption('timeout', argv.timeout, { max: TIMER_MAX_SECONDS, code: 'BAD_TIMEOUT' });
   const options: ToolchainOptions = {
     pulsar: argv.pulsar,
     cwd: argv.cwd,
     onLine: argv.quiet ? undefined : (line) => process.stderr.write(`${line.text}\n`),
+    signal,
     ...(kind === 'build' ? { buildTimeoutMs: timeoutMs } : { runTimeoutMs: timeoutMs }),
   };
   return new PulsarToolchain(options);
+}
+
+/**
+ * Runs a pulsar command so that Ctrl-C (or SIGTERM) stops pulsar: pulsar runs in its own
+ * process group, which the terminal's Ctrl-C no longer reaches, so axctl must pass it on.
+ * Returns INTERRUPTED_EXIT (130) after an interrupt; a second Ctrl-C quits at once (the
+ * process group is still killed on the way out).
+ */
+export async function runInterruptible(what: string, work: (signal: AbortSignal) => Promise<number>): Promise<number> {
+  const abort = new AbortController();
+  const dispose = onInterrupt(() => abort.abort());
+  try {
+    return await work(abort.signal);
+  } catch (err) {
+    if (!abort.signal.aborted) throw err;
+    process.stderr.write(`axctl: ${what} interrupted\n`);
+    return INTERRUPTED_EXIT;
+  } finally {
+    dispose();
+  }
 }

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import { ToolchainError } from './errors';
 import { PULSAR_ENV, type PulsarInvocation } from './invocation';
+import { ProcessGroup } from './process-group';
 
 export interface PulsarLine {
   readonly stream: 'stdout' | 'stderr';
@@ -15,7 +16,7 @@ export interface PulsarLine {
 }
 
 export interface RunPulsarOptions {
-  /** Milliseconds before the process is stopped (SIGTERM, then SIGKILL 5 s later). */
+  /** Milliseconds before pulsar's process group is stopped (SIGTERM, then SIGKILL 5 s later). */
   readonly timeoutMs: number;
   /** Called for every complete line, stdout and stderr interleaved as they arrive. */
   readonly onLine?: (line: PulsarLine) => void;
@@ -39,10 +40,10 @@ export interface PulsarProcessResult {
 const MAX_KEPT_LINES = 200_000;
 const KILL_GRACE_MS = 5_000;
 /**
- * How long the pipes may stay open after pulsar itself has exited. A wrapper script that runs
- * pulsar without `exec` dies at SIGTERM while its child (which inherited the pipes) lives on;
- * waiting for the pipes to close would then wait as long as that child, i.e. forever for a
- * hung pulsar, whatever --timeout says.
+ * How long the pipes may stay open after pulsar itself has exited. A process of its group that
+ * ignores SIGTERM keeps the pipes it inherited open until the SIGKILL KILL_GRACE_MS later;
+ * waiting for the pipes to close would wait that long, or forever for one that escaped the
+ * group, whatever --timeout says.
  */
 const STDIO_AFTER_EXIT_MS = 2_000;
 
@@ -57,14 +58,15 @@ export function runPulsar(invocation: PulsarInvocation, args: readonly string[],
       options.onLine?.(line);
     };
     const env = options.env ? { ...process.env, ...options.env } : process.env;
-    const child = spawn(argv[0], argv.slice(1), { cwd: invocation.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // detached: its own process group, so a timeout or Ctrl-C reaches what a wrapper started.
+    const child = spawn(argv[0], argv.slice(1), { cwd: invocation.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const group = child.pid !== undefined ? new ProcessGroup(child.pid) : undefined;
     const readers = (['stdout', 'stderr'] as const).map((stream) => lineReader(stream, emit));
     child.stdout.on('data', (chunk: Buffer) => readers[0].push(chunk));
     child.stderr.on('data', (chunk: Buffer) => readers[1].push(chunk));
 
     let timedOut = false;
     let aborted = false;
-    let killTimer: NodeJS.Timeout | undefined;
     let stdioTimer: NodeJS.Timeout | undefined;
     child.on('exit', () => {
       stdioTimer = setTimeout(() => {
@@ -73,27 +75,25 @@ export function runPulsar(invocation: PulsarInvocation, args: readonly string[],
       }, STDIO_AFTER_EXIT_MS);
       stdioTimer.unref();
     });
-    const stop = () => {
-      child.kill('SIGTERM');
-      killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
-      killTimer.unref();
-    };
+    const stop = () => group?.stop(KILL_GRACE_MS);
     const timer = setTimeout(() => { timedOut = true; stop(); }, options.timeoutMs);
     const onAbort = () => { aborted = true; stop(); };
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) onAbort();
     const cleanup = () => {
       clearTimeout(timer);
-      if (killTimer) clearTimeout(killTimer);
       if (stdioTimer) clearTimeout(stdioTimer);
       options.signal?.removeEventListener('abort', onAbort);
     };
 
     child.on('error', (err: NodeJS.ErrnoException) => {
       cleanup();
+      group?.finish(KILL_GRACE_MS);
       reject(spawnError(invocation, err));
     });
     child.on('close', (exitCode, signal) => {
       cleanup();
+      group?.finish(KILL_GRACE_MS);
       readers.forEach((r) => r.end());
       const result = { argv, cwd: invocation.cwd, exitCode, signal, lines, durationMs: Date.now() - started };
       if (timedOut) {

@@ -5,13 +5,13 @@
  * The model compared with the onnx may be the joint or the build's model.lava_joint (the
  * guide's way to tell quantization loss from loss in the later hardware compile).
  */
-import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from '../../shared/errors';
 import { parsePulsarRunLog, type PulsarDump, type PulsarScore } from '../../shared/parsers/pulsar-run-log';
 import { checkRunConfig, type ConfigCheck } from './config-check';
 import { ToolchainError } from './errors';
 import { requireFile } from './files';
+import { checkGtTarget, discardGt, makeGtBeside, swapInGt } from './gt-output';
 import { toolPath } from './invocation';
 import { COSINE_THRESHOLD, isLowCosine } from './scores';
 import { assertSucceeded, type PulsarToolchain } from './toolchain';
@@ -89,35 +89,55 @@ export async function pulsarSim(tool: PulsarToolchain, options: SimOptions): Pro
   const configCheck = await checkRunConfig({
     config, model, stateDir: options.stateDir ?? cwd, allowUnexpanded: options.allowUnexpandedConfig,
   });
-  await fsp.mkdir(outputGt, { recursive: true });
+  await checkGtTarget(outputGt);
 
   const toolchain = await tool.version();
   const p = (file: string) => toolPath(tool.invocation, file);
-  const args = [
-    'run', p(onnx), p(model),
-    '--input', ...inputs.map(p),
-    ...(layers.length > 0 ? ['--layer', ...layers] : []),
-    '--config', p(config),
-    '--output_gt', p(outputGt),
-  ];
-  const result = await tool.run(args, tool.timeouts.runMs);
-  assertSucceeded(result, 'PULSAR_RUN_FAILED', 'pulsar run', 'read the log above; check that the inputs match the model (count, size, --layer names)');
-  const log = parsePulsarRunLog(result.lines.map((l) => l.text).join('\n'));
-  if (log.scores.length === 0) {
-    throw new ToolchainError('PULSAR_RUN_NO_SCORES', 'pulsar run finished but printed no score table (no "Layer: ... cosine-sim: ..." line)', {
-      hint: 'read the log above; this toolchain may print the table differently',
-    });
+  p(outputGt); // a target outside a container's mount is refused before anything is made
+  const fresh = await makeGtBeside(outputGt);
+  let result, log;
+  try {
+    const args = [
+      'run', p(onnx), p(model),
+      '--input', ...inputs.map(p),
+      ...(layers.length > 0 ? ['--layer', ...layers] : []),
+      '--config', p(config),
+      '--output_gt', p(fresh),
+    ];
+    result = await tool.run(args, tool.timeouts.runMs);
+    assertSucceeded(result, 'PULSAR_RUN_FAILED', 'pulsar run', 'read the log above; check that the inputs match the model (count, size, --layer names)');
+    log = parsePulsarRunLog(result.lines.map((l) => l.text).join('\n'));
+    if (log.scores.length === 0) {
+      throw new ToolchainError('PULSAR_RUN_NO_SCORES', 'pulsar run finished but printed no score table (no "Layer: ... cosine-sim: ..." line)', {
+        hint: 'read the log above; this toolchain may print the table differently',
+      });
+    }
+  } catch (err) {
+    await discardGt(fresh);
+    throw err;
   }
+  await swapInGt(fresh, outputGt);
   const scores = log.scores.map((s) => ({ ...s, low: isLowCosine(s.cosine, threshold) }));
   return {
     toolchain,
     modelKind: modelKindOf(model),
     onnx, model, config, configCheck, outputGt,
     scores,
-    dumps: log.dumps,
+    // pulsar named the folder it wrote to; the files are in outputGt now.
+    dumps: log.dumps.map((d) => ({ ...d, path: movedPath(d.path, fresh, outputGt) })),
     cosineThreshold: threshold,
     verdict: scores.some((s) => s.low) ? 'precision-loss' : 'ok',
     argv: result.argv,
     durationMs: result.durationMs,
   };
+}
+
+/**
+ * The path pulsar printed for a dump, with the fresh folder's name replaced by the target's.
+ * The fresh folder is the target's sibling with a unique name, so this holds whether pulsar
+ * printed the path relative, absolute, or as a container sees it.
+ */
+function movedPath(file: string, fresh: string, target: string): string {
+  const [from, to] = [path.basename(fresh), path.basename(target)];
+  return file.split(/([/\\])/).map((part) => (part === from ? to : part)).join('');
 }

@@ -44,9 +44,23 @@ function specMismatch(file: string, what: string, inFile: string, given: string)
 }
 
 /**
+ * What the `.npy` twin adds to the caller's dtype and shape: nothing when both are given, and
+ * nothing when the caller names another dtype than the twin's. The twin's shape counts
+ * elements of ITS dtype: under another one (`--dtype uint10_packed` on data the twin calls
+ * uint16) it would size the file wrongly, and an explicit dtype must not lose to the twin.
+ */
+export async function twinSpec(file: string, opts: OpenTensorOptions): Promise<{ dtype?: DType; shape?: number[] }> {
+  if (opts.dtype !== undefined && opts.shape !== undefined) return {};
+  const twin = await twinHeader(file);
+  if (!twin || (opts.dtype !== undefined && opts.dtype !== twin.dtype)) return {};
+  return { dtype: twin.dtype, shape: twin.shape };
+}
+
+/**
  * Opens `file` for streaming. `.npy`: the header decides (opts, if given, must agree).
  * Otherwise raw little-endian C-order data: dtype and shape from opts, missing ones from the
- * `.npy` twin; a dtype with no shape anywhere reads the file as a flat 1-D tensor.
+ * `.npy` twin when it agrees with the given dtype (twinSpec); a dtype with no shape anywhere
+ * reads the file as a flat 1-D tensor.
  */
 export async function openTensor(file: string, opts: OpenTensorOptions = {}): Promise<TensorSource> {
   if (extname(file).toLowerCase() === '.npy') {
@@ -58,12 +72,9 @@ export async function openTensor(file: string, opts: OpenTensorOptions = {}): Pr
     return src;
   }
   const size = await tensorFileSize(file);
-  let { dtype, shape } = opts;
-  if (dtype === undefined || shape === undefined) {
-    const twin = await twinHeader(file);
-    dtype ??= twin?.dtype;
-    shape ??= twin?.shape;
-  }
+  const twin = await twinSpec(file, opts);
+  const dtype = opts.dtype ?? twin.dtype;
+  let shape = opts.shape ?? twin.shape;
   if (dtype === undefined) {
     if (size === 0) throw emptyFileError(file);
     throw new BadFileError('TENSOR_NEEDS_SPEC', file, `is raw data and its dtype is unknown (no ${npyTwinPath(file)} beside it)`, {

@@ -6,6 +6,7 @@ import { AxError } from '../../shared/errors';
 import { inspectPath } from '../../host/inspect/inspect';
 import { parseInspectOptions, parseShapeOption } from '../../host/inspect/options';
 import { renderReport } from '../../host/inspect/render';
+import { writeNpy } from '../../shared/tensor/npy';
 import type { GtFolderReport, PrototxtReport, PulsarRunReport, RunJointReport, TensorReport } from '../../host/inspect/report';
 
 const fixtures = path.join(__dirname, '../fixtures/parsers');
@@ -74,6 +75,20 @@ describe('inspectPath recognises each kind by content', () => {
     expect(given).toMatchObject({ dtype: 'float32', shape: [10], specFrom: 'options' });
     const flat = (await inspectPath(fx('gt-old/output/output.bin'), { dtype: 'int16' })) as TensorReport;
     expect(flat).toMatchObject({ dtype: 'int16', shape: [20], specFrom: 'options (flat)' });
+  });
+
+  it('--dtype wins over an .npy twin of another dtype (packed RAW read as its bytes)', async () => {
+    // data.npy says uint8 [1, 4, 4, 3]: with --dtype uint16 its shape would need 96 of the 48 bytes.
+    const other = (await inspectPath(fx('gt-small/input/data.bin'), parseInspectOptions({ dtype: 'uint16' }))) as TensorReport;
+    expect(other).toMatchObject({ dtype: 'uint16', shape: [24], specFrom: 'options (flat)' });
+    const same = (await inspectPath(fx('gt-small/input/data.bin'), parseInspectOptions({ dtype: 'uint8' }))) as TensorReport;
+    expect(same).toMatchObject({ dtype: 'uint8', shape: [1, 4, 4, 3], specFrom: 'options+npy-twin' });
+    // 16 camera-RAW pixels of 10 bits are 20 bytes; a twin of the unpacked uint16 [1, 4, 4] beside them.
+    const file = path.join(tmp, 'raw10.bin');
+    writeFileSync(file, Buffer.alloc(20, 7));
+    await writeNpy(path.join(tmp, 'raw10.npy'), 'uint16', [1, 4, 4], new Uint16Array(16));
+    const packed = (await inspectPath(file, parseInspectOptions({ dtype: 'uint10_packed' }))) as TensorReport;
+    expect(packed).toMatchObject({ dtype: 'uint8', shape: [20], bytes: 20, specFrom: 'options (flat)' });
   });
 
   it('counts NaN and Inf apart from min/max/mean', async () => {

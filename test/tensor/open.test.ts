@@ -38,6 +38,12 @@ describe('openTensor on a gt folder', () => {
     expect((await openTensor(gtJoint, { shape: [10] })).info).toMatchObject({ dtype: 'float32', shape: [10] });
   });
 
+  it('a given dtype other than the twin one reads the file flat instead of taking the twin shape', async () => {
+    // The twin says float32 [1, 10]; ten int16 elements would be 20 of the 40 bytes.
+    expect((await openTensor(gtJoint, { dtype: 'int16' })).info).toMatchObject({ dtype: 'int16', shape: [20] });
+    expect((await openTensor(gtJoint, { dtype: 'float32' })).info).toMatchObject({ dtype: 'float32', shape: [1, 10] });
+  });
+
   it('npyTwinPath swaps or appends the extension', () => {
     expect(npyTwinPath('/g/joint/out.bin')).toBe('/g/joint/out.npy');
     expect(npyTwinPath('/g/joint/out')).toBe('/g/joint/out.npy');

@@ -1,0 +1,110 @@
+/**
+ * `axctl sim --output-gt DIR` with the stand-in pulsar: DIR ends up holding exactly this
+ * run's gt (nothing left from earlier runs), a failed run leaves the previous DIR as it was,
+ * and a DIR that is not a gt folder is refused without deleting anything.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PulsarToolchain, pulsarBuild, pulsarSim } from '../../host/toolchain';
+import { isAxError } from '../../shared/errors';
+import { makePulsarProject, PULSAR, removeProject, requireBuild } from './helpers';
+
+let project: string;
+const at = (p: string) => path.join(project, p);
+
+function tool(pulsar = PULSAR): PulsarToolchain {
+  return new PulsarToolchain({ pulsar, cwd: project, env: {}, childEnv: { AXPULSAR_FAULT: '', AXPULSAR_VERSION: '' } });
+}
+
+const simOptions = (gt: string) => ({
+  onnx: at('model.onnx'), model: at('out/model.joint'), config: at('out/output_config.prototxt'),
+  inputs: [at('images/cat.jpg')], outputGt: at(gt),
+});
+
+/** Every file under `dir`, relative, sorted. */
+function listing(dir: string): string[] {
+  return (fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .sort();
+}
+
+/** Names beside `dir` that a run left behind (its fresh or old copies). */
+function leftovers(dir: string): string[] {
+  return fs.readdirSync(path.dirname(dir)).filter((n) => n.startsWith(`.${path.basename(dir)}.axctl-`));
+}
+
+beforeAll(async () => {
+  requireBuild();
+  project = makePulsarProject('gt-swap');
+  await pulsarBuild(tool(), {
+    onnx: at('model.onnx'), config: at('config/config.prototxt'),
+    output: at('out/model.joint'), outputConfig: at('out/output_config.prototxt'),
+  });
+});
+afterAll(() => removeProject(project));
+
+describe('axctl sim --output-gt', () => {
+  it('replaces an earlier gt whole: files of other tensors from earlier runs are gone', async () => {
+    const first = await pulsarSim(tool(), simOptions('gt'));
+    const fresh = listing(at('gt'));
+    expect(fresh).toContain('joint/resnetv15_dense0_fwd.bin');
+    expect(first.dumps.map((d) => d.path)).toContain('gt/joint/resnetv15_dense0_fwd.bin');
+    // What an earlier run for another model (other input and output names) left there.
+    for (const stale of ['input/image.bin', 'input/image.npy', 'joint/old_head.bin', 'onnx/old_head.npy']) {
+      fs.writeFileSync(at(path.join('gt', stale)), 'stale');
+    }
+    await pulsarSim(tool(), simOptions('gt'));
+    expect(listing(at('gt'))).toEqual(fresh);
+    expect(leftovers(at('gt'))).toEqual([]);
+  });
+
+  it('a run that fails after writing part of its gt leaves the previous gt as it was', async () => {
+    await pulsarSim(tool(), simOptions('gt-kept'));
+    const before = listing(at('gt-kept'));
+    const joint = fs.readFileSync(at('gt-kept/joint/resnetv15_dense0_fwd.bin'));
+    // A pulsar that writes the whole gt plus one file of its own, then dies.
+    const failing = at('pulsar-dies.js');
+    fs.writeFileSync(failing, `
+      const { spawnSync } = require('child_process');
+      const args = process.argv.slice(2);
+      const r = spawnSync(process.execPath, [${JSON.stringify(PULSAR)}, ...args], { stdio: 'inherit' });
+      if (args[0] !== 'run') process.exit(r.status);
+      const gt = args[args.indexOf('--output_gt') + 1];
+      require('fs').writeFileSync(require('path').join(gt, 'joint', 'half_written.bin'), 'x');
+      console.error('RuntimeError: killed while dumping');
+      process.exit(1);
+    `);
+    const err = await pulsarSim(tool(`'${process.execPath}' '${failing}'`), simOptions('gt-kept')).catch((e: unknown) => e);
+    expect(isAxError(err) && err.code).toBe('PULSAR_RUN_FAILED');
+    expect(listing(at('gt-kept'))).toEqual(before);
+    expect(fs.readFileSync(at('gt-kept/joint/resnetv15_dense0_fwd.bin'))).toEqual(joint);
+    expect(leftovers(at('gt-kept'))).toEqual([]);
+  });
+
+  it('refuses a folder that is not a gt folder and deletes nothing in it', async () => {
+    fs.mkdirSync(at('src/joint'), { recursive: true });
+    fs.writeFileSync(at('src/main.c'), 'int main(void) { return 0; }\n');
+    fs.writeFileSync(at('src/joint/weights.bin'), 'mine');
+    const err = await pulsarSim(tool(), simOptions('src')).catch((e: unknown) => e);
+    expect(isAxError(err) && err.code).toBe('SIM_OUTPUT_GT_NOT_GT');
+    expect((err as Error).message).toBe(`${at('src')}: does not look like a gt folder (it holds main.c, which pulsar run does not write); not replacing it`);
+    expect(listing(at('src'))).toEqual(['joint/weights.bin', 'main.c']);
+    // A gt-shaped folder with one foreign file inside is refused too.
+    fs.rmSync(at('src/main.c'));
+    fs.writeFileSync(at('src/joint/notes.txt'), 'keep me');
+    const inner = await pulsarSim(tool(), simOptions('src')).catch((e: unknown) => e);
+    expect(isAxError(inner) && inner.code).toBe('SIM_OUTPUT_GT_NOT_GT');
+    expect(listing(at('src'))).toEqual(['joint/notes.txt', 'joint/weights.bin']);
+    expect(leftovers(at('src'))).toEqual([]);
+  });
+
+  it('makes a missing folder and fills an empty one', async () => {
+    fs.mkdirSync(at('empty'));
+    await pulsarSim(tool(), simOptions('empty'));
+    await pulsarSim(tool(), simOptions('new/deeper/gt'));
+    expect(listing(at('empty'))).toEqual(listing(at('new/deeper/gt')));
+    expect(listing(at('empty'))).toContain('input/filename.txt');
+  });
+});
