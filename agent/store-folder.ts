@@ -24,7 +24,8 @@ export async function checkStoreFolder(storeDir: string): Promise<void> {
     });
   const problemOf = (err: unknown) => ((err as NodeJS.ErrnoException).code === 'EEXIST' ? NOT_A_FOLDER : errnoText(err) ?? (err as Error).message);
   try {
-    await fsp.mkdir(dir, { recursive: true });
+    // Private to the agent's user (models are often confidential); an existing folder keeps its mode.
+    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
   } catch (err) {
     // Node's recursive mkdir reports ENOENT for a folder it could not create on a read-only
     // filesystem; a plain mkdir of the last step tells the real cause.

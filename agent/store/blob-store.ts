@@ -24,7 +24,7 @@ import { assertHash, hashFileInto, sha256File } from './hashing';
 import { KeyedLock } from './keyed-lock';
 import { activeNow, SpaceBook } from './space-book';
 import { SpaceKeeper } from './space-keeper';
-import { partialFileName, StoreFolders } from './store-folders';
+import { BLOB_MODE, partialFileName, StoreFolders } from './store-folders';
 
 export interface BlobStat {
   hash: string;
@@ -269,7 +269,7 @@ export class BlobStore {
       const release = await this.space.makeRoom(size, size);
       try {
         await syncFile(file); // run_joint does not fsync what it dumps
-        await fsp.chmod(file, 0o444);
+        await fsp.chmod(file, BLOB_MODE);
         await this.folders.moveIntoBlobs(file, hash, { acrossFilesystems: true });
       } catch (err) {
         throw this.folders.ioError(`cannot move ${file} into the store`, err);
@@ -368,7 +368,7 @@ export class BlobStore {
   private async promote(hash: string, size: number, file: string, name: string): Promise<void> {
     try {
       if (size === 0) await fsp.writeFile(file, new Uint8Array(0)); // nothing was ever written
-      await fsp.chmod(file, 0o444);
+      await fsp.chmod(file, BLOB_MODE);
       await this.folders.moveIntoBlobs(file, hash);
     } catch (err) {
       throw this.folders.ioError(`blob ${hash}: cannot move the finished upload into place`, err);

@@ -15,6 +15,14 @@ import { StoreError, storeIoError } from './errors';
 import { isHash } from './hashing';
 import { activeAtWallTime, type SpaceBook } from './space-book';
 
+/**
+ * The store holds models and their inputs, often a customer's confidential ones: its folders
+ * are the agent's user's alone (run_joint runs as that user), and a blob can be read by that
+ * user only and written by nobody (a blob is named by its content and must never change).
+ */
+export const STORE_FOLDER_MODE = 0o700;
+export const BLOB_MODE = 0o400;
+
 const PARTIAL_NAME = /^([0-9a-f]{64})\.(\d+)\.part$/;
 
 /** The folder of run_joint's job folders in the store `dir` (also read before the store opens: leftover-runs.ts). */
@@ -42,7 +50,7 @@ export class StoreFolders {
   /** Makes the folders (at open) and clears what a crash left in jobs/ and tmp/. */
   async create(): Promise<void> {
     for (const folder of this.all()) {
-      await fsp.mkdir(folder, { recursive: true });
+      await fsp.mkdir(folder, { recursive: true, mode: STORE_FOLDER_MODE });
     }
     // Job folders and temp copies left by a crash belong to nothing any more.
     for (const folder of [this.jobsDir, this.tmpDir]) {
@@ -105,7 +113,7 @@ export class StoreFolders {
     for (const folder of this.all()) {
       const exists = await fsp.stat(folder).then(() => true, () => false);
       if (exists) continue;
-      await fsp.mkdir(folder, { recursive: true }).catch(() => undefined); // the retry says why
+      await fsp.mkdir(folder, { recursive: true, mode: STORE_FOLDER_MODE }).catch(() => undefined); // the retry says why
       restored = true;
     }
     return restored;

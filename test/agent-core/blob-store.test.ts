@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BlobStore } from '../../agent/store/blob-store';
 import { StoreError } from '../../agent/store/errors';
+import { checkStoreFolder } from '../../agent/store-folder';
 import { storeError } from './helpers';
 
 const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
@@ -48,6 +49,19 @@ describe('uploads', () => {
     expect((await fsp.readFile(await store.pathOf(hash))).equals(data)).toBe(true);
     expect(await fsp.readdir(path.join(dir, 'partial'))).toEqual([]);
     expect(await store.uploadOffset(hash, data.length)).toBe(data.length);
+  });
+
+  it('keeps what it holds private to its user: folders 0700, blobs readable by the owner only', async () => {
+    const root = path.join(dir, 'new-store');
+    await checkStoreFolder(root);
+    const store = await BlobStore.open(root, { capBytes: 10_000_000 });
+    const hash = await put(store, randomBytes(5000));
+    const mode = async (p: string) => (await fsp.stat(p)).mode & 0o777;
+    expect(await mode(root)).toBe(0o700);
+    for (const folder of await fsp.readdir(root)) {
+      if ((await fsp.stat(path.join(root, folder))).isDirectory()) expect(await mode(path.join(root, folder)), folder).toBe(0o700);
+    }
+    expect(await mode(await store.pathOf(hash))).toBe(0o400);
   });
 
   it('reads into a buffer it is given (a download reuses one), clipped at the end; a too small one is not used', async () => {
