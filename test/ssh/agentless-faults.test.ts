@@ -145,6 +145,21 @@ describe('agentless: hosts sharing the cache', () => {
     expect(await fsp.readdir(path.join(cache, 'partial'))).toEqual([]);
   });
 
+  it('waits for another host uploading the same blob to land it instead of sending it again', async () => {
+    const cache = path.join(dir, 'waiting-cache');
+    const { file, hash, data } = await randomFile('waited.bin', 64);
+    const [a, b] = await Promise.all([open({ cacheDir: cache }), open({ cacheDir: cache })]);
+    let second: Promise<{ sentBytes: number }> | undefined;
+    const first = a.upload(file, hash, data.length, (p) => {
+      if (!second && p.doneBytes >= 4 * 1024 * 1024) second = b.upload(file, hash, data.length);
+    });
+    expect((await first).sentBytes).toBe(data.length);
+    expect(second).toBeDefined();
+    expect((await second!).sentBytes).toBe(0);
+    expect(sha256(await fsp.readFile(path.join(cache, 'blobs', hash)))).toBe(hash);
+    expect(await fsp.readdir(path.join(cache, 'partial'))).toEqual([]);
+  });
+
   it('resumes a partial whose writer died (not written for minutes), and leaves one being written alone', async () => {
     const cache = path.join(dir, 'stale-cache');
     const { file, hash, data } = await randomFile('stale.bin', 1);
@@ -158,7 +173,8 @@ describe('agentless: hosts sharing the cache', () => {
     expect((await session.upload(file, hash, data.length)).sentBytes).toBe(data.length - 300_000);
     expect(sha256(await fsp.readFile(path.join(cache, 'blobs', hash)))).toBe(hash);
 
-    // Another host is writing this one (written just now): never resumed, truncated or removed.
+    // Another host is writing this one (written just now): never resumed, truncated or removed;
+    // it never grows, so after waiting OTHERS_STALL_MS for it this upload sends the blob itself.
     const other = await randomFile('live.bin', 1);
     const live = path.join(partials, `${other.hash}.ba9876543210.part`);
     await fsp.writeFile(live, Buffer.alloc(100_000, 5));

@@ -22,9 +22,12 @@
  * heartbeat every WRITER_HEARTBEAT_MS whatever the writes do (a slow local disk); a writer
  * whose link stalls gives up within its SFTP request deadline (30 s). It claims it by renaming
  * it to its own name, which only one claimant can do.
- * Two hosts uploading one blob at once both send it, and both end with the same blob.
+ * An upload that finds another's partial of the same blob being written waits for that one
+ * to land instead of sending the blob again (waitForOthers), as long as it keeps growing; two
+ * hosts that start at the same moment both send it, and both end with the same blob.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { sleepUnlessAborted } from '../../../shared/abort';
 import { BadFileError, ConnectError } from '../../../shared/errors';
 import { looksLikeModelIo, type ModelIo } from '../../../shared/run/model-io';
 import type { SshConnection } from '../connection';
@@ -59,6 +62,10 @@ const HASH_MS_PER_MIB = 1000;
 export const STALE_WRITER_S = 45;
 /** How often an upload sets its partial's time while it writes it (see STALE_WRITER_S). */
 export const WRITER_HEARTBEAT_MS = 10_000;
+/** How often an upload waiting for another host's upload of the same blob looks again. */
+const OTHERS_POLL_MS = 500;
+/** Another host's partial that has not grown for this long has stalled: the waiting upload sends the blob itself. */
+const OTHERS_STALL_MS = 15_000;
 /** How long close() lets the uploads in progress give up their partials before it hangs up. */
 const RELEASE_GRACE_MS = 3000;
 
@@ -128,6 +135,10 @@ export class RemoteCache {
   }
 
   private async uploadOnce(file: string, hash: string, size: number, signal: AbortSignal, onProgress?: (done: number, total: number) => void): Promise<number> {
+    if (await this.waitForOthers(hash, size, signal)) {
+      onProgress?.(size, size);
+      return 0;
+    }
     const own = `${this.layout.partial}/${hash}.${randomBytes(6).toString('hex')}`;
     const writing = `${own}.part`;
     const claimed = await this.claimPartial(hash, size, writing);
@@ -189,6 +200,36 @@ export class RemoteCache {
     }
     this.verified.add(hash);
     return sent;
+  }
+
+  /**
+   * While another upload (another host's) is writing this blob — its partial set in time
+   * within STALE_WRITER_S, or being checked — waits for it to land rather than send the same
+   * bytes again; true once the blob is in place (checked as has() checks it). False, to upload
+   * it ourselves, when there is no such upload, when it ended without the blob (given up or
+   * gone stale: its partial is ours to resume then), or when it stalled: not grown for
+   * OTHERS_STALL_MS (a stalled link, a long check, or a writer that died: we send it rather
+   * than wait for its partial to go stale).
+   */
+  private async waitForOthers(hash: string, size: number, signal: AbortSignal): Promise<boolean> {
+    const someones = new RegExp(`^${hash}\\.[0-9a-f]+\\.(part|check)$`);
+    let most = -1;
+    let grewAt = Date.now();
+    for (let first = true; ; first = false) {
+      const boardNow = this.boardNow();
+      const others = (await this.sftp.list(this.layout.partial)).filter((e) => e.isFile && someones.test(e.name) && e.mtime >= boardNow - STALE_WRITER_S);
+      if (others.length === 0) return !first && (await this.landedMeanwhile(hash, size));
+      const written = Math.max(...others.map((e) => e.size));
+      if (written > most) {
+        most = written;
+        grewAt = Date.now();
+      } else if (Date.now() - grewAt > OTHERS_STALL_MS) {
+        return false;
+      }
+      await sleepUnlessAborted(OTHERS_POLL_MS, signal);
+      signal.throwIfAborted();
+      if ((await this.sftp.stat(this.blobPath(hash)))?.size === size) return this.landedMeanwhile(hash, size);
+    }
   }
 
   /**
