@@ -29,6 +29,11 @@ export class LocalPeers {
     for (const socket of this.waiting.splice(0)) this.track(startSession(socket));
   }
 
+  /** Whether a relayed session is open. */
+  get busy(): boolean {
+    return this.sessions.size > 0;
+  }
+
   /** Resolves once no relayed session is open. */
   async drained(): Promise<void> {
     while (this.sessions.size > 0) await Promise.race([...this.sessions].map((s) => s.closed));

@@ -21,6 +21,7 @@ import type { LocalPeers } from './local-peers';
 import { collectionPacer, log } from './log';
 import { openSerialTransport } from './serial';
 import { serveListening } from './serve-listen';
+import { letGoOfStdio } from './stdio-release';
 import { startRelayedSession, startSession } from './start-session';
 import type { StoreClaim } from './store-owner';
 
@@ -42,9 +43,12 @@ export async function serveOwnedStore(config: AgentConfig, secret: Uint8Array, c
         process.once('SIGINT', stopPeers).once('SIGTERM', stopPeers);
         const code = await serveStdio(ctx, config);
         // Hosts relayed here by later agents keep their sessions (and runs) to the end; one
-        // that arrives while the last ends is served too, then no more are taken.
+        // that arrives while the last ends is served too, then no more are taken. Meanwhile
+        // the stdio of the host that left is let go of, so its SSH channel ends now.
+        if (peers.busy) letGoOfStdio(log);
         await peers.drained();
         claim.stopAccepting();
+        if (peers.busy) letGoOfStdio(log);
         await peers.drained();
         return code;
       }

@@ -51,6 +51,13 @@ export class SshAgentTransport extends StreamTransport {
     this.once('close', () => void connection.close());
     // What the channel tells beyond its bytes (why it ended) decides how the transport closes.
     watch.bind({ fail: (err) => this.fail(err), lost: (err) => this.linkClosed(err) });
+    // Our close waits for the agent's end of the stream. An agent that exits ends it with its
+    // exit; an --stdio agent that owns the store and still serves hosts relayed to it ends it
+    // by closing its stdout and stderr (agent/stdio-release.ts), and sshd closes the channel
+    // only once it exits: that EOF is the end our close waits for, not the close timeout.
+    watch.whenAgentEnds(() => {
+      if (this.state === 'closing') this.linkClosed();
+    });
   }
 
   /** ssh2 makes a fresh buffer per 32 KiB packet: collections paced by what is sent (shared/young-collection.ts). */
@@ -91,6 +98,8 @@ interface AgentWatch {
   printedBeforeAgent(): Buffer;
   /** Hands the channel's verdicts to the transport (replayed if they came before it existed). */
   bind(sink: WatchSink): void;
+  /** Calls `listener` when the agent ends its stream (EOF on the channel; not a lost connection). */
+  whenAgentEnds(listener: () => void): void;
 }
 
 interface WatchSink {
@@ -287,14 +296,14 @@ function watchAgent(channel: ClientChannel, launch: AgentLaunch, label: string, 
   // (EOF) is the end of the connection. sshd closes such a channel only once both sides have
   // ended, so the transport must hear of it now to end its own side.
   let agentEnded = false;
-  if (socket !== undefined) {
-    channel.once('end', () => {
-      // ssh2 also ends every channel when the connection itself breaks (after noting why).
-      if (connectionLost()) return;
-      agentEnded = true;
-      if (!input.destroyed) input.end();
-    });
-  }
+  let onAgentEnded: () => void = () => undefined;
+  channel.once('end', () => {
+    // ssh2 also ends every channel when the connection itself breaks (after noting why).
+    if (connectionLost()) return;
+    agentEnded = true;
+    if (socket !== undefined && !input.destroyed) input.end();
+    onAgentEnded();
+  });
   channel.once('close', () => {
     const status = exit as { code: number | null; signal: string | null } | null;
     if (socket !== undefined) {
@@ -324,6 +333,10 @@ function watchAgent(channel: ClientChannel, launch: AgentLaunch, label: string, 
       bind: (s) => {
         sink = s;
         if (verdict) s[verdict.kind](verdict.err);
+      },
+      whenAgentEnds: (listener) => {
+        onAgentEnded = listener;
+        if (agentEnded) listener();
       },
     },
   };

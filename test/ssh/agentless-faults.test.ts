@@ -4,6 +4,7 @@
  * paths the start-up check resolves, and leftovers swept from the cache. Agentless must give
  * the agent path's verdicts and exit codes.
  */
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -16,7 +17,7 @@ import type { AgentlessSession } from '../../host/ssh/agentless/session';
 import { SshConnection } from '../../host/ssh/connection';
 import { SftpSession } from '../../host/ssh/sftp';
 import { isAxError, type AxError } from '../../shared/errors';
-import { fixture, loginTo, requireBuild, runJointAt, startRelay, tempDir, verifyOn, type Fixture, type Relay } from './helpers';
+import { ROOT, fixture, loginTo, requireBuild, runJointAt, startRelay, tempDir, verifyOn, type Fixture, type Relay } from './helpers';
 import { startSshd, type Sshd } from './sshd';
 
 let board: Sshd;
@@ -144,6 +145,21 @@ describe('agentless: hosts sharing the cache', () => {
     expect(await fsp.readdir(path.join(cache, 'partial'))).toEqual([]);
   });
 
+  it('waits for another host uploading the same blob to land it instead of sending it again', async () => {
+    const cache = path.join(dir, 'waiting-cache');
+    const { file, hash, data } = await randomFile('waited.bin', 64);
+    const [a, b] = await Promise.all([open({ cacheDir: cache }), open({ cacheDir: cache })]);
+    let second: Promise<{ sentBytes: number }> | undefined;
+    const first = a.upload(file, hash, data.length, (p) => {
+      if (!second && p.doneBytes >= 4 * 1024 * 1024) second = b.upload(file, hash, data.length);
+    });
+    expect((await first).sentBytes).toBe(data.length);
+    expect(second).toBeDefined();
+    expect((await second!).sentBytes).toBe(0);
+    expect(sha256(await fsp.readFile(path.join(cache, 'blobs', hash)))).toBe(hash);
+    expect(await fsp.readdir(path.join(cache, 'partial'))).toEqual([]);
+  });
+
   it('resumes a partial whose writer died (not written for minutes), and leaves one being written alone', async () => {
     const cache = path.join(dir, 'stale-cache');
     const { file, hash, data } = await randomFile('stale.bin', 1);
@@ -157,7 +173,8 @@ describe('agentless: hosts sharing the cache', () => {
     expect((await session.upload(file, hash, data.length)).sentBytes).toBe(data.length - 300_000);
     expect(sha256(await fsp.readFile(path.join(cache, 'blobs', hash)))).toBe(hash);
 
-    // Another host is writing this one (written just now): never resumed, truncated or removed.
+    // Another host is writing this one (written just now): never resumed, truncated or removed;
+    // it never grows, so after waiting OTHERS_STALL_MS for it this upload sends the blob itself.
     const other = await randomFile('live.bin', 1);
     const live = path.join(partials, `${other.hash}.ba9876543210.part`);
     await fsp.writeFile(live, Buffer.alloc(100_000, 5));
@@ -165,6 +182,40 @@ describe('agentless: hosts sharing the cache', () => {
     expect(sha256(await fsp.readFile(path.join(cache, 'blobs', other.hash)))).toBe(other.hash);
     expect((await fsp.readFile(live)).equals(Buffer.alloc(100_000, 5))).toBe(true);
   });
+
+  it('resumes the partial of a host killed mid-upload within a minute, not after 5', async () => {
+    const cache = path.join(dir, 'killed-cache');
+    const { file, hash, data } = await randomFile('killed.bin', 64);
+    // Another host's axctl, killed (SIGKILL: no chance to give its partial up) once 4 MiB are written.
+    const writer = path.join(dir, 'killed-writer.js');
+    await fsp.writeFile(writer, [
+      `require(${JSON.stringify(path.join(ROOT, 'dist/host/ssh/register'))});`,
+      `const { openAgentless } = require(${JSON.stringify(path.join(ROOT, 'dist/host/ssh/agentless/open'))});`,
+      `const [opts, file, hash, size] = JSON.parse(process.argv[2]);`,
+      `openAgentless(opts).then((s) => s.upload(file, hash, size, (p) => process.stdout.write(p.doneBytes + '\\n')));`,
+    ].join('\n'));
+    const opts = { url: board.url, ...loginTo(board), runJoint, cacheDir: cache };
+    const child = spawn(process.execPath, [writer, JSON.stringify([opts, file, hash, data.length])], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.stdout.on('data', (d: Buffer) => {
+      if (Math.max(...d.toString().trim().split('\n').map(Number)) >= 4 * 1024 * 1024) child.kill('SIGKILL');
+    });
+    await exited;
+    const partials = path.join(cache, 'partial');
+    const [left] = await fsp.readdir(partials);
+    expect(left).toMatch(new RegExp(`^${hash}\\.[0-9a-f]+\\.part$`)); // its own, not given up
+    // Written last once the board's sftp-server has written what was on its way.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const { size: held, mtimeMs } = await fsp.stat(path.join(partials, left!));
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThan(data.length);
+    // 50 s after its last write, which a live writer would have followed with another long ago.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, mtimeMs + 50_000 - Date.now())));
+    const next = await open({ cacheDir: cache });
+    expect((await next.upload(file, hash, data.length)).sentBytes).toBe(data.length - held);
+    expect(sha256(await fsp.readFile(path.join(cache, 'blobs', hash)))).toBe(hash);
+    expect(await fsp.readdir(partials)).toEqual([]);
+  }, 120_000);
 
   it('gives up its partial when the session is closed during an upload, and the next session resumes it', async () => {
     const cache = path.join(dir, 'closed-cache');

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AgentClient } from '../../host/client/agent-client';
 import { openTransport } from '../../host/client/connect';
 import { openSsh } from '../../host/ssh/connection';
@@ -127,6 +127,29 @@ describe('an installed agent already running', () => {
     const { report } = await verifyOn(dir, board.url, fx, { ssh: { ...loginTo(board), agentPrefix: prefix } });
     expect(report.verdict).toBe('match');
     expect(await starts()).toBe(1);
+  });
+
+  it('lets the host that started it leave at once while it serves a host that reached it at its socket, then stops', async () => {
+    const { prefix, store } = await install();
+    const first = await connect(board, prefix); // starts the agent: it owns the store
+    const second = await connect(board, prefix);
+    expect(second.socket).toBe(path.join(store, 'agent.sock'));
+    const agentsOfStore = () => execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes('--stdio') && l.includes(store));
+    expect(agentsOfStore()).toHaveLength(1);
+    // Its close waited out the 5 s close timeout: sshd ends the channel only once the agent
+    // has closed its stdout and stderr, which it kept while it served the other host.
+    const outcome = await Promise.race([
+      first.client.close().then(() => 'closed'),
+      new Promise((resolve) => setTimeout(() => resolve('still closing'), 3000)),
+    ]);
+    expect(outcome).toBe('closed');
+    // The other host is served on, to the end.
+    const data = randomBytes(300_000);
+    await second.client.putBytes(data, sha(data));
+    expect((await second.client.has([sha(data)]))[0]!.present).toBe(true);
+    expect(agentsOfStore()).toHaveLength(1);
+    await second.client.close();
+    await vi.waitFor(() => expect(agentsOfStore()).toEqual([]), { timeout: 10_000, interval: 100 });
   });
 
   it('is not what a socket left by an agent that died leads to: the wrapper starts one', async () => {

@@ -18,11 +18,16 @@
  * its own partial (created exclusively, never truncating or writing into another's). It
  * resumes a partial only once nobody writes it: one given up (renamed to <sha256>.part by an
  * upload that failed or was stopped with the connection still up) or one whose writer died
- * (not written for STALE_WRITER_S; a live writer writes at least every 30 s, its SFTP request
- * deadline). It claims it by renaming it to its own name, which only one claimant can do.
- * Two hosts uploading one blob at once both send it, and both end with the same blob.
+ * (its time not set for STALE_WRITER_S). A live writer's writes set it, and so does its
+ * heartbeat every WRITER_HEARTBEAT_MS whatever the writes do (a slow local disk); a writer
+ * whose link stalls gives up within its SFTP request deadline (30 s). It claims it by renaming
+ * it to its own name, which only one claimant can do.
+ * An upload that finds another's partial of the same blob being written waits for that one
+ * to land instead of sending the blob again (waitForOthers), as long as it keeps growing; two
+ * hosts that start at the same moment both send it, and both end with the same blob.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { sleepUnlessAborted } from '../../../shared/abort';
 import { BadFileError, ConnectError } from '../../../shared/errors';
 import { looksLikeModelIo, type ModelIo } from '../../../shared/run/model-io';
 import type { SshConnection } from '../connection';
@@ -47,8 +52,20 @@ export function cacheLayout(root: string): CacheLayout {
 
 /** Hashing a big blob on a slow board takes a while: allow this much per MiB, at least a minute. */
 const HASH_MS_PER_MIB = 1000;
-/** A partial not written for this long has lost its writer (whose requests time out after 30 s). */
-export const STALE_WRITER_S = 5 * 60;
+/**
+ * A partial whose time was not set for this long has lost its writer: a live one sets it at
+ * least every WRITER_HEARTBEAT_MS, and gives up when a request goes unanswered for 30 s (the
+ * SFTP deadline). The rest is margin for the clock offset (measured to within a round trip)
+ * and the whole seconds of SFTP's times. It was 5 minutes: a host killed mid-upload kept the
+ * next one from resuming its partial that long.
+ */
+export const STALE_WRITER_S = 45;
+/** How often an upload sets its partial's time while it writes it (see STALE_WRITER_S). */
+export const WRITER_HEARTBEAT_MS = 10_000;
+/** How often an upload waiting for another host's upload of the same blob looks again. */
+const OTHERS_POLL_MS = 500;
+/** Another host's partial that has not grown for this long has stalled: the waiting upload sends the blob itself. */
+const OTHERS_STALL_MS = 15_000;
 /** How long close() lets the uploads in progress give up their partials before it hangs up. */
 const RELEASE_GRACE_MS = 3000;
 
@@ -118,6 +135,10 @@ export class RemoteCache {
   }
 
   private async uploadOnce(file: string, hash: string, size: number, signal: AbortSignal, onProgress?: (done: number, total: number) => void): Promise<number> {
+    if (await this.waitForOthers(hash, size, signal)) {
+      onProgress?.(size, size);
+      return 0;
+    }
     const own = `${this.layout.partial}/${hash}.${randomBytes(6).toString('hex')}`;
     const writing = `${own}.part`;
     const claimed = await this.claimPartial(hash, size, writing);
@@ -125,11 +146,13 @@ export class RemoteCache {
     onProgress?.(start, size);
     const sentHash = claimed === null ? createHash('sha256') : undefined;
     let sent = 0;
+    const heartbeat = this.heartbeat(writing);
     try {
       if (start < size || size === 0) {
         sent = await this.sftp.put(file, writing, { start, existing: claimed !== null, mode: 0o644, signal, ...(sentHash ? { hash: sentHash } : {}), ...(onProgress ? { onProgress } : {}) });
       }
     } catch (err) {
+      heartbeat.stop();
       // A partial taken from under us (the claim lost a race after all) may be another host's
       // whole blob by now.
       if (statusOf(err) === NO_SUCH_FILE && (await this.landedMeanwhile(hash, size))) return sent;
@@ -137,6 +160,7 @@ export class RemoteCache {
       await this.giveUp(hash, writing, err);
       throw err;
     }
+    heartbeat.stop();
     const landed = (await this.sftp.stat(writing))?.size;
     if (landed !== size) {
       await this.sftp.unlink(writing);
@@ -176,6 +200,36 @@ export class RemoteCache {
     }
     this.verified.add(hash);
     return sent;
+  }
+
+  /**
+   * While another upload (another host's) is writing this blob — its partial set in time
+   * within STALE_WRITER_S, or being checked — waits for it to land rather than send the same
+   * bytes again; true once the blob is in place (checked as has() checks it). False, to upload
+   * it ourselves, when there is no such upload, when it ended without the blob (given up or
+   * gone stale: its partial is ours to resume then), or when it stalled: not grown for
+   * OTHERS_STALL_MS (a stalled link, a long check, or a writer that died: we send it rather
+   * than wait for its partial to go stale).
+   */
+  private async waitForOthers(hash: string, size: number, signal: AbortSignal): Promise<boolean> {
+    const someones = new RegExp(`^${hash}\\.[0-9a-f]+\\.(part|check)$`);
+    let most = -1;
+    let grewAt = Date.now();
+    for (let first = true; ; first = false) {
+      const boardNow = this.boardNow();
+      const others = (await this.sftp.list(this.layout.partial)).filter((e) => e.isFile && someones.test(e.name) && e.mtime >= boardNow - STALE_WRITER_S);
+      if (others.length === 0) return !first && (await this.landedMeanwhile(hash, size));
+      const written = Math.max(...others.map((e) => e.size));
+      if (written > most) {
+        most = written;
+        grewAt = Date.now();
+      } else if (Date.now() - grewAt > OTHERS_STALL_MS) {
+        return false;
+      }
+      await sleepUnlessAborted(OTHERS_POLL_MS, signal);
+      signal.throwIfAborted();
+      if ((await this.sftp.stat(this.blobPath(hash)))?.size === size) return this.landedMeanwhile(hash, size);
+    }
   }
 
   /**
@@ -221,6 +275,22 @@ export class RemoteCache {
       return;
     }
     await this.sftp.rename(writing, `${this.layout.partial}/${hash}.part`).catch(() => undefined);
+  }
+
+  /**
+   * Sets the time of the partial being written every WRITER_HEARTBEAT_MS until stopped, so it
+   * never looks like a dead writer's while this upload lives, even when no write lands for a
+   * while. One touch at a time; a failed one (the partial claimed or given up meanwhile, a
+   * link that stalled) changes nothing: the upload's own requests tell what went wrong.
+   */
+  private heartbeat(file: string): { stop(): void } {
+    let touching = false;
+    const timer = setInterval(() => {
+      if (touching) return;
+      touching = true;
+      void this.sftp.touch(file, this.boardNow()).catch(() => undefined).finally(() => (touching = false));
+    }, WRITER_HEARTBEAT_MS);
+    return { stop: () => clearInterval(timer) };
   }
 
   /** Now by the board's clock, in seconds (the clock partials' times are compared with). */

@@ -1,0 +1,33 @@
+/**
+ * A --stdio agent that owns the store keeps serving the hosts relayed to it after its own host
+ * has left (store-owner.ts). Over ssh:// that host's close waits for the agent's end of the
+ * channel, and sshd sends it (EOF) only once the agent's stdout and stderr are both closed: the
+ * process still held them, so every such close waited out the host's close timeout (5 s). So
+ * the owner lets go of them: both are pointed at /dev/null (closed, then /dev/null opened,
+ * which takes the lowest free number: the same one), and nothing is written to them any more.
+ * The log ends with a line that says so. stdin is left as it is: the host has ended it already
+ * (and Node may have closed it: the number may be another file's by now).
+ */
+import { closeSync, openSync } from 'node:fs';
+
+let released = false;
+
+export function letGoOfStdio(log: (line: string) => void): void {
+  if (released) return;
+  released = true;
+  log('its own host has left; serving the hosts relayed to it to the end, with no log from now on (stdout and stderr are closed so that the SSH channel of that host ends)');
+  // Also in case another thread's open took the number between the close and the open below:
+  // the streams must not write into that file.
+  const nothing = (() => true) as typeof process.stdout.write;
+  process.stdout.write = nothing;
+  process.stderr.write = nothing;
+  for (const fd of [1, 2]) {
+    try {
+      closeSync(fd);
+      const devNull = openSync('/dev/null', 'w');
+      if (devNull !== fd) closeSync(devNull); // the number went to another file meanwhile: it is that file's
+    } catch {
+      // Closed already, or no /dev/null: the channel ends all the same once both are closed.
+    }
+  }
+}
