@@ -146,6 +146,16 @@ describe('AgentlessSession', () => {
     expect(await session.has([{ hash: sha256(data), size: data.length }, { hash: sha256(data), size: data.length + 1 }, { hash: 'a'.repeat(64), size: 1 }])).toEqual([true, false, false]);
   });
 
+  it('keeps the cache private to the SSH user: folders 0700, blobs 0400', async () => {
+    const privateCache = path.join(dir, 'private-cache');
+    const session = await open({ cacheDir: privateCache });
+    const { hash } = await put(session, classifier.model);
+    const mode = async (p: string) => (await fsp.stat(p)).mode & 0o777;
+    expect(await mode(privateCache)).toBe(0o700);
+    for (const folder of ['blobs', 'partial', 'model-io', 'runs']) expect(await mode(path.join(privateCache, folder)), folder).toBe(0o700);
+    expect(await mode(path.join(privateCache, 'blobs', hash))).toBe(0o400);
+  });
+
   it('resumes a partial upload and refuses content that is not what its name says', async () => {
     const session = await open();
     const file = path.join(dir, 'resume.bin');

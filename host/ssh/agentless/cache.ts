@@ -149,7 +149,7 @@ export class RemoteCache {
     const heartbeat = this.heartbeat(writing);
     try {
       if (start < size || size === 0) {
-        sent = await this.sftp.put(file, writing, { start, existing: claimed !== null, mode: 0o644, signal, ...(sentHash ? { hash: sentHash } : {}), ...(onProgress ? { onProgress } : {}) });
+        sent = await this.sftp.put(file, writing, { start, existing: claimed !== null, mode: 0o600, signal, ...(sentHash ? { hash: sentHash } : {}), ...(onProgress ? { onProgress } : {}) });
       }
     } catch (err) {
       heartbeat.stop();
@@ -192,7 +192,7 @@ export class RemoteCache {
       }
     }
     try {
-      await this.sftp.chmod(done, 0o444);
+      await this.sftp.chmod(done, 0o400); // read by the SSH user only, changed by nobody
       // Another host may have put the same blob there meanwhile: replaced by identical bytes.
       await this.sftp.rename(done, this.blobPath(hash));
     } catch (err) {

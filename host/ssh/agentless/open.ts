@@ -89,7 +89,9 @@ export function runJointExpression(runJoint: string): string {
 async function boardFacts(ssh: SshConnection, cacheDir: string, runJoint: string): Promise<BoardFacts> {
   const script = [
     `cache=${cacheDirExpression(cacheDir)}`,
-    'mkdir -p -- "$cache/blobs" "$cache/partial" "$cache/model-io" "$cache/runs" || exit 3',
+    // Private to the SSH user, as the agent's store is (models are often confidential); a
+    // folder that already exists keeps its mode.
+    '(umask 077 && mkdir -p -- "$cache/blobs" "$cache/partial" "$cache/model-io" "$cache/runs") || exit 3',
     `find "$cache/runs" -mindepth 1 -maxdepth 1 -mmin +${STALE_RUN_MINUTES} -exec rm -rf {} + 2>/dev/null`,
     // Partial uploads nobody resumed within a day (a live upload writes every few seconds, so
     // one another host is writing is never this old), and small files' temporary copies
