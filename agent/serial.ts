@@ -14,7 +14,7 @@
  * The port is opened with the serialport module when it loads (it must sit beside the
  * bundled agent with its prebuilt binding: node_modules/serialport), otherwise through Node's
  * own tty streams on a line configured beforehand with stty by whoever starts the agent (see
- * shared/serial/port-open.ts; the agent itself executes nothing but run_joint). A port that cannot be opened: SERIAL_PORT_OPEN_FAILED (SERIAL_PORT_BUSY
+ * shared/serial/port-open.ts; the agent only reads the rate back, with `stty -F PATH speed`). A port that cannot be opened: SERIAL_PORT_OPEN_FAILED (SERIAL_PORT_BUSY
  * when another program holds it; retried briefly, as the previous session may still be
  * releasing it).
  */

@@ -40,6 +40,8 @@ export interface InstallOptions {
   checkTimeoutMs: number;
   /** Environment for the host token folder (XDG_CONFIG_HOME, HOME). */
   env?: NodeJS.ProcessEnv;
+  /** Write the service file over one that `axctl agent install` did not write (refused otherwise). */
+  replaceServiceFile?: boolean;
 }
 
 export const INSTALL_DEFAULTS = {
@@ -158,7 +160,7 @@ interface Plan {
 }
 
 /** Checks what the board offers against what was asked; refuses early, before any change. */
-export function planInstall(board: string, probe: BoardProbe, opts: Pick<InstallOptions, 'service' | 'store' | 'prefix' | 'initdDir' | 'node'>, defaultStore: string): Plan {
+export function planInstall(board: string, probe: BoardProbe, opts: Pick<InstallOptions, 'service' | 'store' | 'prefix' | 'initdDir' | 'node' | 'replaceServiceFile'>, defaultStore: string): Plan {
   if (probe.prefixState === 'foreign') {
     throw new UsageError('PREFIX_NOT_OURS', `${board}: ${opts.prefix} exists and holds something other than an axagent installation`, {
       hint: 'choose another --prefix, or empty that folder first',
@@ -194,9 +196,19 @@ export function planInstall(board: string, probe: BoardProbe, opts: Pick<Install
       hint: `remove that one first (axctl agent uninstall --prefix ${owner}), or install this one with --service none`,
     });
   }
-  const serviceNote = opts.service === 'auto'
+  // A unit or script of the user's own at our file's place (no axctl prefix in it): replacing
+  // it silently would lose whatever it started, so only when asked to.
+  const foreignFile = service !== 'none' && owner === undefined && probe.serviceFilesPresent[service] ? serviceFileOf(service, { initdDir: opts.initdDir }) : undefined;
+  if (foreignFile && !opts.replaceServiceFile) {
+    throw new UsageError('SERVICE_FILE_NOT_OURS', `${board}: ${foreignFile} exists and was not written by axctl agent install`, {
+      hint: 'look at it first; to replace it, run again with --replace-service-file, or keep it and install with --service none',
+    });
+  }
+  const chosen = opts.service === 'auto'
     ? service === 'systemd' ? 'systemd runs on the board' : service === 'initd' ? `no systemd; ${opts.initdDir} exists` : `neither systemd nor ${opts.initdDir}: no service, the agent runs only through ssh://`
     : undefined;
+  const replaced = foreignFile ? `replaced ${foreignFile}, which axctl did not write` : undefined;
+  const serviceNote = [chosen, replaced].filter(Boolean).join('; ') || undefined;
   return {
     node: probe.node,
     nodeVersion: probe.nodeVersion,

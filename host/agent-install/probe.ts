@@ -41,6 +41,11 @@ export interface BoardProbe {
    * axagent.service and one S99axagent, whatever the prefix).
    */
   serviceOwners: { systemd?: string; initd?: string };
+  /**
+   * Something is already at each service file's place. With no owner above, it is not a file
+   * `axctl agent install` wrote (a unit or script of the user's own).
+   */
+  serviceFilesPresent: { systemd: boolean; initd: boolean };
 }
 
 export interface ProbeRequest {
@@ -95,8 +100,10 @@ s=${shq(req.store ?? '')}
 while [ ! -d "$s" ] && [ "$s" != / ]; do s=$(dirname "$s"); done
 echo "storeFreeKb=$(df -Pk "$s" 2>/dev/null | tail -n 1 | awk '{print $4}')"
 u=${shq(serviceFileOf('systemd', { initdDir: req.initdDir, ...(req.systemdDir && { systemdDir: req.systemdDir }) })!)}
+if [ -e "$u" ] || [ -L "$u" ]; then echo systemdFile=yes; fi
 [ -f "$u" ] && echo "systemdOwner=$(sed -n 's|^ExecStart=\\(/.*\\)/bin/axagent --listen .*|\\1|p' "$u" | head -n 1)"
 i=${shq(serviceFileOf('initd', { initdDir: req.initdDir })!)}
+if [ -e "$i" ] || [ -L "$i" ]; then echo initdFile=yes; fi
 [ -f "$i" ] && echo "initdOwner=$(sed -n "s|^PREFIX='\\(/.*\\)'\\$|\\1|p" "$i" | head -n 1)"
 echo --conf--
 cat "$P/etc/axagent.conf" 2>/dev/null
@@ -124,6 +131,7 @@ export function parseProbe(out: string): BoardProbe {
       ...(kv.get('systemdOwner') && { systemd: kv.get('systemdOwner') }),
       ...(kv.get('initdOwner') && { initd: kv.get('initdOwner') }),
     },
+    serviceFilesPresent: { systemd: yes('systemdFile'), initd: yes('initdFile') },
   };
   const optional = {
     node: nonEmpty('node'),

@@ -37,6 +37,8 @@ export interface InstallArgs extends CommonArgs {
   agentFile?: string;
   /** Seconds. */
   checkTimeout?: number;
+  /** Write the service file over one axctl did not write. */
+  replaceServiceFile?: boolean;
 }
 
 async function withLink<T>(args: CommonArgs, run: (link: BoardLink, runJoint: string | undefined) => Promise<T>): Promise<T> {
@@ -78,6 +80,7 @@ export function parseInstallOptions(args: InstallArgs, inventoryRunJoint?: strin
     ...(args.store && { store: checkBoardPath('--store', args.store) }),
     ...(args.node && { node: checkBoardPath('--node', args.node) }),
     ...(args.env && { env: args.env }),
+    ...(args.replaceServiceFile && { replaceServiceFile: true }),
   };
 }
 

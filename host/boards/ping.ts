@@ -102,13 +102,34 @@ export async function pingBoard(entry: BoardEntry, opts: PingOptions): Promise<P
     }
     return result;
   } catch (caught) {
-    const err = withUpgradeHint(caught, entry.url);
+    // The opening was given the same deadline (connectTimeoutMs): its own reason (a serial
+    // line nobody answers: SERIAL_NO_PEER; CONNECT_TIMEOUT) says more than "no answer", and
+    // arrives a moment after ours, as its clock started a little later.
+    const own = caught instanceof PingTimeout && !session ? await openingError(opening, OWN_REASON_GRACE_MS) : undefined;
+    const err = withUpgradeHint(own ?? caught, entry.url);
     return { ...base, code: isAxError(err) ? err.code : err instanceof PingTimeout ? 'PING_TIMEOUT' : 'INTERNAL', error: oneLine(err) };
   } finally {
     clearTimeout(timer);
     if (session) await session.close().catch(() => undefined);
     // A board still opening after its deadline is closed once it opens.
     else void opening.then((s) => s.close()).catch(() => undefined);
+  }
+}
+
+/** How long past the deadline a board still opening may take to fail with its own reason. */
+const OWN_REASON_GRACE_MS = 1000;
+
+/** The AxError `opening` fails with within `graceMs`, if it does. */
+async function openingError(opening: Promise<unknown>, graceMs: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const failed = opening.then(
+    () => undefined,
+    (err: unknown) => (isAxError(err) ? err : undefined),
+  );
+  try {
+    return await Promise.race([failed, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), graceMs)))]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

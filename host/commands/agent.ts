@@ -62,6 +62,7 @@ interface InstallArgv extends BaseArgs {
   node?: string;
   'agent-file'?: string;
   'check-timeout': number;
+  'replace-service-file': boolean;
 }
 
 const install: CommandModule<object, InstallArgv> = {
@@ -77,6 +78,7 @@ const install: CommandModule<object, InstallArgv> = {
       .option('node', { type: 'string', describe: 'Node.js (18 or later) on the board [default: as installed, else node or nodejs on $PATH]' })
       .option('agent-file', { type: 'string', describe: 'the agent bundle to install [default: dist/axagent.js of this axctl]' })
       .option('check-timeout', { type: 'number', default: 20, describe: 'seconds each answer check may take after starting' })
+      .option('replace-service-file', { type: 'boolean', default: false, describe: 'write axagent.service / S99axagent over one that axctl did not write (refused otherwise)' })
       .example('$0 agent install --board ssh://root@192.168.1.20', 'install to /opt/axagent, service chosen by the board')
       .example('$0 agent install --board ssh://me@board --prefix /home/me/axagent --service none', 'without root: reachable as ssh:// only') as unknown as Argv<InstallArgv>,
   handler: action(async (argv: InstallArgv) => {
@@ -90,6 +92,7 @@ const install: CommandModule<object, InstallArgv> = {
       ...(argv.store && { store: argv.store }),
       ...(argv.node && { node: argv.node }),
       ...(argv['agent-file'] && { agentFile: argv['agent-file'] }),
+      ...(argv['replace-service-file'] && { replaceServiceFile: true }),
     });
     print(argv.json, report, renderInstall(report));
     return ExitCode.OK;

@@ -39,7 +39,7 @@ export function builder(yargs: Argv): Argv<Args> {
     .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON instead of text' })
     .option('junit', { type: 'string', describe: 'also write the report as JUnit XML to this file' })
     .option('html', { type: 'string', describe: 'also write the report as one offline HTML page to this file' })
-    .option('save-outputs', { type: 'string', describe: "keep the board's outputs in this folder (<name>.bin, '/' → '_')" })
+    .option('save-outputs', { type: 'string', describe: "keep the board's outputs in this folder (<name>.bin, '/' → '_'); a new or empty one, or one an earlier --save-outputs filled" })
     .example('$0 verify', 'check what axctl deploy recorded in .axctl/')
     .example('$0 verify --board ws://192.168.1.20:7007 --model model.joint --gt gt/ --json', 'without a deploy, JSON for scripts')
     .epilogue('Exit codes: 0 match, 1 mismatch, 3 input-error, 4 run-failed, 5 cannot connect or authenticate, 2 usage or bad local files.') as unknown as Argv<Args>;

@@ -14,7 +14,8 @@ export type SerialErrorCode =
   | 'SERIAL_CLOSED'
   | 'SERIAL_PORT_OPEN_FAILED'
   | 'SERIAL_PORT_BUSY'
-  | 'SERIAL_NO_DRIVER';
+  | 'SERIAL_NO_DRIVER'
+  | 'SERIAL_BAD_BAUD';
 
 export class SerialLinkError extends ConnectError {
   override readonly code: SerialErrorCode;

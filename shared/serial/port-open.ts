@@ -6,16 +6,21 @@
  *   it loads only if `node_modules/serialport` with its linux-arm prebuilt binding sits beside
  *   the agent. It is loaded lazily: an agent that never uses --serial does not need it.
  * - a pre-configured tty (plain Node, no native code; driver name 'stty'): Node has no
- *   termios API, and the agent executes nothing but run_joint, so it does not run stty itself.
- *   Whoever starts the agent configures the line first with `sttyCommand(path, baud)` (the
- *   installed service wrapper does), and the agent reads and writes it through Node's own tty
- *   streams, which poll the descriptor with epoll like a socket. The only private touch is
- *   making the write side non-blocking (tty.WriteStream blocks by default, meant for a terminal).
+ *   termios API, and the agent does not change the line's settings itself. Whoever starts the
+ *   agent configures the line first with `sttyCommand(path, baud)`; the agent reads the rate
+ *   back (stty-line.ts: a line at another rate is refused, not used at the wrong speed), then
+ *   reads and writes it through Node's own tty streams, which poll the descriptor with epoll
+ *   like a socket. The only private touch is making the write side non-blocking
+ *   (tty.WriteStream blocks by default, meant for a terminal).
  */
 import * as fs from 'node:fs';
 import { Duplex } from 'node:stream';
 import * as tty from 'node:tty';
+import { isAxError } from '../errors';
 import { SerialLinkError } from './errors';
+import { checkSttyRate } from './stty-line';
+
+export { STTY_SETTINGS, sttyCommand } from './stty-line';
 import type { OpenLine } from './line-driver';
 import { firstLineOf } from '../first-line';
 
@@ -54,6 +59,13 @@ export function portOpenError(path: string, err: unknown): SerialLinkError {
     hint = 'close the terminal program (screen, minicom, picocom) or the other axctl using it';
   } else if (has('ENOTTY', 'Inappropriate ioctl')) {
     problem = 'is not a serial port (a terminal device was expected)';
+  } else if (/baud ?rate/i.test(text)) {
+    // serialport asks the driver for a rate termios has no constant for (termios2); some refuse.
+    const rate = /rate of (\d+)/.exec(text)?.[1];
+    return new SerialLinkError('SERIAL_BAD_BAUD', `${path}: ${rate ? `${rate} baud` : 'the baud rate'} cannot be set on this port (${text})`, {
+      hint: 'use a standard rate (e.g. 115200 or 921600) on both ends',
+      cause: err,
+    });
   }
   return new SerialLinkError(code, `${path}: ${problem}`, { hint, cause: err });
 }
@@ -70,25 +82,19 @@ export function openWithSerialport(path: string, baud: number, serialport?: Seri
   });
 }
 
-/** 8N1, raw, no echo, no flow control (XON/XOFF would eat 0x11/0x13 bytes of frames). */
-export const STTY_SETTINGS = ['raw', '-echo', '-echoe', '-echok', '-ixon', '-ixoff', '-crtscts', 'cs8', '-cstopb', '-parenb', 'clocal', 'cread'];
-
-/** The shell command that prepares `path` for the agent's plain-Node driver. */
-export function sttyCommand(path: string, baud: number): string {
-  return `stty -F '${path.replace(/'/g, `'\\''`)}' ${baud} ${STTY_SETTINGS.join(' ')}`;
-}
-
 /**
  * Opens `path` through Node's tty streams. The line must already be set to `baud`, raw, by
- * `sttyCommand()` run before the agent starts (the agent executes nothing but run_joint).
+ * `sttyCommand()` run before the agent starts; a line at another rate is refused
+ * (checkSttyRate: SERIAL_BAD_BAUD), as serialport refuses a rate the driver cannot set.
  */
-export async function openWithStty(path: string, _baud: number): Promise<OpenLine> {
+export async function openWithStty(path: string, baud: number): Promise<OpenLine> {
   const { O_RDONLY, O_WRONLY, O_NOCTTY, O_NONBLOCK } = fs.constants;
   let readFd: number | undefined;
   try {
     // Two descriptors: one tty handle each, so reading and writing never share an epoll entry.
     readFd = fs.openSync(path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
     if (!tty.isatty(readFd)) throw Object.assign(new Error('not a terminal device'), { code: 'ENOTTY' });
+    await checkSttyRate(path, baud);
     const writeFd = fs.openSync(path, O_WRONLY | O_NOCTTY | O_NONBLOCK);
     const readable = new tty.ReadStream(readFd);
     const writable = new tty.WriteStream(writeFd);
@@ -108,6 +114,7 @@ export async function openWithStty(path: string, _baud: number): Promise<OpenLin
     };
   } catch (err) {
     if (readFd !== undefined) fs.closeSync(readFd);
+    if (isAxError(err)) throw err;
     throw portOpenError(path, err);
   }
 }

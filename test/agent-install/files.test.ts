@@ -171,6 +171,28 @@ describe('service detection', () => {
       await fsp.rm(dir, { recursive: true, force: true });
     }
   });
+  it('a unit or init.d script of the board user (no axctl prefix in it) is refused unless replacing it is asked for', async () => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-probe-'));
+    try {
+      const [initdDir, systemdDir] = [path.join(dir, 'initd'), path.join(dir, 'systemd')];
+      await fsp.mkdir(initdDir);
+      await fsp.mkdir(systemdDir);
+      await fsp.writeFile(path.join(initdDir, 'S99axagent'), '#!/bin/sh\nexec /usr/bin/vendor-daemon\n', { mode: 0o755 });
+      await fsp.writeFile(path.join(systemdDir, 'axagent.service'), '[Service]\nExecStart=/usr/bin/vendor-daemon\n');
+      const prefix = path.join(dir, 'opt/axagent');
+      const p = parseProbe(execFileSync('sh', ['-s'], { input: probeScript({ prefix, initdDir, systemdDir, runJoint: '/bin/sh' }), encoding: 'utf8' }));
+      expect(p.serviceOwners).toEqual({});
+      expect(p.serviceFilesPresent).toEqual({ systemd: true, initd: true });
+      const plan = (service: 'initd' | 'systemd', replaceServiceFile?: boolean) =>
+        planInstall('ssh://root@board', { ...p, systemd: true }, { service, prefix, initdDir, ...(replaceServiceFile && { replaceServiceFile }) }, `${prefix}/store`);
+      expect(() => plan('initd')).toThrow(expect.objectContaining({ code: 'SERVICE_FILE_NOT_OURS', exitCode: 2, message: `ssh://root@board: ${path.join(initdDir, 'S99axagent')} exists and was not written by axctl agent install` }));
+      expect(() => plan('systemd')).toThrow(expect.objectContaining({ code: 'SERVICE_FILE_NOT_OURS', message: expect.stringContaining('/etc/systemd/system/axagent.service exists') }));
+      expect(plan('initd', true)).toMatchObject({ service: 'initd', serviceNote: `replaced ${path.join(initdDir, 'S99axagent')}, which axctl did not write` });
+      expect(parseProbe(execFileSync('sh', ['-s'], { input: probeScript({ prefix, initdDir: path.join(dir, 'none'), systemdDir: path.join(dir, 'none'), runJoint: '/bin/sh' }), encoding: 'utf8' })).serviceFilesPresent).toEqual({ systemd: false, initd: false });
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('board paths', () => {

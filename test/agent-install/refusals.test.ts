@@ -142,3 +142,33 @@ describe('a second installation at another prefix', () => {
   });
 });
 
+
+describe('a service file that axctl did not write', () => {
+  let board: FakeBoard;
+  beforeAll(async () => {
+    board = await startFakeBoard();
+  });
+  afterAll(async () => {
+    await board?.stop();
+  });
+
+  it('is refused, naming it, and left as it was; --replace-service-file replaces it', async () => {
+    const script = path.join(board.initdDir, 'S99axagent');
+    const mine = '#!/bin/sh\n# the board vendor starts its own daemon here\nexec /usr/bin/vendor-daemon\n';
+    await fsp.writeFile(script, mine, { mode: 0o755 });
+    const service = ['--run-joint', SIM_RUN_JOINT, '--service', 'initd', '--port', String(board.port), '--listen-host', '127.0.0.1'];
+    const refused = await axctl(['agent', 'install', ...board.boardArgs, ...service], board.env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim()).toBe(
+      `axctl: ${board.sshd.url}: ${script} exists and was not written by axctl agent install (look at it first; to replace it, run again with --replace-service-file, or keep it and install with --service none)`,
+    );
+    expect(await fsp.readFile(script, 'utf8')).toBe(mine);
+    await expect(fsp.access(board.prefix)).rejects.toThrow();
+
+    const replaced = await axctl(['agent', 'install', ...board.boardArgs, ...service, '--replace-service-file', '--json'], board.env);
+    expect(replaced.code, replaced.stderr).toBe(0);
+    expect(JSON.parse(replaced.stdout)).toMatchObject({ service: 'initd', serviceNote: `replaced ${script}, which axctl did not write` });
+    expect(await fsp.readFile(script, 'utf8')).toContain(`PREFIX='${board.prefix}'`);
+    expect((await axctl(['agent', 'uninstall', ...board.boardArgs], board.env)).code).toBe(0);
+  });
+});

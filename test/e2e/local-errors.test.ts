@@ -138,7 +138,7 @@ describe('--board URLs', () => {
 });
 
 describe('verify --save-outputs', () => {
-  it('an existing file or a link to nowhere is refused before the run (exit 2)', async () => {
+  it('an existing file, a link to nowhere or a folder of someone else is refused before the run (exit 2)', async () => {
     const p = await project();
     const args = ['verify', '--board', NO_BOARD, '--model', p.model, '--gt', p.gt, '--token-file', p.token];
     // The model itself is refused by the check of output paths, any other file by the folder check.
@@ -149,6 +149,11 @@ describe('verify --save-outputs', () => {
     const link = path.join(p.dir, 'outs');
     await fsp.symlink('/nonexistent/outs', link);
     expectOneLineError(await runCli([...args, '--save-outputs', link], { cwd: p.dir }), /outs: is a symbolic link to \/nonexistent\/outs, which does not exist/);
+    const mine = path.join(p.dir, 'mine');
+    await fsp.mkdir(mine);
+    await fsp.writeFile(path.join(mine, 'resnetv15_dense0_fwd.bin'), 'my own');
+    expectOneLineError(await runCli([...args, '--save-outputs', mine], { cwd: p.dir }), /mine: holds files --save-outputs did not write \(resnetv15_dense0_fwd\.bin\); they could be replaced/);
+    expect(await fsp.readFile(path.join(mine, 'resnetv15_dense0_fwd.bin'), 'utf8')).toBe('my own');
   });
 
   it('outputs that cannot be written: the verdict first, then one line saying so (exit 2)', async () => {
@@ -157,6 +162,8 @@ describe('verify --save-outputs', () => {
     const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
     const saved = path.join(dir, 'saved');
     await fsp.mkdir(path.join(saved, 'resnetv15_dense0_fwd.bin'), { recursive: true }); // a folder where the output goes
+    // ...listed as an earlier run's output, so the folder passes the check before the run.
+    await fsp.writeFile(path.join(saved, '.axctl-saved-outputs.json'), JSON.stringify({ files: ['resnetv15_dense0_fwd.bin'] }));
     const res = await runCli(['verify', ...targetArgs(agent, fx), '--save-outputs', saved], { cwd: dir });
     expect(res.stdout).toMatch(/^MATCH /);
     expectOneLineError(res, /resnetv15_dense0_fwd\.bin: cannot be written: it is a folder/);

@@ -79,7 +79,7 @@ describe('names and order', () => {
     const report = parseJson<VerifyReport>(res);
     expect(res.code).toBe(0);
     expect(report.io.inputs.map((i) => i.name)).toEqual(['rgb_image', 'sensor/depth', 'aux']);
-    expect((await fsp.readdir(saved)).sort()).toEqual(['head_bbox_pred.bin', 'head_cls_score.bin']);
+    expect((await fsp.readdir(saved)).sort()).toEqual(['.axctl-saved-outputs.json', 'head_bbox_pred.bin', 'head_cls_score.bin']);
     const dumped = await fsp.readFile(path.join(saved, 'head_cls_score.bin'));
     expect(dumped.equals(await fsp.readFile(path.join(fx.gt, 'joint', 'head_cls_score.bin')))).toBe(true);
   });

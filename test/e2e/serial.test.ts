@@ -79,3 +79,28 @@ describe('verify over a serial line', () => {
     expect(parseJson<{ verdict: string }>(res).verdict).toBe('mismatch');
   }, 180_000);
 });
+
+describe('a serial line nobody answers on', () => {
+  it('boards and verify both say SERIAL_NO_PEER (exit 5 for verify), not a bare timeout', async () => {
+    const dir = await tempDir(cleanup, 'axctl-e2e-serial-');
+    await fsp.mkdir(path.join(dir, 'line'));
+    const line = await startSerialTestLine(path.join(dir, 'line'), { baud: 921_600 });
+    cleanup.add(() => line.close());
+    const tokenFile = path.join(dir, 'token');
+    await fsp.writeFile(tokenFile, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
+    const url = `serial://${line.host}?baud=921600`;
+    await fsp.writeFile(path.join(dir, 'axctl.yaml'), `boards:\n  evb-serial:\n    url: ${url}\n    token-file: ${tokenFile}\n`);
+    const env = { XDG_CONFIG_HOME: path.join(dir, 'config') };
+
+    const boards = await runCli(['boards', '--json', '--timeout', '2'], { cwd: dir, env });
+    expect(boards.code, boards.stderr).toBe(1);
+    const [board] = parseJson<{ boards: { code?: string; error?: string }[] }>(boards).boards;
+    expect(board).toMatchObject({ code: 'SERIAL_NO_PEER', error: expect.stringContaining('no agent answered within 2 s') });
+
+    const fx = await makeFixture(path.join(dir, 'fx'), 'classifier');
+    const verify = await runCli(['verify', '--board', url, '--model', fx.model, '--gt', fx.gt, '--token-file', tokenFile, '--connect-timeout', '2'], { cwd: dir, env });
+    expect(verify.code).toBe(5);
+    expect(verify.stderr).toMatch(/^axctl: .*no agent answered within 2 s/);
+    expect(verify.stderr).not.toMatch(/internal error/);
+  }, 60_000);
+});

@@ -3,13 +3,14 @@
  * opened with stty and Node's tty streams. The agent side is its own process, bundled from
  * test/fixtures/serial/echo-agent.ts with the agent's esbuild settings.
  */
-import { spawn } from 'node:child_process';
+import { execSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sttyCommand } from '../../shared/serial/port-open';
 import { HAVE_SOCAT, receiveBytes, sendAll, sha256, startLine, stopLines } from './line';
 
 const cleanups: (() => void)[] = [];
@@ -48,6 +49,7 @@ describe.runIf(HAVE_SOCAT)('bundled agent without serialport', () => {
       logLevel: 'silent',
     });
     const line = await startLine({ baud: 921_600, corruptFrames: 0.01, seed: 3 });
+    execSync(sttyCommand(line.board, 921_600)); // as whoever starts the agent must (it checks)
     const agent = spawn(process.execPath, [bundle, line.board, '921600'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
     cleanups.push(() => agent.kill());
     let stderr = '';

@@ -1,8 +1,11 @@
+import { execSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openWithSerialport, openWithStty, portOpenError } from '../../shared/serial/port-open';
+import { startPtyPair } from '../../scripts/serial-relay';
+import { openWithSerialport, openWithStty, portOpenError, sttyCommand } from '../../shared/serial/port-open';
+import { HAVE_SOCAT } from './line';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'axctl-serial-open-'));
 const plainFile = path.join(dir, 'not-a-tty');
@@ -25,5 +28,45 @@ describe('opening a serial port', () => {
     await expect(openWithStty(missing, 115_200)).rejects.toMatchObject({ code: 'SERIAL_PORT_OPEN_FAILED', message: `${missing}: no such device` });
     await expect(openWithSerialport(plainFile, 115_200)).rejects.toMatchObject({ code: 'SERIAL_PORT_OPEN_FAILED', message: expect.stringContaining('is not a serial port') });
     await expect(openWithStty(plainFile, 115_200)).rejects.toMatchObject({ code: 'SERIAL_PORT_OPEN_FAILED', message: expect.stringContaining('is not a serial port') });
+  });
+});
+
+describe('the rate asked for is the rate the line runs at', () => {
+  it('a rate the driver refuses is SERIAL_BAD_BAUD naming the rate, as serialport reports it', () => {
+    expect(portOpenError('/dev/ttyUSB9', new Error('Error: Invalid argument || while setting custom baud rate of 123456'))).toMatchObject({
+      code: 'SERIAL_BAD_BAUD',
+      exitCode: 5,
+      message: expect.stringMatching(/^\/dev\/ttyUSB9: 123456 baud cannot be set on this port/),
+    });
+  });
+
+  it('sttyCommand refuses a rate stty cannot set', () => {
+    expect(sttyCommand('/dev/ttyS1', 921_600)).toMatch(/^stty -F '\/dev\/ttyS1' 921600 raw /);
+    expect(() => sttyCommand('/dev/ttyS1', 123_456)).toThrow(expect.objectContaining({ code: 'SERIAL_BAD_BAUD' }));
+  });
+
+  it.runIf(HAVE_SOCAT)('stty: a line at another rate, or a rate stty cannot set, is SERIAL_BAD_BAUD; the configured line opens', async () => {
+    const pair = await startPtyPair(path.join(dir, 'ttyBOARD'), path.join(dir, 'ttyPEER'));
+    try {
+      const tty = path.join(dir, 'ttyBOARD');
+      execSync(sttyCommand(tty, 115_200));
+      await expect(openWithStty(tty, 921_600)).rejects.toMatchObject({
+        code: 'SERIAL_BAD_BAUD',
+        exitCode: 5,
+        message: `${tty}: the line is set to 115200 baud, not 921600`,
+        hint: expect.stringContaining(`stty -F '${tty}' 921600 raw`),
+      });
+      await expect(openWithStty(tty, 123_456)).rejects.toMatchObject({
+        code: 'SERIAL_BAD_BAUD',
+        message: `${tty}: 123456 baud is not a rate stty can set`,
+        hint: expect.stringContaining('e.g. 115200 or 230400'),
+      });
+      execSync(sttyCommand(tty, 921_600));
+      const line = await openWithStty(tty, 921_600);
+      line.stream.on('error', () => undefined); // destroy() says "aborted": not news here
+      await line.close();
+    } finally {
+      await pair.stop();
+    }
   });
 });

@@ -3,7 +3,7 @@
  * opening serial://... with serialport and the board opening the port as axagent --serial
  * does. Needs socat (apt-get install socat).
  */
-import { spawn } from 'node:child_process';
+import { execSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
@@ -12,6 +12,7 @@ import { build } from 'esbuild';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SerialTransport } from '../../shared/serial/serial-transport';
 import type { Transport } from '../../shared/transport/transport';
+import { sttyCommand } from '../../shared/serial/port-open';
 import { HAVE_SOCAT, receiveBytes, sendAll, sha256, startLine, stopLines } from './line';
 
 afterEach(stopLines);
@@ -67,6 +68,7 @@ describe.runIf(HAVE_SOCAT)('serial transport over ptys and the relay', () => {
 
   it('opens the board end with stty and tty streams when serialport is not used', async () => {
     const line = await startLine({ baud: 921_600 });
+    execSync(sttyCommand(line.board, 921_600)); // as whoever starts the agent must (it checks)
     const boardOpen = line.openBoard({ driver: 'stty' });
     const host = await line.openHost();
     const board = await boardOpen;

@@ -2,7 +2,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { moveOutputsInto, prepareOutputFolder } from '../../host/verify/save-outputs';
+import { SAVED_OUTPUTS_LIST, moveOutputsInto, prepareOutputFolder } from '../../host/verify/save-outputs';
 import { tempDirs } from '../temp-dirs';
 
 const dirs = tempDirs('axctl-save-');
@@ -29,6 +29,44 @@ describe('prepareOutputFolder', () => {
   });
 });
 
+describe('a folder that holds files of someone else', () => {
+  it('is refused before the run, naming the files, and they are left as they were', async () => {
+    const dir = dirs.make();
+    await fsp.writeFile(path.join(dir, 'out.bin'), 'my own');
+    await expect(prepareOutputFolder(dir)).rejects.toMatchObject({
+      code: 'SAVE_OUTPUTS_NOT_OURS',
+      exitCode: 2,
+      message: `${dir}: holds files --save-outputs did not write (out.bin); they could be replaced`,
+    });
+    expect(await fsp.readFile(path.join(dir, 'out.bin'), 'utf8')).toBe('my own');
+  });
+
+  it('a folder an earlier --save-outputs filled is used again, its files replaced', async () => {
+    const from = dirs.make();
+    const to = dirs.make();
+    await fsp.writeFile(path.join(from, 'out.bin'), 'first');
+    await moveOutputsInto(to, new Map([['out', path.join(from, 'out.bin')]]));
+    expect((await fsp.readdir(to)).sort()).toEqual([SAVED_OUTPUTS_LIST, 'out.bin']);
+    await prepareOutputFolder(to);
+    await fsp.writeFile(path.join(from, 'out.bin'), 'second');
+    await moveOutputsInto(to, new Map([['out', path.join(from, 'out.bin')]]));
+    expect(await fsp.readFile(path.join(to, 'out.bin'), 'utf8')).toBe('second');
+    // One more file of the user's beside them: refused again.
+    await fsp.writeFile(path.join(to, 'notes.txt'), 'mine');
+    await expect(prepareOutputFolder(to)).rejects.toMatchObject({ code: 'SAVE_OUTPUTS_NOT_OURS', message: expect.stringContaining('(notes.txt)') });
+  });
+
+  it('a file put in the way during the run is not replaced either', async () => {
+    const from = dirs.make();
+    const to = dirs.make();
+    await prepareOutputFolder(to);
+    await fsp.writeFile(path.join(to, 'out.bin'), 'my own');
+    await fsp.writeFile(path.join(from, 'out.bin'), 'board');
+    await expect(moveOutputsInto(to, new Map([['out', path.join(from, 'out.bin')]]))).rejects.toMatchObject({ code: 'SAVE_OUTPUTS_NOT_OURS' });
+    expect(await fsp.readFile(path.join(to, 'out.bin'), 'utf8')).toBe('my own');
+  });
+});
+
 describe('moveOutputsInto', () => {
   it('moves each output in as <name>.bin', async () => {
     const from = dirs.make();
@@ -42,6 +80,8 @@ describe('moveOutputsInto', () => {
     const from = dirs.make();
     const to = dirs.make();
     await fsp.writeFile(path.join(from, 'out.bin'), 'abc');
+    // Listed as an earlier run's output, so only the write itself can fail.
+    await fsp.writeFile(path.join(to, SAVED_OUTPUTS_LIST), JSON.stringify({ files: ['out.bin'] }));
     await fsp.mkdir(path.join(to, 'out.bin'));
     await expect(moveOutputsInto(to, new Map([['out', path.join(from, 'out.bin')]]))).rejects.toMatchObject({
       code: 'FILE_IS_FOLDER',
