@@ -31,7 +31,7 @@ const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
 export const serialErrors = {
   noPeer: (line: string, waitedMs: number) =>
     new SerialLinkError('SERIAL_NO_PEER', `${line}: no agent answered within ${seconds(waitedMs)}`, {
-      hint: 'start `axagent --serial <tty> --baud <rate>` on the board with the same baud rate, and check the cable (TX to RX)',
+      hint: 'start `axagent --serial <tty> --baud <rate>` on the board with the same baud rate (a board agent without serialport: set its line to that rate with stty first), and check the cable (TX to RX)',
     }),
   linkLost: (line: string, silentMs: number) =>
     new SerialLinkError('SERIAL_LINK_LOST', `${line}: the peer has been silent for ${seconds(silentMs)}; giving up`, {

@@ -84,7 +84,7 @@ export function openWithSerialport(path: string, baud: number, serialport?: Seri
 
 /**
  * Opens `path` through Node's tty streams. The line must already be set to `baud`, raw, by
- * `sttyCommand()` run before the agent starts; a line at another rate is refused
+ * `sttyCommand()` run before the agent starts; a rate stty cannot set is refused
  * (checkSttyRate: SERIAL_BAD_BAUD), as serialport refuses a rate the driver cannot set.
  */
 export async function openWithStty(path: string, baud: number): Promise<OpenLine> {
@@ -94,7 +94,7 @@ export async function openWithStty(path: string, baud: number): Promise<OpenLine
     // Two descriptors: one tty handle each, so reading and writing never share an epoll entry.
     readFd = fs.openSync(path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
     if (!tty.isatty(readFd)) throw Object.assign(new Error('not a terminal device'), { code: 'ENOTTY' });
-    await checkSttyRate(path, baud);
+    checkSttyRate(path, baud);
     const writeFd = fs.openSync(path, O_WRONLY | O_NOCTTY | O_NONBLOCK);
     const readable = new tty.ReadStream(readFd);
     const writable = new tty.WriteStream(writeFd);

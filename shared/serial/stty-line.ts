@@ -1,14 +1,12 @@
 /**
  * The plain-Node serial driver's side of the line rate. Node has no termios API, so the line
  * is configured beforehand with `sttyCommand()`; before the agent uses it, `checkSttyRate()`
- * makes sure it really runs at `--baud`: a line left at another rate (stty forgotten, or a USB
- * adapter plugged in again, which resets it) would otherwise look like a dead peer.
+ * refuses a `--baud` that stty could not have set.
  *
  * Only the rates termios names (B9600...B4000000) can be set with stty; serialport reaches
  * others through termios2 when the driver allows it, and says so when it does not
  * (SERIAL_BAD_BAUD on both paths).
  */
-import { execFile } from 'node:child_process';
 import { SerialLinkError } from './errors';
 
 /** The rates Linux termios has a constant for: what `stty SPEED` (BusyBox, coreutils) accepts. */
@@ -29,35 +27,13 @@ export function sttyCommand(path: string, baud: number): string {
 }
 
 /**
- * Resolves when the tty at `path` runs at `baud`; else a SerialLinkError: SERIAL_BAD_BAUD (a
- * rate stty cannot set, or the line set to another), SERIAL_NO_DRIVER (stty cannot be run to
- * read the rate). The one program this driver runs: `stty -F PATH speed`, which only reads.
+ * Throws SERIAL_BAD_BAUD for a rate stty cannot set: the line cannot have been configured at
+ * it. Whether the line really runs at `baud` is not checked: Node cannot read a tty's rate
+ * (no termios API), and the agent runs nothing but run_joint, so not `stty` either. A line at
+ * another rate looks like a dead peer (SERIAL_NO_PEER on the host, whose hint names stty).
  */
-export async function checkSttyRate(path: string, baud: number, stty = 'stty'): Promise<void> {
+export function checkSttyRate(path: string, baud: number): void {
   if (!STTY_RATES.includes(baud)) throw rateNotSettable(path, baud);
-  const actual = await readRate(path, stty);
-  if (actual !== baud) {
-    throw new SerialLinkError('SERIAL_BAD_BAUD', `${path}: the line is set to ${actual} baud, not ${baud}`, {
-      hint: `configure it before starting the agent: ${sttyCommand(path, baud)} (or put serialport beside the agent, which sets the rate itself)`,
-    });
-  }
-}
-
-function readRate(path: string, stty: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    // No shell; the path goes as one argument. O_NONBLOCK opens in stty: no wait for carrier.
-    execFile(stty, ['-F', path, 'speed'], { timeout: 5000, encoding: 'utf8' }, (err, stdout, stderr) => {
-      const rate = Number(stdout.trim());
-      if (!err && stdout.trim() !== '' && Number.isInteger(rate)) return resolve(rate);
-      const why = (err as NodeJS.ErrnoException | null)?.code === 'ENOENT' ? `${stty} is not installed` : `${stty} -F ${path} speed failed (${(stderr || err?.message || stdout).trim().split('\n')[0]})`;
-      reject(
-        new SerialLinkError('SERIAL_NO_DRIVER', `${path}: cannot check that the line runs at the requested rate: ${why}`, {
-          hint: 'install stty (BusyBox or coreutils) on the board, or put serialport beside the agent',
-          cause: err,
-        }),
-      );
-    });
-  });
 }
 
 function rateNotSettable(path: string, baud: number): SerialLinkError {

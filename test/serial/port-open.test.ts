@@ -45,19 +45,13 @@ describe('the rate asked for is the rate the line runs at', () => {
     expect(() => sttyCommand('/dev/ttyS1', 123_456)).toThrow(expect.objectContaining({ code: 'SERIAL_BAD_BAUD' }));
   });
 
-  it.runIf(HAVE_SOCAT)('stty: a line at another rate, or a rate stty cannot set, is SERIAL_BAD_BAUD; the configured line opens', async () => {
+  it.runIf(HAVE_SOCAT)('stty: a rate stty cannot set is SERIAL_BAD_BAUD; the configured line opens', async () => {
     const pair = await startPtyPair(path.join(dir, 'ttyBOARD'), path.join(dir, 'ttyPEER'));
     try {
       const tty = path.join(dir, 'ttyBOARD');
-      execSync(sttyCommand(tty, 115_200));
-      await expect(openWithStty(tty, 921_600)).rejects.toMatchObject({
-        code: 'SERIAL_BAD_BAUD',
-        exitCode: 5,
-        message: `${tty}: the line is set to 115200 baud, not 921600`,
-        hint: expect.stringContaining(`stty -F '${tty}' 921600 raw`),
-      });
       await expect(openWithStty(tty, 123_456)).rejects.toMatchObject({
         code: 'SERIAL_BAD_BAUD',
+        exitCode: 5,
         message: `${tty}: 123456 baud is not a rate stty can set`,
         hint: expect.stringContaining('e.g. 115200 or 230400'),
       });
