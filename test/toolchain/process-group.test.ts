@@ -82,13 +82,13 @@ describe('pulsar behind a wrapper script runs in its own process group', () => {
     expect(await waitFor(() => !isRunning(pid), 3000)).toBe(true);
   }, 30_000);
 
-  it('Ctrl-C of axctl build stops the real pulsar and exits 130', async () => {
+  it.each([['SIGINT', 'Ctrl-C'], ['SIGHUP', 'its terminal closing']] as const)('%s (%s) of axctl build stops the real pulsar and exits 130', async (signal, _why) => {
     requireBuild();
-    const project = makePulsarProject('ctrl-c');
+    const project = makePulsarProject(`stop-${signal}`);
     try {
-      const pidFile = path.join(dir, 'ctrl-c.pid');
+      const pidFile = path.join(dir, `stop-${signal}.pid`);
       const axctl = spawn(process.execPath, [CLI, 'build', '--onnx', 'model.onnx', '--config', 'config/config.prototxt',
-        '--output', 'out/model.joint', '--output-config', 'out/output_config.prototxt', '--pulsar', wrapper('ctrl-c', pidFile)], {
+        '--output', 'out/model.joint', '--output-config', 'out/output_config.prototxt', '--pulsar', wrapper(`stop-${signal}`, pidFile)], {
         cwd: project, stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stderr = '';
@@ -96,7 +96,7 @@ describe('pulsar behind a wrapper script runs in its own process group', () => {
       const exited = new Promise<number | null>((resolve) => axctl.on('close', (code) => resolve(code)));
       // The wrapper answers `pulsar version` too (and hangs): the first grandchild is that one.
       const pid = await grandchildPid(pidFile);
-      axctl.kill('SIGINT');
+      axctl.kill(signal);
       expect(await exited).toBe(130);
       expect(stderr).toContain('axctl: build interrupted');
       expect(await waitFor(() => !isRunning(pid), 3000)).toBe(true);
