@@ -108,6 +108,9 @@ export async function openWithStty(path: string, baud: number): Promise<OpenLine
     return {
       stream,
       close: () => {
+        // Duplex.from reports its halves' destroy() as an 'aborted' error: expected here, and
+        // with no listener it would crash the process closing the line.
+        stream.on('error', () => undefined);
         stream.destroy();
         return closed;
       },
