@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../shared/errors';
 import { firstLineOf } from '../shared/first-line';
+import { LINE_RATE } from '../shared/serial/options';
 import { version } from '../package.json';
 
 export const AGENT_VERSION: string = version;
@@ -101,7 +102,7 @@ export function parseAgentArgs(argv: string[]): AgentCommand {
 
 function parseBaud(value: string): number {
   const baud = Number(value);
-  if (!Number.isInteger(baud) || baud < 50 || baud > 16_000_000) {
+  if (!Number.isInteger(baud) || baud < LINE_RATE.min || baud > LINE_RATE.max) {
     throw new UsageError('AGENT_BAD_BAUD', `--baud ${value}: expected a line rate such as 115200 or 921600`);
   }
   return baud;

@@ -15,7 +15,7 @@
  */
 import { UsageError } from '../../shared/errors';
 import { connectSerial } from '../../shared/serial/connect';
-import { LINK_OPTION_SPECS } from '../../shared/serial/options';
+import { LINE_RATE, LINK_OPTION_SPECS } from '../../shared/serial/options';
 import { openWithSerialport } from '../../shared/serial/port-open';
 import type { Transport } from '../../shared/transport/transport';
 import { registerScheme, type OpenTransportOptions, type TransportFactory } from '../client/connect';
@@ -38,7 +38,7 @@ export interface SerialTarget {
 }
 
 const PARAMS = {
-  baud: { min: 50, max: 20_000_000, what: 'a baud rate such as 115200 or 921600' },
+  baud: { ...LINE_RATE, what: 'a baud rate such as 115200 or 921600' },
   pace: { min: 0, max: 20_000_000, what: 'bit/s (0: no pacing)' },
   giveup: { min: 0.05, max: 86_400, what: 'seconds' },
   payload: { min: LINK_OPTION_SPECS.maxPayload.min, max: LINK_OPTION_SPECS.maxPayload.max, what: 'bytes per frame' },

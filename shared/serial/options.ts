@@ -14,9 +14,12 @@ interface OptionSpec {
   doc: string;
 }
 
+/** The line rates a serial URL's `baud=` and `axagent --baud` accept: the two ends must agree. */
+export const LINE_RATE = { min: 50, max: 20_000_000 } as const;
+
 export const LINK_OPTION_SPECS = {
   baud: {
-    default: 0, min: 0, max: 20_000_000,
+    default: 0, min: 0, max: LINE_RATE.max,
     doc: 'line rate in bit/s; paces output to it and scales timer floors (0: unpaced, for in-memory pipes)',
   },
   bitsPerByte: {

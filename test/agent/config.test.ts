@@ -50,6 +50,11 @@ describe('parseAgentArgs', () => {
       expect(codeOf(() => parseAgentArgs(['--stdio', ...base, name, '3000000'])), name).toBe('AGENT_BAD_NUMBER');
       expect(codeOf(() => parseAgentArgs(['--stdio', ...base, name, '86401'])), name).toBe('AGENT_BAD_NUMBER');
     }
+    // The line rates the host's serial:// URL accepts, no fewer and no more.
+    expect(codeOf(() => parseAgentArgs(['--serial', '/dev/ttyS1', ...base, '--baud', '49']))).toBe('AGENT_BAD_BAUD');
+    expect(codeOf(() => parseAgentArgs(['--serial', '/dev/ttyS1', ...base, '--baud', '20000001']))).toBe('AGENT_BAD_BAUD');
+    const fast = parseAgentArgs(['--serial', '/dev/ttyS1', ...base, '--baud', '20000000']);
+    expect(fast.action === 'serve' && fast.config.mode).toEqual({ kind: 'serial', device: '/dev/ttyS1', baud: 20_000_000 });
     const day = parseAgentArgs(['--stdio', ...base, '--run-timeout', '86400', '--auth-timeout', '86400', '--idle-timeout', '86400']);
     expect(day.action === 'serve' && [day.config.runTimeoutMs, day.config.authTimeoutMs, day.config.idleTimeoutMs]).toEqual([86_400_000, 86_400_000, 86_400_000]);
   });
