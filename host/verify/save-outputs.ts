@@ -8,7 +8,8 @@
  *
  * DIR must be new, empty, or hold only what an earlier --save-outputs wrote: its files are
  * listed in DIR/.axctl-saved-outputs.json, written before they are moved in. A file of the
- * user's own that happens to be called `<output>.bin` is never replaced.
+ * user's own that happens to be called `<output>.bin` is never replaced. Afterwards DIR holds
+ * this run's outputs only: an earlier run's that this one did not write are removed.
  */
 import { constants, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
@@ -82,6 +83,17 @@ export async function moveOutputsInto(dir: string, files: ReadonlyMap<string, st
     } catch (err) {
       throw fileWriteError(target, err);
     }
+  }
+  // The folder now holds this run's outputs only: an earlier run's of another model (an output
+  // renamed or gone) would be read beside them by `axctl compare DIR gt/joint`. Only files the
+  // list names as ours are removed.
+  const stale = [...ours].filter((name) => !names.includes(name));
+  if (stale.length === 0) return;
+  for (const name of stale) await fsp.rm(path.join(dir, name), { force: true }).catch(() => undefined);
+  try {
+    await writeJsonAtomic(list, { writtenBy: 'axctl verify --save-outputs', files: [...new Set(names)].sort() });
+  } catch (err) {
+    throw fileWriteError(list, err);
   }
 }
 

@@ -56,6 +56,17 @@ describe('a folder that holds files of someone else', () => {
     await expect(prepareOutputFolder(to)).rejects.toMatchObject({ code: 'SAVE_OUTPUTS_NOT_OURS', message: expect.stringContaining('(notes.txt)') });
   });
 
+  it('afterwards holds this run outputs only: an earlier run output of another name is removed', async () => {
+    const from = dirs.make();
+    const to = dirs.make();
+    await fsp.writeFile(path.join(from, 'old.bin'), 'earlier model');
+    await moveOutputsInto(to, new Map([['old', path.join(from, 'old.bin')]]));
+    await fsp.writeFile(path.join(from, 'new.bin'), 'this model');
+    await moveOutputsInto(to, new Map([['new', path.join(from, 'new.bin')]]));
+    expect((await fsp.readdir(to)).sort()).toEqual([SAVED_OUTPUTS_LIST, 'new.bin']);
+    expect(JSON.parse(await fsp.readFile(path.join(to, SAVED_OUTPUTS_LIST), 'utf8')).files).toEqual(['new.bin']);
+  });
+
   it('a file put in the way during the run is not replaced either', async () => {
     const from = dirs.make();
     const to = dirs.make();
