@@ -58,11 +58,35 @@ export async function checkGtTarget(dir: string): Promise<void> {
   }
 }
 
+/**
+ * A sim killed outright (SIGKILL, a power cut) leaves its fresh folder, or the old gt it had
+ * set aside, beside `dir`. The old ones are removed at once (a live run removes its own just
+ * after renaming it, so removing it too changes nothing); a fresh one only once a day old, as
+ * another sim may be writing it (a sim of a large model can take hours).
+ */
+const LEFTOVER_FRESH_MS = 24 * 60 * 60 * 1000;
+
+async function sweepLeftovers(dir: string): Promise<void> {
+  const parent = path.dirname(dir);
+  const prefix = `.${path.basename(dir)}.axctl-`;
+  for (const name of await fsp.readdir(parent).catch(() => [] as string[])) {
+    if (!name.startsWith(prefix)) continue;
+    const leftover = path.join(parent, name);
+    const kind = name.slice(prefix.length);
+    const old = kind.startsWith('old-');
+    if (!old && !kind.startsWith('new-')) continue;
+    const stat = await fsp.lstat(leftover).catch(() => undefined);
+    if (!stat?.isDirectory()) continue;
+    if (old || Date.now() - stat.mtimeMs > LEFTOVER_FRESH_MS) await fsp.rm(leftover, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
 /** A new empty folder beside `dir` for pulsar to write the gt into (same file system, so the swap is a rename). */
 export async function makeGtBeside(dir: string): Promise<string> {
   const parent = path.dirname(dir);
   try {
     await makeFolder(parent);
+    await sweepLeftovers(dir);
     return await fsp.mkdtemp(path.join(parent, `.${path.basename(dir)}.axctl-new-`));
   } catch (err) {
     throw fileSystemError(parent, err);

@@ -46,6 +46,19 @@ beforeAll(async () => {
 afterAll(() => removeProject(project));
 
 describe('axctl sim --output-gt', () => {
+  it('clears what a killed sim left beside the folder: set-aside old gt at once, a fresh one once a day old', async () => {
+    fs.mkdirSync(at('gt-kill'), { recursive: true });
+    const old = at('.gt-kill.axctl-old-abc123');
+    const staleFresh = at('.gt-kill.axctl-new-def456');
+    const liveFresh = at('.gt-kill.axctl-new-ghi789');
+    for (const d of [old, staleFresh, liveFresh]) fs.mkdirSync(path.join(d, 'joint'), { recursive: true });
+    const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600 * 1000);
+    fs.utimesSync(staleFresh, twoDaysAgo, twoDaysAgo);
+    await pulsarSim(tool(), simOptions('gt-kill'));
+    expect(leftovers(at('gt-kill'))).toEqual([path.basename(liveFresh)]);
+    fs.rmSync(liveFresh, { recursive: true });
+  });
+
   it('replaces an earlier gt whole: files of other tensors from earlier runs are gone', async () => {
     const first = await pulsarSim(tool(), simOptions('gt'));
     const fresh = listing(at('gt'));
