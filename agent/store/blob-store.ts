@@ -18,7 +18,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { fileSystemError } from '../../shared/errors';
 import { fsyncDir, syncFile, writeDurably } from './disk';
-import { chunkParts, type ChunkBatch } from './chunk-batch';
+import { chunkParts, dropFront, type ChunkBatch } from './chunk-batch';
 import { StoreError, storeIoError } from './errors';
 import { assertHash, hashFileInto, sha256File } from './hashing';
 import { KeyedLock } from './keyed-lock';
@@ -162,14 +162,22 @@ export class BlobStore {
       const name = partialFileName(hash, size);
       const file = this.folders.partialPath(name);
       const state = await this.uploadState(hash, size);
-      if (offset !== state.length) {
+      // Two hosts uploading the same blob at once (two CI jobs deploying one new model) write one
+      // partial: bytes another upload stored already are skipped, and only what lies past them
+      // is written. A blob is named by its content, so they are the same bytes, and the final
+      // sha256 checks every one. A gap (a chunk past the stored end) is still refused.
+      const stored = offset < state.length ? Math.min(state.length - offset, data.length) : 0;
+      const at = offset + stored; // where this chunk's new bytes go
+      const tail = stored > 0 ? dropFront(parts, stored) : parts;
+      const tailBytes = data.length - stored;
+      if (tailBytes > 0 ? at !== state.length : offset > state.length) {
         throw new StoreError('OFFSET_MISMATCH', `blob ${hash}: chunk at offset ${offset}, but the upload continues at ${state.length}`, { hash, expectedOffset: state.length }, { hint: `send from offset ${state.length}` });
       }
       if (offset + data.length > size) {
         throw new StoreError('CHUNK_PAST_END', `blob ${hash}: a chunk of ${data.length} bytes at offset ${offset} runs past its size of ${size} bytes`, { hash, size });
       }
-      if (data.length > 0) {
-        const release = await this.space.makeRoom(size - state.length, data.length, name);
+      if (tailBytes > 0) {
+        const release = await this.space.makeRoom(size - state.length, tailBytes, name);
         if (state.length > 0 && this.uploads.get(name) !== state) {
           // Evicted as idle while this chunk waited for room: its bytes are gone, and writing
           // at the old offset would leave zeros in front (a corrupt blob under a valid name).
@@ -179,8 +187,8 @@ export class BlobStore {
         try {
           // Hash on this thread while libuv writes and fsyncs: the two overlap instead of
           // adding up (on a board both are slow).
-          await this.folders.withFolders(() => writeDurably(file, offset, parts, (slice) => state.hasher.update(slice)));
-          if (offset === 0) await fsyncDir(this.folders.partialDir); // the partial's name survives a crash
+          await this.folders.withFolders(() => writeDurably(file, at, tail, (slice) => state.hasher.update(slice)));
+          if (at === 0) await fsyncDir(this.folders.partialDir); // the partial's name survives a crash
         } catch (err) {
           this.uploads.delete(name); // what reached the disk is unknown: re-read it next time
           const errno = (err as NodeJS.ErrnoException).code;
@@ -199,7 +207,7 @@ export class BlobStore {
         } finally {
           release();
         }
-        state.length += data.length;
+        state.length += tailBytes;
         this.uploads.set(name, state);
         this.book.setPartial(name, { hash, size, length: state.length, lastWrite: this.book.tick(), activeAt: activeNow() });
       }

@@ -20,3 +20,17 @@ export function chunkParts(data: unknown): readonly Uint8Array[] | null {
   if (data instanceof ChunkBatch && data.parts.every((part) => part instanceof Uint8Array)) return data.parts;
   return null;
 }
+
+/** `parts` without their first `skip` bytes (views, no copies). */
+export function dropFront(parts: readonly Uint8Array[], skip: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const part of parts) {
+    if (skip >= part.length) {
+      skip -= part.length;
+      continue;
+    }
+    out.push(skip > 0 ? part.subarray(skip) : part);
+    skip = 0;
+  }
+  return out;
+}

@@ -51,6 +51,9 @@ export type BlobRef = string | { hash: string; size?: number };
 
 /** Room an Envelope needs around a chunk's data. */
 const ENVELOPE_SLACK_BYTES = 64;
+/** Uploads of one blob begun again when the board's partial changed under them (OFFSET_MISMATCH). */
+const PUT_ATTEMPTS = 3;
+const RESTARTABLE = new Set(['OFFSET_MISMATCH', 'HASH_MISMATCH']);
 const DEFAULT_GET_WINDOW = 8 * 1024 * 1024;
 
 export class AgentClient {
@@ -162,8 +165,31 @@ export class AgentClient {
   }
 
   private async put(source: BlobSource, hash: string, size: number, opts: PutOptions): Promise<PutResult> {
+    const sizing = { chunkBytes: this.chunkBytes, windowBytes: Math.max(this.chunkBytes, this.hello.limits.putWindowBytes) };
+    let sentBefore = 0; // by attempts that were begun again
     try {
-      return await uploadBlob(this.channel, source, hash, size, { chunkBytes: this.chunkBytes, windowBytes: Math.max(this.chunkBytes, this.hello.limits.putWindowBytes) }, opts);
+      for (let attempt = 1; ; attempt++) {
+        let sentNow = 0;
+        const counted: BlobSource = {
+          read: async (offset, length) => {
+            const data = await source.read(offset, length);
+            sentNow += data.length;
+            return data;
+          },
+          close: () => source.close(),
+        };
+        try {
+          const result = await uploadBlob(this.channel, counted, hash, size, sizing, opts);
+          return { ...result, sentBytes: sentBefore + result.sentBytes };
+        } catch (err) {
+          // The board's partial changed under this upload: another host's upload of the same
+          // blob left bytes in it that fail the sha256 (HASH_MISMATCH: the partial is dropped),
+          // or it was dropped or evicted (OFFSET_MISMATCH). Begin again from wherever the agent
+          // now says. A few times at most: a file that changed while being sent fails each time.
+          if (!RESTARTABLE.has((err as AxError).code) || attempt >= PUT_ATTEMPTS || opts.signal?.aborted) throw err;
+          sentBefore += sentNow;
+        }
+      }
     } finally {
       await source.close();
     }

@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BlobStore } from '../../agent/store/blob-store';
-import { StoreError } from '../../agent/store/errors';
 import { checkStoreFolder } from '../../agent/store-folder';
 import { storeError } from './helpers';
 
@@ -91,9 +90,11 @@ describe('uploads', () => {
     const second = await BlobStore.open(dir, { capBytes: 1_000_000 });
     expect(await second.has(hash)).toBeNull();
     expect(await second.uploadOffset(hash, data.length)).toBe(6500);
-    const stale = await storeError(second.writeChunk(hash, data.length, 0, data.subarray(0, 100)));
-    expect(stale.code).toBe('OFFSET_MISMATCH');
-    expect(stale.details.expectedOffset).toBe(6500);
+    // A chunk of bytes stored already changes nothing; one past the stored end is refused.
+    expect(await second.writeChunk(hash, data.length, 0, data.subarray(0, 100))).toEqual({ received: 6500, complete: false });
+    const gap = await storeError(second.writeChunk(hash, data.length, 7000, data.subarray(7000, 7100)));
+    expect(gap.code).toBe('OFFSET_MISMATCH');
+    expect(gap.details.expectedOffset).toBe(6500);
     expect(await second.writeChunk(hash, data.length, 6500, data.subarray(6500))).toEqual({ received: data.length, complete: true });
     expect(await second.has(hash)).toEqual({ hash, size: data.length });
     expect((await second.read(hash, 0, data.length)).length).toBe(data.length);
@@ -123,24 +124,39 @@ describe('uploads', () => {
     expect(early.code).toBe('OFFSET_MISMATCH');
     expect(early.details.expectedOffset).toBe(0);
     await store.writeChunk(hash, 100, 0, data.subarray(0, 60));
-    expect((await storeError(store.writeChunk(hash, 100, 30, data.subarray(30, 60)))).details.expectedOffset).toBe(60);
+    expect((await storeError(store.writeChunk(hash, 100, 70, data.subarray(70, 80)))).details.expectedOffset).toBe(60);
     expect((await storeError(store.writeChunk(hash, 100, 60, randomBytes(41)))).code).toBe('CHUNK_PAST_END');
     expect((await storeError(store.writeChunk(hash, -1, 0, data))).code).toBe('BAD_SIZE');
     expect(await store.uploadOffset(hash, 100)).toBe(60);
   });
 
-  it('lets only one of two identical chunks sent at once land', async () => {
+  it('stores two identical chunks sent at once (two hosts uploading one blob) once', async () => {
     const store = await BlobStore.open(dir, { capBytes: 1_000_000 });
     const data = randomBytes(2000);
     const hash = sha(data);
-    const results = await Promise.allSettled([
+    const results = await Promise.all([
       store.writeChunk(hash, 2000, 0, data.subarray(0, 1000)),
       store.writeChunk(hash, 2000, 0, data.subarray(0, 1000)),
     ]);
-    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
-    expect((rejected.reason as StoreError).code).toBe('OFFSET_MISMATCH');
+    expect(results).toEqual([{ received: 1000, complete: false }, { received: 1000, complete: false }]);
     expect(await store.uploadOffset(hash, 2000)).toBe(1000);
+    expect(await store.writeChunk(hash, 2000, 1000, data.subarray(1000))).toEqual({ received: 2000, complete: true });
+    expect(Buffer.from(await store.read(hash, 0, 2000)).equals(data)).toBe(true);
+  });
+
+  it('lets two uploads of one blob interleave, each writing only what the other has not, into one correct blob', async () => {
+    const store = await BlobStore.open(dir, { capBytes: 1_000_000 });
+    const data = randomBytes(10_000);
+    const hash = sha(data);
+    const a = (from: number, to: number) => store.writeChunk(hash, data.length, from, data.subarray(from, to));
+    expect(await a(0, 4000)).toEqual({ received: 4000, complete: false }); // host A
+    expect(await a(0, 3000)).toEqual({ received: 4000, complete: false }); // host B, behind: nothing new
+    expect(await a(3000, 6000)).toEqual({ received: 6000, complete: false }); // host B: 4000-6000 new
+    expect(await a(4000, 8000)).toEqual({ received: 8000, complete: false }); // host A: 6000-8000 new
+    expect(await a(6000, 10_000)).toEqual({ received: 10_000, complete: true }); // host B lands it
+    expect(await a(8000, 10_000)).toEqual({ received: 10_000, complete: true }); // host A: it is there
+    expect(Buffer.from(await store.read(hash, 0, data.length)).equals(data)).toBe(true);
+    expect(await fsp.readdir(path.join(dir, 'partial'))).toEqual([]);
   });
 
   it('stores an empty blob', async () => {

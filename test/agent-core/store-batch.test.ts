@@ -55,16 +55,20 @@ describe('batched uploads', () => {
     expect((await fsp.readFile(await store.pathOf(hash))).equals(data)).toBe(true);
   });
 
-  it('refuses a batch at the wrong offset, past the end, or with a part that is not bytes', async () => {
+  it('writes only the new part of a batch that overlaps what is stored; refuses a gap, a batch past the end, or a part that is not bytes', async () => {
     const store = await BlobStore.open(dir, { capBytes: 10_000_000 });
     const data = randomBytes(1000);
     const hash = sha(data);
     await store.writeChunk(hash, data.length, 0, data.subarray(0, 100));
-    expect(await codeOf(store.writeChunk(hash, data.length, 50, new ChunkBatch(pieces(data.subarray(50, 200), [70]))))).toBe('OFFSET_MISMATCH');
-    expect(await codeOf(store.writeChunk(hash, data.length, 100, new ChunkBatch([data.subarray(100), new Uint8Array(1)])))).toBe('CHUNK_PAST_END');
-    const notBytes = new ChunkBatch([data.subarray(100, 200), 'text' as unknown as Uint8Array]);
-    expect(await codeOf(store.writeChunk(hash, data.length, 100, notBytes))).toBe('BAD_CHUNK');
-    expect(await store.uploadOffset(hash, data.length)).toBe(100); // none of those wrote anything
+    // Overlapping what is stored (another host's upload of the same blob): only the new part is written.
+    expect(await store.writeChunk(hash, data.length, 50, new ChunkBatch(pieces(data.subarray(50, 200), [70])))).toEqual({ received: 200, complete: false });
+    expect(await codeOf(store.writeChunk(hash, data.length, 250, new ChunkBatch(pieces(data.subarray(250, 300), [20]))))).toBe('OFFSET_MISMATCH');
+    expect(await codeOf(store.writeChunk(hash, data.length, 200, new ChunkBatch([data.subarray(200), new Uint8Array(1)])))).toBe('CHUNK_PAST_END');
+    const notBytes = new ChunkBatch([data.subarray(200, 300), 'text' as unknown as Uint8Array]);
+    expect(await codeOf(store.writeChunk(hash, data.length, 200, notBytes))).toBe('BAD_CHUNK');
+    expect(await store.uploadOffset(hash, data.length)).toBe(200); // the refused ones wrote nothing
+    expect(await store.writeChunk(hash, data.length, 200, new ChunkBatch(pieces(data.subarray(200), [300])))).toEqual({ received: 1000, complete: true });
+    expect(Buffer.from(await store.read(hash, 0, 1000)).equals(data)).toBe(true);
   });
 
   it('discards a batched upload whose sha256 is not its name', async () => {

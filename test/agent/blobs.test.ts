@@ -6,6 +6,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AxError } from '../../shared/errors';
+import type { Envelope } from '../../shared/protocol/envelope';
 import { countPutBytes, randomFile, rawSession, sha256, startAgent, type AgentProcess } from './helpers';
 
 const MB = 1024 * 1024;
@@ -51,6 +52,45 @@ describe('put and get', () => {
     expect(await client.putBytes(empty, sha256(empty))).toMatchObject({ size: 0, alreadyPresent: false });
     await client.getBlob(sha256(empty), 0, path.join(agent.dir, 'out', 'empty.bin'));
     expect((await fsp.stat(path.join(agent.dir, 'out', 'empty.bin'))).size).toBe(0);
+    await client.close();
+  });
+
+  it('lets two hosts upload the same new blob at once: both succeed with one intact blob', async () => {
+    // Two CI jobs deploying one new model to one board: both write its one partial.
+    const [first, second] = [await agent.connect(), await agent.connect()];
+    const { file, hash, data } = await randomFile(agent.dir, 'shared.bin', 24 * MB + 5);
+    const results = await Promise.all([first.putFile(file, hash, data.length), second.putFile(file, hash, data.length)]);
+    for (const result of results) expect(result).toMatchObject({ hash, size: data.length });
+    const back = path.join(agent.dir, 'out', 'shared.bin');
+    await first.getBlob(hash, data.length, back);
+    expect((await fsp.readFile(back)).equals(data)).toBe(true);
+    await Promise.all([first.close(), second.close()]);
+  });
+
+  it('begins again when another host left bytes in the partial that fail the sha256', async () => {
+    const { file, hash, data } = await randomFile(agent.dir, 'spoiled.bin', 3 * MB);
+    // Host A sends 1 MiB of other bytes under this name, then leaves: its partial stays.
+    const raw = await rawSession(agent);
+    const acked = new Promise<Envelope>((resolve) => {
+      const call = raw.channel.open('a spoiled upload', {
+        onEnvelope: (env) => {
+          if (env.body === 'putReady') void raw.channel.send({ id: call.id, body: 'putChunk', putChunk: { offset: 0, data: Buffer.alloc(MB, 7) } });
+          else resolve(env);
+        },
+        onError: (err) => resolve({ id: call.id, body: 'error', error: { code: err.code, message: err.message, hint: '', exitCode: err.exitCode } }),
+      });
+      void raw.channel.send({ id: call.id, body: 'putBegin', putBegin: { hash, size: data.length } });
+    });
+    expect((await acked).body).toBe('putAck');
+    await raw.channel.transport.close();
+    // Host B resumes at 1 MiB, its check fails (HASH_MISMATCH drops the partial), and it sends the blob again whole.
+    const client = await agent.connect();
+    const put = await client.putFile(file, hash, data.length);
+    expect(put).toMatchObject({ hash, resumedFrom: 0 });
+    expect(put.sentBytes).toBe(data.length + (data.length - MB)); // the rest of the spoiled partial, then all of it
+    const back = path.join(agent.dir, 'out', 'spoiled.bin');
+    await client.getBlob(hash, data.length, back);
+    expect((await fsp.readFile(back)).equals(data)).toBe(true);
     await client.close();
   });
 
