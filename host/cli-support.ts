@@ -36,6 +36,10 @@ export function action<A>(fn: (argv: A) => Promise<number | void> | number | voi
     try {
       const code = await fn(argv);
       process.exitCode = code ?? ExitCode.OK;
+      // A CI job cancelled (SIGTERM) or timed out must still leave valid JSON behind.
+      if (code === INTERRUPTED_EXIT && (argv as { json?: unknown }).json === true && stdoutWrites === printedBefore) {
+        process.stdout.write(`${JSON.stringify({ error: INTERRUPTED_JSON })}\n`);
+      }
       // Interrupted: the command stopped in order (run cancelled, what it had written kept).
       // Whatever is still open and not given up by the abort (a library's socket still
       // closing, a timer we missed) must not keep axctl alive until its own timeout.
@@ -71,6 +75,14 @@ export function jsonRequested(tokens: readonly string[]): boolean {
   }
   return wanted;
 }
+
+/** What --json prints for a command stopped by Ctrl-C, SIGTERM or SIGHUP before its result. */
+const INTERRUPTED_JSON = {
+  code: 'INTERRUPTED',
+  message: 'interrupted (Ctrl-C, SIGTERM or SIGHUP) before it finished; a run on the board was cancelled',
+  hint: 'run it again',
+  exitCode: INTERRUPTED_EXIT,
+};
 
 function printJsonError(err: unknown): void {
   process.stdout.write(`${JSON.stringify({ error: errorJson(err) })}\n`);

@@ -74,6 +74,18 @@ describe('one board, several hosts', () => {
     expect(parseJson<VerifyReport>(next).run.timedOut).toBe(true);
   });
 
+  it('SIGTERM of a --json verify (a CI job cancelled) still prints the error JSON, code INTERRUPTED', async () => {
+    const agent = await startAgent(cleanup, { fault: 'hang' });
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+    const res = await runCli(['verify', ...targetArgs(agent, fx), '--json', '--progress'], {
+      cwd: dir,
+      onSpawn: (child) => void stderrShows(child, /running run_joint on the board/).then(() => setTimeout(() => child.kill('SIGTERM'), 300)),
+    });
+    expect(res.code).toBe(130);
+    expect(JSON.parse(res.stdout)).toEqual({ error: expect.objectContaining({ code: 'INTERRUPTED', exitCode: 130 }) });
+  });
+
   it('Ctrl-C during the run of a deployed target leaves the recorded last verdict as it was', async () => {
     // Slow inference, not a hang: deploy lists the model's inputs through run_joint first.
     const agent = await startAgent(cleanup, { fault: 'slow=3000' });
