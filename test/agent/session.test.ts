@@ -13,9 +13,10 @@ import type { SessionStore } from '../../agent/session/context';
 import { AgentSession } from '../../agent/session/session';
 import { RunService } from '../../agent/run/run-service';
 import { BlobStore } from '../../agent/store/blob-store';
+import { AgentClient } from '../../host/client/agent-client';
 import { Channel } from '../../host/client/channel';
 import { handshake } from '../../host/client/handshake';
-import type { Envelope } from '../../shared/protocol/envelope';
+import { encodeEnvelope, type Envelope } from '../../shared/protocol/envelope';
 import { StreamTransport } from '../../shared/transport/stream';
 import { SIM_RUN_JOINT, sha256 } from './helpers';
 import { TransferMemory } from '../../agent/session/transfer-memory';
@@ -84,7 +85,15 @@ async function harness(options: ConstructorParameters<typeof AgentSession>[2] = 
   const channel = new Channel(StreamTransport.overDuplex(socket, { peer: 'agent' }), 10_000);
   cleanups.push(() => channel.transport.destroy());
   const hello = await handshake(channel, { secret, clientVersion: 'test', timeoutMs: 5000 });
-  return { store, channel, hello, logs, dir };
+  /** Another host, through axctl's own client. */
+  const client = async () => {
+    const other = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    await new Promise((r) => other.once('connect', r));
+    const c = await AgentClient.connect(StreamTransport.overDuplex(other, { peer: 'agent' }), { token: secret });
+    cleanups.push(() => c.transport.destroy());
+    return c;
+  };
+  return { store, channel, hello, logs, dir, client };
 }
 
 /** Opens a call and records everything that arrives for it. */
@@ -272,5 +281,96 @@ describe('AgentSession requests', () => {
       .catch((err) => err.code);
     expect(answer).toBe('PROTO_UNEXPECTED');
     expect(logs.some((l) => l.includes('authenticated'))).toBe(true);
+  });
+});
+
+/** An Envelope of request `id` whose body is field `field` holding `body` (built by hand, as a hostile host would). */
+function rawEnvelope(id: number, field: number, body: Uint8Array): Buffer {
+  const varint = (n: number) => {
+    const out: number[] = [];
+    for (; n > 127; n = Math.floor(n / 128)) out.push((n & 127) | 128);
+    out.push(n);
+    return out;
+  };
+  return Buffer.concat([Buffer.from([0x08, ...varint(id), ...varint(field * 8 + 2), ...varint(body.length)]), body]);
+}
+
+/** Resolves with the Error (id 0) the agent hangs up with, once the connection has closed. */
+async function hangUp(channel: Channel): Promise<string> {
+  await channel.closed;
+  return channel.failure?.code ?? 'none';
+}
+
+describe('AgentSession request limits', () => {
+  it('hangs up on a 600 KB has of empty queries without decoding it (PROTO_MESSAGE_TOO_LARGE)', async () => {
+    const { channel, logs } = await harness();
+    const emptyQueries = Buffer.alloc(300_000 * 2);
+    for (let i = 0; i < emptyQueries.length; i += 2) emptyQueries[i] = 0x0a; // BlobQuery, 0 bytes
+    await channel.transport.send(rawEnvelope(7, 10, emptyQueries));
+    expect(await hangUp(channel)).toBe('PROTO_MESSAGE_TOO_LARGE');
+    expect(logs.some((l) => /PROTO_MESSAGE_TOO_LARGE: a has message of 600006 bytes \(only upload chunks may be over 524288 bytes\)/.test(l))).toBe(true);
+  });
+
+  it('refuses a has of more than 4096 blobs for that request only; axctl asks in batches', async () => {
+    const { channel, client } = await harness();
+    const hashes = Array.from({ length: 5000 }, (_, i) => sha256(Buffer.from(String(i))));
+    const answer = await channel
+      .request('has', (id) => ({ id, body: 'has', has: { blobs: hashes.map((hash) => ({ hash, size: 1 })) } }), 'hasResult')
+      .catch((err) => `${err.code}: ${err.message}`);
+    expect(answer).toMatch(/^TOO_MANY_ENTRIES: agent: has request \d+ has 5000 blobs, the agent takes at most 4096 in one request$/);
+    const facts = await channel.request('facts', (id) => ({ id, body: 'facts', facts: {} }), 'factsResult');
+    expect(facts.factsResult.agentVersion).toBe('test');
+    const presence = await (await client()).has(hashes);
+    expect(presence.map((p) => p.hash)).toEqual(hashes);
+  });
+
+  it('refuses a run with more than 256 inputs or extra arguments', async () => {
+    const { channel } = await harness();
+    const hash = sha256(Buffer.from('model'));
+    const run = (inputs: number, extraArgs: number) =>
+      channel
+        .request('run', (id) => ({ id, body: 'run', run: { modelHash: hash, inputs: Array.from({ length: inputs }, (_, i) => ({ name: `in${i}`, hash })), repeat: 0, warmup: 0, timeoutMs: 0, extraArgs: Array.from({ length: extraArgs }, () => '--mode') } }), 'runResult')
+        .catch((err) => `${err.code}: ${err.message}`);
+    expect(await run(257, 0)).toMatch(/^TOO_MANY_ENTRIES: agent: run request \d+ has 257 inputs/);
+    expect(await run(0, 300)).toMatch(/^TOO_MANY_ENTRIES: agent: run request \d+ has 300 extraArgs/);
+  });
+
+  it('takes an upload chunk larger than other messages may be', async () => {
+    const { channel } = await harness({ chunkBytes: 1024 * KB });
+    const data = randomBytes(1024 * KB);
+    const call = record(channel);
+    await channel.send({ id: call.id, body: 'putBegin', putBegin: { hash: sha256(data), size: data.length } });
+    await call.until(() => call.got.length === 1);
+    await channel.send({ id: call.id, body: 'putChunk', putChunk: { offset: 0, data } });
+    await call.until(() => call.got.some((e) => e.body === 'putAck' && e.putAck.complete) || call.errors.length > 0);
+    expect(call.errors).toEqual([]);
+  });
+
+  it('hangs up on an Envelope with two bodies (PROTO_BAD_MESSAGE)', async () => {
+    const { channel } = await harness();
+    const facts = rawEnvelope(3, 25, new Uint8Array(0));
+    await channel.transport.send(Buffer.concat([facts, rawEnvelope(3, 10, new Uint8Array(0)).subarray(2)]));
+    expect(await hangUp(channel)).toBe('PROTO_BAD_MESSAGE');
+  });
+});
+
+describe('host handshake limits', () => {
+  it('reads no large message from a peer that has not proven it is the agent', async () => {
+    // A fake agent that answers ClientHello with an AgentHello padded to 100 KB.
+    const server = net.createServer((socket) => {
+      const fake = StreamTransport.overDuplex(socket, { peer: 'host' });
+      fake.on('message', () => {
+        const hello = encodeEnvelope({ id: 0, body: 'agentHello', agentHello: { protocolMajor: 1, protocolMinor: 1, agentVersion: 'x'.repeat(100 * KB), nonce: randomBytes(32) } });
+        void fake.send(hello);
+      });
+      cleanups.push(() => fake.destroy());
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => server.close(r)));
+    const socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    const channel = new Channel(StreamTransport.overDuplex(socket, { peer: 'fake agent' }), 10_000);
+    const failed = await handshake(channel, { secret: randomBytes(32), clientVersion: 'test', timeoutMs: 3000 }).catch((err) => `${err.code}: ${err.message}`);
+    expect(failed).toMatch(/^PROTO_MESSAGE_TOO_LARGE: fake agent sent a \d+-byte message before proving it is the agent/);
   });
 });
