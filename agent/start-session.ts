@@ -7,7 +7,7 @@ import type { AgentContext } from './session/context';
 import { AgentSession } from './session/session';
 
 export function startSession(transport: Transport, ctx: AgentContext, config: AgentConfig): AgentSession {
-  return new AgentSession(transport, ctx, { authTimeoutMs: config.authTimeoutMs });
+  return new AgentSession(transport, ctx, { authTimeoutMs: config.authTimeoutMs, transferIdleTimeoutMs: config.transferTimeoutMs });
 }
 
 /** A session for a host's connection that another agent process of this store relays over its unix socket. */

@@ -57,10 +57,10 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function harness(options: ConstructorParameters<typeof AgentSession>[2] = {}) {
+async function harness(options: ConstructorParameters<typeof AgentSession>[2] = {}, capBytes = 1e9) {
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-session-'));
   cleanups.push(() => fsp.rm(dir, { recursive: true, force: true }));
-  const inner = await BlobStore.open(path.join(dir, 'store'), { capBytes: 1e9 });
+  const inner = await BlobStore.open(path.join(dir, 'store'), { capBytes });
   const store = new GatedStore(inner);
   const secret = randomBytes(32);
   const logs: string[] = [];
@@ -372,5 +372,71 @@ describe('host handshake limits', () => {
     const channel = new Channel(StreamTransport.overDuplex(socket, { peer: 'fake agent' }), 10_000);
     const failed = await handshake(channel, { secret: randomBytes(32), clientVersion: 'test', timeoutMs: 3000 }).catch((err) => `${err.code}: ${err.message}`);
     expect(failed).toMatch(/^PROTO_MESSAGE_TOO_LARGE: fake agent sent a \d+-byte message before proving it is the agent/);
+  });
+});
+
+/** `promise`, or `late` if it has not settled within `ms` (a bound on a hang, not a timing). */
+function within<T>(promise: Promise<T>, ms: number, late: T): Promise<T> {
+  return Promise.race([promise, new Promise<T>((r) => setTimeout(() => r(late), ms).unref())]);
+}
+
+describe('AgentSession transfer timeouts', () => {
+  it('ends an upload that gets no chunk (TRANSFER_TIMEOUT): its reservation is freed, its stored bytes resume', async () => {
+    const MiB = 1024 * KB;
+    const { channel } = await harness({ transferIdleTimeoutMs: 300 }, 2 * MiB);
+    const data = randomBytes(1536 * KB);
+    const hash = sha256(data);
+    const held = record(channel);
+    await channel.send({ id: held.id, body: 'putBegin', putBegin: { hash, size: data.length } });
+    await held.until(() => held.got.length === 1);
+    await channel.send({ id: held.id, body: 'putChunk', putChunk: { offset: 0, data: data.subarray(0, 64 * KB) } });
+    await held.until(() => held.got.some((e) => e.body === 'putAck'));
+    // Meanwhile the reservation leaves no room for another 1 MiB upload.
+    const other = randomBytes(MiB);
+    const refused = await channel.request('put', (id) => ({ id, body: 'putBegin', putBegin: { hash: sha256(other), size: other.length } }), 'putReady').catch((err) => err.code);
+    expect(refused).toBe('STORE_FULL');
+    await within(held.until(() => held.errors.length > 0), 5000, undefined);
+    expect(held.errors).toEqual(['TRANSFER_TIMEOUT']);
+    const next = record(channel);
+    await channel.send({ id: next.id, body: 'putBegin', putBegin: { hash: sha256(other), size: other.length } });
+    await next.until(() => next.got.length + next.errors.length > 0);
+    expect(next.errors).toEqual([]);
+    await channel.request('cancel', (id) => ({ id, body: 'cancel', cancel: { targetId: next.id } }), 'cancelResult');
+    const resumed = await channel.request('put', (id) => ({ id, body: 'putBegin', putBegin: { hash, size: data.length } }), 'putReady').catch((err) => err.code);
+    expect(resumed).toMatchObject({ putReady: { offset: 64 * KB } });
+  });
+
+  it('does not time out an upload while the store is slow to write what the host sent', async () => {
+    const { store, channel } = await harness({ transferIdleTimeoutMs: 100 });
+    const data = randomBytes(64 * KB);
+    const call = record(channel);
+    await channel.send({ id: call.id, body: 'putBegin', putBegin: { hash: sha256(data), size: data.length } });
+    await call.until(() => call.got.length === 1);
+    store.hold();
+    await channel.send({ id: call.id, body: 'putChunk', putChunk: { offset: 0, data } });
+    await call.until(() => store.writes.length === 1);
+    await new Promise((r) => setTimeout(r, 400));
+    store.release();
+    await call.until(() => call.got.some((e) => e.body === 'putAck' && e.putAck.complete) || call.errors.length > 0);
+    expect(call.errors).toEqual([]);
+  });
+
+  it('ends a download the host does not acknowledge (TRANSFER_TIMEOUT): its slot is freed', async () => {
+    const { channel } = await harness({ transferIdleTimeoutMs: 300 });
+    const data = randomBytes(1000);
+    const hash = sha256(data);
+    const put = record(channel);
+    await channel.send({ id: put.id, body: 'putBegin', putBegin: { hash, size: data.length } });
+    await put.until(() => put.got.length === 1);
+    await channel.send({ id: put.id, body: 'putChunk', putChunk: { offset: 0, data } });
+    await put.until(() => put.got.some((e) => e.body === 'putAck' && e.putAck.complete));
+    const get = record(channel);
+    await channel.send({ id: get.id, body: 'get', get: { hash, offset: 0, length: 0, chunkBytes: 100, windowBytes: 100 } });
+    await get.until(() => get.got.length === 1);
+    await within(get.until(() => get.errors.length > 0), 5000, undefined);
+    expect(get.errors).toEqual(['TRANSFER_TIMEOUT']);
+    expect(get.got.length).toBe(1); // nothing past the window
+    const cancel = await channel.request('cancel', (id) => ({ id, body: 'cancel', cancel: { targetId: get.id } }), 'cancelResult');
+    expect(cancel.cancelResult.found).toBe(false);
   });
 });
