@@ -60,7 +60,7 @@ type Phase = 'hello' | 'auth' | 'welcome' | 'ready' | 'closed';
  * a peer without the token must not make the agent decode (and hold) megabytes — a 16 MiB
  * `has` of empty queries decodes into millions of objects.
  */
-const PRE_AUTH_MAX_BYTES = 4096;
+export const PRE_AUTH_MAX_BYTES = 4096;
 
 export class AgentSession implements OperationHost {
   readonly opts: Required<SessionOptions>;
