@@ -128,6 +128,7 @@ async function serveSerial(ctx: AgentContext, config: AgentConfig & { mode: { ki
       transport = await openSerialTransport(config.mode.device, config.mode.baud, {
         signal: stop.signal,
         idleTimeoutMs: config.idleTimeoutMs,
+        unauthenticatedMaxMessageBytes: PRE_AUTH_MAX_BYTES,
         waitForPort: served,
         onPortWait: (err) => log(`${err.message}; waiting for it to come back`),
       });
@@ -136,7 +137,7 @@ async function serveSerial(ctx: AgentContext, config: AgentConfig & { mode: { ki
       if (stop.signal.aborted) break;
       throw err;
     }
-    const session = startSession(transport, ctx, config);
+    const session = startSession(watchAuthentication(transport), ctx, config);
     // A graceful close waits for the host's FIN for up to the transport's close timeout,
     // sized to drain a full queue at the line rate (59 s at 115200 baud): a host that is gone
     // (cable out, killed) would hold the stop that long. Past a short grace, RESET instead.

@@ -26,10 +26,10 @@ export function startRelayedSession(socket: net.Socket, ctx: AgentContext, confi
 }
 
 /**
- * `transport` (a byte stream whose decoder holds a peer to PRE_AUTH_MAX_BYTES per frame until
- * it authenticates) as the session's, with that limit lifted once AuthOk goes out.
+ * `transport` (a byte stream or serial line whose decoder holds a peer to PRE_AUTH_MAX_BYTES per
+ * frame until it authenticates) as the session's, with that limit lifted once AuthOk goes out.
  */
-export function watchAuthentication(transport: StreamTransport): WatchedTransport {
+export function watchAuthentication(transport: Transport & { authenticated(): void }): WatchedTransport {
   const watched = new WatchedTransport(transport);
   void watched.authenticated.then(() => transport.authenticated());
   return watched;
