@@ -87,7 +87,7 @@ export function outlineEnvelope(bytes: Uint8Array): EnvelopeOutline {
         continue;
       }
       const member = EnvelopeType.fieldsById[field];
-      if (!member || wireType !== WIRE_LENGTH_DELIMITED) {
+      if (member?.partOf !== BodyOneof || wireType !== WIRE_LENGTH_DELIMITED) {
         reader.skipType(wireType); // a later minor's field: protobufjs skips it too
         continue;
       }
@@ -104,6 +104,7 @@ export function outlineEnvelope(bytes: Uint8Array): EnvelopeOutline {
 }
 
 const ID_FIELD = 1;
+const BodyOneof = EnvelopeType.oneofs['body'];
 
 /** Counts the entries of `type`'s repeated fields between the reader's position and `end`. */
 function countEntries(reader: Reader, end: number, type: Type, entries: Map<string, number>): void {
