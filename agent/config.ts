@@ -34,6 +34,7 @@ export const AGENT_OPTIONS = {
   'run-timeout': { type: 'string', value: 'SECONDS', default: '600', help: 'run_joint time limit for requests that set none' },
   'idle-timeout': { type: 'string', value: 'SECONDS', default: '30', help: 'drop a connection nothing has arrived on for this long (0: never)' },
   'auth-timeout': { type: 'string', value: 'SECONDS', default: '10', help: 'drop a connection that has not authenticated within this time' },
+  'transfer-timeout': { type: 'string', value: 'SECONDS', default: '60', help: 'end an upload that gets no chunk, or a download that gets no acknowledgement, for this long (TRANSFER_TIMEOUT)' },
   version: { type: 'boolean', help: 'print the version and exit' },
   help: { type: 'boolean', short: 'h', help: 'print this help and exit' },
 } as const satisfies Record<string, OptionSpec>;
@@ -50,6 +51,7 @@ export interface AgentConfig {
   runTimeoutMs: number;
   idleTimeoutMs: number;
   authTimeoutMs: number;
+  transferTimeoutMs: number;
 }
 
 export type AgentCommand = { action: 'version' } | { action: 'help' } | { action: 'serve'; config: AgentConfig };
@@ -78,7 +80,7 @@ export function parseAgentArgs(argv: string[]): AgentCommand {
     }
   }
   const text = (name: keyof typeof AGENT_OPTIONS): string | undefined => values[name] as string | undefined;
-  const seconds = (name: 'run-timeout' | 'idle-timeout' | 'auth-timeout', min: number) =>
+  const seconds = (name: 'run-timeout' | 'idle-timeout' | 'auth-timeout' | 'transfer-timeout', min: number) =>
     Math.round(parseNumber(name, text(name) ?? AGENT_OPTIONS[name].default, min) * 1000);
   const cap = text('store-cap');
   return {
@@ -96,6 +98,7 @@ export function parseAgentArgs(argv: string[]): AgentCommand {
       runTimeoutMs: seconds('run-timeout', 0.001),
       idleTimeoutMs: seconds('idle-timeout', 0),
       authTimeoutMs: seconds('auth-timeout', 0.001),
+      transferTimeoutMs: seconds('transfer-timeout', 0.001),
     },
   };
 }

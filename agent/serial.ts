@@ -19,12 +19,12 @@
  * releasing it).
  */
 import { sleepUnlessAborted } from '../shared/abort';
-import { connectSerial } from '../shared/serial/connect';
+import { connectSerial, type SerialConnectOptions } from '../shared/serial/connect';
 import { openSerialLine, type SerialDriverName } from '../shared/serial/port-open';
 import type { SerialTransport } from '../shared/serial/serial-transport';
 import type { TransportOptions } from '../shared/transport/transport';
 
-export interface AgentSerialOptions extends TransportOptions {
+export interface AgentSerialOptions extends TransportOptions, Pick<SerialConnectOptions, 'unauthenticatedMaxMessageBytes'> {
   /** Stops waiting for a host (the promise then rejects with the abort reason). */
   signal?: AbortSignal;
   /** Force one way of opening the port (default: serialport if it loads, else stty). */

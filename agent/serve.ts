@@ -10,19 +10,19 @@ import { DEFAULT_KILL_GRACE_MS } from './run/runner';
 import { RunService } from './run/run-service';
 import { RunJointVersionMemory } from './run/version-memory';
 import type { AgentContext } from './session/context';
+import { PRE_AUTH_MAX_BYTES } from './session/session';
 import { TransferMemory } from './session/transfer-memory';
 import { BlobStore } from './store/blob-store';
 import type { Error as WireError } from '../shared/protocol/envelope';
 import { StreamTransport } from '../shared/transport/stream';
 import type { CloseInfo } from '../shared/transport/transport';
 import { AGENT_VERSION, type AgentConfig } from './config';
-import { WatchedTransport } from './connection-watch';
 import type { LocalPeers } from './local-peers';
 import { collectionPacer, log } from './log';
 import { openSerialTransport } from './serial';
 import { serveListening } from './serve-listen';
 import { letGoOfStdio } from './stdio-release';
-import { startRelayedSession, startSession } from './start-session';
+import { startRelayedSession, startSession, watchAuthentication } from './start-session';
 import type { StoreClaim } from './store-owner';
 
 type OwnerClaim = Extract<StoreClaim, { role: 'owner' }>;
@@ -86,8 +86,16 @@ async function serveStdio(ctx: AgentContext, config: AgentConfig): Promise<numbe
   // stdout is a pipe (or a file): written bytes are in the kernel when the write calls back.
   // The session is done with a message's bytes when its handler returns: large frames may be
   // assembled in its upload slabs (transfer-memory.ts).
-  const transport = new WatchedTransport(
-    new StreamTransport(process.stdin, process.stdout, { peer: 'stdio', idleTimeoutMs: config.idleTimeoutMs, outputCopies: true, receiveBuffers: ctx.transferMemory.forConnection() }),
+  // A peer that has not authenticated may send no frame over PRE_AUTH_MAX_BYTES: refused from its
+  // header, not buffered up to the 16 MiB message limit first.
+  const transport = watchAuthentication(
+    new StreamTransport(process.stdin, process.stdout, {
+      peer: 'stdio',
+      idleTimeoutMs: config.idleTimeoutMs,
+      outputCopies: true,
+      receiveBuffers: ctx.transferMemory.forConnection(),
+      unauthenticatedMaxMessageBytes: PRE_AUTH_MAX_BYTES,
+    }),
   );
   const session = startSession(transport, ctx, config);
   const stop = () => void session.close();
@@ -124,6 +132,7 @@ async function serveSerial(ctx: AgentContext, config: AgentConfig & { mode: { ki
       transport = await openSerialTransport(config.mode.device, config.mode.baud, {
         signal: stop.signal,
         idleTimeoutMs: config.idleTimeoutMs,
+        unauthenticatedMaxMessageBytes: PRE_AUTH_MAX_BYTES,
         waitForPort: served,
         onPortWait: (err) => log(`${err.message}; waiting for it to come back`),
       });
@@ -132,7 +141,7 @@ async function serveSerial(ctx: AgentContext, config: AgentConfig & { mode: { ki
       if (stop.signal.aborted) break;
       throw err;
     }
-    const session = startSession(transport, ctx, config);
+    const session = startSession(watchAuthentication(transport), ctx, config);
     // A graceful close waits for the host's FIN for up to the transport's close timeout,
     // sized to drain a full queue at the line rate (59 s at 115200 baud): a host that is gone
     // (cable out, killed) would hold the stop that long. Past a short grace, RESET instead.

@@ -4,10 +4,11 @@ import { StreamTransport } from '../shared/transport/stream';
 import type { Transport } from '../shared/transport/transport';
 import type { AgentConfig } from './config';
 import type { AgentContext } from './session/context';
-import { AgentSession } from './session/session';
+import { WatchedTransport } from './connection-watch';
+import { AgentSession, PRE_AUTH_MAX_BYTES } from './session/session';
 
 export function startSession(transport: Transport, ctx: AgentContext, config: AgentConfig): AgentSession {
-  return new AgentSession(transport, ctx, { authTimeoutMs: config.authTimeoutMs });
+  return new AgentSession(transport, ctx, { authTimeoutMs: config.authTimeoutMs, transferIdleTimeoutMs: config.transferTimeoutMs });
 }
 
 /** A session for a host's connection that another agent process of this store relays over its unix socket. */
@@ -19,6 +20,17 @@ export function startRelayedSession(socket: net.Socket, ctx: AgentContext, confi
     idleTimeoutMs: config.idleTimeoutMs,
     outputCopies: true,
     receiveBuffers: ctx.transferMemory.forConnection(),
+    unauthenticatedMaxMessageBytes: PRE_AUTH_MAX_BYTES,
   });
-  return startSession(transport, ctx, config);
+  return startSession(watchAuthentication(transport), ctx, config);
+}
+
+/**
+ * `transport` (a byte stream or serial line whose decoder holds a peer to PRE_AUTH_MAX_BYTES per
+ * frame until it authenticates) as the session's, with that limit lifted once AuthOk goes out.
+ */
+export function watchAuthentication(transport: Transport & { authenticated(): void }): WatchedTransport {
+  const watched = new WatchedTransport(transport);
+  void watched.authenticated.then(() => transport.authenticated());
+  return watched;
 }

@@ -2,7 +2,7 @@
  * Blob requests: Has (one answer), Put (an upload in chunks, acknowledged as they are stored)
  * and Get (a download in chunks, sent no further ahead than the host's acknowledgements allow).
  */
-import { UsageError } from '../../shared/errors';
+import { ConnectError, UsageError } from '../../shared/errors';
 import { checkBlobHash } from '../../shared/protocol/names';
 import { ProtocolError } from '../../shared/protocol/errors';
 import type { Envelope, GetRequest, HasRequest, PutBegin, PutChunk } from '../../shared/protocol/envelope';
@@ -29,6 +29,36 @@ function cancelled(what: string): UsageError {
 }
 
 /**
+ * A timer that ends a transfer whose host has gone quiet (SessionOptions.transferIdleTimeoutMs):
+ * restarted by every sign of progress; when it fires while the agent itself is busy (a store
+ * write the host is rightly waiting for), it starts again instead.
+ */
+class IdleTimer {
+  private timer: NodeJS.Timeout | null = null;
+  private ended = false;
+
+  constructor(private readonly ms: number, private readonly busy: () => boolean, private readonly expired: () => void) {}
+
+  restart(): void {
+    if (this.ended) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => (this.busy() ? this.restart() : this.expired()), this.ms);
+    this.timer.unref();
+  }
+
+  /** The transfer is over: no restart arms it again. */
+  stop(): void {
+    this.ended = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
+
+function transferTimeout(what: string, waitedFor: string, ms: number, hint: string): ConnectError {
+  return new ConnectError('TRANSFER_TIMEOUT', `${what}: no ${waitedFor} from the host for ${ms} ms`, { hint });
+}
+
+/**
  * An upload. Chunks must arrive in order from the offset PutReady named. They are queued and
  * written in batches: while one write (and its fsync) runs, the next chunks pile up and go to
  * the store as one write, so a slow disk costs fewer syncs instead of less throughput. A batch
@@ -44,9 +74,15 @@ export class PutOperation implements Operation {
   private done = false;
   /** Tells the store this upload no longer expects its remaining bytes (set once begun). */
   private endClaim: () => void = () => undefined;
+  /** Runs from PutReady on: a host that sends nothing must not hold its reservation for ever. */
+  private readonly idle: IdleTimer;
 
   constructor(private readonly host: OperationHost, private readonly id: number, private readonly req: PutBegin) {
     host.ctx.transferMemory.uploadStarted(); // paired with uploadEnded() in finish(), which every end passes
+    const ms = host.opts.transferIdleTimeoutMs;
+    this.idle = new IdleTimer(ms, () => this.writing, () => {
+      this.finish(transferTimeout(`upload ${id}`, 'chunk', ms, 'the upload resumes from what the agent stored; send it again'));
+    });
   }
 
   async start(): Promise<void> {
@@ -63,7 +99,10 @@ export class PutOperation implements Operation {
       }
       await this.host.send({ id: this.id, body: 'putReady', putReady: { offset, complete } });
       if (complete) this.finish();
-      else this.expected = offset;
+      else if (!this.done) {
+        this.expected = offset;
+        this.idle.restart();
+      }
     } catch (err) {
       this.finish(err);
     }
@@ -81,6 +120,7 @@ export class PutOperation implements Operation {
       return;
     }
     this.expected += chunk.data.length;
+    this.idle.restart();
     // Into a reused slab, so the buffers it arrived in die young (transfer-memory.ts).
     this.queue.push({ ...chunk, data: this.host.ctx.transferMemory.hold(chunk.data) });
     this.queuedBytes += chunk.data.length;
@@ -107,6 +147,7 @@ export class PutOperation implements Operation {
         this.queuedBytes -= data.length;
         if (this.done) return;
         void this.host.send({ id: this.id, body: 'putAck', putAck: ack });
+        this.idle.restart(); // the host waited for this ack: its silence counts from here
         if (ack.complete) this.finish();
       }
     } catch (err) {
@@ -130,6 +171,7 @@ export class PutOperation implements Operation {
   private finish(err?: unknown): void {
     if (this.done) return;
     this.done = true;
+    this.idle.stop();
     // Chunks not yet given to the store; a batch being written gives its slabs back when done.
     this.host.ctx.transferMemory.release(this.queue.map((c) => c.data));
     this.queue = [];
@@ -145,8 +187,17 @@ export class GetOperation implements Operation {
   private acked = 0;
   private wake: (() => void) | null = null;
   private done = false;
+  /** A store read in progress: the agent's wait, not the host's. */
+  private reading = false;
+  /** A host that neither acknowledges nor reads must not hold an operation slot and its buffer for ever. */
+  private readonly idle: IdleTimer;
 
-  constructor(private readonly host: OperationHost, private readonly id: number, private readonly req: GetRequest) {}
+  constructor(private readonly host: OperationHost, private readonly id: number, private readonly req: GetRequest) {
+    const ms = host.opts.transferIdleTimeoutMs;
+    this.idle = new IdleTimer(ms, () => this.reading, () => {
+      this.finish(transferTimeout(`download ${id}`, 'acknowledgement', ms, 'download it again'));
+    });
+  }
 
   async start(): Promise<void> {
     const { store } = this.host.ctx;
@@ -165,16 +216,19 @@ export class GetOperation implements Operation {
       // One buffer for every chunk: send() encodes (copies) a chunk before it returns.
       const readBuffer = Buffer.allocUnsafeSlow(Math.max(1, Math.min(chunkBytes, end - offset)));
       let position = offset;
+      this.idle.restart();
       do {
         while (position - this.acked >= windowBytes && !this.done) await new Promise<void>((resolve) => (this.wake = resolve));
         if (this.done) return;
         const length = Math.min(chunkBytes, end - position);
-        const data = length > 0 ? await store.read(hash, position, length, readBuffer) : new Uint8Array(0);
+        this.reading = length > 0;
+        const data = length > 0 ? await store.read(hash, position, length, readBuffer).finally(() => (this.reading = false)) : new Uint8Array(0);
         if (data.length !== length) throw new UsageError('BLOB_CHANGED', `blob ${hash} ended at ${position + data.length} bytes while being read`);
         if (this.done) return;
         const last = position + length >= end;
         await this.host.send({ id: this.id, body: 'getChunk', getChunk: { offset: position, data, last, blobSize: stat.size } });
         this.host.ctx.transferMemory.moved(length);
+        this.idle.restart(); // the transport took it: the host reads
         position += length;
       } while (position < end);
       this.finish();
@@ -189,6 +243,7 @@ export class GetOperation implements Operation {
       return;
     }
     this.acked = Math.max(this.acked, env.getAck.received);
+    this.idle.restart();
     this.wakeUp();
   }
 
@@ -205,6 +260,7 @@ export class GetOperation implements Operation {
   private finish(err?: unknown): void {
     if (this.done) return;
     this.done = true;
+    this.idle.stop();
     this.wakeUp();
     if (err === undefined) this.host.end(this.id);
     else this.host.fail(this.id, err);

@@ -44,6 +44,12 @@ export interface SessionOptions {
   getWindowBytes?: number;
   /** Queued upload chunks are written to the store in batches up to this size (fewer fsyncs). */
   writeBatchBytes?: number;
+  /**
+   * An upload that gets no chunk, or a download that gets no acknowledgement, for this long
+   * (while the agent itself is not busy with the store) ends with TRANSFER_TIMEOUT: it no longer
+   * holds its store reservation or operation slot. An upload's stored bytes stay for a resume.
+   */
+  transferIdleTimeoutMs?: number;
 }
 
 export const SESSION_DEFAULTS: Required<SessionOptions> = {
@@ -54,4 +60,5 @@ export const SESSION_DEFAULTS: Required<SessionOptions> = {
   putWindowBytes: 12 * 1024 * 1024,
   getWindowBytes: 8 * 1024 * 1024,
   writeBatchBytes: 6 * 1024 * 1024,
+  transferIdleTimeoutMs: 60_000,
 };

@@ -15,8 +15,9 @@
  */
 import { ConnectError, type AxError } from '../../shared/errors';
 import { NONCE_BYTES, agentProof, hostProof, newNonce, proofMatches } from '../../shared/protocol/auth';
-import { PROTOCOL_MAJOR, PROTOCOL_MINOR, decodeEnvelope, encodeEnvelope, type Envelope } from '../../shared/protocol/envelope';
+import { PROTOCOL_MAJOR, PROTOCOL_MINOR, decodeEnvelope, encodeEnvelope, outlineEnvelope, type Envelope } from '../../shared/protocol/envelope';
 import { ProtocolError } from '../../shared/protocol/errors';
+import { requestEntriesProblem, requestSizeProblem } from '../../shared/protocol/request-limits';
 import { peerText } from '../../shared/peer-text';
 import type { CloseInfo, Transport } from '../../shared/transport/transport';
 import { GetOperation, PutOperation, answerHas } from './blob-ops';
@@ -59,7 +60,7 @@ type Phase = 'hello' | 'auth' | 'welcome' | 'ready' | 'closed';
  * a peer without the token must not make the agent decode (and hold) megabytes — a 16 MiB
  * `has` of empty queries decodes into millions of objects.
  */
-const PRE_AUTH_MAX_BYTES = 4096;
+export const PRE_AUTH_MAX_BYTES = 4096;
 
 export class AgentSession implements OperationHost {
   readonly opts: Required<SessionOptions>;
@@ -136,6 +137,16 @@ export class AgentSession implements OperationHost {
     }
     let env: Envelope;
     try {
+      // Looked at before decoding: only an upload chunk may be large, and no request may
+      // make the decoder build more entries than it could use (request-limits.ts).
+      const outline = outlineEnvelope(bytes);
+      const tooLarge = requestSizeProblem(outline, bytes.length);
+      if (tooLarge) return this.hangUp(tooLarge);
+      const tooMany = requestEntriesProblem(outline);
+      if (tooMany && this.phase === 'ready') {
+        void this.send({ id: outline.id, body: 'error', error: toWireError(tooMany, (l) => this.log(l)) });
+        return;
+      }
       env = decodeEnvelope(bytes);
     } catch (err) {
       this.hangUp(err as ProtocolError);

@@ -13,6 +13,7 @@
 import { AxError, UsageError } from '../../shared/errors';
 import type { BlobPresence, BoardFacts } from '../../shared/protocol/envelope';
 import { checkBlobHash } from '../../shared/protocol/names';
+import { MAX_HAS_QUERIES } from '../../shared/protocol/request-limits';
 import { parseToken } from '../../shared/protocol/token';
 import type { CloseInfo, Transport } from '../../shared/transport/transport';
 import { version as CLIENT_VERSION } from '../../package.json';
@@ -99,8 +100,14 @@ export class AgentClient {
   async has(blobs: BlobRef[]): Promise<BlobPresence[]> {
     const queries = blobs.map((b) => (typeof b === 'string' ? { hash: b, size: 0 } : { hash: b.hash, size: b.size ?? 0 }));
     for (const q of queries) checkBlobHash(q.hash);
-    const env = await this.channel.request('has', (id) => ({ id, body: 'has', has: { blobs: queries } }), 'hasResult');
-    return env.hasResult.blobs;
+    // The agent answers at most MAX_HAS_QUERIES blobs per request (request-limits.ts).
+    const presence: BlobPresence[] = [];
+    for (let at = 0; at < queries.length || at === 0; at += MAX_HAS_QUERIES) {
+      const batch = queries.slice(at, at + MAX_HAS_QUERIES);
+      const env = await this.channel.request('has', (id) => ({ id, body: 'has', has: { blobs: batch } }), 'hasResult');
+      presence.push(...env.hasResult.blobs);
+    }
+    return presence;
   }
 
   /** Fresh board facts (free space, memory, run_joint version). */

@@ -11,6 +11,12 @@ import { ProtocolError } from '../../shared/protocol/errors';
 import type { CloseInfo, Transport } from '../../shared/transport/transport';
 import { AgentError, connectionLost, requestTimeout, type CallPhase } from './errors';
 
+/**
+ * Largest message read from an agent that has not proven it knows the token: AgentHello and
+ * AuthOk (board facts, limits) take a few hundred bytes.
+ */
+export const UNVERIFIED_MAX_BYTES = 64 * 1024;
+
 export interface CallHandlers {
   /** Every envelope of the call except Errors. */
   onEnvelope(env: Envelope): void;
@@ -38,6 +44,7 @@ export class Channel {
   private lost: AxError | null = null;
   private connectionHandler: ((env: Envelope) => void) | null = null;
   private connectionError: AxError | null = null;
+  private verified = false;
   /** Resolves when the transport has closed. */
   readonly closed: Promise<CloseInfo>;
 
@@ -133,7 +140,21 @@ export class Channel {
     }
   }
 
+  /**
+   * The handshake has checked the agent's proof: from now on its messages may be as large as
+   * the transport carries (a run's result with its logs, download chunks).
+   */
+  agentVerified(): void {
+    this.verified = true;
+  }
+
   private onMessage(bytes: Uint8Array): void {
+    // Before its proof, the peer might be anyone: its few handshake messages are small, and
+    // nothing larger is decoded (protobufjs builds an object per repeated entry).
+    if (!this.verified && bytes.length > UNVERIFIED_MAX_BYTES) {
+      this.transport.destroy(new ProtocolError('PROTO_MESSAGE_TOO_LARGE', `${this.peer} sent a ${bytes.length}-byte message before proving it is the agent (at most ${UNVERIFIED_MAX_BYTES} bytes until then)`));
+      return;
+    }
     let env: Envelope;
     try {
       env = decodeEnvelope(bytes);

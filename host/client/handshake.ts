@@ -102,6 +102,7 @@ export function handshake(channel: Channel, opts: HandshakeOptions): Promise<Age
             return;
           }
           if (!ok.facts || !ok.limits) throw new ProtocolError('PROTO_BAD_MESSAGE', `${peer} sent AuthOk without board facts or limits`);
+          channel.agentVerified();
           settle(null, { peer, protocolMajor: agent.major, protocolMinor: agent.minor, agentVersion: agent.version, facts: ok.facts, limits: ok.limits });
         } else {
           throw new ProtocolError('PROTO_UNEXPECTED', `${peer} sent ${env.body ?? 'an unknown message'} during the handshake`);

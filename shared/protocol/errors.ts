@@ -29,7 +29,9 @@ export type ProtocolErrorCode =
   /** The host sent more un-acknowledged upload data than the agent's window allows. */
   | 'PROTO_WINDOW_EXCEEDED'
   /** A peer sent more than a handshake's worth of bytes before authenticating (listen-limits.ts). */
-  | 'PROTO_PREAUTH_TOO_LARGE';
+  | 'PROTO_PREAUTH_TOO_LARGE'
+  /** A message other than an upload chunk over MAX_REQUEST_BYTES (request-limits.ts). */
+  | 'PROTO_MESSAGE_TOO_LARGE';
 
 export class ProtocolError extends ConnectError {
   override readonly code: ProtocolErrorCode;

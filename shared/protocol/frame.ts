@@ -42,6 +42,12 @@ export interface Frame {
 export interface FrameDecoderOptions {
   maxPayloadBytes?: number;
   /**
+   * Until authenticated(): frames of a larger payload are refused from their header with
+   * PROTO_PREAUTH_TOO_LARGE, before a byte of them is buffered. A peer that has not proven it
+   * knows the token sends a handshake of a few hundred bytes, not megabytes. Default: no such limit.
+   */
+  unauthenticatedMaxPayloadBytes?: number;
+  /**
    * Where a frame of LEND_FROM_BYTES or more that spans several pushed chunks is assembled,
    * when it lends memory (shared/protocol/receive-buffers.ts): its payload is then valid until
    * the caller settles them. Default: fresh memory.
@@ -152,6 +158,8 @@ export function decodeFrame(bytes: Uint8Array, maxPayloadBytes = DEFAULT_MAX_PAY
 /** Incremental decoder: feed it byte slices of any size; it returns the frames they complete. */
 export class FrameDecoder {
   private readonly maxPayloadBytes: number;
+  /** The limit until authenticated(); null once lifted (or never set). */
+  private unauthenticatedMax: number | null;
   private chunks: Uint8Array[] = [];
   private buffered = 0;
   /** Payload length of the frame being assembled, once its header has been checked. */
@@ -161,7 +169,13 @@ export class FrameDecoder {
 
   constructor(opts: FrameDecoderOptions = {}) {
     this.maxPayloadBytes = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    this.unauthenticatedMax = opts.unauthenticatedMaxPayloadBytes ?? null;
     this.receiveBuffers = opts.receiveBuffers ?? null;
+  }
+
+  /** The peer has authenticated: frames up to maxPayloadBytes from now on. */
+  authenticated(): void {
+    this.unauthenticatedMax = null;
   }
 
   /** Bytes held that do not form a whole frame yet. */
@@ -231,6 +245,9 @@ export class FrameDecoder {
     }
     if (have < FRAME_HEADER_BYTES) return false;
     const length = new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(4);
+    if (this.unauthenticatedMax !== null && length > this.unauthenticatedMax && length <= this.maxPayloadBytes) {
+      throw new ProtocolError('PROTO_PREAUTH_TOO_LARGE', `a frame of ${length} bytes before authentication (at most ${this.unauthenticatedMax} bytes until then)`);
+    }
     if (length > this.maxPayloadBytes) {
       throw new ProtocolError('PROTO_FRAME_TOO_LARGE', `a frame of ${length} bytes is over the limit of ${this.maxPayloadBytes} bytes`);
     }

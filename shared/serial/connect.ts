@@ -34,6 +34,8 @@ export interface SerialConnectOptions extends TransportOptions {
   link?: Partial<LinkOptions>;
   /** Stops waiting (the responder waits for a host forever otherwise). */
   signal?: AbortSignal;
+  /** The agent's side: the peer's largest message until it authenticates (SerialTransportOptions). */
+  unauthenticatedMaxMessageBytes?: number;
 }
 
 /** Link options and transport options that agree on one outage tolerance. */
@@ -84,7 +86,8 @@ export async function connectSerial(o: SerialConnectOptions): Promise<SerialTran
       o.signal?.removeEventListener('abort', onAbort);
       link.removeListener('close', onClose);
       // Built synchronously: data may follow in the very chunk that completed the handshake.
-      resolve(new SerialTransport(link, driver, o.peer, settings.transport));
+      const limit = o.unauthenticatedMaxMessageBytes;
+      resolve(new SerialTransport(link, driver, o.peer, { ...settings.transport, ...(limit !== undefined && { unauthenticatedMaxMessageBytes: limit }) }));
     });
     const onClose = (error?: SerialLinkError): void => {
       o.signal?.removeEventListener('abort', onAbort);

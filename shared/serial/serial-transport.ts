@@ -24,6 +24,11 @@ import type { ReliableLink } from './link';
 /** A quarter MiB is 2.8 s of a 921600-baud line (the default 1 MiB chunk costs 11 s). */
 export const SERIAL_CHUNK_BYTES = 256 * 1024;
 
+export interface SerialTransportOptions extends TransportOptions {
+  /** Largest message the peer may send until authenticated() (as StreamTransportOptions). */
+  unauthenticatedMaxMessageBytes?: number;
+}
+
 export class SerialTransport extends FramedTransport {
   readonly kind = 'serial';
   readonly preferredChunkBytes = SERIAL_CHUNK_BYTES;
@@ -32,9 +37,13 @@ export class SerialTransport extends FramedTransport {
   /** We cut the link ourselves: its 'close' is no news to report. */
   private cutting = false;
 
-  constructor(private readonly link: ReliableLink, private readonly driver: LineDriver, peer: string, options: TransportOptions = {}) {
-    super(peer, options);
-    this.decoder = new FrameDecoder({ maxPayloadBytes: this.maxMessageBytes });
+  constructor(private readonly link: ReliableLink, private readonly driver: LineDriver, peer: string, options: SerialTransportOptions = {}) {
+    const { unauthenticatedMaxMessageBytes, ...transportOptions } = options;
+    super(peer, transportOptions);
+    this.decoder = new FrameDecoder({
+      maxPayloadBytes: this.maxMessageBytes,
+      ...(unauthenticatedMaxMessageBytes !== undefined && { unauthenticatedMaxPayloadBytes: unauthenticatedMaxMessageBytes }),
+    });
     link.on('heard', () => this.bytesArrived());
     link.on('data', (chunk: Uint8Array) => this.onData(chunk));
     link.on('drain', () => {
@@ -46,6 +55,11 @@ export class SerialTransport extends FramedTransport {
     link.on('close', (error?: AxError) => {
       if (!this.cutting) this.linkClosed(error);
     });
+  }
+
+  /** The peer has authenticated (its session says so): unauthenticatedMaxMessageBytes no longer applies. */
+  authenticated(): void {
+    this.decoder.authenticated();
   }
 
   /** Resolves once the port is released after the link closed (for reopening the same path). */

@@ -30,6 +30,12 @@ export interface StreamTransportOptions extends TransportOptions {
    * never a relay). Settled after the frames of each read are handled.
    */
   receiveBuffers?: ReceiveBuffers;
+  /**
+   * Largest message the peer may send until authenticated() is called (the agent's side: a
+   * handshake message is a few hundred bytes); a frame header declaring more is refused at once
+   * (PROTO_PREAUTH_TOO_LARGE), before its bytes are buffered. Default: maxMessageBytes throughout.
+   */
+  unauthenticatedMaxMessageBytes?: number;
 }
 
 export class StreamTransport extends FramedTransport {
@@ -39,12 +45,16 @@ export class StreamTransport extends FramedTransport {
 
   /** `input` carries the peer's bytes to us, `output` ours to the peer (may be the same duplex). */
   constructor(private readonly input: Readable, private readonly output: Writable, options: StreamTransportOptions = {}) {
-    const { peer = 'stream', kind = 'stream', outputCopies = false, receiveBuffers, ...transportOptions } = options;
+    const { peer = 'stream', kind = 'stream', outputCopies = false, receiveBuffers, unauthenticatedMaxMessageBytes, ...transportOptions } = options;
     super(peer, transportOptions);
     this.kind = kind;
     this.recyclesFrames = outputCopies;
     this.receiveBuffers = receiveBuffers ?? null;
-    this.decoder = new FrameDecoder({ maxPayloadBytes: this.maxMessageBytes, ...(receiveBuffers && { receiveBuffers }) });
+    this.decoder = new FrameDecoder({
+      maxPayloadBytes: this.maxMessageBytes,
+      ...(receiveBuffers && { receiveBuffers }),
+      ...(unauthenticatedMaxMessageBytes !== undefined && { unauthenticatedMaxPayloadBytes: unauthenticatedMaxMessageBytes }),
+    });
     input.on('data', (chunk: Uint8Array) => this.onData(chunk));
     input.on('end', () => this.onEnd());
     input.on('close', () => this.lost(`${this.peer} closed the stream`));
@@ -54,6 +64,11 @@ export class StreamTransport extends FramedTransport {
       // Whatever ended the conversation, make sure the peer sees our side end too.
       if (!output.writableEnded && !output.destroyed) output.end();
     });
+  }
+
+  /** The peer has authenticated (its session says so): unauthenticatedMaxMessageBytes no longer applies. */
+  authenticated(): void {
+    this.decoder.authenticated();
   }
 
   /** Both directions over one duplex (socket, SSH channel). */

@@ -21,7 +21,7 @@ const codeOf = (fn: () => unknown) => {
 describe('parseAgentArgs', () => {
   it('reads a listen configuration with defaults', () => {
     const cmd = parseAgentArgs(['--listen', '127.0.0.1:7007', ...base]);
-    expect(cmd).toMatchObject({ action: 'serve', config: { mode: { kind: 'listen', host: '127.0.0.1', port: 7007 }, runTimeoutMs: 600_000, idleTimeoutMs: 30_000, authTimeoutMs: 10_000 } });
+    expect(cmd).toMatchObject({ action: 'serve', config: { mode: { kind: 'listen', host: '127.0.0.1', port: 7007 }, runTimeoutMs: 600_000, idleTimeoutMs: 30_000, authTimeoutMs: 10_000, transferTimeoutMs: 60_000 } });
     if (cmd.action !== 'serve') throw new Error('unreachable');
     expect(path.isAbsolute(cmd.config.runJoint)).toBe(true);
     expect(cmd.config.storeCapBytes).toBeUndefined();

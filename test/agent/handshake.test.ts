@@ -122,15 +122,16 @@ describe('agent handshake', () => {
     await client.close();
   });
 
-  it('over stdio too (no listener limits there): the session reads no message over 4 KiB before authentication', async () => {
+  it('over stdio too (no listener limits there): no frame over 4 KiB is read before authentication', async () => {
     const stdio = await startAgent({ mode: 'stdio' });
     try {
       const transport = await stdio.transport();
-      const inbox = collect(transport);
       const closed = closeOf(transport);
+      // Refused from its frame header by the transport (as the listener cuts a WebSocket peer
+      // off): the agent logs why and ends the connection.
       await transport.send(hugeHasOfEmptyQueries(4096));
       await closed;
-      expect(inbox.envelopes.at(-1)).toMatchObject({ id: 0, body: 'error', error: { code: 'PROTO_FRAME_TOO_LARGE', message: expect.stringMatching(/before authentication/) } });
+      await vi.waitFor(() => expect(stdio.stderr()).toMatch(/PROTO_PREAUTH_TOO_LARGE: a frame of \d+ bytes before authentication/), { timeout: 5000 });
     } finally {
       await stdio.stop();
     }

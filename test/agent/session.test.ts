@@ -13,9 +13,10 @@ import type { SessionStore } from '../../agent/session/context';
 import { AgentSession } from '../../agent/session/session';
 import { RunService } from '../../agent/run/run-service';
 import { BlobStore } from '../../agent/store/blob-store';
+import { AgentClient } from '../../host/client/agent-client';
 import { Channel } from '../../host/client/channel';
 import { handshake } from '../../host/client/handshake';
-import type { Envelope } from '../../shared/protocol/envelope';
+import { encodeEnvelope, type Envelope } from '../../shared/protocol/envelope';
 import { StreamTransport } from '../../shared/transport/stream';
 import { SIM_RUN_JOINT, sha256 } from './helpers';
 import { TransferMemory } from '../../agent/session/transfer-memory';
@@ -56,10 +57,10 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function harness(options: ConstructorParameters<typeof AgentSession>[2] = {}) {
+async function harness(options: ConstructorParameters<typeof AgentSession>[2] = {}, capBytes = 1e9) {
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-session-'));
   cleanups.push(() => fsp.rm(dir, { recursive: true, force: true }));
-  const inner = await BlobStore.open(path.join(dir, 'store'), { capBytes: 1e9 });
+  const inner = await BlobStore.open(path.join(dir, 'store'), { capBytes });
   const store = new GatedStore(inner);
   const secret = randomBytes(32);
   const logs: string[] = [];
@@ -84,7 +85,15 @@ async function harness(options: ConstructorParameters<typeof AgentSession>[2] = 
   const channel = new Channel(StreamTransport.overDuplex(socket, { peer: 'agent' }), 10_000);
   cleanups.push(() => channel.transport.destroy());
   const hello = await handshake(channel, { secret, clientVersion: 'test', timeoutMs: 5000 });
-  return { store, channel, hello, logs, dir };
+  /** Another host, through axctl's own client. */
+  const client = async () => {
+    const other = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    await new Promise((r) => other.once('connect', r));
+    const c = await AgentClient.connect(StreamTransport.overDuplex(other, { peer: 'agent' }), { token: secret });
+    cleanups.push(() => c.transport.destroy());
+    return c;
+  };
+  return { store, channel, hello, logs, dir, client };
 }
 
 /** Opens a call and records everything that arrives for it. */
@@ -272,5 +281,162 @@ describe('AgentSession requests', () => {
       .catch((err) => err.code);
     expect(answer).toBe('PROTO_UNEXPECTED');
     expect(logs.some((l) => l.includes('authenticated'))).toBe(true);
+  });
+});
+
+/** An Envelope of request `id` whose body is field `field` holding `body` (built by hand, as a hostile host would). */
+function rawEnvelope(id: number, field: number, body: Uint8Array): Buffer {
+  const varint = (n: number) => {
+    const out: number[] = [];
+    for (; n > 127; n = Math.floor(n / 128)) out.push((n & 127) | 128);
+    out.push(n);
+    return out;
+  };
+  return Buffer.concat([Buffer.from([0x08, ...varint(id), ...varint(field * 8 + 2), ...varint(body.length)]), body]);
+}
+
+/** Resolves with the Error (id 0) the agent hangs up with, once the connection has closed. */
+async function hangUp(channel: Channel): Promise<string> {
+  await channel.closed;
+  return channel.failure?.code ?? 'none';
+}
+
+describe('AgentSession request limits', () => {
+  it('hangs up on a 600 KB has of empty queries without decoding it (PROTO_MESSAGE_TOO_LARGE)', async () => {
+    const { channel, logs } = await harness();
+    const emptyQueries = Buffer.alloc(300_000 * 2);
+    for (let i = 0; i < emptyQueries.length; i += 2) emptyQueries[i] = 0x0a; // BlobQuery, 0 bytes
+    await channel.transport.send(rawEnvelope(7, 10, emptyQueries));
+    expect(await hangUp(channel)).toBe('PROTO_MESSAGE_TOO_LARGE');
+    expect(logs.some((l) => /PROTO_MESSAGE_TOO_LARGE: a has message of 600006 bytes \(only upload chunks may be over 524288 bytes\)/.test(l))).toBe(true);
+  });
+
+  it('refuses a has of more than 4096 blobs for that request only; axctl asks in batches', async () => {
+    const { channel, client } = await harness();
+    const hashes = Array.from({ length: 5000 }, (_, i) => sha256(Buffer.from(String(i))));
+    const answer = await channel
+      .request('has', (id) => ({ id, body: 'has', has: { blobs: hashes.map((hash) => ({ hash, size: 1 })) } }), 'hasResult')
+      .catch((err) => `${err.code}: ${err.message}`);
+    expect(answer).toMatch(/^TOO_MANY_ENTRIES: agent: has request \d+ has 5000 blobs, the agent takes at most 4096 in one request$/);
+    const facts = await channel.request('facts', (id) => ({ id, body: 'facts', facts: {} }), 'factsResult');
+    expect(facts.factsResult.agentVersion).toBe('test');
+    const presence = await (await client()).has(hashes);
+    expect(presence.map((p) => p.hash)).toEqual(hashes);
+  });
+
+  it('refuses a run with more than 256 inputs or extra arguments', async () => {
+    const { channel } = await harness();
+    const hash = sha256(Buffer.from('model'));
+    const run = (inputs: number, extraArgs: number) =>
+      channel
+        .request('run', (id) => ({ id, body: 'run', run: { modelHash: hash, inputs: Array.from({ length: inputs }, (_, i) => ({ name: `in${i}`, hash })), repeat: 0, warmup: 0, timeoutMs: 0, extraArgs: Array.from({ length: extraArgs }, () => '--mode') } }), 'runResult')
+        .catch((err) => `${err.code}: ${err.message}`);
+    expect(await run(257, 0)).toMatch(/^TOO_MANY_ENTRIES: agent: run request \d+ has 257 inputs/);
+    expect(await run(0, 300)).toMatch(/^TOO_MANY_ENTRIES: agent: run request \d+ has 300 extraArgs/);
+  });
+
+  it('takes an upload chunk larger than other messages may be', async () => {
+    const { channel } = await harness({ chunkBytes: 1024 * KB });
+    const data = randomBytes(1024 * KB);
+    const call = record(channel);
+    await channel.send({ id: call.id, body: 'putBegin', putBegin: { hash: sha256(data), size: data.length } });
+    await call.until(() => call.got.length === 1);
+    await channel.send({ id: call.id, body: 'putChunk', putChunk: { offset: 0, data } });
+    await call.until(() => call.got.some((e) => e.body === 'putAck' && e.putAck.complete) || call.errors.length > 0);
+    expect(call.errors).toEqual([]);
+  });
+
+  it('hangs up on an Envelope with two bodies (PROTO_BAD_MESSAGE)', async () => {
+    const { channel } = await harness();
+    const facts = rawEnvelope(3, 25, new Uint8Array(0));
+    await channel.transport.send(Buffer.concat([facts, rawEnvelope(3, 10, new Uint8Array(0)).subarray(2)]));
+    expect(await hangUp(channel)).toBe('PROTO_BAD_MESSAGE');
+  });
+});
+
+describe('host handshake limits', () => {
+  it('reads no large message from a peer that has not proven it is the agent', async () => {
+    // A fake agent that answers ClientHello with an AgentHello padded to 100 KB.
+    const server = net.createServer((socket) => {
+      const fake = StreamTransport.overDuplex(socket, { peer: 'host' });
+      fake.on('message', () => {
+        const hello = encodeEnvelope({ id: 0, body: 'agentHello', agentHello: { protocolMajor: 1, protocolMinor: 1, agentVersion: 'x'.repeat(100 * KB), nonce: randomBytes(32) } });
+        void fake.send(hello);
+      });
+      cleanups.push(() => fake.destroy());
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => server.close(r)));
+    const socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    const channel = new Channel(StreamTransport.overDuplex(socket, { peer: 'fake agent' }), 10_000);
+    const failed = await handshake(channel, { secret: randomBytes(32), clientVersion: 'test', timeoutMs: 3000 }).catch((err) => `${err.code}: ${err.message}`);
+    expect(failed).toMatch(/^PROTO_MESSAGE_TOO_LARGE: fake agent sent a \d+-byte message before proving it is the agent/);
+  });
+});
+
+/** `promise`, or `late` if it has not settled within `ms` (a bound on a hang, not a timing). */
+function within<T>(promise: Promise<T>, ms: number, late: T): Promise<T> {
+  return Promise.race([promise, new Promise<T>((r) => setTimeout(() => r(late), ms).unref())]);
+}
+
+describe('AgentSession transfer timeouts', () => {
+  it('ends an upload that gets no chunk (TRANSFER_TIMEOUT): its reservation is freed, its stored bytes resume', async () => {
+    const MiB = 1024 * KB;
+    const { channel } = await harness({ transferIdleTimeoutMs: 300 }, 2 * MiB);
+    const data = randomBytes(1536 * KB);
+    const hash = sha256(data);
+    const held = record(channel);
+    await channel.send({ id: held.id, body: 'putBegin', putBegin: { hash, size: data.length } });
+    await held.until(() => held.got.length === 1);
+    await channel.send({ id: held.id, body: 'putChunk', putChunk: { offset: 0, data: data.subarray(0, 64 * KB) } });
+    await held.until(() => held.got.some((e) => e.body === 'putAck'));
+    // Meanwhile the reservation leaves no room for another 1 MiB upload.
+    const other = randomBytes(MiB);
+    const refused = await channel.request('put', (id) => ({ id, body: 'putBegin', putBegin: { hash: sha256(other), size: other.length } }), 'putReady').catch((err) => err.code);
+    expect(refused).toBe('STORE_FULL');
+    await within(held.until(() => held.errors.length > 0), 5000, undefined);
+    expect(held.errors).toEqual(['TRANSFER_TIMEOUT']);
+    const next = record(channel);
+    await channel.send({ id: next.id, body: 'putBegin', putBegin: { hash: sha256(other), size: other.length } });
+    await next.until(() => next.got.length + next.errors.length > 0);
+    expect(next.errors).toEqual([]);
+    await channel.request('cancel', (id) => ({ id, body: 'cancel', cancel: { targetId: next.id } }), 'cancelResult');
+    const resumed = await channel.request('put', (id) => ({ id, body: 'putBegin', putBegin: { hash, size: data.length } }), 'putReady').catch((err) => err.code);
+    expect(resumed).toMatchObject({ putReady: { offset: 64 * KB } });
+  });
+
+  it('does not time out an upload while the store is slow to write what the host sent', async () => {
+    const { store, channel } = await harness({ transferIdleTimeoutMs: 100 });
+    const data = randomBytes(64 * KB);
+    const call = record(channel);
+    await channel.send({ id: call.id, body: 'putBegin', putBegin: { hash: sha256(data), size: data.length } });
+    await call.until(() => call.got.length === 1);
+    store.hold();
+    await channel.send({ id: call.id, body: 'putChunk', putChunk: { offset: 0, data } });
+    await call.until(() => store.writes.length === 1);
+    await new Promise((r) => setTimeout(r, 400));
+    store.release();
+    await call.until(() => call.got.some((e) => e.body === 'putAck' && e.putAck.complete) || call.errors.length > 0);
+    expect(call.errors).toEqual([]);
+  });
+
+  it('ends a download the host does not acknowledge (TRANSFER_TIMEOUT): its slot is freed', async () => {
+    const { channel } = await harness({ transferIdleTimeoutMs: 300 });
+    const data = randomBytes(1000);
+    const hash = sha256(data);
+    const put = record(channel);
+    await channel.send({ id: put.id, body: 'putBegin', putBegin: { hash, size: data.length } });
+    await put.until(() => put.got.length === 1);
+    await channel.send({ id: put.id, body: 'putChunk', putChunk: { offset: 0, data } });
+    await put.until(() => put.got.some((e) => e.body === 'putAck' && e.putAck.complete));
+    const get = record(channel);
+    await channel.send({ id: get.id, body: 'get', get: { hash, offset: 0, length: 0, chunkBytes: 100, windowBytes: 100 } });
+    await get.until(() => get.got.length === 1);
+    await within(get.until(() => get.errors.length > 0), 5000, undefined);
+    expect(get.errors).toEqual(['TRANSFER_TIMEOUT']);
+    expect(get.got.length).toBe(1); // nothing past the window
+    const cancel = await channel.request('cancel', (id) => ({ id, body: 'cancel', cancel: { targetId: get.id } }), 'cancelResult');
+    expect(cancel.cancelResult.found).toBe(false);
   });
 });

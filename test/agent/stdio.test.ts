@@ -85,6 +85,16 @@ describe('axagent --stdio exit codes', () => {
     expect(agent.stderr()).toContain('AUTH_TIMEOUT');
   });
 
+  it('exits 1 at once when a peer that has not authenticated declares a large frame (PROTO_PREAUTH_TOO_LARGE)', async () => {
+    const { agent, exited } = await agentAndExit(['--auth-timeout', '5']);
+    // Only the header of a 16 MiB frame: the agent must not wait for (and buffer) its payload.
+    const header = Buffer.from([0x41, 0x58, 1, 0, 0, 0, 0, 0]);
+    header.writeUInt32BE(16 * 1024 * 1024 - 1, 4);
+    agent.child.stdin.write(header);
+    expect(await exited).toBe(1);
+    expect(agent.stderr()).toMatch(/PROTO_PREAUTH_TOO_LARGE: a frame of 16777215 bytes before authentication \(at most 4096 bytes until then\)/);
+  });
+
   it('exits 1 after a wrong token (AUTH_FAILED)', async () => {
     const { agent, exited } = await agentAndExit();
     await expect(AgentClient.connect(await agent.transport(), { token: 'not-the-token-0123456789' })).rejects.toMatchObject({ code: 'AUTH_FAILED' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../shared/protocol/errors';
-import { decodeEnvelope, encodeEnvelope, isConnectionEnvelope, type Envelope } from '../../shared/protocol/envelope';
+import { decodeEnvelope, encodeEnvelope, isConnectionEnvelope, outlineEnvelope, type Envelope } from '../../shared/protocol/envelope';
 
 const roundTrip = (env: Envelope) => decodeEnvelope(encodeEnvelope(env));
 
@@ -61,5 +61,31 @@ describe('isConnectionEnvelope', () => {
       }
     }
     expect(isConnectionEnvelope(encodeEnvelope({ id: 0, body: 'authOk', authOk: { proof: new Uint8Array(32), facts: null, limits: null } }))).toBe(true);
+  });
+});
+
+describe('outlineEnvelope', () => {
+  const hash = 'a'.repeat(64);
+  it('reads the id, the body and the entries of its repeated fields without decoding', () => {
+    const has = outlineEnvelope(encodeEnvelope({ id: 300, body: 'has', has: { blobs: [{ hash, size: 1 }, { hash, size: 0 }, { hash, size: 2 }] } }));
+    expect(has).toEqual({ id: 300, body: 'has', entries: new Map([['blobs', 3]]) });
+    const run = outlineEnvelope(encodeEnvelope({ id: 1, body: 'run', run: { modelHash: hash, inputs: [{ name: 'in', hash }], repeat: 1, warmup: 0, timeoutMs: 0, extraArgs: ['--mode', 'x'] } }));
+    expect(run.entries).toEqual(new Map([['inputs', 1], ['extraArgs', 2]]));
+    const chunk = outlineEnvelope(encodeEnvelope({ id: 2, body: 'putChunk', putChunk: { offset: 5, data: new Uint8Array(1000) } }));
+    expect(chunk).toEqual({ id: 2, body: 'putChunk', entries: new Map() });
+  });
+
+  it('leaves a body this side does not know undefined, as the decoder does', () => {
+    expect(outlineEnvelope(Uint8Array.of(0x08, 0x05, 0x9a, 0x06, 0x00))).toEqual({ id: 5, body: undefined, entries: new Map() });
+    // Field 1 (the id) as length-delimited bytes: skipped, not taken for a body.
+    expect(outlineEnvelope(Uint8Array.of(0x0a, 0x00)).body).toBeUndefined();
+  });
+
+  it('refuses two bodies, a cut-short body and the id field as a body with PROTO_BAD_MESSAGE', () => {
+    const facts = encodeEnvelope({ id: 3, body: 'facts', facts: {} });
+    const has = encodeEnvelope({ id: 3, body: 'has', has: { blobs: [{ hash, size: 0 }] } });
+    for (const bad of [Uint8Array.from([...facts, ...has.subarray(2)]), has.subarray(0, has.length - 1), Uint8Array.of(0x0a, 0x10, 0x01)]) {
+      expect(() => outlineEnvelope(bad)).toThrow(expect.objectContaining({ code: 'PROTO_BAD_MESSAGE' }));
+    }
   });
 });

@@ -128,6 +128,16 @@ describe('FrameDecoder', () => {
     expect(decodeAll([encodeFrame(FrameType.Message, new Uint8Array(999))], 999)).toHaveLength(1);
   });
 
+  it('holds a peer to a small frame until it has authenticated, refused from the header alone', () => {
+    const big = encodeFrame(FrameType.Message, new Uint8Array(5000));
+    const before = new FrameDecoder({ unauthenticatedMaxPayloadBytes: 4096 });
+    expect(before.push(encodeFrame(FrameType.Message, new Uint8Array(4096)))).toHaveLength(1);
+    expect(codeOf(() => before.push(big.subarray(0, 8)))).toBe('PROTO_PREAUTH_TOO_LARGE');
+    const after = new FrameDecoder({ unauthenticatedMaxPayloadBytes: 4096 });
+    after.authenticated();
+    expect(after.push(big)).toHaveLength(1);
+  });
+
   it('reports a stream that ends in the middle of a frame', () => {
     const frame = encodeFrame(FrameType.Message, text('cut short'));
     for (const keep of [1, 5, 8, frame.length - 1]) {

@@ -8,9 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AgentSerialOptions } from '../../agent/serial';
-import { AgentSession } from '../../agent/session/session';
+import { AgentSession, PRE_AUTH_MAX_BYTES } from '../../agent/session/session';
+import { watchAuthentication } from '../../agent/start-session';
+import type { CloseInfo } from '../../shared/transport/transport';
 import type { AgentContext } from '../../agent/session/context';
 import { RunService } from '../../agent/run/run-service';
 import { BlobStore } from '../../agent/store/blob-store';
@@ -43,11 +45,14 @@ async function startBoard(line: TestLine, serial: AgentSerialOptions = {}) {
     log: () => undefined,
   };
   const abort = new AbortController();
+  /** How each session ended. */
+  const closes: CloseInfo[] = [];
   const serving = (async () => {
     while (!abort.signal.aborted) {
       const transport = await line.openBoard({ ...serial, signal: abort.signal }).catch(() => undefined);
       if (!transport) continue;
-      await new AgentSession(transport, ctx).closed;
+      // As serveSerial does it: a pre-authentication frame limit is lifted once AuthOk is out.
+      closes.push(await new AgentSession(serial.unauthenticatedMaxMessageBytes === undefined ? transport : watchAuthentication(transport), ctx).closed);
       await transport.released;
     }
   })();
@@ -59,6 +64,7 @@ async function startBoard(line: TestLine, serial: AgentSerialOptions = {}) {
   return {
     dir,
     store,
+    closes,
     connect: async (query = '', opts: OpenTransportOptions = {}, chunkBytes = 64 * 1024) => AgentClient.connect(await line.openHost(query, opts), { token, chunkBytes }),
   };
 }
@@ -80,6 +86,21 @@ describe.runIf(HAVE_SOCAT)('protocol over the serial transport', () => {
     const { readFileSync } = await import('node:fs');
     expect(sha256(readFileSync(back))).toBe(hash);
     expect(line.relay.stats.ab.framesCorrupted + line.relay.stats.ba.framesCorrupted).toBeGreaterThan(0);
+    await client.close();
+  });
+
+  it('refuses a frame over 4 KiB from a host that has not authenticated, from its header; lifted after', async () => {
+    const line = await startLine({ baud: 3_000_000 });
+    const board = await startBoard(line, { unauthenticatedMaxMessageBytes: PRE_AUTH_MAX_BYTES });
+    const stranger = await line.openHost();
+    const gone = new Promise((r) => stranger.once('close', r));
+    await stranger.send(new Uint8Array(64 * 1024)); // no Envelope: the header alone must end it
+    await gone;
+    await vi.waitFor(() => expect(board.closes.length).toBe(1), { timeout: 10_000 });
+    expect(board.closes[0]!.error?.code).toBe('PROTO_PREAUTH_TOO_LARGE');
+    const client = await board.connect('', {}, 256 * 1024);
+    const data = randomBytes(600_000);
+    expect(await client.putBytes(data, sha256(data))).toMatchObject({ sentBytes: data.length });
     await client.close();
   });
 
