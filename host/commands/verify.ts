@@ -6,7 +6,7 @@
  * written: after the verdict), 130 interrupted.
  */
 import type { Argv } from 'yargs';
-import { ExitCode } from '../../shared/errors';
+import { ExitCode, isAxError } from '../../shared/errors';
 import { action, reportError } from '../cli-support';
 import { boardOptions, type BoardArgs } from '../deploy/cli-options';
 import { sshBoardOptions, sshOptions, type SshArgs } from '../ssh/cli-options';
@@ -14,9 +14,10 @@ import { INTERRUPTED_EXIT, onInterrupt } from '../deploy/interrupt';
 import { createProgress, progressMode } from '../deploy/progress';
 import { countOption, secondsOption } from '../cli-numbers';
 import { resolveTargets } from '../deploy/targets';
-import { refuseOutputsOnInputs, renderJson, renderVerifyText, useColor, writeReports } from '../report';
+import { refuseOutputsOnInputs, renderJson, renderVerifyErrorJUnit, renderVerifyText, useColor, writeReportFile, writeReports } from '../report';
 import { VERDICT_EXIT } from '../verify/exit-codes';
 import { verify } from '../verify/verify';
+import { version as AXCTL_VERSION } from '../../package.json';
 
 interface Args extends BoardArgs, SshArgs {
   timeout?: number;
@@ -66,6 +67,7 @@ export const handler = action(async (argv: Args) => {
   const progress = createProgress(progressMode(argv.progress));
   const abort = new AbortController();
   const dispose = onInterrupt(() => abort.abort());
+  const startedAt = new Date();
   let outcome;
   try {
     outcome = await verify({ ...targets, ...sshBoardOptions(argv), ...options, cwd, progress, signal: abort.signal, ...(argv['save-outputs'] && { saveOutputs: argv['save-outputs'] }) });
@@ -73,6 +75,12 @@ export const handler = action(async (argv: Args) => {
     if (abort.signal.aborted) {
       process.stderr.write('axctl: verify interrupted\n');
       return INTERRUPTED_EXIT;
+    }
+    // No verdict (the board not reached, the connection lost): CI still gets a JUnit file,
+    // with the error in it, so the board shows as broken instead of missing.
+    if (argv.junit && isAxError(err)) {
+      const xml = renderVerifyErrorJUnit({ board: targets.board, model: targets.model, gt: targets.gt, error: err, startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime(), axctlVersion: AXCTL_VERSION });
+      await writeReportFile(argv.junit, xml).catch((writeErr: unknown) => reportError(writeErr));
     }
     throw err;
   } finally {

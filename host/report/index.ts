@@ -10,7 +10,7 @@ import type { DiagnoseReport, VerifyReport } from './model';
 import { writeReportFile } from './report-file';
 
 export { renderDiagnoseHtml, renderVerifyHtml } from './html';
-export { renderDiagnoseJUnit, renderVerifyJUnit } from './junit';
+export { renderDiagnoseJUnit, renderVerifyErrorJUnit, renderVerifyJUnit, type VerifyErrorInput } from './junit';
 export { writeReportFile } from './report-file';
 export { refuseOutputsOnInputs, type InputPath, type OutputPath } from './output-paths';
 export { renderDiagnoseText, renderVerifyText, useColor, type TextOptions } from './terminal';

@@ -20,6 +20,7 @@ import {
   fmtNumber,
   fmtRelErr,
   fmtShape,
+  neverRan,
 } from './format';
 import { JUNIT_LOG_LIMITS, logExcerpt } from './log-excerpt';
 import type { DiagnoseReport, VerifyReport } from './model';
@@ -31,6 +32,8 @@ interface Case {
   name: string;
   time?: number;
   failure?: { type: string; message: string; text: string };
+  /** The check could not be made at all (the board was not reached): JUnit's <error>. */
+  error?: { type: string; message: string; text: string };
   skipped?: string;
 }
 
@@ -55,8 +58,8 @@ function junitTimestamp(iso: string): string | null {
 
 function caseXml(c: Case): string {
   const open = `    <testcase ${attr('classname', c.classname)} ${attr('name', c.name)} ${attr('time', seconds(c.time ?? 0))}`;
-  if (c.failure) {
-    return `${open}>\n      <failure ${attr('type', c.failure.type)} ${attr('message', c.failure.message)}>${escapeXmlText(c.failure.text)}</failure>\n    </testcase>`;
+  for (const [tag, problem] of [['failure', c.failure], ['error', c.error]] as const) {
+    if (problem) return `${open}>\n      <${tag} ${attr('type', problem.type)} ${attr('message', problem.message)}>${escapeXmlText(problem.text)}</${tag}>\n    </testcase>`;
   }
   if (c.skipped !== undefined) return `${open}>\n      <skipped ${attr('message', c.skipped)}/>\n    </testcase>`;
   return `${open}/>`;
@@ -66,6 +69,7 @@ function count(suite: Suite) {
   return {
     tests: suite.cases.length,
     failures: suite.cases.filter((c) => c.failure).length,
+    errors: suite.cases.filter((c) => c.error).length,
     skipped: suite.cases.filter((c) => c.skipped !== undefined).length,
   };
 }
@@ -73,7 +77,7 @@ function count(suite: Suite) {
 function suiteXml(s: Suite): string {
   const n = count(s);
   const ts = junitTimestamp(s.timestamp);
-  const head = [attr('name', s.name), attr('tests', n.tests), attr('failures', n.failures), attr('errors', 0), attr('skipped', n.skipped), attr('time', seconds(s.time))];
+  const head = [attr('name', s.name), attr('tests', n.tests), attr('failures', n.failures), attr('errors', n.errors), attr('skipped', n.skipped), attr('time', seconds(s.time))];
   if (ts) head.push(attr('timestamp', ts));
   const props = s.properties.map(([k, v]) => `      <property ${attr('name', k)} ${attr('value', v)}/>`);
   return [
@@ -89,14 +93,30 @@ function suiteXml(s: Suite): string {
 }
 
 function document(name: string, suites: Suite[]): string {
-  const totals = suites.map(count).reduce((a, b) => ({ tests: a.tests + b.tests, failures: a.failures + b.failures, skipped: a.skipped + b.skipped }));
+  const totals = suites.map(count).reduce((a, b) => ({ tests: a.tests + b.tests, failures: a.failures + b.failures, errors: a.errors + b.errors, skipped: a.skipped + b.skipped }));
   const time = suites.reduce((t, s) => Math.max(t, s.time), 0);
-  const head = [attr('name', name), attr('tests', totals.tests), attr('failures', totals.failures), attr('errors', 0), attr('skipped', totals.skipped), attr('time', seconds(time))];
+  const head = [attr('name', name), attr('tests', totals.tests), attr('failures', totals.failures), attr('errors', totals.errors), attr('skipped', totals.skipped), attr('time', seconds(time))];
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites ${head.join(' ')}>\n${suites.map(suiteXml).join('\n')}\n</testsuites>\n`;
 }
 
+/**
+ * The board in a class name: a farm's JUnit files, one per board, must not merge into one
+ * class in Jenkins or GitLab. The inventory name when there is one (`evb1 (ws://...)`), else
+ * the URL's host and port; dots (which Jenkins reads as packages) and the like become '_'.
+ */
+export function boardKey(board: string): string {
+  const named = /^(\S+) \(/.exec(board);
+  const key = named ? named[1]! : board.replace(/^[a-z]+:\/\/(?:[^@/]*@)?/i, '').replace(/\/+$/, '');
+  return key.replace(/[^A-Za-z0-9_-]+/g, '_') || 'board';
+}
+
+/** The suite of one verify: the model, and the board as given (its inventory name) and as it calls itself. */
+function verifySuiteName(model: string, board: string, hostname?: string): string {
+  return `axctl verify ${model} on ${board}${hostname && hostname !== board ? ` (${hostname})` : ''}`;
+}
+
 function outputCase(r: VerifyReport, o: VerifyReport['outputs'][number]): Case {
-  const c: Case = { classname: 'axctl.verify.outputs', name: o.name };
+  const c: Case = { classname: `axctl.verify.${boardKey(r.board.url)}.outputs`, name: o.name };
   if (o.pass) return c;
   const lines = [
     `${o.name}: ${fmtDtype(o)} ${fmtShape(o.shape)}`,
@@ -112,12 +132,17 @@ function outputCase(r: VerifyReport, o: VerifyReport['outputs'][number]): Case {
 }
 
 function runCases(r: VerifyReport): Case[] {
-  const run: Case = { classname: 'axctl.verify.run', name: 'run_joint ran', time: r.run.timing.wallMs };
+  const classname = `axctl.verify.${boardKey(r.board.url)}.run`;
+  const run: Case = { classname, name: 'run_joint ran', time: r.run.timing.wallMs };
   if (r.verdict === 'run-failed') {
     const text = [`${describeExit(r.run)}; ${describeTiming(r.run.timing)}`, ...r.run.assertions, '', r.summary].join('\n');
-    run.failure = { type: 'run-failed', message: r.run.assertions[0] ?? `run_joint ${describeExit(r.run)}`, text };
+    // A run that exited 0 failed for another reason (an output not dumped): the summary says which.
+    const cleanExit = r.run.exitCode === 0 && !r.run.timedOut;
+    run.failure = { type: 'run-failed', message: r.run.assertions[0] ?? (cleanExit ? r.summary : `run_joint ${describeExit(r.run)}`), text };
+  } else if (neverRan(r.run)) {
+    run.skipped = `run_joint was not started: ${r.summary}`; // inputs refused before the run
   }
-  const inputs: Case = { classname: 'axctl.verify.run', name: 'inputs reached the board' };
+  const inputs: Case = { classname, name: 'inputs reached the board' };
   if (r.verdict === 'input-error' || r.run.fallbacks.length > 0) {
     const lines = r.run.fallbacks.map((f) => `${f.input}${f.file ? ` (${f.file})` : ''}: ${f.reason}`);
     inputs.failure = { type: 'input-error', message: lines[0] ?? r.summary, text: [...lines, '', r.summary].join('\n') };
@@ -145,7 +170,7 @@ function verifySuite(r: VerifyReport): Suite {
   props.push(['axctl.version', r.meta.axctlVersion]);
   const out = [`${VERDICT_LABEL[r.verdict]}: ${r.summary}`, '', ...r.advice.map((a) => `- ${a}`), '', 'run_joint log:', logExcerpt(r.run.log, JUNIT_LOG_LIMITS)];
   return {
-    name: `axctl verify ${r.model.path} on ${r.board.hostname ?? r.board.url}`,
+    name: verifySuiteName(r.model.path, r.board.url, r.board.hostname),
     timestamp: r.meta.startedAt,
     time: r.meta.durationMs,
     properties: props,
@@ -157,6 +182,35 @@ function verifySuite(r: VerifyReport): Suite {
 
 export function renderVerifyJUnit(r: VerifyReport): string {
   return document('axctl verify', [verifySuite(r)]);
+}
+
+/** A verify that ended without a verdict: the board not reached, the connection lost, a run it could not start. */
+export interface VerifyErrorInput {
+  board: string;
+  model: string;
+  gt: string;
+  error: { code: string; message: string; hint?: string | undefined; exitCode: number };
+  startedAt: string;
+  durationMs: number;
+  axctlVersion: string;
+}
+
+/**
+ * The JUnit of a verify that gave no verdict: one case in <error> (not <failure>: nothing was
+ * compared), so a farm's CI page shows the board as broken rather than leaving it out.
+ */
+export function renderVerifyErrorJUnit(x: VerifyErrorInput): string {
+  const text = [`${x.error.code}: ${x.error.message}`, ...(x.error.hint ? [`hint: ${x.error.hint}`] : []), `exit code ${x.error.exitCode}`].join('\n');
+  const suite: Suite = {
+    name: verifySuiteName(x.model, x.board),
+    timestamp: x.startedAt,
+    time: x.durationMs,
+    properties: [['verdict', 'none'], ['error.code', x.error.code], ['board', x.board], ['model', x.model], ['gt', x.gt], ['axctl.version', x.axctlVersion]],
+    cases: [{ classname: `axctl.verify.${boardKey(x.board)}.run`, name: 'verify gave a verdict', time: x.durationMs, error: { type: x.error.code, message: x.error.message, text } }],
+    out: text,
+    err: '',
+  };
+  return document('axctl verify', [suite]);
 }
 
 export function renderDiagnoseJUnit(r: DiagnoseReport): string {

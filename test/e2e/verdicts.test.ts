@@ -207,9 +207,14 @@ describe('axctl verify verdicts', () => {
     const server = net.createServer();
     const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
     await new Promise((r) => server.close(r));
-    const res = await runCli(['verify', '--board', `ws://127.0.0.1:${port}`, '--model', fx.model, '--gt', fx.gt], { cwd: dir, env: { AXCTL_TOKEN: 'x'.repeat(32) } });
+    const junit = path.join(dir, 'report.xml');
+    const res = await runCli(['verify', '--board', `ws://127.0.0.1:${port}`, '--model', fx.model, '--gt', fx.gt, '--junit', junit], { cwd: dir, env: { AXCTL_TOKEN: 'x'.repeat(32) } });
     expect(res.code).toBe(5);
     expect(res.stderr).toMatch(/connection refused/);
+    // CI still gets its JUnit file: the board as an error, not a board missing from the page.
+    const xml = await fsp.readFile(junit, 'utf8');
+    expect(xml).toMatch(/<testsuites [^>]*errors="1"/);
+    expect(xml).toContain(`<error type="CONNECT_REFUSED" message="ws://127.0.0.1:${port}`);
   });
 
   it('input-error: a wrong-size gt input, with the model known from an earlier run, is neither sent nor run (exit 3)', async () => {

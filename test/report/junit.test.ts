@@ -4,7 +4,7 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderDiagnoseJUnit, renderVerifyJUnit } from '../../host/report/junit';
+import { renderDiagnoseJUnit, renderVerifyErrorJUnit, renderVerifyJUnit } from '../../host/report/junit';
 import type { VerifyReport } from '../../host/report/model';
 import { diagnoseQuantizationLoss } from '../fixtures/report/diagnose';
 import { verifyHostile, verifyInputError, verifyMatch, verifyMismatch, verifyRunFailed } from '../fixtures/report/verify';
@@ -18,7 +18,13 @@ interface Parsed {
   error: string | null;
   root: Record<string, string>;
   suites: { attrs: Record<string, string>; properties: Record<string, string>; out: string; err: string }[];
-  cases: { classname: string; name: string; failure: { message: string; type: string; text: string } | null; skipped: string | null }[];
+  cases: {
+    classname: string;
+    name: string;
+    failure: { message: string; type: string; text: string } | null;
+    error: { message: string; type: string; text: string } | null;
+    skipped: string | null;
+  }[];
 }
 
 let browser: Browser;
@@ -49,11 +55,13 @@ function parse(xml: string): Promise<Parsed> {
       })),
       cases: [...doc.getElementsByTagName('testcase')].map((c) => {
         const f = c.getElementsByTagName('failure')[0];
+        const e = c.getElementsByTagName('error')[0];
         const s = c.getElementsByTagName('skipped')[0];
         return {
           classname: c.getAttribute('classname') ?? '',
           name: c.getAttribute('name') ?? '',
           failure: f ? { message: f.getAttribute('message') ?? '', type: f.getAttribute('type') ?? '', text: f.textContent ?? '' } : null,
+          error: e ? { message: e.getAttribute('message') ?? '', type: e.getAttribute('type') ?? '', text: e.textContent ?? '' } : null,
           skipped: s ? s.getAttribute('message') ?? '' : null,
         };
       }),
@@ -120,6 +128,29 @@ describe('renderVerifyJUnit', () => {
     expect(x.suites[0].err).toContain('stderr ␁␂ </system-err>');
   });
 
+  it('skips the run case when the inputs were refused before run_joint started', async () => {
+    const refused: VerifyReport = { ...verifyInputError, run: { ...verifyInputError.run, exitCode: null, signal: null, timedOut: false, timing: { ...verifyInputError.run.timing, wallMs: 0 } } };
+    const run = (await parse(renderVerifyJUnit(refused))).cases.find((c) => c.name === 'run_joint ran')!;
+    expect(run.failure).toBeNull();
+    expect(run.skipped).toBe(`run_joint was not started: ${refused.summary}`);
+  });
+
+  it('names what failed a run that exited 0 (an output not dumped), not its exit code', async () => {
+    const noDump: VerifyReport = { ...verifyRunFailed, summary: 'run_joint exited 0 but did not dump output prob.', run: { ...verifyRunFailed.run, exitCode: 0, signal: null, assertions: [] } };
+    const run = (await parse(renderVerifyJUnit(noDump))).cases.find((c) => c.name === 'run_joint ran')!;
+    expect(run.failure!.message).toBe('run_joint exited 0 but did not dump output prob.');
+  });
+
+  it('tells boards apart: the board in the suite name and in every class name', async () => {
+    const named: VerifyReport = { ...verifyMatch, board: { ...verifyMatch.board, url: 'evb1 (ws://10.0.0.5:7007)', hostname: 'ax620a' } };
+    const other: VerifyReport = { ...verifyMatch, board: { ...verifyMatch.board, url: 'ws://10.0.0.6:7007', hostname: 'ax620a' } };
+    const [a, b] = [await parse(renderVerifyJUnit(named)), await parse(renderVerifyJUnit(other))];
+    expect(a.suites[0].attrs.name).toBe(`axctl verify ${verifyMatch.model.path} on evb1 (ws://10.0.0.5:7007) (ax620a)`);
+    expect(b.suites[0].attrs.name).toBe(`axctl verify ${verifyMatch.model.path} on ws://10.0.0.6:7007 (ax620a)`);
+    expect(new Set(a.cases.map((c) => c.classname))).toEqual(new Set(['axctl.verify.evb1.run', 'axctl.verify.evb1.outputs']));
+    expect(new Set(b.cases.map((c) => c.classname))).toEqual(new Set(['axctl.verify.10_0_0_6_7007.run', 'axctl.verify.10_0_0_6_7007.outputs']));
+  });
+
   it('shortens a long log to its head and tail', async () => {
     const lines = Array.from({ length: 5000 }, (_, i) => `Run NEU took an average of ${5000 + i} us (overhead 10 us)`);
     const long: VerifyReport = { ...verifyMatch, run: { ...verifyMatch.run, log: lines.join('\n') } };
@@ -128,6 +159,21 @@ describe('renderVerifyJUnit', () => {
     expect(x.suites[0].out).toContain('lines cut]');
     expect(x.suites[0].out).toContain(lines[0]);
     expect(x.suites[0].out).toContain(lines[4999]);
+  });
+});
+
+describe('renderVerifyErrorJUnit', () => {
+  it('reports a verify with no verdict (the board not reached) as one <error>, not a failure', async () => {
+    const x = await parse(renderVerifyErrorJUnit({
+      board: 'evb9', model: 'build/model.joint', gt: 'build/gt', startedAt: '2024-05-14T09:21:07.000Z', durationMs: 1200, axctlVersion: '0.1.0',
+      error: { code: 'CONNECT_REFUSED', message: 'ws://10.0.0.9:7007: connection refused', hint: 'is axagent running there?', exitCode: 5 },
+    }));
+    expect(x.error).toBeNull();
+    expect(x.root).toMatchObject({ tests: '1', failures: '0', errors: '1' });
+    expect(x.suites[0].attrs).toMatchObject({ name: 'axctl verify build/model.joint on evb9', errors: '1' });
+    expect(x.suites[0].properties).toMatchObject({ verdict: 'none', 'error.code': 'CONNECT_REFUSED', board: 'evb9' });
+    expect(x.cases).toEqual([expect.objectContaining({ classname: 'axctl.verify.evb9.run', failure: null, error: expect.objectContaining({ type: 'CONNECT_REFUSED', message: 'ws://10.0.0.9:7007: connection refused' }) })]);
+    expect(x.cases[0].error!.text).toContain('hint: is axagent running there?');
   });
 });
 
