@@ -9,6 +9,7 @@ import { writeFileAtomic } from '../../shared/fs/atomic';
 import { parseRunJointLog } from '../../shared/parsers/run-joint-log';
 import { renderJson } from '../report';
 import type { VerifyReport } from '../report/model';
+import { findGtFile, scanGtFolder, tensorFileName, type GtFile } from '../../shared/parsers/gt-folder';
 
 export interface EscalationFacts {
   readonly report: VerifyReport;
@@ -23,6 +24,22 @@ export interface EscalationFacts {
 }
 
 const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/**
+ * The gt input file of each model input, as named in the gt folder (`rgb_image.BIN` from a
+ * copy made on Windows: the board's file system tells case apart); `<name>.bin` where the
+ * folder cannot be read or lacks the file, `<input>.bin` when the inputs are not known.
+ */
+async function inputFiles(gt: string, inputs: readonly string[]): Promise<string[]> {
+  if (inputs.length === 0) return ['<input>.bin'];
+  const found = await scanGtFolder(gt).then((folder) => folder.inputs.filter((f) => f.bin), () => [] as GtFile[]);
+  // One input and one file: the pair, whatever its name (as verify pairs them).
+  const only = inputs.length === 1 && found.length === 1 ? found[0] : undefined;
+  return inputs.map((name) => {
+    const file = only ?? findGtFile(found, name);
+    return file?.bin ? path.basename(file.bin) : `${tensorFileName(name)}.bin`;
+  });
+}
 
 export async function prepareEscalation(f: EscalationFacts): Promise<string[]> {
   const r = f.report;
@@ -39,8 +56,7 @@ export async function prepareEscalation(f: EscalationFacts): Promise<string[]> {
     (r.board.runJointVersion ?? log.runJointVersion) && `run_joint ${r.board.runJointVersion ?? log.runJointVersion}`].filter(Boolean).join(', ');
   const runtimeTools = log.toolsVersion ? `; the joint says it was built by tools ${log.toolsVersion}${log.toolsCommit ? ` (${log.toolsCommit})` : ''}` : '';
   const failing = r.outputs.filter((o) => !o.pass).map((o) => `${o.name} (${o.reasons[0] ?? 'outside tolerance'})`);
-  const inputNames = r.io.inputs.length > 0 ? r.io.inputs.map((i) => i.name.replace(/\//g, '_')) : ['<input>'];
-  const data = inputNames.map((n) => `gt/input/${n}.bin`).join(';');
+  const data = (await inputFiles(gt, r.io.inputs.map((i) => i.name))).map((file) => `gt/input/${file}`).join(';');
   return [
     'This diagnosis (conclusion, checks, evidence): the page axctl diagnose --html FILE writes and its --json output.',
     `The compiled model: ${joint} (sha256 ${r.model.hash}).`,
