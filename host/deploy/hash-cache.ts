@@ -8,7 +8,8 @@ import { createReadStream } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileSystemError } from '../../shared/errors';
-import { readJsonIfExists, writeJsonAtomic } from '../../shared/fs/atomic';
+import { readJsonIfExists } from '../../shared/fs/atomic';
+import { updateJsonFile } from '../../shared/fs/shared-json';
 import { statRegularFile } from '../../shared/fs/regular-file';
 
 interface Entry {
@@ -37,7 +38,8 @@ export async function sha256File(file: string): Promise<string> {
 
 export class HashCache {
   private entries: Record<string, Entry> | undefined;
-  private dirty = false;
+  /** Entries this process hashed: what save() adds to the file as it is by then. */
+  private added: Record<string, Entry> = {};
 
   constructor(private readonly cacheFile: string = defaultHashCacheFile()) {}
 
@@ -54,17 +56,19 @@ export class HashCache {
     } catch (err) {
       throw fileSystemError(file, err);
     }
-    entries[abs] = { size: st.size, mtimeMs: st.mtimeMs, hash };
-    this.dirty = true;
+    entries[abs] = this.added[abs] = { size: st.size, mtimeMs: st.mtimeMs, hash };
     return { path: abs, size: st.size, hash };
   }
 
-  /** Persists new entries; a cache that cannot be written only costs speed, never fails a deploy. */
+  /**
+   * Adds this process's new entries to the file as other processes left it (a farm verifies
+   * several boards at once); a cache that cannot be written only costs speed, never fails a deploy.
+   */
   async save(): Promise<void> {
-    if (!this.dirty || !this.entries) return;
+    if (Object.keys(this.added).length === 0) return;
     try {
-      await writeJsonAtomic(this.cacheFile, this.entries);
-      this.dirty = false;
+      await updateJsonFile(this.cacheFile, (current) => ({ ...validEntries(current), ...this.added }));
+      this.added = {};
     } catch {
       // Read-only home or full disk: hashing again next time is the only cost.
     }

@@ -8,7 +8,8 @@
  * early checks of one run.
  */
 import * as path from 'node:path';
-import { readJsonIfExists, writeJsonAtomic } from '../../shared/fs/atomic';
+import { readJsonIfExists } from '../../shared/fs/atomic';
+import { updateJsonFile } from '../../shared/fs/shared-json';
 import type { RunJointLog, RunJointTensor } from '../../shared/parsers/run-joint-log';
 import { defaultHashCacheFile } from '../deploy/hash-cache';
 
@@ -53,28 +54,34 @@ export class ModelIoStore {
 
   /** Remembers `io` for the model; best effort (a read-only cache folder only costs speed). */
   async remember(modelHash: string, io: ModelIo): Promise<void> {
-    const data = await this.load();
-    data.models[modelHash] = { ...io, seenAt: new Date().toISOString() };
-    const hashes = Object.keys(data.models);
-    if (hashes.length > MAX_MODELS) {
-      hashes.sort((a, b) => data.models[a]!.seenAt.localeCompare(data.models[b]!.seenAt));
-      for (const old of hashes.slice(0, hashes.length - MAX_MODELS)) delete data.models[old];
-    }
-    await writeJsonAtomic(this.file, data).catch(() => undefined);
+    const entry = { ...io, seenAt: new Date().toISOString() };
+    (await this.load()).models[modelHash] = entry;
+    // Into the file as other processes left it (a farm verifies several boards at once).
+    const add = (current: unknown): CacheFile => {
+      const data = cacheOf(current);
+      data.models[modelHash] = entry;
+      const hashes = Object.keys(data.models);
+      if (hashes.length > MAX_MODELS) {
+        hashes.sort((a, b) => data.models[a]!.seenAt.localeCompare(data.models[b]!.seenAt));
+        for (const old of hashes.slice(0, hashes.length - MAX_MODELS)) delete data.models[old];
+      }
+      return data;
+    };
+    await updateJsonFile(this.file, add).catch(() => undefined);
   }
 
   private async load(): Promise<CacheFile> {
     if (this.data) return this.data;
-    let data: CacheFile | null = null;
-    try {
-      data = (await readJsonIfExists(this.file, null)) as CacheFile | null;
-    } catch {
-      data = null; // a damaged cache is rebuilt
-    }
-    const usable = data && data.version === VERSION && typeof data.models === 'object' && data.models !== null && !Array.isArray(data.models);
-    this.data = { version: VERSION, models: usable ? validEntries(data!.models) : {} };
+    this.data = cacheOf(await readJsonIfExists(this.file, null).catch(() => null)); // a damaged cache is rebuilt
     return this.data;
   }
+}
+
+/** The cache in a file's content: its well-formed entries, or none. */
+function cacheOf(content: unknown): CacheFile {
+  const data = content as Partial<CacheFile> | null | undefined;
+  const usable = data?.version === VERSION && typeof data.models === 'object' && data.models !== null && !Array.isArray(data.models);
+  return { version: VERSION, models: usable ? validEntries(data.models!) : {} };
 }
 
 /** The entries of a well-formed shape; a damaged one is dropped (the board lists the model again). */
