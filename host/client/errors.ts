@@ -42,8 +42,9 @@ export type CallPhase = 'upload' | 'run' | 'download';
 
 const LOST_HINTS: Record<CallPhase | 'other', string> = {
   upload: 'connect again; uploads resume where they stopped',
-  // The agent cancels what a closed connection had in flight (agent/session/session.ts).
-  run: "run the command again; the agent stopped the board's run_joint when the connection ended",
+  // A live agent cancels what a closed connection had in flight (agent/session/session.ts); an
+  // agent that died leaves run_joint running until it starts again (agent/run/leftover-runs.ts).
+  run: "run the command again; a live agent stops the board's run_joint when the connection ends, and one that died stops it when it starts again",
   download: 'run the command again; the download starts over',
   other: 'check the network and the board, then connect again',
 };
