@@ -8,6 +8,7 @@
  * outputs.
  */
 import * as path from 'node:path';
+import { isAxError } from '../../shared/errors';
 import { scanGtFolder } from '../../shared/parsers/gt-folder';
 import { isFloatDType } from '../../shared/tensor/dtype';
 import { runCompare } from '../compare/compare';
@@ -71,7 +72,18 @@ export async function readGtStage(dir: string, kind: ModelKind): Promise<StageMe
   }
   const reference = path.join(dir, 'onnx');
   const compared = path.join(dir, 'joint');
-  const report = await runCompare({ reference, compared, stage: 'onnx-vs-joint', overrides: {} });
+  let report;
+  try {
+    report = await runCompare({ reference, compared, stage: 'onnx-vs-joint', overrides: {} });
+  } catch (err) {
+    // Raw .bin files without the .npy pulsar run writes beside them (a copied or trimmed gt
+    // folder): nothing says their dtype and shape, so this folder cannot tell. That is a
+    // check that cannot be made, not a usage error (compare's hint names options diagnose lacks).
+    if (isAxError(err) && err.code === 'TENSOR_NEEDS_SPEC') {
+      return `${dir}: onnx/ and joint/ hold raw .bin files without the .npy files pulsar run writes beside them, so their dtype and shape are unknown (${err.message})`;
+    }
+    throw err;
+  }
   const outputs: StageOutput[] = [];
   const unmeasured: string[] = [];
   for (const o of report.outputs) {

@@ -157,6 +157,16 @@ describe('stage scores from a gt folder (onnx/ vs joint/)', () => {
     expect(m.outputs.find((o) => o.name === 'head_bbox_pred')?.relErr2Percent).not.toBeNull();
   });
 
+  it('a gt folder of raw .bin files only (no .npy) cannot tell: a reason, not a usage error naming options diagnose lacks', async () => {
+    const dir = await gt('raw-only', false);
+    for (const sub of ['input', 'joint', 'onnx']) {
+      for (const f of fs.readdirSync(path.join(dir, sub))) if (f.endsWith('.npy')) fs.rmSync(path.join(dir, sub, f));
+    }
+    const m = await readGtStage(dir, 'joint');
+    expect(typeof m).toBe('string');
+    expect(m).toContain('raw .bin files without the .npy files pulsar run writes');
+  });
+
   it('a NaN in joint/ that onnx/ does not have is a low output, not a pass on the finite rest', async () => {
     const dir = await gt('nan-joint', false);
     const npy = path.join(dir, 'joint', 'resnetv15_dense0_fwd.npy');
