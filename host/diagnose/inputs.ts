@@ -28,6 +28,8 @@ export interface ResolvedInputs {
   record: BuildRecord | null;
   /** Which files came from the build record ('onnx', 'output config', ...). */
   fromRecord: string[];
+  /** The build records read when none was found for the joint (to say where axctl looked). */
+  noRecordIn?: string;
 }
 
 const abs = (p: string | undefined) => (p === undefined || p === '' ? null : path.resolve(p));
@@ -56,9 +58,13 @@ async function completeFromRecord(r: ResolvedInputs, stateDir: string): Promise<
   const model = r.joint ?? r.lava;
   if (!model) return;
   // Identical builds give identical joints: the build of this very file first, else the newest.
-  const builds = findBuildsOfModel(await readBuildRecords(buildRecordsPath(stateDir)), await sha256File(model));
+  const records = buildRecordsPath(stateDir);
+  const builds = findBuildsOfModel(await readBuildRecords(records), await sha256File(model));
   const record = builds.find((b) => b.joint.path === model || b.lavaJoint?.path === model) ?? builds[0];
-  if (!record) return;
+  if (!record) {
+    r.noRecordIn = records;
+    return;
+  }
   r.record = record;
   const take = async (key: 'onnx' | 'config' | 'outputConfig' | 'lava' | 'joint', file: FileRecord | null, what: string) => {
     if (r[key] !== null || !file || !(await unchanged(file))) return;

@@ -145,7 +145,9 @@ async function checkConfig(config: string | null, model: string | null, stateDir
 
 function whyNoRun(r: ResolvedInputs, candidate: string | null, configCheck: Check): string {
   const missing = [!r.onnx && '--onnx', !candidate && '--output-config', r.inputs.length === 0 && '--input'].filter(Boolean);
-  if (missing.length > 0) return `pulsar run needs ${missing.join(', ')}`;
+  // Run outside the project that built the joint, its build record (which names them) is not found.
+  const where = r.noRecordIn && (!r.onnx || !candidate) ? ` (no build of this joint is recorded in ${r.noRecordIn}: run diagnose in the project folder that built it, or pass --cwd)` : '';
+  if (missing.length > 0) return `pulsar run needs ${missing.join(', ')}${where}`;
   if (configCheck.status === 'fail') return 'not run: the config for pulsar run failed step 3.1 (see that check)';
   return 'not run';
 }

@@ -70,6 +70,19 @@ describe('stage bisection through pulsar run', () => {
     expect(report.summary).toContain('pass --lava-joint');
   });
 
+  it('run from outside the project: step 2 says where it looked for the build record, and how to point there', async () => {
+    const elsewhere = fs.mkdtempSync(path.join(path.dirname(project), 'elsewhere-'));
+    try {
+      const { report } = await diagnoseJson(elsewhere, ['--joint', path.join(project, 'ok', 'model.joint')]);
+      const reason = step(report, '2').reason;
+      expect(reason).toContain('pulsar run needs --onnx');
+      expect(reason).toContain(`no build of this joint is recorded in ${path.join(elsewhere, '.axctl', 'builds.json')}`);
+      expect(reason).toContain('or pass --cwd');
+    } finally {
+      fs.rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
   it('the gt folders a run wrote can be diagnosed again without pulsar', async () => {
     const work = path.join(project, 'work-gt');
     await diagnoseJson(project, [...joint('quant'), '--work-dir', 'work-gt']);
