@@ -1,5 +1,6 @@
 /** Where the agent makes its sessions: one per connection, whatever carried it. */
 import type * as net from 'node:net';
+import { SERIAL_CHUNK_BYTES } from '../shared/serial/serial-transport';
 import { StreamTransport } from '../shared/transport/stream';
 import type { Transport } from '../shared/transport/transport';
 import type { AgentConfig } from './config';
@@ -8,7 +9,17 @@ import { WatchedTransport } from './connection-watch';
 import { AgentSession, PRE_AUTH_MAX_BYTES } from './session/session';
 
 export function startSession(transport: Transport, ctx: AgentContext, config: AgentConfig): AgentSession {
-  return new AgentSession(transport, ctx, { authTimeoutMs: config.authTimeoutMs, transferIdleTimeoutMs: config.transferTimeoutMs });
+  return new AgentSession(transport, ctx, { authTimeoutMs: config.authTimeoutMs, transferIdleTimeoutMs: transferIdleMs(config) });
+}
+
+/**
+ * --transfer-timeout, but never less than three upload chunks' time on the line: a chunk
+ * (SERIAL_CHUNK_BYTES) is the progress the timer sees, and at 38400 baud one takes 68 s.
+ */
+export function transferIdleMs(config: AgentConfig): number {
+  if (config.mode.kind !== 'serial') return config.transferTimeoutMs;
+  const chunkMs = ((SERIAL_CHUNK_BYTES * 10) / config.mode.baud) * 1000; // 10 bits a byte (8N1)
+  return Math.max(config.transferTimeoutMs, Math.ceil(3 * chunkMs));
 }
 
 /** A session for a host's connection that another agent process of this store relays over its unix socket. */

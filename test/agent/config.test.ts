@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAgentArgs, parseBytes, parseListen } from '../../agent/config';
+import { transferIdleMs } from '../../agent/start-session';
 import { AGENT_MAIN, SIM_RUN_JOINT, requireBuild } from './helpers';
 import { mountTmpfs } from './tmpfs';
 
@@ -57,6 +58,18 @@ describe('parseAgentArgs', () => {
     expect(fast.action === 'serve' && fast.config.mode).toEqual({ kind: 'serial', device: '/dev/ttyS1', baud: 20_000_000 });
     const day = parseAgentArgs(['--stdio', ...base, '--run-timeout', '86400', '--auth-timeout', '86400', '--idle-timeout', '86400']);
     expect(day.action === 'serve' && [day.config.runTimeoutMs, day.config.authTimeoutMs, day.config.idleTimeoutMs]).toEqual([86_400_000, 86_400_000, 86_400_000]);
+  });
+
+  it('gives a slow serial line at least three upload chunks of time before TRANSFER_TIMEOUT', () => {
+    const serve = (args: string[]) => {
+      const cmd = parseAgentArgs([...args, ...base]);
+      if (cmd.action !== 'serve') throw new Error('not serve');
+      return transferIdleMs(cmd.config);
+    };
+    expect(serve(['--stdio'])).toBe(60_000);
+    expect(serve(['--serial', '/dev/ttyS1', '--baud', '921600'])).toBe(60_000);
+    // 256 KiB at 38400 baud (10 bits a byte) is 68.3 s a chunk.
+    expect(serve(['--serial', '/dev/ttyS1', '--baud', '38400'])).toBe(Math.ceil((3 * 256 * 1024 * 10 * 1000) / 38400));
   });
 
   it('understands the listen address forms', () => {
