@@ -23,6 +23,19 @@ import type { ReliableLink } from './link';
 
 /** A quarter MiB is 2.8 s of a 921600-baud line (the default 1 MiB chunk costs 11 s). */
 export const SERIAL_CHUNK_BYTES = 256 * 1024;
+/** What a chunk may take on a slow line: the host's request timer and the agent's transfer timer (60 s) wait for whole chunks. */
+const CHUNK_SECONDS = 10;
+
+/**
+ * The upload/download chunk for a line of `baud` (0: unpaced, an in-memory pipe): a quarter
+ * MiB, or what the line carries in CHUNK_SECONDS when that is less (at 38400 baud a quarter
+ * MiB takes 68 s, longer than either side waits for progress), in whole 4 KiB.
+ */
+export function serialChunkBytes(baud: number, bitsPerByte = 10): number {
+  if (baud <= 0) return SERIAL_CHUNK_BYTES;
+  const fits = Math.floor(((baud / bitsPerByte) * CHUNK_SECONDS) / 4096) * 4096;
+  return Math.max(4096, Math.min(SERIAL_CHUNK_BYTES, fits));
+}
 
 export interface SerialTransportOptions extends TransportOptions {
   /** Largest message the peer may send until authenticated() (as StreamTransportOptions). */
@@ -31,7 +44,7 @@ export interface SerialTransportOptions extends TransportOptions {
 
 export class SerialTransport extends FramedTransport {
   readonly kind = 'serial';
-  readonly preferredChunkBytes = SERIAL_CHUNK_BYTES;
+  readonly preferredChunkBytes: number;
   private readonly decoder: FrameDecoder;
   private waitingForDrain: (() => void)[] = [];
   /** We cut the link ourselves: its 'close' is no news to report. */
@@ -40,6 +53,7 @@ export class SerialTransport extends FramedTransport {
   constructor(private readonly link: ReliableLink, private readonly driver: LineDriver, peer: string, options: SerialTransportOptions = {}) {
     const { unauthenticatedMaxMessageBytes, ...transportOptions } = options;
     super(peer, transportOptions);
+    this.preferredChunkBytes = serialChunkBytes(link.options.baud, link.options.bitsPerByte);
     this.decoder = new FrameDecoder({
       maxPayloadBytes: this.maxMessageBytes,
       ...(unauthenticatedMaxMessageBytes !== undefined && { unauthenticatedMaxPayloadBytes: unauthenticatedMaxMessageBytes }),
