@@ -146,7 +146,12 @@ export class PutOperation implements Operation {
         this.host.ctx.transferMemory.release(batch.map((c) => c.data));
         this.queuedBytes -= data.length;
         if (this.done) return;
-        void this.host.send({ id: this.id, body: 'putAck', putAck: ack });
+        // The store reports the shared partial's length, which another host's upload of the same
+        // blob may have taken past this one's chunks: acknowledge only this upload's own bytes,
+        // or its host, seeing room in its window, sends past what this operation may queue.
+        const own = batch[0]!.offset + data.length;
+        const putAck = ack.complete ? ack : { received: Math.min(ack.received, own), complete: false };
+        void this.host.send({ id: this.id, body: 'putAck', putAck });
         this.idle.restart(); // the host waited for this ack: its silence counts from here
         if (ack.complete) this.finish();
       }

@@ -67,6 +67,25 @@ describe('put and get', () => {
     await Promise.all([first.close(), second.close()]);
   });
 
+  it('lets a second host join an upload of the same blob well under way (past a window ahead of it)', async () => {
+    // The usual CI case: the second job starts while the first is many MiB in. The partial's
+    // length then runs ahead of the second upload's own chunks.
+    const [first, second] = [await agent.connect(), await agent.connect()];
+    const { file, hash, data } = await randomFile(agent.dir, 'staggered.bin', 48 * MB + 7);
+    let joined!: Promise<unknown>;
+    let startSecond!: () => void;
+    const secondMayStart = new Promise<void>((resolve) => (startSecond = resolve));
+    const a = first.putFile(file, hash, data.length, { onProgress: (p) => p.stored >= 16 * MB && startSecond() });
+    await secondMayStart;
+    joined = second.putFile(file, hash, data.length);
+    const results = await Promise.all([a, joined]);
+    for (const result of results) expect(result).toMatchObject({ hash, size: data.length });
+    const back = path.join(agent.dir, 'out', 'staggered.bin');
+    await second.getBlob(hash, data.length, back);
+    expect((await fsp.readFile(back)).equals(data)).toBe(true);
+    await Promise.all([first.close(), second.close()]);
+  });
+
   it('begins again when another host left bytes in the partial that fail the sha256', async () => {
     const { file, hash, data } = await randomFile(agent.dir, 'spoiled.bin', 3 * MB);
     // Host A sends 1 MiB of other bytes under this name, then leaves: its partial stays.
