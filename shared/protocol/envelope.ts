@@ -5,7 +5,7 @@
  * scalar present (proto3 defaults), 64-bit integers as numbers, enums by name, a oneof's
  * chosen member named by its discriminator (`env.body === 'putChunk'`).
  */
-import { Reader, Root, type IConversionOptions, type Type } from 'protobufjs/light';
+import { Reader, Root, Type, type IConversionOptions } from 'protobufjs/light';
 import { descriptor } from '../../proto/gen/axctl-descriptor';
 import type { Envelope } from '../../proto/gen/axctl-types';
 import { encodeGetChunkEnvelope, encodePutChunkEnvelope } from './chunk-encoding';
@@ -82,15 +82,19 @@ export function outlineEnvelope(bytes: Uint8Array): EnvelopeOutline {
       const tag = reader.uint32();
       const field = tag >>> 3;
       const wireType = tag & 7;
-      if (field === ID_FIELD && wireType === WIRE_VARINT) {
+      if (field === ID_FIELD) {
+        if (wireType !== WIRE_VARINT) throw new Error('the id is not a varint');
         outline.id = reader.uint32();
         continue;
       }
       const member = EnvelopeType.fieldsById[field];
-      if (member?.partOf !== BodyOneof || wireType !== WIRE_LENGTH_DELIMITED) {
+      if (member?.partOf !== BodyOneof) {
         reader.skipType(wireType); // a later minor's field: protobufjs skips it too
         continue;
       }
+      // protobufjs does not check wire types: it would read a body tagged as a varint as a
+      // message all the same, one this outline had skipped (and so neither counted nor limited).
+      if (wireType !== WIRE_LENGTH_DELIMITED) throw new Error(`body ${member.name} is not length-delimited`);
       if (++bodies > 1) throw new Error('more than one body');
       outline.body = member.name as BodyName;
       const end = reader.uint32() + reader.pos;
@@ -111,6 +115,11 @@ function countEntries(reader: Reader, end: number, type: Type, entries: Map<stri
   while (reader.pos < end) {
     const tag = reader.uint32();
     const field = type.fieldsById[tag >>> 3];
+    // A message, string or bytes field under another wire type is decoded by protobufjs as if
+    // it were one, whatever this outline skipped: refused, so what is counted is what is decoded.
+    if (field && (field.resolvedType instanceof Type || field.type === 'string' || field.type === 'bytes') && (tag & 7) !== WIRE_LENGTH_DELIMITED) {
+      throw new Error(`${type.name}.${field.name} is not length-delimited`);
+    }
     if (field?.repeated) entries.set(field.name, (entries.get(field.name) ?? 0) + 1);
     reader.skipType(tag & 7);
   }

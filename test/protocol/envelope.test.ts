@@ -77,8 +77,18 @@ describe('outlineEnvelope', () => {
 
   it('leaves a body this side does not know undefined, as the decoder does', () => {
     expect(outlineEnvelope(Uint8Array.of(0x08, 0x05, 0x9a, 0x06, 0x00))).toEqual({ id: 5, body: undefined, entries: new Map() });
-    // Field 1 (the id) as length-delimited bytes: skipped, not taken for a body.
-    expect(outlineEnvelope(Uint8Array.of(0x0a, 0x00)).body).toBeUndefined();
+  });
+
+  it('refuses a known field under another wire type, which protobufjs would decode all the same', () => {
+    // Each hides a has of 3 empty queries from a reader that skips by wire type.
+    const queries = [0x0a, 0x00, 0x0a, 0x00, 0x0a, 0x00];
+    const hidden = [
+      Uint8Array.of(0x0a, 8, 0x52, 6, ...queries), // the id as bytes, holding a has body
+      Uint8Array.of(0x08, 0x07, 0x50, 6, ...queries), // the has body tagged as a varint
+      Uint8Array.of(0x08, 0x07, 0x72, 0x00, 0x50, 6, ...queries), // an empty putChunk, then the has as a varint
+      Uint8Array.of(0x08, 0x07, 0x52, 6, 0x08, 0x00, 0x08, 0x00, 0x08, 0x00), // has.blobs entries tagged as varints
+    ];
+    for (const bad of hidden) expect(() => outlineEnvelope(bad), Buffer.from(bad).toString('hex')).toThrow(expect.objectContaining({ code: 'PROTO_BAD_MESSAGE' }));
   });
 
   it('refuses two bodies, a cut-short body and the id field as a body with PROTO_BAD_MESSAGE', () => {
