@@ -10,7 +10,8 @@
  * holding .bin, .npy and input/filename.txt. Anything else, say a home or source folder
  * named by mistake, is refused before pulsar runs and nothing is deleted.
  */
-import { promises as fsp } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { constants as fsConstants, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { BadFileError, fileSystemError } from '../../shared/errors';
 import { makeFolder } from '../../shared/fs/atomic';
@@ -21,6 +22,7 @@ const GT_SUBFOLDERS = ['input', 'joint', 'onnx', 'output'];
 async function foreignEntry(dir: string): Promise<string | null> {
   for (const entry of await fsp.readdir(dir, { withFileTypes: true })) {
     const sub = path.join(dir, entry.name);
+    if (entry.isDirectory() && entry.name.startsWith(INSIDE_PREFIX)) continue; // a sim's fresh gt (below)
     if (!entry.isDirectory() || !GT_SUBFOLDERS.includes(entry.name)) return sub;
     for (const file of await fsp.readdir(sub, { withFileTypes: true })) {
       const isTensor = /\.(bin|npy)$/i.test(file.name) || (entry.name === 'input' && file.name === 'filename.txt');
@@ -60,50 +62,88 @@ export async function checkGtTarget(dir: string): Promise<void> {
 
 /**
  * A sim killed outright (SIGKILL, a power cut) leaves its fresh folder, or the old gt it had
- * set aside, beside `dir`. The old ones are removed at once (a live run removes its own just
- * after renaming it, so removing it too changes nothing); a fresh one only once a day old, as
- * another sim may be writing it (a sim of a large model can take hours).
+ * set aside, beside `dir` (or, for a folder that cannot be swapped, the fresh one inside it).
+ * The old ones are removed at once (a live run removes its own just after renaming it, so
+ * removing it too changes nothing); a fresh one only once a day old, as another sim may be
+ * writing it (a sim of a large model can take hours).
  */
 const LEFTOVER_FRESH_MS = 24 * 60 * 60 * 1000;
+/** The fresh folder's name inside a gt folder that cannot be swapped whole. */
+const INSIDE_PREFIX = '.axctl-new-';
 
 async function sweepLeftovers(dir: string): Promise<void> {
-  const parent = path.dirname(dir);
-  const prefix = `.${path.basename(dir)}.axctl-`;
-  for (const name of await fsp.readdir(parent).catch(() => [] as string[])) {
-    if (!name.startsWith(prefix)) continue;
-    const leftover = path.join(parent, name);
-    const kind = name.slice(prefix.length);
-    const old = kind.startsWith('old-');
-    if (!old && !kind.startsWith('new-')) continue;
-    const stat = await fsp.lstat(leftover).catch(() => undefined);
-    if (!stat?.isDirectory()) continue;
-    if (old || Date.now() - stat.mtimeMs > LEFTOVER_FRESH_MS) await fsp.rm(leftover, { recursive: true, force: true }).catch(() => undefined);
-  }
+  const sweep = async (folder: string, prefix: string) => {
+    for (const name of await fsp.readdir(folder).catch(() => [] as string[])) {
+      if (!name.startsWith(prefix)) continue;
+      const leftover = path.join(folder, name);
+      const kind = name.slice(prefix.length);
+      const old = kind.startsWith('old-');
+      if (!old && !kind.startsWith('new-')) continue;
+      const stat = await fsp.lstat(leftover).catch(() => undefined);
+      if (!stat?.isDirectory()) continue;
+      if (old || Date.now() - stat.mtimeMs > LEFTOVER_FRESH_MS) await fsp.rm(leftover, { recursive: true, force: true }).catch(() => undefined);
+    }
+  };
+  await sweep(path.dirname(dir), `.${path.basename(dir)}.axctl-`);
+  await sweep(dir, '.axctl-');
 }
 
-/** A new empty folder beside `dir` for pulsar to write the gt into (same file system, so the swap is a rename). */
-export async function makeGtBeside(dir: string): Promise<string> {
+/** Where pulsar writes, and how it then becomes `dir`. */
+export interface FreshGt {
+  readonly path: string;
+  /**
+   * 'beside': a sibling of `dir`, swapped in whole by renames. 'inside': in `dir` itself, for a
+   * folder that cannot be renamed (a mount point, such as a docker volume) or whose parent
+   * cannot be written: its contents replace `dir`'s sub-folders one by one.
+   */
+  readonly how: 'beside' | 'inside';
+}
+
+/** A folder `dir` cannot be renamed away from: a mount point, or one in a folder this user may not write. */
+async function mustStayInPlace(dir: string): Promise<boolean> {
+  const [own, parent] = await Promise.all([fsp.stat(dir).catch(() => null), fsp.stat(path.dirname(dir)).catch(() => null)]);
+  if (!own || !parent) return false;
+  if (own.dev !== parent.dev) return true;
+  return fsp.access(path.dirname(dir), fsConstants.W_OK).then(() => false, () => true);
+}
+
+/** A new empty folder for pulsar to write the gt into, on the same file system as `dir` (so moving it in is renaming). */
+export async function makeFreshGt(dir: string): Promise<FreshGt> {
   const parent = path.dirname(dir);
   try {
     await makeFolder(parent);
     await sweepLeftovers(dir);
-    return await fsp.mkdtemp(path.join(parent, `.${path.basename(dir)}.axctl-new-`));
+    const how = (await mustStayInPlace(dir)) ? 'inside' : 'beside';
+    const base = how === 'inside' ? path.join(dir, INSIDE_PREFIX) : path.join(parent, `.${path.basename(dir)}.axctl-new-`);
+    // mkdir, not mkdtemp: mkdtemp makes it 700, and the gt of a shared farm is read by others.
+    for (;;) {
+      const fresh = `${base}${randomBytes(4).toString('hex')}`;
+      try {
+        await fsp.mkdir(fresh);
+        return { path: fresh, how };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+    }
   } catch (err) {
     throw fileSystemError(parent, err);
   }
 }
 
-/** Removes a folder made by makeGtBeside (the run failed or was stopped). */
-export async function discardGt(fresh: string): Promise<void> {
-  await fsp.rm(fresh, { recursive: true, force: true });
+/** Removes a folder made by makeFreshGt (the run failed or was stopped). */
+export async function discardGt(fresh: FreshGt): Promise<void> {
+  await fsp.rm(fresh.path, { recursive: true, force: true });
 }
 
 /**
- * Puts `fresh` in place of `dir`: the old gt is renamed aside, the new one renamed in, then
- * the old one deleted. Should the second rename fail, the old gt goes back.
+ * Puts `fresh` in place of `dir`. Beside: the old gt is renamed aside, the new one renamed in,
+ * then the old one deleted; should the second rename fail, the old gt goes back. Inside: the
+ * old gt's sub-folders are deleted and the new ones renamed in (checkGtTarget made sure they
+ * are all gt).
  */
-export async function swapInGt(fresh: string, dir: string): Promise<void> {
-  const old = `${path.join(path.dirname(dir), `.${path.basename(dir)}.axctl-old-`)}${path.basename(fresh).slice(-6)}`;
+export async function swapInGt(fresh: FreshGt, dir: string): Promise<void> {
+  if (fresh.how === 'inside') return moveContentsIn(fresh, dir);
+  const old = `${path.join(path.dirname(dir), `.${path.basename(dir)}.axctl-old-`)}${path.basename(fresh.path).slice(-8)}`;
   let movedAside = false;
   try {
     await fsp.rename(dir, old);
@@ -115,11 +155,24 @@ export async function swapInGt(fresh: string, dir: string): Promise<void> {
     }
   }
   try {
-    await fsp.rename(fresh, dir);
+    await fsp.rename(fresh.path, dir);
   } catch (err) {
     if (movedAside) await fsp.rename(old, dir).catch(() => undefined);
     await discardGt(fresh);
     throw fileSystemError(dir, err);
   }
   if (movedAside) await fsp.rm(old, { recursive: true, force: true });
+}
+
+async function moveContentsIn(fresh: FreshGt, dir: string): Promise<void> {
+  try {
+    for (const name of await fsp.readdir(dir)) {
+      if (!name.startsWith(INSIDE_PREFIX)) await fsp.rm(path.join(dir, name), { recursive: true, force: true });
+    }
+    for (const name of await fsp.readdir(fresh.path)) await fsp.rename(path.join(fresh.path, name), path.join(dir, name));
+  } catch (err) {
+    await discardGt(fresh);
+    throw fileSystemError(dir, err);
+  }
+  await discardGt(fresh);
 }

@@ -11,7 +11,7 @@ import { parsePulsarRunLog, type PulsarDump, type PulsarScore } from '../../shar
 import { checkRunConfig, type ConfigCheck } from './config-check';
 import { ToolchainError } from './errors';
 import { requireFile } from './files';
-import { checkGtTarget, discardGt, makeGtBeside, swapInGt } from './gt-output';
+import { checkGtTarget, discardGt, makeFreshGt, swapInGt } from './gt-output';
 import { toolPath } from './invocation';
 import { COSINE_THRESHOLD, isLowCosine } from './scores';
 import { assertSucceeded, type PulsarToolchain } from './toolchain';
@@ -94,7 +94,7 @@ export async function pulsarSim(tool: PulsarToolchain, options: SimOptions): Pro
   const toolchain = await tool.version();
   const p = (file: string) => toolPath(tool.invocation, file);
   p(outputGt); // a target outside a container's mount is refused before anything is made
-  const fresh = await makeGtBeside(outputGt);
+  const fresh = await makeFreshGt(outputGt);
   let result, log;
   try {
     const args = [
@@ -102,7 +102,7 @@ export async function pulsarSim(tool: PulsarToolchain, options: SimOptions): Pro
       '--input', ...inputs.map(p),
       ...(layers.length > 0 ? ['--layer', ...layers] : []),
       '--config', p(config),
-      '--output_gt', p(fresh),
+      '--output_gt', p(fresh.path),
     ];
     result = await tool.run(args, tool.timeouts.runMs);
     assertSucceeded(result, 'PULSAR_RUN_FAILED', 'pulsar run', 'read the log above; check that the inputs match the model (count, size, --layer names)');
@@ -124,7 +124,7 @@ export async function pulsarSim(tool: PulsarToolchain, options: SimOptions): Pro
     onnx, model, config, configCheck, outputGt,
     scores,
     // pulsar named the folder it wrote to; the files are in outputGt now.
-    dumps: log.dumps.map((d) => ({ ...d, path: movedPath(d.path, fresh, outputGt) })),
+    dumps: log.dumps.map((d) => ({ ...d, path: movedPath(d.path, fresh.path, outputGt) })),
     cosineThreshold: threshold,
     verdict: scores.some((s) => s.low) ? 'precision-loss' : 'ok',
     argv: result.argv,

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PulsarToolchain, pulsarBuild, pulsarSim } from '../../host/toolchain';
 import { isAxError } from '../../shared/errors';
+import { mountTmpfs } from '../agent/tmpfs';
 import { makePulsarProject, PULSAR, removeProject, requireBuild } from './helpers';
 
 let project: string;
@@ -119,5 +120,34 @@ describe('axctl sim --output-gt', () => {
     await pulsarSim(tool(), simOptions('new/deeper/gt'));
     expect(listing(at('empty'))).toEqual(listing(at('new/deeper/gt')));
     expect(listing(at('empty'))).toContain('input/filename.txt');
+    // mkdtemp would have made it 700; a farm's gt is read by other accounts too.
+    expect(fs.statSync(at('empty')).mode & 0o777).toBe(0o777 & ~process.umask());
+  });
+
+  it('a gt folder that is a mount point (a docker volume) is refilled in place, old files gone, a failed run changing nothing', async () => {
+    const mounted = at('gt-mount');
+    const unmount = await mountTmpfs(mounted, 'size=8m');
+    try {
+      fs.mkdirSync(path.join(mounted, 'joint'));
+      fs.writeFileSync(path.join(mounted, 'joint', 'old_head.bin'), 'stale');
+      await pulsarSim(tool(), simOptions('gt-mount'));
+      const filled = listing(mounted);
+      expect(filled).toContain('joint/resnetv15_dense0_fwd.bin');
+      expect(filled).not.toContain('joint/old_head.bin');
+      expect(fs.readdirSync(mounted).filter((n) => n.startsWith('.'))).toEqual([]);
+      const failing = at('pulsar-fails.js');
+      fs.writeFileSync(failing, `
+        const { spawnSync } = require('child_process');
+        const args = process.argv.slice(2);
+        const r = spawnSync(process.execPath, [${JSON.stringify(PULSAR)}, ...args], { stdio: 'inherit' });
+        process.exit(args[0] === 'run' ? 1 : r.status);
+      `);
+      const err = await pulsarSim(tool(`'${process.execPath}' '${failing}'`), simOptions('gt-mount')).catch((e: unknown) => e);
+      expect(isAxError(err) && err.code).toBe('PULSAR_RUN_FAILED');
+      expect(listing(mounted)).toEqual(filled);
+      expect(fs.readdirSync(mounted).filter((n) => n.startsWith('.'))).toEqual([]);
+    } finally {
+      unmount();
+    }
   });
 });
