@@ -79,7 +79,7 @@ export function jsonRequested(tokens: readonly string[]): boolean {
 /** What --json prints for a command stopped by Ctrl-C, SIGTERM or SIGHUP before its result. */
 const INTERRUPTED_JSON = {
   code: 'INTERRUPTED',
-  message: 'interrupted (Ctrl-C, SIGTERM or SIGHUP) before it finished; a run on the board was cancelled',
+  message: 'interrupted (Ctrl-C, SIGTERM or SIGHUP) before it finished; what it had started (a run on the board, pulsar) was stopped',
   hint: 'run it again',
   exitCode: INTERRUPTED_EXIT,
 };

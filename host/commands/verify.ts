@@ -76,9 +76,10 @@ export const handler = action(async (argv: Args) => {
       process.stderr.write('axctl: verify interrupted\n');
       return INTERRUPTED_EXIT;
     }
-    // No verdict (the board not reached, the connection lost): CI still gets a JUnit file,
-    // with the error in it, so the board shows as broken instead of missing.
-    if (argv.junit && isAxError(err)) {
+    // No verdict because of the board or the link (exit 5: not reached, refused, lost): CI
+    // still gets a JUnit file, with the error in it, so the board shows as broken instead of
+    // missing. A local mistake (exit 2) is the job's, not the board's: no file.
+    if (argv.junit && isAxError(err) && err.exitCode === ExitCode.CONNECT) {
       const xml = renderVerifyErrorJUnit({ board: targets.board, model: targets.model, gt: targets.gt, error: err, startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime(), axctlVersion: AXCTL_VERSION });
       await writeReportFile(argv.junit, xml).catch((writeErr: unknown) => reportError(writeErr));
     }
