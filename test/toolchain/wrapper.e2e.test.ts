@@ -141,7 +141,7 @@ describe('pulsar through a docker run template', () => {
       '--config', 'docker/output_config.prototxt', '--output_gt',
     ]);
     // pulsar writes beside docker/gt; a run that succeeded is then swapped in (gt-output.ts).
-    expect(argv[argv.length - 1]).toMatch(/^docker\/\.gt\.axctl-new-\w{6}$/);
+    expect(argv[argv.length - 1]).toMatch(/^docker\/\.gt\.axctl-new-[0-9a-f]{8}$/);
     expect(sim.configCheck.method).toBe('build-record');
     expect(sim.toolchain).toMatchObject({ version: '0.6.1.14', commit: '4d9c2a71' });
   });
