@@ -55,32 +55,23 @@ describe('put and get', () => {
     await client.close();
   });
 
-  it('lets two hosts upload the same new blob at once: both succeed with one intact blob', async () => {
-    // Two CI jobs deploying one new model to one board: both write its one partial.
+  // Two CI jobs deploying one new model to one board: both write its one partial. The second
+  // may start with the first (joinAt 0) or when the first is many MiB in (past a window ahead
+  // of it): the partial's length then runs ahead of the second upload's own chunks.
+  it.each([
+    ['at once', 'shared.bin', 24 * MB + 5, 0],
+    ['the second well under way', 'staggered.bin', 48 * MB + 7, 16 * MB],
+  ])('lets two hosts upload the same new blob (%s): both succeed with one intact blob', async (_when, name, size, joinAt) => {
     const [first, second] = [await agent.connect(), await agent.connect()];
-    const { file, hash, data } = await randomFile(agent.dir, 'shared.bin', 24 * MB + 5);
-    const results = await Promise.all([first.putFile(file, hash, data.length), second.putFile(file, hash, data.length)]);
-    for (const result of results) expect(result).toMatchObject({ hash, size: data.length });
-    const back = path.join(agent.dir, 'out', 'shared.bin');
-    await first.getBlob(hash, data.length, back);
-    expect((await fsp.readFile(back)).equals(data)).toBe(true);
-    await Promise.all([first.close(), second.close()]);
-  });
-
-  it('lets a second host join an upload of the same blob well under way (past a window ahead of it)', async () => {
-    // The usual CI case: the second job starts while the first is many MiB in. The partial's
-    // length then runs ahead of the second upload's own chunks.
-    const [first, second] = [await agent.connect(), await agent.connect()];
-    const { file, hash, data } = await randomFile(agent.dir, 'staggered.bin', 48 * MB + 7);
-    let joined!: Promise<unknown>;
+    const { file, hash, data } = await randomFile(agent.dir, name, size);
     let startSecond!: () => void;
     const secondMayStart = new Promise<void>((resolve) => (startSecond = resolve));
-    const a = first.putFile(file, hash, data.length, { onProgress: (p) => p.stored >= 16 * MB && startSecond() });
+    if (joinAt === 0) startSecond();
+    const a = first.putFile(file, hash, data.length, { onProgress: (p) => p.stored >= joinAt && startSecond() });
     await secondMayStart;
-    joined = second.putFile(file, hash, data.length);
-    const results = await Promise.all([a, joined]);
+    const results = await Promise.all([a, second.putFile(file, hash, data.length)]);
     for (const result of results) expect(result).toMatchObject({ hash, size: data.length });
-    const back = path.join(agent.dir, 'out', 'staggered.bin');
+    const back = path.join(agent.dir, 'out', name);
     await second.getBlob(hash, data.length, back);
     expect((await fsp.readFile(back)).equals(data)).toBe(true);
     await Promise.all([first.close(), second.close()]);
