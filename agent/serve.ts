@@ -5,6 +5,7 @@
  * ssh:// connection) never load the protocol, WebSocket and store code: on a board's slow CPU
  * that is a large share of the agent's start-up.
  */
+import * as path from 'node:path';
 import { stopLeftoverRuns } from './run/leftover-runs';
 import { DEFAULT_KILL_GRACE_MS } from './run/runner';
 import { RunService } from './run/run-service';
@@ -27,6 +28,11 @@ import type { StoreClaim } from './store-owner';
 
 type OwnerClaim = Extract<StoreClaim, { role: 'owner' }>;
 
+/** Where a --stdio owner logs once its own host has left (stdio-release.ts). */
+export function ownerLogFile(storeDir: string): string {
+  return path.join(storeDir, 'owner.log');
+}
+
 /** `--listen`: WebSocket connections (serve-listen.ts claims the store itself). */
 export function serveWebSocket(config: AgentConfig & { mode: { kind: 'listen' } }, secret: Uint8Array, peers: LocalPeers): Promise<number> {
   return serveListening(config, peers, () => buildContext(config, secret), log);
@@ -45,10 +51,10 @@ export async function serveOwnedStore(config: AgentConfig, secret: Uint8Array, c
         // Hosts relayed here by later agents keep their sessions (and runs) to the end; one
         // that arrives while the last ends is served too, then no more are taken. Meanwhile
         // the stdio of the host that left is let go of, so its SSH channel ends now.
-        if (peers.busy) letGoOfStdio(log);
+        if (peers.busy) letGoOfStdio(log, ownerLogFile(config.storeDir));
         await peers.drained();
         claim.stopAccepting();
-        if (peers.busy) letGoOfStdio(log);
+        if (peers.busy) letGoOfStdio(log, ownerLogFile(config.storeDir));
         await peers.drained();
         return code;
       }

@@ -5,22 +5,37 @@
  * process still held them, so every such close waited out the host's close timeout (5 s). So
  * the owner lets go of them: both are pointed at /dev/null (closed, then /dev/null opened,
  * which takes the lowest free number: the same one), and nothing is written to them any more.
- * The log ends with a line that says so. stdin is left as it is: the host has ended it already
+ * The log says so, and goes on in `logFile` (in the store): the other hosts' sessions are still
+ * worth a log on a board being debugged. stdin is left as it is: the host has ended it already
  * (and Node may have closed it: the number may be another file's by now).
  */
-import { closeSync, openSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, statSync, truncateSync } from 'node:fs';
+
+/** The log file is started again past this size (a board's flash is small). */
+const LOG_FILE_MAX_BYTES = 1024 * 1024;
 
 let released = false;
 
-export function letGoOfStdio(log: (line: string) => void): void {
+export function letGoOfStdio(log: (line: string) => void, logFile: string): void {
   if (released) return;
   released = true;
-  log('its own host has left; serving the hosts relayed to it to the end, with no log from now on (stdout and stderr are closed so that the SSH channel of that host ends)');
+  log(`its own host has left; serving the hosts relayed to it to the end, its log now in ${logFile} (stdout and stderr are closed so that the SSH channel of that host ends)`);
   // Also in case another thread's open took the number between the close and the open below:
   // the streams must not write into that file.
-  const nothing = (() => true) as typeof process.stdout.write;
-  process.stdout.write = nothing;
-  process.stderr.write = nothing;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  try {
+    if (statSync(logFile).size > LOG_FILE_MAX_BYTES) truncateSync(logFile, 0);
+  } catch {
+    // none yet
+  }
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    try {
+      appendFileSync(logFile, chunk);
+    } catch {
+      // A full or read-only disk: the log is lost, the sessions go on.
+    }
+    return true;
+  }) as typeof process.stderr.write;
   for (const fd of [1, 2]) {
     try {
       closeSync(fd);

@@ -150,6 +150,9 @@ describe('an installed agent already running', () => {
     expect(agentsOfStore()).toHaveLength(1);
     await second.client.close();
     await vi.waitFor(() => expect(agentsOfStore()).toEqual([]), { timeout: 10_000, interval: 100 });
+    // Its log went on in the store once its own stderr was let go of.
+    const ownerLog = await fsp.readFile(path.join(store, 'owner.log'), 'utf8');
+    expect(ownerLog).toMatch(/^axagent: \S+ a relayed connection: closed/m);
   });
 
   it('is not what a socket left by an agent that died leads to: the wrapper starts one', async () => {
