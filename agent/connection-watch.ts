@@ -17,14 +17,14 @@ import type { Transport, TransportEvents } from '../shared/transport/transport';
 /** A transport that notes the connection-level messages sent over it; otherwise `inner` itself. */
 export class WatchedTransport implements Transport {
   /** Resolves once AuthOk has been sent; stays pending if the connection ends before. */
-  readonly authenticated: Promise<void>;
+  readonly authOkSent: Promise<void>;
   private onAuthenticated: () => void = () => undefined;
   /** The last message sent, when it was an Error for id 0. */
   private lastSentError: WireError | null = null;
   private hangUp: WireError | null = null;
 
   constructor(private readonly inner: Transport) {
-    this.authenticated = new Promise((resolve) => (this.onAuthenticated = resolve));
+    this.authOkSent = new Promise((resolve) => (this.onAuthenticated = resolve));
   }
 
   /**

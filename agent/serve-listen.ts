@@ -65,7 +65,7 @@ export async function serveListening(
   const listener = await listenWebSocket(listenOptions, (connection) => {
     // AuthOk on its way out (from our session, or the owner's through a relay) lifts the limits.
     const transport = new WatchedTransport(connection);
-    void transport.authenticated.then(() => connection.authenticated());
+    void transport.authOkSent.then(() => connection.authenticated());
     if (ctx) {
       // The session is done with a message's bytes when its handler returns (hold() keeps a
       // chunk by adopting its slab), so large frames may be assembled in its upload slabs. Not

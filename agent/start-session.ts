@@ -42,6 +42,6 @@ export function startRelayedSession(socket: net.Socket, ctx: AgentContext, confi
  */
 export function watchAuthentication(transport: Transport & { authenticated(): void }): WatchedTransport {
   const watched = new WatchedTransport(transport);
-  void watched.authenticated.then(() => transport.authenticated());
+  void watched.authOkSent.then(() => transport.authenticated());
   return watched;
 }

@@ -146,6 +146,7 @@ export class Channel {
    */
   agentVerified(): void {
     this.verified = true;
+    this.transport.authenticated?.();
   }
 
   private onMessage(bytes: Uint8Array): void {

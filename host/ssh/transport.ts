@@ -26,6 +26,7 @@ import { openSsh, type SshConnection } from './connection';
 import { parseSshOptions, type SshSchemeOptions } from './options';
 import { FramePreamble, quote } from './preamble';
 import { shellQuote } from './quote';
+import { UNVERIFIED_MAX_BYTES } from '../client/channel';
 
 const STDERR_TAIL_CHARS = 4096;
 /** Exit status of the preflight when no agent is installed under the prefix. */
@@ -43,7 +44,9 @@ export class SshAgentTransport extends StreamTransport {
   constructor(connection: SshConnection, input: PassThrough, channel: ClientChannel, opts: TransportOptions & { token?: string; watch: AgentWatch; socket?: string }) {
     const { token, watch, socket, ...transportOptions } = opts;
     // ssh2 copies what is written into its packets before the write's callback.
-    super(input, channel, { ...transportOptions, kind: 'ssh', peer: connection.target.label, outputCopies: true });
+    // Until the agent proves itself, a frame over UNVERIFIED_MAX_BYTES is refused from its header
+    // (Channel refuses such messages too, but only once they have been buffered whole).
+    super(input, channel, { ...transportOptions, kind: 'ssh', peer: connection.target.label, outputCopies: true, unauthenticatedMaxMessageBytes: UNVERIFIED_MAX_BYTES });
     this.connection = connection;
     this.agentToken = token;
     this.agentSocket = socket;

@@ -19,6 +19,7 @@ import { LINE_RATE, LINK_OPTION_SPECS } from '../../shared/serial/options';
 import { openWithSerialport } from '../../shared/serial/port-open';
 import type { Transport } from '../../shared/transport/transport';
 import { registerScheme, type OpenTransportOptions, type TransportFactory } from '../client/connect';
+import { UNVERIFIED_MAX_BYTES } from '../client/channel';
 
 export const DEFAULT_BAUD = 115_200;
 
@@ -92,6 +93,8 @@ export const openSerialUrl: TransportFactory = (url: URL, opts: OpenTransportOpt
     peer: `serial://${target.path}`,
     open: () => openWithSerialport(target.path, target.baud),
     link,
+    // Until the agent proves itself (Channel.agentVerified lifts it): refused from the header.
+    unauthenticatedMaxMessageBytes: UNVERIFIED_MAX_BYTES,
     ...(target.paceBaud === undefined ? {} : { paceBaud: target.paceBaud }),
     ...(target.giveUpAfterMs === undefined ? {} : { giveUpAfterMs: target.giveUpAfterMs }),
   });

@@ -89,6 +89,12 @@ export interface Transport extends Pick<EventEmitter, 'removeAllListeners' | 'li
    * when the upload resumes by offset. Undefined: no preference.
    */
   readonly preferredChunkBytes?: number;
+  /**
+   * The peer has proven itself (the handshake checked its proof): a limit this transport put
+   * on the frames of an unproven peer (a frame refused from its header, before its bytes are
+   * buffered) no longer applies. Absent where there is none (WebSocket: ws reads whole messages).
+   */
+  authenticated?(): void;
 
   send(message: Uint8Array): Promise<void>;
   close(): Promise<void>;

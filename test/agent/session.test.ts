@@ -14,7 +14,7 @@ import { AgentSession } from '../../agent/session/session';
 import { RunService } from '../../agent/run/run-service';
 import { BlobStore } from '../../agent/store/blob-store';
 import { AgentClient } from '../../host/client/agent-client';
-import { Channel } from '../../host/client/channel';
+import { Channel, UNVERIFIED_MAX_BYTES } from '../../host/client/channel';
 import { handshake } from '../../host/client/handshake';
 import { encodeEnvelope, type Envelope } from '../../shared/protocol/envelope';
 import { StreamTransport } from '../../shared/transport/stream';
@@ -372,6 +372,21 @@ describe('host handshake limits', () => {
     const channel = new Channel(StreamTransport.overDuplex(socket, { peer: 'fake agent' }), 10_000);
     const failed = await handshake(channel, { secret: randomBytes(32), clientVersion: 'test', timeoutMs: 3000 }).catch((err) => `${err.code}: ${err.message}`);
     expect(failed).toMatch(/^PROTO_MESSAGE_TOO_LARGE: fake agent sent a \d+-byte message before proving it is the agent/);
+  });
+
+  it('over a byte stream with the pre-proof limit (as ssh:// and serial:// use it), refuses such a frame from its header', async () => {
+    const server = net.createServer((socket) => {
+      const fake = StreamTransport.overDuplex(socket, { peer: 'host' });
+      fake.on('message', () => void fake.send(encodeEnvelope({ id: 0, body: 'agentHello', agentHello: { protocolMajor: 1, protocolMinor: 1, agentVersion: 'x'.repeat(100 * KB), nonce: randomBytes(32) } })));
+      cleanups.push(() => fake.destroy());
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => server.close(r)));
+    const socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    const transport = StreamTransport.overDuplex(socket, { peer: 'fake agent', unauthenticatedMaxMessageBytes: UNVERIFIED_MAX_BYTES });
+    const failed = await handshake(new Channel(transport, 10_000), { secret: randomBytes(32), clientVersion: 'test', timeoutMs: 3000 }).catch((err) => `${err.code}: ${err.message}`);
+    expect(failed).toMatch(/^PROTO_PREAUTH_TOO_LARGE: /);
   });
 });
 

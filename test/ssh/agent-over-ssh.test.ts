@@ -14,6 +14,8 @@ import '../../host/ssh/register';
 import { shellQuote } from '../../host/ssh/quote';
 import { agentTokenOf } from '../../host/ssh/transport';
 import { isAxError, type AxError } from '../../shared/errors';
+import { encodeEnvelope } from '../../shared/protocol/envelope';
+import { encodeFrame, FrameType } from '../../shared/protocol/frame';
 import { startAgent, type AgentProcess } from '../agent/helpers';
 import { agentOnStdio, fixture, installAgent, knownHostsFor, loginTo, requireBuild, SIM_RUN_JOINT, tempDir, trust, verifyOn, type Fixture } from './helpers';
 import { startSshd, type Sshd } from './sshd';
@@ -89,6 +91,18 @@ describe('the agent over ssh://', () => {
     const viaBoard = await failure(verifyOn(dir, board.url, fx, { tokenFile, ssh: { ...loginTo(board), agentCommand: '/no/such/axagent --stdio' } }));
     expect(viaBoard.code).toBe('SSH_AGENT_NOT_STARTED');
     expect(viaBoard.hint).toContain('--agent-command');
+  });
+
+  it('refuses a large frame from an agent that has not proven itself from its header, before its bytes are read', async () => {
+    // A fake agent: an AgentHello, then a message of 100 KB (past UNVERIFIED_MAX_BYTES) where
+    // AuthOk belongs, then silence. (A first frame that large is refused anyway, as login noise.)
+    const hello = encodeEnvelope({ id: 0, body: 'agentHello', agentHello: { protocolMajor: 1, protocolMinor: 1, agentVersion: 'fake', nonce: new Uint8Array(32) } });
+    const large = encodeEnvelope({ id: 0, body: 'agentHello', agentHello: { protocolMajor: 1, protocolMinor: 1, agentVersion: 'x'.repeat(100_000), nonce: new Uint8Array(32) } });
+    const frame = path.join(dir, 'large-second-frame.bin');
+    await fsp.writeFile(frame, Buffer.concat([encodeFrame(FrameType.Message, hello), encodeFrame(FrameType.Message, large)]));
+    const transport = await openTransport(board.url, { schemeOptions: { ...loginTo(board), agentCommand: `cat ${shellQuote(frame)}; sleep 30` } });
+    const err = await failure(AgentClient.connect(transport, { token: 'x'.repeat(32), timeoutMs: 10_000 }));
+    expect(err.code).toBe('PROTO_PREAUTH_TOO_LARGE');
   });
 
   it('reports why the agent command failed even when the client connects after its channel closed', async () => {
