@@ -7,9 +7,9 @@
  *   the agent. It is loaded lazily: an agent that never uses --serial does not need it.
  * - a pre-configured tty (plain Node, no native code; driver name 'stty'): Node has no
  *   termios API, and the agent does not change the line's settings itself. Whoever starts the
- *   agent configures the line first with `sttyCommand(path, baud)`; the agent reads the rate
- *   back (stty-line.ts: a line at another rate is refused, not used at the wrong speed), then
- *   reads and writes it through Node's own tty streams, which poll the descriptor with epoll
+ *   agent configures the line first with `sttyCommand(path, baud)`; the agent refuses a rate
+ *   stty cannot set (stty-line.ts; it cannot read the line's actual rate: it runs nothing but
+ *   run_joint), then reads and writes it through Node's own tty streams, which poll the descriptor with epoll
  *   like a socket. The only private touch is making the write side non-blocking
  *   (tty.WriteStream blocks by default, meant for a terminal).
  */
