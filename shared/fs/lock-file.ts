@@ -7,9 +7,9 @@
  * A lock is given up as stale when its owner on this host no longer runs, or when it is older
  * than `staleMs` whoever made it: the work under it takes milliseconds, so an old lock is one
  * whose owner was killed, died while writing it (an empty file), or runs on another host
- * sharing the folder (NFS, CI containers) and crashed. A stale lock is taken over by renaming
- * it aside, which only one process can do; what was renamed is checked to be the lock judged
- * stale, and put back if it was a live one made meanwhile. Waiting for a live owner ends after
+ * sharing the folder (NFS, CI containers) and crashed. A stale lock is removed by one process
+ * at a time, under a second lock, once it has checked the lock is still the one judged stale
+ * (takeOver). Waiting for a live owner ends after
  * `timeoutMs` with LockTimeoutError, which the caller turns into its own message.
  */
 import { randomBytes } from 'node:crypto';
@@ -37,6 +37,8 @@ export class LockTimeoutError extends Error {
 interface Seen {
   /** The file's text: pid, host and token lines (possibly empty: its owner died writing it). */
   text: string;
+  /** Tells this lock from a new one with the same (say, empty) text. */
+  ino: number;
   pid: number | null;
   host: string;
   mtimeMs: number;
@@ -46,7 +48,7 @@ async function look(lockFile: string): Promise<Seen | null> {
   try {
     const [text, stat] = await Promise.all([fsp.readFile(lockFile, 'utf8'), fsp.stat(lockFile)]);
     const [pid, host] = text.split('\n');
-    return { text, pid: /^\d+$/.test(pid ?? '') ? Number(pid) : null, host: host ?? '', mtimeMs: stat.mtimeMs };
+    return { text, ino: stat.ino, pid: /^\d+$/.test(pid ?? '') ? Number(pid) : null, host: host ?? '', mtimeMs: stat.mtimeMs };
   } catch {
     return null; // gone meanwhile: try again
   }
@@ -88,21 +90,30 @@ async function tryTake(lockFile: string, text: string): Promise<boolean> {
 }
 
 /**
- * Moves a stale lock out of the way. Renaming is atomic: of two processes that both judged it
- * stale, one moves it. Should what was moved be another lock than the one judged (a live one
- * made between the look and the rename), it is linked back, which fails harmlessly if yet
- * another lock is there by then.
+ * Removes a stale lock, holding `<lock>.takeover` (created exclusively) while it does, so that
+ * of the processes that judged it stale one removes it, and only after checking, under that
+ * guard, that the lock is still the very file judged stale (same inode and text): a live lock
+ * made meanwhile is never removed. A guard left by a takeover that died is itself stale by age.
+ * Throws the file system's error when the lock cannot be removed (a folder it may not write).
  */
-async function takeOver(lockFile: string, stale: Seen): Promise<void> {
-  const aside = `${lockFile}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    await fsp.rename(lockFile, aside);
-  } catch {
-    return; // moved or removed by another process: look again
+async function takeOver(lockFile: string, stale: Seen, staleMs: number): Promise<void> {
+  const guard = `${lockFile}.takeover`;
+  const text = `${process.pid}\n${os.hostname()}\n${randomBytes(8).toString('hex')}\n`;
+  if (!(await tryTake(guard, text))) {
+    const other = await look(guard);
+    if (other && Date.now() - other.mtimeMs > staleMs) await fsp.rm(guard, { force: true });
+    return; // another takeover is under way: look again
   }
-  const moved = await fsp.readFile(aside, 'utf8').catch(() => stale.text);
-  if (moved !== stale.text) await fsp.link(aside, lockFile).catch(() => undefined);
-  await fsp.rm(aside, { force: true });
+  try {
+    const now = await look(lockFile);
+    // The inode alone is not enough: a file removed and made again may get the same number.
+    if (!now || now.ino !== stale.ino || now.mtimeMs !== stale.mtimeMs || now.text !== stale.text) return; // gone, or another lock now
+    await fsp.unlink(lockFile).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  } finally {
+    await release(guard, text);
+  }
 }
 
 /** Removes the lock if it is still ours (a lock taken over as stale meanwhile is another's now). */
@@ -116,12 +127,10 @@ export async function withLockFile<T>(lockFile: string, options: LockOptions, wo
   const started = Date.now();
   const text = `${process.pid}\n${os.hostname()}\n${randomBytes(8).toString('hex')}\n`;
   let owner: Seen | null = null;
+  const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
   while (!(await tryTake(lockFile, text))) {
     owner = await look(lockFile);
-    if (owner && isStale(owner, options.staleMs ?? DEFAULT_STALE_MS)) {
-      await takeOver(lockFile, owner);
-      continue;
-    }
+    if (owner && isStale(owner, staleMs)) await takeOver(lockFile, owner, staleMs);
     const waited = Date.now() - started;
     if (waited >= options.timeoutMs) throw new LockTimeoutError(path.resolve(lockFile), owner?.pid ?? null, waited);
     await new Promise((r) => setTimeout(r, options.retryMs ?? 25));

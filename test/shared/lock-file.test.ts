@@ -42,12 +42,12 @@ describe('withLockFile', () => {
   it('lets one holder in at a time when two take over the same stale lock', async () => {
     const lock = path.join(dirs.make(), 'race.lock');
     fs.writeFileSync(lock, `999999\n${os.hostname()}\n`); // a killed axctl's lock
-    // The first takeover is slow to move the lock aside: the second takes over meanwhile.
-    const rename = fs.promises.rename.bind(fs.promises);
+    // The first takeover is slow to remove the lock: the second arrives meanwhile.
+    const unlink = fs.promises.unlink.bind(fs.promises);
     let calls = 0;
-    vi.spyOn(fs.promises, 'rename').mockImplementation(async (from, to) => {
+    vi.spyOn(fs.promises, 'unlink').mockImplementation(async (file) => {
       if (++calls === 1) await new Promise((r) => setTimeout(r, 100));
-      return rename(from, to);
+      return unlink(file);
     });
     let inside = 0;
     let most = 0;
@@ -61,6 +61,35 @@ describe('withLockFile', () => {
     await Promise.all([a, withLockFile(lock, { timeoutMs: 3000 }, work)]);
     expect(most).toBe(1);
     expect(fs.existsSync(lock)).toBe(false);
+  });
+
+  it('never removes a live lock made after it judged the old one stale', async () => {
+    const lock = path.join(dirs.make(), 'replaced.lock');
+    fs.writeFileSync(lock, '');
+    old(lock);
+    // Between this process's look and its takeover, the stale lock is replaced by a live one
+    // with the same (empty) text: only its inode tells them apart.
+    const readFile = fs.promises.readFile.bind(fs.promises);
+    let replaced = false;
+    vi.spyOn(fs.promises, 'readFile').mockImplementation((async (file: fs.PathLike, ...rest: unknown[]) => {
+      const text = await (readFile as (...a: unknown[]) => Promise<string>)(file, ...rest);
+      if (!replaced && file === lock) {
+        replaced = true;
+        fs.rmSync(lock);
+        fs.writeFileSync(lock, '');
+      }
+      return text;
+    }) as typeof fs.promises.readFile);
+    await expect(withLockFile(lock, { timeoutMs: 200 }, async () => 'ran')).rejects.toBeInstanceOf(LockTimeoutError);
+    expect(fs.existsSync(lock)).toBe(true);
+  });
+
+  it('a stale lock it may not remove is an error at once, not a wait without end', async () => {
+    const lock = path.join(dirs.make(), 'stuck.lock');
+    fs.writeFileSync(lock, '');
+    old(lock);
+    vi.spyOn(fs.promises, 'unlink').mockRejectedValue(Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' }));
+    await expect(withLockFile(lock, { timeoutMs: 500 }, async () => 'ran')).rejects.toMatchObject({ code: 'EACCES' });
   });
 
   it('does not remove a lock that is no longer its own', async () => {
