@@ -23,16 +23,23 @@ export function letGoOfStdio(log: (line: string) => void, logFile: string): void
   // Also in case another thread's open took the number between the close and the open below:
   // the streams must not write into that file.
   process.stdout.write = (() => true) as typeof process.stdout.write;
+  let size = 0;
   try {
-    if (statSync(logFile).size > LOG_FILE_MAX_BYTES) truncateSync(logFile, 0);
+    size = statSync(logFile).size;
   } catch {
     // none yet
   }
   process.stderr.write = ((chunk: string | Uint8Array) => {
     try {
+      // Started afresh whenever it would pass the limit: the sessions may go on for days.
+      if (size > LOG_FILE_MAX_BYTES) {
+        truncateSync(logFile, 0);
+        size = 0;
+      }
       appendFileSync(logFile, chunk);
+      size += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
     } catch {
-      // A full or read-only disk: the log is lost, the sessions go on.
+      // A full or read-only disk, or a store removed: the log is lost, the sessions go on.
     }
     return true;
   }) as typeof process.stderr.write;

@@ -22,7 +22,7 @@ const GT_SUBFOLDERS = ['input', 'joint', 'onnx', 'output'];
 async function foreignEntry(dir: string): Promise<string | null> {
   for (const entry of await fsp.readdir(dir, { withFileTypes: true })) {
     const sub = path.join(dir, entry.name);
-    if (entry.isDirectory() && entry.name.startsWith(INSIDE_PREFIX)) continue; // a sim's fresh gt (below)
+    if (entry.isDirectory() && entry.name.startsWith('.axctl-')) continue; // a sim's fresh or set-aside gt (below)
     if (!entry.isDirectory() || !GT_SUBFOLDERS.includes(entry.name)) return sub;
     for (const file of await fsp.readdir(sub, { withFileTypes: true })) {
       const isTensor = /\.(bin|npy)$/i.test(file.name) || (entry.name === 'input' && file.name === 'filename.txt');
@@ -103,8 +103,19 @@ export interface FreshGt {
 async function mustStayInPlace(dir: string): Promise<boolean> {
   const [own, parent] = await Promise.all([fsp.stat(dir).catch(() => null), fsp.stat(path.dirname(dir)).catch(() => null)]);
   if (!own || !parent) return false;
-  if (own.dev !== parent.dev) return true;
+  if (own.dev !== parent.dev || (await isMountPoint(dir))) return true;
   return fsp.access(path.dirname(dir), fsConstants.W_OK).then(() => false, () => true);
+}
+
+/**
+ * Whether `dir` is a mount point by the kernel's table (Linux: /proc/self/mountinfo, whose
+ * fifth field is the mount point, with spaces and the like as octal escapes). A bind mount
+ * from the same file system has its parent's device number, so that comparison alone misses it.
+ */
+async function isMountPoint(dir: string): Promise<boolean> {
+  const [table, real] = await Promise.all([fsp.readFile('/proc/self/mountinfo', 'utf8').catch(() => ''), fsp.realpath(dir).catch(() => dir)]);
+  const unescape = (field: string) => field.replace(/\\([0-7]{3})/g, (_m, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+  return table.split('\n').some((line) => unescape(line.split(' ')[4] ?? '') === real);
 }
 
 /** A new empty folder for pulsar to write the gt into, on the same file system as `dir` (so moving it in is renaming). */
@@ -142,6 +153,13 @@ export async function discardGt(fresh: FreshGt): Promise<void> {
  * are all gt).
  */
 export async function swapInGt(fresh: FreshGt, dir: string): Promise<void> {
+  // pulsar may have run for hours: what was checked before it ran is checked again.
+  const foreign = await foreignEntry(dir).catch(() => null);
+  if (foreign) {
+    throw new BadFileError('SIM_OUTPUT_GT_NOT_GT', dir, `was given ${path.relative(dir, foreign)} while pulsar ran, which pulsar run does not write; not replacing it`, {
+      hint: `the new gt is in ${fresh.path}: move what you added elsewhere and rename that folder, or run the sim again`,
+    });
+  }
   if (fresh.how === 'inside') return moveContentsIn(fresh, dir);
   const old = `${path.join(path.dirname(dir), `.${path.basename(dir)}.axctl-old-`)}${path.basename(fresh.path).slice(-8)}`;
   let movedAside = false;
@@ -164,15 +182,32 @@ export async function swapInGt(fresh: FreshGt, dir: string): Promise<void> {
   if (movedAside) await fsp.rm(old, { recursive: true, force: true });
 }
 
+/**
+ * The inside swap: the old gt's sub-folders are moved into `dir/.axctl-old-*`, the new ones in,
+ * and only then the old ones deleted; should a move fail, the old ones go back.
+ */
 async function moveContentsIn(fresh: FreshGt, dir: string): Promise<void> {
+  const old = path.join(dir, `.axctl-old-${path.basename(fresh.path).slice(-8)}`);
+  const movedOut: string[] = [];
+  const movedIn: string[] = [];
   try {
+    await fsp.mkdir(old);
     for (const name of await fsp.readdir(dir)) {
-      if (!name.startsWith(INSIDE_PREFIX)) await fsp.rm(path.join(dir, name), { recursive: true, force: true });
+      if (name.startsWith('.axctl-')) continue;
+      await fsp.rename(path.join(dir, name), path.join(old, name));
+      movedOut.push(name);
     }
-    for (const name of await fsp.readdir(fresh.path)) await fsp.rename(path.join(fresh.path, name), path.join(dir, name));
+    for (const name of await fsp.readdir(fresh.path)) {
+      await fsp.rename(path.join(fresh.path, name), path.join(dir, name));
+      movedIn.push(name);
+    }
   } catch (err) {
+    for (const name of movedIn) await fsp.rm(path.join(dir, name), { recursive: true, force: true }).catch(() => undefined);
+    for (const name of movedOut) await fsp.rename(path.join(old, name), path.join(dir, name)).catch(() => undefined);
+    await fsp.rm(old, { recursive: true, force: true }).catch(() => undefined);
     await discardGt(fresh);
     throw fileSystemError(dir, err);
   }
+  await fsp.rm(old, { recursive: true, force: true });
   await discardGt(fresh);
 }

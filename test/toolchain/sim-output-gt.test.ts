@@ -3,6 +3,7 @@
  * run's gt (nothing left from earlier runs), a failed run leaves the previous DIR as it was,
  * and a DIR that is not a gt folder is refused without deleting anything.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -122,6 +123,40 @@ describe('axctl sim --output-gt', () => {
     expect(listing(at('empty'))).toContain('input/filename.txt');
     // mkdtemp would have made it 700; a farm's gt is read by other accounts too.
     expect(fs.statSync(at('empty')).mode & 0o777).toBe(0o777 & ~process.umask());
+  });
+
+  it('a bind mount from the same file system is refilled in place too (its device number is its parent s)', async () => {
+    const source = at('bind-source');
+    const mounted = at('gt-bind');
+    fs.mkdirSync(path.join(source, 'joint'), { recursive: true });
+    fs.writeFileSync(path.join(source, 'joint', 'old_head.bin'), 'stale');
+    fs.mkdirSync(mounted);
+    execFileSync('mount', ['--bind', source, mounted]);
+    try {
+      await pulsarSim(tool(), simOptions('gt-bind'));
+      expect(listing(mounted)).toContain('joint/resnetv15_dense0_fwd.bin');
+      expect(listing(mounted)).not.toContain('joint/old_head.bin');
+    } finally {
+      execFileSync('umount', ['-l', mounted]);
+    }
+  });
+
+  it('a file added to the folder while pulsar ran is not deleted: the swap is refused, the new gt kept aside', async () => {
+    await pulsarSim(tool(), simOptions('gt-added'));
+    const before = listing(at('gt-added'));
+    const adding = at('pulsar-while-you-wait.js');
+    fs.writeFileSync(adding, `
+      const { spawnSync } = require('child_process');
+      const args = process.argv.slice(2);
+      const r = spawnSync(process.execPath, [${JSON.stringify(PULSAR)}, ...args], { stdio: 'inherit' });
+      if (args[0] === 'run') require('fs').writeFileSync(${JSON.stringify(at('gt-added/notes.txt'))}, 'mine');
+      process.exit(r.status);
+    `);
+    const err = await pulsarSim(tool(`'${process.execPath}' '${adding}'`), simOptions('gt-added')).catch((e: unknown) => e);
+    expect(isAxError(err) && err.code).toBe('SIM_OUTPUT_GT_NOT_GT');
+    expect(fs.readFileSync(at('gt-added/notes.txt'), 'utf8')).toBe('mine');
+    expect(listing(at('gt-added')).filter((f) => f !== 'notes.txt')).toEqual(before);
+    for (const kept of leftovers(at('gt-added'))) fs.rmSync(at(kept), { recursive: true });
   });
 
   it('a gt folder that is a mount point (a docker volume) is refilled in place, old files gone, a failed run changing nothing', async () => {
