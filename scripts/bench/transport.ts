@@ -274,17 +274,21 @@ async function main(): Promise<void> {
     };
     const line = (label: string, xs: Sample[], peerName: string) =>
       `  ${label.padEnd(44)} ${rate(xs).toFixed(0).padStart(6)} MB/s  (${spread(xs.map((s) => s.mbps))}; CPU ms/MB: ${cpu(xs, peerName)})`;
-    const ratio = rate(samples.put) / rate(samples.atEnd);
-    const ratioPer8 = rate(samples.put) / rate(samples.per8);
+    // The target's figure, as the SSH bench takes it: each round's upload against the TCP copy
+    // of that round, the median of those. The ratio of the two medians can pair moments of
+    // different load on a shared machine (it read 0.82 where the rounds' median was 0.74).
+    const byRound = samples.put.map((p, i) => p.mbps / samples.atEnd[i]!.mbps);
+    const ratio = median(byRound);
+    const ratioOfMedians = rate(samples.put) / rate(samples.atEnd);
+    const ratioPer8 = median(samples.put.map((p, i) => p.mbps / samples.per8[i]!.mbps));
     const lines = [
       `transport: ${FILE_MB} MB over loopback, median of ${ROUNDS} rounds (after a warm-up); receivers each in their own process, same disk`,
       line('TCP copy to disk, fsync at end', samples.atEnd, 'sink'),
       line('TCP copy to disk, fsync per 8 MiB', samples.per8, 'sink'),
       line('upload to axagent over WebSocket (putFile)', samples.put, 'agent'),
-      `  ratio upload / TCP copy (fsync at end)         ${ratio.toFixed(2).padStart(6)}   (target >= ${TARGET}${ratio >= TARGET ? '' : ': BELOW TARGET'})`,
-      // Each round's upload against that round's TCP copy: on a shared machine the medians can
-      // come from different moments; the rounds show how far the ratio swings.
-      `    by round (upload / TCP copy, fsync at end)   ${samples.put.map((p, i) => (p.mbps / samples.atEnd[i]!.mbps).toFixed(2)).join(' ')}`,
+      `  ratio upload / TCP copy (fsync at end)         ${ratio.toFixed(2).padStart(6)}   (median of the rounds' ratios; target >= ${TARGET}${ratio >= TARGET ? '' : ': BELOW TARGET'})`,
+      `    by round (upload / TCP copy, fsync at end)   ${byRound.map((r) => r.toFixed(2)).join(' ')}`,
+      `    ratio of the two medians, for comparison     ${ratioOfMedians.toFixed(2).padStart(6)}`,
       `  ratio upload / TCP copy (fsync per 8 MiB)      ${ratioPer8.toFixed(2).padStart(6)}`,
       `  for comparison: the store alone, no network    ${median(samples.store).toFixed(0).padStart(6)} MB/s  (${spread(samples.store)})`,
       `  download from axagent (getBlob, sha256 check) ${median(samples.get).toFixed(0).padStart(6)} MB/s  (${spread(samples.get)})`,
