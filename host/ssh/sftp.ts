@@ -36,6 +36,22 @@ const IN_FLIGHT = 32;
 /** Reads of the local file for put(): a block feeds 16 writes. */
 const READ_BLOCK_BYTES = 16 * CHUNK_BYTES;
 
+/**
+ * IN_FLIGHT workers at once, each taking the next item and handling it until there is none.
+ * After one failure the others stop: the transfer is lost anyway, and with a full disk or a
+ * dead link each remaining request could only fail too. The first error is the one thrown.
+ */
+async function pipelined<T>(take: () => Promise<T | null> | T | null, handle: (item: T) => Promise<void>): Promise<void> {
+  let failed = false;
+  const worker = async () => {
+    for (let item = await take(); item !== null && !failed; item = await take()) await handle(item);
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, () => worker().catch((err: unknown) => {
+    failed = true;
+    throw err;
+  })));
+}
+
 export class SftpSession {
   /** Why the channel ended, once it has; every request fails with it from then on. */
   private endedWith: ConnectError | null = null;
@@ -209,24 +225,14 @@ export class SftpSession {
         reading = chunk.catch(() => undefined);
         return chunk;
       };
-      let failed = false;
       try {
-        const worker = async () => {
-          // After one failure the others stop: the upload is lost anyway, and with a full disk
-          // or a dead link each remaining write could only fail too.
-          for (let chunk = await readNext(); chunk && !failed; chunk = await readNext()) {
-            opts.signal?.throwIfAborted();
-            const { position, buffer } = chunk;
-            await this.call(`write ${remote}`, (cb) => this.raw.write(handle, buffer, 0, buffer.length, position, cb));
-            pacer.moved(buffer.length); // ssh2's packets are fresh buffers (shared/young-collection.ts)
-            done += buffer.length;
-            opts.onProgress?.(done, size);
-          }
-        };
-        await Promise.all(Array.from({ length: IN_FLIGHT }, () => worker().catch((err: unknown) => {
-          failed = true;
-          throw err;
-        })));
+        await pipelined(readNext, async ({ position, buffer }) => {
+          opts.signal?.throwIfAborted();
+          await this.call(`write ${remote}`, (cb) => this.raw.write(handle, buffer, 0, buffer.length, position, cb));
+          pacer.moved(buffer.length); // ssh2's packets are fresh buffers (shared/young-collection.ts)
+          done += buffer.length;
+          opts.onProgress?.(done, size);
+        });
       } catch (err) {
         // The first error is the one to report: the handle is closed without waiting, and a
         // close that fails (or stalls on the same dead link) must not replace it.
@@ -256,31 +262,28 @@ export class SftpSession {
     try {
       let next = 0;
       let done = 0;
-      let failed = false;
-      const worker = async () => {
-        while (next < size && !failed) {
-          const position = next;
-          const length = Math.min(CHUNK_BYTES, size - position);
-          next += length;
-          const buffer = Buffer.allocUnsafe(length);
-          for (let got = 0; got < length; ) {
-            const n = await this.call<number>(`read ${remote}`, (cb) => this.raw.read(handle, buffer, got, length - got, position + got, cb));
-            // The board's answer (end of file), so it carries SFTP's EOF status like the board's other answers.
-            if (n === 0) throw this.failure(`read ${remote}`, Object.assign(new Error(`it ended at ${position + got} bytes, ${size} were expected`), { code: EOF }));
-            got += n;
-          }
-          // A full or broken local disk is the user's to fix (exit 2), not a link problem.
-          await fd.write(buffer, 0, length, position).catch((err: unknown) => {
-            throw fileWriteError(local, err);
-          });
-          done += length;
-          opts.onProgress?.(done, size);
-        }
+      const nextRange = () => {
+        if (next >= size) return null;
+        const position = next;
+        const length = Math.min(CHUNK_BYTES, size - position);
+        next += length;
+        return { position, length };
       };
-      await Promise.all(Array.from({ length: IN_FLIGHT }, () => worker().catch((err: unknown) => {
-        failed = true;
-        throw err;
-      })));
+      await pipelined(nextRange, async ({ position, length }) => {
+        const buffer = Buffer.allocUnsafe(length);
+        for (let got = 0; got < length; ) {
+          const n = await this.call<number>(`read ${remote}`, (cb) => this.raw.read(handle, buffer, got, length - got, position + got, cb));
+          // The board's answer (end of file), so it carries SFTP's EOF status like the board's other answers.
+          if (n === 0) throw this.failure(`read ${remote}`, Object.assign(new Error(`it ended at ${position + got} bytes, ${size} were expected`), { code: EOF }));
+          got += n;
+        }
+        // A full or broken local disk is the user's to fix (exit 2), not a link problem.
+        await fd.write(buffer, 0, length, position).catch((err: unknown) => {
+          throw fileWriteError(local, err);
+        });
+        done += length;
+        opts.onProgress?.(done, size);
+      });
     } catch (err) {
       await fd.close();
       this.closeQuietly(remote, handle); // as in put(): the first error is the one reported
