@@ -7,8 +7,9 @@
  */
 import * as path from 'node:path';
 import { BadFileError, fileSystemError, isAxError } from '../../shared/errors';
-import { makeFolder, readJsonIfExists, writeJsonAtomic } from '../../shared/fs/atomic';
-import { LockTimeoutError, withLockFile } from '../../shared/fs/lock-file';
+import { readJsonIfExists } from '../../shared/fs/atomic';
+import { LockTimeoutError } from '../../shared/fs/lock-file';
+import { rewriteJsonFile } from '../../shared/fs/shared-json';
 import type { ToolchainVersion } from './version';
 
 export const BUILD_RECORDS_FILE = path.join('.axctl', 'builds.json');
@@ -99,12 +100,11 @@ export const RECORD_LOCK_TIMEOUT_MS = 10_000;
 export async function addBuildRecord(file: string, record: BuildRecord, lockTimeoutMs = RECORD_LOCK_TIMEOUT_MS): Promise<void> {
   const lockFile = `${file}.lock`;
   try {
-    await makeFolder(path.dirname(file));
-    await withLockFile(lockFile, { timeoutMs: lockTimeoutMs }, async () => {
+    await rewriteJsonFile(file, async () => {
       const builds = (await readBuildRecords(file)).filter((b) => b.joint.path !== record.joint.path);
       builds.push(record);
-      await writeJsonAtomic(file, { version: 1, builds: builds.slice(-MAX_RECORDS) } satisfies RecordsFile);
-    });
+      return { version: 1, builds: builds.slice(-MAX_RECORDS) } satisfies RecordsFile;
+    }, lockTimeoutMs);
   } catch (err) {
     if (err instanceof LockTimeoutError) {
       const owner = err.ownerPid !== null ? ` by process ${err.ownerPid}` : '';
