@@ -56,3 +56,14 @@ export function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined):
     const settle = untilSettled(signal, done);
   });
 }
+
+/**
+ * Waits for `promise` to settle, but at most `ms` (a grace period on the way out: whatever it
+ * was doing is given up after that). Never rejects; the timer does not keep the process alive.
+ */
+export async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms).unref()));
+  await Promise.race([promise.then(() => undefined, () => undefined), grace]);
+  clearTimeout(timer);
+}

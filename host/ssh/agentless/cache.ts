@@ -27,7 +27,7 @@
  * hosts that start at the same moment both send it, and both end with the same blob.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { sleepUnlessAborted } from '../../../shared/abort';
+import { settledWithin, sleepUnlessAborted } from '../../../shared/abort';
 import { BadFileError, ConnectError } from '../../../shared/errors';
 import { looksLikeModelIo, type ModelIo } from '../../../shared/run/model-io';
 import type { SshConnection } from '../connection';
@@ -130,8 +130,7 @@ export class RemoteCache {
   async stopUploads(): Promise<void> {
     if (this.uploads.size === 0) return;
     for (const stop of this.uploads.keys()) stop.abort(connectionLost(this.ssh.target, 'it was closed during an upload'));
-    const grace = new Promise((resolve) => setTimeout(resolve, RELEASE_GRACE_MS).unref());
-    await Promise.race([Promise.all(this.uploads.values()), grace]);
+    await settledWithin(Promise.all(this.uploads.values()), RELEASE_GRACE_MS);
   }
 
   private async uploadOnce(file: string, hash: string, size: number, signal: AbortSignal, onProgress?: (done: number, total: number) => void): Promise<number> {

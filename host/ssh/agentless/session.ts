@@ -30,6 +30,7 @@ import { sha256OfFile, statusOf, type SftpSession } from '../sftp';
 import { RemoteCache } from './cache';
 import { RUN_LIMITS, checkRunRequest, type RunLimits, type RunPlan } from '../../../shared/run/request';
 import { runRemote } from './remote-run';
+import { settledWithin } from '../../../shared/abort';
 
 /** How long close() lets a stopped run report back before it logs out anyway. */
 const CLOSE_GRACE_MS = 5000;
@@ -161,8 +162,7 @@ export class AgentlessSession implements BoardSession {
     await this.cache.stopUploads();
     if (this.stopRunning) {
       this.stopRunning.abort();
-      const grace = new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref());
-      await Promise.race([this.runs, grace]);
+      await settledWithin(this.runs, CLOSE_GRACE_MS);
     }
     await this.ssh.close();
     await fsp.rm(this.localDir, { recursive: true, force: true });
