@@ -44,22 +44,32 @@ async function failure(promise: Promise<unknown>): Promise<{ err: AxError; ms: n
   return { err: err as AxError, ms: Date.now() - started };
 }
 
+/** Cuts the link once a transfer has moved 1 MiB; then checks the failure came within 5 s of the cut (a bound on a hang). */
+function cutAfterOneMiB(relay: { cut(): void }) {
+  let cutAt = 0;
+  return {
+    onProgress: (done: number) => {
+      if (cutAt === 0 && done >= 1024 * 1024) {
+        cutAt = Date.now();
+        relay.cut();
+      }
+    },
+    expectNoticedSoon: () => {
+      expect(cutAt).toBeGreaterThan(0);
+      expect(Date.now() - cutAt).toBeLessThan(5000);
+    },
+  };
+}
+
 describe('SftpSession on a channel that ended', () => {
   it('fails an upload at once as SSH_DISCONNECTED when the link drops during it, and every later request too', async () => {
     const { ssh, relay } = await throughRelay();
     try {
       const sftp = await ssh.sftp();
       const remote = path.join(dir, 'cut-upload.bin');
-      let cutAt = 0;
-      const upload = sftp.put(big, remote, { start: 0, onProgress: (done) => {
-        if (cutAt === 0 && done >= 1024 * 1024) {
-          cutAt = Date.now();
-          relay.cut();
-        }
-      } });
-      const { err } = await failure(upload);
-      expect(cutAt).toBeGreaterThan(0);
-      expect(Date.now() - cutAt).toBeLessThan(5000);
+      const cut = cutAfterOneMiB(relay);
+      const { err } = await failure(sftp.put(big, remote, { start: 0, onProgress: cut.onProgress }));
+      cut.expectNoticedSoon();
       expect(err.code).toBe('SSH_DISCONNECTED');
       expect(err.exitCode).toBe(5);
       expect(err.hint).not.toMatch(/free space|stalled/);
@@ -78,16 +88,9 @@ describe('SftpSession on a channel that ended', () => {
     const { ssh, relay } = await throughRelay();
     try {
       const sftp = await ssh.sftp();
-      let cutAt = 0;
-      const download = sftp.get(remote, path.join(dir, 'downloaded.bin'), BIG_BYTES, { onProgress: (done) => {
-        if (cutAt === 0 && done >= 1024 * 1024) {
-          cutAt = Date.now();
-          relay.cut();
-        }
-      } });
-      const { err } = await failure(download);
-      expect(cutAt).toBeGreaterThan(0);
-      expect(Date.now() - cutAt).toBeLessThan(5000);
+      const cut = cutAfterOneMiB(relay);
+      const { err } = await failure(sftp.get(remote, path.join(dir, 'downloaded.bin'), BIG_BYTES, { onProgress: cut.onProgress }));
+      cut.expectNoticedSoon();
       expect(err.code).toBe('SSH_DISCONNECTED');
     } finally {
       await ssh.close();
