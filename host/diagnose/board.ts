@@ -92,8 +92,12 @@ function boardDetail(r: VerifyReport): string {
       return failed.map((o) => `${o.name}: ${o.mismatched} element(s) differ, max |diff| ${fmtNumber(o.maxAbsDiff)}, cosine ${fmtCosine(o.cosine)}`).join('; ') || r.summary;
     case 'input-error':
       return r.run.fallbacks.map((f) => `${f.input}: ${f.reason}`).join('; ') || r.summary;
-    case 'run-failed':
-      return r.run.assertions[0] ?? (r.run.timedOut ? 'run_joint timed out' : r.summary);
+    case 'run-failed': {
+      const why = r.run.assertions[0] ?? (r.run.timedOut ? 'run_joint timed out' : r.summary);
+      // The summary already tells what the outputs a failed run dumped showed; an assertion does not.
+      if (r.outputs.length === 0 || why === r.summary) return why;
+      return `${why}; of the ${r.outputs.length} output(s) it dumped, ${failed.length ? `${failed.map((o) => o.name).join(', ')} differ` : 'all equal the simulator'}`;
+    }
   }
 }
 

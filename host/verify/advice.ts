@@ -138,8 +138,21 @@ function runFailedAdvice(input: AdviceInput): Advice {
   }
   // Problems the summary already tells (the assertion also ends a failed model probe) are not repeated.
   const told = (message: string) => what.includes(message) || f.assertions.some((a) => message.includes(a));
+  const compared = input.outputs;
+  if (compared.length === 0) {
+    return {
+      summary: `The run failed, so nothing could be compared: ${what.replace(/\.+$/, '')}.`,
+      advice: [...f.problems.filter((p) => !told(p.message)).map((p) => `${p.code}: ${p.message}`), ...advice],
+    };
+  }
+  // run_joint dumped some outputs whole before it failed: they were compared all the same.
+  const differ = compared.filter((o) => !o.pass).map((o) => o.name);
+  const one = compared.length === 1;
+  const finding = differ.length === 0
+    ? `${one ? 'the one output it dumped equals' : `the ${compared.length} outputs it dumped equal`} the simulator's: the model computed correctly, what failed came after (the dump, or run_joint's ending)`
+    : `of the ${one ? 'one output' : `${compared.length} outputs`} it dumped, ${differ.join(', ')} ${differ.length === 1 ? 'differs' : 'differ'} from the simulator's: the board also computes differently (see the outputs below)`;
   return {
-    summary: `The run failed, so nothing could be compared: ${what.replace(/\.+$/, '')}.`,
+    summary: `The run failed: ${what.replace(/\.+$/, '')}. Still, ${finding}.`,
     advice: [...f.problems.filter((p) => !told(p.message)).map((p) => `${p.code}: ${p.message}`), ...advice],
   };
 }

@@ -111,7 +111,10 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
       ({ result, plan, inputs, queuePositions, described } = run);
       stopOnAbort.runOver();
       lap('board');
-      if (result.status === 'ok' && !opts.signal?.aborted) ({ outputs, saveOutputsError } = await fetchAndCompare(session, result, gt, prepared.io ?? described, opts.saveOutputs));
+      // A failed run's outputs that run_joint did dump whole are compared too: evidence beside
+      // RUN FAILED (which stays the verdict), and kept by --save-outputs.
+      const compared = result.status === 'ok' || (result.status === 'failed' && result.outputs.length > 0);
+      if (compared && !opts.signal?.aborted) ({ outputs, saveOutputsError } = await fetchAndCompare(session, result, gt, prepared.io ?? described, opts.saveOutputs));
       lap('outputs');
     } finally {
       stopOnAbort.dispose();

@@ -60,7 +60,10 @@ export interface Classification {
   status: RunStatus;
   parsed: RunJointLog;
   problems: RunProblem[];
-  /** Dumped files to keep, in the model's output order (only when status is ok). */
+  /**
+   * Dumped files to keep, in the model's output order: all of them when status is ok; those
+   * dumped whole when the run failed (none for input errors and cancelled runs).
+   */
   outputFiles: { name: string; file: string }[];
 }
 
@@ -85,17 +88,20 @@ export async function classifyRun(outcome: RunOutcome, ctx: RunContext): Promise
     }
   }
 
-  if (outcome.cancelled || outcome.timedOut) return { status: 'failed', parsed, problems, outputFiles: [] };
+  if (outcome.cancelled) return { status: 'failed', parsed, problems, outputFiles: [] };
   if (parsed.fallbacks.length > 0) return { status: 'input-error', parsed, problems, outputFiles: [] };
-  if (crashed || assertions.length > 0) return { status: 'failed', parsed, problems, outputFiles: [] };
 
+  // What run_joint dumped whole is kept even when the run failed: a crash at teardown after
+  // the dumps, or one output it could not write, leaves the others to compare, evidence beside
+  // the failure. Only a run that ended normally owes every dump (a crash explains the others).
+  const ended = outcome.timedOut || crashed || assertions.length > 0;
   const outputFiles: { name: string; file: string }[] = [];
   for (const output of ctx.io.outputs) {
     const checked = await checkOutput(output, parsed, ctx.dumps, batches);
-    if ('code' in checked) problems.push(checked);
-    else outputFiles.push(checked);
+    if (!('code' in checked)) outputFiles.push(checked);
+    else if (!ended) problems.push(checked);
   }
-  if (outputFiles.length < ctx.io.outputs.length) return { status: 'failed', parsed, problems, outputFiles: [] };
+  if (ended || outputFiles.length < ctx.io.outputs.length) return { status: 'failed', parsed, problems, outputFiles };
   return { status: 'ok', parsed, problems, outputFiles };
 }
 

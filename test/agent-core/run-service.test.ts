@@ -89,12 +89,12 @@ describe('RunService: classification', () => {
     expect(result.outputs).toEqual([]);
   });
 
-  it('calls a run without a successful dump failed (MISSING_OUTPUT)', async () => {
+  it('calls a run without a successful dump failed (MISSING_OUTPUT), keeping the outputs it did dump', async () => {
     const result = await service.run(await request({ noDump: 'tail' }));
     expect(result.status).toBe('failed');
     expect(codes(result)).toEqual(['MISSING_OUTPUT']);
     expect(result.problems[0].message).toContain('output[1] tail');
-    expect(result.outputs).toEqual([]);
+    expect(result.outputs).toEqual([{ name: 'head/cat', hash: sha256('ZZZZAAAA'), size: 8 }]);
   });
 
   it('calls a reported dump whose file is not there failed (MISSING_OUTPUT)', async () => {
@@ -134,10 +134,15 @@ describe('RunService: classification', () => {
     expect(result.outputs[1]).toMatchObject({ name: 'tail', size: 2 });
   });
 
-  it('calls a non-zero exit failed', async () => {
+  it('calls a non-zero exit failed, keeping what it dumped before (no MISSING_OUTPUT for a crash)', async () => {
     const result = await service.run(await request({ exitCode: 3 }));
     expect(result).toMatchObject({ status: 'failed', exitCode: 3 });
     expect(codes(result)).toEqual(['RUN_EXIT_NONZERO']);
+    expect(result.outputs.map((o) => o.name)).toEqual(['head/cat', 'tail']);
+    // A crash explains outputs it did not dump: only the crash is reported, not each output.
+    const partly = await service.run(await request({ exitCode: 3, noDump: 'tail' }));
+    expect(codes(partly)).toEqual(['RUN_EXIT_NONZERO']);
+    expect(partly.outputs.map((o) => o.name)).toEqual(['head/cat']);
   });
 
   it('stops a run at its timeout and calls it failed', async () => {

@@ -65,6 +65,13 @@ describe('a saved verify report (--verify-report)', () => {
     expect(step.detail).toMatch(/^\/model\.24\/m\.0\/Conv_output_0: \d+ element\(s\) differ, max \|diff\| 3\.438/);
     expect(fromReport(verifyMatch, 'the board').checks[1].status).toBe('pass');
   });
+
+  it('a failed run that dumped some outputs says how those compared beside the assertion', () => {
+    const run = { ...verifyMismatch.run, assertions: ['Assertion `x\' failed.'] };
+    const crashed: VerifyReport = { ...verifyMismatch, verdict: 'run-failed', run };
+    expect(fromReport(crashed, 'the board').detail).toBe('Assertion `x\' failed.; of the 3 output(s) it dumped, /model.24/m.0/Conv_output_0 differ');
+    expect(fromReport({ ...crashed, outputs: [] }, 'the board').detail).toBe('Assertion `x\' failed.');
+  });
 });
 
 describe('the per-layer table (step 3.4)', () => {

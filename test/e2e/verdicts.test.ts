@@ -191,6 +191,19 @@ describe('axctl verify verdicts', () => {
     expect(report.run.log).toMatch(/dump output\[0\] resnetv15_dense0_fwd as .* failed/);
   });
 
+  it('run-failed with one of two outputs dumped: that one is still compared, shown and saved (exit 4)', async () => {
+    const agent = await startAgent(cleanup, { fault: 'no-dump=0' });
+    const { dir, fx } = await fixture('multi-input');
+    const saved = path.join(dir, 'saved');
+    const res = await runCli(['verify', ...targetArgs(agent, fx), '--json', '--save-outputs', saved], { cwd: dir });
+    const report = parseJson<VerifyReport>(res);
+    expect(res.code).toBe(4);
+    expect(report.verdict).toBe('run-failed');
+    expect(report.outputs.map((o) => [o.name, o.pass, o.exact])).toEqual([['head/bbox/pred', true, true]]);
+    expect(report.summary).toMatch(/did not dump every output.*head\/cls_score.*Still, the one output it dumped equals the simulator's/);
+    expect((await fsp.readdir(saved)).filter((f) => f.endsWith('.bin'))).toEqual(['head_bbox_pred.bin']);
+  });
+
   it('cannot authenticate: a wrong token is refused (exit 5)', async () => {
     const agent = await startAgent(cleanup);
     const { dir, fx } = await fixture();
