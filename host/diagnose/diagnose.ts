@@ -7,11 +7,12 @@
  */
 import * as path from 'node:path';
 import { version as AXCTL_VERSION } from '../../package.json';
-import { UsageError } from '../../shared/errors';
+import { BadFileError, UsageError } from '../../shared/errors';
+import { HashCache } from '../deploy/hash-cache';
 import { tensorFileName } from '../../shared/parsers/gt-folder';
 import type { PulsarScore } from '../../shared/parsers/pulsar-run-log';
 import { lintConfig, type Finding as LintFinding } from '../lint';
-import type { Check, DiagnoseReport, Finding } from '../report/model';
+import type { Check, DiagnoseReport, Finding, VerifyReport } from '../report/model';
 import { buildRecordsPath } from '../toolchain/build-records';
 import { pulsarBuild } from '../toolchain/build';
 import { COSINE_THRESHOLD } from '../toolchain/scores';
@@ -171,7 +172,11 @@ function fromRecordFindings(r: ResolvedInputs, stateDir: string): Finding[] {
 }
 
 async function boardStep(o: DiagnoseOptions, r: ResolvedInputs, m: Measurements, verify: BoardVerifier | undefined, progress: (l: string) => void): Promise<BoardStep> {
-  if (r.verifyReport) return fromReport(await loadVerifyReport(r.verifyReport), `the board of ${r.verifyReport}`);
+  if (r.verifyReport) {
+    const report = await loadVerifyReport(r.verifyReport);
+    if (r.joint) await refuseReportOfAnotherModel(report, r.verifyReport, r.joint);
+    return fromReport(report, `the board of ${r.verifyReport}`);
+  }
   if (!o.board) return skippedBoard('no board: give --board URL (with --joint and a gt folder), or --verify-report FILE from axctl verify --json');
   const gt = r.gt ?? (m.joint?.source === 'pulsar run' ? m.joint.gtDir : null);
   if (!r.joint || !gt) {
@@ -180,6 +185,18 @@ async function boardStep(o: DiagnoseOptions, r: ResolvedInputs, m: Measurements,
   }
   progress(`board ${o.board}: run_joint on the gt input`);
   return runBoardStep(verify!, { board: o.board, joint: r.joint, gt });
+}
+
+/**
+ * A saved verify report of another model (another build, or another project's) would put that
+ * model's verdict and hash into this diagnosis and its escalation: refused.
+ */
+async function refuseReportOfAnotherModel(report: VerifyReport, reportFile: string, joint: string): Promise<void> {
+  const { hash } = await new HashCache().digest(joint);
+  if (report.model.hash === hash) return;
+  throw new BadFileError('DIAGNOSE_VERIFY_REPORT_OTHER_MODEL', reportFile, `is the verify report of another model (${report.model.path}, sha256 ${report.model.hash.slice(0, 12)}…), not of ${joint} (sha256 ${hash.slice(0, 12)}…)`, {
+    hint: `run axctl verify --json on this joint and give that report, or --board URL to verify it here`,
+  });
 }
 
 /** Per output: onnx vs lava_joint and onnx vs joint, matched by file name ('/' as '_'). */

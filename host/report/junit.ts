@@ -131,6 +131,17 @@ function outputCase(r: VerifyReport, o: VerifyReport['outputs'][number]): Case {
   return { ...c, failure: { type: 'mismatch', message, text: lines.join('\n') } };
 }
 
+/**
+ * One case per output of the model, compared or not: an output a failed run did not dump (or
+ * every output, when the inputs did not arrive) is a skipped case saying why, so it does not
+ * vanish from the test page.
+ */
+function notComparedCases(r: VerifyReport): Case[] {
+  const classname = `axctl.verify.${boardKey(r.board.url)}.outputs`;
+  const why = r.verdict === 'input-error' ? 'not compared: run_joint did not get the gt inputs' : 'not compared: the run failed before run_joint dumped it whole';
+  return r.io.outputs.filter((o) => !r.outputs.some((c) => c.name === o.name)).map((o) => ({ classname, name: o.name, skipped: why }));
+}
+
 function runCases(r: VerifyReport): Case[] {
   const classname = `axctl.verify.${boardKey(r.board.url)}.run`;
   const run: Case = { classname, name: 'run_joint ran', time: r.run.timing.wallMs };
@@ -174,7 +185,7 @@ function verifySuite(r: VerifyReport): Suite {
     timestamp: r.meta.startedAt,
     time: r.meta.durationMs,
     properties: props,
-    cases: [...runCases(r), ...r.outputs.map((o) => outputCase(r, o))],
+    cases: [...runCases(r), ...r.outputs.map((o) => outputCase(r, o)), ...notComparedCases(r)],
     out: out.join('\n'),
     err: logExcerpt(r.run.stderr, JUNIT_LOG_LIMITS),
   };

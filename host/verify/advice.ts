@@ -74,25 +74,61 @@ function colourRule(space: string | null, dtype: string | null): string {
   return `, colour space ${space}${raw}`;
 }
 
+/**
+ * Below this compile-stage cosine, gt/onnx and gt/joint do not describe one model on one input
+ * (quantization loses a few percent, not the sign): gt/joint is stale, or from another model or
+ * input, and a board compared with it proves nothing.
+ */
+const INCOHERENT_GT_COSINE = 0.5;
+
 function mismatchAdvice(input: AdviceInput): Advice {
   const failed = input.outputs.filter((o) => !o.pass);
   const board = [input.board.hostname, input.board.runJointVersion && `run_joint ${input.board.runJointVersion}`, input.board.agentVersion && `axagent ${input.board.agentVersion}`].filter(Boolean).join(', ');
+  const differ = `${failed.length} of ${input.outputs.length} output${input.outputs.length === 1 ? '' : 's'} ${failed.length === 1 ? 'differs' : 'differ'} from the simulator's (gt/joint)`;
+  const compileOf = (name: string) => input.compile?.outputs.find((c) => c.name === name);
+  const incoherent = failed.flatMap((o) => {
+    const c = compileOf(o.name);
+    return c && Number.isFinite(c.cosine) && c.cosine < INCOHERENT_GT_COSINE ? [`${o.name} (gt/onnx vs gt/joint cosine ${fmtCosine(c.cosine)})`] : [];
+  });
+  if (incoherent.length > 0) {
+    return {
+      summary: `${differ}, but that gt folder contradicts itself: its gt/joint and gt/onnx disagree far beyond any quantization loss, so it says nothing about the board yet.`,
+      advice: [
+        `gt/joint does not look like this model's output for gt/input: ${incoherent.join(', ')}. It is likely stale (left from another build or input) or copied from another model's gt folder.`,
+        'Regenerate the gt folder for this very joint and input (pulsar run, or axctl sim --output-gt DIR), then verify again before suspecting the board.',
+        ...failed.map(describeFailedOutput),
+      ],
+    };
+  }
+  // Which loss is larger decides what the user fixes first: the compile stage's is theirs.
+  const worstBoard = Math.min(...failed.map((o) => (Number.isFinite(o.cosine) ? o.cosine : 1)));
+  const lossy = (input.compile?.outputs ?? []).filter((c) => c.lossy && Number.isFinite(c.cosine));
+  const worstCompile = lossy.length > 0 ? Math.min(...lossy.map((c) => c.cosine)) : null;
   return {
-    summary: `${failed.length} of ${input.outputs.length} output${input.outputs.length === 1 ? '' : 's'} ${failed.length === 1 ? 'differs' : 'differ'} from the simulator's (gt/joint) on the same model and input: the board computes differently from the simulator.`,
+    summary: `${differ} on the same model and input: the board computes differently from the simulator.`,
     advice: [
-      'This is a board-side fault (NPU instructions vs the simulator\'s cmodel, run_joint.so or the NPU driver) for Axera to fix, not a problem of your model or application.',
+      "This difference is a board-side fault (NPU instructions vs the simulator's cmodel, run_joint.so or the NPU driver) for Axera to fix: the board and the simulator ran the same compiled model on the same input, so neither your application nor the compile causes it.",
+      ...(worstCompile !== null && worstCompile < worstBoard
+        ? [`Still, the compile stage loses more than the board does (cosine ${fmtCosine(worstCompile)} from onnx to joint, against ${fmtCosine(worstBoard)} from simulator to board): that loss is your model's and alone would spoil the results; fix it first (see below).`]
+        : []),
       ...failed.map(describeFailedOutput),
       `Send Axera's field engineer: ${input.modelPath}, the gt folder ${input.gtPath}, this report (axctl verify --json or --html) with run_joint's log${board ? `, and the board facts (${board})` : ''}.`,
     ],
   };
 }
 
+function hasQ(o: OutputComparison): boolean {
+  return o.q !== null && o.q !== undefined && o.q !== 0;
+}
+
 function describeFailedOutput(o: OutputComparison): string {
   const where = o.worst
     ? `; worst at ${fmtShape(o.worst.at)} (flat index ${o.worst.index}): board ${formatValue(o.worst.actual)}, simulator ${formatValue(o.worst.reference)}`
     : '';
-  const how = Number.isFinite(o.cosine) ? `cosine ${fmtCosine(o.cosine)}, max |diff| ${formatValue(o.maxAbsDiff, 4)}, ${o.mismatched} element${o.mismatched === 1 ? '' : 's'} outside tolerance` : o.reasons[0] ?? 'not comparable';
-  return `Output ${o.name} (${o.dtype}${o.q !== null && o.q !== undefined ? ` Q=${o.q}` : ''}): ${how}${where}.`;
+  // A quantized integer output's units are 1/Q of a real value: say how far that is.
+  const real = hasQ(o) && Number.isFinite(o.maxAbsDiff) ? ` (${formatValue(o.maxAbsDiff / o.q!, 4)} in real values, integer / ${o.q})` : '';
+  const how = Number.isFinite(o.cosine) ? `cosine ${fmtCosine(o.cosine)}, max |diff| ${formatValue(o.maxAbsDiff, 4)}${real}, ${o.mismatched} element${o.mismatched === 1 ? '' : 's'} outside tolerance` : o.reasons[0] ?? 'not comparable';
+  return `Output ${o.name} (${o.dtype}${hasQ(o) ? ` Q=${o.q}` : ''}): ${how}${where}.`;
 }
 
 function inputErrorAdvice(input: AdviceInput): Advice {
@@ -105,6 +141,9 @@ function inputErrorAdvice(input: AdviceInput): Advice {
     ],
   };
 }
+
+/** run_joint's calls that run a loaded model (AX_JOINT_RunSync/RunAsync, AX_NPU_...Run...). */
+const INFERENCE_CALL = /\bAX_[A-Z_]*Run(Sync|Async)?\b/;
 
 function runFailedAdvice(input: AdviceInput): Advice {
   const f = input.failure;
@@ -119,7 +158,12 @@ function runFailedAdvice(input: AdviceInput): Advice {
     advice.push('If the model is just slow (or --repeat is large), give more time with --timeout SECONDS; if not, the NPU or its driver hangs: check dmesg and /proc/ax_proc/ax_npu/ on the board and reboot it.');
   } else if (f.assertions.length > 0) {
     what = `run_joint failed an assertion: ${f.assertions[0]}`;
-    advice.push('An assertion in run_joint usually means the model does not fit this board: check that the joint was built for this chip (AX620A vs AX630A) and NPU mode, and that the board\'s runtime is not older than the toolchain that built it.');
+    if (f.assertions.some((a) => INFERENCE_CALL.test(a))) {
+      // The handle was made (the model loaded): it failed running on the NPU, not loading.
+      advice.push("The assertion is on the inference call itself: the model loaded, and running it on the NPU failed. Check dmesg and /proc/ax_proc/ax_npu/ on the board for an NPU, driver or CMM memory error, and whether other models still run there; if only this model fails, send it with this report to Axera.");
+    } else {
+      advice.push('An assertion in run_joint usually means the model does not fit this board: check that the joint was built for this chip (AX620A vs AX630A) and NPU mode, and that the board\'s runtime is not older than the toolchain that built it.');
+    }
   } else if (codes.has('MISSING_OUTPUT') || codes.has('OUTPUT_SIZE_MISMATCH')) {
     what = `run_joint did not dump every output: ${f.problems.find((p) => p.code === 'MISSING_OUTPUT' || p.code === 'OUTPUT_SIZE_MISMATCH')!.message}`;
     advice.push("Check that the agent's store on the board has free space and is writable (axagent --store DIR).");
@@ -148,9 +192,11 @@ function runFailedAdvice(input: AdviceInput): Advice {
   // run_joint dumped some outputs whole before it failed: they were compared all the same.
   const differ = compared.filter((o) => !o.pass).map((o) => o.name);
   const one = compared.length === 1;
+  const notDumped = input.io.outputs.map((o) => o.name).filter((name) => !compared.some((c) => c.name === name));
+  const rest = notDumped.length > 0 ? `; ${notDumped.join(', ')} could not be compared` : '';
   const finding = differ.length === 0
-    ? `${one ? 'the one output it dumped equals' : `the ${compared.length} outputs it dumped equal`} the simulator's: the model computed correctly, what failed came after (the dump, or run_joint's ending)`
-    : `of the ${one ? 'one output' : `${compared.length} outputs`} it dumped, ${differ.join(', ')} ${differ.length === 1 ? 'differs' : 'differ'} from the simulator's: the board also computes differently (see the outputs below)`;
+    ? `${one ? `the one output it dumped (${compared[0]!.name}) equals` : `the ${compared.length} outputs it dumped equal`} the simulator's${rest}`
+    : `of the ${one ? 'one output' : `${compared.length} outputs`} it dumped, ${differ.join(', ')} ${differ.length === 1 ? 'differs' : 'differ'} from the simulator's: the board also computes differently (see the outputs below)${rest}`;
   return {
     summary: `The run failed: ${what.replace(/\.+$/, '')}. Still, ${finding}.`,
     advice: [...f.problems.filter((p) => !told(p.message)).map((p) => `${p.code}: ${p.message}`), ...advice],

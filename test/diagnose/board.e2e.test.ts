@@ -83,6 +83,16 @@ describe('the board step', () => {
     expect(report.escalation?.join('\n')).toContain(`The verify report: ${saved}`);
   });
 
+  it('a saved verify report of another model is refused (exit 2), not mixed into the escalation', async () => {
+    const saved = path.join(project, 'work-fault', 'escalation', 'verify.json');
+    const other = path.join(project, 'other.joint');
+    fs.writeFileSync(other, fs.readFileSync(path.join(project, 'ok', 'model.joint')).subarray(0, 100));
+    const run = await diagnoseCli(project, ['--verify-report', saved, '--gt', path.join(project, 'work-fault', 'gt-joint'), '--joint', other, '--json']);
+    expect(run.code).toBe(2);
+    expect(JSON.parse(run.stdout).error).toMatchObject({ code: 'DIAGNOSE_VERIFY_REPORT_OTHER_MODEL' });
+    expect(JSON.parse(run.stdout).error.message).toMatch(/is the verify report of another model .*, not of .*other\.joint/);
+  });
+
   it('a faithful board and "only AX loses accuracy": the post-processing is the suspect', async () => {
     const { code, report } = await diagnoseJson(project, [...onBoard(faithful), '--other-platforms-ok', '--work-dir', 'work-faithful']);
     expect(report.conclusion).toBe('postprocessing-suspect');

@@ -107,7 +107,10 @@ describe('renderVerifyJUnit', () => {
 
   it('fails the run case with the assertion for run-failed, even with no output compared', async () => {
     const x = await parse(renderVerifyJUnit(verifyRunFailed));
-    expect(x.root).toMatchObject({ tests: '2', failures: '1' });
+    // The run's two cases, and the model's one output: skipped, not missing from the page.
+    expect(x.root).toMatchObject({ tests: '3', failures: '1', skipped: '1' });
+    const output = x.cases.find((c) => c.name === verifyRunFailed.io.outputs[0]!.name)!;
+    expect(output.skipped).toContain('not compared: the run failed');
     const run = x.cases.find((c) => c.name === 'run_joint ran')!;
     expect(run.failure!.type).toBe('run-failed');
     expect(run.failure!.message).toContain("Assertion `0 == ret' failed.");

@@ -26,7 +26,7 @@ function comparison(name: string, pass: boolean): OutputComparison {
   };
 }
 
-function report(res: RunResult, outputs: OutputComparison[] = [], problems: InputProblem[] = []) {
+function report(res: RunResult, outputs: OutputComparison[] = [], problems: InputProblem[] = [], compile: Parameters<typeof buildReport>[0]['compile'] = null) {
   return buildReport({
     board: { url: 'ws://board:7007', mode: 'agent', hostname: 'ax620a', agentVersion: '0.1.0', runJointVersion: '0.6.0' },
     model: { path: 'm.joint', hash: 'a'.repeat(64) },
@@ -36,7 +36,7 @@ function report(res: RunResult, outputs: OutputComparison[] = [], problems: Inpu
     plan,
     problems,
     outputs,
-    compile: null,
+    compile,
     timeoutMs: 2000,
     startedAt: new Date(Date.now() - 100),
   });
@@ -74,6 +74,33 @@ describe('buildReport', () => {
     expect(r.advice.join('\n')).toMatch(/board facts \(ax620a, run_joint 0\.6\.0, axagent 0\.1\.0\)/);
   });
 
+  it('mismatch of a quantized integer output: how far in real values (max |diff| / Q)', () => {
+    const r = report(result(), [{ ...comparison('logits_q', false), dtype: 'sint16', q: 16, maxAbsDiff: 2 }]);
+    expect(r.advice.join('\n')).toMatch(/Output logits_q \(sint16 Q=16\): cosine 0\.990000, max \|diff\| 2 \(0\.125 in real values, integer \/ 16\)/);
+  });
+
+  it('mismatch against a gt/joint that contradicts gt/onnx: the gt folder is suspect, not the board', () => {
+    const compile = { lossy: true, outputs: [{ name: 'prob', cosine: -0.03, relErr2: 1.4, lossy: true }] };
+    const r = report(result(), [comparison('prob', false)], [], compile);
+    expect(r.verdict).toBe('mismatch');
+    expect(r.summary).toMatch(/that gt folder contradicts itself/);
+    const advice = r.advice.join('\n');
+    expect(advice).toMatch(/prob \(gt\/onnx vs gt\/joint cosine -0\.030000\)/);
+    expect(advice).toMatch(/Regenerate the gt folder/);
+    expect(advice).not.toMatch(/board-side fault/);
+  });
+
+  it('mismatch with a lossier compile stage: the board is still at fault, but the compile loss comes first', () => {
+    const compile = { lossy: true, outputs: [{ name: 'prob', cosine: 0.9, relErr2: 0.4, lossy: true }] };
+    const advice = report(result(), [comparison('prob', false)], [], compile).advice.join('\n');
+    expect(advice).toMatch(/board-side fault .* neither your application nor the compile causes it/);
+    expect(advice).toMatch(/the compile stage loses more than the board does \(cosine 0\.900000 from onnx to joint, against 0\.990000/);
+    expect(advice).not.toMatch(/not a problem of your model/);
+    // A compile stage that loses less than the board: no such line.
+    const slight = { lossy: true, outputs: [{ name: 'prob', cosine: 0.995, relErr2: 0.1, lossy: true }] };
+    expect(report(result(), [comparison('prob', false)], [], slight).advice.join('\n')).not.toMatch(/loses more than the board/);
+  });
+
   it('input-error: run_joint\'s fallback, told with the local file and the sizes', () => {
     const log = LOG.replace('Using batch size 1\n', 'Using batch size 1\nread file /store/blobs/abc for input[0] data data size wrong, using random data\n');
     const r = report(result({ status: 'input-error' }, log));
@@ -97,6 +124,16 @@ describe('buildReport', () => {
     expect(r.run.assertions).toEqual([stderr.trim()]);
     expect(r.summary).toMatch(/failed an assertion: .*Assertion `x == y' failed\.$/);
     expect(r.advice.join('\n')).not.toContain('RUN_ASSERTION');
+    expect(r.advice.join('\n')).toMatch(/does not fit this board/);
+  });
+
+  it('run-failed: an assertion on the inference call points at the NPU and its driver, not at the model fitting', () => {
+    const stderr = "run_joint: src/run_joint.cpp:612: int main(int, char**): Assertion `AX_ERR_NPU_JOINT_SUCCESS == AX_JOINT_RunSync(h, c, &io)' failed.\n";
+    const r = report(result({ status: 'failed', log: '', parsed: parseRunJointLog(''), stderr, exitCode: null, signal: 'SIGABRT', problems: [{ code: 'RUN_ASSERTION', message: stderr.trim() }] }));
+    const advice = r.advice.join('\n');
+    expect(advice).toMatch(/on the inference call itself: the model loaded/);
+    expect(advice).toMatch(/dmesg/);
+    expect(advice).not.toMatch(/does not fit this board/);
   });
 
   it('run-failed: a run_joint that ends normally and lists nothing points at the configured program', () => {
