@@ -7,8 +7,10 @@ import type { AgentClient } from '../client/agent-client';
 import type { BoardIdentity, BoardSession, DescribeOptions, ModelDescriptionResult, RunOptions, RunRequest, RunResult, UploadProgress } from './session';
 
 export interface AgentSessionOptions {
-  /** The URL the user gave (or the inventory resolved), for messages and reports. */
+  /** The board's URL (as given, or as the inventory resolved `name`). */
   url: string;
+  /** The inventory name the user gave, if any. */
+  name?: string;
   /** Inactivity limit of one upload or download (default: the client's request timeout). */
   transferTimeoutMs?: number;
 }
@@ -20,6 +22,7 @@ export class AgentBoardSession implements BoardSession {
     const { facts, agentVersion } = client.hello;
     this.identity = {
       url: opts.url,
+      ...(opts.name && { name: opts.name }),
       mode: 'agent',
       ...(facts.hostname && { hostname: facts.hostname }),
       ...(agentVersion && { agentVersion }),

@@ -18,7 +18,7 @@ import { fromInventoryValue, lookupBoard, looksLikeUrl, type BoardEntry } from '
 import { AgentClient } from '../client/agent-client';
 import { openTransport } from '../client/connect';
 import { AgentBoardSession } from './agent-session';
-import type { BoardSession } from './session';
+import { boardNaming, type BoardSession } from './session';
 
 export interface OpenBoardOptions {
   /** `--board`: ws://HOST:PORT, ssh://user@host, serial:///dev/tty..., or an inventory name. */
@@ -98,7 +98,7 @@ export const openWithAgent: BoardOpener = async (target, opts) => {
     requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     ...signal,
   });
-  return new AgentBoardSession(client, { url: target.given === target.url ? target.url : `${target.given} (${target.url})` });
+  return new AgentBoardSession(client, boardNaming(target));
 };
 
 /**

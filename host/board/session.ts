@@ -12,8 +12,10 @@ export { DescribeUnsupportedError, ModelProbeFailedError } from '../client/descr
 export type { RunOptions, RunRequest, RunResult } from '../client/run';
 
 export interface BoardIdentity {
-  /** The URL the user gave (or the inventory resolved), for messages and reports. */
+  /** The board's URL: as the user gave it, or as the inventory resolved a name. */
   url: string;
+  /** The inventory name the user gave (`--board evb1`), when the URL came from the inventory. */
+  name?: string;
   /** 'agent' (axagent over some transport) or 'agentless' (plain SSH). */
   mode: 'agent' | 'agentless';
   hostname?: string;
@@ -49,4 +51,14 @@ export interface BoardSession {
   /** Fetches blob `hash` to `toFile` atomically (sha256-checked). */
   download(hash: string, size: number, toFile: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The URL, and the inventory name when the user gave one instead of a URL. */
+export function boardNaming(target: { given: string; url: string }): { url: string; name?: string } {
+  return target.given === target.url ? { url: target.url } : { url: target.url, name: target.given };
+}
+
+/** How messages and reports name a board: `evb1 (ws://...)` for an inventory name, else the URL. */
+export function boardLabel(board: { url: string; name?: string | null | undefined }): string {
+  return board.name ? `${board.name} (${board.url})` : board.url;
 }

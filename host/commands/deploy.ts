@@ -16,6 +16,7 @@ import { INTERRUPTED_EXIT, onInterrupt } from '../deploy/interrupt';
 import { createProgress, formatBytes, progressMode } from '../deploy/progress';
 import { secondsOption } from '../cli-numbers';
 import { resolveTargets } from '../deploy/targets';
+import { boardLabel } from '../board/session';
 
 interface Args extends BoardArgs, SshArgs {
   json: boolean;
@@ -108,7 +109,7 @@ function deployText(r: DeployResult, cwd: string): string {
   ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   const lines = [
-    `deployed to ${r.board.url}${who ? ` (${who})` : ''}`,
+    `deployed to ${boardLabel(r.board)}${who ? ` (${who})` : ''}`,
     ...rows.map((row) => `  ${row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')}`),
   ];
   if (r.listing === 'board') lines.push("  the board listed the model's inputs: every gt input has its file, of the size run_joint reads");

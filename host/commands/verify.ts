@@ -16,7 +16,9 @@ import { countOption, secondsOption } from '../cli-numbers';
 import { resolveTargets } from '../deploy/targets';
 import { refuseOutputsOnInputs, renderJson, renderVerifyErrorJUnit, renderVerifyText, useColor, writeReportFile, writeReports } from '../report';
 import { VERDICT_EXIT } from '../verify/exit-codes';
-import { verify } from '../verify/verify';
+import { displayPath, verify } from '../verify/verify';
+import { resolveBoard } from '../board/open-board';
+import { boardNaming } from '../board/session';
 import { version as AXCTL_VERSION } from '../../package.json';
 
 interface Args extends BoardArgs, SshArgs {
@@ -80,7 +82,9 @@ export const handler = action(async (argv: Args) => {
     // still gets a JUnit file, with the error in it, so the board shows as broken instead of
     // missing. A local mistake (exit 2) is the job's, not the board's: no file.
     if (argv.junit && isAxError(err) && err.exitCode === ExitCode.CONNECT) {
-      const xml = renderVerifyErrorJUnit({ board: targets.board, model: targets.model, gt: targets.gt, error: err, startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime(), axctlVersion: AXCTL_VERSION });
+      // Named as a verdict's file names the board and model, so a farm's history stays one suite.
+      const board = await resolveBoard({ board: targets.board, cwd }).then(boardNaming, () => ({ url: targets.board }));
+      const xml = renderVerifyErrorJUnit({ board, model: displayPath(cwd, targets.model), gt: displayPath(cwd, targets.gt), error: err, startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime(), axctlVersion: AXCTL_VERSION });
       await writeReportFile(argv.junit, xml).catch((writeErr: unknown) => reportError(writeErr));
     }
     throw err;

@@ -10,6 +10,7 @@ import { parseRunJointLog } from '../../shared/parsers/run-joint-log';
 import { renderJson } from '../report';
 import type { VerifyReport } from '../report/model';
 import { findGtFile, scanGtFolder, tensorFileName, type GtFile } from '../../shared/parsers/gt-folder';
+import { boardLabel } from '../board/session';
 
 export interface EscalationFacts {
   readonly report: VerifyReport;
@@ -52,7 +53,7 @@ export async function prepareEscalation(f: EscalationFacts): Promise<string[]> {
   const log = parseRunJointLog(r.run.log);
   const joint = f.joint ?? r.model.path;
   const gt = f.gt ?? r.gt.path;
-  const board = [r.board.url, r.board.hostname && `hostname ${r.board.hostname}`, r.board.agentVersion && `axagent ${r.board.agentVersion}`,
+  const board = [boardLabel(r.board), r.board.hostname && `hostname ${r.board.hostname}`, r.board.agentVersion && `axagent ${r.board.agentVersion}`,
     (r.board.runJointVersion ?? log.runJointVersion) && `run_joint ${r.board.runJointVersion ?? log.runJointVersion}`].filter(Boolean).join(', ');
   const runtimeTools = log.toolsVersion ? `; the joint says it was built by tools ${log.toolsVersion}${log.toolsCommit ? ` (${log.toolsCommit})` : ''}` : '';
   const failing = r.outputs.filter((o) => !o.pass).map((o) => `${o.name} (${o.reasons[0] ?? 'outside tolerance'})`);

@@ -30,6 +30,7 @@ import { REPORT_CSS } from './html-style';
 import { HTML_LOG_LIMITS, logExcerpt } from './log-excerpt';
 import type { Check, DiagnoseReport, Finding, OutputComparison, VerifyReport } from './model';
 import { LAYERS_CHARTED, histogramSvg, layerBarsSvg, scatterSvg, stageSvg } from './svg-charts';
+import { boardLabel } from '../board/session';
 
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; base-uri 'none'";
 
@@ -129,7 +130,7 @@ function ioSection(r: VerifyReport): string {
 /** Everything of a verify report below its headline; `prefix` keeps ids unique when embedded. */
 function verifyBody(r: VerifyReport, prefix: string): string[] {
   const facts: [string, string][] = [
-    ['Board', [r.board.url, r.board.hostname, r.board.agentVersion && `agent ${r.board.agentVersion}`, r.board.runJointVersion && `run_joint ${r.board.runJointVersion}`].filter(Boolean).join(' · ')],
+    ['Board', [boardLabel(r.board), r.board.hostname, r.board.agentVersion && `agent ${r.board.agentVersion}`, r.board.runJointVersion && `run_joint ${r.board.runJointVersion}`].filter(Boolean).join(' · ')],
     ['Model', `${r.model.path} (${r.model.hash})`],
     ['gt folder', `${r.gt.path} (${r.gt.layout})`],
     ['run_joint', describeExit(r.run)],
@@ -166,7 +167,7 @@ export function renderVerifyHtml(r: VerifyReport): string {
   const tone = VERDICT_TONE[r.verdict];
   const header = [
     `<header class="verdict tone-${tone}" id="verdict">`,
-    `<p class="kind">${esc(`axctl verify · ${r.model.path} on ${r.board.hostname ?? r.board.url}`)}</p>`,
+    `<p class="kind">${esc(`axctl verify · ${r.model.path} on ${r.board.hostname ?? boardLabel(r.board)}`)}</p>`,
     `<h1 id="verdict-label">${esc(VERDICT_LABEL[r.verdict])}</h1>`,
     `<p class="summary">${esc(r.summary)}</p>`,
     compileNote(r),

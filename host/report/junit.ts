@@ -23,6 +23,7 @@ import {
   neverRan,
 } from './format';
 import { JUNIT_LOG_LIMITS, logExcerpt } from './log-excerpt';
+import { boardLabel } from '../board/session';
 import type { DiagnoseReport, VerifyReport } from './model';
 
 export { writeReportFile } from './report-file';
@@ -116,7 +117,7 @@ function verifySuiteName(model: string, board: string, hostname?: string): strin
 }
 
 function outputCase(r: VerifyReport, o: VerifyReport['outputs'][number]): Case {
-  const c: Case = { classname: `axctl.verify.${boardKey(r.board.url)}.outputs`, name: o.name };
+  const c: Case = { classname: `axctl.verify.${boardKey(boardLabel(r.board))}.outputs`, name: o.name };
   if (o.pass) return c;
   const lines = [
     `${o.name}: ${fmtDtype(o)} ${fmtShape(o.shape)}`,
@@ -137,13 +138,13 @@ function outputCase(r: VerifyReport, o: VerifyReport['outputs'][number]): Case {
  * vanish from the test page.
  */
 function notComparedCases(r: VerifyReport): Case[] {
-  const classname = `axctl.verify.${boardKey(r.board.url)}.outputs`;
+  const classname = `axctl.verify.${boardKey(boardLabel(r.board))}.outputs`;
   const why = r.verdict === 'input-error' ? 'not compared: run_joint did not get the gt inputs' : 'not compared: the run failed before run_joint dumped it whole';
   return r.io.outputs.filter((o) => !r.outputs.some((c) => c.name === o.name)).map((o) => ({ classname, name: o.name, skipped: why }));
 }
 
 function runCases(r: VerifyReport): Case[] {
-  const classname = `axctl.verify.${boardKey(r.board.url)}.run`;
+  const classname = `axctl.verify.${boardKey(boardLabel(r.board))}.run`;
   const run: Case = { classname, name: 'run_joint ran', time: r.run.timing.wallMs };
   if (r.verdict === 'run-failed') {
     const text = [`${describeExit(r.run)}; ${describeTiming(r.run.timing)}`, ...r.run.assertions, '', r.summary].join('\n');
@@ -166,6 +167,7 @@ function verifySuite(r: VerifyReport): Suite {
     ['verdict', r.verdict],
     ['summary', r.summary],
     ['board', r.board.url],
+    ...(r.board.name ? [['board.name', r.board.name] as [string, string]] : []),
     ['model', r.model.path],
     ['model.hash', r.model.hash],
     ['gt', r.gt.path],
@@ -181,7 +183,7 @@ function verifySuite(r: VerifyReport): Suite {
   props.push(['axctl.version', r.meta.axctlVersion]);
   const out = [`${VERDICT_LABEL[r.verdict]}: ${r.summary}`, '', ...r.advice.map((a) => `- ${a}`), '', 'run_joint log:', logExcerpt(r.run.log, JUNIT_LOG_LIMITS)];
   return {
-    name: verifySuiteName(r.model.path, r.board.url, r.board.hostname),
+    name: verifySuiteName(r.model.path, boardLabel(r.board), r.board.hostname),
     timestamp: r.meta.startedAt,
     time: r.meta.durationMs,
     properties: props,
@@ -197,7 +199,9 @@ export function renderVerifyJUnit(r: VerifyReport): string {
 
 /** A verify that ended without a verdict: the board not reached, the connection lost, a run it could not start. */
 export interface VerifyErrorInput {
-  board: string;
+  /** The board as a verdict's report names it: its URL, and the inventory name given instead. */
+  board: { url: string; name?: string };
+  /** The model's path as a verdict's report shows it (relative to the current folder). */
   model: string;
   gt: string;
   error: { code: string; message: string; hint?: string | undefined; exitCode: number };
@@ -213,11 +217,11 @@ export interface VerifyErrorInput {
 export function renderVerifyErrorJUnit(x: VerifyErrorInput): string {
   const text = [`${x.error.code}: ${x.error.message}`, ...(x.error.hint ? [`hint: ${x.error.hint}`] : []), `exit code ${x.error.exitCode}`].join('\n');
   const suite: Suite = {
-    name: verifySuiteName(x.model, x.board),
+    name: verifySuiteName(x.model, boardLabel(x.board)),
     timestamp: x.startedAt,
     time: x.durationMs,
-    properties: [['verdict', 'none'], ['error.code', x.error.code], ['board', x.board], ['model', x.model], ['gt', x.gt], ['axctl.version', x.axctlVersion]],
-    cases: [{ classname: `axctl.verify.${boardKey(x.board)}.run`, name: 'verify gave a verdict', time: x.durationMs, error: { type: x.error.code, message: x.error.message, text } }],
+    properties: [['verdict', 'none'], ['error.code', x.error.code], ['board', x.board.url], ...(x.board.name ? [['board.name', x.board.name] as [string, string]] : []), ['model', x.model], ['gt', x.gt], ['axctl.version', x.axctlVersion]],
+    cases: [{ classname: `axctl.verify.${boardKey(boardLabel(x.board))}.run`, name: 'verify gave a verdict', time: x.durationMs, error: { type: x.error.code, message: x.error.message, text } }],
     out: text,
     err: '',
   };

@@ -74,7 +74,8 @@ export interface VerifyReport {
   verdict: Verdict;
   /** One sentence: what the verdict means. */
   summary: string;
-  board: { url: string; hostname?: string; agentVersion?: string; runJointVersion?: string };
+  /** `url` as given or resolved; `name`: the inventory name the user gave instead of a URL. */
+  board: { url: string; name?: string; hostname?: string; agentVersion?: string; runJointVersion?: string };
   model: { path: string; hash: string };
   gt: { path: string; layout: string };
   outputs: OutputComparison[];

@@ -28,6 +28,7 @@ import {
 } from './format';
 import type { Check, DiagnoseReport, Finding, VerifyReport } from './model';
 import { TEXT_WIDTH, bullets, ellipsizeMiddle, renderTable, textWidth, wrap } from './text-layout';
+import { boardLabel } from '../board/session';
 
 export interface TextOptions {
   color: boolean;
@@ -102,7 +103,7 @@ function compileLines(r: VerifyReport, paint: Painter): string[] {
 function identityLines(r: VerifyReport): string[] {
   const board = [r.board.hostname, r.board.agentVersion && `agent ${r.board.agentVersion}`, r.board.runJointVersion && `run_joint ${r.board.runJointVersion}`].filter(Boolean);
   return [
-    `board ${r.board.url}${board.length ? ` (${board.join(', ')})` : ''}`,
+    `board ${boardLabel(r.board)}${board.length ? ` (${board.join(', ')})` : ''}`,
     `model ${r.model.path} ${shortHash(r.model.hash)}; gt ${r.gt.path} (${r.gt.layout})`,
   ];
 }

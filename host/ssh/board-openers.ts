@@ -15,7 +15,7 @@ import { parseToken } from '../../shared/protocol/token';
 import { AgentBoardSession } from '../board/agent-session';
 import { fromInventoryValue } from '../boards/inventory';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, openWithAgent, resolveToken, schemeOptionsOf, type BoardOpener, type BoardTarget, type OpenBoardOptions } from '../board/open-board';
-import type { BoardSession } from '../board/session';
+import { boardNaming, type BoardSession } from '../board/session';
 import { AgentClient } from '../client/agent-client';
 import { openTransport } from '../client/connect';
 import { openAgentless } from './agentless/open';
@@ -56,9 +56,6 @@ async function checkInventoryIdentity(target: BoardTarget, ssh: SshSchemeOptions
   }
 }
 
-function labelOf(target: BoardTarget): string {
-  return target.given === target.url ? target.url : `${target.given} (${target.url})`;
-}
 
 export const openAgentlessBoard: BoardOpener = async (target, opts: Options): Promise<BoardSession> => {
   const ssh = sshSettingsFor(target, opts);
@@ -66,7 +63,7 @@ export const openAgentlessBoard: BoardOpener = async (target, opts: Options): Pr
     throw new UsageError('AGENTLESS_NEEDS_SSH', `${target.given}: agentless mode works over ssh:// only, not ${target.url}`, { hint: 'give the board as ssh://user@host, or drop --agentless' });
   }
   await checkInventoryIdentity(target, ssh);
-  return openAgentless({ url: target.url, label: labelOf(target), timeoutMs: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, ...ssh, ...(opts.signal && { signal: opts.signal }) });
+  return openAgentless({ ...boardNaming(target), timeoutMs: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, ...ssh, ...(opts.signal && { signal: opts.signal }) });
 };
 
 /** The agent over ssh://, or over ws:// through jump hosts; agentless when asked for. */
@@ -107,7 +104,7 @@ export const openAgentOverSsh: BoardOpener = async (target, opts: Options): Prom
     const silent = ssh && err instanceof AxError && err.code === 'CONNECT_TIMEOUT' ? ssh.silentStart(connectTimeoutMs) : undefined;
     throw ssh?.startFailure ?? silent ?? err;
   }
-  return new AgentBoardSession(client, { url: labelOf(target) });
+  return new AgentBoardSession(client, boardNaming(target));
 };
 
 /**

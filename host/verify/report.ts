@@ -89,6 +89,7 @@ function boardOf(b: ReportInput['board']): VerifyReport['board'] {
   const id = b as Partial<BoardIdentity> & { url: string };
   return {
     url: id.url,
+    ...(id.name && { name: id.name }),
     ...(id.hostname && { hostname: id.hostname }),
     ...(id.agentVersion && { agentVersion: id.agentVersion }),
     ...(id.runJointVersion && { runJointVersion: id.runJointVersion }),

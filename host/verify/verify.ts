@@ -252,7 +252,8 @@ async function recordVerdict(opts: VerifyOptions, report: VerifyReport, model: F
   }
 }
 
-function displayPath(cwd: string, p: string): string {
+/** `p` as reports show it: relative to `cwd` when inside it, else absolute. */
+export function displayPath(cwd: string, p: string): string {
   const rel = path.relative(cwd, path.resolve(cwd, p));
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : path.resolve(cwd, p);
 }

@@ -204,6 +204,29 @@ describe('axctl verify verdicts', () => {
     expect((await fsp.readdir(saved)).filter((f) => f.endsWith('.bin'))).toEqual(['head_bbox_pred.bin']);
   });
 
+  it('an inventory board: board.url is its URL and board.name its name, in JSON and JUnit, with or without a verdict', async () => {
+    const agent = await startAgent(cleanup);
+    const { dir, fx } = await fixture();
+    const server = net.createServer();
+    const dead = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+    await new Promise((r) => server.close(r));
+    await fsp.writeFile(path.join(dir, 'axctl.yaml'), `boards:\n  evb7:\n    url: ${agent.url}\n    token-file: ${agent.tokenFile}\n  evb8:\n    url: ws://127.0.0.1:${dead}\n    token-file: ${agent.tokenFile}\n`);
+    const files = ['--model', path.relative(dir, fx.model), '--gt', path.relative(dir, fx.gt)];
+    const res = await runCli(['verify', '--board', 'evb7', ...files, '--json', '--junit', 'evb7.xml'], { cwd: dir });
+    expect(res.code).toBe(0);
+    expect(parseJson<VerifyReport>(res).board).toMatchObject({ url: agent.url, name: 'evb7' });
+    const xml = await fsp.readFile(path.join(dir, 'evb7.xml'), 'utf8');
+    expect(xml).toContain(`<property name="board" value="${agent.url}"/>`);
+    expect(xml).toContain('<property name="board.name" value="evb7"/>');
+    expect(xml).toContain(`name="axctl verify data/classifier.joint on evb7 (${agent.url})`);
+    // No verdict (nothing listens): the same naming, so the board's history stays one suite.
+    const gone = await runCli(['verify', '--board', 'evb8', ...files, '--junit', 'evb8.xml'], { cwd: dir });
+    expect(gone.code).toBe(5);
+    const errorXml = await fsp.readFile(path.join(dir, 'evb8.xml'), 'utf8');
+    expect(errorXml).toContain(`name="axctl verify data/classifier.joint on evb8 (ws://127.0.0.1:${dead})"`);
+    expect(errorXml).toContain('<property name="board.name" value="evb8"/>');
+  });
+
   it('cannot authenticate: a wrong token is refused (exit 5)', async () => {
     const agent = await startAgent(cleanup);
     const { dir, fx } = await fixture();

@@ -168,13 +168,13 @@ describe('renderVerifyJUnit', () => {
 describe('renderVerifyErrorJUnit', () => {
   it('reports a verify with no verdict (the board not reached) as one <error>, not a failure', async () => {
     const x = await parse(renderVerifyErrorJUnit({
-      board: 'evb9', model: 'build/model.joint', gt: 'build/gt', startedAt: '2024-05-14T09:21:07.000Z', durationMs: 1200, axctlVersion: '0.1.0',
+      board: { url: 'ws://10.0.0.9:7007', name: 'evb9' }, model: 'build/model.joint', gt: 'build/gt', startedAt: '2024-05-14T09:21:07.000Z', durationMs: 1200, axctlVersion: '0.1.0',
       error: { code: 'CONNECT_REFUSED', message: 'ws://10.0.0.9:7007: connection refused', hint: 'is axagent running there?', exitCode: 5 },
     }));
     expect(x.error).toBeNull();
     expect(x.root).toMatchObject({ tests: '1', failures: '0', errors: '1' });
-    expect(x.suites[0].attrs).toMatchObject({ name: 'axctl verify build/model.joint on evb9', errors: '1' });
-    expect(x.suites[0].properties).toMatchObject({ verdict: 'none', 'error.code': 'CONNECT_REFUSED', board: 'evb9' });
+    expect(x.suites[0].attrs).toMatchObject({ name: 'axctl verify build/model.joint on evb9 (ws://10.0.0.9:7007)', errors: '1' });
+    expect(x.suites[0].properties).toMatchObject({ verdict: 'none', 'error.code': 'CONNECT_REFUSED', board: 'ws://10.0.0.9:7007', 'board.name': 'evb9' });
     expect(x.cases).toEqual([expect.objectContaining({ classname: 'axctl.verify.evb9.run', failure: null, error: expect.objectContaining({ type: 'CONNECT_REFUSED', message: 'ws://10.0.0.9:7007: connection refused' }) })]);
     expect(x.cases[0].error!.text).toContain('hint: is axagent running there?');
   });

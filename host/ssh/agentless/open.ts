@@ -14,8 +14,8 @@ import { AgentlessSession, makeLocalDir } from './session';
 export interface AgentlessOptions extends SshSchemeOptions {
   /** ssh://[user@]host[:port] */
   url: string;
-  /** Shown as the board's URL in reports (default: url). */
-  label?: string;
+  /** The inventory name the user gave for the board, if any. */
+  name?: string;
   /** Deadline per SSH hop. Default 10 s. */
   timeoutMs?: number;
   /** Environment variables for run_joint on the board (e.g. LD_LIBRARY_PATH). */
@@ -34,7 +34,7 @@ export const DEFAULT_RUN_JOINT = 'run_joint';
 const STALE_RUN_MINUTES = 24 * 60;
 
 export async function openAgentless(opts: AgentlessOptions): Promise<AgentlessSession> {
-  const { url, label, timeoutMs, env, defaultRunTimeoutMs, killGraceMs, signal, ...rest } = opts;
+  const { url, name, timeoutMs, env, defaultRunTimeoutMs, killGraceMs, signal, ...rest } = opts;
   const ssh = parseSshOptions(rest as Record<string, unknown>);
   const cacheDir = ssh.cacheDir ?? DEFAULT_CACHE_DIR;
   if (/[;\\\n]/.test(cacheDir)) {
@@ -46,7 +46,8 @@ export async function openAgentless(opts: AgentlessOptions): Promise<AgentlessSe
     const facts = await boardFacts(connection, cacheDir, runJoint);
     const sftp = await connection.sftp();
     return new AgentlessSession(connection, sftp, await makeLocalDir(), {
-      url: label ?? url,
+      url,
+      ...(name && { name }),
       runJoint: { given: runJoint, path: facts.runJoint },
       cacheDir: facts.cache,
       canHash: facts.sha256sum,

@@ -36,8 +36,10 @@ import { settledWithin } from '../../../shared/abort';
 const CLOSE_GRACE_MS = 5000;
 
 export interface AgentlessSettings {
-  /** The URL the user gave, for identity and messages. */
+  /** The board's URL, for identity and messages. */
   url: string;
+  /** The inventory name the user gave, if any. */
+  name?: string;
   /** run_joint as the user named it (--run-joint), and the path the board resolved it to (null: not found). */
   runJoint: { given: string; path: string | null };
   /** Absolute cache folder on the board. */
@@ -74,6 +76,7 @@ export class AgentlessSession implements BoardSession {
     this.runLimits = { ...RUN_LIMITS, defaultTimeoutMs: settings.defaultRunTimeoutMs ?? RUN_LIMITS.defaultTimeoutMs };
     this.identity = {
       url: settings.url,
+      ...(settings.name && { name: settings.name }),
       mode: 'agentless',
       ...(settings.hostname ? { hostname: settings.hostname } : {}),
       ...(settings.freeBytes !== undefined ? { freeBytes: settings.freeBytes } : {}),
