@@ -10,6 +10,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { errnoText } from '../shared/errno-text';
 import { UsageError } from '../shared/errors';
+import { makeFolder } from '../shared/fs/atomic';
 
 /** --store itself is a file: mkdir -p says EEXIST, or stat finds no folder there. */
 const NOT_A_FOLDER = 'it is a file, not a folder';
@@ -25,7 +26,7 @@ export async function checkStoreFolder(storeDir: string): Promise<void> {
   const problemOf = (err: unknown) => ((err as NodeJS.ErrnoException).code === 'EEXIST' ? NOT_A_FOLDER : errnoText(err) ?? (err as Error).message);
   try {
     // Private to the agent's user (models are often confidential); an existing folder keeps its mode.
-    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+    await makeFolder(dir, 0o700);
   } catch (err) {
     // Node's recursive mkdir reports ENOENT for a folder it could not create on a read-only
     // filesystem; a plain mkdir of the last step tells the real cause.

@@ -17,6 +17,7 @@ import { sleepUnlessAborted } from '../shared/abort';
 import { socketBesideStore } from '../shared/store/owner-socket';
 import { RelayHangUpWatch } from './relay-hang-up';
 import { ensurePrivateSocketDir, privateSocketDir } from './socket-dir';
+import { makeFolder } from '../shared/fs/atomic';
 
 const PROBE_TIMEOUT_MS = 2000;
 
@@ -60,7 +61,7 @@ export async function claimStore(storeDir: string, onPeer: (socket: net.Socket) 
   const fallback = tempSocketPath(path.resolve(storeDir));
   if (first !== fallback) {
     try {
-      await fsp.mkdir(path.dirname(first), { recursive: true });
+      await makeFolder(path.dirname(first));
       return await claimAt(first, onPeer);
     } catch (err) {
       if (!NO_SOCKETS_HERE.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
@@ -156,7 +157,7 @@ class SocketGuard {
       // cannot live beside the store) only the private way: mode 700, ours, or refused.
       const folder = path.dirname(this.socketPath);
       if (folder === privateSocketDir()) await ensurePrivateSocketDir(folder);
-      else await fsp.mkdir(folder, { recursive: true });
+      else await makeFolder(folder);
       this.server = await listenAt(this.socketPath, this.onPeer);
       if (!this.accepting) this.server.close(); // stopped meanwhile (release() removes the file)
     } catch {

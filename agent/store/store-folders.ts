@@ -14,6 +14,7 @@ import { fsyncDir, syncFile } from './disk';
 import { StoreError, storeIoError } from './errors';
 import { isHash } from './hashing';
 import { activeAtWallTime, type SpaceBook } from './space-book';
+import { makeFolder } from '../../shared/fs/atomic';
 
 /**
  * The store holds models and their inputs, often a customer's confidential ones: its folders
@@ -50,7 +51,7 @@ export class StoreFolders {
   /** Makes the folders (at open) and clears what a crash left in jobs/ and tmp/. */
   async create(): Promise<void> {
     for (const folder of this.all()) {
-      await fsp.mkdir(folder, { recursive: true, mode: STORE_FOLDER_MODE });
+      await makeFolder(folder, STORE_FOLDER_MODE);
     }
     // Job folders and temp copies left by a crash belong to nothing any more.
     for (const folder of [this.jobsDir, this.tmpDir]) {
@@ -113,7 +114,7 @@ export class StoreFolders {
     for (const folder of this.all()) {
       const exists = await fsp.stat(folder).then(() => true, () => false);
       if (exists) continue;
-      await fsp.mkdir(folder, { recursive: true, mode: STORE_FOLDER_MODE }).catch(() => undefined); // the retry says why
+      await makeFolder(folder, STORE_FOLDER_MODE).catch(() => undefined); // the retry says why
       restored = true;
     }
     return restored;

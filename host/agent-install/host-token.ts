@@ -11,7 +11,7 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileSystemError } from '../../shared/errors';
-import { tempPathFor } from '../../shared/fs/atomic';
+import { tempPathFor, makeFolder } from '../../shared/fs/atomic';
 import { parseToken } from '../../shared/protocol/token';
 
 export function tokensDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -67,7 +67,7 @@ export async function readHostToken(file: string): Promise<string | undefined> {
 export async function writeHostToken(file: string, token: string): Promise<void> {
   const tmp = tempPathFor(file);
   try {
-    await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    await makeFolder(path.dirname(file), 0o700);
     // mkdir's mode applies only to a folder it creates: tighten one made earlier (by hand, or
     // with a looser umask). Best effort: the token file itself is 600 either way.
     await fsp.chmod(path.dirname(file), 0o700).catch(() => undefined);

@@ -21,8 +21,9 @@ const PROBLEMS: Record<string, [string, string]> = {
   EDQUOT: [ERRNO_TEXT.EDQUOT, 'free some space or write elsewhere'],
   ENAMETOOLONG: [ERRNO_TEXT.ENAMETOOLONG, 'choose a shorter path'],
   ELOOP: [ERRNO_TEXT.ELOOP, 'fix the symbolic link'],
-  // Folders are made as needed: only a path removed meanwhile is missing.
-  ENOENT: ['it was removed while being written', 'run again'],
+  // Folders are made as needed: a path removed meanwhile is missing, or one the kernel will not
+  // make (a folder under /proc or /sys).
+  ENOENT: ['its folder cannot be made there, or was removed while being written', 'write it to a folder on a normal file system, then run again'],
   EBADF: ['no descriptor of that number is open for writing', 'open it for axctl (e.g. 3>file) or name a file'],
   EBUSY: ['it is busy (a mount point or a device in use)', 'name another file'],
   ENXIO: ['no device is behind it', 'name another file'],

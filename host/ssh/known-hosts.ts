@@ -13,6 +13,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { fileSystemError } from '../../shared/errors';
+import { makeFolder } from '../../shared/fs/atomic';
 
 export interface KnownHostLine {
   marker: 'revoked' | null;
@@ -102,7 +103,7 @@ export function knownKeyTypes(lines: KnownHostLine[], name: string): string[] {
 export async function appendKnownHost(file: string, name: string, key: Buffer): Promise<void> {
   const entry = `${name} ${keyTypeOf(key)} ${key.toString('base64')}\n`;
   try {
-    await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    await makeFolder(path.dirname(file), 0o700);
     let prefix = '';
     const existing = await fsp.readFile(file).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return Buffer.alloc(0);

@@ -132,5 +132,15 @@ export class FramePreamble {
 
 /** Bytes someone printed, as one safe quoted line (control characters escaped, cut to maxChars). */
 export function quote(bytes: Uint8Array, maxChars = 200): string {
-  return `"${peerText(Buffer.from(bytes).toString('utf8').trim(), maxChars)}"`;
+  let text: string;
+  try {
+    // stream: a multi-byte character cut at the end of what was kept is not binary.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: true }).trim();
+  } catch {
+    // Not text (a program writing binary to stdout): printable ASCII as is, every other byte as
+    // \xNN, rather than a line of U+FFFD and stray glyphs.
+    text = Array.from(bytes.subarray(0, maxChars), (b) => (b >= 0x20 && b < 0x7f && b !== 0x22 && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
+    return `"${text.slice(0, maxChars * 4)}${bytes.length > maxChars ? ` [${bytes.length - maxChars} more bytes]` : ''}" (binary)`;
+  }
+  return `"${peerText(text, maxChars)}"`;
 }

@@ -15,6 +15,7 @@ import { COSINE_THRESHOLD, isLowCosine } from './scores';
 import { assertSucceeded, type PulsarToolchain } from './toolchain';
 import type { ToolchainVersion } from './version';
 import { allInOrder } from '../../shared/all-in-order';
+import { makeFolder } from '../../shared/fs/atomic';
 
 export const TARGET_HARDWARE = ['AX620', 'AX630', 'AX170'] as const;
 export type TargetHardware = (typeof TARGET_HARDWARE)[number];
@@ -73,7 +74,7 @@ export async function pulsarBuild(tool: PulsarToolchain, options: BuildOptions):
       hint: 'pick distinct --output and --output-config paths',
     });
   }
-  await Promise.all([output, outputConfig].map((p) => fsp.mkdir(path.dirname(p), { recursive: true })));
+  await Promise.all([output, outputConfig].map((p) => makeFolder(path.dirname(p))));
 
   const toolchain = await tool.version();
   const args = [

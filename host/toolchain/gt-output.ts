@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { BadFileError, fileSystemError } from '../../shared/errors';
+import { BadFileError, fileSystemError, fileWriteError } from '../../shared/errors';
 import { makeFolder } from '../../shared/fs/atomic';
 
 const GT_SUBFOLDERS = ['input', 'joint', 'onnx', 'output'];
@@ -137,7 +137,7 @@ export async function makeFreshGt(dir: string): Promise<FreshGt> {
       }
     }
   } catch (err) {
-    throw fileSystemError(parent, err);
+    throw fileWriteError(dir, err);
   }
 }
 
@@ -169,7 +169,7 @@ export async function swapInGt(fresh: FreshGt, dir: string): Promise<void> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
       await discardGt(fresh);
-      throw fileSystemError(dir, err);
+      throw fileWriteError(dir, err);
     }
   }
   try {
@@ -177,7 +177,7 @@ export async function swapInGt(fresh: FreshGt, dir: string): Promise<void> {
   } catch (err) {
     if (movedAside) await fsp.rename(old, dir).catch(() => undefined);
     await discardGt(fresh);
-    throw fileSystemError(dir, err);
+    throw fileWriteError(dir, err);
   }
   if (movedAside) await fsp.rm(old, { recursive: true, force: true });
 }
@@ -206,7 +206,7 @@ async function moveContentsIn(fresh: FreshGt, dir: string): Promise<void> {
     for (const name of movedOut) await fsp.rename(path.join(old, name), path.join(dir, name)).catch(() => undefined);
     await fsp.rm(old, { recursive: true, force: true }).catch(() => undefined);
     await discardGt(fresh);
-    throw fileSystemError(dir, err);
+    throw fileWriteError(dir, err);
   }
   await fsp.rm(old, { recursive: true, force: true });
   await discardGt(fresh);

@@ -4,7 +4,10 @@
  * decided by the callers (build, sim, info); this file only knows processes and the handful
  * of ways Docker says it could not start anything.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { statSync } from 'node:fs';
+import { AxError, BadFileError } from '../../shared/errors';
 import { StringDecoder } from 'node:string_decoder';
 import { ToolchainError } from './errors';
 import { PULSAR_ENV, type PulsarInvocation } from './invocation';
@@ -59,7 +62,13 @@ export function runPulsar(invocation: PulsarInvocation, args: readonly string[],
     };
     const env = options.env ? { ...process.env, ...options.env } : process.env;
     // detached: its own process group, so a timeout or Ctrl-C reaches what a wrapper started.
-    const child = spawn(argv[0], argv.slice(1), { cwd: invocation.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let child: ChildProcessByStdio<null, Readable, Readable>;
+    try {
+      child = spawn(argv[0], argv.slice(1), { cwd: invocation.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    } catch (err) {
+      reject(spawnError(invocation, err as NodeJS.ErrnoException)); // some failures (a cwd that is a file: ENOTDIR) are thrown, not emitted
+      return;
+    }
     const group = child.pid !== undefined ? new ProcessGroup(child.pid) : undefined;
     const readers = (['stdout', 'stderr'] as const).map((stream) => lineReader(stream, emit));
     child.stdout.on('data', (chunk: Buffer) => readers[0].push(chunk));
@@ -131,8 +140,11 @@ function lineReader(stream: 'stdout' | 'stderr', emit: (line: PulsarLine) => voi
   };
 }
 
-function spawnError(invocation: PulsarInvocation, err: NodeJS.ErrnoException): ToolchainError {
+function spawnError(invocation: PulsarInvocation, err: NodeJS.ErrnoException): AxError {
   const cmd = invocation.argv[0];
+  // spawn says ENOENT (or ENOTDIR) for a working folder that is missing too: blame the right one.
+  const folder = folderProblem(invocation.cwd);
+  if (folder) return new BadFileError(folder.code, invocation.cwd, `${folder.problem}: pulsar cannot run there`, { hint: 'give --cwd an existing folder (the project folder pulsar reads and writes)' });
   if (err.code === 'ENOENT') {
     return new ToolchainError('PULSAR_NOT_FOUND', `cannot start pulsar: command "${cmd}" not found (from ${describeSource(invocation)})`, {
       hint: `install the Pulsar toolchain, or point axctl at it: --pulsar "docker run --rm -v {cwd}:/data -w /data axera/neuwizard:0.6.1.14 pulsar" (or set ${PULSAR_ENV})`,
@@ -178,4 +190,15 @@ function describeSource(invocation: PulsarInvocation): string {
   if (invocation.source === 'option') return '--pulsar';
   if (invocation.source === 'env') return PULSAR_ENV;
   return `the default; set --pulsar or ${PULSAR_ENV}`;
+}
+
+function folderProblem(dir: string): { code: string; problem: string } | null {
+  try {
+    return statSync(dir).isDirectory() ? null : { code: 'FILE_NOT_FOLDER', problem: 'is not a folder' };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { code: 'FILE_NOT_FOUND', problem: 'no such folder' };
+    if (code === 'ENOTDIR') return { code: 'FILE_NOT_FOLDER', problem: 'a part of its path is a file, not a folder' };
+    return null;
+  }
 }

@@ -6,7 +6,6 @@
  * model's own input names; a board that cannot describe (an older agent) gets the gt file
  * names, which fit every model whose input names hold no '/'.
  */
-import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from '../../shared/errors';
 import type { GtFolder } from '../../shared/parsers/gt-folder';
@@ -18,6 +17,7 @@ import type { HashCache } from '../deploy/hash-cache';
 import { hashPlannedInputs, type HashedInput } from '../deploy/prepare';
 import { queueNote, type Progress } from '../deploy/progress';
 import type { FileRecord } from '../state/axctl-state';
+import { makeFolder } from '../../shared/fs/atomic';
 
 export interface BoardRunRequest {
   model: FileRecord;
@@ -126,7 +126,7 @@ async function describe(session: BoardSession, req: BoardRunRequest, onQueue: (p
 
 /** Fetches every output of an ok run into `dir` as <name with '/' → '_'>.bin. */
 export async function fetchOutputs(session: BoardSession, result: RunResult, dir: string): Promise<Map<string, string>> {
-  await fsp.mkdir(dir, { recursive: true });
+  await makeFolder(dir);
   const files = new Map<string, string>();
   for (const out of result.outputs) {
     const file = path.join(dir, `${tensorFileName(out.name)}.bin`);

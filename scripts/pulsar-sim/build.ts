@@ -18,6 +18,7 @@ import { groupLayers, lavaPathFor, serializeLava, sha256 } from './lava';
 import { PulsarLog, scoreRow, tabulateSimple } from './log';
 import { parseOnnx, type FakeOnnxModel } from './onnx-model';
 import { Fail, pythonError } from './fail';
+import { makeFolderSync } from '../../shared/fs/atomic';
 
 const NEUWIZARD = 'super_pulsar.toolchain_wrappers.wrapper_neuwizard';
 const TOOLCHAIN = 'super_pulsar.toolchain_wrappers.wrapper_toolchain';
@@ -72,7 +73,7 @@ export function pulsarBuild(args: ParsedArgs, faults: PulsarFaults, log: PulsarL
 
   const model = toJoint(onnx, settings);
   const outputConfig = one(args, 'output_config');
-  for (const file of [outputPath, outputConfig]) if (file) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  for (const file of [outputPath, outputConfig]) if (file) makeFolderSync(path.dirname(path.resolve(file)));
   writeModelFile(model, outputPath);
   const lavaPath = lavaPathFor(outputPath);
   const lava = {
@@ -197,7 +198,7 @@ export function toJoint(onnx: FakeOnnxModel, s: BuildSettings): SimModel {
 
 function writeInferenceReport(outputDir: string, model: SimModel): void {
   const dir = path.join(outputDir, 'inference_report', 'part_0.lava');
-  fs.mkdirSync(dir, { recursive: true });
+  makeFolderSync(dir);
   const neu = model.profile.components[0];
   fs.writeFileSync(path.join(dir, 'inference_report.log'),
     `# inference report (axctl stand-in)\ntot_cyc: ${model.profile.perfCntTotal}\ncore_us: ${neu.coreUs}\ntotal_io_data_size: ${model.profile.cmmUsage}\n`);

@@ -23,6 +23,7 @@ import type { DType, NumericArray } from '../../shared/tensor/types';
 import { computeJoint, computeReference, hash4, readElement, unit, writeElement } from './compute';
 import { dtypeBytes, dumpFileName, elementCount, parseModel, tensorSize, type JointDType, type SimModel, type TensorSpec } from './model';
 import { MODEL_KINDS, readyModel, writeModelFile, type ModelKind } from './ready-models';
+import { makeFolderSync } from '../../shared/fs/atomic';
 
 export { writeModelFile as writeModel } from './ready-models';
 export type { ModelKind } from './ready-models';
@@ -75,7 +76,7 @@ export async function makeGt(modelFile: string, outDir: string, options: MakeGtO
   const dirs = { input: path.join(outDir, 'input'), joint: path.join(outDir, 'joint'), onnx: path.join(outDir, 'onnx') };
   for (const dir of Object.values(dirs)) {
     try {
-      fs.mkdirSync(dir, { recursive: true });
+      makeFolderSync(dir);
     } catch (err) {
       throw fileSystemError(dir, err);
     }

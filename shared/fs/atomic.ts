@@ -2,6 +2,7 @@
  * Atomic file writes: write a temporary file beside the target, then rename it into place,
  * so a reader never sees a half-written file and a crash leaves the old file intact.
  */
+import * as fs from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -13,17 +14,13 @@ export function tempPathFor(target: string): string {
 }
 
 /**
- * `mkdir -p dir`, failing with the errno of the step that failed. Node's recursive mkdir
- * says ENOENT for a folder it cannot make on a read-only file system; making the missing
- * folders one by one gets the true reason (EROFS, EACCES, ENOTDIR...).
+ * `mkdir -p dir` (new folders get `mode`, less the umask), failing with the errno of the step
+ * that failed. Never Node's recursive mkdir: where the kernel refuses a folder with ENOENT
+ * although its parent exists (anything under /proc), Node 20's loops for ever; and on a
+ * read-only file system it says ENOENT where making the missing folders one by one, as here,
+ * gets the true reason (EROFS, EACCES, ENOTDIR...).
  */
-export async function makeFolder(dir: string): Promise<void> {
-  try {
-    await fsp.mkdir(dir, { recursive: true });
-    return;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
+export async function makeFolder(dir: string, mode?: number): Promise<void> {
   const missing: string[] = [];
   let existing = path.resolve(dir);
   while (!(await fsp.lstat(existing).then(() => true, () => false))) {
@@ -33,12 +30,43 @@ export async function makeFolder(dir: string): Promise<void> {
     existing = parent;
   }
   for (const folder of missing) {
-    await fsp.mkdir(folder).catch((err: NodeJS.ErrnoException) => {
+    await fsp.mkdir(folder, mode).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'EEXIST') throw err;
     });
   }
-  // Nothing was missing yet it failed (e.g. a symlink to nowhere on the path): its own error.
-  await fsp.mkdir(dir, { recursive: true });
+  if (!(await fsp.stat(dir)).isDirectory()) throw notAFolder(dir); // a link to nowhere fails the stat itself
+}
+
+/** makeFolder for the scripts that work synchronously (the simulators). */
+export function makeFolderSync(dir: string, mode?: number): void {
+  const missing: string[] = [];
+  let existing = path.resolve(dir);
+  while (!fs.existsSync(existing) && !isLink(existing)) {
+    missing.unshift(existing);
+    const parent = path.dirname(existing);
+    if (parent === existing) break;
+    existing = parent;
+  }
+  for (const folder of missing) {
+    try {
+      fs.mkdirSync(folder, mode);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  if (!fs.statSync(dir).isDirectory()) throw notAFolder(dir);
+}
+
+function isLink(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+function notAFolder(dir: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}'`), { code: 'ENOTDIR', errno: -20, syscall: 'mkdir', path: dir });
 }
 
 /** Writes `data` to `target` atomically, creating the folder if needed. */

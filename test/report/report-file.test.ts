@@ -37,6 +37,12 @@ describe('writing report files', () => {
     expect(readdirSync(tmp).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('a folder the kernel will not make (under /proc) is said so, at once, not as a file removed meanwhile', async () => {
+    const err = await writeReportFile('/proc/axctl-no-such/report.xml', 'x').then(() => null, (e: unknown) => e);
+    expect((err as AxError).code).toBe('REPORT_WRITE_FAILED');
+    expect((err as AxError).message).toMatch(/its folder cannot be made there/);
+  });
+
   it('writes each requested report and returns the failures without stopping the others', async () => {
     const html = path.join(tmp, 'out', 'report.html');
     const errors = await writeReports(verifyMismatch, { junit: path.join(tmp, 'a-file', 'x.xml'), html });

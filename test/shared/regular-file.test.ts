@@ -4,11 +4,11 @@
  * a failed write says "cannot be written" and why.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, mkdirSync, openSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AxError, fileWriteError } from '../../shared/errors';
-import { makeFolder, readJsonIfExists, writeFileAtomic } from '../../shared/fs/atomic';
+import { makeFolder, makeFolderSync, readJsonIfExists, writeFileAtomic } from '../../shared/fs/atomic';
 import { readTextFile, statRegularFile } from '../../shared/fs/regular-file';
 import { readInventoryFile } from '../../host/boards/inventory';
 import { loadRunJointLog } from '../../host/compare/open-side';
@@ -145,5 +145,17 @@ describe('writes', () => {
     mkdirSync(path.join(dir, 'x'));
     writeFileSync(path.join(dir, 'x', 'file'), '');
     await expect(makeFolder(path.join(dir, 'x', 'file', 'sub'))).rejects.toMatchObject({ code: expect.stringMatching(/^(ENOTDIR|EEXIST)$/) });
+    await expect(makeFolder(path.join(dir, 'x', 'file'))).rejects.toMatchObject({ code: 'ENOTDIR' });
+    symlinkSync(path.join(dir, 'nowhere'), path.join(dir, 'dangling'));
+    await expect(makeFolder(path.join(dir, 'dangling'))).rejects.toMatchObject({ code: 'ENOENT' });
+    makeFolderSync(path.join(dir, 's', 't'));
+    expect(statSync(path.join(dir, 's', 't')).isDirectory()).toBe(true);
+  });
+
+  it('makeFolder fails, not loops, where the kernel refuses a folder with ENOENT (under /proc; Node 20 recursive mkdir never returns there)', async () => {
+    await expect(makeFolder('/proc/axctl-no-such/sub')).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(() => makeFolderSync('/proc/axctl-no-such')).toThrow(/ENOENT/);
+    // Through the callers: a report file under /proc is refused with an error, not a hang.
+    await expect(writeFileAtomic('/proc/axctl-no-such/report.xml', 'x')).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

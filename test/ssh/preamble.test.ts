@@ -75,4 +75,25 @@ describe('FramePreamble', () => {
     expect((err as ProtocolError).message).toContain('"Welcome to AX620A Welcome');
     expect((err as ProtocolError).hint).toMatch(/startup files/);
   });
+
+  it('quotes binary junk before a frame as escaped bytes, not as replacement characters', () => {
+    const preamble = new FramePreamble();
+    const junk = Buffer.alloc(PREAMBLE_LIMIT_BYTES + 10, 0);
+    for (let i = 0; i < junk.length; i++) junk[i] = (i * 151 + 7) & 0xff;
+    junk.write('ok', 0, 'latin1');
+    const err = (() => {
+      try {
+        preamble.push(junk);
+      } catch (e) {
+        return e as ProtocolError;
+      }
+      return null;
+    })();
+    expect(err?.code).toBe('PROTO_BAD_MAGIC');
+    expect(err!.message).toMatch(/starting "ok5\\xcc/);
+    expect(err!.message.split('"')).toHaveLength(3); // a quote byte in the junk is escaped too
+    expect(err!.message).toContain('(binary)');
+    expect(err!.message).not.toContain('\ufffd');
+    expect(err!.message).not.toMatch(/[\x00-\x1f\x7f-\x9f]/);
+  });
 });

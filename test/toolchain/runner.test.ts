@@ -35,6 +35,17 @@ describe('runPulsar', () => {
     expect(result.argv.slice(-1)).toEqual(['x']);
   });
 
+  it('a working folder that is a file or missing is its own error (exit 2), not a crash or a pulsar not found', async () => {
+    const file = path.join(dir, 'a-file');
+    fs.writeFileSync(file, '');
+    for (const [cwd, code] of [[file, 'FILE_NOT_FOLDER'], [path.join(dir, 'missing'), 'FILE_NOT_FOUND']] as const) {
+      const inv = { ...script('ok.js', ''), cwd };
+      const err = await runPulsar(inv, [], { timeoutMs: 30_000 }).then(() => null, (e: unknown) => e);
+      expect(isAxError(err) && [err.code, err.exitCode]).toEqual([code, 2]);
+      expect((err as Error).message).toContain(cwd);
+    }
+  });
+
   it('returns a non-zero exit instead of throwing', async () => {
     const result = await runPulsar(script('fail.js', 'console.log("boom"); process.exit(3);'), [], { timeoutMs: 30_000 });
     expect([result.exitCode, result.signal, result.lines.map((l) => l.text)]).toEqual([3, null, ['boom']]);

@@ -125,6 +125,20 @@ describe('axctl sim --output-gt', () => {
     expect(fs.statSync(at('empty')).mode & 0o777).toBe(0o777 & ~process.umask());
   });
 
+  it('a folder that cannot be written says so (a write error, not a read error)', async () => {
+    const ro = at('ro');
+    fs.mkdirSync(ro);
+    execFileSync('mount', ['--bind', ro, ro]);
+    execFileSync('mount', ['-o', 'remount,bind,ro', ro]);
+    try {
+      const err = await pulsarSim(tool(), simOptions('ro/gt')).then(() => null, (e: unknown) => e);
+      expect(isAxError(err) && [err.code, err.exitCode]).toEqual(['FILE_WRITE_FAILED', 2]);
+      expect((err as Error).message).toMatch(/ro\/gt: cannot be written: .*read-only/);
+    } finally {
+      execFileSync('umount', ['-l', ro]);
+    }
+  });
+
   it('a bind mount from the same file system is refilled in place too (its device number is its parent s)', async () => {
     const source = at('bind-source');
     const mounted = at('gt-bind');

@@ -17,7 +17,7 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AxError, BadFileError, RunFailedError, UsageError, fileSystemError, fileWriteError } from '../../../shared/errors';
-import { tempPathFor } from '../../../shared/fs/atomic';
+import { tempPathFor, makeFolder } from '../../../shared/fs/atomic';
 import { parseRunJointLog } from '../../../shared/parsers/run-joint-log';
 import { checkBlobHash } from '../../../shared/protocol/names';
 import { buildRunJointArgs } from '../../../shared/run/args';
@@ -138,7 +138,7 @@ export class AgentlessSession implements BoardSession {
     checkBlobHash(hash);
     const tmp = tempPathFor(toFile);
     try {
-      await fsp.mkdir(path.dirname(toFile), { recursive: true });
+      await makeFolder(path.dirname(toFile));
       const local = this.fetched.get(hash);
       let actual: string;
       if (local) {
