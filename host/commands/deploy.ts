@@ -9,7 +9,8 @@ import type { Argv } from 'yargs';
 import { ExitCode } from '../../shared/errors';
 import { action } from '../cli-support';
 import { boardOptions, type BoardArgs } from '../deploy/cli-options';
-import { sshBoardOptions, sshOptions, type SshArgs } from '../ssh/cli-options';
+import { sshBoardOptions, sshOptionWords, sshOptions, type SshArgs } from '../ssh/cli-options';
+import { shellQuote } from '../ssh/quote';
 import { deploy, type DeployResult } from '../deploy/deploy';
 import type { BlobOutcome } from '../deploy/ensure';
 import { INTERRUPTED_EXIT, onInterrupt } from '../deploy/interrupt';
@@ -62,7 +63,7 @@ export const handler = action(async (argv: Args) => {
       describe: argv.describe,
       ...(describeTimeoutMs !== undefined && { describeTimeoutMs }),
     });
-    process.stdout.write(argv.json ? `${JSON.stringify(deployJson(result), null, 2)}\n` : deployText(result, cwd));
+    process.stdout.write(argv.json ? `${JSON.stringify(deployJson(result), null, 2)}\n` : deployText(result, cwd, sshOptionWords(argv)));
     return ExitCode.OK;
   } catch (err) {
     if (abort.signal.aborted) {
@@ -95,7 +96,7 @@ export function deployJson(r: DeployResult) {
   };
 }
 
-function deployText(r: DeployResult, cwd: string): string {
+function deployText(r: DeployResult, cwd: string, sshWords: string[]): string {
   const rel = (p: string) => {
     const x = path.relative(cwd, p);
     return x && !x.startsWith('..') ? x : p;
@@ -116,6 +117,15 @@ function deployText(r: DeployResult, cwd: string): string {
   else if (r.listing === 'cache') lines.push("  the model's inputs as run_joint listed them before (cached): every gt input has its file, of the size run_joint reads");
   if (r.listingProblem) lines.push(`  note: run_joint could not list the model on the board (${r.listingProblem}); axctl verify shows the evidence`);
   else if (!r.inputNamesKnown) lines.push('  (input names are taken from the gt file names until the model has run once; verify checks them)');
-  lines.push(`sent ${formatBytes(r.sentBytes)} in ${r.durationMs} ms; recorded in ${rel(r.stateFile)}: run \`axctl verify\` next`);
+  // The SSH options are not recorded: a bare verify would log in without them.
+  const next = sshWords.length === 0
+    ? 'run `axctl verify` next'
+    : `run \`axctl verify ${sshWords.map(shownWord).join(' ')}\` next (SSH options are not recorded; in the board's axctl.yaml entry they would be)`;
+  lines.push(`sent ${formatBytes(r.sentBytes)} in ${r.durationMs} ms; recorded in ${rel(r.stateFile)}: ${next}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** A word as a shell needs it: as is when plain, else quoted. */
+function shownWord(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : shellQuote(word);
 }

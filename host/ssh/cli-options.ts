@@ -47,3 +47,19 @@ export function sshBoardOptions(argv: SshArgs): SshBoardOptions {
   };
   return { ssh, ...(argv.agentless ? { agentless: true } : {}) };
 }
+
+/**
+ * The SSH options of `argv` as command-line words, for a next step to repeat them (they are not
+ * recorded in .axctl/). --accept-new-host-key is left out: once accepted, the key is known.
+ */
+export function sshOptionWords(argv: SshArgs): string[] {
+  const words: string[] = [];
+  const pairs: [string, string | undefined][] = [
+    ['--identity', argv.identity], ['--known-hosts', argv['known-hosts']], ['--run-joint', argv['run-joint']],
+    ['--agent-command', argv['agent-command']], ['--agent-prefix', argv['agent-prefix']], ['--board-cache', argv['board-cache']],
+  ];
+  for (const [flag, value] of pairs) if (value !== undefined) words.push(flag, value);
+  for (const via of argv.via ?? []) words.push('--via', via);
+  if (argv.agentless) words.push('--agentless');
+  return words;
+}

@@ -71,6 +71,20 @@ describe('axctl verify over ssh://', () => {
     expect((await fsp.readdir(path.join(dir, "board's cache", 'blobs'))).length).toBe(2);
   });
 
+  it('deploy over SSH names its SSH options in the next step, and that verify works as written', async () => {
+    const cache = path.join(dir, "deploy's cache");
+    const runJoint = await runJointAt(await fsp.mkdtemp(path.join(dir, 'deploy-')));
+    const res = await axctl(['deploy', ...target(), '--known-hosts', board.knownHosts, '--agentless', '--run-joint', runJoint, '--board-cache', cache]);
+    expect(res.code).toBe(0);
+    const next = /run `axctl verify ([^`]*)` next \(SSH options are not recorded/.exec(res.stdout);
+    expect(next, res.stdout).not.toBeNull();
+    const q = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`);
+    expect(next![1]).toBe(`--identity ${board.clientKey.file} --known-hosts ${board.knownHosts} --run-joint ${q(runJoint)} --board-cache ${q(cache)} --agentless`);
+    // The words as a shell reads them: the verify they name gives a verdict.
+    const words = execFileSync('sh', ['-c', `for w in ${next![1]}; do printf '%s\\0' "$w"; done`]).toString().split('\0').slice(0, -1);
+    expect((await axctl(['verify', ...words, '--json'])).code).toBe(0);
+  });
+
   it('diagnose takes the same SSH options for its board step (agentless here)', async () => {
     const res = await axctl(['diagnose', '--joint', fx.model, '--gt', fx.gt, '--board', board.url, '--identity', board.clientKey.file, '--known-hosts', board.knownHosts, '--agentless', '--run-joint', await runJointAt(await fsp.mkdtemp(path.join(dir, 'diagnose-'))), '--board-cache', path.join(dir, 'diagnose cache'), '--json']);
     expect(res.stderr).not.toMatch(/Unknown argument/);
