@@ -10,12 +10,12 @@ import { promises as fsp } from 'node:fs';
 import { BadFileError, UsageError } from '../../shared/errors';
 import { MIN_TOKEN_CHARS } from '../../shared/protocol/token';
 import type { BoardLink } from './board-link';
-import { runScript, text } from './board-shell';
+import { parseKeyValues, runScript, text } from './board-shell';
 import { checkError, checkService, checkStdio, type CheckResult } from './checks';
 import { hostTokenFile, newToken, readHostToken, writeHostToken } from './host-token';
 import { DEFAULT_INITD_DIR, DEFAULT_PORT, DEFAULT_PREFIX, layoutOf, serviceFileOf, type AgentConf, type ServiceKind } from './layout';
 import { chooseService, nodeMajor, probeBoard, type BoardProbe } from './probe';
-import { receiveAgentCommand, removeServiceScript, serviceLogScript, startServiceScript, writeInstallationScript } from './remote-scripts';
+import { prepareStoreScript, receiveAgentCommand, removeMadeFoldersScript, removeServiceScript, serviceLogScript, startServiceScript, undoReceiveScript, writeInstallationScript } from './remote-scripts';
 
 export const MIN_BOARD_NODE_MAJOR = 18;
 
@@ -36,6 +36,8 @@ export interface InstallOptions {
   node?: string;
   /** The local agent bundle (dist/axagent.js). */
   agentBundle: string;
+  /** The bundle already read and run (loadAgentBundle, before connecting); else read here. */
+  loadedBundle?: AgentBundle;
   /** How long each answer check may take. */
   checkTimeoutMs: number;
   /** Environment for the host token folder (XDG_CONFIG_HOME, HOME). */
@@ -86,9 +88,19 @@ export function bundleVersion(bundle: string): string {
   }
 }
 
+export interface AgentBundle {
+  data: Buffer;
+  version: string;
+}
+
+/** The local agent bundle and its version; a missing or broken one is refused (exit 2). */
+export async function loadAgentBundle(file: string): Promise<AgentBundle> {
+  const data = await readBundle(file);
+  return { data, version: bundleVersion(file) };
+}
+
 export async function installAgent(link: BoardLink, opts: InstallOptions): Promise<InstallReport> {
-  const bundle = await readBundle(opts.agentBundle);
-  const version = bundleVersion(opts.agentBundle);
+  const { data: bundle, version } = opts.loadedBundle ?? (await loadAgentBundle(opts.agentBundle));
   const layout = layoutOf(opts.prefix);
   const probe = await probeBoard(link.shell, link.label, { prefix: layout.prefix, initdDir: opts.initdDir, ...(opts.node && { node: opts.node }), ...(opts.runJoint && { runJoint: opts.runJoint }), ...(opts.store && { store: opts.store }) });
   const plan = planInstall(link.label, probe, opts, layout.defaultStore);
@@ -101,6 +113,22 @@ export async function installAgent(link: BoardLink, opts: InstallOptions): Promi
   const serviceFile = serviceFileOf(plan.service, { initdDir: opts.initdDir });
   const conf: AgentConf = { version, node: plan.node, store: plan.store, runJoint: plan.runJoint, listenHost: opts.listenHost, port: opts.port, service: plan.service, ...(serviceFile && { serviceFile }) };
 
+  // A store outside the prefix is made (and proved writable) first: one that cannot be is
+  // refused before anything else changes, and what this made is removed again.
+  const storeOutside = plan.store !== layout.prefix && !plan.store.startsWith(`${layout.prefix}/`);
+  let storeMade: string | undefined;
+  if (storeOutside) {
+    const prepared = await link.shell.exec('sh -s', { stdin: prepareStoreScript(plan.store), timeoutMs: 60_000 });
+    if (prepared.code !== 0) {
+      const why = text(prepared.stderr).trim().split('\n').pop() || `exit code ${prepared.code}`;
+      const which = opts.store ? `--store ${plan.store}` : `the store ${plan.store} (as installed)`;
+      throw new UsageError('AGENT_STORE_UNUSABLE', `${link.label}: ${which} cannot be used as the agent's store: ${why}`, {
+        hint: 'give --store DIR of a folder the SSH user may create and write in, not on a read-only or virtual file system such as /proc',
+      });
+    }
+    storeMade = parseKeyValues(text(prepared.stdout)).get('made') || undefined;
+  }
+
   // An earlier service of another kind (or at another place) goes before the new one comes.
   let serviceNote = plan.serviceNote;
   if (previous && previous.service !== 'none' && (previous.service !== plan.service || previous.serviceFile !== serviceFile)) {
@@ -110,6 +138,11 @@ export async function installAgent(link: BoardLink, opts: InstallOptions): Promi
 
   const received = await link.shell.exec(receiveAgentCommand(layout, plan.store), { stdin: bundle, timeoutMs: 120_000 });
   if (received.code !== 0) {
+    // A first install leaves nothing behind: a prefix of empty folders would be refused next time.
+    if (probe.prefixState === 'absent' || probe.prefixState === 'empty') {
+      const undo = [undoReceiveScript(layout, probe.prefixState === 'absent'), ...(storeMade ? [removeMadeFoldersScript(plan.store, storeMade)] : [])].join('\n');
+      await runScript(link.shell, link.label, `removing what this install made under ${layout.prefix}`, undo).catch(() => undefined);
+    }
     throw new UsageError('AGENT_UPLOAD_FAILED', `${link.label}: cannot write ${layout.agentFile}: ${text(received.stderr).trim().split('\n').pop() || `exit code ${received.code}`}`, {
       hint: 'connect as a user who may write there (root), or choose --prefix in its home with --service none',
     });

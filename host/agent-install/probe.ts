@@ -12,6 +12,7 @@ export const RUN_JOINT_LOCATIONS = ['/opt/bin/run_joint', '/usr/local/bin/run_jo
 /** The folder whose presence means systemd is the running init (as sd_booted() checks). */
 export const SYSTEMD_MARKER = '/run/systemd/system';
 
+/** `empty`: an empty folder, or one holding only the empty folders of an install cut short. */
 export type PrefixState = 'ours' | 'absent' | 'empty' | 'foreign';
 
 export interface BoardProbe {
@@ -64,6 +65,17 @@ export function probeScript(req: ProbeRequest): string {
   const candidates = RUN_JOINT_LOCATIONS.map(shq).join(' ');
   return `P=${shq(l.prefix)}
 conf() { ( . "$P/etc/axagent.conf" >/dev/null 2>&1 && eval "echo \\"\\$$1\\"" ) 2>/dev/null; }
+# Nothing in $P but empty folders of ours (what an install cut short made): free to install into.
+skeleton() {
+  for e in "$P"/* "$P"/.[!.]* "$P"/..?*; do
+    [ -e "$e" ] || [ -L "$e" ] || continue
+    case "\${e##*/}" in
+      bin|etc|lib|log|run|store) [ -d "$e" ] && [ ! -L "$e" ] && [ -z "$(ls -A "$e" 2>/dev/null)" ] || return 1 ;;
+      *) return 1 ;;
+    esac
+  done
+  return 0
+}
 echo "uid=$(id -u 2>/dev/null)"
 echo "arch=$(uname -m 2>/dev/null)"
 if [ -d ${shq(req.systemdMarker ?? SYSTEMD_MARKER)} ]; then echo systemd=yes; else echo systemd=no; fi
@@ -84,7 +96,7 @@ echo "runJoint=$rj"
 if [ -n "$rj" ] && [ -f "$rj" ] && [ -x "$rj" ]; then echo runJointOk=yes; fi
 if [ -f "$P/etc/axagent.conf" ] || [ -f "$P/lib/axagent.js" ]; then echo prefix=ours
 elif [ ! -e "$P" ]; then echo prefix=absent
-elif [ -d "$P" ] && [ -z "$(ls -A "$P" 2>/dev/null)" ]; then echo prefix=empty
+elif [ -d "$P" ] && skeleton; then echo prefix=empty
 else echo prefix=foreign; fi
 if [ -f "$P/lib/axagent.js" ]; then echo agentFile=yes; fi
 if [ -f "$P/etc/token" ]; then echo "token=$(cat "$P/etc/token" 2>/dev/null | head -n 1)"; fi

@@ -14,11 +14,53 @@ function writeFile(target: string, content: string, mode: string): string {
   return `cat > ${shq(`${target}.new`)} <<'${marker}'\n${body}${marker}\nchmod ${mode} ${shq(`${target}.new`)}\nmv -f ${shq(`${target}.new`)} ${shq(target)}\n`;
 }
 
+/** The folders an installation has under its prefix (besides a store inside it). */
+export const PREFIX_FOLDERS = ['bin', 'lib', 'etc', 'run', 'log'] as const;
+
+/**
+ * Makes a store folder that lies outside the prefix (with missing parents) and proves that a
+ * file can be written in it, before install changes anything else. On failure it removes the
+ * folders it made, says why on stderr (one line) and exits 1. Prints `made=DIR`, the topmost
+ * folder it made, for undoing a failed install (removeMadeFoldersScript).
+ */
+export function prepareStoreScript(store: string): string {
+  return `S=${shq(store)}
+made=
+d=$S
+while [ ! -e "$d" ] && [ ! -L "$d" ]; do made=$d; d=$(dirname "$d"); done
+fail() { [ -n "$made" ] && { c=$S; while rmdir "$c" 2>/dev/null; [ "$c" != "$made" ]; do c=$(dirname "$c"); done; }; echo "$1" | tail -n 1 >&2; exit 1; }
+err=$(umask 022 && mkdir -p "$S" 2>&1) || fail "$err"
+[ -d "$S" ] || fail "it is not a folder"
+t="$S/.axctl-install-check.$$"
+err=$({ : > "$t"; } 2>&1) || fail "$err"
+rm -f "$t"
+[ -n "$made" ] && echo "made=$made"
+exit 0
+`;
+}
+
+/** Removes the empty folders from `folder` up to `top` (what prepareStoreScript made); a folder not empty stays, and so do those above it. */
+export function removeMadeFoldersScript(folder: string, top: string): string {
+  return `c=${shq(folder)}
+while rmdir "$c" 2>/dev/null; [ "$c" != ${shq(top)} ]; do c=$(dirname "$c"); done`;
+}
+
 /** The folders, and the agent file itself arriving on stdin. */
 export function receiveAgentCommand(layout: Layout, store: string): string {
-  const dirs = ['bin', 'lib', 'etc', 'run', 'log'].map((d) => shq(`${layout.prefix}/${d}`)).join(' ');
+  const dirs = PREFIX_FOLDERS.map((d) => shq(`${layout.prefix}/${d}`)).join(' ');
   const incoming = shq(`${layout.agentFile}.new`);
   return `umask 022 && mkdir -p ${dirs} ${shq(store)} && cat > ${incoming} && chmod 644 ${incoming} && mv -f ${incoming} ${shq(layout.agentFile)}`;
+}
+
+/**
+ * Undoes what a first install whose agent file could not be received made under the prefix:
+ * the whole prefix when there was none, else only our folders (the prefix was empty, or held
+ * only the empty folders of an install cut short), so the next install does not find a prefix
+ * that is not ours.
+ */
+export function undoReceiveScript(layout: Layout, prefixWasAbsent: boolean): string {
+  if (prefixWasAbsent) return `rm -rf ${shq(layout.prefix)}`;
+  return `rm -rf ${[...PREFIX_FOLDERS, 'store'].map((d) => shq(`${layout.prefix}/${d}`)).join(' ')}`;
 }
 
 /** Token (mode 600), settings and wrapper. */

@@ -3,11 +3,12 @@
  * one SSH connection, runs the operation and always closes the connection.
  */
 import * as path from 'node:path';
-import { UsageError } from '../../shared/errors';
+import { AxError, UsageError } from '../../shared/errors';
+import { readTextFile } from '../../shared/fs/regular-file';
 import { version as AXCTL_VERSION } from '../../package.json';
 import { secondsOption } from '../cli-numbers';
 import type { BoardLink } from './board-link';
-import { INSTALL_DEFAULTS, installAgent, type InstallOptions, type InstallReport } from './install';
+import { INSTALL_DEFAULTS, installAgent, loadAgentBundle, type InstallOptions, type InstallReport } from './install';
 import { DEFAULT_PORT, SERVICE_KINDS, checkBoardPath, type ServiceKind } from './layout';
 import { openSshLink } from './ssh-link';
 import { agentStatus, type StatusReport } from './status';
@@ -43,11 +44,25 @@ export interface InstallArgs extends CommonArgs {
 
 async function withLink<T>(args: CommonArgs, run: (link: BoardLink, runJoint: string | undefined) => Promise<T>): Promise<T> {
   const target = await resolveAgentTarget(args, { ...(args.cwd && { cwd: args.cwd }), ...(args.inventoryFiles && { inventoryFiles: args.inventoryFiles }) });
+  if (target.ssh.identity !== undefined) await checkIdentityFile(target.ssh.identity, target.ssh.identity === args.identity ? '--identity' : `the identity of board "${args.board}" in the inventory`);
   const link = await (args.openLink ?? openSshLink)(target.url, target.ssh);
   try {
     return await run(link, target.runJoint);
   } finally {
     await link.close();
+  }
+}
+
+/**
+ * The SSH key must be a readable file: checked before connecting, so a wrong path is the
+ * user's to fix (exit 2) whether or not the board answers. Its content is judged at login.
+ */
+async function checkIdentityFile(file: string, given: string): Promise<void> {
+  try {
+    await readTextFile(file, { what: 'an SSH private key', maxBytes: 1024 * 1024 });
+  } catch (err) {
+    if (!(err instanceof AxError)) throw err;
+    throw new AxError(err.code, err.message, err.exitCode, { hint: `${given} names the SSH private key file${err.hint ? `: ${err.hint}` : ''}`, cause: err });
   }
 }
 
@@ -85,8 +100,9 @@ export function parseInstallOptions(args: InstallArgs, inventoryRunJoint?: strin
 }
 
 export async function runInstall(args: InstallArgs): Promise<InstallReport> {
-  parseInstallOptions(args); // refuse bad options before connecting
-  return withLink(args, (link, inventoryRunJoint) => installAgent(link, parseInstallOptions(args, inventoryRunJoint)));
+  // Bad options and local files are refused before connecting (exit 2, board up or not).
+  const loadedBundle = await loadAgentBundle(parseInstallOptions(args).agentBundle);
+  return withLink(args, (link, inventoryRunJoint) => installAgent(link, { ...parseInstallOptions(args, inventoryRunJoint), loadedBundle }));
 }
 
 export async function runStatus(args: CommonArgs & { checkTimeout?: number }): Promise<StatusReport> {

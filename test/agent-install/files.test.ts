@@ -16,7 +16,7 @@ import { resolveToken } from '../../host/board/open-board';
 import { checkBoardPath, layoutOf, parseConf, renderConf, type AgentConf } from '../../host/agent-install/layout';
 import { chooseService, nodeMajor, parseProbe, probeScript } from '../../host/agent-install/probe';
 import { planInstall } from '../../host/agent-install/install';
-import { removeServiceScript, startServiceScript, stopAgentProcessesScript, writeInstallationScript } from '../../host/agent-install/remote-scripts';
+import { prepareStoreScript, removeMadeFoldersScript, removeServiceScript, startServiceScript, stopAgentProcessesScript, undoReceiveScript, writeInstallationScript } from '../../host/agent-install/remote-scripts';
 import { renderInitdScript, renderSystemdUnit, renderWrapper } from '../../host/agent-install/service-files';
 
 const layout = layoutOf('/opt/axagent');
@@ -113,6 +113,45 @@ describe('the init.d script', () => {
   });
 });
 
+describe('the store and a failed first install', () => {
+  const sh = (script: string) => spawnSync('sh', ['-s'], { input: script, encoding: 'utf8' });
+  it('makes a store with its parents and says what it made; one it cannot make is refused in one line', async () => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-store-'));
+    try {
+      const store = path.join(dir, 'a/b/store');
+      const made = sh(prepareStoreScript(store));
+      expect(made.status, made.stderr).toBe(0);
+      expect(made.stdout.trim()).toBe(`made=${path.join(dir, 'a')}`);
+      expect((await fsp.stat(store)).isDirectory()).toBe(true);
+      expect(await fsp.readdir(store)).toEqual([]);
+      expect(sh(prepareStoreScript(store)).stdout).toBe(''); // there already: nothing made
+      expect(sh(removeMadeFoldersScript(store, path.join(dir, 'a'))).status).toBe(0);
+      expect(await fsp.readdir(dir)).toEqual([]);
+      // A file in the way of a parent: mkdir fails, nothing is left.
+      await fsp.mkdir(path.join(dir, 'x'));
+      await fsp.writeFile(path.join(dir, 'x/file'), '');
+      const refused = sh(prepareStoreScript(path.join(dir, 'x/file/store')));
+      expect(refused.status).toBe(1);
+      expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+      expect(refused.stderr).toMatch(/mkdir: .*file/);
+      expect(await fsp.readdir(path.join(dir, 'x'))).toEqual(['file']);
+      // Made a parent, then failed (a name too long): the parent goes again.
+      const long = sh(prepareStoreScript(path.join(dir, 'y/z', 'n'.repeat(300))));
+      expect(long.status).toBe(1);
+      expect(await fsp.readdir(dir)).toEqual(['x']);
+      const proc = sh(prepareStoreScript('/proc/axctl-no-store/s'));
+      expect(proc.status).toBe(1);
+      expect(proc.stderr).toContain('/proc/axctl-no-store');
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  });
+  it('removes the whole prefix it made, or only its own folders from a prefix that was there', () => {
+    expect(undoReceiveScript(layout, true)).toBe(`rm -rf '/opt/axagent'`);
+    expect(undoReceiveScript(layout, false)).toBe(`rm -rf '/opt/axagent/bin' '/opt/axagent/lib' '/opt/axagent/etc' '/opt/axagent/run' '/opt/axagent/log' '/opt/axagent/store'`);
+  });
+});
+
 describe('service detection', () => {
   it('auto: systemd where it runs, else init.d, else none; explicit kinds stay', () => {
     expect(chooseService('auto', { systemd: true, initdDirExists: true })).toBe('systemd');
@@ -138,6 +177,14 @@ describe('service detection', () => {
       p = probe({});
       expect(p).toMatchObject({ systemd: true, initdDirExists: true, prefixState: 'empty' });
       expect(chooseService('auto', p)).toBe('systemd');
+      // Only the empty folders an install cut short made: still free to install into.
+      for (const d of ['bin', 'etc', 'lib', 'log', 'run', 'store']) await fsp.mkdir(path.join(dir, 'prefix', d));
+      expect(probe({}).prefixState).toBe('empty');
+      await fsp.mkdir(path.join(dir, 'prefix', 'mine'));
+      expect(probe({}).prefixState).toBe('foreign');
+      await fsp.rmdir(path.join(dir, 'prefix', 'mine'));
+      await fsp.writeFile(path.join(dir, 'prefix', 'lib', 'notes.txt'), 'mine');
+      expect(probe({}).prefixState).toBe('foreign');
       await fsp.writeFile(path.join(dir, 'prefix', 'notes.txt'), 'mine');
       expect(probe({}).prefixState).toBe('foreign');
       expect(probe({ runJoint: path.join(dir, 'nope') })).toMatchObject({ runJointExecutable: false });

@@ -64,6 +64,45 @@ describe('axctl agent install refuses', () => {
     await expect(fsp.access(board.prefix)).rejects.toThrow();
   });
 
+  it('a missing agent bundle or SSH key is named before connecting (not CONNECT_REFUSED)', async () => {
+    // Port 1: nothing listens, so only a check made before connecting answers with exit 2.
+    const nowhere = ['agent', 'install', '--board', 'ssh://nobody@127.0.0.1:1', '--run-joint', SIM_RUN_JOINT];
+    const bundle = await axctl([...nowhere, '--agent-file', path.join(board.dir, 'nope.js')], board.env);
+    expect(bundle.code, bundle.stderr).toBe(2);
+    expect(bundle.stderr).toContain(`axctl: ${path.join(board.dir, 'nope.js')}: the agent bundle is missing (run \`npm run build\``);
+    const key = await axctl([...nowhere, '--identity', path.join(board.dir, 'no-key')], board.env);
+    expect(key.code, key.stderr).toBe(2);
+    expect(key.stderr).toContain(`axctl: ${path.join(board.dir, 'no-key')}: no such file or folder`);
+    expect(key.stderr).toContain('--identity');
+  });
+
+  it('a store folder that cannot be made, naming --store; nothing is left behind and the next install works', async () => {
+    const asFile = path.join(board.dir, 'store-is-a-file');
+    await fsp.writeFile(asFile, 'not a folder');
+    for (const store of ['/proc/axctl-no-store', asFile]) {
+      const r = await install('--service', 'none', '--store', store);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`axctl: ${board.sshd.url}: --store ${store} cannot be used as the agent's store: `);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).not.toContain('axagent.js');
+      await expect(fsp.access(board.prefix)).rejects.toThrow();
+    }
+    const store = path.join(board.dir, 'store/a/b');
+    const ok = await install('--service', 'none', '--store', store, '--json');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ store });
+    expect((await axctl(['agent', 'uninstall', ...board.boardArgs, '--purge-store'], board.env)).code).toBe(0);
+    await expect(fsp.access(board.prefix)).rejects.toThrow();
+  });
+
+  it('a prefix holding only the empty folders of an install cut short is taken as ours, not refused', async () => {
+    for (const d of ['bin', 'etc', 'lib', 'log', 'run']) await fsp.mkdir(path.join(board.prefix, d), { recursive: true });
+    const r = await install('--service', 'none');
+    expect(r.code, r.stderr).toBe(0);
+    expect((await axctl(['agent', 'uninstall', ...board.boardArgs], board.env)).code).toBe(0);
+    await expect(fsp.access(board.prefix)).rejects.toThrow();
+  });
+
   it('a missing agent bundle names the build', async () => {
     const r = await install('--agent-file', path.join(board.dir, 'nope.js'));
     expect(r.code).toBe(2);
