@@ -133,6 +133,17 @@ function describeFailedOutput(o: OutputComparison): string {
 
 function inputErrorAdvice(input: AdviceInput): Advice {
   const names = [...new Set(input.fallbacks.map((f) => f.input))];
+  const modelInputs = input.io.inputs.map((i) => i.name);
+  // No model input found a file at all: the folder is not this model's, not a damaged one.
+  const noneFound = modelInputs.length > 0 && modelInputs.every((name) => input.fallbacks.some((f) => f.input === name && f.file === null));
+  if (noneFound) {
+    return {
+      summary: `None of the model's inputs (${modelInputs.join(', ')}) has a file in the gt folder: it is probably another model's gt.`,
+      advice: [
+        `Give the gt folder pulsar run wrote for this very model (its gt/input holds ${modelInputs.map((n) => `${n.replace(/\//g, '_')}.bin`).join(', ')}), or regenerate it with pulsar run (axctl sim --output-gt DIR).`,
+      ],
+    };
+  }
   return {
     summary: `run_joint did not get the gt input${names.length === 1 ? '' : 's'} (${names.join(', ') || 'unknown'}): the board's outputs mean nothing and were not compared.`,
     advice: [

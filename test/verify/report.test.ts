@@ -109,6 +109,14 @@ describe('buildReport', () => {
     expect(r.summary).toMatch(/did not get the gt input \(data\)/);
   });
 
+  it('input-error where no model input has a gt file: the gt folder is named as probably another model\'s', () => {
+    const missing: InputProblem = { code: 'GT_INPUT_MISSING', input: 'data', file: null, reason: "gt/input has no file for model input 'data' (expected data.bin)" };
+    const r = report(result({ status: 'input-error', log: LOG, exitCode: null }), [], [missing]);
+    expect(r.verdict).toBe('input-error');
+    expect(r.summary).toMatch(/None of the model's inputs \(data\) has a file in the gt folder: it is probably another model's gt/);
+    expect(r.advice.join('\n')).toMatch(/its gt\/input holds data\.bin/);
+  });
+
   it('input-error found locally (no run): the local reason is the evidence', () => {
     const missing: InputProblem = { code: 'GT_INPUT_MISSING', input: 'mask', file: null, reason: "gt/input has no file for model input 'mask' (expected mask.bin)" };
     const r = report(result({ status: 'input-error', log: '', exitCode: null, parsed: parseRunJointLog('') }), [], [missing]);
