@@ -108,7 +108,7 @@ export async function diagnose(options: DiagnoseOptions, deps: DiagnoseDeps): Pr
     checks,
     remedies: decision.remedies,
     layers: m.layers,
-    stages: stageRows(m),
+    stages: stageRows(m, board.report?.io.outputs.map((o) => o.name) ?? []),
     verify: board.report,
     escalation,
     toolchainVersion,
@@ -200,8 +200,11 @@ async function refuseReportOfAnotherModel(report: VerifyReport, reportFile: stri
 }
 
 /** Per output: onnx vs lava_joint and onnx vs joint, matched by file name ('/' as '_'). */
-function stageRows(m: Measurements): DiagnoseReport['stages'] {
+export function stageRows(m: Pick<Measurements, 'joint' | 'lava'>, modelOutputs: string[]): DiagnoseReport['stages'] {
   const rows = new Map<string, DiagnoseReport['stages'][number]>();
+  // With the model's listing (from the board step), rows carry the tensor names in the model's
+  // output order, as the rest of the report does; the gt folders alone know only file names.
+  for (const name of modelOutputs) rows.set(tensorFileName(name), { output: name, quantizationCosine: null, compileCosine: null });
   const row = (name: string) => {
     const key = tensorFileName(name);
     const known = rows.get(key) ?? { output: name, quantizationCosine: null, compileCosine: null };
@@ -210,7 +213,7 @@ function stageRows(m: Measurements): DiagnoseReport['stages'] {
   };
   for (const o of m.joint?.outputs ?? []) row(o.name).compileCosine = o.cosine;
   for (const o of m.lava?.outputs ?? []) row(o.name).quantizationCosine = o.cosine;
-  return [...rows.values()];
+  return [...rows.values()].filter((r) => r.quantizationCosine !== null || r.compileCosine !== null);
 }
 
 function stamp(d: Date): string {

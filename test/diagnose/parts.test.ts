@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromReport, loadVerifyReport } from '../../host/diagnose/board';
+import { stageRows } from '../../host/diagnose/diagnose';
 import { judgeCalibration } from '../../host/diagnose/calibration';
 import { describeLayers, layerRows, readBuildLogScores } from '../../host/diagnose/layers';
 import { readGtStage, type StageMeasurement } from '../../host/diagnose/stages';
@@ -71,6 +72,21 @@ describe('a saved verify report (--verify-report)', () => {
     const crashed: VerifyReport = { ...verifyMismatch, verdict: 'run-failed', run };
     expect(fromReport(crashed, 'the board').detail).toBe('Assertion `x\' failed.; of the 3 output(s) it dumped, /model.24/m.0/Conv_output_0 differ');
     expect(fromReport({ ...crashed, outputs: [] }, 'the board').detail).toBe('Assertion `x\' failed.');
+  });
+});
+
+describe('the stages table', () => {
+  it('names outputs as the model does and in its order when the listing is known; file names otherwise', () => {
+    const stage = (kind: 'joint' | 'lava_joint', names: string[], cosine: number) => ({
+      kind, source: 'gt folder' as const, gtDir: '/gt', toolchain: null, how: 'x',
+      outputs: names.map((name) => ({ name, cosine, relErr2: 0 })),
+    }) as unknown as StageMeasurement;
+    const m = { joint: stage('joint', ['head_bbox_pred', 'head_cls_score'], 0.9), lava: stage('lava_joint', ['head_bbox_pred', 'head_cls_score'], 0.99) };
+    expect(stageRows(m, ['head/cls_score', 'head/bbox/pred']).map((r) => [r.output, r.compileCosine, r.quantizationCosine])).toEqual([
+      ['head/cls_score', 0.9, 0.99],
+      ['head/bbox/pred', 0.9, 0.99],
+    ]);
+    expect(stageRows(m, []).map((r) => r.output)).toEqual(['head_bbox_pred', 'head_cls_score']);
   });
 });
 
