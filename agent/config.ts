@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseDecimal } from '../shared/decimal';
 import { UsageError } from '../shared/errors';
 import { firstLineOf } from '../shared/first-line';
 import { LINE_RATE } from '../shared/serial/options';
@@ -60,8 +61,9 @@ const REQUIRED = ['store', 'run-joint', 'token-file'] as const;
 
 export function parseAgentArgs(argv: string[]): AgentCommand {
   let values: Partial<Record<keyof typeof AGENT_OPTIONS, string | boolean>>;
+  const args = joinDashedValues(argv);
   try {
-    ({ values } = parseArgs({ args: argv, options: AGENT_OPTIONS, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args, options: AGENT_OPTIONS, strict: true, allowPositionals: false }));
   } catch (err) {
     throw new UsageError('AGENT_BAD_OPTION', firstLineOf(err), { hint: 'see axagent --help' });
   }
@@ -103,10 +105,40 @@ export function parseAgentArgs(argv: string[]): AgentCommand {
   };
 }
 
+/**
+ * `--store-cap -5` → `--store-cap=-5`, judged by the option's own check. util.parseArgs takes
+ * a word starting with '-' after an option for another option, and said "Option '--store-cap'
+ * argument is ambiguous." (its own wording, not a line saying what to do). axagent has no
+ * short option that starts with a digit or '.', so such a word is the value. Any other
+ * '-' word after an option that takes a value (`--store --stdio`) is refused here: the value
+ * is missing, or needs writing as --opt=VALUE. Tokens after `--` are left alone.
+ */
+function joinDashedValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (token === '--') return [...out, ...argv.slice(i)];
+    const name = /^--([^=]+)$/.exec(token)?.[1];
+    const spec: OptionSpec | undefined = name !== undefined && Object.prototype.hasOwnProperty.call(AGENT_OPTIONS, name) ? AGENT_OPTIONS[name as keyof typeof AGENT_OPTIONS] : undefined;
+    const next = argv[i + 1];
+    if (spec?.type !== 'string' || next === undefined || !next.startsWith('-') || next === '-') {
+      out.push(token);
+    } else if (/^-\.?[0-9]/.test(next)) {
+      out.push(`${token}=${next}`);
+      i++;
+    } else {
+      throw new UsageError('AGENT_BAD_OPTION', `${token} needs a value, got ${next}`, { hint: `give ${token} ${spec.value}; write ${token}=${next} if that is the value` });
+    }
+  }
+  return out;
+}
+
 function parseBaud(value: string): number {
-  const baud = Number(value);
+  const baud = parseDecimal(value);
   if (!Number.isInteger(baud) || baud < LINE_RATE.min || baud > LINE_RATE.max) {
-    throw new UsageError('AGENT_BAD_BAUD', `--baud ${value}: expected a line rate such as 115200 or 921600`);
+    throw new UsageError('AGENT_BAD_BAUD', `--baud ${value}: expected a line rate such as 115200 or 921600`, {
+      hint: `a whole number of bit/s from ${LINE_RATE.min} to ${LINE_RATE.max}, the same as the host's serial:// URL baud=`,
+    });
   }
   return baud;
 }
@@ -120,7 +152,9 @@ export function parseListen(value: string): { host: string; port: number } {
   const portText = bracketed ? bracketed[2]! : text.slice(colon + 1);
   const port = Number(portText);
   if (!/^\d{1,5}$/.test(portText) || port > 65535 || (!bracketed && host.includes(':'))) {
-    throw new UsageError('AGENT_BAD_LISTEN', `--listen ${value}: expected HOST:PORT, e.g. 0.0.0.0:7007 or [::1]:7007`);
+    throw new UsageError('AGENT_BAD_LISTEN', `--listen ${value}: expected HOST:PORT, e.g. 0.0.0.0:7007 or [::1]:7007`, {
+      hint: 'a port from 0 to 65535 (0: any free port), after an address or alone for every interface',
+    });
   }
   return { host, port };
 }
@@ -131,7 +165,9 @@ export function parseBytes(value: string): number {
   const scale = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m?.[2] ?? '').charAt(0).toLowerCase()] ?? NaN;
   const bytes = m ? Math.floor(Number(m[1]) * scale) : NaN;
   if (!Number.isSafeInteger(bytes) || bytes <= 0) {
-    throw new UsageError('AGENT_BAD_NUMBER', `--store-cap ${value}: expected a size in bytes, e.g. 2G or 500M`);
+    throw new UsageError('AGENT_BAD_NUMBER', `--store-cap ${value}: expected a size in bytes, e.g. 2G or 500M`, {
+      hint: 'a number above 0, with K, M or G for powers of 1024; leave it out for 80% of the space',
+    });
   }
   return bytes;
 }
@@ -144,9 +180,12 @@ export function parseBytes(value: string): number {
 const MAX_SECONDS = 86_400;
 
 function parseNumber(name: string, value: string, min: number): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < min || n > MAX_SECONDS) {
-    throw new UsageError('AGENT_BAD_NUMBER', `--${name} ${value}: expected a number of seconds${min > 0 ? ' above 0' : ' (0 or more)'}, at most ${MAX_SECONDS} (a day)`);
+  // Decimal only, as on the host: Number() also read 0x10 as 16 and ' 5' as 5.
+  const n = parseDecimal(value);
+  if (!Number.isFinite(n) || n < min || n > MAX_SECONDS) {
+    throw new UsageError('AGENT_BAD_NUMBER', `--${name} ${value}: expected a number of seconds${min > 0 ? ' above 0' : ' (0 or more)'}, at most ${MAX_SECONDS} (a day)`, {
+      hint: `a decimal number, e.g. --${name} ${(AGENT_OPTIONS[name as keyof typeof AGENT_OPTIONS] as OptionSpec).default ?? 30}`,
+    });
   }
   return n;
 }

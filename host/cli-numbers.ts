@@ -30,13 +30,34 @@ export interface SecondsBounds {
  */
 export const MIN_SECONDS = 0.001;
 
+/**
+ * Number options as typed on the command line, by option name (set by the CLI before a command
+ * runs): yargs hands commands numbers, and `--timeout 1e400` was echoed as "Infinity",
+ * `--timeout -0` as "0" and `--connect-timeout 1e20` as "100000000000000000000".
+ */
+let typedNumbers = new Map<string, string>();
+
+/** Records the number options' text as typed (cli-option-values.ts, once per command line). */
+export function rememberTypedNumbers(typed: ReadonlyMap<string, string>): void {
+  typedNumbers = new Map(typed);
+}
+
+/**
+ * What to show for option `name`'s `value` in a message: the text typed for it when that is
+ * what gave the value, else the value itself (a default, or a caller outside the CLI).
+ */
+export function asTyped(name: string, value: number): string {
+  const typed = typedNumbers.get(name);
+  return typed !== undefined && Number(typed) === value ? typed : String(value);
+}
+
 /** Seconds from an option to milliseconds; a UsageError unless from MIN_SECONDS to `max`. */
 export function secondsOption(name: string, value: number | undefined, { max = MAX_SECONDS, code = 'BAD_NUMBER' }: SecondsBounds = {}): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < MIN_SECONDS || value > max) {
     const expected = `a number of seconds from ${MIN_SECONDS} (1 ms) to ${max} (${inDays(max)})`;
     // yargs turns a word into NaN: say what was expected rather than echo "NaN".
-    throw new UsageError(code, Number.isNaN(value) ? `--${name} is not a number: expected ${expected}` : `--${name} ${String(value)}: expected ${expected}`, {
+    throw new UsageError(code, Number.isNaN(value) ? `--${name} is not a number: expected ${expected}` : `--${name} ${asTyped(name, value)}: expected ${expected}`, {
       hint: `e.g. --${name} ${Math.min(30, max)}`,
     });
   }
@@ -48,7 +69,7 @@ export function countOption(name: string, value: number | undefined, min: number
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
     const expected = `expected a whole number from ${min} to ${max}`;
-    throw new UsageError('BAD_NUMBER', Number.isNaN(value) ? `--${name} is not a number: ${expected}` : `--${name} ${String(value)}: ${expected}`, {
+    throw new UsageError('BAD_NUMBER', Number.isNaN(value) ? `--${name} is not a number: ${expected}` : `--${name} ${asTyped(name, value)}: ${expected}`, {
       hint: `e.g. --${name} ${Math.min(max, Math.max(min, 10))}`,
     });
   }

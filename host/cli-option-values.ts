@@ -5,7 +5,9 @@
  * command refuses these before it runs, with one line and exit 2 (OPTION_NEEDS_VALUE,
  * OPTION_TAKES_NO_VALUE).
  */
+import { isDecimal } from '../shared/decimal';
 import { UsageError } from '../shared/errors';
+import { rememberTypedNumbers } from './cli-numbers';
 
 /** What yargs declared for the command being run (yargs' getOptions()). */
 export interface DeclaredOptionTypes {
@@ -66,20 +68,38 @@ export function refuseOptionsWithoutValue(args: Record<string, unknown>, tokens:
 }
 
 /**
- * Refuses a number option given a word: yargs turns `--atol abc` into NaN, and the command's
- * own check then said "atol NaN is not a number >= 0", echoing what nobody typed. Every
- * number option of every command is checked here, with the value as typed (BAD_NUMBER).
+ * Refuses a number option not given a plain decimal number, with the value as typed
+ * (BAD_NUMBER): yargs turns `--atol abc` into NaN, and the command's own check then said
+ * "atol NaN is not a number >= 0", echoing what nobody typed; and it reads `--timeout 0x10`
+ * as 16, `0b11` as 3, `0o7` as 7 and ' 5' as 5, which `axagent --baud` and serial URLs
+ * refuse. Every number option of every command is checked here. The text typed for each is
+ * remembered, so the option's own range check echoes it (1e400, not "Infinity").
  */
 export function refuseNonNumbers(args: Record<string, unknown>, tokens: readonly string[], declared: DeclaredOptionTypes): void {
+  const typedByKey = new Map<string, string>();
   // --name VALUE, --name=VALUE, and the one-letter -q VALUE.
   for (const { flag, key, inline, next } of declaredOptionTokens(tokens, declared, /^--?([^=-][^=]*)(?:=([\s\S]*))?$/)) {
     if (!declared.number.includes(key)) continue;
-    const parsed = args[key];
-    if (!(Array.isArray(parsed) ? parsed : [parsed]).some((v) => typeof v === 'number' && Number.isNaN(v))) continue;
     const typed = inline ?? next ?? '';
-    if (typed.trim() !== '' && !Number.isNaN(Number(typed))) continue;
-    throw new UsageError('BAD_NUMBER', `${flag} ${JSON.stringify(typed)} is not a number`, { hint: `give a number; see ${commandOf(args)} --help` });
+    if (isDecimal(typed)) {
+      typedByKey.set(key, typed);
+      continue;
+    }
+    // What Number() makes of it, sign apart (Number('-0x10') is NaN): the decimal to suggest.
+    const unsigned = typed.trim().replace(/^[+-]/, '');
+    const asNumber = unsigned === '' ? NaN : (typed.trim().startsWith('-') ? -1 : 1) * Number(unsigned);
+    throw new UsageError(
+      'BAD_NUMBER',
+      `${flag} ${JSON.stringify(typed)} is not ${Number.isNaN(asNumber) ? 'a number' : 'a decimal number'}`,
+      // 0x10 and ' 5' are numbers to Number(), but not to axctl: say which one was meant.
+      {
+        hint: Number.isNaN(asNumber)
+          ? `give a number; see ${commandOf(args)} --help`
+          : `write it ${typed.trim() === typed ? 'in decimal' : 'without spaces'}, e.g. ${flag} ${asNumber}`,
+      },
+    );
   }
+  rememberTypedNumbers(typedByKey);
 }
 
 /**

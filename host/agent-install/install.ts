@@ -259,6 +259,6 @@ async function readBundle(file: string): Promise<Buffer> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new BadFileError('AGENT_BUNDLE_MISSING', file, 'the agent bundle is missing', { hint: 'run `npm run build` (it makes dist/axagent.js)' });
     }
-    throw new BadFileError('AGENT_BUNDLE_MISSING', file, `cannot be read (${(err as Error).message})`);
+    throw new BadFileError('AGENT_BUNDLE_MISSING', file, `cannot be read (${(err as Error).message})`, { hint: 'check --agent-file, or run `npm run build` (it makes dist/axagent.js)' });
   }
 }

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { AxError, UsageError } from '../../shared/errors';
 import { readTextFile } from '../../shared/fs/regular-file';
 import { version as AXCTL_VERSION } from '../../package.json';
-import { secondsOption } from '../cli-numbers';
+import { asTyped, secondsOption } from '../cli-numbers';
 import type { BoardLink } from './board-link';
 import { INSTALL_DEFAULTS, installAgent, loadAgentBundle, type InstallOptions, type InstallReport } from './install';
 import { DEFAULT_PORT, SERVICE_KINDS, checkBoardPath, type ServiceKind } from './layout';
@@ -76,12 +76,18 @@ function commonPaths(args: CommonArgs): { prefix: string; initdDir: string } {
 export function parseInstallOptions(args: InstallArgs, inventoryRunJoint?: string): InstallOptions {
   const service = (args.service ?? 'auto') as ServiceKind | 'auto';
   if (service !== 'auto' && !SERVICE_KINDS.includes(service)) {
-    throw new UsageError('BAD_SERVICE_KIND', `--service ${args.service}: expected auto, systemd, initd or none`);
+    throw new UsageError('BAD_SERVICE_KIND', `--service ${args.service}: expected auto, systemd, initd or none`, {
+      hint: 'auto (the default) picks systemd where it runs, else init.d, else none; see axctl agent --help',
+    });
   }
   const port = args.port ?? DEFAULT_PORT;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError('BAD_PORT', `--port ${args.port}: expected a port number from 1 to 65535`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new UsageError('BAD_PORT', `--port ${asTyped('port', port)}: expected a port number from 1 to 65535`, { hint: `e.g. --port ${DEFAULT_PORT}, the default` });
+  }
   const listenHost = (args.listenHost ?? INSTALL_DEFAULTS.listenHost).trim();
-  if (!/^[0-9A-Za-z.:-]+$/.test(listenHost)) throw new UsageError('BAD_LISTEN_HOST', `--listen-host ${args.listenHost}: expected an address such as 0.0.0.0 or 127.0.0.1`);
+  if (!/^[0-9A-Za-z.:-]+$/.test(listenHost)) throw new UsageError('BAD_LISTEN_HOST', `--listen-host ${args.listenHost}: expected an address such as 0.0.0.0 or 127.0.0.1`, {
+      hint: 'give one address: 0.0.0.0 (every interface, the default) or 127.0.0.1 (the board itself)',
+    });
   const checkTimeoutMs = secondsOption('check-timeout', args.checkTimeout, { code: 'BAD_TIMEOUT' }) ?? INSTALL_DEFAULTS.checkTimeoutMs;
   const runJoint = args.runJoint ?? inventoryRunJoint;
   return {

@@ -3,6 +3,7 @@
  * refused here, before a file is opened.
  */
 import { UsageError } from '../../shared/errors';
+import { asTyped } from '../cli-numbers';
 import { withOverrides, type Stage, type ToleranceOverrides } from '../../shared/metrics';
 import { checkQuantization } from '../../shared/tensor/quant';
 import { parseDTypeOption } from '../../shared/tensor/dtype';
@@ -63,7 +64,7 @@ export function parseCompareArgs(argv: CompareArgs): CompareRequest {
       hint: 'board: board output vs gt/joint (strict); compile: gt/joint vs gt/onnx (cosine >= 0.98)',
     });
   }
-  if (argv.q !== undefined) checkQuantization(argv.q);
+  if (argv.q !== undefined) checkQuantization(argv.q, asTyped('q', argv.q));
   const overrides: ToleranceOverrides = {
     ...(argv.atol !== undefined && { atol: argv.atol }),
     ...(argv.rtol !== undefined && { rtol: argv.rtol }),
@@ -71,7 +72,7 @@ export function parseCompareArgs(argv: CompareArgs): CompareRequest {
     ...(argv['equal-nan'] !== undefined && { equalNan: argv['equal-nan'] }),
   };
   // Validates the numbers now; the tolerance itself is built per output (its dtype decides).
-  withOverrides({ atol: 0, rtol: 0, equalNan: false, requireAllclose: false, minCosine: null }, overrides);
+  withOverrides({ atol: 0, rtol: 0, equalNan: false, requireAllclose: false, minCosine: null }, overrides, asTyped);
   return {
     reference: argv.reference,
     compared: argv.compared,

@@ -49,7 +49,9 @@ export function makeContext(doc: PtDocument, file: string, mounts: readonly Path
 export function parseMounts(values: readonly string[] = []): PathMount[] {
   return values.map((v) => {
     const at = v.indexOf('=');
-    if (at <= 0 || at === v.length - 1) throw new UsageError('LINT_BAD_MOUNT', `--mount ${v}: expected CONTAINER=HOST, e.g. /data=.`);
+    if (at <= 0 || at === v.length - 1) throw new UsageError('LINT_BAD_MOUNT', `--mount ${v}: expected CONTAINER=HOST`, {
+        hint: "e.g. --mount /data=. reads the config's /data/... paths from this folder",
+      });
     return { container: v.slice(0, at), host: path.resolve(v.slice(at + 1)) };
   });
 }

@@ -7,6 +7,7 @@
  */
 import * as path from 'node:path';
 import { UsageError } from '../../shared/errors';
+import { asTyped } from '../cli-numbers';
 import { parsePulsarRunLog, type PulsarDump, type PulsarScore } from '../../shared/parsers/pulsar-run-log';
 import { checkRunConfig, type ConfigCheck } from './config-check';
 import { ToolchainError } from './errors';
@@ -74,7 +75,7 @@ export async function pulsarSim(tool: PulsarToolchain, options: SimOptions): Pro
   if (inputs.length === 0) throw new UsageError('SIM_NO_INPUT', 'pulsar run needs at least one --input file', { hint: 'give one input per model input' });
   const threshold = options.cosineThreshold ?? COSINE_THRESHOLD;
   if (!(threshold >= -1 && threshold <= 1)) {
-    throw new UsageError('SIM_BAD_THRESHOLD', `cosine threshold ${threshold}: must be between -1 and 1`, { hint: 'the guide uses 0.98' });
+    throw new UsageError('SIM_BAD_THRESHOLD', `--min-cos ${asTyped('min-cos', threshold)}: the cosine threshold must be between -1 and 1`, { hint: 'the guide uses 0.98' });
   }
   const layers = options.layers ?? [];
   if (layers.length > 0 && layers.length !== inputs.length) {

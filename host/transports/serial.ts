@@ -13,6 +13,7 @@
  *   payload  bytes per link frame (default 1024), window  frames in flight (default 32)
  * The same keys may come from OpenTransportOptions.schemeOptions; the URL wins.
  */
+import { parseDecimal } from '../../shared/decimal';
 import { UsageError } from '../../shared/errors';
 import { connectSerial } from '../../shared/serial/connect';
 import { LINE_RATE, LINK_OPTION_SPECS } from '../../shared/serial/options';
@@ -112,9 +113,10 @@ function safeUrl(text: string): URL {
 
 function checkNumber(url: string, key: ParamName, raw: string): number {
   const spec = PARAMS[key];
-  const value = Number(raw);
+  // Decimal only: Number() read baud=0x100 as 256 baud, which axagent --baud refuses.
+  const value = parseDecimal(raw);
   const integral = key !== 'giveup';
-  if (raw.trim() === '' || !Number.isFinite(value) || (integral && !Number.isInteger(value)) || value < spec.min || value > spec.max) {
+  if (!Number.isFinite(value) || (integral && !Number.isInteger(value)) || value < spec.min || value > spec.max) {
     throw badUrl(url, `${key}=${raw} is not valid: expected ${spec.what} from ${spec.min} to ${spec.max}`);
   }
   return value;

@@ -86,12 +86,13 @@ export interface ToleranceOverrides {
 /**
  * `base` with the caller's overrides spread over it. Giving atol or rtol explicitly makes
  * allclose a requirement (asking for a tolerance means wanting it enforced). Bad values
- * (negative, NaN, a cosine outside [-1, 1]) → UsageError TOLERANCE_INVALID.
+ * (negative, NaN, a cosine outside [-1, 1]) → UsageError TOLERANCE_INVALID, showing a value
+ * as `shown` gives it (the CLI: as typed, 1e400 rather than Infinity).
  */
-export function withOverrides(base: Tolerance, overrides: ToleranceOverrides): Tolerance {
+export function withOverrides(base: Tolerance, overrides: ToleranceOverrides, shown: (name: string, value: number) => string = (_name, value) => String(value)): Tolerance {
   const check = (name: string, value: number | undefined, ok: (v: number) => boolean, what: string) => {
     if (value !== undefined && !(Number.isFinite(value) && ok(value))) {
-      throw new UsageError('TOLERANCE_INVALID', `${name} ${String(value)} is not ${what}`, {
+      throw new UsageError('TOLERANCE_INVALID', `${name} ${shown(name, value)} is not ${what}`, {
         hint: `give ${name} as ${what}, e.g. ${name === 'min-cos' ? '0.98' : '1e-5'}`,
       });
     }

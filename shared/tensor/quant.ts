@@ -6,9 +6,9 @@ import { UsageError } from '../errors';
 import type { NumericArray } from './types';
 
 /** Checks a quantization value: a finite number above 0. */
-export function checkQuantization(q: number): void {
+export function checkQuantization(q: number, shown: string = String(q)): void {
   if (!Number.isFinite(q) || q <= 0) {
-    throw new UsageError('QUANT_BAD_VALUE', `quantization value Q=${String(q)} must be a finite number above 0`, {
+    throw new UsageError('QUANT_BAD_VALUE', `quantization value Q=${shown} must be a finite number above 0`, {
       hint: "use the Q=n that run_joint prints for the output, e.g. 'Shape [1, 1000] NHWC sint16 Q=256'",
     });
   }

@@ -61,9 +61,11 @@ describe('the board of axctl agent', () => {
 
   it('refuses bad option values before connecting', () => {
     const bad = (args: object) => () => parseInstallOptions({ board: 'ssh://b', ...args });
-    expect(bad({ service: 'upstart' })).toThrow(expect.objectContaining({ code: 'BAD_SERVICE_KIND' }));
-    expect(bad({ port: 70000 })).toThrow(expect.objectContaining({ code: 'BAD_PORT' }));
-    expect(bad({ listenHost: '0.0.0.0; reboot' })).toThrow(expect.objectContaining({ code: 'BAD_LISTEN_HOST' }));
+    // Each says what to give instead (its hint).
+    expect(bad({ service: 'upstart' })).toThrow(expect.objectContaining({ code: 'BAD_SERVICE_KIND', hint: expect.stringContaining('auto') }));
+    expect(bad({ port: 70000 })).toThrow(expect.objectContaining({ code: 'BAD_PORT', message: '--port 70000: expected a port number from 1 to 65535', hint: 'e.g. --port 7007, the default' }));
+    expect(bad({ port: 0 })).toThrow(expect.objectContaining({ code: 'BAD_PORT', hint: 'e.g. --port 7007, the default' }));
+    expect(bad({ listenHost: '0.0.0.0; reboot' })).toThrow(expect.objectContaining({ code: 'BAD_LISTEN_HOST', hint: expect.stringContaining('0.0.0.0') }));
     expect(bad({ checkTimeout: 0 })).toThrow(expect.objectContaining({ code: 'BAD_TIMEOUT' }));
     expect(bad({ store: 'store' })).toThrow(expect.objectContaining({ code: 'BOARD_PATH_BAD' }));
     expect(parseInstallOptions({ board: 'ssh://b' })).toMatchObject({ prefix: '/opt/axagent', service: 'auto', port: 7007, listenHost: '0.0.0.0', initdDir: '/etc/init.d', checkTimeoutMs: 20_000 });

@@ -60,6 +60,48 @@ describe('parseAgentArgs', () => {
     expect(day.action === 'serve' && [day.config.runTimeoutMs, day.config.authTimeoutMs, day.config.idleTimeoutMs]).toEqual([86_400_000, 86_400_000, 86_400_000]);
   });
 
+  it('reads numbers in decimal only, as the host does (0x2580 was 9600 baud, 0x10 s a timeout)', () => {
+    const refusal = (args: string[]) => {
+      try {
+        parseAgentArgs(args);
+      } catch (err) {
+        return err as { code: string; message: string; hint?: string };
+      }
+      return undefined;
+    };
+    expect(refusal(['--serial', '/dev/ttyS1', ...base, '--baud', '0x2580'])).toMatchObject({ code: 'AGENT_BAD_BAUD', message: '--baud 0x2580: expected a line rate such as 115200 or 921600', hint: expect.stringContaining('whole number') });
+    expect(refusal(['--stdio', ...base, '--run-timeout', '0x10'])).toMatchObject({ code: 'AGENT_BAD_NUMBER', message: expect.stringMatching(/^--run-timeout 0x10: /), hint: 'a decimal number, e.g. --run-timeout 600' });
+    expect(refusal(['--stdio', ...base, '--idle-timeout', '0b1'])).toMatchObject({ code: 'AGENT_BAD_NUMBER' });
+    expect(refusal(['--stdio', ...base, '--auth-timeout', ' 5'])).toMatchObject({ code: 'AGENT_BAD_NUMBER' });
+    const ok = parseAgentArgs(['--serial', '/dev/ttyS1', ...base, '--baud', '9.6e3', '--run-timeout', '1e2']);
+    expect(ok.action === 'serve' && [ok.config.mode, ok.config.runTimeoutMs]).toEqual([{ kind: 'serial', device: '/dev/ttyS1', baud: 9600 }, 100_000]);
+  });
+
+  it("a value starting with '-' gets the option's own error, not util.parseArgs' \"argument is ambiguous\"", () => {
+    const refusal = (args: string[]) => {
+      try {
+        parseAgentArgs(args);
+      } catch (err) {
+        return err as { code: string; message: string; hint?: string };
+      }
+      return undefined;
+    };
+    expect(refusal(['--stdio', ...base, '--store-cap', '-5'])).toMatchObject({ code: 'AGENT_BAD_NUMBER', message: '--store-cap -5: expected a size in bytes, e.g. 2G or 500M', hint: expect.any(String) });
+    expect(refusal(['--stdio', ...base, '--idle-timeout', '-1'])).toMatchObject({ code: 'AGENT_BAD_NUMBER', message: expect.stringMatching(/^--idle-timeout -1: expected a number of seconds/) });
+    expect(refusal(['--serial', '/dev/ttyS1', ...base, '--baud', '-.5'])).toMatchObject({ code: 'AGENT_BAD_BAUD', message: expect.stringMatching(/^--baud -\.5: /) });
+    expect(refusal(['--listen', '-1', ...base])).toMatchObject({ code: 'AGENT_BAD_LISTEN', message: expect.stringMatching(/^--listen -1: /) });
+    // Another option where the value goes: the value is missing, or is written --opt=VALUE.
+    expect(refusal(['--stdio', '--store', '--run-joint', 'r', '--token-file', 't'])).toMatchObject({
+      code: 'AGENT_BAD_OPTION',
+      message: '--store needs a value, got --run-joint',
+      hint: 'give --store DIR; write --store=--run-joint if that is the value',
+    });
+    // --opt=VALUE and '-' alone still work; after '--' nothing is joined.
+    const dashed = parseAgentArgs(['--stdio', '--store=-x', '--run-joint', '-', '--token-file', 't']);
+    expect(dashed.action === 'serve' && [path.basename(dashed.config.storeDir), path.basename(dashed.config.runJoint)]).toEqual(['-x', '-']);
+    expect(refusal(['--stdio', ...base, '--', '--store-cap', '-5'])).toMatchObject({ code: 'AGENT_BAD_OPTION' });
+  });
+
   it('gives a slow serial line at least three upload chunks of time before TRANSFER_TIMEOUT', () => {
     const serve = (args: string[]) => {
       const cmd = parseAgentArgs([...args, ...base]);
@@ -110,6 +152,8 @@ describe('axagent start-up errors (one line, exit 2)', () => {
     ['a run_joint that is not executable', { 'run-joint': 'not-executable' }, /not-executable: is not executable \(chmod \+x/],
     ['a run_joint that does not exist', { 'run-joint': 'nowhere' }, /nowhere: no such file/],
     ['an unknown option', { bogus: '1' }, /Unknown option '--bogus'/],
+    ['a negative --store-cap (was "argument is ambiguous")', { 'store-cap': '-5' }, /^axagent: --store-cap -5: expected a size in bytes, e\.g\. 2G or 500M \(.+\)\n$/],
+    ['a hex --run-timeout', { 'run-timeout': '0x10' }, /^axagent: --run-timeout 0x10: expected a number of seconds above 0, at most 86400 \(a day\) \(a decimal number, e\.g\. --run-timeout 600\)\n$/],
   ])('refuses %s', async (_what, over, message) => {
     const { code, stderr } = await run(args(over as Record<string, string>));
     expect(code).toBe(2);

@@ -70,11 +70,43 @@ describe('an option without its value', () => {
 
   it.each([
     ['--shape -1,10', ['--shape', '-1,10'], "axctl: --shape '-1,10' is not a list of whole numbers (write it like 1,3,224,224)\n"],
-    ['--atol -1e-5', ['--atol', '-1e-5'], /^axctl: atol -0\.00001 is not a number >= 0/],
+    ['--atol -1e-5', ['--atol', '-1e-5'], /^axctl: atol -1e-5 is not a number >= 0/],
   ])('%s is the option\'s value (not "Unknown argument: 1"), and its check says what is wrong', async (_name, args, expected) => {
     const run = await axctl(...COMPARE, ...args);
     if (typeof expected === 'string') expect(run.stderr).toBe(expected);
     else expect(run.stderr).toMatch(expected);
+    expect(run.code).toBe(2);
+  });
+
+  it.each([
+    ['verify --timeout 0x10 (ran for 16 s)', [...VERIFY, '--timeout', '0x10'], 'axctl: --timeout "0x10" is not a decimal number (write it in decimal, e.g. --timeout 16)\n'],
+    ['verify --repeat 0x5', [...VERIFY, '--repeat', '0x5'], 'axctl: --repeat "0x5" is not a decimal number (write it in decimal, e.g. --repeat 5)\n'],
+    ['verify --timeout=0b11', [...VERIFY, '--timeout=0b11'], 'axctl: --timeout "0b11" is not a decimal number (write it in decimal, e.g. --timeout 3)\n'],
+    ['verify --warmup 0o7', [...VERIFY, '--warmup', '0o7'], 'axctl: --warmup "0o7" is not a decimal number (write it in decimal, e.g. --warmup 7)\n'],
+    ["verify --timeout ' 5'", [...VERIFY, '--timeout', ' 5'], 'axctl: --timeout " 5" is not a decimal number (write it without spaces, e.g. --timeout 5)\n'],
+    ['verify --timeout -0x10', [...VERIFY, '--timeout', '-0x10'], 'axctl: --timeout "-0x10" is not a decimal number (write it in decimal, e.g. --timeout -16)\n'],
+    ['compare --atol 0x10', [...COMPARE, '--atol', '0x10'], 'axctl: --atol "0x10" is not a decimal number (write it in decimal, e.g. --atol 16)\n'],
+    ['compare -q 0x100', [...COMPARE, '-q', '0x100'], 'axctl: -q "0x100" is not a decimal number (write it in decimal, e.g. -q 256)\n'],
+    ['agent install --port 0x1b5f', ['agent', 'install', '--board', 'ssh://u@127.0.0.1:1', '--port', '0x1b5f'], 'axctl: --port "0x1b5f" is not a decimal number (write it in decimal, e.g. --port 7007)\n'],
+  ])('%s: refused as not decimal, as axagent --baud is (BAD_NUMBER, exit 2)', async (_name, args, expected) => {
+    const run = await axctl(...args);
+    expect(run.stderr).toBe(expected);
+    expect(run.code).toBe(2);
+  });
+
+  it('decimal numbers with a fraction, an exponent or leading zeros still pass (to the missing gt folder)', async () => {
+    const run = await axctl(...VERIFY, '--timeout', '1.5e1', '--repeat', '1e0', '--warmup', '007', '--connect-timeout', '.5');
+    expect(run.stderr).toMatch(/^axctl: .*gt: no such file or folder/);
+    expect(run.code).toBe(2);
+  });
+
+  it.each([
+    ['--port 70000', ['--port', '70000'], 'axctl: --port 70000: expected a port number from 1 to 65535 (e.g. --port 7007, the default)\n'],
+    ['--port 0', ['--port', '0'], 'axctl: --port 0: expected a port number from 1 to 65535 (e.g. --port 7007, the default)\n'],
+    ['--port 7e5 (echoed as typed, not 700000)', ['--port', '7e5'], 'axctl: --port 7e5: expected a port number from 1 to 65535 (e.g. --port 7007, the default)\n'],
+  ])('agent install %s: BAD_PORT says what to give (exit 2)', async (_name, args, expected) => {
+    const run = await axctl('agent', 'install', '--board', 'ssh://u@127.0.0.1:1', ...args);
+    expect(run.stderr).toBe(expected);
     expect(run.code).toBe(2);
   });
 });

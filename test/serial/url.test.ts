@@ -16,6 +16,10 @@ describe('serial:// URLs', () => {
     });
   });
 
+  it('reads decimal numbers with an exponent or a fraction where they fit', () => {
+    expect(parseSerialUrl('serial:///dev/ttyS0?baud=9.6e3&giveup=1.5e1')).toEqual({ path: '/dev/ttyS0', baud: 9600, giveUpAfterMs: 15_000 });
+  });
+
   it('takes parameters from schemeOptions when the URL does not set them', () => {
     expect(parseSerialUrl('serial:///dev/ttyS0?baud=9600', { baud: 57600, giveup: 5 })).toEqual({ path: '/dev/ttyS0', baud: 9600, giveUpAfterMs: 5000 });
   });
@@ -29,6 +33,14 @@ describe('serial:// URLs', () => {
     ['serial:///dev/ttyUSB0?speed=9600', /unknown parameter 'speed'/],
     ['serial:///dev/ttyUSB0?window=64', /window=64 is not valid/],
     ['serial:///dev/ttyUSB0?baud=115200&baud=9600', /gives 'baud' more than once$/],
+    // Decimal only: Number() read 0x100 as 256 baud, which axagent --baud refuses.
+    ['serial:///dev/ttyUSB0?baud=0x100', /baud=0x100 is not valid/],
+    ['serial:///dev/ttyUSB0?baud=0x2580', /baud=0x2580 is not valid/],
+    ['serial:///dev/ttyUSB0?pace=0b1', /pace=0b1 is not valid/],
+    ['serial:///dev/ttyUSB0?payload=0o1000', /payload=0o1000 is not valid/],
+    ['serial:///dev/ttyUSB0?giveup=0x10', /giveup=0x10 is not valid/],
+    ['serial:///dev/ttyUSB0?baud=+9600', /baud= 9600 is not valid/],
+    ['serial:///dev/ttyUSB0?baud=', /baud= is not valid/],
   ])('refuses %s with one line and an example', (url, problem) => {
     let error: unknown;
     try {

@@ -97,6 +97,6 @@ describe('axctl lint', () => {
     fs.writeFileSync(path.join(project, 'config', 'broken.prototxt'), 'neuwizard_conf {\n  size: 3\n');
     expectOneLineError(await axctl(['lint', 'config/broken.prototxt']), /config\/broken\.prototxt:3:1: missing '}'/);
     expectOneLineError(await axctl(['lint', 'config/none.prototxt']), /no such file/);
-    expectOneLineError(await axctl(['lint', 'config/config.prototxt', '--mount', 'data']), /--mount data: expected CONTAINER=HOST/);
+    expectOneLineError(await axctl(['lint', 'config/config.prototxt', '--mount', 'data']), /--mount data: expected CONTAINER=HOST \(e\.g\. --mount \/data=\. reads the config's \/data\/\.\.\. paths from this folder\)$/);
   });
 });
