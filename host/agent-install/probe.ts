@@ -66,11 +66,12 @@ export function probeScript(req: ProbeRequest): string {
   return `P=${shq(l.prefix)}
 conf() { ( . "$P/etc/axagent.conf" >/dev/null 2>&1 && eval "echo \\"\\$$1\\"" ) 2>/dev/null; }
 # Nothing in $P but empty folders of ours (what an install cut short made): free to install into.
+# A folder it cannot list is not known to be empty. A link to nowhere is not absent: it is the user's.
 skeleton() {
   for e in "$P"/* "$P"/.[!.]* "$P"/..?*; do
     [ -e "$e" ] || [ -L "$e" ] || continue
     case "\${e##*/}" in
-      bin|etc|lib|log|run|store) [ -d "$e" ] && [ ! -L "$e" ] && [ -z "$(ls -A "$e" 2>/dev/null)" ] || return 1 ;;
+      bin|etc|lib|log|run|store) [ -d "$e" ] && [ ! -L "$e" ] && ls -A "$e" >/dev/null 2>&1 && [ -z "$(ls -A "$e")" ] || return 1 ;;
       *) return 1 ;;
     esac
   done
@@ -95,7 +96,7 @@ fi
 echo "runJoint=$rj"
 if [ -n "$rj" ] && [ -f "$rj" ] && [ -x "$rj" ]; then echo runJointOk=yes; fi
 if [ -f "$P/etc/axagent.conf" ] || [ -f "$P/lib/axagent.js" ]; then echo prefix=ours
-elif [ ! -e "$P" ]; then echo prefix=absent
+elif [ ! -e "$P" ] && [ ! -L "$P" ]; then echo prefix=absent
 elif [ -d "$P" ] && skeleton; then echo prefix=empty
 else echo prefix=foreign; fi
 if [ -f "$P/lib/axagent.js" ]; then echo agentFile=yes; fi

@@ -102,22 +102,27 @@ function document(name: string, suites: Suite[]): string {
 
 /**
  * The board in a class name: a farm's JUnit files, one per board, must not merge into one
- * class in Jenkins or GitLab. The inventory name when there is one (`evb1 (ws://...)`), else
- * the URL's host and port; dots (which Jenkins reads as packages) and the like become '_'.
+ * class in Jenkins or GitLab. The inventory name when there is one, else the URL's host and
+ * port; spaces, dots (which Jenkins reads as packages) and the like become '_'. (Reports saved
+ * before `board.name` existed carry `evb1 (ws://...)` in `url`: its name is taken from there.)
  */
-export function boardKey(board: string): string {
-  const named = /^(\S+) \(/.exec(board);
-  const key = named ? named[1]! : board.replace(/^[a-z]+:\/\/(?:[^@/]*@)?/i, '').replace(/\/+$/, '');
+export function boardKey(board: { url: string; name?: string | undefined }): string {
+  const named = board.name ?? /^(\S+) \(/.exec(board.url)?.[1];
+  const key = named ?? board.url.replace(/^[a-z]+:\/\/(?:[^@/]*@)?/i, '').replace(/\/+$/, '');
   return key.replace(/[^A-Za-z0-9_-]+/g, '_') || 'board';
 }
 
-/** The suite of one verify: the model, and the board as given (its inventory name) and as it calls itself. */
-function verifySuiteName(model: string, board: string, hostname?: string): string {
-  return `axctl verify ${model} on ${board}${hostname && hostname !== board ? ` (${hostname})` : ''}`;
+/**
+ * The suite of one verify: the model, and the board as given (`name (url)` for an inventory
+ * board). Not the name the board calls itself (a property): a verify with no verdict does not
+ * know it, and both must name one board's suite alike.
+ */
+function verifySuiteName(model: string, board: string): string {
+  return `axctl verify ${model} on ${board}`;
 }
 
 function outputCase(r: VerifyReport, o: VerifyReport['outputs'][number]): Case {
-  const c: Case = { classname: `axctl.verify.${boardKey(boardLabel(r.board))}.outputs`, name: o.name };
+  const c: Case = { classname: `axctl.verify.${boardKey(r.board)}.outputs`, name: o.name };
   if (o.pass) return c;
   const lines = [
     `${o.name}: ${fmtDtype(o)} ${fmtShape(o.shape)}`,
@@ -138,13 +143,13 @@ function outputCase(r: VerifyReport, o: VerifyReport['outputs'][number]): Case {
  * vanish from the test page.
  */
 function notComparedCases(r: VerifyReport): Case[] {
-  const classname = `axctl.verify.${boardKey(boardLabel(r.board))}.outputs`;
+  const classname = `axctl.verify.${boardKey(r.board)}.outputs`;
   const why = r.verdict === 'input-error' ? 'not compared: run_joint did not get the gt inputs' : 'not compared: the run failed before run_joint dumped it whole';
   return r.io.outputs.filter((o) => !r.outputs.some((c) => c.name === o.name)).map((o) => ({ classname, name: o.name, skipped: why }));
 }
 
 function runCases(r: VerifyReport): Case[] {
-  const classname = `axctl.verify.${boardKey(boardLabel(r.board))}.run`;
+  const classname = `axctl.verify.${boardKey(r.board)}.run`;
   const run: Case = { classname, name: 'run_joint ran', time: r.run.timing.wallMs };
   if (r.verdict === 'run-failed') {
     const text = [`${describeExit(r.run)}; ${describeTiming(r.run.timing)}`, ...r.run.assertions, '', r.summary].join('\n');
@@ -183,7 +188,7 @@ function verifySuite(r: VerifyReport): Suite {
   props.push(['axctl.version', r.meta.axctlVersion]);
   const out = [`${VERDICT_LABEL[r.verdict]}: ${r.summary}`, '', ...r.advice.map((a) => `- ${a}`), '', 'run_joint log:', logExcerpt(r.run.log, JUNIT_LOG_LIMITS)];
   return {
-    name: verifySuiteName(r.model.path, boardLabel(r.board), r.board.hostname),
+    name: verifySuiteName(r.model.path, boardLabel(r.board)),
     timestamp: r.meta.startedAt,
     time: r.meta.durationMs,
     properties: props,
@@ -221,7 +226,7 @@ export function renderVerifyErrorJUnit(x: VerifyErrorInput): string {
     timestamp: x.startedAt,
     time: x.durationMs,
     properties: [['verdict', 'none'], ['error.code', x.error.code], ['board', x.board.url], ...(x.board.name ? [['board.name', x.board.name] as [string, string]] : []), ['model', x.model], ['gt', x.gt], ['axctl.version', x.axctlVersion]],
-    cases: [{ classname: `axctl.verify.${boardKey(boardLabel(x.board))}.run`, name: 'verify gave a verdict', time: x.durationMs, error: { type: x.error.code, message: x.error.message, text } }],
+    cases: [{ classname: `axctl.verify.${boardKey(x.board)}.run`, name: 'verify gave a verdict', time: x.durationMs, error: { type: x.error.code, message: x.error.message, text } }],
     out: text,
     err: '',
   };

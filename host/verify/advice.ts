@@ -6,6 +6,7 @@
  * or the run failed. The compile stage (onnx vs joint) is added when it lost precision.
  */
 import { formatValue } from '../../shared/metrics/format';
+import { tensorFileName } from '../../shared/parsers/gt-folder';
 import { COSINE_THRESHOLD, fmtCosine, fmtShape } from '../report/format';
 import type { OutputComparison, Verdict, VerifyReport } from '../report/model';
 
@@ -34,10 +35,11 @@ export interface AdviceInput {
 
 export function summarize(input: AdviceInput): { summary: string; advice: string[] } {
   const body = { match: matchAdvice, mismatch: mismatchAdvice, 'input-error': inputErrorAdvice, 'run-failed': runFailedAdvice }[input.verdict](input);
-  return { summary: body.summary, advice: [...body.advice, ...compileAdvice(input.compile)] };
+  // A gt folder that contradicts itself already says what its compile-stage figures may mean.
+  return { summary: body.summary, advice: [...body.advice, ...(body.incoherentGt ? [] : compileAdvice(input.compile))] };
 }
 
-type Advice = { summary: string; advice: string[] };
+type Advice = { summary: string; advice: string[]; incoherentGt?: boolean };
 
 function matchAdvice(input: AdviceInput): Advice {
   const exact = input.outputs.every((o) => o.exact);
@@ -85,7 +87,8 @@ function mismatchAdvice(input: AdviceInput): Advice {
   const failed = input.outputs.filter((o) => !o.pass);
   const board = [input.board.hostname, input.board.runJointVersion && `run_joint ${input.board.runJointVersion}`, input.board.agentVersion && `axagent ${input.board.agentVersion}`].filter(Boolean).join(', ');
   const differ = `${failed.length} of ${input.outputs.length} output${input.outputs.length === 1 ? '' : 's'} ${failed.length === 1 ? 'differs' : 'differ'} from the simulator's (gt/joint)`;
-  const compileOf = (name: string) => input.compile?.outputs.find((c) => c.name === name);
+  // Without a listing the compile stage knows outputs by gt file name ('/' as '_').
+  const compileOf = (name: string) => input.compile?.outputs.find((c) => tensorFileName(c.name) === tensorFileName(name));
   const incoherent = failed.flatMap((o) => {
     const c = compileOf(o.name);
     return c && Number.isFinite(c.cosine) && c.cosine < INCOHERENT_GT_COSINE ? [`${o.name} (gt/onnx vs gt/joint cosine ${fmtCosine(c.cosine)})`] : [];
@@ -95,20 +98,23 @@ function mismatchAdvice(input: AdviceInput): Advice {
       summary: `${differ}, but that gt folder contradicts itself: its gt/joint and gt/onnx disagree far beyond any quantization loss, so it says nothing about the board yet.`,
       advice: [
         `gt/joint does not look like this model's output for gt/input: ${incoherent.join(', ')}. It is likely stale (left from another build or input) or copied from another model's gt folder.`,
-        'Regenerate the gt folder for this very joint and input (pulsar run, or axctl sim --output-gt DIR), then verify again before suspecting the board.',
+        'Regenerate the gt folder for this very joint and input (pulsar run, or axctl sim --output-gt DIR), then verify again before suspecting the board. If the fresh gt shows the same cosine, it is the compile that broke these outputs (quantization overflow, a wrong calibration): fix the model first.',
         ...failed.map(describeFailedOutput),
       ],
+      incoherentGt: true,
     };
   }
   // Which loss is larger decides what the user fixes first: the compile stage's is theirs.
-  const worstBoard = Math.min(...failed.map((o) => (Number.isFinite(o.cosine) ? o.cosine : 1)));
+  // An output that could not be compared at all (NaN cosine) is no measure of the board's loss.
+  const comparable = failed.filter((o) => Number.isFinite(o.cosine));
+  const worstBoard = comparable.length === failed.length ? Math.min(...comparable.map((o) => o.cosine)) : null;
   const lossy = (input.compile?.outputs ?? []).filter((c) => c.lossy && Number.isFinite(c.cosine));
   const worstCompile = lossy.length > 0 ? Math.min(...lossy.map((c) => c.cosine)) : null;
   return {
     summary: `${differ} on the same model and input: the board computes differently from the simulator.`,
     advice: [
       "This difference is a board-side fault (NPU instructions vs the simulator's cmodel, run_joint.so or the NPU driver) for Axera to fix: the board and the simulator ran the same compiled model on the same input, so neither your application nor the compile causes it.",
-      ...(worstCompile !== null && worstCompile < worstBoard
+      ...(worstCompile !== null && worstBoard !== null && worstCompile < worstBoard
         ? [`Still, the compile stage loses more than the board does (cosine ${fmtCosine(worstCompile)} from onnx to joint, against ${fmtCosine(worstBoard)} from simulator to board): that loss is your model's and alone would spoil the results; fix it first (see below).`]
         : []),
       ...failed.map(describeFailedOutput),

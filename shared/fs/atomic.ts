@@ -65,8 +65,9 @@ function isLink(p: string): boolean {
   }
 }
 
+/** As mkdir(2) says of a path that is there but not a folder (what `mkdir -p` reports too). */
 function notAFolder(dir: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}'`), { code: 'ENOTDIR', errno: -20, syscall: 'mkdir', path: dir });
+  return Object.assign(new Error(`EEXIST: file already exists, mkdir '${dir}'`), { code: 'EEXIST', errno: -17, syscall: 'mkdir', path: dir });
 }
 
 /** Writes `data` to `target` atomically, creating the folder if needed. */

@@ -6,6 +6,8 @@
  *   an output without a successful dump or its file   → failed, MISSING_OUTPUT
  *   a dumped file of the wrong size                   → failed, OUTPUT_SIZE_MISMATCH
  *   otherwise                                         → ok
+ * A failed run (not cancelled) keeps the outputs it dumped whole, as evidence; the last two
+ * problems are reported only for a run that ended normally (a crash explains its dumps).
  * Assertions are read from stderr too: when run_joint aborts, its buffered stdout is lost.
  * Shared by the agent (outputs in a local folder) and agentless SSH (outputs on the board,
  * looked at over SFTP): where the dumped files live is a DumpFolder.
@@ -97,7 +99,10 @@ export async function classifyRun(outcome: RunOutcome, ctx: RunContext): Promise
   const ended = outcome.timedOut || crashed || assertions.length > 0;
   const outputFiles: { name: string; file: string }[] = [];
   for (const output of ctx.io.outputs) {
-    const checked = await checkOutput(output, parsed, ctx.dumps, batches);
+    // After a crash the dumps are only evidence: one that cannot even be looked at (the board's
+    // link went down with run_joint) is left out rather than costing the verdict.
+    const checked = ended ? await checkOutput(output, parsed, ctx.dumps, batches).catch(() => null) : await checkOutput(output, parsed, ctx.dumps, batches);
+    if (checked === null) continue;
     if (!('code' in checked)) outputFiles.push(checked);
     else if (!ended) problems.push(checked);
   }

@@ -188,6 +188,10 @@ describe('service detection', () => {
       await fsp.writeFile(path.join(dir, 'prefix', 'notes.txt'), 'mine');
       expect(probe({}).prefixState).toBe('foreign');
       expect(probe({ runJoint: path.join(dir, 'nope') })).toMatchObject({ runJointExecutable: false });
+      // A prefix that is a link to nowhere is the user's, not absent (a failed install would rm -rf it).
+      const linked = (extra: object) => parseProbe(execFileSync('sh', ['-s'], { input: probeScript({ prefix: path.join(dir, 'dangling'), initdDir: path.join(dir, 'initd'), runJoint, systemdMarker: marker, ...extra }), encoding: 'utf8' }));
+      await fsp.symlink(path.join(dir, 'nowhere'), path.join(dir, 'dangling'));
+      expect(linked({}).prefixState).toBe('foreign');
     } finally {
       await fsp.rm(dir, { recursive: true, force: true });
     }

@@ -148,8 +148,8 @@ describe('renderVerifyJUnit', () => {
     const named: VerifyReport = { ...verifyMatch, board: { ...verifyMatch.board, url: 'evb1 (ws://10.0.0.5:7007)', hostname: 'ax620a' } };
     const other: VerifyReport = { ...verifyMatch, board: { ...verifyMatch.board, url: 'ws://10.0.0.6:7007', hostname: 'ax620a' } };
     const [a, b] = [await parse(renderVerifyJUnit(named)), await parse(renderVerifyJUnit(other))];
-    expect(a.suites[0].attrs.name).toBe(`axctl verify ${verifyMatch.model.path} on evb1 (ws://10.0.0.5:7007) (ax620a)`);
-    expect(b.suites[0].attrs.name).toBe(`axctl verify ${verifyMatch.model.path} on ws://10.0.0.6:7007 (ax620a)`);
+    expect(a.suites[0].attrs.name).toBe(`axctl verify ${verifyMatch.model.path} on evb1 (ws://10.0.0.5:7007)`);
+    expect(b.suites[0].attrs.name).toBe(`axctl verify ${verifyMatch.model.path} on ws://10.0.0.6:7007`);
     expect(new Set(a.cases.map((c) => c.classname))).toEqual(new Set(['axctl.verify.evb1.run', 'axctl.verify.evb1.outputs']));
     expect(new Set(b.cases.map((c) => c.classname))).toEqual(new Set(['axctl.verify.10_0_0_6_7007.run', 'axctl.verify.10_0_0_6_7007.outputs']));
   });

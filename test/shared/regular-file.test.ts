@@ -145,7 +145,7 @@ describe('writes', () => {
     mkdirSync(path.join(dir, 'x'));
     writeFileSync(path.join(dir, 'x', 'file'), '');
     await expect(makeFolder(path.join(dir, 'x', 'file', 'sub'))).rejects.toMatchObject({ code: expect.stringMatching(/^(ENOTDIR|EEXIST)$/) });
-    await expect(makeFolder(path.join(dir, 'x', 'file'))).rejects.toMatchObject({ code: 'ENOTDIR' });
+    await expect(makeFolder(path.join(dir, 'x', 'file'))).rejects.toMatchObject({ code: 'EEXIST' });
     symlinkSync(path.join(dir, 'nowhere'), path.join(dir, 'dangling'));
     await expect(makeFolder(path.join(dir, 'dangling'))).rejects.toMatchObject({ code: 'ENOENT' });
     makeFolderSync(path.join(dir, 's', 't'));

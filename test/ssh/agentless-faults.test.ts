@@ -106,6 +106,28 @@ describe('agentless: a lost connection', () => {
   });
 });
 
+describe('agentless: a lost connection after a failed run', () => {
+  it('keeps RUN FAILED (its log and reasons) when the link drops while the outputs it did dump are fetched', async () => {
+    const multi = await fixture(path.join(dir, 'multi'), 'multi-input');
+    const { relay, url, knownHosts } = await throughRelay();
+    const get = SftpSession.prototype.get;
+    let cut = false;
+    vi.spyOn(SftpSession.prototype, 'get').mockImplementation(function (this: SftpSession, remote, ...rest) {
+      if (!cut && /\/runs\/run-[^/]+\/out\//.test(remote)) {
+        cut = true;
+        relay.cut();
+      }
+      return get.call(this, remote, ...rest);
+    });
+    // Output 1 cannot be dumped: a failed run, with output 0 dumped whole to fetch as evidence.
+    const { report } = await verifyOn(dir, url, multi, { agentless: true, ssh: { ...loginTo(board), knownHosts, runJoint: await runJointAt(dir, 'no-dump=1'), cacheDir } });
+    expect(cut).toBe(true);
+    expect(report.verdict).toBe('run-failed');
+    expect(report.outputs).toEqual([]);
+    expect(report.run.log).toMatch(/dump output\[1\] .* failed/);
+  });
+});
+
 describe('agentless: cancelling', () => {
   it('stops a run cancelled while its channel was opening', async () => {
     const req = await classifierRequest();

@@ -88,6 +88,17 @@ describe('buildReport', () => {
     expect(advice).toMatch(/prob \(gt\/onnx vs gt\/joint cosine -0\.030000\)/);
     expect(advice).toMatch(/Regenerate the gt folder/);
     expect(advice).not.toMatch(/board-side fault/);
+    expect(advice).not.toMatch(/Separately, the compile stage/); // the incoherent gt already says what that cosine may mean
+    // Without a listing the compile stage names outputs by file ('/' as '_'): still matched.
+    const byFile = { lossy: true, outputs: [{ name: 'head_prob', cosine: -0.03, relErr2: 1.4, lossy: true }] };
+    expect(report(result(), [comparison('head/prob', false)], [], byFile).summary).toMatch(/contradicts itself/);
+  });
+
+  it('mismatch of an output that could not be compared (NaN cosine): no claim that the compile loses more', () => {
+    const compile = { lossy: true, outputs: [{ name: 'prob', cosine: 0.95, relErr2: 0.2, lossy: true }] };
+    const advice = report(result(), [{ ...comparison('prob', false), cosine: NaN }], [], compile).advice.join('\n');
+    expect(advice).toMatch(/board-side fault/);
+    expect(advice).not.toMatch(/loses more than the board/);
   });
 
   it('mismatch with a lossier compile stage: the board is still at fault, but the compile loss comes first', () => {

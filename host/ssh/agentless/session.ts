@@ -222,8 +222,9 @@ export class AgentlessSession implements BoardSession {
       } catch (err) {
         // Only what the board said about a dump (gone, unreadable) is the run's failure; a lost
         // connection (SSH_DISCONNECTED...) or a local problem is no verdict on the model: it is
-        // thrown, as on the agent path (exit 5, not RUN FAILED).
-        if (!(err instanceof RunFailedError) && statusOf(err) === undefined) throw err;
+        // thrown, as on the agent path (exit 5, not RUN FAILED). A run that failed anyway keeps
+        // its verdict: its outputs were only evidence beside it.
+        if (!(err instanceof RunFailedError) && statusOf(err) === undefined && verdict.status === 'ok') throw err;
         result.status = 'failed';
         result.outputs = []; // outputs are all or nothing
         result.problems.push({ code: err instanceof AxError ? err.code : 'OUTPUT_NOT_FETCHED', message: `the outputs could not be fetched: ${(err as Error).message}` });
