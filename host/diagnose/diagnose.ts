@@ -5,6 +5,7 @@
  * the outcomes to the pure decision (decide.ts) and returns the DiagnoseReport with its exit
  * code. It prints nothing: the command renders the report.
  */
+import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { version as AXCTL_VERSION } from '../../package.json';
 import { BadFileError, UsageError } from '../../shared/errors';
@@ -57,6 +58,7 @@ export async function diagnose(options: DiagnoseOptions, deps: DiagnoseDeps): Pr
   const cwd = deps.tool.invocation.cwd;
   const stateDir = path.resolve(options.stateDir ?? cwd);
   const workDir = path.resolve(options.workDir ?? path.join(cwd, '.axctl', 'diagnose', stamp(started)));
+  if (options.workDir !== undefined) await refuseNonFolder(workDir, '--work-dir');
   const inputs = await resolveInputs(options, stateDir);
   const findings: Finding[] = fromRecordFindings(inputs, stateDir);
 
@@ -185,6 +187,12 @@ async function boardStep(o: DiagnoseOptions, r: ResolvedInputs, m: Measurements,
   }
   progress(`board ${o.board}: run_joint on the gt input`);
   return runBoardStep(verify!, { board: o.board, joint: r.joint, gt });
+}
+
+/** `dir`, when it exists, must be a folder: said with its option, not as a file inside it later. */
+async function refuseNonFolder(dir: string, option: string): Promise<void> {
+  const stat = await fsp.stat(dir).catch(() => null);
+  if (stat && !stat.isDirectory()) throw new BadFileError('FILE_NOT_FOLDER', dir, `is not a folder (${option} names the folder diagnose works in; it is made if missing)`, { hint: `give ${option} a folder` });
 }
 
 /**

@@ -7,6 +7,8 @@ import { secondsOption, TIMER_MAX_SECONDS } from '../cli-numbers';
 import { INTERRUPTED_EXIT, onInterrupt } from '../deploy/interrupt';
 import { PULSAR_ENV } from './invocation';
 import { PulsarToolchain, type ToolchainOptions } from './toolchain';
+import { statSync } from 'node:fs';
+import { BadFileError } from '../../shared/errors';
 
 export interface PulsarCliArgs {
   pulsar?: string;
@@ -32,6 +34,7 @@ export function withPulsarOptions<T>(yargs: Argv<T>): Argv<T & PulsarCliArgs> {
 export function toolchainFromArgs(argv: PulsarCliArgs, kind: 'build' | 'run', signal?: AbortSignal): PulsarToolchain {
   // pulsar is a local process: Node's timer limit is its only bound.
   const timeoutMs = secondsOption('timeout', argv.timeout, { max: TIMER_MAX_SECONDS, code: 'BAD_TIMEOUT' });
+  if (argv.cwd !== undefined) requireFolder(argv.cwd, '--cwd', 'the folder pulsar works in');
   const options: ToolchainOptions = {
     pulsar: argv.pulsar,
     cwd: argv.cwd,
@@ -60,4 +63,19 @@ export async function runInterruptible(what: string, work: (signal: AbortSignal)
   } finally {
     dispose();
   }
+}
+
+/**
+ * `dir` must be an existing folder: named with its option before anything runs (pulsar would
+ * otherwise fail later with a message about a file inside it, or about pulsar itself).
+ */
+export function requireFolder(dir: string, option: string, what: string): void {
+  let isFolder: boolean;
+  try {
+    isFolder = statSync(dir).isDirectory();
+  } catch (err) {
+    const problem = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : 'cannot be used as a folder';
+    throw new BadFileError((err as NodeJS.ErrnoException).code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_NOT_FOLDER', dir, `${problem} (${option}: ${what})`, { hint: `give ${option} an existing folder` });
+  }
+  if (!isFolder) throw new BadFileError('FILE_NOT_FOLDER', dir, `is not a folder (${option}: ${what})`, { hint: `give ${option} an existing folder` });
 }

@@ -78,6 +78,12 @@ describe('axctl build and sim', () => {
     expectOneLineError(await axctl([...build('out'), '--target-hardware', 'AX650']), /unknown target hardware "AX650"/);
     expectOneLineError(await axctl(build('out'), { AXCTL_PULSAR: 'docker run -v $PWD:/data img pulsar' }), /no shell runs the template/);
   });
+
+  it('names --cwd and --work-dir when they are not folders, before anything runs', async () => {
+    expectOneLineError(await axctl([...build('out'), '--cwd', 'model.onnx']), /model\.onnx: is not a folder \(--cwd: the folder pulsar works in\)/);
+    expectOneLineError(await axctl([...sim('out'), '--cwd', 'no-such-folder']), /no-such-folder: no such folder \(--cwd/);
+    expectOneLineError(await axctl(['diagnose', '--onnx', 'model.onnx', '--work-dir', 'model.onnx']), /model\.onnx: is not a folder \(--work-dir names the folder diagnose works in/);
+  });
 });
 
 describe('axctl lint', () => {
