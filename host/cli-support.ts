@@ -84,6 +84,12 @@ const INTERRUPTED_JSON = {
   exitCode: INTERRUPTED_EXIT,
 };
 
+/** --json's answer to a signal that came before the command could handle it (interruptBeforeCommand). */
+export function printInterruptedJson(): void {
+  // Not after the command's own answer: stdout holds one JSON document.
+  if (stdoutWrites === 0 && jsonRequested(process.argv.slice(2))) process.stdout.write(`${JSON.stringify({ error: INTERRUPTED_JSON })}\n`);
+}
+
 function printJsonError(err: unknown): void {
   process.stdout.write(`${JSON.stringify({ error: errorJson(err) })}\n`);
 }

@@ -7,7 +7,8 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../shared/errors';
 import { joinDashedValues, refuseNonNumbers, refuseOptionsWithoutValue, type DeclaredOptionTypes } from './cli-option-values';
-import { exitOnUsageError, handleOutputErrors, refuseRepeatedSingleOptions } from './cli-support';
+import { exitOnUsageError, handleOutputErrors, printInterruptedJson, refuseRepeatedSingleOptions } from './cli-support';
+import { interruptBeforeCommand } from './deploy/interrupt';
 import { usageHint, usageMessage } from './cli-usage';
 
 export function buildCli(argv: string[]) {
@@ -53,6 +54,7 @@ export function buildCli(argv: string[]) {
 }
 
 if (require.main === module) {
+  interruptBeforeCommand(printInterruptedJson);
   handleOutputErrors();
   void buildCli(hideBin(process.argv)).parseAsync();
 }

@@ -8,6 +8,20 @@ export const INTERRUPTED_EXIT = 130;
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
+/**
+ * Until a command installs its own handler (onInterrupt), and for commands that have nothing to
+ * stop: a signal ends axctl at once with 130, and with --json its INTERRUPTED answer, instead of
+ * the signal's default death that prints nothing (a farm's job cancelled while axctl loads).
+ */
+export function interruptBeforeCommand(printJson: () => void): void {
+  const listener = (signal: NodeJS.Signals) => {
+    if (process.listenerCount(signal) > 1) return; // a command's handler is in charge
+    printJson();
+    process.exit(INTERRUPTED_EXIT);
+  };
+  for (const signal of SIGNALS) process.on(signal, listener);
+}
+
 export function onInterrupt(handler: (signal: NodeJS.Signals) => void): () => void {
   let count = 0;
   const listener = (signal: NodeJS.Signals) => {

@@ -183,6 +183,25 @@ describe('axctl boards', () => {
     }
   });
 
+  it('a CI job cancelled (SIGTERM) while it waits for a board: exit 130 and, with --json, the INTERRUPTED answer', async () => {
+    const hanging = net.createServer();
+    const reached = new Promise<void>((resolve) => hanging.on('connection', () => resolve()));
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    try {
+      await writeInventory(path.join(project, 'axctl.yaml'), `  evb-hangs:\n    url: ws://127.0.0.1:${(hanging.address() as net.AddressInfo).port}\n    token: ${'ef'.repeat(32)}\n`);
+      const child = spawn(process.execPath, [CLI, 'boards', '--json'], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      await reached; // axctl is up and waiting for the board: boards has no handler of its own
+      child.kill('SIGTERM');
+      expect(await exited).toBe(130);
+      expect(JSON.parse(stdout)).toMatchObject({ error: { code: 'INTERRUPTED', exitCode: 130 } });
+    } finally {
+      hanging.close();
+    }
+  });
+
   it('exit 2, naming the file, for a malformed inventory; and when there is none', async () => {
     await writeInventory(path.join(project, 'axctl.yaml'), `  a:\n    url: ${fileAgent.url}\n    tokenfile: x\n`);
     const bad = await boards(project, env);
