@@ -85,19 +85,15 @@ export function refuseNonNumbers(args: Record<string, unknown>, tokens: readonly
       typedByKey.set(key, typed);
       continue;
     }
-    // What Number() makes of it, sign apart (Number('-0x10') is NaN): the decimal to suggest.
-    const unsigned = typed.trim().replace(/^[+-]/, '');
-    const asNumber = unsigned === '' ? NaN : (typed.trim().startsWith('-') ? -1 : 1) * Number(unsigned);
-    throw new UsageError(
-      'BAD_NUMBER',
-      `${flag} ${JSON.stringify(typed)} is not ${Number.isNaN(asNumber) ? 'a number' : 'a decimal number'}`,
-      // 0x10 and ' 5' are numbers to Number(), but not to axctl: say which one was meant.
-      {
-        hint: Number.isNaN(asNumber)
-          ? `give a number; see ${commandOf(args)} --help`
-          : `write it ${typed.trim() === typed ? 'in decimal' : 'without spaces'}, e.g. ${flag} ${asNumber}`,
-      },
-    );
+    // What Number() makes of it, sign apart (Number('-0x10') is NaN): the decimal to suggest,
+    // when there is one (not for Infinity, nor for '+-5').
+    const trimmed = typed.trim();
+    const unsigned = trimmed.replace(/^[+-]/, '');
+    const asNumber = unsigned === '' || /^[+-]/.test(unsigned) ? NaN : (trimmed.startsWith('-') ? -1 : 1) * Number(unsigned);
+    const suggestion = Number.isFinite(asNumber)
+      ? `write it ${isDecimal(trimmed) ? 'without spaces' : 'in decimal'}, e.g. ${flag} ${asNumber}` // 0x10 and ' 5' are numbers to Number(), not to axctl
+      : `give a number; see ${commandOf(args)} --help`;
+    throw new UsageError('BAD_NUMBER', `${flag} ${JSON.stringify(typed)} is not ${Number.isFinite(asNumber) ? 'a decimal number' : 'a number'}`, { hint: suggestion });
   }
   rememberTypedNumbers(typedByKey);
 }

@@ -60,7 +60,7 @@ export function parseSerialUrl(url: URL | string, schemeOptions: Record<string, 
   if (process.platform === 'win32' && /^\/COM\d+$/i.test(path)) path = path.slice(1);
   if (path === '' || path === '/') throw badUrl(text, 'names no serial port');
   const values: Partial<Record<ParamName, number>> = {};
-  for (const [key, raw] of parsed.searchParams) {
+  for (const [key, raw] of queryParams(parsed.search)) {
     if (!(key in PARAMS)) throw badUrl(text, `has an unknown parameter '${key}' (known: ${Object.keys(PARAMS).join(', ')})`);
     // Which of baud=115200&baud=9600 was meant cannot be known: the last one silently won.
     if (values[key as ParamName] !== undefined) throw badUrl(text, `gives '${key}' more than once`);
@@ -109,6 +109,24 @@ function safeUrl(text: string): URL {
   } catch {
     throw badUrl(text, 'is not a URL');
   }
+}
+
+/**
+ * The query's parameters as typed: unlike URLSearchParams, a '+' stays a '+' (baud=+921600,
+ * giveup=1e+2 are numbers, not numbers with a space in them); %XX escapes are decoded.
+ */
+function queryParams(search: string): [string, string][] {
+  const decode = (text: string) => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
+  };
+  return search.replace(/^\?/, '').split('&').filter((pair) => pair !== '').map((pair) => {
+    const at = pair.indexOf('=');
+    return at < 0 ? [decode(pair), ''] : [decode(pair.slice(0, at)), decode(pair.slice(at + 1))];
+  });
 }
 
 function checkNumber(url: string, key: ParamName, raw: string): number {

@@ -88,6 +88,10 @@ describe('an option without its value', () => {
     ['compare --atol 0x10', [...COMPARE, '--atol', '0x10'], 'axctl: --atol "0x10" is not a decimal number (write it in decimal, e.g. --atol 16)\n'],
     ['compare -q 0x100', [...COMPARE, '-q', '0x100'], 'axctl: -q "0x100" is not a decimal number (write it in decimal, e.g. -q 256)\n'],
     ['agent install --port 0x1b5f', ['agent', 'install', '--board', 'ssh://u@127.0.0.1:1', '--port', '0x1b5f'], 'axctl: --port "0x1b5f" is not a decimal number (write it in decimal, e.g. --port 7007)\n'],
+    // No suggestion that is itself refused: Infinity, a second sign, spaces around hex.
+    ['verify --timeout Infinity', [...VERIFY, '--timeout', 'Infinity'], 'axctl: --timeout "Infinity" is not a number (give a number; see axctl verify --help)\n'],
+    ['compare --atol=+-5', [...COMPARE, '--atol=+-5'], 'axctl: --atol "+-5" is not a number (give a number; see axctl compare --help)\n'],
+    ["compare --atol ' 0x10'", [...COMPARE, '--atol', ' 0x10'], 'axctl: --atol " 0x10" is not a decimal number (write it in decimal, e.g. --atol 16)\n'],
   ])('%s: refused as not decimal, as axagent --baud is (BAD_NUMBER, exit 2)', async (_name, args, expected) => {
     const run = await axctl(...args);
     expect(run.stderr).toBe(expected);
