@@ -19,6 +19,16 @@ const codeOf = (fn: () => unknown) => {
   return undefined;
 };
 
+/** The error parseAgentArgs throws for `args` (undefined when it accepts them). */
+function refusal(args: string[]): { code: string; message: string; hint?: string } | undefined {
+  try {
+    parseAgentArgs(args);
+  } catch (err) {
+    return err as { code: string; message: string; hint?: string };
+  }
+  return undefined;
+}
+
 describe('parseAgentArgs', () => {
   it('reads a listen configuration with defaults', () => {
     const cmd = parseAgentArgs(['--listen', '127.0.0.1:7007', ...base]);
@@ -61,14 +71,6 @@ describe('parseAgentArgs', () => {
   });
 
   it('reads numbers in decimal only, as the host does (0x2580 was 9600 baud, 0x10 s a timeout)', () => {
-    const refusal = (args: string[]) => {
-      try {
-        parseAgentArgs(args);
-      } catch (err) {
-        return err as { code: string; message: string; hint?: string };
-      }
-      return undefined;
-    };
     expect(refusal(['--serial', '/dev/ttyS1', ...base, '--baud', '0x2580'])).toMatchObject({ code: 'AGENT_BAD_BAUD', message: '--baud 0x2580: expected a line rate such as 115200 or 921600', hint: expect.stringContaining('whole number') });
     expect(refusal(['--stdio', ...base, '--run-timeout', '0x10'])).toMatchObject({ code: 'AGENT_BAD_NUMBER', message: expect.stringMatching(/^--run-timeout 0x10: /), hint: 'a decimal number, e.g. --run-timeout 600' });
     expect(refusal(['--stdio', ...base, '--idle-timeout', '0b1'])).toMatchObject({ code: 'AGENT_BAD_NUMBER' });
@@ -78,14 +80,6 @@ describe('parseAgentArgs', () => {
   });
 
   it("a value starting with '-' gets the option's own error, not util.parseArgs' \"argument is ambiguous\"", () => {
-    const refusal = (args: string[]) => {
-      try {
-        parseAgentArgs(args);
-      } catch (err) {
-        return err as { code: string; message: string; hint?: string };
-      }
-      return undefined;
-    };
     expect(refusal(['--stdio', ...base, '--store-cap', '-5'])).toMatchObject({ code: 'AGENT_BAD_NUMBER', message: '--store-cap -5: expected a size in bytes, e.g. 2G or 500M', hint: expect.any(String) });
     expect(refusal(['--stdio', ...base, '--idle-timeout', '-1'])).toMatchObject({ code: 'AGENT_BAD_NUMBER', message: expect.stringMatching(/^--idle-timeout -1: expected a number of seconds/) });
     expect(refusal(['--serial', '/dev/ttyS1', ...base, '--baud', '-.5'])).toMatchObject({ code: 'AGENT_BAD_BAUD', message: expect.stringMatching(/^--baud -\.5: /) });

@@ -80,6 +80,21 @@ async function throughRelay(): Promise<{ relay: Relay; url: string; knownHosts: 
   return { relay, url: `ssh://${board.user}@127.0.0.1:${relay.port}`, knownHosts };
 }
 
+/** The board through a relay that is cut just as the first output of a run is fetched. */
+async function cutWhenOutputsAreFetched(): Promise<{ url: string; knownHosts: string; wasCut: () => boolean }> {
+  const { relay, url, knownHosts } = await throughRelay();
+  const get = SftpSession.prototype.get;
+  let cut = false;
+  vi.spyOn(SftpSession.prototype, 'get').mockImplementation(function (this: SftpSession, remote, ...rest) {
+    if (!cut && /\/runs\/run-[^/]+\/out\//.test(remote)) {
+      cut = true;
+      relay.cut();
+    }
+    return get.call(this, remote, ...rest);
+  });
+  return { url, knownHosts, wasCut: () => cut };
+}
+
 async function failure(promise: Promise<unknown>): Promise<AxError> {
   const err = await promise.then(() => null, (e: unknown) => e);
   expect(isAxError(err)).toBe(true);
@@ -88,19 +103,9 @@ async function failure(promise: Promise<unknown>): Promise<AxError> {
 
 describe('agentless: a lost connection', () => {
   it('ends verify with the connection error (exit 5), not RUN FAILED, when the link drops while outputs are fetched', async () => {
-    const { relay, url, knownHosts } = await throughRelay();
-    const get = SftpSession.prototype.get;
-    let cut = false;
-    // The link drops just as the first output is fetched (after a run that went well).
-    vi.spyOn(SftpSession.prototype, 'get').mockImplementation(function (this: SftpSession, remote, ...rest) {
-      if (!cut && /\/runs\/run-[^/]+\/out\//.test(remote)) {
-        cut = true;
-        relay.cut();
-      }
-      return get.call(this, remote, ...rest);
-    });
+    const { url, knownHosts, wasCut } = await cutWhenOutputsAreFetched();
     const err = await failure(verifyOn(dir, url, classifier, { agentless: true, ssh: { ...loginTo(board), knownHosts, runJoint, cacheDir } }));
-    expect(cut).toBe(true);
+    expect(wasCut()).toBe(true);
     expect(err.code).toBe('SSH_DISCONNECTED');
     expect(err.exitCode).toBe(5);
   });
@@ -109,19 +114,10 @@ describe('agentless: a lost connection', () => {
 describe('agentless: a lost connection after a failed run', () => {
   it('keeps RUN FAILED (its log and reasons) when the link drops while the outputs it did dump are fetched', async () => {
     const multi = await fixture(path.join(dir, 'multi'), 'multi-input');
-    const { relay, url, knownHosts } = await throughRelay();
-    const get = SftpSession.prototype.get;
-    let cut = false;
-    vi.spyOn(SftpSession.prototype, 'get').mockImplementation(function (this: SftpSession, remote, ...rest) {
-      if (!cut && /\/runs\/run-[^/]+\/out\//.test(remote)) {
-        cut = true;
-        relay.cut();
-      }
-      return get.call(this, remote, ...rest);
-    });
+    const { url, knownHosts, wasCut } = await cutWhenOutputsAreFetched();
     // Output 1 cannot be dumped: a failed run, with output 0 dumped whole to fetch as evidence.
     const { report } = await verifyOn(dir, url, multi, { agentless: true, ssh: { ...loginTo(board), knownHosts, runJoint: await runJointAt(dir, 'no-dump=1'), cacheDir } });
-    expect(cut).toBe(true);
+    expect(wasCut()).toBe(true);
     expect(report.verdict).toBe('run-failed');
     expect(report.outputs).toEqual([]);
     expect(report.run.log).toMatch(/dump output\[1\] .* failed/);
