@@ -80,12 +80,18 @@ export interface InstallReport {
 
 /** The version a bundle reports (`node axagent.js --version`), which also proves it loads. */
 export function bundleVersion(bundle: string): string {
+  let version: string;
   try {
-    return execFileSync(process.execPath, [bundle, '--version'], { encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    version = execFileSync(process.execPath, [bundle, '--version'], { encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
   } catch (err) {
     const stderr = String((err as { stderr?: unknown }).stderr ?? '').trim().split('\n')[0];
     throw new BadFileError('AGENT_BUNDLE_BAD', bundle, `does not run as the agent${stderr ? `: ${stderr}` : ''}`, { hint: 'run `npm run build` to make dist/axagent.js' });
   }
+  // An empty file runs and prints nothing: not the agent either.
+  if (!/^\d+\.\d+\.\d+\S*$/.test(version)) {
+    throw new BadFileError('AGENT_BUNDLE_BAD', bundle, `is not the agent: \`--version\` printed ${version === '' ? 'nothing' : JSON.stringify(version.slice(0, 60))}`, { hint: 'run `npm run build` to make dist/axagent.js' });
+  }
+  return version;
 }
 
 export interface AgentBundle {

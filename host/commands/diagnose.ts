@@ -21,6 +21,7 @@ import { parseMounts } from '../lint';
 import { refuseOutputsOnInputs, renderDiagnoseText, renderJson, useColor, writeReports, type InputPath } from '../report';
 import { withPulsarOptions, type PulsarCliArgs } from '../toolchain/cli-options';
 import { PulsarToolchain } from '../toolchain/toolchain';
+import { requireFolder } from '../toolchain/cli-options';
 
 interface Args extends PulsarCliArgs, BoardArgs, SshArgs {
   onnx?: string;
@@ -80,6 +81,7 @@ export const handler = action(async (argv: Args) => {
   const timeoutMs = secondsOption('timeout', argv.timeout, { max: TIMER_MAX_SECONDS });
   const connectTimeoutMs = secondsOption('connect-timeout', argv['connect-timeout']);
   const abort = new AbortController();
+  if (argv.cwd !== undefined) requireFolder(argv.cwd, '--cwd', 'the folder pulsar works in');
   const tool = new PulsarToolchain({
     pulsar: argv.pulsar,
     cwd: argv.cwd,

@@ -74,6 +74,12 @@ describe('axctl agent install refuses', () => {
     expect(key.code, key.stderr).toBe(2);
     expect(key.stderr).toContain(`axctl: ${path.join(board.dir, 'no-key')}: no such file or folder`);
     expect(key.stderr).toContain('--identity');
+    // An empty file runs under node and prints nothing: not an agent either.
+    const empty = path.join(board.dir, 'empty.js');
+    await fsp.writeFile(empty, '');
+    const blank = await axctl([...nowhere, '--agent-file', empty], board.env);
+    expect(blank.code, blank.stderr).toBe(2);
+    expect(blank.stderr).toContain(`axctl: ${empty}: is not the agent: \`--version\` printed nothing`);
   });
 
   it('a store folder that cannot be made, naming --store; nothing is left behind and the next install works', async () => {

@@ -83,6 +83,7 @@ describe('axctl build and sim', () => {
     expectOneLineError(await axctl([...build('out'), '--cwd', 'model.onnx']), /model\.onnx: is not a folder \(--cwd: the folder pulsar works in\)/);
     expectOneLineError(await axctl([...sim('out'), '--cwd', 'no-such-folder']), /no-such-folder: no such folder \(--cwd/);
     expectOneLineError(await axctl(['diagnose', '--onnx', 'model.onnx', '--work-dir', 'model.onnx']), /model\.onnx: is not a folder \(--work-dir names the folder diagnose works in/);
+    expectOneLineError(await axctl(['diagnose', '--config', 'config/config.prototxt', '--cwd', 'model.onnx']), /model\.onnx: is not a folder \(--cwd: the folder pulsar works in\)/);
   });
 });
 
