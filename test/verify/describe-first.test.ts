@@ -2,13 +2,15 @@
  * verify on a model the host has never seen: it asks the board to describe the model and maps
  * the gt files to the model's own input names before the one run, so an input named with '/'
  * needs no refused run. Against a real agent process, through openBoard with a test opener
- * that counts what the session is asked.
+ * that counts what the session is asked. Also: a failed run whose dumped outputs cannot be
+ * fetched keeps its RUN FAILED verdict.
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openWithAgent, registerBoardOpener } from '../../host/board/open-board';
 import { DescribeUnsupportedError, type BoardSession } from '../../host/board/session';
+import { ConnectError } from '../../shared/errors';
 import { HashCache } from '../../host/deploy/hash-cache';
 import { createProgress } from '../../host/deploy/progress';
 import { ModelIoStore } from '../../host/state/model-io';
@@ -165,5 +167,36 @@ describe('verify of a model the host has not seen', () => {
     const outcome = await verifyCounted(dir, agent, fx, new ModelIoStore(path.join(dir, 'model-io.json')));
     expect(outcome.report.verdict).toBe('match');
     expect(counts).toEqual({ runs: 1, runErrors: [], describes: 1 });
+  });
+});
+
+describe('verify when the link drops after a failed run', () => {
+  it('keeps RUN FAILED when the outputs the run did dump cannot be fetched (agent path)', async () => {
+    const agent = await startAgent(cleanup, { fault: 'no-dump=1' });
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'multi-input', 3);
+    let downloads = 0;
+    registerBoardOpener('dropping', async (target, open) => {
+      const inner = await openWithAgent({ ...target, url: target.url.replace(/^dropping:/, 'ws:') }, open);
+      return {
+        ...inner,
+        identity: inner.identity,
+        has: (blobs) => inner.has(blobs),
+        upload: (...args) => inner.upload(...args),
+        run: (...args) => inner.run(...args),
+        describeModel: (...args) => inner.describeModel!(...args),
+        close: () => inner.close(),
+        // The board went down with run_joint: fetching what it dumped fails as a lost link does.
+        download: async () => {
+          downloads++;
+          throw new ConnectError('TRANSPORT_DISCONNECTED', `${target.url}: the connection was lost`);
+        },
+      } satisfies BoardSession;
+    });
+    const outcome = await verify({ ...verifyOptions(dir, agent, fx), board: agent.url.replace(/^ws:/, 'dropping:') });
+    expect(downloads).toBeGreaterThan(0);
+    expect(outcome.report.verdict).toBe('run-failed');
+    expect(outcome.report.outputs).toEqual([]);
+    expect(outcome.report.advice.join('\n')).toMatch(/OUTPUTS_NOT_COMPARED: the outputs it dumped could not be compared: .*connection was lost/);
   });
 });
