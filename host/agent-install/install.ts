@@ -142,11 +142,11 @@ export async function installAgent(link: BoardLink, opts: InstallOptions): Promi
     serviceNote = `replaced the earlier ${previous.service} service${serviceNote ? `; ${serviceNote}` : ''}`;
   }
 
-  const received = await link.shell.exec(receiveAgentCommand(layout, plan.store), { stdin: bundle, timeoutMs: 120_000 });
+  const received = await link.shell.exec(receiveAgentCommand(layout, plan.store, bundle.length), { stdin: bundle, timeoutMs: 120_000 });
   if (received.code !== 0) {
     // A first install leaves nothing behind: a prefix of empty folders would be refused next time.
     if (probe.prefixState === 'absent' || probe.prefixState === 'empty') {
-      const undo = [undoReceiveScript(layout, probe.prefixState === 'absent'), ...(storeMade ? [removeMadeFoldersScript(plan.store, storeMade)] : [])].join('\n');
+      const undo = [undoReceiveScript(layout, probe.prefixState === 'absent', plan.store), ...(storeMade ? [removeMadeFoldersScript(plan.store, storeMade)] : [])].join('\n');
       await runScript(link.shell, link.label, `removing what this install made under ${layout.prefix}`, undo).catch(() => undefined);
     }
     throw new UsageError('AGENT_UPLOAD_FAILED', `${link.label}: cannot write ${layout.agentFile}: ${text(received.stderr).trim().split('\n').pop() || `exit code ${received.code}`}`, {

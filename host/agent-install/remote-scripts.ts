@@ -45,22 +45,29 @@ export function removeMadeFoldersScript(folder: string, top: string): string {
 while rmdir "$c" 2>/dev/null; [ "$c" != ${shq(top)} ]; do c=$(dirname "$c"); done`;
 }
 
-/** The folders, and the agent file itself arriving on stdin. */
-export function receiveAgentCommand(layout: Layout, store: string): string {
+/**
+ * The folders, and the agent file itself arriving on stdin. It replaces the old one only when
+ * all `bytes` arrived: a host stopped mid-upload closes stdin, `cat` ends happily, and a cut
+ * bundle would otherwise replace a working agent. The temporary name is this shell's own, so
+ * two installs at once do not take each other's file.
+ */
+export function receiveAgentCommand(layout: Layout, store: string, bytes: number): string {
   const dirs = PREFIX_FOLDERS.map((d) => shq(`${layout.prefix}/${d}`)).join(' ');
-  const incoming = shq(`${layout.agentFile}.new`);
-  return `umask 022 && mkdir -p ${dirs} ${shq(store)} && cat > ${incoming} && chmod 644 ${incoming} && mv -f ${incoming} ${shq(layout.agentFile)}`;
+  const incoming = `${shq(`${layout.agentFile}.new`)}.$$`;
+  return `umask 022 && mkdir -p ${dirs} ${shq(store)} && cat > ${incoming} && n=$(wc -c < ${incoming}) && ` +
+    `{ [ $n -eq ${bytes} ] || { echo "received $n of ${bytes} bytes of the agent" >&2; rm -f ${incoming}; exit 1; }; } && ` +
+    `chmod 644 ${incoming} && mv -f ${incoming} ${shq(layout.agentFile)} || { rm -f ${incoming}; exit 1; }`;
 }
 
 /**
  * Undoes what a first install whose agent file could not be received made under the prefix:
- * the whole prefix when there was none, else only our folders (the prefix was empty, or held
- * only the empty folders of an install cut short), so the next install does not find a prefix
- * that is not ours.
+ * our folders (and the prefix, when there was none), so the next install does not find a
+ * prefix that is not ours. Only rmdir: a folder something else has meanwhile filled (a second
+ * install running at the same time) stays, with what is in it.
  */
-export function undoReceiveScript(layout: Layout, prefixWasAbsent: boolean): string {
-  if (prefixWasAbsent) return `rm -rf ${shq(layout.prefix)}`;
-  return `rm -rf ${[...PREFIX_FOLDERS, 'store'].map((d) => shq(`${layout.prefix}/${d}`)).join(' ')}`;
+export function undoReceiveScript(layout: Layout, prefixWasAbsent: boolean, store: string): string {
+  const folders = [...PREFIX_FOLDERS.map((d) => `${layout.prefix}/${d}`), `${layout.prefix}/store`, ...(store.startsWith(`${layout.prefix}/`) ? [store] : [])];
+  return `rmdir ${folders.map(shq).join(' ')} 2>/dev/null${prefixWasAbsent ? `; rmdir ${shq(layout.prefix)} 2>/dev/null` : ''}; exit 0`;
 }
 
 /** Token (mode 600), settings and wrapper. */

@@ -13,7 +13,8 @@
  */
 import { openBoard, type OpenBoardOptions } from '../board/open-board';
 import { closeQuietly, withAbort } from '../board/lifecycle';
-import { DescribeUnsupportedError, ModelProbeFailedError, type BoardIdentity, type BoardSession } from '../board/session';
+import { DescribeUnsupportedError, type BoardIdentity, type BoardSession } from '../board/session';
+import { RunFailedError } from '../../shared/errors';
 import { checkStateWritable, stateFile, writeState } from '../state/axctl-state';
 import { ModelIoStore } from '../state/model-io';
 import { ensureOnBoard, presentOnBoard, type BlobFile, type BlobOutcome } from './ensure';
@@ -142,7 +143,9 @@ async function send(session: BoardSession, prepared: Prepared, opts: DeployOptio
     listing = 'board';
   } catch (err) {
     // The files still go up: verify runs the model and shows run_joint's failure in full.
-    if (err instanceof ModelProbeFailedError) listingProblem = err.message;
+    // So does a run_joint that cannot be started at all (agentless: not on the login PATH):
+    // a failed probe is one kind of RunFailedError.
+    if (err instanceof RunFailedError) listingProblem = err.message;
     else if (!(err instanceof DescribeUnsupportedError)) throw err;
   }
   return { outcomes: [modelOutcome!, ...(await ensureOnBoard(session, blobFiles(inputs), opts.progress))], inputs, listing, listingProblem };

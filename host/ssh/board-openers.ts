@@ -69,6 +69,7 @@ export const openAgentlessBoard: BoardOpener = async (target, opts: Options): Pr
 /** The agent over ssh://, or over ws:// through jump hosts; agentless when asked for. */
 export const openAgentOverSsh: BoardOpener = async (target, opts: Options): Promise<BoardSession> => {
   if (opts.agentless || target.mode === 'agentless') return openAgentlessBoard(target, opts);
+  refuseAgentlessOptions(target, opts);
   const ssh = sshSettingsFor(target, opts);
   await checkInventoryIdentity(target, ssh);
   const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
@@ -108,12 +109,26 @@ export const openAgentOverSsh: BoardOpener = async (target, opts: Options): Prom
 };
 
 /**
+ * --run-joint and --board-cache on the command line act only in agentless mode: an agent runs
+ * the run_joint it was installed with. Ignored, they would give a verdict on another run_joint
+ * than the one the user named (comparing two runtimes): refused.
+ */
+function refuseAgentlessOptions(target: BoardTarget, opts: Options): void {
+  const given = [opts.ssh?.runJoint !== undefined && '--run-joint', opts.ssh?.cacheDir !== undefined && '--board-cache'].filter((o): o is string => o !== false);
+  if (given.length === 0) return;
+  throw new UsageError('OPTION_NEEDS_AGENTLESS', `${given.join(' and ')} ${given.length === 1 ? 'acts' : 'act'} only with --agentless; ${target.given} is reached through its agent, which runs the run_joint it was installed with`, {
+    hint: `add --agentless to run run_joint over plain SSH, or drop ${given.join(' and ')} (the agent's run_joint is set by axctl agent install --run-joint)`,
+  });
+}
+
+/**
  * serial:// (and any scheme SSH cannot carry): the agent as usual. --agentless and jump hosts
  * are refused rather than ignored: a user who asked for them would otherwise get a different
  * path than the one they think they are testing.
  */
 export const openSerialBoard: BoardOpener = async (target, opts: Options): Promise<BoardSession> => {
   if (opts.agentless) return openAgentlessBoard(target, opts); // which refuses anything but ssh://
+  refuseAgentlessOptions(target, opts);
   if ((sshSettingsFor(target, opts).via ?? []).length > 0) {
     throw new UsageError('VIA_NEEDS_NETWORK', `${target.given}: jump hosts (--via) lead to ssh:// and ws:// boards, not to ${target.url}`, {
       hint: `drop --via${target.entry ? ` (and "via" from ${target.entry.source})` : ''}, or reach the board over ssh:// or ws://`,

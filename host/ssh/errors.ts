@@ -10,7 +10,8 @@ export function hostKeyUnknown(target: SshTarget, key: Buffer, knownHosts: strin
   return new ConnectError(
     'SSH_HOST_KEY_UNKNOWN',
     `${target.label}: unknown host; its ${keyTypeLabel(keyTypeOf(key))} key fingerprint is ${fingerprint(key)} (not in ${knownHosts})`,
-    { hint: `if that is the board's key (on the board: ssh-keygen -lf /etc/ssh/ssh_host_${shortType(key)}_key.pub), connect again with --accept-new-host-key to add it` },
+    // The board or a --via gateway: the hint names the host, whichever it is.
+    { hint: `if that is the key of ${target.host} (on it: ssh-keygen -lf /etc/ssh/ssh_host_${shortType(key)}_key.pub), connect again with --accept-new-host-key to add it` },
   );
 }
 
@@ -51,7 +52,7 @@ export function sshConnectError(target: SshTarget, err: unknown, via?: SshTarget
   const where = via ? ` (through ${via.label})` : '';
   switch (e?.code) {
     case 'ECONNREFUSED':
-      return new ConnectError('CONNECT_REFUSED', `${target.label}: connection refused${where}`, { hint: 'is sshd running on the board, and is the port right?', cause: err });
+      return new ConnectError('CONNECT_REFUSED', `${target.label}: connection refused${where}`, { hint: `is sshd running on ${target.host}, and is port ${target.port} right?`, cause: err });
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return new ConnectError('CONNECT_HOST_UNKNOWN', `${target.label}: unknown host`, { hint: "check the host name or use the board's IP address", cause: err });

@@ -209,7 +209,7 @@ async function readInstall(connection: SshConnection, launch: Extract<AgentLaunc
   );
   if (checked.code === NOT_INSTALLED) {
     throw new ConnectError('SSH_AGENT_NOT_INSTALLED', `${connection.target.label}: no agent installed under ${launch.prefix} (${launch.wrapper} is missing)`, {
-      hint: `install it with: axctl agent install --board ${connection.target.label}; or start yours with --agent-command, or use --agentless`,
+      hint: `install it with: axctl agent install --board ${connection.target.label}; if it is installed under another --prefix, give that as --agent-prefix; or start yours with --agent-command, or use --agentless`,
     });
   }
   if (checked.code !== 0) return {};

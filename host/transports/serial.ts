@@ -21,6 +21,7 @@ import { openWithSerialport } from '../../shared/serial/port-open';
 import type { Transport } from '../../shared/transport/transport';
 import { registerScheme, type OpenTransportOptions, type TransportFactory } from '../client/connect';
 import { UNVERIFIED_MAX_BYTES } from '../client/channel';
+import { peerText } from '../../shared/peer-text';
 
 export const DEFAULT_BAUD = 115_200;
 
@@ -56,12 +57,17 @@ export function parseSerialUrl(url: URL | string, schemeOptions: Record<string, 
   const text = parsed.href;
   if (parsed.protocol !== 'serial:') throw badUrl(text, 'is not a serial:// URL');
   if (parsed.host !== '') throw badUrl(text, `names a host ('${parsed.host}'); the port path needs three slashes`);
-  let path = decodeURIComponent(parsed.pathname);
+  let path: string;
+  try {
+    path = decodeURIComponent(parsed.pathname);
+  } catch {
+    throw badUrl(text, 'has a malformed %-escape in its port path');
+  }
   if (process.platform === 'win32' && /^\/COM\d+$/i.test(path)) path = path.slice(1);
   if (path === '' || path === '/') throw badUrl(text, 'names no serial port');
   const values: Partial<Record<ParamName, number>> = {};
   for (const [key, raw] of queryParams(parsed.search)) {
-    if (!(key in PARAMS)) throw badUrl(text, `has an unknown parameter '${key}' (known: ${Object.keys(PARAMS).join(', ')})`);
+    if (!Object.hasOwn(PARAMS, key)) throw badUrl(text, `has an unknown parameter '${peerText(key, 40)}' (known: ${Object.keys(PARAMS).join(', ')})`);
     // Which of baud=115200&baud=9600 was meant cannot be known: the last one silently won.
     if (values[key as ParamName] !== undefined) throw badUrl(text, `gives '${key}' more than once`);
     values[key as ParamName] = checkNumber(text, key as ParamName, raw);
@@ -135,7 +141,7 @@ function checkNumber(url: string, key: ParamName, raw: string): number {
   const value = parseDecimal(raw);
   const integral = key !== 'giveup';
   if (!Number.isFinite(value) || (integral && !Number.isInteger(value)) || value < spec.min || value > spec.max) {
-    throw badUrl(url, `${key}=${raw} is not valid: expected ${spec.what} from ${spec.min} to ${spec.max}`);
+    throw badUrl(url, `${key}=${peerText(raw, 40)} is not valid: expected ${spec.what} from ${spec.min} to ${spec.max}`);
   }
   return value;
 }

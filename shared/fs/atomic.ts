@@ -22,7 +22,7 @@ export function tempPathFor(target: string): string {
  */
 export async function makeFolder(dir: string, mode?: number): Promise<void> {
   const missing: string[] = [];
-  let existing = path.resolve(dir);
+  let existing = dir; // as given, not resolved: `link/..` is the link's parent, as for mkdir -p
   while (!(await fsp.lstat(existing).then(() => true, () => false))) {
     missing.unshift(existing);
     const parent = path.dirname(existing);
@@ -40,7 +40,7 @@ export async function makeFolder(dir: string, mode?: number): Promise<void> {
 /** makeFolder for the scripts that work synchronously (the simulators). */
 export function makeFolderSync(dir: string, mode?: number): void {
   const missing: string[] = [];
-  let existing = path.resolve(dir);
+  let existing = dir;
   while (!fs.existsSync(existing) && !isLink(existing)) {
     missing.unshift(existing);
     const parent = path.dirname(existing);

@@ -16,7 +16,7 @@ import { resolveToken } from '../../host/board/open-board';
 import { checkBoardPath, layoutOf, parseConf, renderConf, type AgentConf } from '../../host/agent-install/layout';
 import { chooseService, nodeMajor, parseProbe, probeScript } from '../../host/agent-install/probe';
 import { planInstall } from '../../host/agent-install/install';
-import { prepareStoreScript, removeMadeFoldersScript, removeServiceScript, startServiceScript, stopAgentProcessesScript, undoReceiveScript, writeInstallationScript } from '../../host/agent-install/remote-scripts';
+import { prepareStoreScript, receiveAgentCommand, removeMadeFoldersScript, removeServiceScript, startServiceScript, stopAgentProcessesScript, undoReceiveScript, writeInstallationScript } from '../../host/agent-install/remote-scripts';
 import { renderInitdScript, renderSystemdUnit, renderWrapper } from '../../host/agent-install/service-files';
 
 const layout = layoutOf('/opt/axagent');
@@ -146,9 +146,29 @@ describe('the store and a failed first install', () => {
       await fsp.rm(dir, { recursive: true, force: true });
     }
   });
-  it('removes the whole prefix it made, or only its own folders from a prefix that was there', () => {
-    expect(undoReceiveScript(layout, true)).toBe(`rm -rf '/opt/axagent'`);
-    expect(undoReceiveScript(layout, false)).toBe(`rm -rf '/opt/axagent/bin' '/opt/axagent/lib' '/opt/axagent/etc' '/opt/axagent/run' '/opt/axagent/log' '/opt/axagent/store'`);
+  it('replaces the agent file only when every byte arrived; the undo removes only empty folders of ours', async () => {
+    const sh = (script: string, input = '') => spawnSync('sh', ['-c', script], { input, encoding: 'utf8' });
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-receive-'));
+    try {
+      const l = layoutOf(path.join(dir, 'prefix'));
+      const store = path.join(l.prefix, 'store');
+      expect(sh(receiveAgentCommand(l, store, 5), 'v1abc').status).toBe(0);
+      expect(await fsp.readFile(l.agentFile, 'utf8')).toBe('v1abc');
+      // Cut short (the host stopped mid-upload): the working agent stays, no temporary file.
+      const cut = sh(receiveAgentCommand(l, store, 10), 'v2ab');
+      expect(cut.status).toBe(1);
+      expect(cut.stderr).toMatch(/received +4 of 10 bytes/);
+      expect(await fsp.readFile(l.agentFile, 'utf8')).toBe('v1abc');
+      expect(await fsp.readdir(path.join(l.prefix, 'lib'))).toEqual(['axagent.js']);
+      // Undo after a failed first install: empty folders go, a folder another install filled stays.
+      expect(sh(undoReceiveScript(l, true, store)).status).toBe(0);
+      expect((await fsp.readdir(l.prefix)).sort()).toEqual(['lib']);
+      await fsp.rm(l.agentFile);
+      expect(sh(undoReceiveScript(l, true, store)).status).toBe(0);
+      expect(await fsp.readdir(dir)).toEqual([]);
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -43,6 +43,9 @@ describe('serial:// URLs', () => {
     ['serial:///dev/ttyUSB0?payload=0o1000', /payload=0o1000 is not valid/],
     ['serial:///dev/ttyUSB0?giveup=0x10', /giveup=0x10 is not valid/],
     ['serial:///dev/ttyUSB0?baud=', /baud= is not valid/],
+    ['serial:///dev/tty%E0%A4', /malformed %-escape in its port path/],
+    ['serial:///dev/ttyUSB0?constructor=1', /unknown parameter 'constructor'/],
+    ['serial:///dev/ttyUSB0?baud=1%0a%1b[31mX', /baud=1\\n\\x1b\[31mX is not valid/],
   ])('refuses %s with one line and an example', (url, problem) => {
     let error: unknown;
     try {

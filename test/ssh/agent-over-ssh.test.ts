@@ -77,6 +77,7 @@ describe('the agent over ssh://', () => {
     expect(err.code).toBe('SSH_AGENT_NOT_INSTALLED');
     expect(err.exitCode).toBe(5);
     expect(err.hint).toContain('axctl agent install');
+    expect(err.hint).toContain('give that as --agent-prefix'); // installed with --prefix: not a second install
   });
 
   it('reports an agent command that cannot start with its status and what it printed', async () => {

@@ -85,6 +85,23 @@ describe('axctl verify over ssh://', () => {
     expect((await axctl(['verify', ...words, '--json'])).code).toBe(0);
   });
 
+  it('refuses --run-joint and --board-cache without --agentless (the agent would run its own run_joint)', async () => {
+    const res = await axctl(['verify', ...target(), '--known-hosts', board.knownHosts, '--run-joint', '/somewhere/run_joint', '--json']);
+    expect(res.code).toBe(2);
+    expect(JSON.parse(res.stdout).error).toMatchObject({ code: 'OPTION_NEEDS_AGENTLESS' });
+    expect(res.stderr).toMatch(/--run-joint acts only with --agentless/);
+  });
+
+  it('deploy --agentless with a run_joint the board does not have still sends everything and says why (exit 0)', async () => {
+    // A model this host has not seen (no cached listing): deploy asks the board to list it.
+    const fresh = await fixture(path.join(dir, 'unseen'), 'multi-input', 7);
+    const res = await axctl(['deploy', '--board', board.url, '--model', fresh.model, '--gt', fresh.gt, '--identity', board.clientKey.file, '--known-hosts', board.knownHosts, '--agentless', '--run-joint', '/nowhere/run_joint', '--board-cache', path.join(dir, 'missing-rj cache'), '--json']);
+    expect(res.code, res.stderr).toBe(0);
+    const out = JSON.parse(res.stdout) as { listingProblem: string | null; inputs: unknown[] };
+    expect(out.listingProblem).toMatch(/run_joint.*not found/);
+    expect(out.inputs).toHaveLength(3);
+  });
+
   it('diagnose takes the same SSH options for its board step (agentless here)', async () => {
     const res = await axctl(['diagnose', '--joint', fx.model, '--gt', fx.gt, '--board', board.url, '--identity', board.clientKey.file, '--known-hosts', board.knownHosts, '--agentless', '--run-joint', await runJointAt(await fsp.mkdtemp(path.join(dir, 'diagnose-'))), '--board-cache', path.join(dir, 'diagnose cache'), '--json']);
     expect(res.stderr).not.toMatch(/Unknown argument/);

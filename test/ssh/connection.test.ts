@@ -320,6 +320,7 @@ describe('openSsh through jump hosts', () => {
     const err = await failure(connect({ via: [gateway.url] }));
     expect(err.code).toBe('SSH_HOST_KEY_UNKNOWN');
     expect(err.message).toContain(`:${gateway.port}`);
+    expect(err.hint).toMatch(/^if that is the key of 127\.0\.0\.1 \(on it: ssh-keygen/); // not "the board's"
   });
 
   it('gives up the board behind a gateway when the signal aborts, after the gateway logged in', async () => {
