@@ -206,6 +206,26 @@ describe('openSsh', () => {
     }
   });
 
+  it('logs in with the key file when SSH_AUTH_SOCK names an agent that is gone (not "Failed to connect to agent")', async () => {
+    const notASocket = path.join(dir, 'stale-agent.sock');
+    await fsp.writeFile(notASocket, '');
+    // No --identity: the agent comes first, then ~/.ssh/id_ed25519 (HOME points at a copy of the board's key).
+    const home = path.join(dir, 'home-with-key');
+    await fsp.mkdir(path.join(home, '.ssh'), { recursive: true });
+    await fsp.copyFile(board.clientKey.file, path.join(home, '.ssh', 'id_ed25519'));
+    const realHome = process.env.HOME;
+    process.env.HOME = home;
+    try {
+      for (const agentSocket of [path.join(dir, 'no-such-agent.sock'), notASocket]) {
+        const ssh = await connect({ identity: undefined, agentSocket });
+        expect((await ssh.exec('echo key file')).stdout).toBe('key file\n');
+        await ssh.close();
+      }
+    } finally {
+      process.env.HOME = realHome;
+    }
+  });
+
   it('close() cuts a connection whose peer went silent, within its grace period', async () => {
     const relay = await startRelay(board.port);
     try {
