@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDecimal } from '../shared/decimal';
+import { joinDashedValues as joinShared } from '../shared/dashed-values';
 import { UsageError } from '../shared/errors';
 import { firstLineOf } from '../shared/first-line';
 import { LINE_RATE } from '../shared/serial/options';
@@ -106,31 +107,24 @@ export function parseAgentArgs(argv: string[]): AgentCommand {
 }
 
 /**
- * `--store-cap -5` → `--store-cap=-5`, judged by the option's own check. util.parseArgs takes
- * a word starting with '-' after an option for another option, and said "Option '--store-cap'
- * argument is ambiguous." (its own wording, not a line saying what to do). axagent has no
- * short option that starts with a digit or '.', so such a word is the value. Any other
- * '-' word after an option that takes a value (`--store --stdio`) is refused here: the value
- * is missing, or needs writing as --opt=VALUE. Tokens after `--` are left alone.
+ * `--store-cap -5` → `--store-cap=-5` (shared/dashed-values.ts), judged by the option's own
+ * check rather than util.parseArgs' "argument is ambiguous". Any other '-' word after an option
+ * that takes a value (`--store --stdio`) is refused here: the value is missing, or needs writing
+ * as --opt=VALUE. Tokens after `--` are left alone.
  */
 function joinDashedValues(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const token = argv[i]!;
-    if (token === '--') return [...out, ...argv.slice(i)];
-    const name = /^--([^=]+)$/.exec(token)?.[1];
-    const spec: OptionSpec | undefined = name !== undefined && Object.prototype.hasOwnProperty.call(AGENT_OPTIONS, name) ? AGENT_OPTIONS[name as keyof typeof AGENT_OPTIONS] : undefined;
-    const next = argv[i + 1];
-    if (spec?.type !== 'string' || next === undefined || !next.startsWith('-') || next === '-') {
-      out.push(token);
-    } else if (/^-\.?[0-9]/.test(next)) {
-      out.push(`${token}=${next}`);
-      i++;
-    } else {
+  const specOf = (name: string): OptionSpec | undefined => (Object.prototype.hasOwnProperty.call(AGENT_OPTIONS, name) ? AGENT_OPTIONS[name as keyof typeof AGENT_OPTIONS] : undefined);
+  const joined = joinShared(argv, (name) => specOf(name)?.type === 'string');
+  for (let i = 0; i < joined.length - 1; i++) {
+    const token = joined[i]!;
+    if (token === '--') break;
+    const spec = specOf(/^--([^=]+)$/.exec(token)?.[1] ?? '');
+    const next = joined[i + 1]!;
+    if (spec?.type === 'string' && next.startsWith('-') && next !== '-') {
       throw new UsageError('AGENT_BAD_OPTION', `${token} needs a value, got ${next}`, { hint: `give ${token} ${spec.value}; write ${token}=${next} if that is the value` });
     }
   }
-  return out;
+  return joined;
 }
 
 function parseBaud(value: string): number {

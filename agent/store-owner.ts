@@ -18,6 +18,7 @@ import { socketBesideStore } from '../shared/store/owner-socket';
 import { RelayHangUpWatch } from './relay-hang-up';
 import { ensurePrivateSocketDir, privateSocketDir } from './socket-dir';
 import { makeFolder } from '../shared/fs/atomic';
+import { socketAnswers } from '../shared/socket-answers';
 
 const PROBE_TIMEOUT_MS = 2000;
 
@@ -80,7 +81,7 @@ async function claimAt(socketPath: string, onPeer: (socket: net.Socket) => void)
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
     }
-    if (await answers(socketPath)) return { role: 'relay', socketPath };
+    if (await socketAnswers(socketPath, PROBE_TIMEOUT_MS)) return { role: 'relay', socketPath };
     await fsp.rm(socketPath, { force: true }); // left by an owner that died
   }
   throw new UsageError('STORE_CLAIM_FAILED', `cannot tell whether another agent owns the store (${socketPath} keeps reappearing)`, {
@@ -225,20 +226,6 @@ export function relayStdio(socketPath: string, input: NodeJS.ReadableStream, out
       first ??= 'host';
       socket.end();
     });
-  });
-}
-
-function answers(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(socketPath);
-    const done = (alive: boolean) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(alive);
-    };
-    const timer = setTimeout(() => done(false), PROBE_TIMEOUT_MS);
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
   });
 }
 

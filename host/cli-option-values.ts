@@ -8,6 +8,7 @@
 import { isDecimal } from '../shared/decimal';
 import { UsageError } from '../shared/errors';
 import { rememberTypedNumbers } from './cli-numbers';
+import { joinDashedValues as joinShared } from '../shared/dashed-values';
 
 /** What yargs declared for the command being run (yargs' getOptions()). */
 export interface DeclaredOptionTypes {
@@ -21,27 +22,9 @@ export interface DeclaredOptionTypes {
 /** A negative number as yargs-parser takes it for an option's value (`--timeout -5`). */
 const NEGATIVE_NUMBER = /^-([0-9]+(\.[0-9]+)?|\.[0-9]+)$/;
 
-/**
- * `--shape -1,10` → `--shape=-1,10`. yargs takes a word starting with '-' after an option for
- * another option unless it is a plain negative number, so `-1,10` or `-1e-5` became the short
- * options `-1`... and the error "Unknown argument: 1". axctl has no short option that starts
- * with a digit, so such a word can only be the value of the option before it; joined to it,
- * the option's own check says what is wrong with it. Tokens after `--` are left alone.
- */
+/** Negative and '-.5'-like values joined to their option (shared/dashed-values.ts); yargs' `--no-x` switches take none. */
 export function joinDashedValues(tokens: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i]!;
-    if (token === '--') return [...out, ...tokens.slice(i)];
-    const next = tokens[i + 1];
-    if (/^--[^=]+$/.test(token) && !token.startsWith('--no-') && next !== undefined && /^-\.?[0-9]/.test(next)) {
-      out.push(`${token}=${next}`);
-      i++;
-    } else {
-      out.push(token);
-    }
-  }
-  return out;
+  return joinShared(tokens, (name) => !name.startsWith('no-'));
 }
 
 /**

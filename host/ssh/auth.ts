@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { utils, type AnyAuthMethod, type ParsedKey } from 'ssh2';
 import { BadFileError, ConnectError, fileSystemError } from '../../shared/errors';
 import { fingerprint, keyTypeLabel } from './known-hosts';
-import * as net from 'node:net';
+import { socketAnswers } from '../../shared/socket-answers';
 
 export interface AuthSources {
   /** Private key file (--identity). */
@@ -26,12 +26,14 @@ export interface AuthPlan {
 }
 
 const DEFAULT_KEY_FILES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+/** How long a local ssh-agent may take to accept a connection before it counts as gone. */
+const AGENT_PROBE_TIMEOUT_MS = 1000;
 
 export async function planAuth(user: string, sources: AuthSources): Promise<AuthPlan> {
   const named = sources.agentSocket === undefined ? process.env.SSH_AUTH_SOCK || null : sources.agentSocket;
   // A dead agent (an SSH_AUTH_SOCK left from an old login or tmux) made ssh2 give up the whole
   // login ("Failed to connect to agent"): skipped, as OpenSSH does, so the key files still count.
-  const agent = named && (await agentAnswers(named)) ? named : null;
+  const agent = named && (await socketAnswers(named, AGENT_PROBE_TIMEOUT_MS)) ? named : null;
   if (named && !agent && process.env.AXCTL_DEBUG) process.stderr.write(`axctl: debug: no ssh-agent answers at ${named}; using key files only\n`);
   const methods: AnyAuthMethod[] = [];
   const offered: string[] = [];
@@ -97,19 +99,4 @@ async function loadKey(file: string, opts: { optional?: boolean; agentAvailable:
     throw new BadFileError('SSH_KEY_INVALID', file, 'holds a public key, not a private one', { hint: `give the file without .pub, e.g. ${file.replace(/\.pub$/, '')}` });
   }
   return key;
-}
-
-/** Does something accept connections at the ssh-agent socket `socket` (within a second)? */
-function agentAnswers(socket: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = net.connect(socket);
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      probe.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), 1000);
-    probe.once('connect', () => done(true));
-    probe.once('error', () => done(false));
-  });
 }

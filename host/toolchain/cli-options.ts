@@ -7,8 +7,8 @@ import { secondsOption, TIMER_MAX_SECONDS } from '../cli-numbers';
 import { INTERRUPTED_EXIT, onInterrupt } from '../deploy/interrupt';
 import { PULSAR_ENV } from './invocation';
 import { PulsarToolchain, type ToolchainOptions } from './toolchain';
-import { statSync } from 'node:fs';
 import { BadFileError } from '../../shared/errors';
+import { folderProblem } from './runner';
 
 export interface PulsarCliArgs {
   pulsar?: string;
@@ -70,12 +70,6 @@ export async function runInterruptible(what: string, work: (signal: AbortSignal)
  * otherwise fail later with a message about a file inside it, or about pulsar itself).
  */
 export function requireFolder(dir: string, option: string, what: string): void {
-  let isFolder: boolean;
-  try {
-    isFolder = statSync(dir).isDirectory();
-  } catch (err) {
-    const problem = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : 'cannot be used as a folder';
-    throw new BadFileError((err as NodeJS.ErrnoException).code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_NOT_FOLDER', dir, `${problem} (${option}: ${what})`, { hint: `give ${option} an existing folder` });
-  }
-  if (!isFolder) throw new BadFileError('FILE_NOT_FOLDER', dir, `is not a folder (${option}: ${what})`, { hint: `give ${option} an existing folder` });
+  const wrong = folderProblem(dir);
+  if (wrong) throw new BadFileError(wrong.code, dir, `${wrong.problem} (${option}: ${what})`, { hint: `give ${option} an existing folder` });
 }

@@ -192,7 +192,8 @@ function describeSource(invocation: PulsarInvocation): string {
   return `the default; set --pulsar or ${PULSAR_ENV}`;
 }
 
-function folderProblem(dir: string): { code: string; problem: string } | null {
+/** What keeps `dir` from being a working folder (missing, a file, under a file); null when none is known. */
+export function folderProblem(dir: string): { code: string; problem: string } | null {
   try {
     return statSync(dir).isDirectory() ? null : { code: 'FILE_NOT_FOLDER', problem: 'is not a folder' };
   } catch (err) {

@@ -111,14 +111,15 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
       ({ result, plan, inputs, queuePositions, described } = run);
       stopOnAbort.runOver();
       lap('board');
-      if (result.status === 'ok' && !opts.signal?.aborted) ({ outputs, saveOutputsError } = await fetchAndCompare(session, result, gt, prepared.io ?? described, opts.saveOutputs));
-      else if (result.status === 'failed' && result.outputs.length > 0 && !opts.signal?.aborted) {
-        // A failed run's outputs that run_joint did dump whole are compared too: evidence beside
-        // RUN FAILED, and kept by --save-outputs. Only as far as it goes: a link that drops now
-        // (an NPU fault often takes the board down) must not cost the verdict and its log.
+      // A failed run's outputs that run_joint did dump whole are compared too: evidence beside
+      // RUN FAILED, and kept by --save-outputs. Only as far as it goes: a link that drops now
+      // (an NPU fault often takes the board down) must not cost that verdict and its log.
+      const compared = result.status === 'ok' || (result.status === 'failed' && result.outputs.length > 0);
+      if (compared && !opts.signal?.aborted) {
         try {
           ({ outputs, saveOutputsError } = await fetchAndCompare(session, result, gt, prepared.io ?? described, opts.saveOutputs));
         } catch (err) {
+          if (result.status === 'ok') throw err;
           result = { ...result, problems: [...result.problems, { code: 'OUTPUTS_NOT_COMPARED', message: `the outputs it dumped could not be compared: ${(err as Error).message}` }] };
         }
       }

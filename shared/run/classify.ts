@@ -101,7 +101,10 @@ export async function classifyRun(outcome: RunOutcome, ctx: RunContext): Promise
   for (const output of ctx.io.outputs) {
     // After a crash the dumps are only evidence: one that cannot even be looked at (the board's
     // link went down with run_joint) is left out rather than costing the verdict.
-    const checked = ended ? await checkOutput(output, parsed, ctx.dumps, batches).catch(() => null) : await checkOutput(output, parsed, ctx.dumps, batches);
+    const checked = await checkOutput(output, parsed, ctx.dumps, batches).catch((err: unknown) => {
+      if (ended) return null;
+      throw err;
+    });
     if (checked === null) continue;
     if (!('code' in checked)) outputFiles.push(checked);
     else if (!ended) problems.push(checked);

@@ -29,16 +29,25 @@ interface Counts {
   describes: number;
 }
 
+/** A session that passes every call on to `inner` (its methods are not own properties: a spread would drop them). */
+function forwarding(inner: BoardSession): BoardSession {
+  return {
+    identity: inner.identity,
+    has: (blobs) => inner.has(blobs),
+    upload: (...args) => inner.upload(...args),
+    run: (...args) => inner.run(...args),
+    describeModel: (...args) => inner.describeModel!(...args),
+    download: (...args) => inner.download(...args),
+    close: () => inner.close(),
+  };
+}
+
 /** Boards named counted://HOST:PORT are the agent at ws://HOST:PORT, with every call counted. */
 function countedBoard(counts: Counts, opts: { describes: boolean }): void {
   registerBoardOpener('counted', async (target, open) => {
     const inner = await openWithAgent({ ...target, url: target.url.replace(/^counted:/, 'ws:') }, open);
     const session: BoardSession = {
-      identity: inner.identity,
-      has: (blobs) => inner.has(blobs),
-      upload: (...args) => inner.upload(...args),
-      download: (...args) => inner.download(...args),
-      close: () => inner.close(),
+      ...forwarding(inner),
       run: async (req, runOpts) => {
         counts.runs++;
         return inner.run(req, runOpts).catch((err: { code?: string }) => {
@@ -89,13 +98,7 @@ function evictingBoard(agent: Agent, counts: Counts, times: number): void {
   registerBoardOpener('evicting', async (target, open) => {
     const inner = await openWithAgent({ ...target, url: target.url.replace(/^evicting:/, 'ws:') }, open);
     return {
-      ...inner,
-      identity: inner.identity,
-      has: (blobs) => inner.has(blobs),
-      upload: (...args) => inner.upload(...args),
-      download: (...args) => inner.download(...args),
-      close: () => inner.close(),
-      describeModel: (...args) => inner.describeModel!(...args),
+      ...forwarding(inner),
       run: async (req, runOpts) => {
         if (counts.runs++ < times) for (const input of req.inputs) await fsp.rm(path.join(agent.storeDir, 'blobs', input.hash), { force: true });
         return inner.run(req, runOpts).catch((err: { code?: string }) => {
@@ -179,13 +182,7 @@ describe('verify when the link drops after a failed run', () => {
     registerBoardOpener('dropping', async (target, open) => {
       const inner = await openWithAgent({ ...target, url: target.url.replace(/^dropping:/, 'ws:') }, open);
       return {
-        ...inner,
-        identity: inner.identity,
-        has: (blobs) => inner.has(blobs),
-        upload: (...args) => inner.upload(...args),
-        run: (...args) => inner.run(...args),
-        describeModel: (...args) => inner.describeModel!(...args),
-        close: () => inner.close(),
+        ...forwarding(inner),
         // The board went down with run_joint: fetching what it dumped fails as a lost link does.
         download: async () => {
           downloads++;
