@@ -4,8 +4,8 @@
  * folders are kept by StoreFolders (store-folders.ts), the space by SpaceKeeper (space-keeper.ts).
  *
  * Uploads: every chunk (or batch of chunks, written with one writev) is written at the
- * partial's end and fsync'd before it counts as received, and a running sha256 follows the
- * chunks, computed while the write and fsync are in flight. Hash state cannot survive an agent
+ * partial's end, and a running sha256 follows the chunks, computed while the write is in
+ * flight. fsync runs in the background and once more before the rename (background-sync.ts). Hash state cannot survive an agent
  * restart, so the first touch of a partial after a restart re-reads it to rebuild the hash;
  * the upload then continues from the partial's length, no byte is sent twice. The partial is
  * renamed into blobs/ only when its sha256 matches its name.
@@ -17,7 +17,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { fileSystemError } from '../../shared/errors';
-import { fsyncDir, syncFile, writeDurably } from './disk';
+import { BackgroundSync } from './background-sync';
+import { fsyncDir, syncFile, writeAt } from './disk';
 import { chunkParts, dropFront, type ChunkBatch } from './chunk-batch';
 import { StoreError, storeIoError } from './errors';
 import { assertHash, hashFileInto, sha256File } from './hashing';
@@ -48,6 +49,8 @@ const DEFAULT_PARTIAL_IDLE_MS = 60 * 60 * 1000;
 interface UploadState {
   hasher: Hash;
   length: number;
+  /** fsyncs the partial off the acknowledgement path (background-sync.ts). */
+  sync: BackgroundSync;
 }
 
 export class BlobStore {
@@ -145,8 +148,9 @@ export class BlobStore {
 
   /**
    * Appends `data` (one chunk, or a batch of consecutive ones) at `offset`, the upload's current
-   * end; resolves once it is on disk (fsync'd), with the bytes received so far. The last byte
-   * completes the upload: sha256 checked, then the blob is moved into place.
+   * end; resolves once it is written (fsync'd in the background), with the bytes received so
+   * far. The last byte completes the upload: every byte fsync'd, sha256 checked, then the blob
+   * is moved into place.
    */
   async writeChunk(hash: string, size: number, offset: number, data: Uint8Array | ChunkBatch): Promise<{ received: number; complete: boolean }> {
     assertHash(hash);
@@ -185,25 +189,14 @@ export class BlobStore {
           throw new StoreError('OFFSET_MISMATCH', `blob ${hash}: the partial upload was evicted while this chunk waited for room; the upload continues at 0`, { hash, expectedOffset: 0 }, { hint: 'send from offset 0' });
         }
         try {
-          // Hash on this thread while libuv writes and fsyncs: the two overlap instead of
-          // adding up (on a board both are slow).
-          await this.folders.withFolders(() => writeDurably(file, at, tail, (slice) => state.hasher.update(slice)));
+          state.sync.check(); // a background fsync that failed fails the upload as a failed write does
+          // Hash on this thread while libuv writes: the two overlap instead of adding up (on a
+          // board both are slow).
+          await this.folders.withFolders(() => writeAt(file, at, tail, (slice) => state.hasher.update(slice)));
           if (at === 0) await fsyncDir(this.folders.partialDir); // the partial's name survives a crash
+          state.sync.written(tailBytes);
         } catch (err) {
-          this.uploads.delete(name); // what reached the disk is unknown: re-read it next time
-          const errno = (err as NodeJS.ErrnoException).code;
-          if (errno === 'ENOENT') this.book.deletePartial(name); // deleted behind our back
-          if (errno === 'ENOSPC' || errno === 'EDQUOT') {
-            // This upload cannot complete, and its partial keeps the disk full (an idle partial
-            // is evicted only after an hour): every later upload would fail too. Only this
-            // upload's partial goes; another host's upload keeps its bytes.
-            await this.dropPartial(name).catch(() => undefined);
-            throw new StoreError('DISK_FULL', `blob ${hash}: the board's disk filled up after ${offset} of ${size} bytes; the partial upload was dropped`, { hash, size }, {
-              hint: `free space on the board's disk holding ${this.dir} (at least ${size} bytes), then send it again`,
-              cause: err,
-            });
-          }
-          throw this.folders.ioError(`blob ${hash}: cannot write the upload`, err);
+          throw await this.writeFailure(err, name, hash, size, offset);
         } finally {
           release();
         }
@@ -212,6 +205,11 @@ export class BlobStore {
         this.book.setPartial(name, { hash, size, length: state.length, lastWrite: this.book.tick(), activeAt: activeNow() });
       }
       if (state.length < size) return { received: state.length, complete: false };
+      try {
+        if (size > 0) await state.sync.flush(); // every byte on disk before the blob is renamed into place (an empty one has no file yet)
+      } catch (err) {
+        throw await this.writeFailure(err, name, hash, size, offset);
+      }
       this.uploads.delete(name);
       const actualHash = state.hasher.digest('hex');
       if (actualHash !== hash) {
@@ -221,6 +219,24 @@ export class BlobStore {
       await this.promote(hash, size, file, name);
       return { received: size, complete: true };
     });
+  }
+
+  /** The error to throw for a failed write or fsync of an upload's partial, after cleaning up. */
+  private async writeFailure(err: unknown, name: string, hash: string, size: number, offset: number): Promise<Error> {
+    this.uploads.delete(name); // what reached the disk is unknown: re-read it next time
+    const errno = (err as NodeJS.ErrnoException).code;
+    if (errno === 'ENOENT') this.book.deletePartial(name); // deleted behind our back
+    if (errno === 'ENOSPC' || errno === 'EDQUOT') {
+      // This upload cannot complete, and its partial keeps the disk full (an idle partial
+      // is evicted only after an hour): every later upload would fail too. Only this
+      // upload's partial goes; another host's upload keeps its bytes.
+      await this.dropPartial(name).catch(() => undefined);
+      return new StoreError('DISK_FULL', `blob ${hash}: the board's disk filled up after ${offset} of ${size} bytes; the partial upload was dropped`, { hash, size }, {
+        hint: `free space on the board's disk holding ${this.dir} (at least ${size} bytes), then send it again`,
+        cause: err,
+      });
+    }
+    return this.folders.ioError(`blob ${hash}: cannot write the upload`, err);
   }
 
   /**
@@ -360,7 +376,7 @@ export class BlobStore {
     // An upload begun but not written yet (or whose file went behind our back) stays in the
     // book at length 0: it still expects all its bytes.
     if (length > 0 || record) this.book.setPartial(name, { hash, size, length, lastWrite: record?.lastWrite ?? this.book.tick(), activeAt: record?.activeAt ?? activeNow() });
-    const state = { hasher, length };
+    const state = { hasher, length, sync: new BackgroundSync(() => syncFile(file)) };
     // Kept only once there are bytes (writeChunk keeps a new one after its first write): an
     // upload asked about and never continued must not hold a hash object forever.
     if (length > 0) this.uploads.set(name, state);

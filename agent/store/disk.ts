@@ -63,23 +63,24 @@ export async function filesystemSpace(dir: string): Promise<{ freeBytes: number;
   }
 }
 
-/** Bytes handed to writeDurably's callback at a time, between turns of the event loop. */
+/** Bytes handed to writeAt's callback at a time, between turns of the event loop. */
 const SLICE_BYTES = 1024 * 1024;
 
 /**
- * Writes `parts`, back to back, at `offset` with writev (never joined in memory) and fsyncs;
- * on failure cuts the file back to `offset`. `eachSlice` gets the bytes in order, 1 MiB at
- * most (never an empty slice), while libuv's threads write and then fsync, with a turn of the
- * event loop between slices: the caller's hashing overlaps the disk work instead of adding to
- * it, and a large batch never stalls the connections for more than a slice.
+ * Writes `parts`, back to back, at `offset` with writev (never joined in memory); on failure
+ * cuts the file back to `offset`. No fsync: the upload's BackgroundSync does that off the
+ * acknowledgement path. `eachSlice` gets the bytes in order, 1 MiB at most (never an empty
+ * slice), while libuv's threads write, with a turn of the event loop between slices: the
+ * caller's hashing overlaps the disk work instead of adding to it, and a large batch never
+ * stalls the connections for more than a slice.
  */
-export async function writeDurably(file: string, offset: number, parts: readonly Uint8Array[], eachSlice: (slice: Uint8Array) => void): Promise<void> {
+export async function writeAt(file: string, offset: number, parts: readonly Uint8Array[], eachSlice: (slice: Uint8Array) => void): Promise<void> {
   // Only the first write creates the file: one that vanished meanwhile (evicted) must fail,
   // not come back as a sparse file with zeros where its first bytes were.
   const handle = await fsp.open(file, offset === 0 ? fsc.O_WRONLY | fsc.O_CREAT : fsc.O_WRONLY, 0o644);
   try {
-    const synced = writeAllAt(handle, parts, offset).then(() => handle.sync());
-    synced.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
+    const written = writeAllAt(handle, parts, offset);
+    written.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
     try {
       let first = true;
       for (const part of parts) {
@@ -90,7 +91,7 @@ export async function writeDurably(file: string, offset: number, parts: readonly
         }
       }
     } finally {
-      await synced;
+      await written;
     }
   } catch (err) {
     await handle.truncate(offset).catch(() => undefined);

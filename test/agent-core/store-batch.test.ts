@@ -1,7 +1,7 @@
 /**
  * Batched writes: a ChunkBatch (consecutive chunks the session queued up) is written with one
  * writev and hashed part by part, never joined. The same guarantees as single chunks: bytes in
- * order, durable before the reply, sha256 checked before the blob appears, resumable.
+ * order, written before the reply, sha256 checked before the blob appears, resumable.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BlobStore } from '../../agent/store/blob-store';
 import { ChunkBatch } from '../../agent/store/chunk-batch';
-import { writeDurably } from '../../agent/store/disk';
+import { writeAt } from '../../agent/store/disk';
 import { StoreError } from '../../agent/store/errors';
 
 const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
@@ -93,13 +93,13 @@ describe('batched uploads', () => {
   });
 });
 
-describe('writeDurably', () => {
+describe('writeAt', () => {
   it('writes the parts back to back at the offset, calling back for each non-empty part', async () => {
     const file = path.join(dir, 'f');
     await fsp.writeFile(file, Buffer.from('0123456789'));
     const seen: string[] = [];
     const parts = [Buffer.from('ab'), Buffer.alloc(0), Buffer.from('cde')];
-    await writeDurably(file, 4, parts, (part) => seen.push(Buffer.from(part).toString()));
+    await writeAt(file, 4, parts, (part) => seen.push(Buffer.from(part).toString()));
     expect(await fsp.readFile(file, 'utf8')).toBe('0123abcde9');
     expect(seen).toEqual(['ab', 'cde']);
   });
@@ -108,7 +108,7 @@ describe('writeDurably', () => {
     const file = path.join(dir, 'f');
     const big = randomBytes(2.5 * 1024 * 1024);
     const slices: Uint8Array[] = [];
-    await writeDurably(file, 0, [big.subarray(0, 10), big.subarray(10)], (slice) => slices.push(slice));
+    await writeAt(file, 0, [big.subarray(0, 10), big.subarray(10)], (slice) => slices.push(slice));
     expect(slices.map((x) => x.length)).toEqual([10, 1024 * 1024, 1024 * 1024, 0.5 * 1024 * 1024 - 10]);
     expect(Buffer.concat(slices).equals(big)).toBe(true);
     expect((await fsp.readFile(file)).equals(big)).toBe(true);
@@ -116,14 +116,14 @@ describe('writeDurably', () => {
 
   it('does not create a file that vanished before a write past its start (no zeros in front)', async () => {
     const file = path.join(dir, 'gone');
-    await expect(writeDurably(file, 4, [Buffer.from('abc')], () => undefined)).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(writeAt(file, 4, [Buffer.from('abc')], () => undefined)).rejects.toMatchObject({ code: 'ENOENT' });
     await expect(fsp.stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('cuts the file back to the offset and fails when the callback fails', async () => {
     const file = path.join(dir, 'f');
     await fsp.writeFile(file, Buffer.from('0123'));
-    const failing = writeDurably(file, 4, [Buffer.from('abc'), Buffer.from('def')], (part) => {
+    const failing = writeAt(file, 4, [Buffer.from('abc'), Buffer.from('def')], (part) => {
       if (part[0] === 0x64) throw new Error('hash broke');
     });
     await expect(failing).rejects.toThrow('hash broke');
