@@ -88,7 +88,7 @@ export const openAgentOverSsh: BoardOpener = async (target, opts: Options): Prom
   let token: Uint8Array;
   if ('token' in given) token = given.token;
   else {
-    const fromBoard = agentTokenOf(transport);
+    const fromBoard = await agentTokenOf(transport);
     if (fromBoard === undefined) {
       transport.destroy();
       throw given.missing;

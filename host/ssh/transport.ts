@@ -20,7 +20,7 @@ import { sharedPacer } from '../../shared/young-collection';
 import type { TransportOptions } from '../../shared/transport/transport';
 import { registerScheme, type OpenTransportOptions, type TransportFactory } from '../client/connect';
 import { socketBesideStore } from '../../shared/store/owner-socket';
-import { confValue } from '../agent-install/layout';
+import { confValue, layoutOf } from '../agent-install/layout';
 import { agentLaunch, type AgentLaunch } from './agent-command';
 import { openSsh, type SshConnection } from './connection';
 import { parseSshOptions, type SshSchemeOptions } from './options';
@@ -35,20 +35,24 @@ const NOT_INSTALLED = 97;
 export class SshAgentTransport extends StreamTransport {
   /** The SSH connection the agent runs in; closed when the transport closes. */
   readonly connection: SshConnection;
-  /** The installed agent's token, read from PREFIX/etc/token over SSH; undefined when not read. */
-  readonly agentToken: string | undefined;
+  /**
+   * The installed agent's token, read from PREFIX/etc/token over SSH (undefined when not read).
+   * Read when first asked for: a transport that reached the running agent at its socket runs no
+   * command on the board unless the host lacks the token.
+   */
+  readonly agentToken: () => Promise<string | undefined>;
   /** The running agent's socket this transport reached through sshd; undefined when it started the agent command. */
   readonly agentSocket: string | undefined;
   private readonly watch: AgentWatch;
 
-  constructor(connection: SshConnection, input: PassThrough, channel: ClientChannel, opts: TransportOptions & { token?: string; watch: AgentWatch; socket?: string }) {
+  constructor(connection: SshConnection, input: PassThrough, channel: ClientChannel, opts: TransportOptions & { token?: () => Promise<string | undefined>; watch: AgentWatch; socket?: string }) {
     const { token, watch, socket, ...transportOptions } = opts;
     // ssh2 copies what is written into its packets before the write's callback.
     // Until the agent proves itself, a frame over UNVERIFIED_MAX_BYTES is refused from its header
     // (Channel refuses such messages too, but only once they have been buffered whole).
     super(input, channel, { ...transportOptions, kind: 'ssh', peer: connection.target.label, outputCopies: true, unauthenticatedMaxMessageBytes: UNVERIFIED_MAX_BYTES });
     this.connection = connection;
-    this.agentToken = token;
+    this.agentToken = token ?? (async () => undefined);
     this.agentSocket = socket;
     this.watch = watch;
     this.once('close', () => void connection.close());
@@ -113,8 +117,8 @@ interface WatchSink {
 }
 
 /** The agent's token when `transport` is an agent over SSH that could read it from the board. */
-export function agentTokenOf(transport: unknown): string | undefined {
-  return transport instanceof SshAgentTransport ? transport.agentToken : undefined;
+export async function agentTokenOf(transport: unknown): Promise<string | undefined> {
+  return transport instanceof SshAgentTransport ? transport.agentToken() : undefined;
 }
 
 /** Logs in to the board and starts the agent over stdio (the factory registered for ssh://). */
@@ -167,30 +171,62 @@ export interface StartAgentOptions {
  * the transport owns the connection from then on.
  */
 export async function startAgent(connection: SshConnection, launch: AgentLaunch, transportOptions: TransportOptions = {}, opts: StartAgentOptions = {}): Promise<SshAgentTransport> {
-  // For the installed agent, check that it is there and read its token and settings.
-  const preflight = launch.source === 'installed' ? readInstall(connection, launch) : Promise.resolve(null);
-  preflight.catch(() => undefined); // awaited below; this only keeps an early bail-out from leaving it unhandled
-  if (launch.source === 'installed' && opts.direct !== false) {
-    // Waiting for the preflight costs a round trip; starting Node on a Cortex-A7 costs 2-4 s,
-    // and a relaying agent process would sit in the path of every byte.
-    const install = await orAbort(preflight, opts.signal);
-    const direct = await orAbort(openOwnerSocket(connection, install?.store), opts.signal);
-    if (direct) {
-      const { input, watch } = watchAgent(direct.channel, launch, connection.target.label, () => connection.lostError, direct.socket);
-      return new SshAgentTransport(connection, input, direct.channel, { ...transportOptions, ...tokenOption(install), watch, socket: direct.socket });
+  // For the installed agent, check that it is there and read its token and settings: one
+  // command through the board's login shell, asked for only when needed (below).
+  let checked: Promise<InstallFacts | null> | undefined;
+  const preflight = () => {
+    if (!checked) {
+      checked = launch.source === 'installed' ? readInstall(connection, launch) : Promise.resolve(null);
+      checked.catch(() => undefined); // awaited where needed; this only keeps an early bail-out from leaving it unhandled
     }
+    return checked;
+  };
+  if (launch.source === 'installed' && opts.direct !== false) {
+    // Starting Node on a Cortex-A7 costs 2-4 s, and a relaying agent process would sit in the
+    // path of every byte: a running agent is reached at its socket. The default store's socket
+    // is tried first, before any command: a login shell whose startup files take a second (and
+    // the CPU the transfer needs) is started only if the token is asked of the board.
+    const guess = socketStoreGuess(launch.prefix);
+    const early = await orAbort(openOwnerSocket(connection, guess), opts.signal);
+    if (early) return socketTransport(connection, early, launch, transportOptions, lazyToken(preflight));
+    const install = await orAbort(preflight(), opts.signal);
+    // A store of its own (agent install --store): its socket is elsewhere.
+    const direct = install?.store !== undefined && install.store !== guess ? await orAbort(openOwnerSocket(connection, install.store), opts.signal) : null;
+    if (direct) return socketTransport(connection, direct, launch, transportOptions, lazyToken(preflight));
   }
   opts.signal?.throwIfAborted();
+  const started = preflight(); // beside the agent's start
   const channel = await orAbort(connection.execStream(launch.command), opts.signal);
   const { input, watch } = watchAgent(channel, launch, connection.target.label, () => connection.lostError);
-  let install;
   try {
-    install = await orAbort(preflight, opts.signal);
+    await orAbort(started, opts.signal);
   } catch (err) {
     channel.close();
     throw err;
   }
-  return new SshAgentTransport(connection, input, channel, { ...transportOptions, ...tokenOption(install), watch });
+  return new SshAgentTransport(connection, input, channel, { ...transportOptions, token: lazyToken(preflight), watch });
+}
+
+/** The store an installed agent keeps unless `agent install --store` named another. */
+function socketStoreGuess(prefix: string): string {
+  return layoutOf(prefix).defaultStore;
+}
+
+function socketTransport(connection: SshConnection, direct: { channel: ClientChannel; socket: string }, launch: AgentLaunch, transportOptions: TransportOptions, token: () => Promise<string | undefined>): SshAgentTransport {
+  const { input, watch } = watchAgent(direct.channel, launch, connection.target.label, () => connection.lostError, direct.socket);
+  return new SshAgentTransport(connection, input, direct.channel, { ...transportOptions, token, watch, socket: direct.socket });
+}
+
+/**
+ * The preflight's token, read when first asked for (then the preflight runs, if it has not);
+ * undefined when there is none or the preflight failed (the socket answered anyway).
+ */
+function lazyToken(preflight: () => Promise<InstallFacts | null>): () => Promise<string | undefined> {
+  return () =>
+    preflight().then(
+      (install) => install?.token,
+      () => undefined,
+    );
 }
 
 interface InstallFacts {
@@ -220,10 +256,6 @@ async function readInstall(connection: SshConnection, launch: Extract<AgentLaunc
   const token = out.slice(tokenAt + TOKEN_MARK.length + 2, confAt).trim();
   const store = confValue(out.slice(confAt + CONF_MARK.length + 2), 'store');
   return { ...(token !== '' && { token }), ...(store?.startsWith('/') && { store }) };
-}
-
-function tokenOption(install: InstallFacts | null): { token?: string } {
-  return install?.token === undefined ? {} : { token: install.token };
 }
 
 /** How long the board's sshd may take to connect to the agent's socket before the host starts an agent instead. */

@@ -235,7 +235,8 @@ async function main(): Promise<number> {
           timed(async () => {
             const transport = await openTransport(board.url, { schemeOptions: { ...login, agentPrefix: serviceAgent.prefix } });
             if (!(transport instanceof SshAgentTransport) || transport.agentSocket === undefined) throw new Error('the running agent was not reached at its socket');
-            const client = await AgentClient.connect(transport, { token: transport.agentToken! });
+            // The token as the host's copy from `axctl agent install` gives it (not waiting for the board's).
+            const client = await AgentClient.connect(transport, { token });
             await client.putFile(serviceFile, serviceBlobHash, FILE_MB * MB);
             await client.close();
           }),

@@ -62,8 +62,8 @@ describe('the agent over ssh://', () => {
     const { token } = await installAgent(prefix);
     const transport = await openTransport(board.url, { schemeOptions: { ...loginTo(board), agentPrefix: prefix } });
     expect(transport.kind).toBe('ssh');
-    expect(agentTokenOf(transport)).toBe(token);
-    const client = await AgentClient.connect(transport, { token: agentTokenOf(transport)! });
+    expect(await agentTokenOf(transport)).toBe(token);
+    const client = await AgentClient.connect(transport, { token: (await agentTokenOf(transport))! });
     expect(client.hello.peer).toBe(board.url);
     await client.close();
 

@@ -25,6 +25,8 @@ let noForwarding: Sshd;
 let chatty: Sshd;
 /** Takes 5 s to start any command, as a loaded board with heavy startup files may. */
 let slow: Sshd;
+/** Never starts a command: only what needs no shell on the board (a socket) can work. */
+let shellless: Sshd;
 let dir: string;
 let fx: Fixture;
 const open: AgentClient[] = [];
@@ -33,12 +35,13 @@ const agents: AgentProcess[] = [];
 beforeAll(async () => {
   requireBuild();
   dir = await tempDir();
-  [board, noForwarding, chatty, slow, fx] = await Promise.all([
+  [board, noForwarding, chatty, slow, shellless, fx] = await Promise.all([
     startSshd(),
     startSshd({ config: ['AllowStreamLocalForwarding no'] }),
     // As a startup file that prints would (bash run by sshd reads ~/.bashrc, not a test's to change).
     startSshd({ config: ['ForceCommand echo "Welcome to AX620A"; eval "$SSH_ORIGINAL_COMMAND"'] }),
     startSshd({ config: ['ForceCommand sleep 5; eval "$SSH_ORIGINAL_COMMAND"'] }),
+    startSshd({ config: ['ForceCommand sleep 600'] }),
     fixture(path.join(dir, 'data')),
   ]);
 });
@@ -47,7 +50,7 @@ afterAll(async () => {
   // Last opened first: an agent process started for a connection serves the others to the end.
   for (const client of open.splice(0).reverse()) await client.close().catch(() => undefined);
   for (const agent of agents.splice(0)) await agent.stop();
-  await Promise.all([board?.stop(), noForwarding?.stop(), chatty?.stop(), slow?.stop()]);
+  await Promise.all([board?.stop(), noForwarding?.stop(), chatty?.stop(), slow?.stop(), shellless?.stop()]);
   await fsp.rm(dir, { recursive: true, force: true });
 });
 
@@ -61,9 +64,10 @@ async function install() {
 /** Connects to the installed agent under `prefix` as `axctl` does; the client stays open until the end of the file. */
 async function connect(server: Sshd, prefix: string, extra: Record<string, unknown> = {}): Promise<{ client: AgentClient; socket: string | undefined; token: string | undefined }> {
   const transport = await openTransport(server.url, { schemeOptions: { ...loginTo(server), agentPrefix: prefix, ...extra } });
-  const client = await AgentClient.connect(transport, { token: agentTokenOf(transport)! });
+  const token = await agentTokenOf(transport);
+  const client = await AgentClient.connect(transport, { token: token! });
   open.push(client);
-  return { client, socket: (transport as SshAgentTransport).agentSocket, token: agentTokenOf(transport) };
+  return { client, socket: (transport as SshAgentTransport).agentSocket, token };
 }
 
 /** The installed service: a listening agent owning the install's store, with its token. */
@@ -192,6 +196,21 @@ describe('an installed agent already running', () => {
     const data = randomBytes(1000);
     await second.client.putBytes(data, sha(data));
     expect((await first.client.has([sha(data)]))[0]!.present).toBe(true);
+  });
+
+  it("is reached without waiting for the board's shell when the host has the token (the install check runs beside)", async () => {
+    const { prefix, store, token } = await install();
+    await service(store, token);
+    // Every command on this board hangs, the install check included (its own limit is 15 s).
+    const transport = await directTransport(shellless.url, loginTo(shellless), prefix);
+    const client = await AgentClient.connect(transport, { token, timeoutMs: 5000 });
+    open.push(client);
+    const data = randomBytes(100_000);
+    await client.putBytes(data, sha(data));
+    expect((await client.has([sha(data)]))[0]!.present).toBe(true);
+
+    const { report } = await verifyOn(dir, shellless.url, fx, { ssh: { ...loginTo(shellless), agentPrefix: prefix }, env: { AXCTL_TOKEN: token } });
+    expect(report.verdict).toBe('match');
   });
 
   it('is given up at once when the start is aborted (Ctrl-C) while the board is slow to answer', async () => {
