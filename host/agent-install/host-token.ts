@@ -22,9 +22,50 @@ export function tokensDir(env: NodeJS.ProcessEnv = process.env): string {
 /** The file name for a board URL's host (and SSH port when it is not 22). */
 export function tokenFileName(boardUrl: string): string {
   const url = new URL(boardUrl);
-  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase().replace(/[^a-z0-9._-]/g, '_');
   const sshPort = url.protocol === 'ssh:' && url.port && url.port !== '22' ? `_${url.port}` : '';
-  return `${host}${sshPort}.token`;
+  return `${tokenFileHost(url)}${sshPort}.token`;
+}
+
+/** The host as it appears in token file names: lower case, safe in a file name. */
+function tokenFileHost(url: URL): string {
+  return url.hostname.replace(/^\[|\]$/g, '').toLowerCase().replace(/[^a-z0-9._-]/g, '_');
+}
+
+/** A host copy of a token for the same host as some board, kept for another SSH port. */
+export interface SameHostToken {
+  file: string;
+  /** The SSH port `axctl agent install` used: 22 for `<host>.token`. */
+  sshPort: number;
+}
+
+/**
+ * The host's usable copies for `boardUrl`'s host other than its own file, by SSH port: what
+ * install over `ssh://HOST:2222` left when the board is now given as `ws://HOST:8700`. Only
+ * ever shown to the user, never read in place of the board's own copy: with boards behind one
+ * gateway, a copy for another port may be another board's token.
+ */
+export async function sameHostTokens(boardUrl: string, env: NodeJS.ProcessEnv = process.env): Promise<SameHostToken[]> {
+  const own = hostTokenFileOf(boardUrl, env);
+  if (own === undefined) return [];
+  const host = tokenFileHost(new URL(boardUrl));
+  const names = await fsp.readdir(tokensDir(env)).catch(() => [] as string[]);
+  const found: SameHostToken[] = [];
+  for (const name of names) {
+    const sshPort = sshPortInTokenFileName(name, host);
+    const file = path.join(tokensDir(env), name);
+    if (sshPort === undefined || file === own) continue;
+    if ((await readHostToken(file)) !== undefined) found.push({ file, sshPort });
+  }
+  return found.sort((a, b) => a.sshPort - b.sshPort);
+}
+
+/** The SSH port a token file `name` stands for when it is `host`'s (`<host>.token` is port 22). */
+function sshPortInTokenFileName(name: string, host: string): number | undefined {
+  if (!name.endsWith('.token')) return undefined;
+  const stem = name.slice(0, -'.token'.length);
+  if (stem === host) return 22;
+  const port = stem.startsWith(`${host}_`) ? stem.slice(host.length + 1) : '';
+  return /^[1-9][0-9]{0,4}$/.test(port) && Number(port) <= 65535 ? Number(port) : undefined;
 }
 
 /**

@@ -10,10 +10,11 @@
  * BoardSession of its own) without anything here naming it.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { UsageError } from '../../shared/errors';
 import { parseToken, readTokenFile } from '../../shared/protocol/token';
-import { hostTokenFileOf, readHostToken } from '../agent-install/host-token';
+import { hostTokenFileOf, readHostToken, sameHostTokens } from '../agent-install/host-token';
 import { fromInventoryValue, lookupBoard, looksLikeUrl, type BoardEntry } from '../boards/inventory';
 import { AgentClient } from '../client/agent-client';
 import { openTransport } from '../client/connect';
@@ -104,7 +105,7 @@ export const openWithAgent: BoardOpener = async (target, opts) => {
 /**
  * The agent token, first found: --token-file, AXCTL_TOKEN, the inventory's token-file, the
  * inventory's token, the copy `axctl agent install` keeps for this board's host.
- * Missing → TOKEN_MISSING (exit 2).
+ * Missing → TOKEN_MISSING (exit 2); its hint names copies kept for the same host under other SSH ports.
  */
 export async function resolveToken(target: BoardTarget, opts: Pick<OpenBoardOptions, 'tokenFile' | 'env'>): Promise<Uint8Array> {
   const env = opts.env ?? process.env;
@@ -123,8 +124,45 @@ export async function resolveToken(target: BoardTarget, opts: Pick<OpenBoardOpti
   const installed = copy === undefined ? undefined : await readHostToken(copy).catch(() => undefined);
   if (installed && copy) return parseToken(installed, copy);
   throw new UsageError('TOKEN_MISSING', `no token for ${target.given}: the agent only talks to hosts that know its token`, {
-    hint: 'pass --token-file FILE (the file the agent was started with), set AXCTL_TOKEN, or add token-file to the board in axctl.yaml',
+    hint: (await sameHostTokenHint(target.url, env)) ?? 'pass --token-file FILE (the file the agent was started with), set AXCTL_TOKEN, or add token-file to the board in axctl.yaml',
   });
+}
+
+/** How many of the same host's copies a hint lists: enough to choose from, still one line. */
+const SAME_HOST_TOKENS_LISTED = 3;
+
+/** How a hint says to use a token file, given its path as typed (or FILE). */
+export type UseTokenFile = (file: string) => string;
+
+const passTokenFile: UseTokenFile = (file) => `pass --token-file ${file}`;
+
+/**
+ * A hint naming the host's copies for this board's host under other SSH ports, or undefined
+ * when there are none. Install over ssh://HOST:2222 keeps HOST_2222.token, which ws://HOST:8700
+ * does not read (it may be another board's, behind one gateway): the user has to choose it.
+ */
+export async function sameHostTokenHint(boardUrl: string, env: NodeJS.ProcessEnv, useIt: UseTokenFile = passTokenFile): Promise<string | undefined> {
+  const copies = await sameHostTokens(boardUrl, env);
+  if (copies.length === 0) return undefined;
+  const host = new URL(boardUrl).hostname;
+  if (copies.length === 1) {
+    const only = copies[0]!;
+    return `the host has a token for ${host} from agent install over SSH port ${only.sshPort}: ${useIt(pathAsTyped(only.file, env))}`;
+  }
+  const listed = copies.slice(0, SAME_HOST_TOKENS_LISTED);
+  const ports = listed.map((c) => c.sshPort).join(', ');
+  const files = listed.map((c) => pathAsTyped(c.file, env)).join(', ');
+  const more = copies.length > listed.length ? `, and ${copies.length - listed.length} more in ${pathAsTyped(path.dirname(listed[0]!.file), env)}` : '';
+  return `the host has tokens for ${host} from agent install over SSH ports ${ports}: ${useIt('FILE')}, FILE being the board's of ${files}${more}`;
+}
+
+/** `file` as the user can type it in a shell: `~/` for the home folder, quoted when it must be. */
+function pathAsTyped(file: string, env: NodeJS.ProcessEnv): string {
+  const home = env.HOME || os.homedir();
+  const inHome = home !== '' && file.startsWith(home + path.sep);
+  const rest = inHome ? file.slice(home.length + 1) : file;
+  const quoted = /^[A-Za-z0-9_.\/:@%+=,-]+$/.test(rest) ? rest : `'${rest.replace(/'/g, `'\\''`)}'`;
+  return inHome ? `~/${quoted}` : quoted;
 }
 
 function schemeOf(url: string): string {

@@ -13,7 +13,7 @@ import { UsageError, isAxError } from '../../shared/errors';
 import { withUpgradeHint } from '../agent-install/checks';
 import { hostTokenFileOf, readHostToken } from '../agent-install/host-token';
 import { AgentBoardSession } from '../board/agent-session';
-import { openBoard } from '../board/open-board';
+import { openBoard, sameHostTokenHint } from '../board/open-board';
 import type { BoardSession } from '../board/session';
 import '../ssh/register'; // ssh:// boards, ws:// through jump hosts, agentless boards
 import { formatBytes } from '../agent-install/render';
@@ -154,10 +154,13 @@ async function openEntry(entry: BoardEntry, opts: PingOptions): Promise<BoardSes
   if (installed && (await readHostToken(installed))) return openBoard({ ...common, tokenFile: installed, env });
   // Over ssh:// an installed agent's token can be read from the board itself (board-openers.ts).
   if (!env.AXCTL_TOKEN && !entry.agentless && !entry.url.startsWith('ssh://')) {
+    const sameHost = await sameHostTokenHint(entry.url, env, (file) => `add token-file: ${file} to it in ${entry.source}`);
     throw new UsageError('TOKEN_MISSING', `no token for ${entry.name}: the agent only talks to hosts that know its token`, {
-      hint: installed
-        ? `add token-file to it in ${entry.source}, or install the agent with axctl agent install (its token is then kept in ${installed})`
-        : `add token-file to it in ${entry.source}: the file the agent was started with (--token-file)`,
+      hint:
+        sameHost ??
+        (installed
+          ? `add token-file to it in ${entry.source}, or install the agent with axctl agent install (its token is then kept in ${installed})`
+          : `add token-file to it in ${entry.source}: the file the agent was started with (--token-file)`),
     });
   }
   return openBoard({ ...common, env });

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConnectError } from '../../shared/errors';
 import { agentUpgradeHint, withUpgradeHint } from '../../host/agent-install/checks';
-import { hostTokenFile, hostTokenFileOf, tokenFileName, writeHostToken } from '../../host/agent-install/host-token';
+import { hostTokenFile, hostTokenFileOf, sameHostTokens, tokenFileName, writeHostToken } from '../../host/agent-install/host-token';
 import { resolveToken } from '../../host/board/open-board';
 import { checkBoardPath, layoutOf, parseConf, renderConf, type AgentConf } from '../../host/agent-install/layout';
 import { chooseService, nodeMajor, parseProbe, probeScript } from '../../host/agent-install/probe';
@@ -297,6 +297,29 @@ describe("the host's token files", () => {
       await fsp.writeFile(path.join(cfg, 'axctl/tokens/.token'), `${'ab'.repeat(32)}\n`, { mode: 0o600 });
       const url = 'serial:///dev/ttyUSB0?baud=921600';
       await expect(resolveToken({ given: url, url, mode: 'agent' }, { env: { XDG_CONFIG_HOME: cfg } })).rejects.toMatchObject({ code: 'TOKEN_MISSING' });
+    } finally {
+      await fsp.rm(cfg, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the host's copies for the same host under other SSH ports", () => {
+  it('are the usable <host>.token and <host>_<port>.token files other than the board\'s own, by port; never another host\'s', async () => {
+    const cfg = await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-tokens-'));
+    try {
+      const dir = path.join(cfg, 'axctl/tokens');
+      await fsp.mkdir(dir, { recursive: true });
+      const usable = ['gw.lab_2202.token', 'gw.lab.token', 'gw.lab_2201.token', 'gw.lab2_2201.token', 'other.lab_2201.token', 'gw.lab_99999.token', 'gw.lab_x.token'];
+      for (const name of usable) await fsp.writeFile(path.join(dir, name), `${'ab'.repeat(32)}\n`);
+      await fsp.writeFile(path.join(dir, 'gw.lab_2203.token'), 'not a token\n');
+      const env = { XDG_CONFIG_HOME: cfg };
+      expect(await sameHostTokens('ws://GW.lab:8700', env)).toEqual([
+        { file: path.join(dir, 'gw.lab_2201.token'), sshPort: 2201 },
+        { file: path.join(dir, 'gw.lab_2202.token'), sshPort: 2202 },
+      ]);
+      expect((await sameHostTokens('ssh://root@gw.lab:2201', env)).map((t) => t.sshPort)).toEqual([22, 2202]);
+      expect(await sameHostTokens('serial:///dev/ttyUSB0', env)).toEqual([]);
+      expect(await sameHostTokens('ws://gw.lab:8700', { XDG_CONFIG_HOME: path.join(cfg, 'nowhere') })).toEqual([]);
     } finally {
       await fsp.rm(cfg, { recursive: true, force: true });
     }

@@ -202,6 +202,22 @@ describe('axctl boards', () => {
     }
   });
 
+  it('a ws:// board without a token whose host has a copy from install over another SSH port: the answer names that file, and it is not used', async () => {
+    const other = path.join(dir, 'config/axctl/tokens/gw.invalid_2222.token');
+    await fsp.writeFile(other, `${fileAgent.token}\n`, { mode: 0o600 });
+    try {
+      const inventory = path.join(project, 'axctl.yaml');
+      await writeInventory(inventory, `  behind-gw: ws://gw.invalid:8700\n`);
+      const r = await boards(project, env, ['--json']);
+      expect(r.code, r.stderr).toBe(1);
+      const [answer] = (JSON.parse(r.stdout) as BoardsReport).boards;
+      expect(answer).toMatchObject({ name: 'behind-gw', ok: false, code: 'TOKEN_MISSING' });
+      expect(answer!.error).toContain(`SSH port 2222: add token-file: ${other} to it in ${inventory}`);
+    } finally {
+      await fsp.rm(other);
+    }
+  });
+
   it('exit 2, naming the file, for a malformed inventory; and when there is none', async () => {
     await writeInventory(path.join(project, 'axctl.yaml'), `  a:\n    url: ${fileAgent.url}\n    tokenfile: x\n`);
     const bad = await boards(project, env);

@@ -130,3 +130,54 @@ describe('the opener registry', () => {
     await expect(openBoard({ board: 'gopher://h:1', env: { AXCTL_TOKEN: TOKENS.env } })).rejects.toMatchObject({ code: 'UNKNOWN_URL_SCHEME', exitCode: 2 });
   });
 });
+
+describe('a missing token, and the host\'s copies for the same host under another SSH port', () => {
+  const TOKEN = 'a'.repeat(64);
+  const BOARD: BoardTarget = { given: 'ws://evb.lan:8700', url: 'ws://evb.lan:8700', mode: 'agent' };
+
+  /** A config folder (as XDG_CONFIG_HOME) holding the given host token files. */
+  async function configWith(...names: string[]): Promise<string> {
+    const config = await tmp();
+    await fsp.mkdir(path.join(config, 'axctl', 'tokens'), { recursive: true });
+    for (const name of names) await fsp.writeFile(path.join(config, 'axctl', 'tokens', name), `${TOKEN}\n`);
+    return config;
+  }
+
+  async function hintOf(target: BoardTarget, env: NodeJS.ProcessEnv): Promise<string> {
+    const err = await resolveToken(target, { env }).then(
+      () => undefined,
+      (e: { code?: string; hint?: string }) => e,
+    );
+    expect(err).toMatchObject({ code: 'TOKEN_MISSING', exitCode: 2 });
+    return err!.hint ?? '';
+  }
+
+  it('names the one copy install made over SSH port 2222, as a path the user can type, and does not use it', async () => {
+    const config = await configWith('evb.lan_2222.token', 'other.lan_2222.token');
+    const hint = await hintOf(BOARD, { XDG_CONFIG_HOME: config, HOME: path.dirname(config) });
+    const typed = `~/${path.basename(config)}/axctl/tokens/evb.lan_2222.token`;
+    expect(hint).toContain('SSH port 2222');
+    expect(hint).toContain(`--token-file ${typed}`);
+    expect(hint).not.toContain('other.lan');
+    expect(hint).not.toContain('\n');
+  });
+
+  it('over ssh:// on a non-standard port, the port-22 copy (HOST.token) is named too; several are listed, at most 3', async () => {
+    const config = await configWith('evb.lan.token', 'evb.lan_2201.token', 'evb.lan_2202.token', 'evb.lan_2203.token');
+    const target: BoardTarget = { given: 'ssh://root@evb.lan:2222', url: 'ssh://root@evb.lan:2222', mode: 'agent' };
+    const hint = await hintOf(target, { XDG_CONFIG_HOME: config });
+    const named = hint.match(/evb\.lan(_\d+)?\.token/g) ?? [];
+    expect(named).toHaveLength(3);
+    expect(named).toContain('evb.lan.token');
+    expect(hint).toContain('--token-file');
+    expect(hint).toContain('1 more');
+  });
+
+  it('without such a copy the hint is the usual one', async () => {
+    const config = await configWith('other.lan_2222.token');
+    const hint = await hintOf(BOARD, { XDG_CONFIG_HOME: config });
+    expect(hint).toBe('pass --token-file FILE (the file the agent was started with), set AXCTL_TOKEN, or add token-file to the board in axctl.yaml');
+    const empty = await tmp();
+    expect(await hintOf(BOARD, { XDG_CONFIG_HOME: empty })).toBe(hint);
+  });
+});
