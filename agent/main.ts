@@ -11,6 +11,7 @@ import { constants as fsc, promises as fsp } from 'node:fs';
 import type * as net from 'node:net';
 import { BadFileError, isAxError, type AxError } from '../shared/errors';
 import { readTokenFile } from '../shared/protocol/token';
+import { AGENT_RUN_JOINT_PROBLEMS } from '../shared/run/agent-run-joint-check';
 import { AGENT_VERSION, agentUsage, parseAgentArgs, type AgentConfig } from './config';
 import { LocalPeers } from './local-peers';
 import { collectionPacer, log } from './log';
@@ -20,17 +21,19 @@ import { claimStore, relayStdio, waitForStore, type RelayEnd, type StoreClaim } 
 /** Exit code for a bug in the agent itself. */
 const INTERNAL_ERROR_EXIT = 70;
 
+/** Refuses a run_joint the agent cannot run, in words the host reads back over ssh:// (shared/run/agent-run-joint-check.ts). */
 async function checkRunJoint(file: string): Promise<void> {
+  const { missing, notExecutable, notAFile } = AGENT_RUN_JOINT_PROBLEMS;
   let isFile = false;
   try {
     isFile = (await fsp.stat(file)).isFile();
     if (isFile) await fsp.access(file, fsc.X_OK);
   } catch (err) {
     const errno = (err as NodeJS.ErrnoException).code;
-    if (errno === 'ENOENT') throw new BadFileError('RUN_JOINT_NOT_FOUND', file, 'no such file', { hint: 'give the path of run_joint with --run-joint' });
-    throw new BadFileError('RUN_JOINT_NOT_EXECUTABLE', file, 'is not executable', { hint: `chmod +x ${file}` });
+    if (errno === 'ENOENT') throw new BadFileError(missing.code, file, missing.problem, { hint: missing.hint });
+    throw new BadFileError(notExecutable.code, file, notExecutable.problem, { hint: notExecutable.hint(file) });
   }
-  if (!isFile) throw new BadFileError('RUN_JOINT_NOT_EXECUTABLE', file, 'is not a file', { hint: 'give the path of the run_joint program itself' });
+  if (!isFile) throw new BadFileError(notAFile.code, file, notAFile.problem, { hint: notAFile.hint });
 }
 
 /** The token and run_joint, checked before anything else, so a bad setting stops the agent at once. */

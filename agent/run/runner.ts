@@ -8,7 +8,9 @@
  * run_joint has exited, whatever is left of its group is killed: nothing outlives a run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { RunFailedError } from '../../shared/errors';
+import { runJointMissingWords } from '../../shared/run/agent-run-joint-check';
 import type { RunOutcome } from '../../shared/run/outcome';
 import { DEFAULT_CAPTURE_CHARS, LineSplitter, OutputCapture } from '../../shared/run/output-capture';
 import { runJointEnv } from './child-env';
@@ -149,6 +151,11 @@ function deliver(spec: RunnerSpec, stream: 'stdout' | 'stderr', line: string): v
 
 function spawnError(runJoint: string, err: unknown): RunFailedError {
   const errno = (err as NodeJS.ErrnoException)?.code;
+  // run_joint removed after the agent started (a firmware update): say so, not a bare ENOENT.
+  if (errno === 'ENOENT' && !existsSync(runJoint)) {
+    const { message, hint } = runJointMissingWords({ code: 'RUN_JOINT_NOT_FOUND', path: runJoint });
+    return new RunFailedError('RUN_JOINT_NOT_FOUND', message, { hint, cause: err });
+  }
   if (errno === 'ENOENT') {
     return new RunFailedError('RUN_JOINT_NOT_FOUND', `${runJoint}: no such program (or the run's folder is gone)`, { hint: 'check the agent\'s run_joint path', cause: err });
   }

@@ -52,7 +52,7 @@ export function renderStatus(r: StatusReport): string {
       ['version', r.version === r.thisVersion ? `${r.version} (this axctl's)` : `${r.version} (this axctl has ${r.thisVersion})`],
       ['service', r.service === 'none' ? 'none' : `${r.service} ${r.serviceState ?? 'unknown'} (${r.serviceFile}, ${r.listen})`],
       ['node', r.node],
-      ['run_joint', r.runJoint],
+      ['run_joint', r.runJoint && `${r.runJoint}${r.runJointMissing ? ' (missing or not executable)' : ''}`],
       ['store', r.store && `${r.store}${r.storeFreeBytes !== undefined ? `, ${formatBytes(r.storeFreeBytes)} free` : ''}`],
       ['token', `${r.hostTokenFile}${r.hostTokenPresent ? '' : ' (missing)'}`],
       ['ssh stdio', check(r.checks.stdio)],

@@ -9,7 +9,8 @@ import { isAxError } from '../../shared/errors';
 import { AgentClient } from '../client/agent-client';
 import { openTransport } from '../client/connect';
 import { openSsh, type SshConnection } from '../ssh/connection';
-import '../ssh/transport'; // registers ssh:// with openTransport
+import { SshAgentTransport } from '../ssh/transport'; // also registers ssh:// with openTransport
+import { runJointMissingAtStart } from '../board/run-joint-missing';
 import type { BoardLink, SshSettings } from './board-link';
 
 export async function openSshLink(url: string, settings: SshSettings): Promise<BoardLink> {
@@ -42,7 +43,12 @@ export class SshLink implements BoardLink {
     const schemeOptions = { ...this.settings, agentPrefix: prefix, reachRunningAgent: false };
     delete schemeOptions.timeoutMs;
     const transport = await openTransport(this.ssh.target.label, { connectTimeoutMs: this.settings.timeoutMs ?? timeoutMs, schemeOptions });
-    return AgentClient.connect(transport, { token, timeoutMs });
+    try {
+      return await AgentClient.connect(transport, { token, timeoutMs });
+    } catch (err) {
+      // An agent that refused to start without its run_joint: told as such (status lists it once).
+      throw (transport instanceof SshAgentTransport && runJointMissingAtStart(transport, { label: this.label, given: this.label })) || err;
+    }
   }
 
   serviceVia(port: number): string {

@@ -33,6 +33,8 @@ export interface StatusReport {
   listen?: string;
   node?: string;
   runJoint?: string;
+  /** The agent's run_joint is not an executable file on the board (gone after a firmware update, or a wrong path): nothing can run. */
+  runJointMissing?: boolean;
   store?: string;
   /** Free bytes for the store: the agent's own figure when it answered, else df's. */
   storeFreeBytes?: number;
@@ -76,6 +78,13 @@ export async function agentStatus(link: BoardLink, opts: StatusOptions): Promise
     runJoint: conf.runJoint,
     store: conf.store,
   });
+  // The probe takes the configured run_joint when it is an executable file, else looks elsewhere.
+  const runJointMissing = !(probe.runJoint === conf.runJoint && probe.runJointExecutable);
+  if (runJointMissing) {
+    report.runJointMissing = true;
+    const elsewhere = probe.runJoint && probe.runJointExecutable ? ` (there is one at ${probe.runJoint})` : '';
+    report.problems.push(`the agent's run_joint ${conf.runJoint} is missing or not executable, so nothing can run: put it back, or run ${fix} --run-joint PATH${elsewhere}`);
+  }
   if (conf.version !== opts.thisVersion) report.problems.push(`the agent is ${conf.version}, this axctl is ${opts.thisVersion}: upgrade with ${fix}`);
   if (!hostToken) report.problems.push(`this host has no copy of the agent's token (${tokenFile}): run ${fix} (it keeps the board's token)`);
   // The board's own token is the truth; the host's copy may be missing or stale.
@@ -88,7 +97,8 @@ export async function agentStatus(link: BoardLink, opts: StatusOptions): Promise
   const stdio = await checkStdio(link, layout.prefix, token, opts.checkTimeoutMs);
   report.checks.stdio = stdio;
   if (stdio.ok && stdio.storeFreeBytes !== undefined) report.storeFreeBytes = stdio.storeFreeBytes;
-  if (!stdio.ok) report.problems.push(`the agent does not answer over ssh stdio: ${stdio.error}`);
+  // The agent refuses to start without its run_joint: that is said above, not again as a refusal to answer.
+  if (!stdio.ok && !(runJointMissing && stdio.code?.startsWith('RUN_JOINT_'))) report.problems.push(`the agent does not answer over ssh stdio: ${stdio.error}`);
   if (conf.service !== 'none') {
     const running = probe.serviceState === 'active' || probe.serviceState === 'running';
     if (!running) report.problems.push(`the ${conf.service} service is ${probe.serviceState ?? 'unknown'}: run ${fix} to restart it`);

@@ -15,7 +15,8 @@ import { parseToken } from '../../shared/protocol/token';
 import { AgentBoardSession } from '../board/agent-session';
 import { fromInventoryValue } from '../boards/inventory';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, openWithAgent, resolveToken, schemeOptionsOf, type BoardOpener, type BoardTarget, type OpenBoardOptions } from '../board/open-board';
-import { boardNaming, type BoardSession } from '../board/session';
+import { runJointMissingAtStart } from '../board/run-joint-missing';
+import { boardLabel, boardNaming, type BoardSession } from '../board/session';
 import { AgentClient } from '../client/agent-client';
 import { openTransport } from '../client/connect';
 import { openAgentless } from './agentless/open';
@@ -103,7 +104,9 @@ export const openAgentOverSsh: BoardOpener = async (target, opts: Options): Prom
     // does; so does a login shell that printed something and then never let the agent start.
     const ssh = transport instanceof SshAgentTransport ? transport : null;
     const silent = ssh && err instanceof AxError && err.code === 'CONNECT_TIMEOUT' ? ssh.silentStart(connectTimeoutMs) : undefined;
-    throw ssh?.startFailure ?? silent ?? err;
+    // An installed agent that refused to start because its run_joint is gone: say that, not
+    // the agent's own words about --run-joint (an option the user never typed).
+    throw (ssh && runJointMissingAtStart(ssh, { label: boardLabel(boardNaming(target)), given: target.given })) || ssh?.startFailure || silent || err;
   }
   return new AgentBoardSession(client, boardNaming(target));
 };

@@ -47,6 +47,8 @@ export interface AgentOptions {
   /** AXSIM_FAULT for the simulated run_joint. */
   fault?: string;
   args?: string[];
+  /** --run-joint; default the board simulator. */
+  runJoint?: string;
 }
 
 export async function startAgent(cleanup: Cleanup, opts: AgentOptions = {}): Promise<Agent> {
@@ -57,7 +59,7 @@ export async function startAgent(cleanup: Cleanup, opts: AgentOptions = {}): Pro
   await fsp.writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
   const storeDir = path.join(dir, 'store');
   const env: NodeJS.ProcessEnv = { ...process.env, AXSIM_FAULT: opts.fault ?? '' };
-  const child = spawn(process.execPath, [AGENT_MAIN, '--listen', '127.0.0.1:0', '--store', storeDir, '--run-joint', SIM_RUN_JOINT, '--token-file', tokenFile, ...(opts.args ?? [])], {
+  const child = spawn(process.execPath, [AGENT_MAIN, '--listen', '127.0.0.1:0', '--store', storeDir, '--run-joint', opts.runJoint ?? SIM_RUN_JOINT, '--token-file', tokenFile, ...(opts.args ?? [])], {
     cwd: dir,
     env,
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -58,15 +58,16 @@ export async function agentOnStdio(dir: string, env: Record<string, string> = {}
  * What `axctl agent install --prefix PREFIX` leaves on a board (the contract of
  * docs/parts/ssh.md): PREFIX/bin/axagent (sh wrapper), PREFIX/etc/token and the store in
  * PREFIX/etc/axagent.conf. The wrapper also notes each start in PREFIX/starts (one line each).
+ * `runJoint`: the agent's --run-joint (default the board simulator).
  */
-export async function installAgent(prefix: string): Promise<{ token: string; store: string; starts(): Promise<number> }> {
+export async function installAgent(prefix: string, runJoint: string = SIM_RUN_JOINT): Promise<{ token: string; store: string; starts(): Promise<number> }> {
   await fsp.mkdir(path.join(prefix, 'bin'), { recursive: true });
   await fsp.mkdir(path.join(prefix, 'etc'), { recursive: true });
   const token = 'installed-token-' + Math.random().toString(16).slice(2).padEnd(16, '0');
   const store = path.join(prefix, 'store');
   await fsp.writeFile(path.join(prefix, 'etc', 'token'), `${token}\n`, { mode: 0o600 });
   await fsp.writeFile(path.join(prefix, 'etc', 'axagent.conf'), `# test install\nAXAGENT_STORE='${store}'\n`);
-  const wrapper = `#!/bin/sh\nPREFIX=${shellCommand([prefix])}\necho "$*" >> "$PREFIX/starts"\nexec ${shellCommand([process.execPath, AGENT_BUNDLE])} --store "$PREFIX/store" --run-joint ${shellCommand([SIM_RUN_JOINT])} --token-file "$PREFIX/etc/token" "$@"\n`;
+  const wrapper = `#!/bin/sh\nPREFIX=${shellCommand([prefix])}\necho "$*" >> "$PREFIX/starts"\nexec ${shellCommand([process.execPath, AGENT_BUNDLE])} --store "$PREFIX/store" --run-joint ${shellCommand([runJoint])} --token-file "$PREFIX/etc/token" "$@"\n`;
   await fsp.writeFile(path.join(prefix, 'bin', 'axagent'), wrapper, { mode: 0o755 });
   const starts = async () => (await fsp.readFile(path.join(prefix, 'starts'), 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
   return { token, store, starts };
