@@ -52,7 +52,10 @@ const LOST_HINTS: Record<CallPhase | 'other', string> = {
 /** The connection ended while requests were in flight (`phase`: what the call was doing). */
 export function connectionLost(peer: string, info: CloseInfo, phase?: CallPhase): ConnectError {
   const why = info.error ? `: ${info.error.message}` : info.reason === 'local' ? ' (closed by this side)' : ' (the agent closed it)';
-  return new ConnectError('CONNECTION_LOST', `the connection to ${peer} was lost${why}`, {
+  // A link that fell silent keeps its documented code: scripts tell a dead line or a stopped
+  // agent (TRANSPORT_IDLE_TIMEOUT) from a connection that was closed or reset (CONNECTION_LOST).
+  const code = info.error?.code === 'TRANSPORT_IDLE_TIMEOUT' ? 'TRANSPORT_IDLE_TIMEOUT' : 'CONNECTION_LOST';
+  return new ConnectError(code, `the connection to ${peer} was lost${why}`, {
     hint: LOST_HINTS[phase ?? 'other'],
     ...(info.error ? { cause: info.error } : {}),
   });
