@@ -11,6 +11,13 @@ export function connectTimeout(target: string, ms: number): ConnectError {
   });
 }
 
+/** TCP connected, but no WebSocket answer came: the board is there, its agent is not answering. */
+export function connectedButSilent(target: string, ms: number): ConnectError {
+  return new ConnectError('CONNECT_TIMEOUT', `${target}: connected, but no WebSocket answer after ${ms} ms`, {
+    hint: 'something accepts connections on that port but does not answer: a stopped or overloaded axagent, or another program; check the agent on the board (ps, its log)',
+  });
+}
+
 export function socketConnectError(target: string, err: unknown): AxError {
   if (isAxError(err)) return err;
   const errno = (err as NodeJS.ErrnoException | undefined)?.code;

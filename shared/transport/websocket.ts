@@ -4,13 +4,14 @@
  * connectWebSocket() is the client side (host), listenWebSocket() the server side (agent).
  */
 import * as http from 'node:http';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import { ConnectError, UsageError, quoteForMessage, shortenForMessage, type AxError } from '../errors';
 import { ProtocolError } from '../protocol/errors';
 import { FRAME_OVERHEAD_BYTES, decodeFrame } from '../protocol/frame';
-import { connectTimeout, handshakeError, socketConnectError } from './connect-errors';
+import { connectedButSilent, connectTimeout, handshakeError, socketConnectError } from './connect-errors';
 import { firstLine } from '../first-line';
 import { FramedTransport } from './framed';
 import { LISTEN_DEFAULTS, ListenGate, type ListenLimits } from './listen-limits';
@@ -269,12 +270,20 @@ export function connectWebSocket(url: string, options: WebSocketConnectOptions =
       return;
     }
     let ws: WebSocket;
+    /** The TCP connection was made: a timeout then is a peer that does not answer, not an unreachable board. */
+    let tcpConnected = false;
+    // As ws's own connect for ws:// (net.connect with its options), noting when TCP is up.
+    const directConnect = (opts: net.NetConnectOpts & { socketPath?: string }) => {
+      const socket = net.connect({ ...opts, path: opts.socketPath } as net.NetConnectOpts);
+      socket.once('connect', () => (tcpConnected = true));
+      return socket;
+    };
     try {
       ws = new WebSocket(url, {
         perMessageDeflate: false,
         maxPayload: maxMessageBytes + FRAME_OVERHEAD_BYTES,
         generateMask: zeroMask,
-        ...(route && { createConnection: () => route.open() as never }),
+        createConnection: (route ? () => route.open() : directConnect) as never,
       });
     } catch (err) {
       reject(new UsageError('BAD_AGENT_URL', `${quoteForMessage(url, 120)} is not an agent URL (${(err as Error).message})`, { hint: 'write it like ws://HOST:PORT', cause: err }));
@@ -293,7 +302,9 @@ export function connectWebSocket(url: string, options: WebSocketConnectOptions =
       fail(
         route
           ? new ConnectError('CONNECT_TIMEOUT', `${url}: no WebSocket ${route.label} after ${connectTimeoutMs} ms`, { hint: route.hint })
-          : connectTimeout(url, connectTimeoutMs),
+          : tcpConnected
+            ? connectedButSilent(url, connectTimeoutMs)
+            : connectTimeout(url, connectTimeoutMs),
       );
     }, connectTimeoutMs);
     const onError = (err: Error) => {

@@ -100,7 +100,13 @@ describe('WebSocket transport specifics', () => {
     const silent = net.createServer((s) => cleanups.push(() => s.destroy()));
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     cleanups.push(() => new Promise<void>((r) => silent.close(() => r())));
-    await expect(connectWebSocket(`ws://127.0.0.1:${(silent.address() as net.AddressInfo).port}`, { connectTimeoutMs: 200 })).rejects.toMatchObject({ code: 'CONNECT_TIMEOUT', exitCode: 5 });
+    // The board is up and took the connection: the hint is about the agent, not cables.
+    await expect(connectWebSocket(`ws://127.0.0.1:${(silent.address() as net.AddressInfo).port}`, { connectTimeoutMs: 200 })).rejects.toMatchObject({
+      code: 'CONNECT_TIMEOUT',
+      exitCode: 5,
+      message: expect.stringContaining('connected, but no WebSocket answer after 200 ms'),
+      hint: expect.stringContaining('stopped or overloaded axagent'),
+    });
 
     const web = http.createServer((_req, res) => res.end('a web page'));
     await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
