@@ -283,7 +283,8 @@ export function connectWebSocket(url: string, options: WebSocketConnectOptions =
         perMessageDeflate: false,
         maxPayload: maxMessageBytes + FRAME_OVERHEAD_BYTES,
         generateMask: zeroMask,
-        createConnection: (route ? () => route.open() : directConnect) as never,
+        // wss:// keeps ws's own TLS connect (its servername rules); only ws:// is watched.
+        ...(route ? { createConnection: () => route.open() as never } : /^ws:/i.test(url) ? { createConnection: directConnect as never } : {}),
       });
     } catch (err) {
       reject(new UsageError('BAD_AGENT_URL', `${quoteForMessage(url, 120)} is not an agent URL (${(err as Error).message})`, { hint: 'write it like ws://HOST:PORT', cause: err }));
