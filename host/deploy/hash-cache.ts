@@ -7,14 +7,16 @@
  * The cache lives in the user's cache folder (XDG_CACHE_HOME or ~/.cache) and is rewritten
  * atomically.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileSystemError } from '../../shared/errors';
 import { readJsonIfExists } from '../../shared/fs/atomic';
 import { updateJsonFile } from '../../shared/fs/shared-json';
 import { statRegularFile } from '../../shared/fs/regular-file';
+import { sha256File } from '../../shared/fs/sha256-file';
+
+export { sha256File };
 
 interface Entry {
   size: number;
@@ -38,13 +40,6 @@ export interface FileDigest {
 export function defaultHashCacheFile(): string {
   const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   return path.join(base, 'axctl', 'hashes.json');
-}
-
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
-  for await (const chunk of stream) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 export class HashCache {
