@@ -189,10 +189,13 @@ export class AgentClient {
           const result = await uploadBlob(this.channel, counted, hash, size, sizing, opts);
           return { ...result, sentBytes: sentBefore + result.sentBytes };
         } catch (err) {
-          // The board's partial changed under this upload: another host's upload of the same
-          // blob left bytes in it that fail the sha256 (HASH_MISMATCH: the partial is dropped),
-          // or it was dropped or evicted (OFFSET_MISMATCH). Begin again from wherever the agent
-          // now says. A few times at most: a file that changed while being sent fails each time.
+          // Bytes that fail the sha256 (HASH_MISMATCH) may come from our side: a local file
+          // changed since it was hashed would fail every attempt alike, so say that, naming it.
+          if ((err as AxError).code === 'HASH_MISMATCH') await source.checkUnchanged?.(hash);
+          // Else the board's partial changed under this upload: another host's upload of the
+          // same blob left bytes in it that fail the sha256 (HASH_MISMATCH: the partial is
+          // dropped), or it was dropped or evicted (OFFSET_MISMATCH). Begin again from wherever
+          // the agent now says, a few times at most.
           if (!RESTARTABLE.has((err as AxError).code) || attempt >= PUT_ATTEMPTS || opts.signal?.aborted) throw err;
           sentBefore += sentNow;
         }

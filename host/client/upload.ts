@@ -3,8 +3,9 @@
  * off earlier resumes without re-sending what the agent has stored), never more than the
  * window ahead of the agent's acknowledgements, until the agent reports the blob complete.
  */
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, type Stats } from 'node:fs';
 import { BadFileError, UsageError, fileSystemError, type AxError } from '../../shared/errors';
+import { sha256File } from '../../shared/fs/sha256-file';
 import { ProtocolError } from '../../shared/protocol/errors';
 import type { Channel } from './channel';
 
@@ -13,6 +14,12 @@ export interface BlobSource {
   /** `length` bytes at `offset` (may reuse one buffer between calls). */
   read(offset: number, length: number): Promise<Uint8Array>;
   close(): Promise<void>;
+  /**
+   * Throws FILE_CHANGED when the bytes are no longer what was hashed as `hash`. Asked when the
+   * agent says the bytes it received hash to something else (HASH_MISMATCH): for a local file
+   * that changed, every attempt would fail alike, and only the host can say which file it was.
+   */
+  checkUnchanged?(hash: string): Promise<void>;
 }
 
 export interface PutProgress {
@@ -48,12 +55,13 @@ export interface UploadSizing {
 export function fileSource(file: string, size: number, chunkBytes: number): Promise<BlobSource> {
   return (async () => {
     let handle: fsp.FileHandle;
+    let opened: Stats;
     try {
       handle = await fsp.open(file, 'r');
-      const stat = await handle.stat();
-      if (stat.size !== size) {
+      opened = await handle.stat();
+      if (opened.size !== size) {
         await handle.close();
-        throw new BadFileError('FILE_CHANGED', file, `is ${stat.size} bytes, expected ${size}`, { hint: 'the file changed since it was hashed; run again' });
+        throw new BadFileError('FILE_CHANGED', file, `is ${opened.size} bytes, expected ${size}`, { hint: 'the file changed since it was hashed; run again' });
       }
     } catch (err) {
       throw fileSystemError(file, err);
@@ -74,8 +82,58 @@ export function fileSource(file: string, size: number, chunkBytes: number): Prom
         return buffer.subarray(0, length);
       },
       close: () => handle.close(),
+      checkUnchanged: fileChecker(file, opened),
     };
   })();
+}
+
+const FILE_CHANGED_HINT = 'do not change files while they are deployed; run again';
+
+/**
+ * checkUnchanged for a file opened with stats `opened`: it changed when its stats differ now
+ * (written, or replaced by a rename, during the upload) or its bytes do not hash to `hash`
+ * (changed after it was hashed, before the upload began). Once the bytes matched, equal stats
+ * are enough: the file is read whole only once, however many times the upload is begun again.
+ */
+function fileChecker(file: string, opened: Stats): (hash: string) => Promise<void> {
+  let bytesMatched = false;
+  return async (hash) => {
+    const now = await statIfExists(file);
+    if (!now) throw new BadFileError('FILE_CHANGED', file, 'was removed while being uploaded', { hint: FILE_CHANGED_HINT });
+    if (!sameFileVersion(opened, now)) throw new BadFileError('FILE_CHANGED', file, 'was modified or replaced while being uploaded', { hint: FILE_CHANGED_HINT });
+    if (bytesMatched) return;
+    const actual = await hashOf(file);
+    if (actual !== hash) {
+      throw new BadFileError('FILE_CHANGED', file, `changed since it was hashed (sha256 now ${actual.slice(0, 12)}…, not ${hash.slice(0, 12)}…)`, { hint: FILE_CHANGED_HINT });
+    }
+    bytesMatched = true;
+  };
+}
+
+/**
+ * Same size, mtime, ctime and inode: the same version of the same file. A rewrite can keep the
+ * size and put the mtime back, but not the ctime (set by the kernel on every change); a rename
+ * over the path brings another inode.
+ */
+function sameFileVersion(a: Stats, b: Stats): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino && a.dev === b.dev;
+}
+
+async function hashOf(file: string): Promise<string> {
+  try {
+    return await sha256File(file);
+  } catch (err) {
+    throw fileSystemError(file, err);
+  }
+}
+
+async function statIfExists(file: string): Promise<Stats | null> {
+  try {
+    return await fsp.stat(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw fileSystemError(file, err);
+  }
 }
 
 export function bytesSource(data: Uint8Array): BlobSource {

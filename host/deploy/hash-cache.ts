@@ -1,22 +1,35 @@
 /**
- * sha256 of local files, cached by absolute path, size and mtime, so re-deploying a large
- * model that has not changed costs a stat instead of a full read. The cache lives in the
- * user's cache folder (XDG_CACHE_HOME or ~/.cache) and is rewritten atomically.
+ * sha256 of local files, cached by absolute path, size, mtime, ctime and inode, so re-deploying
+ * a large model that has not changed costs a stat instead of a full read. Size and mtime alone
+ * are not enough: `cp -p`, `rsync -a`, `touch -r` and archives rewrite a file with its old
+ * mtime, and gt inputs never change size. The kernel sets ctime on every change and nobody can
+ * set it back, and a file replaced by a rename has a new inode (git's index does the same).
+ * The cache lives in the user's cache folder (XDG_CACHE_HOME or ~/.cache) and is rewritten
+ * atomically.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import type { Stats } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileSystemError } from '../../shared/errors';
 import { readJsonIfExists } from '../../shared/fs/atomic';
 import { updateJsonFile } from '../../shared/fs/shared-json';
 import { statRegularFile } from '../../shared/fs/regular-file';
+import { sha256File } from '../../shared/fs/sha256-file';
+
+export { sha256File };
 
 interface Entry {
   size: number;
   mtimeMs: number;
+  /** Changed by the kernel on every write, chmod or utimes; cannot be set back. */
+  ctimeMs: number;
+  /** A file replaced by a rename (editors, rsync, cp over a hard link...) has a new one. */
+  ino: number;
   hash: string;
 }
+
+/** The stat fields an entry is keyed by. */
+type StatKey = Omit<Entry, 'hash'>;
 
 export interface FileDigest {
   path: string;
@@ -29,13 +42,6 @@ export function defaultHashCacheFile(): string {
   return path.join(base, 'axctl', 'hashes.json');
 }
 
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
-  for await (const chunk of stream) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 export class HashCache {
   private entries: Record<string, Entry> | undefined;
   /** Entries this process hashed: what save() adds to the file as it is by then. */
@@ -43,20 +49,21 @@ export class HashCache {
 
   constructor(private readonly cacheFile: string = defaultHashCacheFile()) {}
 
-  /** Hash of `file`, from the cache when its size and mtime are unchanged. */
+  /** Hash of `file`, from the cache when its size, mtime, ctime and inode are unchanged. */
   async digest(file: string): Promise<FileDigest> {
     const abs = path.resolve(file);
     const st = await statRegularFile(file);
     const entries = await this.load();
     const known = entries[abs];
-    if (known && known.size === st.size && known.mtimeMs === st.mtimeMs) return { path: abs, size: st.size, hash: known.hash };
+    const key = statKey(st);
+    if (known && sameStatKey(known, key)) return { path: abs, size: st.size, hash: known.hash };
     let hash: string;
     try {
       hash = await sha256File(abs);
     } catch (err) {
       throw fileSystemError(file, err);
     }
-    entries[abs] = this.added[abs] = { size: st.size, mtimeMs: st.mtimeMs, hash };
+    entries[abs] = this.added[abs] = { ...key, hash };
     return { path: abs, size: st.size, hash };
   }
 
@@ -87,18 +94,30 @@ export class HashCache {
   }
 }
 
+function statKey(st: Stats): StatKey {
+  return { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
+}
+
+function sameStatKey(a: StatKey, b: StatKey): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;
+}
+
 /**
  * The well-formed entries of what the cache file held. Anything else (null, an array, an entry
- * without a hash) is dropped: a damaged cache costs a rehash, never a failed deploy.
+ * without a hash) is dropped: a damaged cache costs a rehash, never a failed deploy. So is an
+ * entry written by an older axctl, keyed by size and mtime only: it may be stale.
  */
 function validEntries(data: unknown): Record<string, Entry> {
   const entries: Record<string, Entry> = Object.create(null) as Record<string, Entry>;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return entries;
   for (const [file, entry] of Object.entries(data as Record<string, unknown>)) {
     const e = entry as Partial<Entry> | null;
-    if (typeof e?.size === 'number' && typeof e.mtimeMs === 'number' && typeof e.hash === 'string' && /^[0-9a-f]{64}$/.test(e.hash)) {
-      entries[file] = { size: e.size, mtimeMs: e.mtimeMs, hash: e.hash };
-    }
+    if (isEntry(e)) entries[file] = { size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino, hash: e.hash };
   }
   return entries;
+}
+
+function isEntry(e: Partial<Entry> | null): e is Entry {
+  const numbers = [e?.size, e?.mtimeMs, e?.ctimeMs, e?.ino];
+  return numbers.every((n) => typeof n === 'number') && typeof e?.hash === 'string' && /^[0-9a-f]{64}$/.test(e.hash);
 }

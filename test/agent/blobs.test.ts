@@ -2,7 +2,7 @@
  * Blob operations end to end: round trips, resuming an upload cut off mid-way (no verified
  * byte sent twice), flow control with several operations in flight, and hostile names.
  */
-import { promises as fsp } from 'node:fs';
+import { closeSync, openSync, promises as fsp, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AxError } from '../../shared/errors';
@@ -115,9 +115,18 @@ describe('put and get', () => {
 
   it('refuses a blob uploaded under the wrong hash (HASH_MISMATCH) and keeps nothing', async () => {
     const client = await agent.connect();
+    const data = Buffer.alloc(100_000, 1);
+    const claimed = sha256(Buffer.from('something else'));
+    await expect(client.putBytes(data, claimed)).rejects.toMatchObject({ code: 'HASH_MISMATCH' });
+    expect((await client.has([claimed]))[0]).toMatchObject({ present: false });
+    await client.close();
+  });
+
+  it('says a local file is not what it was hashed to (FILE_CHANGED), not HASH_MISMATCH, and keeps nothing', async () => {
+    const client = await agent.connect();
     const { file, data } = await randomFile(agent.dir, 'liar.bin', 100_000);
     const claimed = sha256(Buffer.from('something else'));
-    await expect(client.putFile(file, claimed, data.length)).rejects.toMatchObject({ code: 'HASH_MISMATCH' });
+    await expect(client.putFile(file, claimed, data.length)).rejects.toMatchObject({ code: 'FILE_CHANGED', exitCode: 2, file });
     expect((await client.has([claimed]))[0]).toMatchObject({ present: false });
     await client.close();
   });
@@ -170,6 +179,37 @@ describe('an upload cut off mid-way', () => {
     await second.getBlob(hash, size, back);
     expect((await fsp.readFile(back)).equals(data)).toBe(true);
     await second.close();
+  });
+});
+
+describe('a local file rewritten while it is uploaded', () => {
+  it('fails with FILE_CHANGED naming the file (not HASH_MISMATCH), at the first mismatch', async () => {
+    const size = 24 * MB;
+    const { file, hash } = await randomFile(agent.dir, 'rewritten.bin', size);
+    const client = await agent.connect();
+    const sent = countPutBytes(client.transport);
+    let rewrittenAt = -1;
+    const put = client.putFile(file, hash, size, {
+      onProgress: (p) => {
+        if (p.stored === 0 || rewrittenAt >= 0) return;
+        // Same size, other bytes at the end: not read yet, since the client stays within the
+        // agent's put window (12 MiB) of what it acknowledged.
+        rewrittenAt = p.stored;
+        const fd = openSync(file, 'r+');
+        writeSync(fd, Buffer.alloc(1024, 0xee), 0, 1024, size - 1024);
+        closeSync(fd);
+      },
+    });
+    const err = await put.then(() => null, (e: AxError) => e);
+    expect(rewrittenAt).toBeGreaterThan(0);
+    expect(rewrittenAt).toBeLessThan(size - 13 * MB);
+    expect(err).toMatchObject({ code: 'FILE_CHANGED', exitCode: 2, file });
+    expect(err!.message).toContain(file);
+    expect(err!.hint).toMatch(/do not change files while they are deployed; run again/);
+    // Not sent twice more: the file is looked at as soon as the agent says the bytes do not match.
+    expect(sent.bytes()).toBe(size);
+    expect((await client.has([hash]))[0]).toMatchObject({ present: false });
+    await client.close();
   });
 });
 
