@@ -7,11 +7,10 @@
  * and relays start fast on a board's slow CPU. Runs on plain Node 18; the build bundles it
  * into dist/axagent.js. Logs go to stderr only; in --stdio mode stdout carries nothing but frames.
  */
-import { constants as fsc, promises as fsp } from 'node:fs';
 import type * as net from 'node:net';
 import { BadFileError, isAxError, type AxError } from '../shared/errors';
 import { readTokenFile } from '../shared/protocol/token';
-import { AGENT_RUN_JOINT_PROBLEMS } from '../shared/run/agent-run-joint-check';
+import { AGENT_RUN_JOINT_PROBLEMS, runJointProblemAt } from '../shared/run/agent-run-joint-check';
 import { AGENT_VERSION, agentUsage, parseAgentArgs, type AgentConfig } from './config';
 import { LocalPeers } from './local-peers';
 import { collectionPacer, log } from './log';
@@ -23,17 +22,10 @@ const INTERNAL_ERROR_EXIT = 70;
 
 /** Refuses a run_joint the agent cannot run, in words the host reads back over ssh:// (shared/run/agent-run-joint-check.ts). */
 async function checkRunJoint(file: string): Promise<void> {
-  const { missing, notExecutable, notAFile } = AGENT_RUN_JOINT_PROBLEMS;
-  let isFile = false;
-  try {
-    isFile = (await fsp.stat(file)).isFile();
-    if (isFile) await fsp.access(file, fsc.X_OK);
-  } catch (err) {
-    const errno = (err as NodeJS.ErrnoException).code;
-    if (errno === 'ENOENT') throw new BadFileError(missing.code, file, missing.problem, { hint: missing.hint });
-    throw new BadFileError(notExecutable.code, file, notExecutable.problem, { hint: notExecutable.hint(file) });
-  }
-  if (!isFile) throw new BadFileError(notAFile.code, file, notAFile.problem, { hint: notAFile.hint });
+  const kind = await runJointProblemAt(file);
+  if (kind === null) return;
+  const problem = AGENT_RUN_JOINT_PROBLEMS[kind];
+  throw new BadFileError(problem.code, file, problem.problem, { hint: typeof problem.hint === 'function' ? problem.hint(file) : problem.hint });
 }
 
 /** The token and run_joint, checked before anything else, so a bad setting stops the agent at once. */

@@ -79,6 +79,7 @@ async function buildContext(config: AgentConfig, secret: Uint8Array): Promise<Ag
     runs,
     secret,
     agentVersion: AGENT_VERSION,
+    runJoint: config.runJoint,
     defaultRunTimeoutMs: config.runTimeoutMs,
     board: await RunJointVersionMemory.load(config.storeDir, config.runJoint),
     transferMemory: TransferMemory.forSessions(collectionPacer()),

@@ -18,6 +18,8 @@ export interface AgentContext {
   /** The shared secret from the token file. */
   secret: Uint8Array;
   agentVersion: string;
+  /** The run_joint runs start (--run-joint): checked for BoardFacts. Absent in tests of other parts. */
+  runJoint?: string;
   /** The timeout RunService applies when a request gives none (reported in Limits). */
   defaultRunTimeoutMs: number;
   /** Learnt from run_joint's output ('' until a run printed it), kept across restarts (agent/run/version-memory.ts). */

@@ -1,6 +1,7 @@
 /** What the agent tells an authenticated host about the board (BoardFacts). */
 import * as os from 'node:os';
 import type { BoardFacts } from '../../shared/protocol/envelope';
+import { AGENT_RUN_JOINT_PROBLEMS, runJointProblemAt } from '../../shared/run/agent-run-joint-check';
 import type { AgentContext } from './context';
 
 export async function boardFacts(ctx: AgentContext): Promise<BoardFacts> {
@@ -18,5 +19,13 @@ export async function boardFacts(ctx: AgentContext): Promise<BoardFacts> {
     nodeVersion: process.version,
     agentVersion: ctx.agentVersion,
     storeProblem: await ctx.store.writeProblem().catch((err: Error) => `the store cannot be checked (${err.message})`),
+    ...(await runJointFacts(ctx.runJoint)),
   };
+}
+
+/** Checked at every handshake: run_joint removed after the agent started (a firmware update) shows before any upload. */
+async function runJointFacts(runJoint: string | undefined): Promise<Pick<BoardFacts, 'runJointProblem' | 'runJointPath'>> {
+  if (runJoint === undefined) return { runJointProblem: '', runJointPath: '' };
+  const kind = await runJointProblemAt(runJoint);
+  return { runJointProblem: kind === null ? '' : AGENT_RUN_JOINT_PROBLEMS[kind].code, runJointPath: runJoint };
 }

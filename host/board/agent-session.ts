@@ -4,6 +4,8 @@
  * fields and answers has() with booleans; all protocol work stays in host/client/.
  */
 import type { AgentClient } from '../client/agent-client';
+import type { BoardFacts } from '../../shared/protocol/envelope';
+import type { AgentRunJointProblem } from '../../shared/run/agent-run-joint-check';
 import type { BoardIdentity, BoardSession, DescribeOptions, ModelDescriptionResult, RunOptions, RunRequest, RunResult, UploadProgress } from './session';
 
 export interface AgentSessionOptions {
@@ -28,6 +30,7 @@ export class AgentBoardSession implements BoardSession {
       ...(agentVersion && { agentVersion }),
       ...(facts.runJointVersion && { runJointVersion: facts.runJointVersion }),
       ...(facts.storeFreeBytes > 0 && { freeBytes: facts.storeFreeBytes }),
+      ...(runJointProblemOf(facts) && { runJointProblem: runJointProblemOf(facts)! }),
     };
   }
 
@@ -63,4 +66,10 @@ export class AgentBoardSession implements BoardSession {
   close(): Promise<void> {
     return this.client.close();
   }
+}
+
+/** The run_joint problem an agent reported at the handshake; undefined when none (or an agent before the field). */
+export function runJointProblemOf(facts: BoardFacts): AgentRunJointProblem | undefined {
+  const code = facts.runJointProblem;
+  return code === 'RUN_JOINT_NOT_FOUND' || code === 'RUN_JOINT_NOT_EXECUTABLE' ? { code, path: facts.runJointPath } : undefined;
 }

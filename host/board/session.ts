@@ -6,6 +6,7 @@
  */
 import type { DescribeOptions, ModelDescriptionResult } from '../client/describe';
 import type { RunOptions, RunRequest, RunResult } from '../client/run';
+import type { AgentRunJointProblem } from '../../shared/run/agent-run-joint-check';
 
 export type { DescribeOptions, ModelDescriptionResult } from '../client/describe';
 export { DescribeUnsupportedError, ModelProbeFailedError } from '../client/describe';
@@ -23,6 +24,8 @@ export interface BoardIdentity {
   runJointVersion?: string;
   /** Free space in the board's store/cache, bytes, when known. */
   freeBytes?: number;
+  /** The agent said its run_joint cannot run (removed, not executable): no run can start. */
+  runJointProblem?: AgentRunJointProblem;
 }
 
 export interface UploadProgress {

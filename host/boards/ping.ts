@@ -12,7 +12,8 @@ import { existsSync } from 'node:fs';
 import { UsageError, isAxError } from '../../shared/errors';
 import { withUpgradeHint } from '../agent-install/checks';
 import { hostTokenFileOf, readHostToken } from '../agent-install/host-token';
-import { AgentBoardSession } from '../board/agent-session';
+import { AgentBoardSession, runJointProblemOf } from '../board/agent-session';
+import { runJointMissingWords } from '../../shared/run/agent-run-joint-check';
 import { openBoard, sameHostTokenHint } from '../board/open-board';
 import type { BoardSession } from '../board/session';
 import '../ssh/register'; // ssh:// boards, ws:// through jump hosts, agentless boards
@@ -98,6 +99,12 @@ export async function pingBoard(entry: BoardEntry, opts: PingOptions): Promise<P
           code: 'STORE_UNUSABLE',
           error: `the agent answers, but its store cannot be written: ${facts.storeProblem} (fix it on the board, or restart axagent with a writable --store)`,
         });
+      }
+      // It answers, but no run can start: its run_joint is gone (a firmware update removed it).
+      const broken = runJointProblemOf(facts);
+      if (broken && !facts.storeProblem) {
+        const { message, hint } = runJointMissingWords(broken, entry.name);
+        Object.assign(result, { ok: false, code: broken.code, error: `the agent answers, but ${message} (${hint})` });
       }
     }
     return result;

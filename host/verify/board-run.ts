@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import { UsageError } from '../../shared/errors';
 import type { GtFolder } from '../../shared/parsers/gt-folder';
 import { tensorFileName } from '../../shared/parsers/gt-folder';
-import { DescribeUnsupportedError, ModelProbeFailedError, type BoardSession, type ModelDescriptionResult, type RunResult } from '../board/session';
+import { boardLabel, DescribeUnsupportedError, ModelProbeFailedError, type BoardSession, type ModelDescriptionResult, type RunResult } from '../board/session';
+import { runJointMissingError } from '../board/run-joint-missing';
 import { ensureOnBoard, type BlobOutcome } from '../deploy/ensure';
 import { planInputs, type InputPlan } from '../deploy/gt-inputs';
 import type { HashCache } from '../deploy/hash-cache';
@@ -47,6 +48,9 @@ export interface BoardRun {
 }
 
 export async function runOnBoard(session: BoardSession, req: BoardRunRequest): Promise<BoardRun> {
+  // The agent's run_joint is gone (the handshake said so): nothing could run; say it before uploading.
+  const broken = session.identity.runJointProblem;
+  if (broken) throw runJointMissingError({ label: boardLabel(session.identity), given: session.identity.name ?? session.identity.url }, broken);
   let { plan, inputs } = req;
   const queuePositions: number[] = [];
   const onQueue = (position: number) => {

@@ -272,6 +272,14 @@ export const descriptor: INamespace = {
                 "storeProblem": {
                   "type": "string",
                   "id": 12
+                },
+                "runJointProblem": {
+                  "type": "string",
+                  "id": 13
+                },
+                "runJointPath": {
+                  "type": "string",
+                  "id": 14
                 }
               }
             },

@@ -154,6 +154,16 @@ export interface BoardFacts {
    * upload and run would fail. Agents before it leave it empty.
    */
   storeProblem: string;
+  /**
+   * Empty while the configured run_joint is an executable file; else RUN_JOINT_NOT_FOUND or
+   * RUN_JOINT_NOT_EXECUTABLE (removed by a firmware update, say): no run can start. Agents
+   * before it leave it empty.
+   */
+  runJointProblem: string;
+  /**
+   * The run_joint the agent runs (its --run-joint), for messages; empty from agents before it.
+   */
+  runJointPath: string;
 }
 
 /**

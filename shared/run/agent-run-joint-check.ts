@@ -6,6 +6,8 @@
  * them back (runJointProblemInAgentLog); agents installed by earlier releases print the same
  * words, so they must not change.
  */
+import { constants as fsc, promises as fsp } from 'node:fs';
+
 export type RunJointProblemCode = 'RUN_JOINT_NOT_FOUND' | 'RUN_JOINT_NOT_EXECUTABLE';
 
 /** What axagent says about its --run-joint, and what to do, as `axagent: <path>: <problem> (<hint>)`. */
@@ -47,4 +49,15 @@ export function runJointMissingWords(problem: AgentRunJointProblem, board = '<th
     message: `the agent's run_joint ${problem.path} ${what} on the board`,
     hint: `put run_joint back at that path, or reinstall the agent with the right one: axctl agent install --board ${board} --run-joint PATH`,
   };
+}
+
+/** Which of AGENT_RUN_JOINT_PROBLEMS `file` has; null when it is an executable file. */
+export async function runJointProblemAt(file: string): Promise<keyof typeof AGENT_RUN_JOINT_PROBLEMS | null> {
+  try {
+    if (!(await fsp.stat(file)).isFile()) return 'notAFile';
+    await fsp.access(file, fsc.X_OK);
+    return null;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'notExecutable';
+  }
 }
