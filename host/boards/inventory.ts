@@ -255,6 +255,15 @@ export function looksLikeUrl(board: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(board);
 }
 
+/**
+ * `a` and `b` name the same board as far as the .axctl/ record is concerned: as typed, except
+ * that a URL's bare root path does not count (`ws://host:7007/` is `ws://host:7007`).
+ */
+export function sameBoard(a: string, b: string): boolean {
+  const key = (board: string) => (looksLikeUrl(board) ? board.replace(/^([^:]+:\/\/[^/?#]*)\/$/, '$1') : board);
+  return key(a) === key(b);
+}
+
 export async function lookupBoard(nameOrUrl: string, opts: { cwd?: string; files?: string[] } = {}): Promise<BoardEntry | undefined> {
   if (looksLikeUrl(nameOrUrl)) return undefined;
   const boards = await loadInventory(opts);

@@ -98,6 +98,8 @@ export const handler = action(async (argv: Args) => {
   }
   const { report } = outcome;
   process.stdout.write(argv.json ? renderJson(report) : renderVerifyText(report, { color: useColor(process.stdout) }));
+  // A warning, not an error: the verdict is the job, the record only remembers it.
+  if (outcome.notRecorded) process.stderr.write(`axctl: warning: ${outcome.notRecorded}\n`);
   const failed = await writeReports(report, { junit: argv.junit ?? null, html: argv.html ?? null });
   if (outcome.saveOutputsError) failed.unshift(outcome.saveOutputsError);
   for (const err of failed) reportError(err);

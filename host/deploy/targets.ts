@@ -7,8 +7,8 @@
 import * as path from 'node:path';
 import { AxError, BadFileError, UsageError } from '../../shared/errors';
 import { statPath, statRegularFile } from '../../shared/fs/regular-file';
-import { lookupBoard, looksLikeUrl } from '../boards/inventory';
-import { readState, stateFile } from '../state/axctl-state';
+import { lookupBoard, looksLikeUrl, sameBoard } from '../boards/inventory';
+import { readState, stateFile, type DeployRecord } from '../state/axctl-state';
 
 export interface TargetArgs {
   board?: string;
@@ -34,7 +34,7 @@ export async function resolveTargets(args: TargetArgs, cwd: string, command: 'de
   const model = given(args.model);
   const gt = given(args.gt);
   const tokenFile = given(args.tokenFile);
-  const state = board && model && gt ? null : await readState(cwd);
+  const state = await recordFor({ board, model, gt, tokenFile }, cwd, env);
   const fromState: Targets['fromState'] = [];
   const pick = (name: 'board' | 'model' | 'gt', value: string | undefined, recorded: string | undefined): string => {
     if (value) return value;
@@ -51,12 +51,24 @@ export async function resolveTargets(args: TargetArgs, cwd: string, command: 'de
   const resolvedGt = path.resolve(cwd, pick('gt', gt, state?.gt.path));
   // A recorded token file belongs to the recorded board, and is only a remembered
   // --token-file: AXCTL_TOKEN, set for this run, wins over it.
-  const recordedToken = !tokenFile && !env.AXCTL_TOKEN && state?.tokenFile && state.board === resolvedBoard ? state.tokenFile : undefined;
+  const recordedToken = !tokenFile && !env.AXCTL_TOKEN && state?.tokenFile && sameBoard(state.board, resolvedBoard) ? state.tokenFile : undefined;
   if (recordedToken) fromState.push('token-file');
   const token = tokenFile ? path.resolve(cwd, tokenFile) : recordedToken;
   const targets = { board: resolvedBoard, model: resolvedModel, gt: resolvedGt, ...(token && { tokenFile: token }), fromState };
   await checkRecordedPaths(targets, cwd, command);
   return targets;
+}
+
+/**
+ * The record, when something may come from it. With --board, --model and --gt all given it can
+ * still give the token file (the recorded one, for the same board), so it is read unless the
+ * token comes first from --token-file or AXCTL_TOKEN. Then it is only a token source: a damaged
+ * record does not stop a command that names everything else (the token sources after it decide).
+ */
+async function recordFor(given: TargetArgs, cwd: string, env: NodeJS.ProcessEnv): Promise<DeployRecord | null> {
+  if (!given.board || !given.model || !given.gt) return readState(cwd);
+  if (given.tokenFile || env.AXCTL_TOKEN) return null;
+  return readState(cwd).catch(() => null);
 }
 
 /**

@@ -27,10 +27,10 @@ export interface InputPath {
 }
 
 /**
- * Throws a UsageError (exit 2) when two outputs name the same path (OUTPUT_PATH_TWICE), an
- * output is an input file (OUTPUT_OVERWRITES_INPUT), or it is inside an input folder
- * (OUTPUT_IN_INPUT_FOLDER), or a file output is an existing folder (OUTPUT_IS_FOLDER: the run
- * would be wasted on a report that cannot be kept). Relative paths are taken from `cwd`;
+ * Throws a UsageError (exit 2) when two outputs name the same path or a file output is inside
+ * a folder output (both OUTPUT_PATH_TWICE), an output is an input file (OUTPUT_OVERWRITES_INPUT)
+ * or inside an input folder (OUTPUT_IN_INPUT_FOLDER), or a file output is an existing folder
+ * (OUTPUT_IS_FOLDER: the run would be wasted on a report that cannot be kept). Relative paths are taken from `cwd`;
  * symbolic links are followed.
  */
 export function refuseOutputsOnInputs(outputs: readonly OutputPath[], inputs: readonly InputPath[], cwd: string): void {
@@ -45,6 +45,7 @@ export function refuseOutputsOnInputs(outputs: readonly OutputPath[], inputs: re
     if (twin) {
       throw new UsageError('OUTPUT_PATH_TWICE', `${twin.option} and ${out.option} both name ${out.path}`, { hint: `give ${out.option} a path of its own` });
     }
+    if (!out.folder) refuseInsideOutputFolder(out, target, given, where);
     for (const input of inputs) {
       if (!input.path) continue;
       const source = where(input.path);
@@ -56,6 +57,20 @@ export function refuseOutputsOnInputs(outputs: readonly OutputPath[], inputs: re
       }
     }
   }
+}
+
+/**
+ * A report inside the --save-outputs folder: the folder's next run refuses it as a file that
+ * run did not write (a nightly job fails on its second night), and one named like an output
+ * replaces that output while the folder's list still names it. Either way: OUTPUT_PATH_TWICE.
+ */
+function refuseInsideOutputFolder(out: OutputPath, target: string, given: readonly (OutputPath & { path: string })[], where: (p: string) => string): void {
+  const folder = given.find((other) => other.folder && other !== out && isInside(target, where(other.path)));
+  if (!folder) return;
+  const problem = target === where(folder.path) ? 'is' : 'is inside';
+  throw new UsageError('OUTPUT_PATH_TWICE', `${out.option} ${out.path} ${problem} the ${folder.option} folder ${folder.path}`, {
+    hint: `put the report outside ${folder.path}`,
+  });
 }
 
 /** Anything else (missing, unreadable) is for the write to say after the run, in its own words. */

@@ -14,7 +14,7 @@
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BadFileError, fileWriteError, writeProblem, type AxError } from '../../shared/errors';
+import { BadFileError, fileWriteError, isAxError, writeProblem, type AxError } from '../../shared/errors';
 import { findGtFile, type GtFile, type GtFolder } from '../../shared/parsers/gt-folder';
 import { openBoard, type OpenBoardOptions } from '../board/open-board';
 import type { BoardIdentity, BoardSession, RunResult } from '../board/session';
@@ -24,7 +24,8 @@ import { HashCache } from '../deploy/hash-cache';
 import { prepare, type HashedInput } from '../deploy/prepare';
 import type { Progress } from '../deploy/progress';
 import type { OutputComparison, VerifyReport } from '../report/model';
-import { readState, writeState, type FileRecord } from '../state/axctl-state';
+import { readState, STATE_DIR, stateFile, writeState, type FileRecord } from '../state/axctl-state';
+import { sameBoard } from '../boards/inventory';
 import { modelIoOf, ModelIoStore, type ModelIo } from '../state/model-io';
 import { fetchOutputs, notRun, runOnBoard } from './board-run';
 import { compareBoardOutput } from './compare-output';
@@ -65,6 +66,8 @@ export interface VerifyOutcome {
   phases: { local: number; connect: number; board: number; outputs: number; report: number };
   /** Why --save-outputs could not keep the outputs (the verdict stands; the CLI exits 2 after printing it). */
   saveOutputsError?: AxError;
+  /** Why the verdict is not in the folder's deploy record (one line; the verdict and exit code stand). */
+  notRecorded?: string;
 }
 
 /** How long a cancelled run may take to report back before the connection is cut. */
@@ -149,9 +152,9 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
   });
   const interrupted = result.cancelled || opts.signal?.aborted === true;
   // A run the user interrupted says nothing about the board: the last verdict stays as it was.
-  if (!interrupted) await recordVerdict(opts, report, model, gt.dir, inputs);
+  const notRecorded = interrupted ? undefined : await recordVerdict(opts, report, model, gt.dir, inputs);
   lap('report');
-  return { report, interrupted, queuePositions, runJointMs: result.durationMs, phases, ...(saveOutputsError && { saveOutputsError }) };
+  return { report, interrupted, queuePositions, runJointMs: result.durationMs, phases, ...(saveOutputsError && { saveOutputsError }), ...(notRecorded && { notRecorded }) };
 }
 
 /**
@@ -241,13 +244,20 @@ async function localProblems(gt: GtFolder, plan: InputPlan, io: ModelIo | null):
  * Updates the deploy record of the folder when this verify checked what it records (same
  * board, model and gt folder): new hashes if the files changed, and the verdict. A verify of
  * another board or model leaves it alone, so a bare `axctl verify` keeps meaning the deploy.
+ * Returns why a record that is there could not be read or updated: the verdict stands without
+ * it, but a bare verify's `lastVerify` silently going stale would mislead whoever reads it.
  */
-async function recordVerdict(opts: VerifyOptions, report: VerifyReport, model: FileRecord, gtDir: string, inputs: HashedInput[]): Promise<void> {
+async function recordVerdict(opts: VerifyOptions, report: VerifyReport, model: FileRecord, gtDir: string, inputs: HashedInput[]): Promise<string | undefined> {
+  let state;
   try {
-    const state = await readState(opts.cwd);
-    if (!state) return;
-    const sameTarget = state.board === opts.board && path.resolve(opts.cwd, state.model.path) === model.path && path.resolve(opts.cwd, state.gt.path) === path.resolve(opts.cwd, gtDir);
-    if (!sameTarget) return;
+    state = await readState(opts.cwd);
+  } catch (err) {
+    return `the verdict could not be recorded: ${isAxError(err) ? err.describe() : String(err)}`;
+  }
+  if (!state) return undefined;
+  try {
+    const sameTarget = sameBoard(state.board, opts.board) && path.resolve(opts.cwd, state.model.path) === model.path && path.resolve(opts.cwd, state.gt.path) === path.resolve(opts.cwd, gtDir);
+    if (!sameTarget) return undefined;
     await writeState(opts.cwd, {
       ...state,
       ...(opts.tokenFile && { tokenFile: opts.tokenFile }),
@@ -255,9 +265,19 @@ async function recordVerdict(opts: VerifyOptions, report: VerifyReport, model: F
       gt: { path: path.resolve(opts.cwd, gtDir), inputs: inputs.map((i) => ({ path: i.file, hash: i.hash, size: i.size })) },
       lastVerify: { verdict: report.verdict, exitCode: VERDICT_EXIT[report.verdict], at: report.meta.startedAt },
     });
-  } catch {
-    // The record only saves typing next time; verify's verdict stands without it.
+    return undefined;
+  } catch (err) {
+    return stateNotWritten(opts.cwd, err);
   }
+}
+
+/** "could not be recorded in .../state.json: <errno in words> (<how to fix>)", from writeState's error. */
+function stateNotWritten(cwd: string, err: unknown): string {
+  // writeState's error names the file and a deploy's fix (run elsewhere); the errno is its cause.
+  const errno = (err as Error | undefined)?.cause ?? err;
+  const full = ['ENOSPC', 'EDQUOT'].includes((errno as NodeJS.ErrnoException).code ?? '');
+  const fix = full ? 'free some space on its disk' : `make ${path.join(cwd, STATE_DIR)} writable`;
+  return `the verdict could not be recorded in ${stateFile(cwd)}: ${writeProblem(errno).problem} (${fix}; the next verify records its verdict)`;
 }
 
 /** `p` as reports show it: relative to `cwd` when inside it, else absolute. */

@@ -2,9 +2,10 @@
  * verify and diagnose refuse, before any work, to write a report or the board's outputs over
  * their own inputs: `--junit model.joint` replaced the model, `verify --save-outputs gt/joint`
  * the simulator's reference outputs, and `--junit r --html r` kept one report of the two; and
- * a report path that is a folder (`--junit .`), which no run could fill.
+ * a report path that is a folder (`--junit .`), which no run could fill; and a report inside
+ * the --save-outputs folder, which broke that folder's next run or replaced a saved output.
  */
-import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeGt, makeModel } from '../../scripts/sim/make-gt';
@@ -20,6 +21,8 @@ beforeAll(async () => {
   await makeGt(path.join(tmp, 'm.joint'), path.join(tmp, 'gt'), { seed: 1 });
   writeFileSync(path.join(tmp, 'tok'), `${'a'.repeat(64)}\n`, { mode: 0o600 });
   symlinkSync('gt', path.join(tmp, 'gt-link'));
+  mkdirSync(path.join(tmp, 'out'));
+  symlinkSync('out', path.join(tmp, 'out-link'));
 });
 afterAll(() => dirs.cleanup());
 
@@ -42,6 +45,12 @@ describe('outputs onto inputs', () => {
     ['diagnose: --junit onto the model', ['diagnose', '--joint', 'm.joint', '--gt', 'gt', '--junit', 'm.joint'], '--junit m.joint would overwrite the model (--joint) (give --junit another path)'],
     ['diagnose: --html onto an --input file', ['diagnose', '--joint', 'm.joint', '--input', 'gt/input/data.bin', '--html', 'gt/input/data.bin'], '--html gt/input/data.bin would overwrite an input file (--input) (give --html another path)'],
     ['diagnose: --junit and --html the same file', ['diagnose', '--joint', 'm.joint', '--gt', 'gt', '--junit', 'd', '--html', 'd'], '--junit and --html both name d (give --html a path of its own)'],
+    // The next run would refuse the folder for a file it did not write, or the report replaces a saved output.
+    ['verify: --junit inside the --save-outputs folder', [...VERIFY, '--junit', 'out/x.xml', '--save-outputs', 'out'], '--junit out/x.xml is inside the --save-outputs folder out (put the report outside out)'],
+    ['verify: --html inside the --save-outputs folder, given after it', [...VERIFY, '--save-outputs', './out/', '--html', 'out/sub/r.html'], '--html out/sub/r.html is inside the --save-outputs folder ./out/ (put the report outside ./out/)'],
+    ['verify: --junit on an output file of the folder', [...VERIFY, '--junit', 'o3/resnetv15_dense0_fwd.bin', '--save-outputs', 'o3'], '--junit o3/resnetv15_dense0_fwd.bin is inside the --save-outputs folder o3 (put the report outside o3)'],
+    ['verify: --junit inside the --save-outputs folder through a link', [...VERIFY, '--junit', 'out-link/x.xml', '--save-outputs', 'out'], '--junit out-link/x.xml is inside the --save-outputs folder out (put the report outside out)'],
+    ['verify: --junit the --save-outputs folder itself', [...VERIFY, '--junit', 'new-out', '--save-outputs', 'new-out'], '--junit new-out is the --save-outputs folder new-out (put the report outside new-out)'],
     ['verify: --junit a folder', [...VERIFY, '--junit', '.'], '--junit . is a folder (name a file inside it)'],
     ['diagnose: --html a folder', ['diagnose', '--joint', 'm.joint', '--gt', 'gt', '--html', '..'], '--html .. is a folder (name a file inside it)'],
   ])('%s: refused before any work, one line, exit 2, nothing written', async (_name, args, message) => {
@@ -55,7 +64,7 @@ describe('outputs onto inputs', () => {
   });
 
   it('outputs beside the inputs are fine: the command goes on (here to connect, exit 5)', async () => {
-    const run = await axctl(...VERIFY, '--junit', 'r.xml', '--html', 'r.html', '--save-outputs', 'out');
+    const run = await axctl(...VERIFY, '--junit', 'out.xml', '--html', 'r.html', '--save-outputs', 'out');
     expect(run.stderr).toMatch(/^axctl: .*127\.0\.0\.1:1/);
     expect(run.code).toBe(5);
   });

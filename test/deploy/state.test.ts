@@ -124,6 +124,36 @@ describe('resolveTargets', () => {
     expect(other.fromState).toEqual(['model']);
   });
 
+  it('with --board, --model and --gt all given, the recorded token file still comes for the same board (a trailing / too)', async () => {
+    const dir = await tmp();
+    const outside = await tmp();
+    await writeState(dir, record(dir, outside));
+    await makeRecordedFiles(record(dir, outside));
+    const all = { model: 'models/m.joint', gt: 'gt' };
+    for (const board of ['ws://board:7007', 'ws://board:7007/']) {
+      const targets = await resolveTargets({ board, ...all }, dir, 'verify', {});
+      expect(targets.tokenFile).toBe(path.join(outside, 'board.token'));
+      expect(targets.fromState).toEqual(['token-file']);
+    }
+    // Another board, a token given another way, or a path on the board's URL: not the recorded token.
+    expect((await resolveTargets({ board: 'ws://other:7007', ...all }, dir, 'verify', {})).tokenFile).toBeUndefined();
+    expect((await resolveTargets({ board: 'ws://board:7007/x', ...all }, dir, 'verify', {})).tokenFile).toBeUndefined();
+    expect((await resolveTargets({ board: 'ws://board:7007', ...all }, dir, 'verify', { AXCTL_TOKEN: 'y'.repeat(32) })).tokenFile).toBeUndefined();
+    expect((await resolveTargets({ board: 'ws://board:7007', ...all, tokenFile: 'mine' }, dir, 'verify', {})).tokenFile).toBe(path.join(dir, 'mine'));
+    // Recorded as ws://board:7007/, given without the slash: the same board.
+    await writeState(dir, { ...record(dir, outside), board: 'ws://board:7007/' });
+    expect((await resolveTargets({ board: 'ws://board:7007', ...all }, dir, 'verify', {})).tokenFile).toBe(path.join(outside, 'board.token'));
+  });
+
+  it('with --board, --model and --gt all given, a damaged record is no error: it is only a token source then', async () => {
+    const dir = await tmp();
+    await fsp.mkdir(path.join(dir, '.axctl'));
+    await fsp.writeFile(stateFile(dir), 'not json');
+    const targets = await resolveTargets({ board: 'ws://board:7007', model: 'm.joint', gt: 'gt' }, dir, 'verify', {});
+    expect(targets).toMatchObject({ board: 'ws://board:7007', model: path.join(dir, 'm.joint'), fromState: [] });
+    expect(targets.tokenFile).toBeUndefined();
+  });
+
   it.each([
     ['model', (r: DeployRecord) => r.model.path, 'FILE'],
     ['gt', (r: DeployRecord) => r.gt.path, 'FOLDER'],

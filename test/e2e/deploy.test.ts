@@ -2,6 +2,7 @@
  * `axctl deploy` end to end: what it sends, what it records in .axctl/, a bare verify that
  * follows it, a re-deploy that sends nothing, and an upload cut in the middle and resumed.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
@@ -9,6 +10,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AgentClient } from '../../host/client/agent-client';
 import { openTransport } from '../../host/client/connect';
 import type { VerifyReport } from '../../host/report/model';
+import { mountTmpfs } from '../agent/tmpfs';
 import { startCutProxy } from './cut-proxy';
 import { Cleanup, makeFixture, parseJson, requireBuild, runCli, startAgent, targetArgs, tempDir, type Agent } from './helpers';
 
@@ -80,6 +82,40 @@ describe('axctl deploy', () => {
       expect(res.stderr.trim().split('\n')).toHaveLength(1);
       expect(res.stderr).toMatch(/--board|board/);
     }
+  });
+
+  it('a verify naming the deployed board, model and gt without a token takes the recorded --token-file (a trailing / too)', async () => {
+    const agent = await startAgent(cleanup);
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+    expect((await runCli(['deploy', ...targetArgs(agent, fx)], { cwd: dir })).code).toBe(0);
+    for (const board of [agent.url, `${agent.url}/`]) {
+      const res = await runCli(['verify', '--board', board, '--model', fx.model, '--gt', fx.gt], { cwd: dir });
+      expect(res.stderr).toBe('');
+      expect(res.code).toBe(0);
+    }
+  });
+
+  it('a record it cannot update: the verdict and its exit code stand, and one warning line says why and what to do', async () => {
+    const agent = await startAgent(cleanup);
+    const dir = await tempDir(cleanup);
+    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+    // Root writes through chmod: a read-only filesystem stops root too and keeps the record readable.
+    const stateDir = path.join(dir, '.axctl');
+    cleanup.add(await mountTmpfs(stateDir, 'size=1m'));
+    expect((await runCli(['deploy', ...targetArgs(agent, fx)], { cwd: dir })).code).toBe(0);
+    execFileSync('mount', ['-o', 'remount,ro', stateDir], { stdio: 'pipe' });
+    const before = await fsp.readFile(path.join(stateDir, 'state.json'), 'utf8');
+    const warning = `axctl: warning: the verdict could not be recorded in ${path.join(stateDir, 'state.json')}: the filesystem is read-only (make ${stateDir} writable; the next verify records its verdict)\n`;
+    const bare = await runCli(['verify', '--json'], { cwd: dir });
+    expect(bare.stderr).toBe(warning);
+    expect(bare.code).toBe(0);
+    expect(parseJson<VerifyReport>(bare).verdict).toBe('match');
+    const text = await runCli(['verify'], { cwd: dir });
+    expect(text.stdout).toMatch(/MATCH/);
+    expect(text.stderr).toBe(warning);
+    expect(text.code).toBe(0);
+    expect(await fsp.readFile(path.join(stateDir, 'state.json'), 'utf8')).toBe(before);
   });
 
   it('sends nothing the second time', async () => {
