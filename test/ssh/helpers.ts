@@ -3,6 +3,7 @@
  * that run commands as this user, so "the board" runs the built agent (dist/) and the board
  * simulator (dist/scripts/sim/run-joint.js) as run_joint. Needs `npm run build` first.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -17,6 +18,7 @@ import type { SshBoardOptions } from '../../host/ssh/board-openers';
 import { makeGt, makeModel, type ModelKind } from '../../scripts/sim/make-gt';
 import type { Sshd } from './sshd';
 import { AGENT_BUNDLE, AGENT_MAIN, SIM_RUN_JOINT } from '../built';
+import { ROOT } from '../built';
 export { AGENT_BUNDLE, AGENT_MAIN, ROOT, SIM_RUN_JOINT, requireBuild } from '../built';
 
 
@@ -161,4 +163,26 @@ export async function startRelay(to: number): Promise<Relay> {
       await new Promise((resolve) => server.close(resolve));
     },
   };
+}
+
+/**
+ * The built CLI run in `dir` as a user would, with caches, config and temp folders inside `dir`
+ * (an axctl killed with SIGKILL cannot remove its temp folder; the test's folder goes) and no
+ * ssh-agent or AXCTL_TOKEN from the caller; killed after 50 s.
+ */
+export async function runAxctlIn(dir: string, args: string[], onStart?: (child: ChildProcess) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  await fsp.mkdir(path.join(dir, 'tmp'), { recursive: true });
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: path.join(dir, 'cache-home'), XDG_CONFIG_HOME: path.join(dir, 'config-home'), TMPDIR: path.join(dir, 'tmp'), SSH_AUTH_SOCK: '', NO_COLOR: '1' };
+  delete env.AXCTL_TOKEN;
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/host/cli.js'), ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  onStart?.(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
+  return new Promise((resolve) => child.once('close', (code: number | null) => {
+    clearTimeout(timer);
+    resolve({ code, stdout, stderr });
+  }));
 }
