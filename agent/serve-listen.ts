@@ -43,7 +43,6 @@ export async function serveListening(
   openStore: () => Promise<AgentContext>,
   log: (line: string) => void,
 ): Promise<number> {
-  let claim: StoreClaim = await claimStore(config.storeDir, peers.accept);
   let ctx: AgentContext | null = null;
   let failure: unknown = null;
   const sessions = new Set<AgentSession>();
@@ -57,12 +56,8 @@ export async function serveListening(
     ctx = opened;
     peers.serve((socket) => startRelayedSession(socket, opened, config));
   };
-  if (claim.role === 'owner') await own();
-  else log(`another agent process owns ${config.storeDir} (${claim.socketPath}); relaying connections to it until it stops`);
-
-  const limits = { ...LISTEN_LIMITS, upgradeTimeoutMs: config.authTimeoutMs };
-  const listenOptions = { host: config.mode.host, port: config.mode.port, idleTimeoutMs: config.idleTimeoutMs, limits, onRefused: refusalLog(log) };
-  const listener = await listenWebSocket(listenOptions, (connection) => {
+  type Connection = Parameters<Parameters<typeof listenWebSocket>[1]>[0];
+  const accept = (connection: Connection, owner: StoreClaim) => {
     // AuthOk on its way out (from our session, or the owner's through a relay) lifts the limits.
     const transport = new WatchedTransport(connection);
     void transport.authOkSent.then(() => connection.authenticated());
@@ -75,9 +70,30 @@ export async function serveListening(
       sessions.add(session);
       void session.closed.then(() => sessions.delete(session));
     } else {
-      relay(transport, claim.socketPath, config.idleTimeoutMs, relayed);
+      relay(transport, owner.socketPath, config.idleTimeoutMs, relayed);
     }
+  };
+
+  // The port before the store: an agent that cannot listen (the port is taken) must never own
+  // the store, not even for a moment: a host's --stdio agent that relayed to it meanwhile (the
+  // install check) would be cut off when it exits. Connections in between wait for the claim.
+  let claim: StoreClaim | null = null;
+  const early: Connection[] = [];
+  const limits = { ...LISTEN_LIMITS, upgradeTimeoutMs: config.authTimeoutMs };
+  const listenOptions = { host: config.mode.host, port: config.mode.port, idleTimeoutMs: config.idleTimeoutMs, limits, onRefused: refusalLog(log) };
+  const listener = await listenWebSocket(listenOptions, (connection) => {
+    if (claim) accept(connection, claim);
+    else early.push(connection);
   });
+  try {
+    claim = await claimStore(config.storeDir, peers.accept);
+    if (claim.role === 'owner') await own();
+    else log(`another agent process owns ${config.storeDir} (${claim.socketPath}); relaying connections to it until it stops`);
+  } catch (err) {
+    await listener.close();
+    throw err;
+  }
+  for (const connection of early.splice(0)) accept(connection, claim);
   // Announced only once a signal would stop it cleanly (scripts wait for this line).
   log(`axagent ${AGENT_VERSION} listening on ${listener.url} (store ${config.storeDir})`);
 

@@ -1,6 +1,7 @@
 /** axagent's options: parsing, and the one-line errors (exit 2) of the real process. */
 import { execFile, execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -180,6 +181,22 @@ describe('axagent start-up errors (one line, exit 2)', () => {
       await refusesStore(path.join(mount, 'store'), /cannot create a file in it \(the filesystem is read-only\)/);
     } finally {
       unmount();
+    }
+  });
+
+  it('a port already in use stops it before it ever owns the store (a --stdio agent relaying to it would be cut off)', async () => {
+    const squatter = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (squatter.address() as net.AddressInfo).port;
+      const store = path.join(dir, 'store-port-taken');
+      const { code, stderr } = await run([...args({ store }).filter((a) => a !== '127.0.0.1:0' && a !== '--listen'), '--listen', `127.0.0.1:${port}`]);
+      expect(stderr).toMatch(/the port is in use/);
+      expect(code).not.toBe(0);
+      // An owner opens the store (its folders appear); this agent never did.
+      await expect(fsp.access(path.join(store, 'blobs'))).rejects.toMatchObject({ code: 'ENOENT' });
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
     }
   });
 
