@@ -18,6 +18,7 @@ import { hostTokenFileOf, readHostToken, sameHostTokens } from '../agent-install
 import { fromInventoryValue, lookupBoard, looksLikeUrl, type BoardEntry } from '../boards/inventory';
 import { AgentClient } from '../client/agent-client';
 import { openTransport } from '../client/connect';
+import { shellQuote } from '../ssh/quote';
 import { AgentBoardSession } from './agent-session';
 import { boardNaming, type BoardSession } from './session';
 
@@ -161,7 +162,7 @@ function pathAsTyped(file: string, env: NodeJS.ProcessEnv): string {
   const home = env.HOME || os.homedir();
   const inHome = home !== '' && file.startsWith(home + path.sep);
   const rest = inHome ? file.slice(home.length + 1) : file;
-  const quoted = /^[A-Za-z0-9_.\/:@%+=,-]+$/.test(rest) ? rest : `'${rest.replace(/'/g, `'\\''`)}'`;
+  const quoted = /^[A-Za-z0-9_.\/:@%+=,-]+$/.test(rest) ? rest : shellQuote(rest);
   return inHome ? `~/${quoted}` : quoted;
 }
 

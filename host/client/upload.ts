@@ -5,6 +5,7 @@
  */
 import { promises as fsp, type Stats } from 'node:fs';
 import { BadFileError, UsageError, fileSystemError, type AxError } from '../../shared/errors';
+import { fileVersion, sameFileVersion } from '../../shared/fs/file-version';
 import { sha256File } from '../../shared/fs/sha256-file';
 import { ProtocolError } from '../../shared/protocol/errors';
 import type { Channel } from './channel';
@@ -100,7 +101,7 @@ function fileChecker(file: string, opened: Stats): (hash: string) => Promise<voi
   return async (hash) => {
     const now = await statIfExists(file);
     if (!now) throw new BadFileError('FILE_CHANGED', file, 'was removed while being uploaded', { hint: FILE_CHANGED_HINT });
-    if (!sameFileVersion(opened, now)) throw new BadFileError('FILE_CHANGED', file, 'was modified or replaced while being uploaded', { hint: FILE_CHANGED_HINT });
+    if (!sameFileVersion(fileVersion(opened), fileVersion(now))) throw new BadFileError('FILE_CHANGED', file, 'was modified or replaced while being uploaded', { hint: FILE_CHANGED_HINT });
     if (bytesMatched) return;
     const actual = await hashOf(file);
     if (actual !== hash) {
@@ -108,15 +109,6 @@ function fileChecker(file: string, opened: Stats): (hash: string) => Promise<voi
     }
     bytesMatched = true;
   };
-}
-
-/**
- * Same size, mtime, ctime and inode: the same version of the same file. A rewrite can keep the
- * size and put the mtime back, but not the ctime (set by the kernel on every change); a rename
- * over the path brings another inode.
- */
-function sameFileVersion(a: Stats, b: Stats): boolean {
-  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino && a.dev === b.dev;
 }
 
 async function hashOf(file: string): Promise<string> {

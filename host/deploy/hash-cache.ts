@@ -1,35 +1,21 @@
 /**
- * sha256 of local files, cached by absolute path, size, mtime, ctime and inode, so re-deploying
- * a large model that has not changed costs a stat instead of a full read. Size and mtime alone
- * are not enough: `cp -p`, `rsync -a`, `touch -r` and archives rewrite a file with its old
- * mtime, and gt inputs never change size. The kernel sets ctime on every change and nobody can
- * set it back, and a file replaced by a rename has a new inode (git's index does the same).
- * The cache lives in the user's cache folder (XDG_CACHE_HOME or ~/.cache) and is rewritten
+ * sha256 of local files, cached by absolute path and file version (size, mtime, ctime and inode:
+ * shared/fs/file-version.ts), so re-deploying a large model that has not changed costs a stat
+ * instead of a full read. The cache lives in the user's cache folder (XDG_CACHE_HOME or ~/.cache) and is rewritten
  * atomically.
  */
-import type { Stats } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileSystemError } from '../../shared/errors';
 import { readJsonIfExists } from '../../shared/fs/atomic';
 import { updateJsonFile } from '../../shared/fs/shared-json';
 import { statRegularFile } from '../../shared/fs/regular-file';
+import { fileVersion, sameFileVersion, type FileVersion } from '../../shared/fs/file-version';
 import { sha256File } from '../../shared/fs/sha256-file';
 
-export { sha256File };
-
-interface Entry {
-  size: number;
-  mtimeMs: number;
-  /** Changed by the kernel on every write, chmod or utimes; cannot be set back. */
-  ctimeMs: number;
-  /** A file replaced by a rename (editors, rsync, cp over a hard link...) has a new one. */
-  ino: number;
+interface Entry extends FileVersion {
   hash: string;
 }
-
-/** The stat fields an entry is keyed by. */
-type StatKey = Omit<Entry, 'hash'>;
 
 export interface FileDigest {
   path: string;
@@ -55,8 +41,8 @@ export class HashCache {
     const st = await statRegularFile(file);
     const entries = await this.load();
     const known = entries[abs];
-    const key = statKey(st);
-    if (known && sameStatKey(known, key)) return { path: abs, size: st.size, hash: known.hash };
+    const key = fileVersion(st);
+    if (known && sameFileVersion(known, key)) return { path: abs, size: st.size, hash: known.hash };
     let hash: string;
     try {
       hash = await sha256File(abs);
@@ -92,14 +78,6 @@ export class HashCache {
     this.entries = validEntries(data);
     return this.entries;
   }
-}
-
-function statKey(st: Stats): StatKey {
-  return { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
-}
-
-function sameStatKey(a: StatKey, b: StatKey): boolean {
-  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;
 }
 
 /**

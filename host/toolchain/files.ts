@@ -1,16 +1,15 @@
 /** Small file helpers the wrapper needs: existence checks with clear errors, and sha256. */
-import { createHash } from 'node:crypto';
-import { createReadStream, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { BadFileError, fileSystemError } from '../../shared/errors';
+import { sha256File as sha256Of } from '../../shared/fs/sha256-file';
 
+/** sha256 of `file` (shared/fs/sha256-file.ts), its failures named as this file's. */
 export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
   try {
-    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+    return await sha256Of(file);
   } catch (err) {
     throw fileSystemError(file, err);
   }
-  return hash.digest('hex');
 }
 
 /** Throws a BadFileError naming `what` the file was meant to be when it is missing or a folder. */
