@@ -6,6 +6,7 @@
  */
 import type { RunRequest, RunResult as WireRunResult, RunStatus as WireRunStatus } from '../../shared/protocol/envelope';
 import type { RunResult } from '../run/run-service';
+import { inlineOutputs } from './inline-outputs';
 import { QueuedOperation } from './queued-op';
 import type { OperationHost } from './session';
 
@@ -43,7 +44,10 @@ export class RunOperation extends QueuedOperation {
         );
         if (result.parsed.runJointVersion) await this.host.ctx.board.learn(result.parsed.runJointVersion);
         if (this.done) return;
-        await this.host.send({ id: this.id, body: 'runResult', runResult: toWire(result) });
+        const wire = toWire(result);
+        await inlineOutputs(wire, { requested: req.inlineOutputBytes, maxMessageBytes: this.host.maxChunkBytes }, (hash, size) => this.host.ctx.store.read(hash, 0, size)).catch(() => undefined);
+        if (this.done) return;
+        await this.host.send({ id: this.id, body: 'runResult', runResult: wire });
         this.finish();
       } catch (err) {
         this.finish(err);
@@ -67,7 +71,7 @@ export function toWire(result: RunResult): WireRunResult {
     log: result.log,
     stderr: result.stderr,
     parsedLogJson: JSON.stringify(result.parsed),
-    outputs: result.outputs.map(({ name, hash, size }) => ({ name, hash, size })),
+    outputs: result.outputs.map(({ name, hash, size }) => ({ name, hash, size, data: new Uint8Array(0) })),
     problems: result.problems.map(({ code, message }) => ({ code, message })),
     durationMs: result.durationMs,
   };

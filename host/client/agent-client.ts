@@ -19,8 +19,9 @@ import type { CloseInfo, Transport } from '../../shared/transport/transport';
 import { version as CLIENT_VERSION } from '../../package.json';
 import { Channel } from './channel';
 import { DESCRIBE_MIN_MINOR, DescribeUnsupportedError, describeOnAgent, type DescribeOptions, type ModelDescriptionResult } from './describe';
-import { downloadBlob, type GetOptions } from './download';
+import { downloadBlob, writeInlineBlob, type GetOptions } from './download';
 import { handshake, type AgentInfo } from './handshake';
+import { InlineBlobs } from './inline-blobs';
 import { runOnAgent, type RunOptions, type RunRequest, type RunResult } from './run';
 import { bytesSource, fileSource, uploadBlob, type BlobSource, type PutOptions, type PutResult } from './upload';
 
@@ -63,6 +64,8 @@ export class AgentClient {
   /** Resolves when the connection has ended (for whatever reason). */
   readonly closed: Promise<CloseInfo>;
   private readonly chunkBytes: number;
+  /** Small outputs of this client's runs, sent inside the RunResult: getBlob needs no round trip for them. */
+  private readonly inline = new InlineBlobs();
 
   private constructor(private readonly channel: Channel, hello: AgentInfo, private readonly opts: ConnectOptions) {
     this.hello = hello;
@@ -133,16 +136,19 @@ export class AgentClient {
 
   /**
    * Downloads blob `hash` of `size` bytes to `toFile`: written beside it, sha256-checked, then
-   * renamed into place (never a half-written file).
+   * renamed into place (never a half-written file). An output that a run of this client got
+   * inline is written from memory with the same checks, without asking the agent.
    */
   async getBlob(hash: string, size: number, toFile: string, opts: GetOptions = {}): Promise<void> {
     checkBlobHash(hash);
+    const inline = this.inline.get(hash, size);
+    if (inline) return writeInlineBlob(hash, inline, toFile);
     return downloadBlob(this.channel, hash, size, toFile, { chunkBytes: this.chunkBytes, windowBytes: this.opts.getWindowBytes ?? DEFAULT_GET_WINDOW }, opts);
   }
 
   /** Runs run_joint on the board; resolves with the result also for failed runs. */
   async run(req: RunRequest, opts: RunOptions = {}): Promise<RunResult> {
-    return runOnAgent(this.channel, req, opts);
+    return runOnAgent(this.channel, req, opts, this.inline);
   }
 
   /**

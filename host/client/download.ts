@@ -26,6 +26,16 @@ export interface DownloadSizing {
 }
 
 export async function downloadBlob(channel: Channel, hash: string, size: number, toFile: string, sizing: DownloadSizing, opts: GetOptions = {}): Promise<void> {
+  await writeBlobFile(hash, toFile, (sink) => receive(channel, hash, size, sizing, opts, sink));
+}
+
+/** A blob the agent sent inside its RunResult: the same checks and atomic write as a download. */
+export async function writeInlineBlob(hash: string, data: Uint8Array, toFile: string): Promise<void> {
+  await writeBlobFile(hash, toFile, (sink) => sink(0, data));
+}
+
+/** Writes what `fill` passes to its sink into a temporary file beside `toFile`, checks the sha256, renames it into place. */
+async function writeBlobFile(hash: string, toFile: string, fill: (sink: Sink) => Promise<void>): Promise<void> {
   const temp = tempPathFor(toFile);
   let handle: fsp.FileHandle;
   try {
@@ -37,7 +47,7 @@ export async function downloadBlob(channel: Channel, hash: string, size: number,
   let ok = false;
   try {
     const hasher = createHash('sha256');
-    await receive(channel, hash, size, sizing, opts, async (offset, data) => {
+    await fill(async (offset, data) => {
       hasher.update(data);
       try {
         let written = 0;

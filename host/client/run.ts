@@ -10,6 +10,7 @@ import type { RunResult as WireRunResult } from '../../shared/protocol/envelope'
 import { ProtocolError } from '../../shared/protocol/errors';
 import { checkBlobHash, checkTensorName } from '../../shared/protocol/names';
 import type { Channel } from './channel';
+import { INLINE_OUTPUT_BYTES, type InlineBlobs } from './inline-blobs';
 import { streamedCall } from './streamed-call';
 import type { RunResult } from '../../shared/run/result';
 
@@ -30,7 +31,8 @@ export interface RunOptions {
 
 const STATUS = { RUN_STATUS_OK: 'ok', RUN_STATUS_INPUT_ERROR: 'input-error', RUN_STATUS_FAILED: 'failed' } as const;
 
-export async function runOnAgent(channel: Channel, req: RunRequest, opts: RunOptions = {}): Promise<RunResult> {
+/** `inline`: where outputs the agent sends inside its result are kept (none asked for without it). */
+export async function runOnAgent(channel: Channel, req: RunRequest, opts: RunOptions = {}, inline?: InlineBlobs): Promise<RunResult> {
   checkBlobHash(req.modelHash, 'model hash');
   for (const input of req.inputs) {
     checkTensorName(input.name);
@@ -48,6 +50,7 @@ export async function runOnAgent(channel: Channel, req: RunRequest, opts: RunOpt
         warmup: req.warmup ?? 0,
         timeoutMs: req.timeoutMs ?? 0,
         extraArgs: req.extraArgs ?? [],
+        inlineOutputBytes: inline ? INLINE_OUTPUT_BYTES : 0,
       },
     }),
     onEnvelope: (env, call) => {
@@ -56,7 +59,9 @@ export async function runOnAgent(channel: Channel, req: RunRequest, opts: RunOpt
         if (ev.event === 'line') opts.onLine?.(ev.line.stream === 'OUTPUT_STREAM_STDERR' ? 'stderr' : 'stdout', ev.line.text);
         else if (ev.event === 'queuePosition') opts.onQueue?.(ev.queuePosition);
       } else if (env.body === 'runResult') {
-        call.done(fromWire(env.runResult));
+        const result = fromWire(env.runResult);
+        inline?.keep(env.runResult.outputs);
+        call.done(result);
       } else {
         throw new ProtocolError('PROTO_UNEXPECTED', `${channel.peer} sent ${env.body} during a run`);
       }

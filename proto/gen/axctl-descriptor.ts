@@ -492,6 +492,10 @@ export const descriptor: INamespace = {
                   "rule": "repeated",
                   "type": "string",
                   "id": 6
+                },
+                "inlineOutputBytes": {
+                  "type": "uint32",
+                  "id": 7
                 }
               }
             },
@@ -558,6 +562,10 @@ export const descriptor: INamespace = {
                 "size": {
                   "type": "uint64",
                   "id": 3
+                },
+                "data": {
+                  "type": "bytes",
+                  "id": 4
                 }
               }
             },

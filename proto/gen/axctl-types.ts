@@ -321,6 +321,12 @@ export interface RunRequest {
    * --enable_trunc, as `--opt value` or `--opt=value`. Short forms (-p, -t...) are refused.
    */
   extraArgs: string[];
+  /**
+   * Protocol 1.2: the host takes the run's outputs inside the RunResult (RunOutput.data), up
+   * to this many bytes in all, so small outputs need no Get round trip. 0 (older hosts): none.
+   * The agent sends fewer when the result would not fit in one message.
+   */
+  inlineOutputBytes: number;
 }
 
 export type OutputStream = 'OUTPUT_STREAM_STDOUT' | 'OUTPUT_STREAM_STDERR';
@@ -353,6 +359,12 @@ export interface RunOutput {
   name: string;
   hash: string;
   size: number;
+  /**
+   * Protocol 1.2: the output's bytes when the agent sent it inline (see
+   * RunRequest.inline_output_bytes): exactly `size` bytes, checked against `hash` by the host
+   * as a download is. Empty otherwise: the host fetches the blob with Get.
+   */
+  data: Uint8Array;
 }
 
 export interface Problem {

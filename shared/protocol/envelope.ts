@@ -18,7 +18,7 @@ export type * from '../../proto/gen/axctl-types';
  * answers a body it does not know with UNSUPPORTED_REQUEST). Another major: refused.
  */
 export const PROTOCOL_MAJOR = 1;
-export const PROTOCOL_MINOR = 1;
+export const PROTOCOL_MINOR = 2;
 
 const EnvelopeType = Root.fromJSON(descriptor).resolveAll().lookupType('axctl.v1.Envelope');
 

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AxError } from '../../shared/errors';
 import type { Envelope } from '../../shared/protocol/envelope';
-import { countPutBytes, randomFile, rawSession, sha256, startAgent, type AgentProcess } from './helpers';
+import { watchSends, randomFile, rawSession, sha256, startAgent, type AgentProcess } from './helpers';
 
 const MB = 1024 * 1024;
 let agent: AgentProcess;
@@ -37,7 +37,7 @@ describe('put and get', () => {
 
   it('sends nothing for a blob the agent already has', async () => {
     const client = await agent.connect();
-    const counter = countPutBytes(client.transport);
+    const counter = watchSends(client.transport);
     const { file, hash, data } = await randomFile(agent.dir, 'twice.bin', 300_000);
     await client.putFile(file, hash, data.length);
     const before = counter.bytes();
@@ -151,7 +151,7 @@ describe('an upload cut off mid-way', () => {
 
     const first = await agent.connect({ chunkBytes: 256 * 1024 });
     const firstTransport = first.transport;
-    const firstCount = countPutBytes(firstTransport);
+    const firstCount = watchSends(firstTransport);
     let acked = 0;
     const cut = first.putFile(file, hash, size, {
       onProgress: (p) => {
@@ -164,7 +164,7 @@ describe('an upload cut off mid-way', () => {
     expect(acked).toBeLessThan(size);
 
     const second = await agent.connect();
-    const secondCount = countPutBytes(second.transport);
+    const secondCount = watchSends(second.transport);
     const [presence] = await second.has([{ hash, size }]);
     expect(presence!.present).toBe(false);
     expect(presence!.partialOffset).toBeGreaterThanOrEqual(acked);
@@ -187,7 +187,7 @@ describe('a local file rewritten while it is uploaded', () => {
     const size = 24 * MB;
     const { file, hash } = await randomFile(agent.dir, 'rewritten.bin', size);
     const client = await agent.connect();
-    const sent = countPutBytes(client.transport);
+    const sent = watchSends(client.transport);
     let rewrittenAt = -1;
     const put = client.putFile(file, hash, size, {
       onProgress: (p) => {

@@ -115,16 +115,18 @@ export async function randomFile(dir: string, name: string, size: number): Promi
   return { file, hash: sha256(data), data };
 }
 
-/** Counts the upload data a transport sends (PutChunk bytes), by decoding what goes out. */
-export function countPutBytes(transport: Transport): { bytes(): number } {
+/** Counts what a transport sends, by decoding it: upload data (PutChunk bytes) and envelopes by body. */
+export function watchSends(transport: Transport): { bytes(): number; sent(body: string): number } {
   let counted = 0;
+  const bodies = new Map<string, number>();
   const send = transport.send.bind(transport);
   transport.send = (message: Uint8Array) => {
     const env = decodeEnvelope(message);
     if (env.body === 'putChunk') counted += env.putChunk.data.length;
+    if (env.body) bodies.set(env.body, (bodies.get(env.body) ?? 0) + 1);
     return send(message);
   };
-  return { bytes: () => counted };
+  return { bytes: () => counted, sent: (body) => bodies.get(body) ?? 0 };
 }
 
 /**

@@ -7,8 +7,9 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AgentClient } from '../../host/client/agent-client';
+import type { RunResult as WireRunResult } from '../../shared/protocol/envelope';
 import { makeGt, makeModel, type GtManifest } from '../../scripts/sim/make-gt';
-import { rawSession, sha256, startAgent, type AgentProcess } from './helpers';
+import { rawSession, sha256, startAgent, watchSends, type AgentProcess } from './helpers';
 
 interface Deployed {
   modelHash: string;
@@ -67,6 +68,53 @@ describe('run on the agent', () => {
     expect((await client.facts()).runJointVersion).toBe('0.5.10');
     // Kept for the agent's next start (agent/run/version-memory.ts).
     await vi.waitFor(async () => expect(JSON.parse(await fsp.readFile(path.join(agent.storeDir, 'run-joint-version.json'), 'utf8'))).toMatchObject({ version: '0.5.10' }));
+  });
+
+  it('sends small outputs inside the result: getBlob writes them, checked, without a Get', async () => {
+    const watched = await agent.connect();
+    const sends = watchSends(watched.transport);
+    try {
+      const result = await watched.run({ modelHash: deployed.modelHash, inputs: deployed.inputs });
+      expect(result.status).toBe('ok');
+      for (const expected of deployed.gt.joint) {
+        const output = result.outputs.find((o) => o.name === expected.name)!;
+        const target = path.join(agent.dir, 'inline', `${expected.name.replace(/\//g, '_')}.bin`);
+        await watched.getBlob(output.hash, output.size, target);
+        expect((await fsp.readFile(target)).equals(await fsp.readFile(expected.bin))).toBe(true);
+      }
+      expect(sends.sent('run')).toBe(1);
+      expect(sends.sent('get')).toBe(0);
+    } finally {
+      await watched.close();
+    }
+  });
+
+  it('inlines only what fits the budget the host asked for, and nothing for an older host', async () => {
+    const raw = await rawSession(agent);
+    const run = (inlineOutputBytes: number) =>
+      new Promise<WireRunResult>((resolve, reject) => {
+        const call = raw.channel.open('run', {
+          onEnvelope: (env) => {
+            if (env.body === 'runEvent') return;
+            call.close();
+            if (env.body === 'runResult') resolve(env.runResult);
+            else reject(new Error(`answered ${env.body}`));
+          },
+          onError: reject,
+        });
+        void raw.channel.send({ id: call.id, body: 'run', run: { modelHash: deployed.modelHash, inputs: deployed.inputs, repeat: 0, warmup: 0, timeoutMs: 0, extraArgs: [], inlineOutputBytes } });
+      });
+    const outputs = (await run(0)).outputs;
+    expect(outputs.map((o) => o.data.length)).toEqual([0, 0]);
+    const [first, second] = outputs as [(typeof outputs)[number], (typeof outputs)[number]];
+    // Room for the first output only: the second is left for a Get.
+    const budget = first.size + 16;
+    expect(second.size).toBeGreaterThan(budget - first.size);
+    const sent = (await run(budget)).outputs;
+    expect(sent.map((o) => o.data.length)).toEqual([first.size, 0]);
+    expect(sha256(sent[0]!.data)).toBe(first.hash);
+    expect((await run(first.size + second.size + 32)).outputs.map((o) => o.data.length)).toEqual([first.size, second.size]);
+    await raw.channel.transport.close();
   });
 
   it('reports an input of the wrong size as input-error', async () => {

@@ -329,7 +329,7 @@ describe('AgentSession request limits', () => {
     const hash = sha256(Buffer.from('model'));
     const run = (inputs: number, extraArgs: number) =>
       channel
-        .request('run', (id) => ({ id, body: 'run', run: { modelHash: hash, inputs: Array.from({ length: inputs }, (_, i) => ({ name: `in${i}`, hash })), repeat: 0, warmup: 0, timeoutMs: 0, extraArgs: Array.from({ length: extraArgs }, () => '--mode') } }), 'runResult')
+        .request('run', (id) => ({ id, body: 'run', run: { modelHash: hash, inputs: Array.from({ length: inputs }, (_, i) => ({ name: `in${i}`, hash })), repeat: 0, warmup: 0, timeoutMs: 0, extraArgs: Array.from({ length: extraArgs }, () => '--mode'), inlineOutputBytes: 0 } }), 'runResult')
         .catch((err) => `${err.code}: ${err.message}`);
     expect(await run(257, 0)).toMatch(/^TOO_MANY_ENTRIES: agent: run request \d+ has 257 inputs/);
     expect(await run(0, 300)).toMatch(/^TOO_MANY_ENTRIES: agent: run request \d+ has 300 extraArgs/);

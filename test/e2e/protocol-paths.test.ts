@@ -54,13 +54,13 @@ describe('paths in requests', () => {
       ['has', (id, bad) => ({ id, body: 'has', has: { blobs: [{ hash: bad, size: 4 }] } }), 'BAD_HASH'],
       ['putBegin', (id, bad) => ({ id, body: 'putBegin', putBegin: { hash: bad, size: 4 } }), 'BAD_HASH'],
       ['get', (id, bad) => ({ id, body: 'get', get: { hash: bad, offset: 0, length: 0, chunkBytes: 0, windowBytes: 0 } }), 'BAD_HASH'],
-      ['run model', (id, bad) => ({ id, body: 'run', run: { modelHash: bad, inputs: [], repeat: 0, warmup: 0, timeoutMs: 0, extraArgs: [] } }), 'BAD_HASH'],
-      ['run input hash', (id, bad) => ({ id, body: 'run', run: { modelHash: GOOD_HASH, inputs: [{ name: 'data', hash: bad }], repeat: 0, warmup: 0, timeoutMs: 0, extraArgs: [] } }), 'BAD_HASH'],
-      ['run input name', (id, bad) => ({ id, body: 'run', run: { modelHash: GOOD_HASH, inputs: [{ name: bad, hash: GOOD_HASH }], repeat: 0, warmup: 0, timeoutMs: 0, extraArgs: [] } }), 'BAD_TENSOR_NAME'],
-      ['run --data', (id, bad) => ({ id, body: 'run', run: { modelHash: GOOD_HASH, inputs: [], repeat: 0, warmup: 0, timeoutMs: 0, extraArgs: ['--data', bad] } }), 'OPTION_NOT_ALLOWED'],
-      ['run --bin-out-dir=', (id, bad) => ({ id, body: 'run', run: { modelHash: GOOD_HASH, inputs: [], repeat: 0, warmup: 0, timeoutMs: 0, extraArgs: [`--bin-out-dir=${bad}`] } }), 'OPTION_NOT_ALLOWED'],
-      ['run as a path option value', (id, bad) => ({ id, body: 'run', run: { modelHash: GOOD_HASH, inputs: [], repeat: 0, warmup: 0, timeoutMs: 0, extraArgs: ['--mode', bad] } }), 'OPTION_BAD_VALUE'],
-      ['run as a positional', (id, bad) => ({ id, body: 'run', run: { modelHash: GOOD_HASH, inputs: [], repeat: 0, warmup: 0, timeoutMs: 0, extraArgs: [bad] } }), 'OPTION_NOT_ALLOWED'],
+      ['run model', (id, bad) => ({ id, body: 'run', run: { modelHash: bad, inputs: [], repeat: 0, warmup: 0, timeoutMs: 0, extraArgs: [], inlineOutputBytes: 0 } }), 'BAD_HASH'],
+      ['run input hash', (id, bad) => ({ id, body: 'run', run: { modelHash: GOOD_HASH, inputs: [{ name: 'data', hash: bad }], repeat: 0, warmup: 0, timeoutMs: 0, extraArgs: [], inlineOutputBytes: 0 } }), 'BAD_HASH'],
+      ['run input name', (id, bad) => ({ id, body: 'run', run: { modelHash: GOOD_HASH, inputs: [{ name: bad, hash: GOOD_HASH }], repeat: 0, warmup: 0, timeoutMs: 0, extraArgs: [], inlineOutputBytes: 0 } }), 'BAD_TENSOR_NAME'],
+      ['run --data', (id, bad) => ({ id, body: 'run', run: { modelHash: GOOD_HASH, inputs: [], repeat: 0, warmup: 0, timeoutMs: 0, extraArgs: ['--data', bad], inlineOutputBytes: 0 } }), 'OPTION_NOT_ALLOWED'],
+      ['run --bin-out-dir=', (id, bad) => ({ id, body: 'run', run: { modelHash: GOOD_HASH, inputs: [], repeat: 0, warmup: 0, timeoutMs: 0, extraArgs: [`--bin-out-dir=${bad}`], inlineOutputBytes: 0 } }), 'OPTION_NOT_ALLOWED'],
+      ['run as a path option value', (id, bad) => ({ id, body: 'run', run: { modelHash: GOOD_HASH, inputs: [], repeat: 0, warmup: 0, timeoutMs: 0, extraArgs: ['--mode', bad], inlineOutputBytes: 0 } }), 'OPTION_BAD_VALUE'],
+      ['run as a positional', (id, bad) => ({ id, body: 'run', run: { modelHash: GOOD_HASH, inputs: [], repeat: 0, warmup: 0, timeoutMs: 0, extraArgs: [bad], inlineOutputBytes: 0 } }), 'OPTION_NOT_ALLOWED'],
     ];
     for (const [what, build, code] of cases) {
       for (const bad of hostile) {

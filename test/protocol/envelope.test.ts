@@ -69,7 +69,7 @@ describe('outlineEnvelope', () => {
   it('reads the id, the body and the entries of its repeated fields without decoding', () => {
     const has = outlineEnvelope(encodeEnvelope({ id: 300, body: 'has', has: { blobs: [{ hash, size: 1 }, { hash, size: 0 }, { hash, size: 2 }] } }));
     expect(has).toEqual({ id: 300, body: 'has', entries: new Map([['blobs', 3]]) });
-    const run = outlineEnvelope(encodeEnvelope({ id: 1, body: 'run', run: { modelHash: hash, inputs: [{ name: 'in', hash }], repeat: 1, warmup: 0, timeoutMs: 0, extraArgs: ['--mode', 'x'] } }));
+    const run = outlineEnvelope(encodeEnvelope({ id: 1, body: 'run', run: { modelHash: hash, inputs: [{ name: 'in', hash }], repeat: 1, warmup: 0, timeoutMs: 0, extraArgs: ['--mode', 'x'], inlineOutputBytes: 0 } }));
     expect(run.entries).toEqual(new Map([['inputs', 1], ['extraArgs', 2]]));
     const chunk = outlineEnvelope(encodeEnvelope({ id: 2, body: 'putChunk', putChunk: { offset: 5, data: new Uint8Array(1000) } }));
     expect(chunk).toEqual({ id: 2, body: 'putChunk', entries: new Map() });
