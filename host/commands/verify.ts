@@ -14,7 +14,7 @@ import { INTERRUPTED_EXIT, onInterrupt } from '../deploy/interrupt';
 import { createProgress, progressMode } from '../deploy/progress';
 import { countOption, secondsOption } from '../cli-numbers';
 import { resolveTargets } from '../deploy/targets';
-import { refuseOutputsOnInputs, renderJson, renderVerifyErrorJUnit, renderVerifyText, useColor, writeReportFile, writeReports } from '../report';
+import { refuseOutputsInStateFolder, refuseOutputsOnInputs, renderJson, renderVerifyErrorJUnit, renderVerifyText, useColor, writeReportFile, writeReports } from '../report';
 import { VERDICT_EXIT } from '../verify/exit-codes';
 import { displayPath, verify } from '../verify/verify';
 import { resolveBoard } from '../board/open-board';
@@ -57,8 +57,10 @@ export const handler = action(async (argv: Args) => {
     warmup: countOption('warmup', argv.warmup, 0, 100_000),
   };
   const targets = await resolveTargets({ board: argv.board, model: argv.model, gt: argv.gt, tokenFile: argv['token-file'] }, cwd, 'verify');
+  const outputs = [{ option: '--junit', path: argv.junit }, { option: '--html', path: argv.html }, { option: '--save-outputs', path: argv['save-outputs'], folder: true }];
+  refuseOutputsInStateFolder(outputs, cwd);
   refuseOutputsOnInputs(
-    [{ option: '--junit', path: argv.junit }, { option: '--html', path: argv.html }, { option: '--save-outputs', path: argv['save-outputs'], folder: true }],
+    outputs,
     [
       { option: '--model', what: 'the model', path: targets.model },
       { option: '--token-file', what: 'the token file', path: targets.tokenFile },
