@@ -7,7 +7,7 @@
  */
 import type { Argv } from 'yargs';
 import { ExitCode, isAxError } from '../../shared/errors';
-import { action, reportError } from '../cli-support';
+import { action, reportError, warnNotRecorded } from '../cli-support';
 import { boardOptions, type BoardArgs } from '../deploy/cli-options';
 import { sshBoardOptions, sshOptions, type SshArgs } from '../ssh/cli-options';
 import { INTERRUPTED_EXIT, onInterrupt } from '../deploy/interrupt';
@@ -100,8 +100,7 @@ export const handler = action(async (argv: Args) => {
   }
   const { report } = outcome;
   process.stdout.write(argv.json ? renderJson(report) : renderVerifyText(report, { color: useColor(process.stdout) }));
-  // A warning, not an error: the verdict is the job, the record only remembers it.
-  if (outcome.notRecorded) process.stderr.write(`axctl: warning: ${outcome.notRecorded}\n`);
+  warnNotRecorded(outcome.notRecorded);
   const failed = await writeReports(report, { junit: argv.junit ?? null, html: argv.html ?? null });
   if (outcome.saveOutputsError) failed.unshift(outcome.saveOutputsError);
   for (const err of failed) reportError(err);
