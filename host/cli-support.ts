@@ -26,6 +26,15 @@ export function reportError(err: unknown, stream: NodeJS.WritableStream = proces
 }
 
 /**
+ * The one stderr line of verify (and of diagnose's board step, which runs verify) when the
+ * verdict could not be noted in the folder's deploy record (VerifyOutcome.notRecorded): a
+ * warning, not an error: the verdict is the job, the record only remembers it.
+ */
+export function warnNotRecorded(notRecorded: string | undefined, stream: NodeJS.WritableStream = process.stderr): void {
+  if (notRecorded) stream.write(`axctl: warning: ${notRecorded}\n`);
+}
+
+/**
  * Wraps a handler so its result or error sets process.exitCode. With --json, an error that
  * ends the command before it printed anything is also printed on stdout as
  * `{"error": {"code", "message", "hint", "exitCode"}}`, so a script reading the JSON gets it.

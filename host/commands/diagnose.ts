@@ -9,7 +9,7 @@
  */
 import type { Argv } from 'yargs';
 import { ExitCode, UsageError } from '../../shared/errors';
-import { action, reportError } from '../cli-support';
+import { action, reportError, warnNotRecorded } from '../cli-support';
 import { boardOptions, type BoardArgs } from '../deploy/cli-options';
 import { sshBoardOptions, sshOptions, type SshArgs } from '../ssh/cli-options';
 import { INTERRUPTED_EXIT, onInterrupt } from '../deploy/interrupt';
@@ -101,11 +101,13 @@ export const handler = action(async (argv: Args) => {
     mounts: parseMounts(argv.mount), argv: ['axctl', ...process.argv.slice(2)],
   };
   const dispose = onInterrupt(() => abort.abort());
+  // The board step runs verify, which notes its verdict in a deploy record of this folder for the same target.
+  let notRecorded: string | undefined;
   let result;
   try {
     result = await diagnose(options, {
       tool,
-      verify: verifyOnBoard({ cwd, tokenFile: board.tokenFile, connectTimeoutMs, progress, signal: abort.signal, ssh: sshBoardOptions(argv) }),
+      verify: verifyOnBoard({ cwd, tokenFile: board.tokenFile, connectTimeoutMs, progress, signal: abort.signal, ssh: sshBoardOptions(argv), onNotRecorded: (why) => (notRecorded = why) }),
       progress: argv.quiet ? undefined : (line) => process.stderr.write(`axctl: diagnose: ${line}\n`),
     });
   } catch (err) {
@@ -124,6 +126,7 @@ export const handler = action(async (argv: Args) => {
   }
   const { report } = result;
   process.stdout.write(argv.json ? renderJson(report) : renderDiagnoseText(report, { color: useColor(process.stdout) }));
+  warnNotRecorded(notRecorded);
   const failed = await writeReports(report, { junit: argv.junit ?? null, html: argv.html ?? null });
   for (const err of failed) reportError(err);
   return failed.length > 0 ? ExitCode.USAGE : result.exitCode;

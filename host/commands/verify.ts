@@ -7,14 +7,14 @@
  */
 import type { Argv } from 'yargs';
 import { ExitCode, isAxError } from '../../shared/errors';
-import { action, reportError } from '../cli-support';
+import { action, reportError, warnNotRecorded } from '../cli-support';
 import { boardOptions, type BoardArgs } from '../deploy/cli-options';
 import { sshBoardOptions, sshOptions, type SshArgs } from '../ssh/cli-options';
 import { INTERRUPTED_EXIT, onInterrupt } from '../deploy/interrupt';
 import { createProgress, progressMode } from '../deploy/progress';
 import { countOption, secondsOption } from '../cli-numbers';
 import { resolveTargets } from '../deploy/targets';
-import { refuseOutputsOnInputs, renderJson, renderVerifyErrorJUnit, renderVerifyText, useColor, writeReportFile, writeReports } from '../report';
+import { refuseOutputsInStateFolder, refuseOutputsOnInputs, renderJson, renderVerifyErrorJUnit, renderVerifyText, useColor, writeReportFile, writeReports } from '../report';
 import { VERDICT_EXIT } from '../verify/exit-codes';
 import { displayPath, verify } from '../verify/verify';
 import { resolveBoard } from '../board/open-board';
@@ -57,8 +57,10 @@ export const handler = action(async (argv: Args) => {
     warmup: countOption('warmup', argv.warmup, 0, 100_000),
   };
   const targets = await resolveTargets({ board: argv.board, model: argv.model, gt: argv.gt, tokenFile: argv['token-file'] }, cwd, 'verify');
+  const outputs = [{ option: '--junit', path: argv.junit }, { option: '--html', path: argv.html }, { option: '--save-outputs', path: argv['save-outputs'], folder: true }];
+  refuseOutputsInStateFolder(outputs, cwd);
   refuseOutputsOnInputs(
-    [{ option: '--junit', path: argv.junit }, { option: '--html', path: argv.html }, { option: '--save-outputs', path: argv['save-outputs'], folder: true }],
+    outputs,
     [
       { option: '--model', what: 'the model', path: targets.model },
       { option: '--token-file', what: 'the token file', path: targets.tokenFile },
@@ -98,8 +100,7 @@ export const handler = action(async (argv: Args) => {
   }
   const { report } = outcome;
   process.stdout.write(argv.json ? renderJson(report) : renderVerifyText(report, { color: useColor(process.stdout) }));
-  // A warning, not an error: the verdict is the job, the record only remembers it.
-  if (outcome.notRecorded) process.stderr.write(`axctl: warning: ${outcome.notRecorded}\n`);
+  warnNotRecorded(outcome.notRecorded);
   const failed = await writeReports(report, { junit: argv.junit ?? null, html: argv.html ?? null });
   if (outcome.saveOutputsError) failed.unshift(outcome.saveOutputsError);
   for (const err of failed) reportError(err);

@@ -19,6 +19,8 @@ export interface BoardConnection {
   readonly signal?: AbortSignal;
   /** --identity, --via, --agentless... for ssh:// boards, as verify takes them. */
   readonly ssh?: SshBoardOptions;
+  /** Told why the verdict could not be noted in the folder's deploy record (verify's `notRecorded`). */
+  readonly onNotRecorded?: (why: string) => void;
 }
 
 export function verifyOnBoard(conn: BoardConnection): BoardVerifier {
@@ -34,6 +36,7 @@ export function verifyOnBoard(conn: BoardConnection): BoardVerifier {
       ...(conn.connectTimeoutMs !== undefined && { connectTimeoutMs: conn.connectTimeoutMs }),
       ...(conn.signal && { signal: conn.signal }),
     });
+    if (outcome.notRecorded) conn.onNotRecorded?.(outcome.notRecorded);
     return outcome.report;
   };
 }

@@ -134,7 +134,10 @@ export function fallbackHeading(run: VerifyReport['run']): string {
   return neverRan(run) ? 'inputs refused before the run (run_joint would have used random data)' : 'inputs run_joint replaced with random data';
 }
 
-/** `5415 µs per round over 99 rounds (NEU 5378 µs + 10 µs overhead, AXE 43 µs); wall 612 ms`. */
+/**
+ * `5415 µs per round over 99 rounds (NEU 5378 µs + 10 µs overhead, AXE 43 µs); wall 612 ms`,
+ * with a note when the average counts warm-up rounds.
+ */
 export function describeTiming(t: RunTiming): string {
   const parts: string[] = [];
   if (t.runUs !== null) {
@@ -146,8 +149,15 @@ export function describeTiming(t: RunTiming): string {
     const comps = t.components.map((c) => `${c.name} ${fmtMicros(c.avgUs)}${c.overheadUs !== null ? ` + ${fmtMicros(c.overheadUs)} overhead` : ''}`);
     parts.push(`(${comps.join(', ')})`);
   }
+  if (t.includesWarmup) parts.push(`(${warmupNote(t.warmup ?? 0)})`);
   const run = parts.join(' ');
   return `${run ? `${run}; ` : ''}wall ${fmtMillis(t.wallMs)}`;
+}
+
+/** Beside a timing whose average counts the warm-up rounds (RunTiming.includesWarmup). */
+function warmupNote(warmup: number): string {
+  const rounds = warmup > 0 ? `${warmup} warm-up round${warmup === 1 ? '' : 's'}` : 'the warm-up rounds';
+  return `timing includes ${rounds}: run_joint counts them when --repeat is 1; use --repeat 2 or more for a clean average`;
 }
 
 /** The short model hash for headlines: `sha256:0123abcd…` keeps its prefix and 12 hex digits. */

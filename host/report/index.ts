@@ -12,7 +12,7 @@ import { writeReportFile } from './report-file';
 export { renderDiagnoseHtml, renderVerifyHtml } from './html';
 export { renderDiagnoseJUnit, renderVerifyErrorJUnit, renderVerifyJUnit, type VerifyErrorInput } from './junit';
 export { writeReportFile } from './report-file';
-export { refuseOutputsOnInputs, type InputPath, type OutputPath } from './output-paths';
+export { refuseOutputsInStateFolder, refuseOutputsOnInputs, type InputPath, type OutputPath } from './output-paths';
 export { renderDiagnoseText, renderVerifyText, useColor, type TextOptions } from './terminal';
 export type * from './model';
 

@@ -67,6 +67,13 @@ export interface RunTiming {
   components: { name: string; avgUs: number; overheadUs: number | null }[];
   /** Wall time of the whole run on the board, ms. */
   wallMs: number;
+  /** Warm-up rounds asked for (run_joint --warmup); absent in reports of older axctl versions. */
+  warmup?: number;
+  /**
+   * `runUs` counts the warm-up rounds too: run_joint times them when --repeat is 1, so the
+   * average is not one clean inference. Set with warmup > 0, --repeat 1 and a reported time.
+   */
+  includesWarmup?: boolean;
 }
 
 export interface VerifyReport {

@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from '../../shared/errors';
+import { STATE_DIR } from '../state/axctl-state';
 
 /** One output option as given: `--junit` and its value (absent when not given). */
 export interface OutputPath {
@@ -56,6 +57,23 @@ export function refuseOutputsOnInputs(outputs: readonly OutputPath[], inputs: re
         });
       }
     }
+  }
+}
+
+/**
+ * A folder output (--save-outputs) in the project's state folder `.axctl/` (or that folder
+ * itself) mixes the board's outputs with the deploy record kept there, and clearing those
+ * outputs later could take the record with them: OUTPUT_IN_STATE_FOLDER (exit 2), before any
+ * work. Compared as real paths, so `./.axctl`, `.axctl/out/` and a link to either are caught
+ * whether or not they exist yet.
+ */
+export function refuseOutputsInStateFolder(outputs: readonly OutputPath[], cwd: string): void {
+  const state = canonical(path.resolve(cwd, STATE_DIR));
+  for (const out of outputs) {
+    if (!out.folder || !out.path || !isInside(canonical(path.resolve(cwd, out.path)), state)) continue;
+    throw new UsageError('OUTPUT_IN_STATE_FOLDER', `${out.option} ${out.path} is in ${STATE_DIR}/, where axctl keeps this folder's deploy record`, {
+      hint: `give ${out.option} a folder outside ${STATE_DIR}/, e.g. board-outputs`,
+    });
   }
 }
 

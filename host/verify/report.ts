@@ -28,6 +28,9 @@ export interface ReportInput {
   outputs: OutputComparison[];
   compile: VerifyReport['compile'];
   timeoutMs: number | null;
+  /** run_joint's --repeat and --warmup as asked (absent: the agent's defaults, 1 and 0). */
+  repeat?: number;
+  warmup?: number;
   startedAt: Date;
 }
 
@@ -68,12 +71,7 @@ export function buildReport(input: ReportInput): VerifyReport {
       exitCode: result.exitCode,
       signal: result.signal,
       timedOut: result.timedOut,
-      timing: {
-        runUs: result.parsed.run?.totalUs ?? null,
-        rounds: result.parsed.run?.rounds ?? null,
-        components: result.parsed.components.map((c) => ({ name: c.name, avgUs: c.avgUs, overheadUs: c.overheadUs })),
-        wallMs: result.durationMs,
-      },
+      timing: timingOf(result, input.repeat ?? 1, input.warmup ?? 0),
       log: result.log,
       stderr: result.stderr,
       assertions,
@@ -82,6 +80,20 @@ export function buildReport(input: ReportInput): VerifyReport {
     io,
     advice,
     meta: { axctlVersion: AXCTL_VERSION, startedAt: input.startedAt.toISOString(), durationMs: Date.now() - input.startedAt.getTime() },
+  };
+}
+
+function timingOf(result: RunResult, repeat: number, warmup: number): VerifyReport['run']['timing'] {
+  const runUs = result.parsed.run?.totalUs ?? null;
+  return {
+    runUs,
+    rounds: result.parsed.run?.rounds ?? null,
+    components: result.parsed.components.map((c) => ({ name: c.name, avgUs: c.avgUs, overheadUs: c.overheadUs })),
+    wallMs: result.durationMs,
+    warmup,
+    // run_joint (and the simulator after it) starts its clock before the warm-up rounds and,
+    // with --repeat 1, reads it after the one timed round: the warm-ups are in the average.
+    includesWarmup: warmup > 0 && repeat === 1 && runUs !== null,
   };
 }
 

@@ -148,6 +148,8 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
     outputs,
     compile,
     timeoutMs: opts.timeoutMs ?? null,
+    ...(opts.repeat !== undefined && { repeat: opts.repeat }),
+    ...(opts.warmup !== undefined && { warmup: opts.warmup }),
     startedAt,
   });
   const interrupted = result.cancelled || opts.signal?.aborted === true;

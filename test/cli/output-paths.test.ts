@@ -3,9 +3,10 @@
  * their own inputs: `--junit model.joint` replaced the model, `verify --save-outputs gt/joint`
  * the simulator's reference outputs, and `--junit r --html r` kept one report of the two; and
  * a report path that is a folder (`--junit .`), which no run could fill; and a report inside
- * the --save-outputs folder, which broke that folder's next run or replaced a saved output.
+ * the --save-outputs folder, which broke that folder's next run or replaced a saved output; and
+ * a --save-outputs folder in .axctl/, beside the deploy record.
  */
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeGt, makeModel } from '../../scripts/sim/make-gt';
@@ -33,6 +34,8 @@ function axctl(...args: string[]): Promise<CliRun> {
 /** Real model, gt and token; nothing listens on port 1, so a verify that started would exit 5. */
 const VERIFY = ['verify', '--board', 'ws://127.0.0.1:1', '--model', 'm.joint', '--gt', 'gt', '--token-file', 'tok'];
 
+const STATE_REFUSED = (given: string) => `--save-outputs ${given} is in .axctl/, where axctl keeps this folder's deploy record (give --save-outputs a folder outside .axctl/, e.g. board-outputs)`;
+
 describe('outputs onto inputs', () => {
   it.each([
     ['verify: --junit and --html the same file', [...VERIFY, '--junit', 'r.xml', '--html', './r.xml'], '--junit and --html both name ./r.xml (give --html a path of its own)'],
@@ -51,6 +54,10 @@ describe('outputs onto inputs', () => {
     ['verify: --junit on an output file of the folder', [...VERIFY, '--junit', 'o3/resnetv15_dense0_fwd.bin', '--save-outputs', 'o3'], '--junit o3/resnetv15_dense0_fwd.bin is inside the --save-outputs folder o3 (put the report outside o3)'],
     ['verify: --junit inside the --save-outputs folder through a link', [...VERIFY, '--junit', 'out-link/x.xml', '--save-outputs', 'out'], '--junit out-link/x.xml is inside the --save-outputs folder out (put the report outside out)'],
     ['verify: --junit the --save-outputs folder itself', [...VERIFY, '--junit', 'new-out', '--save-outputs', 'new-out'], '--junit new-out is the --save-outputs folder new-out (put the report outside new-out)'],
+    // .axctl/ holds the deploy record: outputs there mix with it (and clearing them could take it).
+    ['verify: --save-outputs the state folder', [...VERIFY, '--save-outputs', '.axctl'], STATE_REFUSED('.axctl')],
+    ['verify: --save-outputs ./.axctl/', [...VERIFY, '--save-outputs', './.axctl/'], STATE_REFUSED('./.axctl/')],
+    ['verify: --save-outputs inside the state folder', [...VERIFY, '--save-outputs', '.axctl/out'], STATE_REFUSED('.axctl/out')],
     ['verify: --junit a folder', [...VERIFY, '--junit', '.'], '--junit . is a folder (name a file inside it)'],
     ['diagnose: --html a folder', ['diagnose', '--joint', 'm.joint', '--gt', 'gt', '--html', '..'], '--html .. is a folder (name a file inside it)'],
   ])('%s: refused before any work, one line, exit 2, nothing written', async (_name, args, message) => {
@@ -61,6 +68,16 @@ describe('outputs onto inputs', () => {
     expect(run.code).toBe(2);
     expect(readFileSync(path.join(tmp, 'm.joint')).equals(model)).toBe(true);
     expect(readFileSync(path.join(tmp, 'gt/joint/resnetv15_dense0_fwd.bin')).equals(reference)).toBe(true);
+  });
+
+  it('--save-outputs into an existing .axctl/ through a link is refused too, nothing made there', async () => {
+    const project = path.join(tmp, 'project');
+    mkdirSync(path.join(project, '.axctl'), { recursive: true });
+    symlinkSync('.axctl', path.join(project, 'state-link'));
+    const run = await runAxctl(project, ['verify', '--board', 'ws://127.0.0.1:1', '--model', '../m.joint', '--gt', '../gt', '--token-file', '../tok', '--save-outputs', 'state-link/out']);
+    expect(run.stderr).toBe(`axctl: ${STATE_REFUSED('state-link/out')}\n`);
+    expect(run.code).toBe(2);
+    expect(readdirSync(path.join(project, '.axctl'))).toEqual([]);
   });
 
   it('outputs beside the inputs are fine: the command goes on (here to connect, exit 5)', async () => {

@@ -10,6 +10,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, type AgentProcess } from '../agent/helpers';
+import { runAxctl } from '../built';
 import { buildInto, diagnoseCli, diagnoseJson, makePulsarProject, removeProject, requireBuild, step } from './helpers';
 
 let project: string;
@@ -107,6 +108,25 @@ describe('the board step', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^OK {2}No precision loss found/);
     expect(run.stdout).toContain('board run: MATCH');
+  });
+
+  it("a verdict the folder's deploy record cannot take: verify's one warning line, and the conclusion stands", async () => {
+    // A record verify cannot read (as one it cannot write): its board step says so, as axctl verify does.
+    const state = path.join(project, '.axctl', 'state.json');
+    fs.writeFileSync(state, 'not a record');
+    try {
+      const run = await diagnoseCli(project, [...onBoard(faithful), '--work-dir', 'work-unrecorded']);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('board run: MATCH');
+      const warnings = run.stderr.split('\n').filter((line) => line.startsWith('axctl: warning: '));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/^axctl: warning: the verdict could not be recorded: .*state\.json/);
+      const verify = await runAxctl(project, ['verify', '--board', faithful.url, '--token-file', tokenFile(faithful), '--model', 'ok/model.joint', '--gt', 'work-unrecorded/gt-joint'], { NO_COLOR: '1' });
+      expect(verify.code).toBe(0);
+      expect(verify.stderr).toBe(`${warnings[0]}\n`);
+    } finally {
+      fs.rmSync(state, { force: true });
+    }
   });
 
   it('a board nobody listens on: step 4.2 skipped with why, exit 5', async () => {

@@ -38,6 +38,18 @@ function inputErrorNotRun(res: Awaited<ReturnType<typeof runCli>>): VerifyReport
 }
 
 describe('axctl verify verdicts', () => {
+  it('--warmup without --repeat (1): run_joint times the warm-ups too, and the report says so (text and JSON); with --repeat 2 it does not', async () => {
+    const { res, report, agent } = await verifyJson(undefined, 'classifier', ['--warmup', '2']);
+    expect(res.code).toBe(0);
+    expect(report.run.timing).toMatchObject({ rounds: 1, warmup: 2, includesWarmup: true });
+    const { dir, fx } = await fixture();
+    const text = await runCli(['verify', ...targetArgs(agent, fx), '--warmup', '2', '--repeat', '1'], { cwd: dir });
+    expect(text.code).toBe(0);
+    expect(text.stdout.replace(/\s+/g, ' ')).toContain('(timing includes 2 warm-up rounds: run_joint counts them when --repeat is 1; use --repeat 2 or more for a clean average)');
+    const clean = parseJson<VerifyReport>(await runCli(['verify', ...targetArgs(agent, fx), '--warmup', '2', '--repeat', '2', '--json'], { cwd: dir }));
+    expect(clean.run.timing).toMatchObject({ rounds: 1, warmup: 2, includesWarmup: false });
+  });
+
   it('match: a healthy board equals the simulator bit for bit (exit 0)', async () => {
     const { res, report } = await verifyJson(undefined);
     expect(res.code).toBe(0);

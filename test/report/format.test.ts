@@ -28,6 +28,15 @@ describe('numbers', () => {
       'avg 5415 µs per round over 1 round (NEU 5378 µs); wall 12.3 s',
     );
   });
+
+  it('says beside the timing when it counts warm-up rounds (run_joint with --warmup and --repeat 1)', () => {
+    const timing = { runUs: 5415, rounds: 1, components: [], wallMs: 612, warmup: 3 };
+    expect(describeTiming({ ...timing, includesWarmup: true })).toBe(
+      'avg 5415 µs per round over 1 round (timing includes 3 warm-up rounds: run_joint counts them when --repeat is 1; use --repeat 2 or more for a clean average); wall 612 ms',
+    );
+    expect(describeTiming({ ...timing, warmup: 1, includesWarmup: true })).toContain('(timing includes 1 warm-up round: ');
+    expect(describeTiming({ ...timing, includesWarmup: false })).toBe('avg 5415 µs per round over 1 round; wall 612 ms');
+  });
 });
 
 describe('escaping', () => {

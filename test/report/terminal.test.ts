@@ -154,6 +154,13 @@ describe('renderDiagnoseText', () => {
     expect(fault).toMatch(/\n {2}3 +compile-stage checks +skipped +step 2 passed/);
   });
 
+  it("flags the board run's timing when it counts warm-up rounds (a saved verify --warmup report)", () => {
+    const v = diagnoseBoardFault.verify!;
+    const warm = { ...diagnoseBoardFault, verify: { ...v, run: { ...v.run, timing: { ...v.run.timing, warmup: 5, includesWarmup: true } } } };
+    expect(renderDiagnoseText(warm, plain).replace(/\s+/g, ' ')).toContain('(timing includes 5 warm-up rounds: run_joint counts them when --repeat is 1; use --repeat 2 or more for a clean average)');
+    expect(renderDiagnoseText(diagnoseBoardFault, plain)).not.toContain('warm-up');
+  });
+
   it('keeps every line within 100 columns', () => {
     for (const r of [diagnoseQuantizationLoss, diagnoseBoardFault]) {
       expect(renderDiagnoseText(r, plain).split('\n').filter((l) => width(l) > 100)).toEqual([]);

@@ -26,7 +26,7 @@ function comparison(name: string, pass: boolean): OutputComparison {
   };
 }
 
-function report(res: RunResult, outputs: OutputComparison[] = [], problems: InputProblem[] = [], compile: Parameters<typeof buildReport>[0]['compile'] = null) {
+function report(res: RunResult, outputs: OutputComparison[] = [], problems: InputProblem[] = [], compile: Parameters<typeof buildReport>[0]['compile'] = null, rounds: { repeat?: number; warmup?: number } = {}) {
   return buildReport({
     board: { url: 'ws://board:7007', mode: 'agent', hostname: 'ax620a', agentVersion: '0.1.0', runJointVersion: '0.6.0' },
     model: { path: 'm.joint', hash: 'a'.repeat(64) },
@@ -38,6 +38,7 @@ function report(res: RunResult, outputs: OutputComparison[] = [], problems: Inpu
     outputs,
     compile,
     timeoutMs: 2000,
+    ...rounds,
     startedAt: new Date(Date.now() - 100),
   });
 }
@@ -64,6 +65,17 @@ describe('buildReport', () => {
     expect(advice).toMatch(/Output \/head\/conv_out: sint16, NHWC layout, shape \[1, 2, 2, 3\]; .*Q=256: divide by 256/);
     expect(advice).toMatch(/Input data: uint8 NHWC \[1, 4, 4, 3\], colour space RGB: channels in R-G-B order/);
     expect(r.meta.durationMs).toBeGreaterThanOrEqual(100);
+  });
+
+  it('timing that counts warm-up rounds (--warmup with --repeat 1, or no --repeat: its default) is flagged', () => {
+    const flagged = (rounds: { repeat?: number; warmup?: number }, res = result()) => report(res, [comparison('prob', true)], [], null, rounds).run.timing;
+    expect(flagged({ warmup: 3 })).toMatchObject({ warmup: 3, includesWarmup: true });
+    expect(flagged({ repeat: 1, warmup: 1 })).toMatchObject({ warmup: 1, includesWarmup: true });
+    expect(flagged({ repeat: 2, warmup: 3 })).toMatchObject({ warmup: 3, includesWarmup: false });
+    expect(flagged({ repeat: 1 })).toMatchObject({ warmup: 0, includesWarmup: false });
+    expect(flagged({})).toMatchObject({ warmup: 0, includesWarmup: false });
+    // No time reported (the run failed before it): nothing to flag.
+    expect(flagged({ warmup: 3 }, result({ status: 'failed', exitCode: 1 }, 'run joint version: 0.5.10\n'))).toMatchObject({ runUs: null, includesWarmup: false });
   });
 
   it('mismatch: which outputs, how far, where', () => {
