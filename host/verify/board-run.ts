@@ -12,7 +12,7 @@ import type { GtFolder } from '../../shared/parsers/gt-folder';
 import { tensorFileName } from '../../shared/parsers/gt-folder';
 import { boardLabel, DescribeUnsupportedError, ModelProbeFailedError, type BoardSession, type ModelDescriptionResult, type RunResult } from '../board/session';
 import { runJointMissingError } from '../board/run-joint-missing';
-import { ensureOnBoard, type BlobOutcome } from '../deploy/ensure';
+import { ensureOnBoard } from '../deploy/ensure';
 import { planInputs, type InputPlan } from '../deploy/gt-inputs';
 import type { HashCache } from '../deploy/hash-cache';
 import { hashPlannedInputs, type HashedInput } from '../deploy/prepare';
@@ -40,7 +40,6 @@ export interface BoardRun {
   /** The plan the run was made with (re-mapped when the board described the model). */
   plan: InputPlan;
   inputs: HashedInput[];
-  uploads: BlobOutcome[];
   /** Queue positions the agent reported while the run (or the description) waited. */
   queuePositions: number[];
   /** The model's listing as the board described it; null when it was known or not asked. */
@@ -57,32 +56,35 @@ export async function runOnBoard(session: BoardSession, req: BoardRunRequest): P
     queuePositions.push(position);
     req.progress.note(queueNote(position, 'running on the board'));
   };
-  let uploads: BlobOutcome[];
   let described: ModelDescriptionResult | null = null;
+  // With the model's listing known, the run is asked for at once: after a deploy its blobs are
+  // on the board, and the board's BLOB_MISSING (checked before anything runs) says when they
+  // are not. That saves a has() round trip per verify — one network round trip each on a board
+  // behind a gateway. A first run of a model still describes it first, as its plan needs that.
+  let sent = false;
   if (!plan.namesKnown && session.describeModel) {
-    uploads = await upload(session, req.model, [], req);
+    await upload(session, req.model, [], req);
     try {
       described = await describe(session, req, onQueue);
     } catch (err) {
       // The model failed run_joint while the board read it: that run is the verdict's evidence.
-      if (err instanceof ModelProbeFailedError) return { result: err.result, plan, inputs, uploads, queuePositions, described };
+      if (err instanceof ModelProbeFailedError) return { result: err.result, plan, inputs, queuePositions, described };
       // Ctrl-C while the board reads the model: reported like a cancelled run.
-      if (req.signal?.aborted) return { result: { ...notRun(), status: 'failed', cancelled: true }, plan, inputs, uploads, queuePositions, described };
+      if (req.signal?.aborted) return { result: { ...notRun(), status: 'failed', cancelled: true }, plan, inputs, queuePositions, described };
       throw err;
     }
     if (described) {
       plan = await planInputs(req.gt, { names: described.inputs.map((t) => t.name), tensors: described.inputs, maxBatchSize: described.maxBatchSize });
       inputs = await hashPlannedInputs(plan, req.hashes);
       // As with a listing known beforehand: only an input without a file keeps the run from the board.
-      if (plan.problems.some((p) => p.code === 'GT_INPUT_MISSING')) return { result: notRun(), plan, inputs, uploads, queuePositions, described };
+      if (plan.problems.some((p) => p.code === 'GT_INPUT_MISSING')) return { result: notRun(), plan, inputs, queuePositions, described };
     }
-    uploads.push(...(await upload(session, null, inputs, req)));
-  } else {
-    uploads = await upload(session, req.model, inputs, req);
+    await upload(session, null, inputs, req);
+    sent = true;
   }
-  req.progress.note('running run_joint on the board');
-  const run = () =>
-    session.run(
+  const run = () => {
+    req.progress.note('running run_joint on the board');
+    return session.run(
       {
         modelHash: req.model.hash,
         inputs: inputs.map((i) => ({ name: i.name, hash: i.hash })),
@@ -92,25 +94,30 @@ export async function runOnBoard(session: BoardSession, req: BoardRunRequest): P
       },
       { ...(req.signal && { signal: req.signal }), onQueue },
     );
-  let result: RunResult;
-  try {
-    result = await run();
-  } catch (err) {
-    if ((err as { code?: string }).code !== 'BLOB_MISSING') throw err;
-    // Another host's uploads made room on a shared board by evicting one of ours between the
-    // upload and the run (a farm's boards under a store cap): send what is missing once more.
-    req.progress.note('the board dropped a blob of this run meanwhile (store cap); sending it again');
-    uploads.push(...(await upload(session, req.model, inputs, req)).filter((u) => !u.present));
+  };
+  let result: RunResult | undefined;
+  let resent = false;
+  while (result === undefined) {
     try {
       result = await run();
-    } catch (again) {
-      if ((again as { code?: string }).code !== 'BLOB_MISSING') throw again;
-      throw new UsageError('BLOB_MISSING', `${(again as Error).message}, again after sending it once more: the board's store keeps evicting this run's model or inputs`, {
-        hint: "the agent's store cap is too small for what its hosts use at once: raise it (axagent --store-cap) or spread the models over more boards",
-      });
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'BLOB_MISSING') throw err;
+      if (resent) {
+        throw new UsageError('BLOB_MISSING', `${(err as Error).message}, again after sending it once more: the board's store keeps evicting this run's model or inputs`, {
+          hint: "the agent's store cap is too small for what its hosts use at once: raise it (axagent --store-cap) or spread the models over more boards",
+        });
+      }
+      // Another host's uploads made room on a shared board by evicting one of ours between the
+      // upload and the run (a farm's boards under a store cap): send what is missing once more.
+      if (sent) {
+        req.progress.note('the board dropped a blob of this run meanwhile (store cap); sending it again');
+        resent = true;
+      }
+      await upload(session, req.model, inputs, req);
+      sent = true;
     }
   }
-  return { result, plan, inputs, uploads, queuePositions, described };
+  return { result, plan, inputs, queuePositions, described };
 }
 
 /** The board's description of the model, or null when the board cannot give one. */
@@ -140,10 +147,10 @@ export async function fetchOutputs(session: BoardSession, result: RunResult, dir
   return files;
 }
 
-async function upload(session: BoardSession, model: FileRecord | null, inputs: HashedInput[], req: Pick<BoardRunRequest, 'progress' | 'onTransfer'>): Promise<BlobOutcome[]> {
+async function upload(session: BoardSession, model: FileRecord | null, inputs: HashedInput[], req: Pick<BoardRunRequest, 'progress' | 'onTransfer'>): Promise<void> {
   req.onTransfer?.(true);
   try {
-    return await ensureOnBoard(
+    await ensureOnBoard(
       session,
       [...(model ? [{ label: 'model', ...model }] : []), ...inputs.map((i) => ({ label: i.name, path: i.file, hash: i.hash, size: i.size }))],
       req.progress,

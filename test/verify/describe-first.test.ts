@@ -27,6 +27,8 @@ interface Counts {
   runs: number;
   runErrors: string[];
   describes: number;
+  /** has() round trips (counted by countedBoard only). */
+  has?: number;
 }
 
 /** A session that passes every call on to `inner` (its methods are not own properties: a spread would drop them). */
@@ -48,6 +50,10 @@ function countedBoard(counts: Counts, opts: { describes: boolean }): void {
     const inner = await openWithAgent({ ...target, url: target.url.replace(/^counted:/, 'ws:') }, open);
     const session: BoardSession = {
       ...forwarding(inner),
+      has: async (blobs) => {
+        counts.has = (counts.has ?? 0) + 1;
+        return inner.has(blobs);
+      },
       run: async (req, runOpts) => {
         counts.runs++;
         return inner.run(req, runOpts).catch((err: { code?: string }) => {
@@ -110,14 +116,27 @@ function evictingBoard(agent: Agent, counts: Counts, times: number): void {
   });
 }
 
-/** A verify of a fresh fixture on an agent whose run inputs vanish before its first `times` runs. */
-async function verifyEvicting(times: number) {
+/**
+ * A verify of a fresh fixture on an agent whose run inputs vanish before its first `times` runs.
+ * `ioStore`: the host's model listings (one that knows the model runs without asking first).
+ */
+async function verifyEvicting(times: number, ioStore?: (dir: string) => Promise<ModelIoStore>) {
   const agent = await startAgent(cleanup);
   const dir = await tempDir(cleanup);
   const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
   const counts: Counts = { runs: 0, runErrors: [], describes: 0 };
   evictingBoard(agent, counts, times);
-  return { counts, run: () => verify({ ...verifyOptions(dir, agent, fx), board: agent.url.replace(/^ws:/, 'evicting:') }) };
+  const store = ioStore ? await ioStore(dir) : undefined;
+  return { counts, run: () => verify({ ...verifyOptions(dir, agent, fx, store), board: agent.url.replace(/^ws:/, 'evicting:') }) };
+}
+
+/** A listing store that knows the model: learnt by a verify on another (fresh) board. */
+async function knowingStore(dir: string): Promise<ModelIoStore> {
+  const other = await startAgent(cleanup);
+  const ioStore = new ModelIoStore(path.join(dir, 'model-io.json'));
+  const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+  expect((await verify({ ...verifyOptions(dir, other, fx, ioStore), board: other.url })).report.verdict).toBe('match');
+  return ioStore;
 }
 
 describe('verify when the board evicts a blob between upload and run', () => {
@@ -136,6 +155,13 @@ describe('verify when the board evicts a blob between upload and run', () => {
     expect(err!.hint).toContain('--store-cap');
     expect(counts.runs).toBe(2);
   });
+
+  it('with the listing known, asks for the run first: missing blobs are sent on its BLOB_MISSING, evicted ones once more', async () => {
+    const { counts, run } = await verifyEvicting(2, knowingStore);
+    const outcome = await run();
+    expect(outcome.report.verdict).toBe('match');
+    expect(counts).toMatchObject({ runs: 3, runErrors: ['BLOB_MISSING', 'BLOB_MISSING'], describes: 0 });
+  });
 });
 
 describe('verify of a model the host has not seen', () => {
@@ -150,14 +176,22 @@ describe('verify of a model the host has not seen', () => {
     const outcome = await verifyCounted(dir, agent, fx, ioStore);
     expect(outcome.report.verdict).toBe('match');
     expect(outcome.report.io.inputs.map((i) => i.name)).toEqual(['rgb_image', 'sensor/depth', 'aux']);
-    expect(counts).toEqual({ runs: 1, runErrors: [], describes: 1 });
+    expect(counts).toMatchObject({ runs: 1, runErrors: [], describes: 1 });
     const cached = await new ModelIoStore(path.join(dir, 'model-io.json')).get(outcome.report.model.hash);
     expect(cached?.inputs.map((t) => t.name)).toEqual(['rgb_image', 'sensor/depth', 'aux']);
 
-    // Known now: the next verify neither describes nor is refused.
+    // Known now: the next verify neither describes nor is refused, and asks for the run at
+    // once (its blobs are there): no has() round trip before it.
+    const hasBefore = counts.has;
     const again = await verifyCounted(dir, agent, fx, ioStore);
     expect(again.report.verdict).toBe('match');
-    expect(counts).toEqual({ runs: 2, runErrors: [], describes: 1 });
+    expect(counts).toEqual({ runs: 2, runErrors: [], describes: 1, has: hasBefore });
+
+    // Another board, which holds none of it: the run's BLOB_MISSING has them sent, then it runs.
+    const fresh = await startAgent(cleanup);
+    const third = await verifyCounted(dir, fresh, fx, ioStore);
+    expect(third.report.verdict).toBe('match');
+    expect(counts).toMatchObject({ runs: 4, runErrors: ['BLOB_MISSING'], describes: 1 });
   });
 
   it('does without a description when the board cannot give one (an older agent): gt file names are the input names', async () => {
@@ -169,7 +203,7 @@ describe('verify of a model the host has not seen', () => {
 
     const outcome = await verifyCounted(dir, agent, fx, new ModelIoStore(path.join(dir, 'model-io.json')));
     expect(outcome.report.verdict).toBe('match');
-    expect(counts).toEqual({ runs: 1, runErrors: [], describes: 1 });
+    expect(counts).toMatchObject({ runs: 1, runErrors: [], describes: 1 });
   });
 });
 
