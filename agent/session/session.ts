@@ -15,7 +15,7 @@
  */
 import { ConnectError, type AxError } from '../../shared/errors';
 import { NONCE_BYTES, agentProof, hostProof, newNonce, proofMatches } from '../../shared/protocol/auth';
-import { PROTOCOL_MAJOR, PROTOCOL_MINOR, decodeEnvelope, encodeEnvelope, outlineEnvelope, type Envelope } from '../../shared/protocol/envelope';
+import { PROTOCOL_MAJOR, PROTOCOL_MINOR, decodeEnvelope, encodeEnvelope, outlineEnvelope, type BoardFacts, type Envelope } from '../../shared/protocol/envelope';
 import { ProtocolError } from '../../shared/protocol/errors';
 import { requestEntriesProblem, requestSizeProblem } from '../../shared/protocol/request-limits';
 import { peerText } from '../../shared/peer-text';
@@ -69,6 +69,11 @@ export class AgentSession implements OperationHost {
   readonly closed: Promise<CloseInfo>;
   private phase: Phase = 'hello';
   private readonly agentNonce: Uint8Array = newNonce();
+  /**
+   * Gathered while the host computes its proof (a few file-system calls: store space, run_joint
+   * check), so AuthOk follows the proof at once; sent only to a host that proved the token.
+   */
+  private facts: Promise<BoardFacts> | null = null;
   private refusals = 0;
   private readonly ops = new Map<number, Operation>();
   private readonly endedIds = new Set<number>();
@@ -169,6 +174,8 @@ export class AgentSession implements OperationHost {
       return;
     }
     this.phase = 'auth';
+    this.facts = boardFacts(this.ctx);
+    this.facts.catch(() => undefined);
     this.log(`hello from axctl ${hello.clientVersion ? peerText(hello.clientVersion) : '?'} (protocol ${hello.protocolMajor}.${hello.protocolMinor})`);
   }
 
@@ -184,7 +191,7 @@ export class AgentSession implements OperationHost {
     // Until AuthOk is out, further messages are refused like any before authentication.
     this.phase = 'welcome';
     clearTimeout(this.authTimer);
-    const facts = await boardFacts(this.ctx);
+    const facts = await (this.facts ?? boardFacts(this.ctx)).catch(() => boardFacts(this.ctx));
     if (this.phase !== 'welcome') return;
     await this.send({
       id: 0,
