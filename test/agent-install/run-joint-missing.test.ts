@@ -10,7 +10,8 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusReport } from '../../host/agent-install/status';
-import { SIM_RUN_JOINT, axctl, json, startFakeBoard, type FakeBoard } from './helpers';
+import { writeSimRunJoint } from '../built';
+import { axctl, json, startFakeBoard, type FakeBoard } from './helpers';
 
 describe('axctl agent status when the agent\'s run_joint is missing', () => {
   let board: FakeBoard;
@@ -20,7 +21,7 @@ describe('axctl agent status when the agent\'s run_joint is missing', () => {
     board = await startFakeBoard();
     runJoint = path.join(board.dir, 'firmware/run_joint');
     await fsp.mkdir(path.dirname(runJoint), { recursive: true });
-    await fsp.writeFile(runJoint, `#!/bin/sh\nexec "${process.execPath}" "${SIM_RUN_JOINT}" "$@"\n`, { mode: 0o755 });
+    await writeSimRunJoint(runJoint);
     json(await axctl(['agent', 'install', ...board.boardArgs, '--service', 'initd', '--port', String(board.port), '--listen-host', '127.0.0.1', '--run-joint', runJoint, '--json'], board.env));
     await fsp.rm(runJoint); // the firmware update
     execFileSync(path.join(board.initdDir, 'S99axagent'), ['restart']); // and the next boot

@@ -9,7 +9,8 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runJointProblemInAgentLog } from '../../shared/run/agent-run-joint-check';
-import { Cleanup, SIM_RUN_JOINT, makeFixture, requireBuild, runCli, startAgent, targetArgs, tempDir } from './helpers';
+import { writeSimRunJoint } from '../built';
+import { Cleanup, makeFixture, requireBuild, runCli, startAgent, targetArgs, tempDir } from './helpers';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -22,7 +23,7 @@ beforeAll(() => requireBuild());
 async function agentWithoutRunJoint(gone: 'after-start' | 'at-start') {
   const dir = await tempDir(cleanup, 'axctl-e2e-rj-');
   const runJoint = path.join(dir, 'run_joint');
-  const putBack = () => fsp.writeFile(runJoint, `#!/bin/sh\nexec "${process.execPath}" "${SIM_RUN_JOINT}" "$@"\n`, { mode: 0o755 });
+  const putBack = () => writeSimRunJoint(runJoint);
   if (gone === 'after-start') await putBack();
   const agent = await startAgent(cleanup, { runJoint });
   if (gone === 'after-start') await fsp.rm(runJoint);
