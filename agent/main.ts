@@ -1,16 +1,16 @@
 #!/usr/bin/env node
 /**
- * axagent: the board side of axctl. Parses the command line, checks the token and run_joint,
- * and decides whether this process serves: a --stdio agent whose store another agent process
- * owns relays its connection there (store-owner.ts) and ends. Only a process that serves
- * loads the serving half (serve.ts: store, run service, sessions, transports), so --version
- * and relays start fast on a board's slow CPU. Runs on plain Node 18; the build bundles it
+ * axagent: the board side of axctl. Parses the command line, checks the token, warns about a
+ * run_joint it cannot run, and decides whether this process serves: a --stdio agent whose store
+ * another agent process owns relays its connection there (store-owner.ts) and ends. Only a
+ * process that serves loads the serving half (serve.ts: store, run service, sessions,
+ * transports), so --version and relays start fast on a board's slow CPU. Runs on plain Node 18; the build bundles it
  * into dist/axagent.js. Logs go to stderr only; in --stdio mode stdout carries nothing but frames.
  */
 import type * as net from 'node:net';
-import { BadFileError, isAxError, type AxError } from '../shared/errors';
+import { isAxError, type AxError } from '../shared/errors';
 import { readTokenFile } from '../shared/protocol/token';
-import { AGENT_RUN_JOINT_PROBLEMS, runJointProblemAt } from '../shared/run/agent-run-joint-check';
+import { runJointProblemAt, runJointWarning } from '../shared/run/agent-run-joint-check';
 import { AGENT_VERSION, agentUsage, parseAgentArgs, type AgentConfig } from './config';
 import { LocalPeers } from './local-peers';
 import { collectionPacer, log } from './log';
@@ -20,21 +20,26 @@ import { claimStore, relayStdio, waitForStore, type RelayEnd, type StoreClaim } 
 /** Exit code for a bug in the agent itself. */
 const INTERNAL_ERROR_EXIT = 70;
 
-/** Refuses a run_joint the agent cannot run, in words the host reads back over ssh:// (shared/run/agent-run-joint-check.ts). */
-async function checkRunJoint(file: string): Promise<void> {
+/**
+ * A run_joint the agent cannot run does not stop it: a firmware update that removed run_joint
+ * must not leave an installed service dead (the host would only see "cannot connect"). It serves
+ * anyway, says so in one warning line, reports the problem at every handshake (session/facts.ts)
+ * and fails runs with RUN_JOINT_NOT_FOUND / RUN_JOINT_NOT_EXECUTABLE until run_joint is back.
+ * The line is a log line (timestamped, "warning:"), never read by the host as the refusal
+ * agents of earlier releases print (shared/run/agent-run-joint-check.ts).
+ */
+async function warnAboutRunJoint(file: string): Promise<void> {
   const kind = await runJointProblemAt(file);
-  if (kind === null) return;
-  const problem = AGENT_RUN_JOINT_PROBLEMS[kind];
-  throw new BadFileError(problem.code, file, problem.problem, { hint: typeof problem.hint === 'function' ? problem.hint(file) : problem.hint });
+  if (kind !== null) log(runJointWarning(file, kind));
 }
 
-/** The token and run_joint, checked before anything else, so a bad setting stops the agent at once. */
+/** The token, checked before anything else, so a bad one stops the agent at once; run_joint is only warned about. */
 async function checkSettings(config: AgentConfig): Promise<Uint8Array> {
   const token = await readTokenFile(config.tokenFile);
   if (token.notPrivate) {
     log(`warning: ${config.tokenFile} can be read or changed by other users; chmod 600 ${config.tokenFile}`);
   }
-  await checkRunJoint(config.runJoint);
+  await warnAboutRunJoint(config.runJoint);
   return token.secret;
 }
 

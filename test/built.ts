@@ -1,6 +1,6 @@
 /** What `npm run build` makes that the end-to-end tests run (they need the build first). */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '..');
@@ -13,6 +13,14 @@ export function requireBuild(): void {
   for (const file of [CLI, AGENT_MAIN, AGENT_BUNDLE, SIM_RUN_JOINT]) {
     if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` first`);
   }
+}
+
+/**
+ * A run_joint at `file` that runs the board simulator: a script, so a test can remove it and put
+ * it back (a firmware update, a fix) without touching the simulator.
+ */
+export function writeSimRunJoint(file: string): Promise<void> {
+  return fsp.writeFile(file, `#!/bin/sh\nexec "${process.execPath}" "${SIM_RUN_JOINT}" "$@"\n`, { mode: 0o755 });
 }
 
 export interface CliRun {

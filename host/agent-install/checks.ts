@@ -1,10 +1,13 @@
 /**
  * "Does it answer?": a full handshake (versions and mutual authentication with the token)
  * with the installed agent, through its wrapper over SSH stdio and through its service's
- * WebSocket port. A failure is a result, not an exception, so status can show every check;
- * an agent of another protocol is reported with the command that upgrades it.
+ * WebSocket port, and what it says of its run_joint. A failure is a result, not an exception,
+ * so status can show every check; an agent of another protocol is reported with the command
+ * that upgrades it.
  */
 import { ConnectError, isAxError, type AxError } from '../../shared/errors';
+import type { RunJointProblemCode } from '../../shared/run/agent-run-joint-check';
+import { runJointProblemOf } from '../board/agent-session';
 import type { AgentClient } from '../client/agent-client';
 import type { BoardLink } from './board-link';
 
@@ -16,6 +19,11 @@ export interface CheckResult {
   agentVersion?: string;
   runJointVersion?: string;
   storeFreeBytes?: number;
+  /**
+   * It answers, but says its run_joint is gone or not executable (BoardFacts.runJointProblem):
+   * nothing can run. An agent of an earlier release refuses to start instead (a failure, this code).
+   */
+  runJointProblem?: RunJointProblemCode;
   /** Failure: the error's stable code and its one-line description. */
   code?: string;
   error?: string;
@@ -67,6 +75,7 @@ async function timed(via: string, sshLabel: string, connect: () => Promise<Agent
       agentVersion,
       ...(facts.runJointVersion && { runJointVersion: facts.runJointVersion }),
       storeFreeBytes: facts.storeFreeBytes,
+      ...(runJointProblemOf(facts) && { runJointProblem: runJointProblemOf(facts)!.code }),
     };
   } catch (err) {
     const e = withUpgradeHint(err, sshLabel);

@@ -27,7 +27,8 @@ function rows(pairs: [string, string | undefined][]): string {
 function check(result: CheckResult | undefined): string | undefined {
   if (!result) return undefined;
   // A failure's message is among the problems listed below the rows.
-  return result.ok ? `answers (axagent ${result.agentVersion}, ${result.ms} ms) via ${result.via}` : `NO ANSWER (${result.code}) via ${result.via}`;
+  if (!result.ok) return `NO ANSWER (${result.code}) via ${result.via}`;
+  return `answers (axagent ${result.agentVersion}, ${result.ms} ms${result.runJointProblem ? `, but ${result.runJointProblem}` : ''}) via ${result.via}`;
 }
 
 export function renderInstall(r: InstallReport): string {

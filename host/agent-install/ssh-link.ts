@@ -46,7 +46,8 @@ export class SshLink implements BoardLink {
     try {
       return await AgentClient.connect(transport, { token, timeoutMs });
     } catch (err) {
-      // An agent that refused to start without its run_joint: told as such (status lists it once).
+      // An agent of an earlier release that refused to start without its run_joint: told as such
+      // (status lists it once). Today's agent answers and reports it in its facts (checks.ts).
       throw (transport instanceof SshAgentTransport && runJointMissingAtStart(transport, { label: this.label, given: this.label })) || err;
     }
   }

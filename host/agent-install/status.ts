@@ -97,8 +97,13 @@ export async function agentStatus(link: BoardLink, opts: StatusOptions): Promise
   const stdio = await checkStdio(link, layout.prefix, token, opts.checkTimeoutMs);
   report.checks.stdio = stdio;
   if (stdio.ok && stdio.storeFreeBytes !== undefined) report.storeFreeBytes = stdio.storeFreeBytes;
-  // The agent refuses to start without its run_joint: that is said above, not again as a refusal to answer.
+  // An agent of an earlier release refuses to start without its run_joint: that is said above, not again as a refusal to answer.
   if (!stdio.ok && !(runJointMissing && stdio.code?.startsWith('RUN_JOINT_'))) report.problems.push(`the agent does not answer over ssh stdio: ${stdio.error}`);
+  // Today's agent answers and says so itself: listed here only when the probe above did not find it already.
+  if (stdio.runJointProblem && !runJointMissing) {
+    report.runJointMissing = true;
+    report.problems.push(`the agent says its run_joint ${conf.runJoint} is missing or not executable (${stdio.runJointProblem}), so nothing can run: put it back, or run ${fix} --run-joint PATH`);
+  }
   if (conf.service !== 'none') {
     const running = probe.serviceState === 'active' || probe.serviceState === 'running';
     if (!running) report.problems.push(`the ${conf.service} service is ${probe.serviceState ?? 'unknown'}: run ${fix} to restart it`);

@@ -14,9 +14,10 @@ export function runJointMissingError(board: { label: string; given: string }, pr
 }
 
 /**
- * Over ssh:// the host starts the installed agent, which refuses to start without its run_joint
- * (agent/main.ts): that refusal as runJointMissingError; null when the agent started, or
- * stopped for another reason.
+ * Over ssh:// the host starts the installed agent; one installed by an earlier release refuses
+ * to start without its run_joint: that refusal as runJointMissingError; null when the agent
+ * started (today's agent always does, and reports the problem at the handshake instead:
+ * runJointProblemOf), or stopped for another reason.
  */
 export function runJointMissingAtStart(transport: { readonly startFailure: unknown; agentLog(): string }, board: { label: string; given: string }): RunFailedError | null {
   if (!transport.startFailure) return null;

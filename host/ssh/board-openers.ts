@@ -104,8 +104,9 @@ export const openAgentOverSsh: BoardOpener = async (target, opts: Options): Prom
     // does; so does a login shell that printed something and then never let the agent start.
     const ssh = transport instanceof SshAgentTransport ? transport : null;
     const silent = ssh && err instanceof AxError && err.code === 'CONNECT_TIMEOUT' ? ssh.silentStart(connectTimeoutMs) : undefined;
-    // An installed agent that refused to start because its run_joint is gone: say that, not
-    // the agent's own words about --run-joint (an option the user never typed).
+    // An installed agent of an earlier release that refused to start because its run_joint is
+    // gone: say that, not its own words about --run-joint (an option the user never typed).
+    // Today's agent starts anyway and says so at the handshake (runOnBoard reads it).
     throw (ssh && runJointMissingAtStart(ssh, { label: boardLabel(boardNaming(target)), given: target.given })) || ssh?.startFailure || silent || err;
   }
   return new AgentBoardSession(client, boardNaming(target));

@@ -1,21 +1,41 @@
 /**
- * axagent checks its --run-joint as it starts and refuses to start without one it can run
- * (agent/main.ts). Over ssh:// the host starts the installed agent for each connection, so that
- * refusal is how the host learns that the board's run_joint is gone (a firmware update removed
- * it, or the install named a wrong path). The agent's words live here so that the host reads
- * them back (runJointProblemInAgentLog); agents installed by earlier releases print the same
- * words, so they must not change.
+ * What axagent says about a --run-joint it cannot run. Today's agent starts anyway: it logs one
+ * warning line (agent/main.ts), reports the problem at every handshake (BoardFacts
+ * .runJointProblem, agent/session/facts.ts) and fails runs until run_joint is back, so an
+ * installed service outlives a firmware update that removed run_joint. Agents installed by
+ * earlier releases refuse to start instead, with the last line of their stderr
+ * `axagent: <path>: <problem> (<hint>)`; over ssh:// the host starts the installed agent for each
+ * connection, so that refusal is how it learns of the problem from them
+ * (runJointProblemInAgentLog). Those words are read back, so they must not change; the warning
+ * of an agent that goes on serving is a timestamped log line the reader never takes for one.
  */
 import { constants as fsc, promises as fsp } from 'node:fs';
 
 export type RunJointProblemCode = 'RUN_JOINT_NOT_FOUND' | 'RUN_JOINT_NOT_EXECUTABLE';
 
-/** What axagent says about its --run-joint, and what to do, as `axagent: <path>: <problem> (<hint>)`. */
+/**
+ * What axagent says about its --run-joint, and what to do: `axagent: <path>: <problem> (<hint>)`
+ * as earlier releases refuse to start; in today's warning (runJointWarning) after "run_joint".
+ */
 export const AGENT_RUN_JOINT_PROBLEMS = {
   missing: { code: 'RUN_JOINT_NOT_FOUND', problem: 'no such file', hint: 'give the path of run_joint with --run-joint' },
   notExecutable: { code: 'RUN_JOINT_NOT_EXECUTABLE', problem: 'is not executable', hint: (file: string) => `chmod +x ${file}` },
   notAFile: { code: 'RUN_JOINT_NOT_EXECUTABLE', problem: 'is not a file', hint: 'give the path of the run_joint program itself' },
 } as const;
+
+/**
+ * The one line a starting agent logs (after agent/log.ts's timestamp) for a run_joint it cannot
+ * run; it serves anyway. It does not end in the refusal's `(<hint>)`, and, being a log line, is
+ * never read as one (runJointProblemInAgentLog).
+ */
+export function runJointWarning(file: string, kind: keyof typeof AGENT_RUN_JOINT_PROBLEMS): string {
+  const problem = AGENT_RUN_JOINT_PROBLEMS[kind];
+  const hint = typeof problem.hint === 'function' ? problem.hint(file) : problem.hint;
+  return `warning: run_joint ${file}: ${problem.problem} (${hint}); serving anyway, runs fail with ${problem.code} until it is there`;
+}
+
+/** How every line of agent/log.ts begins: `axagent: 2026-01-31T12:00:00.000Z `. */
+const AGENT_LOG_LINE = /^axagent: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z /;
 
 export interface AgentRunJointProblem {
   code: RunJointProblemCode;
@@ -23,12 +43,18 @@ export interface AgentRunJointProblem {
   path: string;
 }
 
-/** The run_joint problem axagent gave as its reason to stop, from the tail of its stderr; null for any other reason. */
+/**
+ * The run_joint problem an agent of an earlier release gave as its reason to stop, from the tail
+ * of its stderr; null for any other reason, and for the warning of an agent that went on serving.
+ */
 export function runJointProblemInAgentLog(log: string): AgentRunJointProblem | null {
   const { missing, notExecutable, notAFile } = AGENT_RUN_JOINT_PROBLEMS;
   const lines = log.split('\n').map((l) => l.trim()).filter(Boolean);
   // The refusal is the agent's last word; an earlier line is a log of a run that went on.
   const last = lines[lines.length - 1] ?? '';
+  // A log line of a running agent (agent/log.ts: a timestamp first), such as today's warning about
+  // run_joint, is never the refusal, which names the --run-joint path (absolute) right away.
+  if (AGENT_LOG_LINE.test(last)) return null;
   const m = /^axagent: (.+): (.+) \((.+)\)$/.exec(last);
   if (!m) return null;
   const [, file, problem, hint] = m as unknown as [string, string, string, string];
@@ -39,9 +65,10 @@ export function runJointProblemInAgentLog(log: string): AgentRunJointProblem | n
 }
 
 /**
- * One wording for "the agent's run_joint is gone", whoever finds it: the host when the installed
- * agent refuses to start (host/board/run-joint-missing.ts), or a running agent whose run_joint
- * was removed under it (agent/run/runner.ts), which does not know what the host calls the board.
+ * One wording for "the agent's run_joint is gone", whoever finds it: the host when the agent's
+ * handshake reports it or an agent of an earlier release refuses to start
+ * (host/board/run-joint-missing.ts), or the agent when a run cannot start it
+ * (agent/run/runner.ts), which does not know what the host calls the board.
  */
 export function runJointMissingWords(problem: AgentRunJointProblem, board = '<this board>'): { message: string; hint: string } {
   const what = problem.code === 'RUN_JOINT_NOT_FOUND' ? 'does not exist' : 'is not an executable file';

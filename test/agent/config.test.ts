@@ -128,7 +128,6 @@ describe('axagent start-up errors (one line, exit 2)', () => {
     await fsp.writeFile(path.join(dir, 'token'), 'x'.repeat(40), { mode: 0o600 });
     await fsp.writeFile(path.join(dir, 'open-token'), 'y'.repeat(40), { mode: 0o644 });
     await fsp.writeFile(path.join(dir, 'short-token'), 'short', { mode: 0o600 });
-    await fsp.writeFile(path.join(dir, 'not-executable'), '#!/bin/sh\n', { mode: 0o644 });
   });
   afterAll(() => fsp.rm(dir, { recursive: true, force: true }));
 
@@ -144,8 +143,8 @@ describe('axagent start-up errors (one line, exit 2)', () => {
   it.each([
     ['a missing token file', { 'token-file': 'missing-token' }, /missing-token: no such file/],
     ['a too short token', { 'token-file': 'short-token' }, /the token has 5 characters, at least 16 are needed/],
-    ['a run_joint that is not executable', { 'run-joint': 'not-executable' }, /not-executable: is not executable \(chmod \+x/],
-    ['a run_joint that does not exist', { 'run-joint': 'nowhere' }, /nowhere: no such file/],
+    // A run_joint it cannot run is only warned about (test/e2e/run-joint-missing.test.ts); none given is a usage error.
+    ['no --run-joint', { 'run-joint': '' }, /^axagent: --run-joint PATH is required \(see axagent --help\)\n$/],
     ['an unknown option', { bogus: '1' }, /Unknown option '--bogus'/],
     ['a negative --store-cap (was "argument is ambiguous")', { 'store-cap': '-5' }, /^axagent: --store-cap -5: expected a size in bytes, e\.g\. 2G or 500M \(.+\)\n$/],
     ['a hex --run-timeout', { 'run-timeout': '0x10' }, /^axagent: --run-timeout 0x10: expected a number of seconds above 0, at most 86400 \(a day\) \(a decimal number, e\.g\. --run-timeout 600\)\n$/],

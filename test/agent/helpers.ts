@@ -47,6 +47,8 @@ export interface StartOptions {
   storeDir?: string;
   /** The token (default: a random one), e.g. another agent's, as an installation shares one. */
   token?: string;
+  /** --run-joint (default: the board simulator). */
+  runJoint?: string;
 }
 
 export async function startAgent(opts: StartOptions = {}): Promise<AgentProcess> {
@@ -63,7 +65,7 @@ export async function startAgent(opts: StartOptions = {}): Promise<AgentProcess>
     await fsp.copyFile(AGENT_BUNDLE, entry);
   }
   const mode = opts.mode ?? 'listen';
-  const args = [entry, ...(mode === 'listen' ? ['--listen', '127.0.0.1:0'] : ['--stdio']), '--store', storeDir, '--run-joint', SIM_RUN_JOINT, '--token-file', tokenFile, ...(opts.args ?? [])];
+  const args = [entry, ...(mode === 'listen' ? ['--listen', '127.0.0.1:0'] : ['--stdio']), '--store', storeDir, '--run-joint', opts.runJoint ?? SIM_RUN_JOINT, '--token-file', tokenFile, ...(opts.args ?? [])];
   const child = spawn(process.execPath, args, { cwd: dir, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

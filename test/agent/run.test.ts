@@ -4,11 +4,13 @@
  * run fields are refused; a cancelled run still reports its result.
  */
 import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AgentClient } from '../../host/client/agent-client';
 import type { RunResult as WireRunResult } from '../../shared/protocol/envelope';
 import { makeGt, makeModel, type GtManifest } from '../../scripts/sim/make-gt';
+import { writeSimRunJoint } from '../built';
 import { rawSession, sha256, startAgent, watchSends, type AgentProcess } from './helpers';
 
 interface Deployed {
@@ -175,5 +177,33 @@ describe('cancelling a run', () => {
     expect(result.status).toBe('failed');
     expect(result.problems.map((p) => p.code)).toContain('RUN_CANCELLED');
     await client.close();
+  });
+});
+
+describe('run on an agent started without its run_joint', () => {
+  let agent: AgentProcess;
+  let client: AgentClient;
+  let runJoint: string;
+  beforeAll(async () => {
+    runJoint = path.join(await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-agent-rj-')), 'run_joint');
+    agent = await startAgent({ runJoint });
+    client = await agent.connect();
+  });
+  afterAll(async () => {
+    await client?.close();
+    await agent?.stop();
+    await fsp.rm(path.dirname(runJoint), { recursive: true, force: true });
+  });
+
+  it('reports it at the handshake, fails a run with RUN_JOINT_NOT_FOUND, and runs it once it is there (no restart)', async () => {
+    expect(client.hello.facts).toMatchObject({ runJointProblem: 'RUN_JOINT_NOT_FOUND', runJointPath: runJoint });
+    const deployed = await deploy(agent, client);
+    const failed = await client.run({ modelHash: deployed.modelHash, inputs: deployed.inputs });
+    expect(failed).toMatchObject({ status: 'failed', exitCode: null, problems: [{ code: 'RUN_JOINT_NOT_FOUND', message: `the agent's run_joint ${runJoint} does not exist on the board` }] });
+    await writeSimRunJoint(runJoint);
+    const result = await client.run({ modelHash: deployed.modelHash, inputs: deployed.inputs });
+    expect(result).toMatchObject({ status: 'ok', exitCode: 0 });
+    expect((await client.facts()).runJointProblem).toBe('');
+    expect(agent.child.exitCode).toBeNull();
   });
 });

@@ -1,31 +1,50 @@
 /**
- * A running agent whose run_joint was removed under it (a firmware update): verify must say so
- * in one line naming the board and the path, with what to do, as a run failure
- * (RUN_JOINT_NOT_FOUND, exit 4), not as a bare "no such program".
+ * An agent whose run_joint is gone (a firmware update removed it): removed under the running
+ * agent, or already gone when the agent (a service) started on the next boot, which it does
+ * anyway. verify must say so in one line naming the board and the path, with what to do, as a
+ * run failure (RUN_JOINT_NOT_FOUND, exit 4), not as a bare "no such program" nor as "cannot
+ * connect"; once run_joint is back, the same agent runs it.
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Cleanup, SIM_RUN_JOINT, makeFixture, requireBuild, runCli, startAgent, targetArgs, tempDir } from './helpers';
+import { runJointProblemInAgentLog } from '../../shared/run/agent-run-joint-check';
+import { writeSimRunJoint } from '../built';
+import { Cleanup, makeFixture, requireBuild, runCli, startAgent, targetArgs, tempDir } from './helpers';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 beforeAll(() => requireBuild());
 
-/** An agent started with a run_joint (a wrapper of the simulator) that is deleted once it runs. */
-async function agentLosingRunJoint() {
+/**
+ * An agent whose run_joint (a wrapper of the simulator) is deleted once it runs ('after-start'),
+ * or is not there yet as it starts ('at-start'); `putBack` puts it (back) in place.
+ */
+async function agentWithoutRunJoint(gone: 'after-start' | 'at-start') {
   const dir = await tempDir(cleanup, 'axctl-e2e-rj-');
   const runJoint = path.join(dir, 'run_joint');
-  await fsp.writeFile(runJoint, `#!/bin/sh\nexec "${process.execPath}" "${SIM_RUN_JOINT}" "$@"\n`, { mode: 0o755 });
+  const putBack = () => writeSimRunJoint(runJoint);
+  if (gone === 'after-start') await putBack();
   const agent = await startAgent(cleanup, { runJoint });
-  await fsp.rm(runJoint);
+  if (gone === 'after-start') await fsp.rm(runJoint);
   const work = await tempDir(cleanup);
-  return { agent, runJoint, work, fx: await makeFixture(path.join(work, 'data'), 'classifier') };
+  return { agent, runJoint, putBack, work, fx: await makeFixture(path.join(work, 'data'), 'classifier') };
 }
 
-describe('verify against a running agent whose run_joint was removed', () => {
+/** What the agent has stored: blobs and partial uploads. */
+async function storedIn(storeDir: string): Promise<string[]> {
+  const list = (sub: string) => fsp.readdir(path.join(storeDir, sub)).catch(() => [] as string[]);
+  return [...(await list('blobs')), ...(await list('partial'))];
+}
+
+describe.each([
+  ['removed under a running agent', 'after-start'],
+  ['already gone when the agent started', 'at-start'],
+] as const)('verify against an agent whose run_joint was %s', (_what, gone) => {
+  const brokenAgent = () => agentWithoutRunJoint(gone);
+
   it('says so in one line naming the board and the path, with what to do (exit 4, no stack)', async () => {
-    const { agent, runJoint, work, fx } = await agentLosingRunJoint();
+    const { agent, runJoint, work, fx } = await brokenAgent();
     const res = await runCli(['verify', ...targetArgs(agent, fx)], { cwd: work });
     expect(res.code).toBe(4);
     const lines = res.stderr.trim().split('\n');
@@ -39,17 +58,14 @@ describe('verify against a running agent whose run_joint was removed', () => {
   });
 
   it('is known from the handshake: nothing is uploaded to a board that cannot run it', async () => {
-    const { agent, work, fx } = await agentLosingRunJoint();
+    const { agent, work, fx } = await brokenAgent();
     const res = await runCli(['verify', ...targetArgs(agent, fx), '--json'], { cwd: work });
     expect(res.code).toBe(4);
-    const stored = await fsp.readdir(path.join(agent.storeDir, 'blobs')).catch(() => [] as string[]);
-    expect(stored).toEqual([]);
-    const partial = await fsp.readdir(path.join(agent.storeDir, 'partial')).catch(() => [] as string[]);
-    expect(partial).toEqual([]);
+    expect(await storedIn(agent.storeDir)).toEqual([]);
   });
 
   it('is flagged by `axctl boards` (not counted as answered, the code and what to do)', async () => {
-    const { agent, runJoint, work } = await agentLosingRunJoint();
+    const { agent, runJoint, work } = await brokenAgent();
     await fsp.writeFile(path.join(work, 'axctl.yaml'), `boards:\n  evb1:\n    url: ${agent.url}\n    token-file: ${agent.tokenFile}\n`);
     const res = await runCli(['boards', '--json'], { cwd: work });
     expect(res.code, res.stderr).toBe(1);
@@ -60,9 +76,35 @@ describe('verify against a running agent whose run_joint was removed', () => {
   });
 
   it('gives the stable code RUN_JOINT_NOT_FOUND with --json', async () => {
-    const { agent, work, fx } = await agentLosingRunJoint();
+    const { agent, work, fx } = await brokenAgent();
     const res = await runCli(['verify', ...targetArgs(agent, fx), '--json'], { cwd: work });
     expect(res.code).toBe(4);
     expect(JSON.parse(res.stdout)).toMatchObject({ error: { code: 'RUN_JOINT_NOT_FOUND', exitCode: 4 } });
+  });
+});
+
+describe('an agent started without its run_joint (a service on the boot after a firmware update)', () => {
+  it('serves, saying so in one warning line on stderr', async () => {
+    const { agent, runJoint } = await agentWithoutRunJoint('at-start');
+    const lines = agent.stderr().trim().split('\n');
+    const warnings = lines.filter((l) => l.includes('run_joint'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      new RegExp(`^axagent: \\S+ warning: run_joint ${runJoint}: no such file \\(give the path of run_joint with --run-joint\\); serving anyway, runs fail with RUN_JOINT_NOT_FOUND until it is there$`),
+    );
+    // Never read as the refusal of an agent of an earlier release (stderr over ssh://).
+    expect(runJointProblemInAgentLog(agent.stderr())).toBeNull();
+    expect(lines.some((l) => /listening on ws:\/\//.test(l))).toBe(true);
+  });
+
+  it('runs it once it is put in place, without a restart', async () => {
+    const { agent, putBack, work, fx } = await agentWithoutRunJoint('at-start');
+    expect((await runCli(['verify', ...targetArgs(agent, fx)], { cwd: work })).code).toBe(4);
+    expect(await storedIn(agent.storeDir)).toEqual([]);
+    await putBack();
+    const res = await runCli(['verify', ...targetArgs(agent, fx)], { cwd: work });
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/^MATCH /);
+    expect(agent.child.exitCode).toBeNull();
   });
 });

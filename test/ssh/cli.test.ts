@@ -147,14 +147,24 @@ describe('axctl verify over ssh://', () => {
 });
 
 // An installed agent whose run_joint is gone (a firmware update removed it, or the install named a
-// wrong path) refuses to start: axctl says the board's run_joint is missing, as a run failure
-// (exit 4), not as a connection problem (exit 5) in the agent's words about --run-joint.
-describe('verify over ssh:// against an installed agent whose run_joint is missing', () => {
+// wrong path): axctl says the board's run_joint is missing, as a run failure (exit 4), not as a
+// connection problem (exit 5) in the agent's words about --run-joint. Today's agent starts and
+// says so at the handshake; one installed by an earlier release refuses to start, in words axctl
+// reads from its stderr (the stand-in prints them as such an agent did).
+describe.each([
+  ['that starts and says so at the handshake', 'today'],
+  ['of an earlier release, which refuses to start', 'earlier'],
+] as const)('verify over ssh:// against an installed agent whose run_joint is missing, %s', (_what, release) => {
   const gone = '/opt/bin/no-such-run_joint';
   let prefix: string;
+  let store: string;
   beforeAll(async () => {
     prefix = path.join(await fsp.mkdtemp(path.join(dir, 'board-')), 'opt', 'axagent');
-    await installAgent(prefix, gone);
+    ({ store } = await installAgent(prefix, gone));
+    if (release === 'earlier') {
+      const refusal = `axagent: ${gone}: no such file (give the path of run_joint with --run-joint)`;
+      await fsp.writeFile(path.join(prefix, 'bin', 'axagent'), `#!/bin/sh\necho '${refusal}' >&2\nexit 2\n`, { mode: 0o755 });
+    }
   });
   const args = () => ['verify', '--board', board.url, '--model', fx.model, '--gt', fx.gt, '--identity', board.clientKey.file, '--known-hosts', board.knownHosts, '--agent-prefix', prefix];
 
@@ -170,9 +180,10 @@ describe('verify over ssh:// against an installed agent whose run_joint is missi
     expect(res.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('gives the stable code RUN_JOINT_NOT_FOUND with --json', async () => {
+  it('gives the stable code RUN_JOINT_NOT_FOUND with --json, having uploaded nothing', async () => {
     const res = await axctl([...args(), '--json']);
     expect(res.code).toBe(4);
     expect(JSON.parse(res.stdout)).toMatchObject({ error: { code: 'RUN_JOINT_NOT_FOUND', exitCode: 4 } });
+    expect(await fsp.readdir(path.join(store, 'blobs')).catch(() => [] as string[])).toEqual([]);
   });
 });
