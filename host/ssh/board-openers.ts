@@ -9,6 +9,8 @@
  * an installed agent reached over ssh:// without one, the token the board keeps in
  * PREFIX/etc/token (read over the same SSH login).
  */
+import { untilSettled } from '../../shared/abort';
+import type { Transport } from '../../shared/transport/transport';
 import { AxError, UsageError } from '../../shared/errors';
 import { statRegularFile } from '../../shared/fs/regular-file';
 import { parseToken } from '../../shared/protocol/token';
@@ -75,17 +77,34 @@ export const openAgentOverSsh: BoardOpener = async (target, opts: Options): Prom
   await checkInventoryIdentity(target, ssh);
   const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const signal = opts.signal && { signal: opts.signal };
-  // The token first: a token file that cannot be read is the user's to fix (exit 2) whether or
-  // not the board is up. Only a missing one may still come from the board (an installed agent
-  // over ssh:// keeps it), so that alone waits for the connection.
-  const given = await resolveToken(target, opts).then(
+  // The token's error first: a token file that cannot be read is the user's to fix (exit 2)
+  // whether or not the board is up. Only a missing one may still come from the board (an
+  // installed agent over ssh:// keeps it), so that alone waits for the connection.
+  const tokenRead = resolveToken(target, opts).then(
     (token) => ({ token }),
     (err: unknown) => {
       if (err instanceof AxError && err.code === 'TOKEN_MISSING' && target.url.toLowerCase().startsWith('ssh://')) return { missing: err };
       throw err;
     },
   );
-  const transport = await openTransport(target.url, { connectTimeoutMs, schemeOptions: { ...ssh }, ...signal });
+  // The connection is made while the token is read (a few file-system calls, ~2 ms a verify);
+  // a token that cannot be read stops the connecting at once and is the error.
+  const opening = new AbortController();
+  const followCtrlC = untilSettled(opts.signal, () => opening.abort(opts.signal!.reason));
+  const connecting = openTransport(target.url, { connectTimeoutMs, schemeOptions: { ...ssh }, signal: opening.signal });
+  connecting.catch(() => undefined); // awaited below, once the token is read
+  let given: Awaited<typeof tokenRead>;
+  let transport: Transport;
+  try {
+    given = await tokenRead.catch(async (err: unknown) => {
+      opening.abort(err);
+      await connecting.then((t) => t.destroy(), () => undefined);
+      throw err;
+    });
+    transport = await connecting;
+  } finally {
+    followCtrlC();
+  }
   let token: Uint8Array;
   if ('token' in given) token = given.token;
   else {
