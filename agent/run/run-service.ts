@@ -119,11 +119,9 @@ export class RunService {
   }
 
   private async requireBlobs(plan: Pick<RunPlan, 'modelHash' | 'inputs'>): Promise<void> {
-    const missing: string[] = [];
-    if (!(await this.store.has(plan.modelHash))) missing.push(`model ${plan.modelHash}`);
-    for (const input of plan.inputs) {
-      if (!(await this.store.has(input.hash))) missing.push(`input '${input.name}' ${input.hash}`);
-    }
+    const wanted = [{ what: `model ${plan.modelHash}`, hash: plan.modelHash }, ...plan.inputs.map((input) => ({ what: `input '${input.name}' ${input.hash}`, hash: input.hash }))];
+    const held = await Promise.all(wanted.map((blob) => this.store.has(blob.hash)));
+    const missing = wanted.filter((_, i) => !held[i]).map((blob) => blob.what);
     if (missing.length > 0) {
       throw new UsageError('BLOB_MISSING', `not on the board: ${missing.join(', ')}`, { hint: 'upload these blobs, then run again' });
     }
@@ -167,20 +165,24 @@ export class RunService {
         status: verdict.status,
         problems: verdict.problems,
       };
-      for (const output of verdict.outputFiles) {
-        try {
-          const stored = await this.store.ingestFile(output.file);
-          result.outputs.push({ name: output.name, hash: stored.hash, size: stored.size });
-        } catch (err) {
-          result.status = 'failed';
-          result.outputs = []; // outputs are all or nothing
-          result.problems.push({ code: err instanceof AxError ? err.code : 'OUTPUT_NOT_STORED', message: `output ${output.name} could not be stored: ${(err as Error).message}` });
-          break;
-        }
+      // Each output is hashed, synced and moved into the store: side by side, as the disk allows.
+      const stored = await Promise.allSettled(verdict.outputFiles.map((output) => this.store.ingestFile(output.file)));
+      stored.forEach((outcome, i) => {
+        const output = verdict.outputFiles[i]!;
+        if (outcome.status === 'fulfilled') result.outputs.push({ name: output.name, hash: outcome.value.hash, size: outcome.value.size });
+      });
+      const failed = stored.findIndex((outcome) => outcome.status === 'rejected');
+      if (failed >= 0) {
+        const err = (stored[failed] as PromiseRejectedResult).reason as Error;
+        result.status = 'failed';
+        result.outputs = []; // outputs are all or nothing
+        result.problems.push({ code: err instanceof AxError ? err.code : 'OUTPUT_NOT_STORED', message: `output ${verdict.outputFiles[failed]!.name} could not be stored: ${err.message}` });
       }
       return result;
     } finally {
-      await job.remove();
+      // The job folder goes while the result is on its way: the host need not wait for an rm -r.
+      // One this agent does not live to remove is cleared at its next start (store-folders.ts).
+      void job.remove().catch(() => undefined);
     }
   }
 

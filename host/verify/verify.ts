@@ -104,6 +104,9 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
   let queuePositions: number[] = [];
   let described: ModelIo | null = null;
   let saveOutputsError: AxError | undefined;
+  // The board is let go while the report is built (a WebSocket close takes a round trip or
+  // two); verify returns once it is gone, so nothing is left open behind it.
+  let closing: Promise<void> = Promise.resolve();
   if (!knownInputError) {
     const session = await withAbort(opts.signal, () => openBoard({ ...opts, cwd: opts.cwd }));
     board = session.identity;
@@ -129,34 +132,37 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
       lap('outputs');
     } finally {
       stopOnAbort.dispose();
-      await closeQuietly(session);
+      closing = closeQuietly(session);
     }
   }
-
-  const io = modelIoOf(result.parsed) ?? prepared.io ?? described;
-  if (io && !prepared.io) await ioStore.remember(model.hash, io);
-  const problems = await localProblems(gt, plan, io);
-  const compile = compileEarly ? await compileEarly : await compareCompileStage(gt, io?.outputs ?? []);
-  const report = buildReport({
-    board,
-    model: { path: displayPath(opts.cwd, model.path), hash: model.hash },
-    gt: { path: displayPath(opts.cwd, gt.dir), layout: gt.layout },
-    result,
-    io,
-    plan,
-    problems,
-    outputs,
-    compile,
-    timeoutMs: opts.timeoutMs ?? null,
-    ...(opts.repeat !== undefined && { repeat: opts.repeat }),
-    ...(opts.warmup !== undefined && { warmup: opts.warmup }),
-    startedAt,
-  });
-  const interrupted = result.cancelled || opts.signal?.aborted === true;
-  // A run the user interrupted says nothing about the board: the last verdict stays as it was.
-  const notRecorded = interrupted ? undefined : await recordVerdict(opts, report, model, gt.dir, inputs);
-  lap('report');
-  return { report, interrupted, queuePositions, runJointMs: result.durationMs, phases, ...(saveOutputsError && { saveOutputsError }), ...(notRecorded && { notRecorded }) };
+  try {
+    const io = modelIoOf(result.parsed) ?? prepared.io ?? described;
+    if (io && !prepared.io) await ioStore.remember(model.hash, io);
+    const problems = await localProblems(gt, plan, io);
+    const compile = compileEarly ? await compileEarly : await compareCompileStage(gt, io?.outputs ?? []);
+    const report = buildReport({
+      board,
+      model: { path: displayPath(opts.cwd, model.path), hash: model.hash },
+      gt: { path: displayPath(opts.cwd, gt.dir), layout: gt.layout },
+      result,
+      io,
+      plan,
+      problems,
+      outputs,
+      compile,
+      timeoutMs: opts.timeoutMs ?? null,
+      ...(opts.repeat !== undefined && { repeat: opts.repeat }),
+      ...(opts.warmup !== undefined && { warmup: opts.warmup }),
+      startedAt,
+    });
+    const interrupted = result.cancelled || opts.signal?.aborted === true;
+    // A run the user interrupted says nothing about the board: the last verdict stays as it was.
+    const notRecorded = interrupted ? undefined : await recordVerdict(opts, report, model, gt.dir, inputs);
+    lap('report');
+    return { report, interrupted, queuePositions, runJointMs: result.durationMs, phases, ...(saveOutputsError && { saveOutputsError }), ...(notRecorded && { notRecorded }) };
+  } finally {
+    await closing;
+  }
 }
 
 /**

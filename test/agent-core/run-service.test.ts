@@ -39,6 +39,9 @@ async function rejection(promise: Promise<unknown>): Promise<AxError> {
 
 const codes = (result: RunResult) => result.problems.map((p) => p.code);
 
+/** A run's job folder is removed while its result goes out (not before run() resolves). */
+const jobFoldersGone = () => vi.waitFor(async () => expect(await fsp.readdir(path.join(store.dir, 'jobs'))).toEqual([]));
+
 describe('RunService: good runs', () => {
   it('feeds inputs in the model\'s order, not by name, and stores the outputs', async () => {
     const lines: string[] = [];
@@ -56,7 +59,7 @@ describe('RunService: good runs', () => {
     expect(result.parsed.run?.rounds).toBe(2);
     expect(result.log).toContain('dump output[0] head/cat as');
     expect(lines).toContain('Input[0]: zeta');
-    expect(await fsp.readdir(path.join(store.dir, 'jobs'))).toEqual([]);
+    await jobFoldersGone();
   });
 
   it('passes allowed extra options to run_joint', async () => {
@@ -149,7 +152,7 @@ describe('RunService: classification', () => {
     const result = await service.run({ ...(await request({ sleepMs: 60_000, ignoreTerm: true })), timeoutMs: 2000 });
     expect(result).toMatchObject({ status: 'failed', timedOut: true, signal: 'SIGKILL' });
     expect(codes(result)).toEqual(['RUN_TIMEOUT']);
-    expect(await fsp.readdir(path.join(store.dir, 'jobs'))).toEqual([]);
+    await jobFoldersGone();
   });
 
   it('calls a run whose outputs do not fit in the store failed, keeping none of them', async () => {
