@@ -31,6 +31,8 @@ export interface AdviceInput {
   board: VerifyReport['board'];
   modelPath: string;
   gtPath: string;
+  /** Why gt/joint may be older than the model or inputs it should describe (gt-age.ts); absent when it is not. */
+  newerThanGt?: string | null;
 }
 
 export function summarize(input: AdviceInput): { summary: string; advice: string[] } {
@@ -110,10 +112,16 @@ function mismatchAdvice(input: AdviceInput): Advice {
   const worstBoard = comparable.length === failed.length ? Math.min(...comparable.map((o) => o.cosine)) : null;
   const lossy = (input.compile?.outputs ?? []).filter((c) => c.lossy && Number.isFinite(c.cosine));
   const worstCompile = lossy.length > 0 ? Math.min(...lossy.map((c) => c.cosine)) : null;
+  const stale = input.newerThanGt;
   return {
-    summary: `${differ} on the same model and input: the board computes differently from the simulator.`,
+    summary: stale
+      ? `${differ}: the board computes differently from the simulator — unless gt/joint is out of date (${stale}).`
+      : `${differ} on the same model and input: the board computes differently from the simulator.`,
     advice: [
-      "This difference is a board-side fault (NPU instructions vs the simulator's cmodel, run_joint.so or the NPU driver) for Axera to fix: the board and the simulator ran the same compiled model on the same input, so neither your application nor the compile causes it.",
+      ...(stale
+        ? [`Check gt/joint first: ${stale}. If it was made by an earlier build or from other inputs, regenerate it for this joint and these inputs (pulsar run --output_gt, or axctl sim --output-gt DIR) and verify again: only a mismatch that stays is the board's.`]
+        : []),
+      `${stale ? 'If gt/joint is current, this' : 'This'} difference is a board-side fault (NPU instructions vs the simulator's cmodel, run_joint.so or the NPU driver) for Axera to fix: the board and the simulator ran the same compiled model on the same input, so neither your application nor the compile causes it.`,
       ...(worstCompile !== null && worstBoard !== null && worstCompile < worstBoard
         ? [`Still, the compile stage loses more than the board does (cosine ${fmtCosine(worstCompile)} from onnx to joint, against ${fmtCosine(worstBoard)} from simulator to board): that loss is your model's and alone would spoil the results; fix it first (see below).`]
         : []),

@@ -32,6 +32,8 @@ export interface ReportInput {
   repeat?: number;
   warmup?: number;
   startedAt: Date;
+  /** Why gt/joint may be older than the model or inputs (gt-age.ts), for a mismatch's advice. */
+  newerThanGt?: string | null;
 }
 
 export function decideVerdict(result: RunResult, problems: InputProblem[], outputs: OutputComparison[]): Verdict {
@@ -57,6 +59,7 @@ export function buildReport(input: ReportInput): VerifyReport {
     board,
     modelPath: input.model.path,
     gtPath: input.gt.path,
+    newerThanGt: input.newerThanGt ?? null,
   });
   return {
     kind: 'verify',

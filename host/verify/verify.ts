@@ -28,6 +28,7 @@ import { readState, STATE_DIR, stateFile, writeState, type FileRecord } from '..
 import { sameBoard } from '../boards/inventory';
 import { modelIoOf, ModelIoStore, type ModelIo } from '../state/model-io';
 import { fetchOutputs, notRun, runOnBoard } from './board-run';
+import { newerThanReference } from './gt-age';
 import { compareBoardOutput } from './compare-output';
 import { compareCompileStage } from './compile-stage';
 import { VERDICT_EXIT } from './exit-codes';
@@ -140,6 +141,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
     if (io && !prepared.io) await ioStore.remember(model.hash, io);
     const problems = await localProblems(gt, plan, io);
     const compile = compileEarly ? await compileEarly : await compareCompileStage(gt, io?.outputs ?? []);
+    const newerThanGt = outputs.some((o) => !o.pass) ? await newerThanReference(model.path, gt) : null;
     const report = buildReport({
       board,
       model: { path: displayPath(opts.cwd, model.path), hash: model.hash },
@@ -154,6 +156,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
       ...(opts.repeat !== undefined && { repeat: opts.repeat }),
       ...(opts.warmup !== undefined && { warmup: opts.warmup }),
       startedAt,
+      newerThanGt,
     });
     const interrupted = result.cancelled || opts.signal?.aborted === true;
     // A run the user interrupted says nothing about the board: the last verdict stays as it was.

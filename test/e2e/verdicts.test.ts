@@ -120,6 +120,31 @@ describe('axctl verify verdicts', () => {
     expect(report.advice.join('\n')).toContain(`flat index ${out.worst!.index}`);
   });
 
+  it('mismatch with a model or gt input newer than gt/joint: says to check that gt/joint is not stale before blaming the board', async () => {
+    const agent = await startAgent(cleanup, { fault: 'perturb' });
+    const { dir, fx } = await fixture();
+    const verifyNow = async () => parseJson<VerifyReport>(await runCli(['verify', ...targetArgs(agent, fx), '--json'], { cwd: dir }));
+    const current = await verifyNow();
+    expect(current.verdict).toBe('mismatch');
+    expect(current.advice.join('\n')).not.toMatch(/Check gt\/joint first/);
+
+    // The model rebuilt an hour after pulsar run wrote gt (its mtime is what tells).
+    const later = new Date(Date.now() + 3600_000);
+    await fsp.utimes(fx.model, later, later);
+    const rebuilt = await verifyNow();
+    expect(rebuilt.verdict).toBe('mismatch');
+    expect(rebuilt.summary).toContain('unless gt/joint is out of date');
+    expect(rebuilt.advice[0]).toMatch(/^Check gt\/joint first: the model \S+\.joint was modified 6\d min after gt\/joint was written\. .*regenerate it/);
+    expect(rebuilt.advice[1]).toMatch(/^If gt\/joint is current, this difference is a board-side fault/);
+
+    // A gt input edited after the reference was made says so too.
+    const old = new Date(Date.now() - 7200_000);
+    await fsp.utimes(fx.model, old, old);
+    const input = (await fsp.readdir(path.join(fx.gt, 'input'))).find((f) => f.endsWith('.bin'))!;
+    await fsp.utimes(path.join(fx.gt, 'input', input), later, later);
+    expect((await verifyNow()).advice[0]).toContain(`Check gt/joint first: gt/input/${input} was modified`);
+  });
+
   it('mismatch: one integer element off by one fails the bit-exact test of that output only (exit 1)', async () => {
     const { res, report } = await verifyJson('off-by-one', 'multi-input');
     expect(res.code).toBe(1);
