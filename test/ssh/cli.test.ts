@@ -175,7 +175,8 @@ describe.each([
     expect(lines).toHaveLength(1);
     expect(lines[0]).toBe(
       `axctl: ${board.url}: the agent's run_joint ${gone} does not exist on the board ` +
-        `(put run_joint back at that path, or reinstall the agent with the right one: axctl agent install --board ${board.url} --run-joint PATH)`,
+        // With the --prefix it was reached at: not a second agent under /opt/axagent.
+        `(put run_joint back at that path, or reinstall the agent with the right one: axctl agent install --board ${board.url} --prefix ${prefix} --run-joint PATH)`,
     );
     expect(res.stderr).not.toMatch(/\n\s+at /);
   });
