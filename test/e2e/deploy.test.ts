@@ -255,7 +255,8 @@ describe('axctl deploy', () => {
     expect(res.code).toBe(0);
     const out = parseJson<DeployJson>(res);
     expect(out).toMatchObject({ listing: 'none', inputNamesKnown: false });
-    expect(out.listingProblem).toMatch(/did not finish listing the model's inputs and outputs within 1\d{3} ms/);
+    // The limit, not how long the stopped run took.
+    expect(out.listingProblem).toContain("did not finish listing the model's inputs and outputs within 1000 ms");
     const bad = await runCli(['deploy', ...targetArgs(agent, fx), '--timeout', '0'], { cwd: dir });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--timeout 0: expected a number of seconds from 0.001 (1 ms)');

@@ -285,7 +285,7 @@ export class AgentlessSession implements BoardSession {
         ...(hooks.onQueue ? { onQueue: hooks.onQueue } : {}),
       }),
     );
-    const io = modelIoFromProbe(outcome);
+    const io = modelIoFromProbe(outcome, plan.timeoutMs);
     this.modelIo.set(plan.modelHash, io);
     await this.cache.saveModelIo(plan.modelHash, io);
     return io;
