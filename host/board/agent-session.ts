@@ -39,6 +39,11 @@ export class AgentBoardSession implements BoardSession {
     };
   }
 
+  get storeCapBytes(): number | undefined {
+    const cap = this.client.hello.facts.storeCapBytes;
+    return cap > 0 ? cap : undefined;
+  }
+
   async has(blobs: { hash: string; size: number }[]): Promise<boolean[]> {
     if (blobs.length === 0) return [];
     const presence = await this.client.has(blobs);
