@@ -335,6 +335,13 @@ describe('AgentlessSession', () => {
       code: 'RUN_JOINT_NOT_EXECUTABLE',
       message: `run_joint ${plain} is not executable on ${board.url}; chmod +x ${plain}`,
     });
+
+    // A folder (searchable, so "executable") is not a program either.
+    const folder = await open({ runJoint: dir });
+    expect((await folder.run(await classifierRequest(folder))).problems[0]).toEqual({
+      code: 'RUN_JOINT_NOT_EXECUTABLE',
+      message: `run_joint ${dir} is not a file on ${board.url}; give the path of the run_joint program itself`,
+    });
   });
 
   it('refuses what the agent refuses, before anything runs', async () => {

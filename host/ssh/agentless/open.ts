@@ -107,8 +107,8 @@ async function boardFacts(ssh: SshConnection, cacheDir: string, runJoint: string
     'printf "hostname=%s\\n" "$(hostname 2>/dev/null || uname -n)"',
     // Printed as an absolute path: the run starts in its run folder, not in the home folder a
     // relative path (or a relative PATH entry) was found from. A builtin or a function (no
-    // slash) is no program: not found.
-    `rj=$(command -v ${runJointExpression(runJoint)} 2>/dev/null) && case $rj in /*) ;; */*) rj="$PWD/$rj" ;; *) rj= ;; esac && [ -x "$rj" ] && printf "run_joint=%s\\n" "$rj" || rj=`,
+    // slash) is no program: not found; nor is a folder (searchable, so -x).
+    `rj=$(command -v ${runJointExpression(runJoint)} 2>/dev/null) && case $rj in /*) ;; */*) rj="$PWD/$rj" ;; *) rj= ;; esac && [ -f "$rj" ] && [ -x "$rj" ] && printf "run_joint=%s\\n" "$rj" || rj=`,
     // A path that cannot be run: which file that was (~ and a relative path resolved), and why.
     ...(runJoint.includes('/') ? [
       `[ -n "$rj" ] || { t=${runJointExpression(runJoint)}; case $t in /*) ;; *) t="$PWD/$t" ;; esac; ` +
