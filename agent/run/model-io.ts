@@ -26,17 +26,18 @@ export class ModelIoCache {
     this.file = path.join(store.dir, CACHE_FILE);
   }
 
-  async get(modelHash: string, modelPath: string, run: ProbeRun): Promise<ModelIo> {
+  /** `timeoutMs`: the limit `run` stops the probe at, for its RUN_TIMEOUT message. */
+  async get(modelHash: string, modelPath: string, run: ProbeRun, timeoutMs: number): Promise<ModelIo> {
     await (this.loaded ??= this.load());
     const cached = this.known.get(modelHash);
     if (cached) return cached;
-    const io = await this.probe(modelPath, run);
+    const io = await this.probe(modelPath, run, timeoutMs);
     this.known.set(modelHash, io);
     await this.save();
     return io;
   }
 
-  private async probe(modelPath: string, run: ProbeRun): Promise<ModelIo> {
+  private async probe(modelPath: string, run: ProbeRun, timeoutMs: number): Promise<ModelIo> {
     const job = await this.store.makeJobDir();
     let outcome: RunnerOutcome;
     try {
@@ -44,7 +45,7 @@ export class ModelIoCache {
     } finally {
       await job.remove();
     }
-    return modelIoFromProbe(outcome);
+    return modelIoFromProbe(outcome, timeoutMs);
   }
 
   private async load(): Promise<void> {

@@ -106,7 +106,7 @@ export class RunService {
     try {
       await this.requireBlobs({ modelHash: hash, inputs: [] });
       return await this.queue.run(
-        async () => this.modelIo.get(hash, await this.store.pathOf(hash), (args, cwd) => this.spawn(args, cwd, timeoutMs, { signal: hooks.signal })),
+        async () => this.modelIo.get(hash, await this.store.pathOf(hash), (args, cwd) => this.spawn(args, cwd, timeoutMs, { signal: hooks.signal }), timeoutMs),
         { onPosition: hooks.onQueue, signal: hooks.signal },
       );
     } finally {
@@ -131,7 +131,7 @@ export class RunService {
     const modelPath = await this.store.pathOf(plan.modelHash);
     let io: ModelIo;
     try {
-      io = await this.modelIo.get(plan.modelHash, modelPath, (args, cwd) => this.spawn(args, cwd, plan.timeoutMs, { signal: hooks.signal }));
+      io = await this.modelIo.get(plan.modelHash, modelPath, (args, cwd) => this.spawn(args, cwd, plan.timeoutMs, { signal: hooks.signal }), plan.timeoutMs);
     } catch (err) {
       if (err instanceof ModelProbeError) return probeFailedResult(err);
       if (err instanceof AxError && err.code.startsWith('RUN_JOINT_')) return notRun({ code: err.code, message: err.message }, false);

@@ -10,6 +10,9 @@ import type { RunJointProblemCode } from '../../shared/run/agent-run-joint-check
 import { runJointProblemOf } from '../board/agent-session';
 import type { AgentClient } from '../client/agent-client';
 import type { BoardLink } from './board-link';
+import { installCommand, sshLoginOf } from './install-command';
+
+export { installCommand, sshLoginOf };
 
 export interface CheckResult {
   ok: boolean;
@@ -27,23 +30,6 @@ export interface CheckResult {
   /** Failure: the error's stable code and its one-line description. */
   code?: string;
   error?: string;
-}
-
-/** The command that (re)installs the agent from this axctl release. */
-export function installCommand(sshLabel: string): string {
-  return `axctl agent install --board ${sshLabel}`;
-}
-
-/** The SSH login `axctl agent install` needs for a board URL (USER is a placeholder for ws://...). */
-export function sshLoginOf(boardUrl: string): string {
-  if (/^ssh:\/\//i.test(boardUrl)) return boardUrl.replace(/\/$/, '');
-  let host = '';
-  try {
-    host = new URL(boardUrl).host.replace(/:\d+$/, '');
-  } catch {
-    // not a URL: the placeholder below
-  }
-  return `ssh://USER@${host || 'HOST'}`;
 }
 
 /** The hint for an agent older than this axctl at `boardUrl`. */

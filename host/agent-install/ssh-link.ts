@@ -11,6 +11,7 @@ import { openTransport } from '../client/connect';
 import { openSsh, type SshConnection } from '../ssh/connection';
 import { SshAgentTransport } from '../ssh/transport'; // also registers ssh:// with openTransport
 import { runJointMissingAtStart } from '../board/run-joint-missing';
+import { reinstallOf } from './install-command';
 import type { BoardLink, SshSettings } from './board-link';
 
 export async function openSshLink(url: string, settings: SshSettings): Promise<BoardLink> {
@@ -48,7 +49,7 @@ export class SshLink implements BoardLink {
     } catch (err) {
       // An agent of an earlier release that refused to start without its run_joint: told as such
       // (status lists it once). Today's agent answers and reports it in its facts (checks.ts).
-      throw (transport instanceof SshAgentTransport && runJointMissingAtStart(transport, { label: this.label, given: this.label })) || err;
+      throw (transport instanceof SshAgentTransport && runJointMissingAtStart(transport, { label: this.label, given: this.label }, reinstallOf({ given: this.label, url: this.label }, { agentPrefix: prefix, via: this.settings.via }))) || err;
     }
   }
 

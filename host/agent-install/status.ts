@@ -63,7 +63,7 @@ export async function agentStatus(link: BoardLink, opts: StatusOptions): Promise
     problems: [],
     ...(probe.storeFreeBytes !== undefined && { storeFreeBytes: probe.storeFreeBytes }),
   };
-  const fix = installCommand(link.label) + (layout.prefix === '/opt/axagent' ? '' : ` --prefix ${layout.prefix}`);
+  const fix = installCommand(link.label, { prefix: layout.prefix });
   if (!installed) {
     report.problems.push(probe.prefixState === 'ours' ? `the installation at ${layout.prefix} is incomplete: run ${fix}` : `no agent installed at ${layout.prefix}: run ${fix}`);
     return report;

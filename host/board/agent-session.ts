@@ -5,7 +5,8 @@
  */
 import type { AgentClient } from '../client/agent-client';
 import type { BoardFacts } from '../../shared/protocol/envelope';
-import type { AgentRunJointProblem } from '../../shared/run/agent-run-joint-check';
+import type { AgentReinstall, AgentRunJointProblem } from '../../shared/run/agent-run-joint-check';
+import { reinstallOf } from '../agent-install/install-command';
 import type { BoardIdentity, BoardSession, DescribeOptions, ModelDescriptionResult, RunOptions, RunRequest, RunResult, UploadProgress } from './session';
 
 export interface AgentSessionOptions {
@@ -15,6 +16,8 @@ export interface AgentSessionOptions {
   name?: string;
   /** Inactivity limit of one upload or download (default: the client's request timeout). */
   transferTimeoutMs?: number;
+  /** How to reinstall the agent, for a run_joint problem's hint [default: from the URL, without SSH options]. */
+  reinstall?: AgentReinstall;
 }
 
 export class AgentBoardSession implements BoardSession {
@@ -30,8 +33,15 @@ export class AgentBoardSession implements BoardSession {
       ...(agentVersion && { agentVersion }),
       ...(facts.runJointVersion && { runJointVersion: facts.runJointVersion }),
       ...(facts.storeFreeBytes > 0 && { freeBytes: facts.storeFreeBytes }),
-      ...(runJointProblemOf(facts) && { runJointProblem: runJointProblemOf(facts)! }),
+      ...(runJointProblemOf(facts) && {
+        runJointProblem: { ...runJointProblemOf(facts)!, reinstall: opts.reinstall ?? reinstallOf({ given: opts.name ?? opts.url, url: opts.url }) },
+      }),
     };
+  }
+
+  get storeCapBytes(): number | undefined {
+    const cap = this.client.hello.facts.storeCapBytes;
+    return cap > 0 ? cap : undefined;
   }
 
   async has(blobs: { hash: string; size: number }[]): Promise<boolean[]> {

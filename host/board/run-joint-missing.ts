@@ -5,11 +5,15 @@
  * reached and the agent is the right one; only the program it runs is missing.
  */
 import { RunFailedError } from '../../shared/errors';
-import { runJointMissingWords, runJointProblemInAgentLog, type AgentRunJointProblem } from '../../shared/run/agent-run-joint-check';
+import { runJointMissingWords, runJointProblemInAgentLog, type AgentReinstall, type AgentRunJointProblem } from '../../shared/run/agent-run-joint-check';
+import { reinstallOf } from '../agent-install/install-command';
 
-/** `board`: how messages name it (boardLabel); `given`: what the user passed as --board. */
+/**
+ * `board`: how messages name it (boardLabel); `given`: what the user passed as --board, for the
+ * command that reinstalls the agent when `problem` does not say how (its `reinstall`).
+ */
 export function runJointMissingError(board: { label: string; given: string }, problem: AgentRunJointProblem, cause?: unknown): RunFailedError {
-  const { message, hint } = runJointMissingWords(problem, board.given);
+  const { message, hint } = runJointMissingWords({ reinstall: reinstallOf({ given: board.given, url: board.given }), ...problem });
   return new RunFailedError(problem.code, `${board.label}: ${message}`, { hint, ...(cause !== undefined && { cause }) });
 }
 
@@ -19,8 +23,12 @@ export function runJointMissingError(board: { label: string; given: string }, pr
  * started (today's agent always does, and reports the problem at the handshake instead:
  * runJointProblemOf), or stopped for another reason.
  */
-export function runJointMissingAtStart(transport: { readonly startFailure: unknown; agentLog(): string }, board: { label: string; given: string }): RunFailedError | null {
+export function runJointMissingAtStart(
+  transport: { readonly startFailure: unknown; agentLog(): string },
+  board: { label: string; given: string },
+  reinstall?: AgentReinstall,
+): RunFailedError | null {
   if (!transport.startFailure) return null;
   const problem = runJointProblemInAgentLog(transport.agentLog());
-  return problem && runJointMissingError(board, problem, transport.startFailure);
+  return problem && runJointMissingError(board, { ...problem, ...(reinstall && { reinstall }) }, transport.startFailure);
 }

@@ -38,6 +38,11 @@ export interface UploadProgress {
 
 export interface BoardSession {
   readonly identity: BoardIdentity;
+  /**
+   * The most bytes the board's store holds (the agent's --store-cap, from its handshake), when
+   * there is one: past it, an upload evicts the least recently used blobs.
+   */
+  readonly storeCapBytes?: number | undefined;
   /** For each blob: does the board hold it complete? (same order as asked) */
   has(blobs: { hash: string; size: number }[]): Promise<boolean[]>;
   /** Uploads `file` as blob `hash`; resumes what the board already holds of it. */

@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { UsageError, isAxError } from '../../shared/errors';
 import { withUpgradeHint } from '../agent-install/checks';
 import { hostTokenFileOf, readHostToken } from '../agent-install/host-token';
-import { AgentBoardSession, runJointProblemOf } from '../board/agent-session';
+import { AgentBoardSession } from '../board/agent-session';
 import { runJointMissingWords } from '../../shared/run/agent-run-joint-check';
 import { openBoard, sameHostTokenHint } from '../board/open-board';
 import type { BoardSession } from '../board/session';
@@ -101,9 +101,9 @@ export async function pingBoard(entry: BoardEntry, opts: PingOptions): Promise<P
         });
       }
       // It answers, but no run can start: its run_joint is gone (a firmware update removed it).
-      const broken = runJointProblemOf(facts);
+      const broken = session.identity.runJointProblem;
       if (broken && !facts.storeProblem) {
-        const { message, hint } = runJointMissingWords(broken, entry.name);
+        const { message, hint } = runJointMissingWords(broken);
         Object.assign(result, { ok: false, code: broken.code, error: `the agent answers, but ${message} (${hint})` });
       }
     }

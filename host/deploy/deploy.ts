@@ -17,7 +17,7 @@ import { DescribeUnsupportedError, type BoardIdentity, type BoardSession } from 
 import { RunFailedError } from '../../shared/errors';
 import { checkStateWritable, stateFile, writeState } from '../state/axctl-state';
 import { ModelIoStore } from '../state/model-io';
-import { ensureOnBoard, presentOnBoard, type BlobFile, type BlobOutcome } from './ensure';
+import { checkFitsStore, ensureOnBoard, presentOnBoard, type BlobFile, type BlobOutcome } from './ensure';
 import { planInputs } from './gt-inputs';
 import { HashCache } from './hash-cache';
 import { hashPlannedInputs, inputProblemsError, prepare, type HashedInput, type PrepareContext, type Prepared } from './prepare';
@@ -112,6 +112,8 @@ const blobFiles = (inputs: HashedInput[]): BlobFile[] => inputs.map((i) => ({ la
 async function send(session: BoardSession, prepared: Prepared, opts: DeployOptions & PrepareContext): Promise<Sent> {
   const model: BlobFile = { label: 'model', ...prepared.model };
   const everything = [model, ...blobFiles(prepared.inputs)];
+  // The model is sent alone first (to be listed), then its inputs: together they must fit.
+  checkFitsStore(session, everything);
   const unlisted = async (listing: ListingSource, known?: boolean[]): Promise<Sent> => ({
     outcomes: await ensureOnBoard(session, everything, opts.progress, known),
     inputs: prepared.inputs,
@@ -148,5 +150,6 @@ async function send(session: BoardSession, prepared: Prepared, opts: DeployOptio
     if (err instanceof RunFailedError) listingProblem = err.message;
     else if (!(err instanceof DescribeUnsupportedError)) throw err;
   }
+  checkFitsStore(session, [model, ...blobFiles(inputs)]); // the inputs the listing chose
   return { outcomes: [modelOutcome!, ...(await ensureOnBoard(session, blobFiles(inputs), opts.progress))], inputs, listing, listingProblem };
 }

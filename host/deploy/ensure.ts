@@ -4,8 +4,9 @@
  * nothing more; the same file listed twice is sent once.
  */
 import * as path from 'node:path';
-import type { BoardSession } from '../board/session';
-import type { Progress } from './progress';
+import { UsageError } from '../../shared/errors';
+import { boardLabel, type BoardSession } from '../board/session';
+import { formatBytes, type Progress } from './progress';
 
 export interface BlobFile {
   /** For messages: 'model', or the input's name. */
@@ -29,8 +30,31 @@ export function presentOnBoard(session: BoardSession, files: BlobFile[]): Promis
   return session.has(files.map(({ hash, size }) => ({ hash, size })));
 }
 
-/** `known`: what presentOnBoard said of these very files, when the caller asked already. */
+/**
+ * Blobs that must be on the board together (a model and its inputs) must fit under the agent's
+ * store cap together: past it, each upload evicts the least recently used blob, which would be
+ * one of these (the model, sent first), and deploy would say "deployed" of a board that no
+ * longer holds it, or verify's run would miss it however often it is sent. Refused before a
+ * byte is sent: STORE_FULL, exit 2 (the cap is the user's to raise).
+ */
+export function checkFitsStore(session: BoardSession, files: BlobFile[]): void {
+  const cap = session.storeCapBytes;
+  const total = [...new Map(files.map((f) => [f.hash, f.size])).values()].reduce((sum, size) => sum + size, 0);
+  if (cap === undefined || total <= cap) return;
+  const bytes = (n: number) => (n < 1024 ? `${n} bytes` : `${n} bytes (${formatBytes(n)})`);
+  throw new UsageError(
+    'STORE_FULL',
+    `the model and its inputs take ${bytes(total)}, more than the ${boardLabel(session.identity)} agent's store cap of ${bytes(cap)}: uploading the last would evict the first`,
+    { hint: "raise the agent's store cap (axagent --store-cap; by default 80% of what the store holds plus the disk's free space), or free room on the board's disk" },
+  );
+}
+
+/**
+ * `known`: what presentOnBoard said of these very files, when the caller asked already. All of
+ * `files` must fit in the board's store together (checkFitsStore), checked before anything is sent.
+ */
 export async function ensureOnBoard(session: BoardSession, files: BlobFile[], progress: Progress, known?: boolean[]): Promise<BlobOutcome[]> {
+  checkFitsStore(session, files);
   const knownByHash = known && new Map(files.map((f, i) => [f.hash, known[i]!]));
   const unique = [...new Map(files.map((f) => [f.hash, f])).values()];
   const present = knownByHash ? unique.map((f) => knownByHash.get(f.hash)!) : await presentOnBoard(session, unique);

@@ -135,6 +135,14 @@ export function fallbackHeading(run: VerifyReport['run']): string {
 }
 
 /**
+ * The run in one line, as every report gives it: `exit 0; avg 5415 µs per round ...; wall 612 ms`
+ * (with the warm-up note when the average counts those rounds), or that it never started.
+ */
+export function describeRun(run: VerifyReport['run']): string {
+  return neverRan(run) ? 'run_joint was not started' : `${describeExit(run)}; ${describeTiming(run.timing)}`;
+}
+
+/**
  * `5415 µs per round over 99 rounds (NEU 5378 µs + 10 µs overhead, AXE 43 µs); wall 612 ms`,
  * with a note when the average counts warm-up rounds.
  */

@@ -12,7 +12,7 @@ import {
   CONCLUSION_LABEL,
   VERDICT_LABEL,
   describeExit,
-  describeTiming,
+  describeRun,
   describeWorst,
   fmtCosine,
   fmtDtype,
@@ -152,7 +152,7 @@ function runCases(r: VerifyReport): Case[] {
   const classname = `axctl.verify.${boardKey(r.board)}.run`;
   const run: Case = { classname, name: 'run_joint ran', time: r.run.timing.wallMs };
   if (r.verdict === 'run-failed') {
-    const text = [`${describeExit(r.run)}; ${describeTiming(r.run.timing)}`, ...r.run.assertions, '', r.summary].join('\n');
+    const text = [describeRun(r.run), ...r.run.assertions, '', r.summary].join('\n');
     // A run that exited 0 failed for another reason (an output not dumped): the summary says which.
     const cleanExit = r.run.exitCode === 0 && !r.run.timedOut;
     run.failure = { type: 'run-failed', message: r.run.assertions[0] ?? (cleanExit ? r.summary : `run_joint ${describeExit(r.run)}`), text };
@@ -186,7 +186,8 @@ function verifySuite(r: VerifyReport): Suite {
     for (const o of r.compile.outputs) props.push([`compile.cosine.${o.name}`, fmtCosine(o.cosine)]);
   }
   props.push(['axctl.version', r.meta.axctlVersion]);
-  const out = [`${VERDICT_LABEL[r.verdict]}: ${r.summary}`, '', ...r.advice.map((a) => `- ${a}`), '', 'run_joint log:', logExcerpt(r.run.log, JUNIT_LOG_LIMITS)];
+  // The run and its timing as the text report gives them (with the note when it counts --warmup rounds).
+  const out = [`${VERDICT_LABEL[r.verdict]}: ${r.summary}`, '', ...r.advice.map((a) => `- ${a}`), '', `run: ${describeRun(r.run)}`, '', 'run_joint log:', logExcerpt(r.run.log, JUNIT_LOG_LIMITS)];
   return {
     name: verifySuiteName(r.model.path, boardLabel(r.board)),
     timestamp: r.meta.startedAt,

@@ -11,11 +11,9 @@ import {
   COSINE_THRESHOLD,
   VERDICT_LABEL,
   VERDICT_TONE,
-  describeExit,
-  describeTiming,
+  describeRun,
   describeWorst,
   fallbackHeading,
-  neverRan,
   fmtCosine,
   fmtDtype,
   fmtMismatched,
@@ -122,8 +120,7 @@ function verifyBody(r: VerifyReport, paint: Painter): string[] {
   }
   if (r.run.assertions.length > 0) lines.push(...section(paint('assertions', 'bad', true), bullets(r.run.assertions)));
   else if (r.verdict === 'run-failed' && r.run.stderr.trim()) lines.push(...section('stderr (last lines)', tailLines(r.run.stderr, 8).map((l) => `  ${l}`)));
-  const run = neverRan(r.run) ? 'run_joint was not started' : `${describeExit(r.run)}; ${describeTiming(r.run.timing)}`;
-  lines.push('', ...wrap(`run: ${run}`, TEXT_WIDTH, '', '  '));
+  lines.push('', ...wrap(`run: ${describeRun(r.run)}`, TEXT_WIDTH, '', '  '));
   return lines;
 }
 

@@ -14,6 +14,7 @@ import type { Transport } from '../../shared/transport/transport';
 import { AxError, UsageError } from '../../shared/errors';
 import { statRegularFile } from '../../shared/fs/regular-file';
 import { parseToken } from '../../shared/protocol/token';
+import { reinstallOf } from '../agent-install/install-command';
 import { AgentBoardSession } from '../board/agent-session';
 import { fromInventoryValue } from '../boards/inventory';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, openWithAgent, resolveToken, schemeOptionsOf, type BoardOpener, type BoardTarget, type OpenBoardOptions } from '../board/open-board';
@@ -75,6 +76,7 @@ export const openAgentOverSsh: BoardOpener = async (target, opts: Options): Prom
   refuseAgentlessOptions(target, opts);
   const ssh = sshSettingsFor(target, opts);
   await checkInventoryIdentity(target, ssh);
+  const reinstall = reinstallOf(target, ssh); // for a run_joint problem's hint
   const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const signal = opts.signal && { signal: opts.signal };
   // The token's error first: a token file that cannot be read is the user's to fix (exit 2)
@@ -126,9 +128,9 @@ export const openAgentOverSsh: BoardOpener = async (target, opts: Options): Prom
     // An installed agent of an earlier release that refused to start because its run_joint is
     // gone: say that, not its own words about --run-joint (an option the user never typed).
     // Today's agent starts anyway and says so at the handshake (runOnBoard reads it).
-    throw (ssh && runJointMissingAtStart(ssh, { label: boardLabel(boardNaming(target)), given: target.given })) || ssh?.startFailure || silent || err;
+    throw (ssh && runJointMissingAtStart(ssh, { label: boardLabel(boardNaming(target)), given: target.given }, reinstall)) || ssh?.startFailure || silent || err;
   }
-  return new AgentBoardSession(client, boardNaming(target));
+  return new AgentBoardSession(client, { ...boardNaming(target), reinstall });
 };
 
 /**

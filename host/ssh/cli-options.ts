@@ -6,6 +6,7 @@
  */
 import type { Argv } from 'yargs';
 import type { SshBoardOptions } from './board-openers';
+import { optionWords } from './options';
 import './register';
 
 export interface SshArgs {
@@ -53,13 +54,13 @@ export function sshBoardOptions(argv: SshArgs): SshBoardOptions {
  * recorded in .axctl/). --accept-new-host-key is left out: once accepted, the key is known.
  */
 export function sshOptionWords(argv: SshArgs): string[] {
-  const words: string[] = [];
-  const pairs: [string, string | undefined][] = [
-    ['--identity', argv.identity], ['--known-hosts', argv['known-hosts']], ['--run-joint', argv['run-joint']],
-    ['--agent-command', argv['agent-command']], ['--agent-prefix', argv['agent-prefix']], ['--board-cache', argv['board-cache']],
-  ];
-  for (const [flag, value] of pairs) if (value !== undefined) words.push(flag, value);
-  for (const via of argv.via ?? []) words.push('--via', via);
+  const words = optionWords(
+    [
+      ['--identity', argv.identity], ['--known-hosts', argv['known-hosts']], ['--run-joint', argv['run-joint']],
+      ['--agent-command', argv['agent-command']], ['--agent-prefix', argv['agent-prefix']], ['--board-cache', argv['board-cache']],
+    ],
+    argv.via,
+  );
   if (argv.agentless) words.push('--agentless');
   return words;
 }

@@ -49,6 +49,17 @@ export const SSH_OPTION_KINDS: Record<keyof SshSchemeOptions, Kind> = {
   keepaliveMs: 'number',
 };
 
+/**
+ * Options as command-line words, for a hint or a next step to repeat them: `--flag value` for
+ * each value given, then `--via URL` for each jump host (sshOptionWords, installCommand).
+ */
+export function optionWords(pairs: [string, string | undefined][], via: readonly string[] = []): string[] {
+  const words: string[] = [];
+  for (const [flag, value] of pairs) if (value !== undefined) words.push(flag, value);
+  for (const hop of via) words.push('--via', hop);
+  return words;
+}
+
 /** Checks `raw`; undefined values are dropped, unknown keys refused (SSH_BAD_OPTION). */
 export function parseSshOptions(raw: Record<string, unknown> = {}): SshSchemeOptions {
   const out: Record<string, unknown> = {};

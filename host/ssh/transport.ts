@@ -21,6 +21,7 @@ import type { TransportOptions } from '../../shared/transport/transport';
 import { registerScheme, type OpenTransportOptions, type TransportFactory } from '../client/connect';
 import { socketBesideStore } from '../../shared/store/owner-socket';
 import { confValue, layoutOf } from '../agent-install/layout';
+import { installCommand } from '../agent-install/install-command';
 import { agentLaunch, type AgentLaunch } from './agent-command';
 import { openSsh, type SshConnection } from './connection';
 import { parseSshOptions, type SshSchemeOptions } from './options';
@@ -245,7 +246,7 @@ async function readInstall(connection: SshConnection, launch: Extract<AgentLaunc
   );
   if (checked.code === NOT_INSTALLED) {
     throw new ConnectError('SSH_AGENT_NOT_INSTALLED', `${connection.target.label}: no agent installed under ${launch.prefix} (${launch.wrapper} is missing)`, {
-      hint: `install it with: axctl agent install --board ${connection.target.label}; if it is installed under another --prefix, give that as --agent-prefix; or start yours with --agent-command, or use --agentless`,
+      hint: `install it with: ${installCommand(connection.target.label, { prefix: launch.prefix, via: connection.gateways.map((g) => g.label) })}; if it is installed under another --prefix, give that as --agent-prefix; or start yours with --agent-command, or use --agentless`,
     });
   }
   if (checked.code !== 0) return {};

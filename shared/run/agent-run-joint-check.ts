@@ -41,6 +41,16 @@ export interface AgentRunJointProblem {
   code: RunJointProblemCode;
   /** run_joint's path as the agent was given it. */
   path: string;
+  /** How to reinstall the agent, when the host knows how it reached the board (runJointMissingWords). */
+  reinstall?: AgentReinstall;
+}
+
+/** The command that reinstalls an agent (host/agent-install/install-command.ts reinstallOf). */
+export interface AgentReinstall {
+  /** `axctl agent install --board ...` with the --prefix and --via it needs, without --run-joint. */
+  command: string;
+  /** The board was reached over ssh:// (the command reinstalls that very agent); else ws:// or serial://. */
+  overSsh: boolean;
 }
 
 /**
@@ -68,13 +78,20 @@ export function runJointProblemInAgentLog(log: string): AgentRunJointProblem | n
  * One wording for "the agent's run_joint is gone", whoever finds it: the host when the agent's
  * handshake reports it or an agent of an earlier release refuses to start
  * (host/board/run-joint-missing.ts), or the agent when a run cannot start it
- * (agent/run/runner.ts), which does not know what the host calls the board.
+ * (agent/run/runner.ts), which does not know how the host reached it. `axctl agent install`
+ * works over SSH only: for a board reached another way (or unknown) the hint says to restart the
+ * agent with the right --run-joint, or reinstall its service over SSH.
  */
-export function runJointMissingWords(problem: AgentRunJointProblem, board = '<this board>'): { message: string; hint: string } {
-  const what = problem.code === 'RUN_JOINT_NOT_FOUND' ? 'does not exist' : 'is not an executable file';
+export function runJointMissingWords(problem: AgentRunJointProblem): { message: string; hint: string } {
+  const notFound = problem.code === 'RUN_JOINT_NOT_FOUND';
+  const fix = notFound ? 'put run_joint back at that path' : `make it executable on the board (chmod +x ${problem.path})`;
+  const install = `${problem.reinstall?.command ?? 'axctl agent install --board ssh://USER@HOST'} --run-joint PATH`;
+  const other = problem.reinstall?.overSsh
+    ? `reinstall the agent with the right one: ${install}`
+    : `restart the agent with the right --run-joint (for a service: reinstall it over SSH with ${install})`;
   return {
-    message: `the agent's run_joint ${problem.path} ${what} on the board`,
-    hint: `put run_joint back at that path, or reinstall the agent with the right one: axctl agent install --board ${board} --run-joint PATH`,
+    message: `the agent's run_joint ${problem.path} ${notFound ? 'does not exist' : 'is not an executable file'} on the board`,
+    hint: `${fix}, or ${other}`,
   };
 }
 

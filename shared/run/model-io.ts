@@ -32,10 +32,13 @@ export function probeArgs(modelPath: string): string[] {
   return [modelPath, '--repeat', '1'];
 }
 
-/** The listing a probe run printed; throws ModelProbeError when it printed none. */
-export function modelIoFromProbe(outcome: RunOutcome): ModelIo {
+/**
+ * The listing a probe run printed; throws ModelProbeError when it printed none. `timeoutMs`: the
+ * probe's limit, which a stopped probe is said not to have finished within.
+ */
+export function modelIoFromProbe(outcome: RunOutcome, timeoutMs: number): ModelIo {
   if (outcome.cancelled) throw new ModelProbeError('RUN_CANCELLED', 'the run was cancelled while reading the model\'s inputs and outputs', outcome);
-  if (outcome.timedOut) throw new ModelProbeError('RUN_TIMEOUT', `run_joint did not finish listing the model's inputs and outputs within ${outcome.durationMs} ms`, outcome);
+  if (outcome.timedOut) throw new ModelProbeError('RUN_TIMEOUT', `run_joint did not finish listing the model's inputs and outputs within ${timeoutMs} ms`, outcome);
   const log = parseRunJointLog(outcome.stdout);
   const incomplete = [...log.inputs, ...log.outputs].find((t) => t.size === null || t.shape.length === 0);
   const listed = log.inputs.length > 0 && log.outputs.length > 0 && !incomplete && inOrder(log.inputs) && inOrder(log.outputs);

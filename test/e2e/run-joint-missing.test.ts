@@ -49,11 +49,13 @@ describe.each([
     expect(res.code).toBe(4);
     const lines = res.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    // The board as the user gave it (--board), in the message and in the command to run.
+    // The board as the user gave it (--board) in the message; `agent install` goes over SSH, so
+    // for a ws:// board the hint says to restart the agent, or reinstall it over SSH to its host.
     const board = agent.url;
     expect(lines[0]).toBe(
       `axctl: ${board}: the agent's run_joint ${runJoint} does not exist on the board ` +
-        `(put run_joint back at that path, or reinstall the agent with the right one: axctl agent install --board ${board} --run-joint PATH)`,
+        `(put run_joint back at that path, or restart the agent with the right --run-joint ` +
+        `(for a service: reinstall it over SSH with axctl agent install --board ssh://USER@${new URL(board).hostname} --run-joint PATH))`,
     );
   });
 
@@ -72,7 +74,8 @@ describe.each([
     const [entry] = (JSON.parse(res.stdout) as { boards: { name: string; ok: boolean; code?: string; error?: string }[] }).boards;
     expect(entry).toMatchObject({ name: 'evb1', ok: false, code: 'RUN_JOINT_NOT_FOUND' });
     expect(entry!.error).toContain(`the agent's run_joint ${runJoint} does not exist on the board`);
-    expect(entry!.error).toContain('axctl agent install --board evb1 --run-joint PATH');
+    // Not `--board evb1`: that ws:// board cannot be installed to.
+    expect(entry!.error).toContain(`restart the agent with the right --run-joint (for a service: reinstall it over SSH with axctl agent install --board ssh://USER@${new URL(agent.url).hostname} --run-joint PATH)`);
   });
 
   it('gives the stable code RUN_JOINT_NOT_FOUND with --json', async () => {

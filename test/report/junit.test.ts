@@ -5,6 +5,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderDiagnoseJUnit, renderVerifyErrorJUnit, renderVerifyJUnit } from '../../host/report/junit';
+import { describeExit, describeTiming } from '../../host/report/format';
 import type { VerifyReport } from '../../host/report/model';
 import { diagnoseQuantizationLoss } from '../fixtures/report/diagnose';
 import { verifyHostile, verifyInputError, verifyMatch, verifyMismatch, verifyRunFailed } from '../fixtures/report/verify';
@@ -95,6 +96,15 @@ describe('renderVerifyJUnit', () => {
     const x = await parse(renderVerifyJUnit(verifyMatch));
     expect(x.root).toMatchObject({ tests: '3', failures: '0' });
     expect(x.suites[0].properties.verdict).toBe('match');
+  });
+
+  it('gives the run timing in the suite output, with the note when the average counts --warmup rounds (as text and HTML do)', async () => {
+    const plain = (await parse(renderVerifyJUnit(verifyMatch))).suites[0]!;
+    expect(plain.out).toContain(`run: ${describeExit(verifyMatch.run)}; ${describeTiming(verifyMatch.run.timing)}`);
+    expect(plain.out).not.toContain('warm-up');
+    const warm: VerifyReport = { ...verifyMatch, run: { ...verifyMatch.run, timing: { ...verifyMatch.run.timing, warmup: 3, includesWarmup: true } } };
+    const [suite] = (await parse(renderVerifyJUnit(warm))).suites;
+    expect(suite!.out).toContain('timing includes 3 warm-up rounds: run_joint counts them when --repeat is 1; use --repeat 2 or more for a clean average');
   });
 
   it('fails the inputs case with the fallback for input-error', async () => {

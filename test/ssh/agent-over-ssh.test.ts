@@ -73,11 +73,20 @@ describe('the agent over ssh://', () => {
   });
 
   it('says so when no agent is installed under the prefix (exit 5)', async () => {
-    const err = await failure(openTransport(board.url, { schemeOptions: { ...loginTo(board), agentPrefix: path.join(dir, 'nothing-here') } }));
+    const prefix = path.join(dir, 'nothing-here');
+    const err = await failure(openTransport(board.url, { schemeOptions: { ...loginTo(board), agentPrefix: prefix } }));
     expect(err.code).toBe('SSH_AGENT_NOT_INSTALLED');
     expect(err.exitCode).toBe(5);
-    expect(err.hint).toContain('axctl agent install');
+    // The install command installs where the agent was looked for, not under /opt/axagent.
+    expect(err.hint).toContain(`install it with: axctl agent install --board ${board.url} --prefix ${prefix};`);
     expect(err.hint).toContain('give that as --agent-prefix'); // installed with --prefix: not a second install
+  });
+
+  it('names the jump host in the install command for a board behind a gateway', async () => {
+    const knownHosts = await knownHostsFor(dir, [board, gateway]);
+    const err = await failure(openTransport(board.url, { schemeOptions: { ...loginTo(board), knownHosts, via: [gateway.url] } }));
+    expect(err.code).toBe('SSH_AGENT_NOT_INSTALLED');
+    expect(err.hint).toContain(`install it with: axctl agent install --board ${board.url} --via ${gateway.url};`);
   });
 
   it('reports an agent command that cannot start with its status and what it printed', async () => {

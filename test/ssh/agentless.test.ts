@@ -7,6 +7,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import '../../host/ssh/register';
@@ -302,11 +303,45 @@ describe('AgentlessSession', () => {
   });
 
   it('says RUN_JOINT_NOT_FOUND when run_joint is not on the board', async () => {
-    const session = await open({ runJoint: path.join(dir, 'no', 'run_joint') });
+    const session = await open({ runJoint: 'no-such-run_joint' });
     const result = await session.run(await classifierRequest(session));
     expect(result.status).toBe('failed');
     expect(result.problems[0]).toMatchObject({ code: 'RUN_JOINT_NOT_FOUND' });
-    expect(result.problems[0]!.message).toContain('--run-joint');
+    expect(result.problems[0]!.message).toBe(`no-such-run_joint: not found on ${board.url} (not on the login shell's PATH, or not executable); give its path with --run-joint`);
+  });
+
+  it('names the path it tried for a --run-joint path, and what is wrong with it (not "give its path")', async () => {
+    const gone = path.join(dir, 'no', 'run_joint');
+    const session = await open({ runJoint: gone });
+    const req = await classifierRequest(session);
+    const result = await session.run(req);
+    expect(result.problems[0]).toEqual({ code: 'RUN_JOINT_NOT_FOUND', message: `run_joint ${gone} does not exist on ${board.url}; check the path given with --run-joint` });
+    // The model's listing is asked for first on a fresh model: the same words.
+    const err = await failure(session.describeModel(req.modelHash));
+    expect(err).toMatchObject({ code: 'RUN_JOINT_NOT_FOUND', message: `run_joint ${gone} does not exist on ${board.url}`, hint: 'check the path given with --run-joint' });
+
+    // ~/x is in the login's home: the path it stands for is shown.
+    const inHomeGiven = `~/axctl-test-nothing-${process.pid}/run_joint`;
+    const inHome = await open({ runJoint: inHomeGiven });
+    expect((await inHome.run(await classifierRequest(inHome))).problems[0]!.message).toBe(
+      `run_joint ${path.join(os.userInfo().homedir, inHomeGiven.slice(2))} (--run-joint ${inHomeGiven}) does not exist on ${board.url}; check the path given with --run-joint`,
+    );
+
+    // There but not executable: chmod +x it.
+    const plain = path.join(dir, 'rj-not-executable');
+    await fsp.writeFile(plain, '#!/bin/sh\n', { mode: 0o644 });
+    const notExecutable = await open({ runJoint: plain });
+    expect((await notExecutable.run(await classifierRequest(notExecutable))).problems[0]).toEqual({
+      code: 'RUN_JOINT_NOT_EXECUTABLE',
+      message: `run_joint ${plain} is not executable on ${board.url}; chmod +x ${plain}`,
+    });
+
+    // A folder (searchable, so "executable") is not a program either.
+    const folder = await open({ runJoint: dir });
+    expect((await folder.run(await classifierRequest(folder))).problems[0]).toEqual({
+      code: 'RUN_JOINT_NOT_EXECUTABLE',
+      message: `run_joint ${dir} is not a file on ${board.url}; give the path of the run_joint program itself`,
+    });
   });
 
   it('refuses what the agent refuses, before anything runs', async () => {

@@ -83,7 +83,7 @@ describe('axctl verify over ssh://', () => {
     const res = await axctl(['deploy', '--board', board.url, '--model', fresh.model, '--gt', fresh.gt, '--identity', board.clientKey.file, '--known-hosts', board.knownHosts, '--agentless', '--run-joint', '/nowhere/run_joint', '--board-cache', path.join(dir, 'missing-rj cache'), '--json']);
     expect(res.code, res.stderr).toBe(0);
     const out = JSON.parse(res.stdout) as { listingProblem: string | null; inputs: unknown[] };
-    expect(out.listingProblem).toMatch(/run_joint.*not found/);
+    expect(out.listingProblem).toContain(`run_joint /nowhere/run_joint does not exist on ${board.url}`);
     expect(out.inputs).toHaveLength(3);
   });
 
@@ -175,7 +175,8 @@ describe.each([
     expect(lines).toHaveLength(1);
     expect(lines[0]).toBe(
       `axctl: ${board.url}: the agent's run_joint ${gone} does not exist on the board ` +
-        `(put run_joint back at that path, or reinstall the agent with the right one: axctl agent install --board ${board.url} --run-joint PATH)`,
+        // With the --prefix it was reached at: not a second agent under /opt/axagent.
+        `(put run_joint back at that path, or reinstall the agent with the right one: axctl agent install --board ${board.url} --prefix ${prefix} --run-joint PATH)`,
     );
     expect(res.stderr).not.toMatch(/\n\s+at /);
   });

@@ -9,7 +9,8 @@ import { openSsh, type SshConnection } from '../connection';
 import { parseSshOptions, type SshSchemeOptions } from '../options';
 import { shellQuote } from '../quote';
 import { connectionOptions } from '../transport';
-import { AgentlessSession, makeLocalDir } from './session';
+import { AGENT_RUN_JOINT_PROBLEMS } from '../../../shared/run/agent-run-joint-check';
+import { AgentlessSession, makeLocalDir, type RunJointTried } from './session';
 
 export interface AgentlessOptions extends SshSchemeOptions {
   /** ssh://[user@]host[:port] */
@@ -48,7 +49,7 @@ export async function openAgentless(opts: AgentlessOptions): Promise<AgentlessSe
     return new AgentlessSession(connection, sftp, await makeLocalDir(), {
       url,
       ...(name && { name }),
-      runJoint: { given: runJoint, path: facts.runJoint },
+      runJoint: { given: runJoint, path: facts.runJoint, ...(facts.runJointTried && { tried: facts.runJointTried }) },
       cacheDir: facts.cache,
       canHash: facts.sha256sum,
       clockOffsetMs: facts.clockOffsetMs,
@@ -70,6 +71,8 @@ interface BoardFacts {
   hostname?: string;
   freeBytes?: number;
   runJoint: string | null;
+  /** For a --run-joint path (one with a `/`) that cannot be run: the absolute path tried, and why. */
+  runJointTried?: RunJointTried;
   /** The board's clock minus ours. */
   clockOffsetMs: number;
 }
@@ -104,8 +107,13 @@ async function boardFacts(ssh: SshConnection, cacheDir: string, runJoint: string
     'printf "hostname=%s\\n" "$(hostname 2>/dev/null || uname -n)"',
     // Printed as an absolute path: the run starts in its run folder, not in the home folder a
     // relative path (or a relative PATH entry) was found from. A builtin or a function (no
-    // slash) is no program: not found.
-    `rj=$(command -v ${runJointExpression(runJoint)} 2>/dev/null) && case $rj in /*) ;; */*) rj="$PWD/$rj" ;; *) rj= ;; esac && [ -x "$rj" ] && printf "run_joint=%s\\n" "$rj"`,
+    // slash) is no program: not found; nor is a folder (searchable, so -x).
+    `rj=$(command -v ${runJointExpression(runJoint)} 2>/dev/null) && case $rj in /*) ;; */*) rj="$PWD/$rj" ;; *) rj= ;; esac && [ -f "$rj" ] && [ -x "$rj" ] && printf "run_joint=%s\\n" "$rj" || rj=`,
+    // A path that cannot be run: which file that was (~ and a relative path resolved), and why.
+    ...(runJoint.includes('/') ? [
+      `[ -n "$rj" ] || { t=${runJointExpression(runJoint)}; case $t in /*) ;; *) t="$PWD/$t" ;; esac; ` +
+        `if [ -d "$t" ]; then w=notAFile; elif [ -e "$t" ]; then w=notExecutable; else w=missing; fi; printf "run_joint_tried=%s\\nrun_joint_problem=%s\\n" "$t" "$w"; }`,
+    ] : []),
     'df -Pk "$cache" 2>/dev/null | awk \'NR==2 {print "free_kib=" $4}\'',
     'printf "now=%s\\n" "$(date +%s 2>/dev/null)"',
     'exit 0',
@@ -139,6 +147,14 @@ async function boardFacts(ssh: SshConnection, cacheDir: string, runJoint: string
     ...(values.get('hostname') ? { hostname: values.get('hostname')! } : {}),
     ...(Number.isFinite(freeKib) && values.has('free_kib') ? { freeBytes: freeKib * 1024 } : {}),
     runJoint: values.get('run_joint') ?? null,
+    ...(triedAs(values) && { runJointTried: triedAs(values)! }),
     clockOffsetMs,
   };
+}
+
+/** The run_joint path the board tried and what is wrong with it, from boardFacts' output. */
+function triedAs(values: Map<string, string>): RunJointTried | undefined {
+  const path = values.get('run_joint_tried');
+  const problem = values.get('run_joint_problem');
+  return path && problem && problem in AGENT_RUN_JOINT_PROBLEMS ? { path, problem: problem as RunJointTried['problem'] } : undefined;
 }

@@ -31,17 +31,29 @@ import { RemoteCache } from './cache';
 import { RUN_LIMITS, checkRunRequest, type RunLimits, type RunPlan } from '../../../shared/run/request';
 import { runRemote } from './remote-run';
 import { settledWithin } from '../../../shared/abort';
+import { AGENT_RUN_JOINT_PROBLEMS, type RunJointProblemCode } from '../../../shared/run/agent-run-joint-check';
 
 /** How long close() lets a stopped run report back before it logs out anyway. */
 const CLOSE_GRACE_MS = 5000;
+
+/** A --run-joint path the board could not run: the absolute path tried, and why. */
+export interface RunJointTried {
+  path: string;
+  problem: keyof typeof AGENT_RUN_JOINT_PROBLEMS;
+}
+
+const TRIED_PROBLEM: Record<RunJointTried['problem'], string> = { missing: 'does not exist', notExecutable: 'is not executable', notAFile: 'is not a file' };
 
 export interface AgentlessSettings {
   /** The board's URL, for identity and messages. */
   url: string;
   /** The inventory name the user gave, if any. */
   name?: string;
-  /** run_joint as the user named it (--run-joint), and the path the board resolved it to (null: not found). */
-  runJoint: { given: string; path: string | null };
+  /**
+   * run_joint as the user named it (--run-joint), and the path the board resolved it to (null:
+   * not found); for a path that cannot be run, the file tried and why.
+   */
+  runJoint: { given: string; path: string | null; tried?: RunJointTried };
   /** Absolute cache folder on the board. */
   cacheDir: string;
   /** Does the board have sha256sum? */
@@ -125,7 +137,10 @@ export class AgentlessSession implements BoardSession {
     const described = this.runs.then(async () => {
       await this.requireBlobs(plan);
       const runJoint = this.settings.runJoint;
-      if (runJoint.path === null) throw new RunFailedError('RUN_JOINT_NOT_FOUND', `${runJoint.given}: not found on ${this.ssh.target.label}`, { hint: 'give its path with --run-joint' });
+      if (runJoint.path === null) {
+        const { code, message, hint } = this.runJointMissing();
+        throw new RunFailedError(code, message, { hint });
+      }
       return this.modelIoOf(plan, this.cache.blobPath(plan.modelHash), runJoint.path, opts).catch((err: unknown) => {
         throw err instanceof ModelProbeError && err.code !== 'RUN_CANCELLED' ? new ModelProbeFailedError(probeFailed(err), this.ssh.target.label) : err;
       });
@@ -185,11 +200,29 @@ export class AgentlessSession implements BoardSession {
     }
   }
 
+  /**
+   * Why run_joint cannot run: for a --run-joint path, the file tried (`~/x` as the path it stands
+   * for) and what is wrong with it; for a bare name, that the login shell's PATH has no such program.
+   */
+  private runJointMissing(): { code: RunJointProblemCode; message: string; hint: string } {
+    const { given, tried } = this.settings.runJoint;
+    const board = this.ssh.target.label;
+    if (!tried) return { code: 'RUN_JOINT_NOT_FOUND', message: `${given}: not found on ${board} (not on the login shell's PATH, or not executable)`, hint: 'give its path with --run-joint' };
+    const { code, hint } = AGENT_RUN_JOINT_PROBLEMS[tried.problem];
+    const file = tried.path === given ? tried.path : `${tried.path} (--run-joint ${given})`;
+    return {
+      code,
+      message: `run_joint ${file} ${TRIED_PROBLEM[tried.problem]} on ${board}`,
+      hint: tried.problem === 'missing' ? 'check the path given with --run-joint' : typeof hint === 'function' ? hint(tried.path) : hint,
+    };
+  }
+
   private async runStoppable(plan: RunPlan, opts: RunOptions): Promise<RunResult> {
     const sizes = await this.requireBlobs(plan);
     const runJoint = this.settings.runJoint;
     if (runJoint.path === null) {
-      return notRun({ code: 'RUN_JOINT_NOT_FOUND', message: `${runJoint.given}: not found on ${this.ssh.target.label} (not on the login shell's PATH, or not executable); give its path with --run-joint` });
+      const { code, message, hint } = this.runJointMissing();
+      return notRun({ code, message: `${message}; ${hint}` });
     }
     const modelPath = this.cache.blobPath(plan.modelHash);
     let io: ModelIo;
@@ -252,7 +285,7 @@ export class AgentlessSession implements BoardSession {
         ...(hooks.onQueue ? { onQueue: hooks.onQueue } : {}),
       }),
     );
-    const io = modelIoFromProbe(outcome);
+    const io = modelIoFromProbe(outcome, plan.timeoutMs);
     this.modelIo.set(plan.modelHash, io);
     await this.cache.saveModelIo(plan.modelHash, io);
     return io;
