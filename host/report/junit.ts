@@ -154,7 +154,8 @@ function runCases(r: VerifyReport): Case[] {
   if (r.verdict === 'run-failed') {
     const text = [`${describeExit(r.run)}; ${describeTiming(r.run.timing)}`, ...r.run.assertions, '', r.summary].join('\n');
     // A run that exited 0 failed for another reason (an output not dumped): the summary says which.
-    const cleanExit = r.run.exitCode === 0 && !r.run.timedOut;
+    // So does one that never started (the board's run_joint is gone).
+    const cleanExit = (r.run.exitCode === 0 && !r.run.timedOut) || neverRan(r.run);
     run.failure = { type: 'run-failed', message: r.run.assertions[0] ?? (cleanExit ? r.summary : `run_joint ${describeExit(r.run)}`), text };
   } else if (neverRan(r.run)) {
     run.skipped = `run_joint was not started: ${r.summary}`; // inputs refused before the run

@@ -27,7 +27,8 @@ import type { OutputComparison, VerifyReport } from '../report/model';
 import { readState, STATE_DIR, stateFile, writeState, type FileRecord } from '../state/axctl-state';
 import { sameBoard } from '../boards/inventory';
 import { modelIoOf, ModelIoStore, type ModelIo } from '../state/model-io';
-import { fetchOutputs, notRun, runOnBoard } from './board-run';
+import { fetchOutputs, notRun, notStarted, runOnBoard } from './board-run';
+import { runJointProblemIn } from '../board/run-joint-missing';
 import { compareBoardOutput } from './compare-output';
 import { compareCompileStage } from './compile-stage';
 import { VERDICT_EXIT } from './exit-codes';
@@ -104,8 +105,15 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
   let queuePositions: number[] = [];
   let described: ModelIo | null = null;
   let saveOutputsError: AxError | undefined;
-  if (!knownInputError) {
-    const session = await withAbort(opts.signal, () => openBoard({ ...opts, cwd: opts.cwd }));
+  const session = knownInputError ? null : await withAbort(opts.signal, () => openBoard({ ...opts, cwd: opts.cwd })).catch((err: unknown) => {
+    // An agent of an earlier release that refuses to start without its run_joint (ssh://):
+    // reached, but nothing can run there; a failed run, as when today's agent says so.
+    const missing = runJointProblemIn(err);
+    if (!missing) throw err;
+    result = notStarted(missing);
+    return null;
+  });
+  if (session) {
     board = session.identity;
     lap('connect');
     const stopOnAbort = guardAbort(session, opts.signal);

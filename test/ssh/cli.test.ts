@@ -147,7 +147,7 @@ describe('axctl verify over ssh://', () => {
 });
 
 // An installed agent whose run_joint is gone (a firmware update removed it, or the install named a
-// wrong path): axctl says the board's run_joint is missing, as a run failure (exit 4), not as a
+// wrong path): verify reports a run that could not start (run-failed, exit 4) saying so, not as a
 // connection problem (exit 5) in the agent's words about --run-joint. Today's agent starts and
 // says so at the handshake; one installed by an earlier release refuses to start, in words axctl
 // reads from its stderr (the stand-in prints them as such an agent did).
@@ -168,22 +168,26 @@ describe.each([
   });
   const args = () => ['verify', '--board', board.url, '--model', fx.model, '--gt', fx.gt, '--identity', board.clientKey.file, '--known-hosts', board.knownHosts, '--agent-prefix', prefix];
 
-  it('says so in one line naming the board and the path, with what to do (exit 4, no stack)', async () => {
+  const oneLine = () =>
+    `${board.url}: the agent's run_joint ${gone} does not exist on the board ` +
+    `(put run_joint back at that path, or reinstall the agent with the right one: axctl agent install --board ${board.url} --run-joint PATH)`;
+
+  it('is a run-failed verdict (exit 4) whose report says in one line which board, which path, and what to do', async () => {
     const res = await axctl(args());
-    expect(res.code).toBe(4);
-    const lines = res.stderr.trim().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toBe(
-      `axctl: ${board.url}: the agent's run_joint ${gone} does not exist on the board ` +
-        `(put run_joint back at that path, or reinstall the agent with the right one: axctl agent install --board ${board.url} --run-joint PATH)`,
-    );
-    expect(res.stderr).not.toMatch(/\n\s+at /);
+    expect(res.code, res.stderr).toBe(4);
+    expect(res.stderr).toBe('');
+    expect(res.stdout).toMatch(/^RUN FAILED /);
+    expect(res.stdout.replace(/\s+/g, ' ')).toContain(`RUN_JOINT_NOT_FOUND: ${oneLine()}`);
   });
 
-  it('gives the stable code RUN_JOINT_NOT_FOUND with --json, having uploaded nothing', async () => {
-    const res = await axctl([...args(), '--json']);
-    expect(res.code).toBe(4);
-    expect(JSON.parse(res.stdout)).toMatchObject({ error: { code: 'RUN_JOINT_NOT_FOUND', exitCode: 4 } });
+  it('gives the report with the stable code RUN_JOINT_NOT_FOUND with --json and its --junit file, having uploaded nothing', async () => {
+    const junit = path.join(dir, `rj-${release}.xml`);
+    const res = await axctl([...args(), '--json', '--junit', junit]);
+    expect(res.code, res.stderr).toBe(4);
+    const report = JSON.parse(res.stdout) as { verdict: string; advice: string[] };
+    expect(report.verdict).toBe('run-failed');
+    expect(report.advice).toContain(`RUN_JOINT_NOT_FOUND: ${oneLine()}`);
+    expect(await fsp.readFile(junit, 'utf8')).toMatch(/<failure type="run-failed" message="The run failed, so nothing could be compared: [^"]*does not exist on the board/);
     expect(await fsp.readdir(path.join(store, 'blobs')).catch(() => [] as string[])).toEqual([]);
   });
 });
