@@ -53,6 +53,12 @@ export interface VerifyOptions extends Omit<OpenBoardOptions, 'cwd'> {
   ioStore?: ModelIoStore;
   /** Ctrl-C: cancels the run on the board. */
   signal?: AbortSignal;
+  /**
+   * Told once the local checks passed and the board was reached (its session open): an error
+   * from then on is the board's or the link's, or found with its outputs, not a mistake of the
+   * job's that no board would change (the CLI writes --junit for those).
+   */
+  onBoardReached?: () => void;
 }
 
 export interface VerifyOutcome {
@@ -114,6 +120,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
     return null;
   });
   if (session) {
+    opts.onBoardReached?.();
     board = session.identity;
     lap('connect');
     const stopOnAbort = guardAbort(session, opts.signal);
