@@ -13,7 +13,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runJointProblemInAgentLog } from '../../shared/run/agent-run-joint-check';
 import { writeSimRunJoint } from '../built';
 import type { DiagnoseReport, VerifyReport } from '../../host/report/model';
-import { Cleanup, makeFixture, parseJson, requireBuild, runCli, startAgent, targetArgs, tempDir } from './helpers';
+import { Cleanup, expectRunJointGoneReport, makeFixture, parseJson, requireBuild, runCli, runJointGoneLine, startAgent, targetArgs, tempDir } from './helpers';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -35,12 +35,6 @@ async function agentWithoutRunJoint(gone: 'after-start' | 'at-start') {
 }
 
 /** What the agent has stored: blobs and partial uploads. */
-/** The one line that says what is wrong and what to do, as verify's report and deploy's warning give it. */
-function oneLine(board: string, runJoint: string): string {
-  return `${board}: the agent's run_joint ${runJoint} does not exist on the board ` +
-    `(put run_joint back at that path, or reinstall the agent with the right one: axctl agent install --board ${board} --run-joint PATH)`;
-}
-
 async function storedIn(storeDir: string): Promise<string[]> {
   const list = (sub: string) => fsp.readdir(path.join(storeDir, sub)).catch(() => [] as string[]);
   return [...(await list('blobs')), ...(await list('partial'))];
@@ -54,13 +48,8 @@ describe.each([
 
   it('is a run-failed verdict (exit 4) whose report says in one line which board, which path, and what to do', async () => {
     const { agent, runJoint, work, fx } = await brokenAgent();
-    const res = await runCli(['verify', ...targetArgs(agent, fx)], { cwd: work });
-    expect(res.code, res.stderr).toBe(4);
-    expect(res.stderr).toBe('');
-    expect(res.stdout).toMatch(/^RUN FAILED /);
-    // The board as the user gave it (--board), in the message and in the command to run (the
-    // text report wraps long lines).
-    expect(res.stdout.replace(/\s+/g, ' ')).toContain(`RUN_JOINT_NOT_FOUND: ${oneLine(agent.url, runJoint)}`);
+    // The board as the user gave it (--board), in the message and in the command to run.
+    expectRunJointGoneReport(await runCli(['verify', ...targetArgs(agent, fx)], { cwd: work }), agent.url, runJoint);
   });
 
   it('is known from the handshake: nothing is uploaded to a board that cannot run it', async () => {
@@ -77,7 +66,7 @@ describe.each([
     const report = parseJson<VerifyReport>(res);
     expect(report).toMatchObject({ kind: 'verify', verdict: 'run-failed', board: { url: agent.url }, outputs: [] });
     expect(report.summary).toContain(`${agent.url}: the agent's run_joint ${runJoint} does not exist on the board`);
-    expect(report.advice).toContain(`RUN_JOINT_NOT_FOUND: ${oneLine(agent.url, runJoint)}`);
+    expect(report.advice).toContain(`RUN_JOINT_NOT_FOUND: ${runJointGoneLine(agent.url, runJoint)}`);
     const xml = await fsp.readFile(path.join(work, 'j.xml'), 'utf8');
     expect(xml).toMatch(/<property name="verdict" value="run-failed"\/>/);
     expect(xml).toMatch(/name="run_joint ran"[^>]*>\s*<failure type="run-failed" message="The run failed, so nothing could be compared: [^"]*does not exist on the board/);
@@ -115,7 +104,7 @@ describe('the other commands against an agent whose run_joint is gone', () => {
     const { agent, runJoint, work, fx } = await agentWithoutRunJoint('at-start');
     const res = await runCli(['deploy', ...targetArgs(agent, fx), '--json'], { cwd: work, cacheHome: await tempDir(cleanup) });
     expect(res.code, res.stderr).toBe(0);
-    expect(res.stderr).toBe(`axctl: warning: ${oneLine(agent.url, runJoint).replace(' (put', '; axctl verify fails (run-failed) until it is back (put')}\n`);
+    expect(res.stderr).toBe(`axctl: warning: ${runJointGoneLine(agent.url, runJoint).replace(' (put', '; axctl verify fails (run-failed) until it is back (put')}\n`);
     const out = JSON.parse(res.stdout) as { inputs: unknown[]; listing: string; listingProblem: string | null; runJointProblem: string | null };
     expect(out).toMatchObject({ listing: 'none', runJointProblem: 'RUN_JOINT_NOT_FOUND' });
     expect(out.listingProblem).toContain(`the agent's run_joint ${runJoint} does not exist on the board`);

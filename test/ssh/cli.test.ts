@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fingerprint } from '../../host/ssh/known-hosts';
 import { agentOnStdio, fixture, installAgent, requireBuild, runAxctlIn, runJointAt, SIM_RUN_JOINT, startRelay, tempDir, type Fixture } from './helpers';
 import { startSshd, type Sshd } from './sshd';
+import { expectRunJointGoneReport, runJointGoneLine } from '../e2e/helpers';
 
 let board: Sshd;
 let dir: string;
@@ -168,16 +169,8 @@ describe.each([
   });
   const args = () => ['verify', '--board', board.url, '--model', fx.model, '--gt', fx.gt, '--identity', board.clientKey.file, '--known-hosts', board.knownHosts, '--agent-prefix', prefix];
 
-  const oneLine = () =>
-    `${board.url}: the agent's run_joint ${gone} does not exist on the board ` +
-    `(put run_joint back at that path, or reinstall the agent with the right one: axctl agent install --board ${board.url} --run-joint PATH)`;
-
   it('is a run-failed verdict (exit 4) whose report says in one line which board, which path, and what to do', async () => {
-    const res = await axctl(args());
-    expect(res.code, res.stderr).toBe(4);
-    expect(res.stderr).toBe('');
-    expect(res.stdout).toMatch(/^RUN FAILED /);
-    expect(res.stdout.replace(/\s+/g, ' ')).toContain(`RUN_JOINT_NOT_FOUND: ${oneLine()}`);
+    expectRunJointGoneReport(await axctl(args()), board.url, gone);
   });
 
   it('gives the report with the stable code RUN_JOINT_NOT_FOUND with --json and its --junit file, having uploaded nothing', async () => {
@@ -186,7 +179,7 @@ describe.each([
     expect(res.code, res.stderr).toBe(4);
     const report = JSON.parse(res.stdout) as { verdict: string; advice: string[] };
     expect(report.verdict).toBe('run-failed');
-    expect(report.advice).toContain(`RUN_JOINT_NOT_FOUND: ${oneLine()}`);
+    expect(report.advice).toContain(`RUN_JOINT_NOT_FOUND: ${runJointGoneLine(board.url, gone)}`);
     expect(await fsp.readFile(junit, 'utf8')).toMatch(/<failure type="run-failed" message="The run failed, so nothing could be compared: [^"]*does not exist on the board/);
     expect(await fsp.readdir(path.join(store, 'blobs')).catch(() => [] as string[])).toEqual([]);
   });
