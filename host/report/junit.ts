@@ -164,6 +164,9 @@ function runCases(r: VerifyReport): Case[] {
   if (r.verdict === 'input-error' || r.run.fallbacks.length > 0) {
     const lines = r.run.fallbacks.map((f) => `${f.input}${f.file ? ` (${f.file})` : ''}: ${f.reason}`);
     inputs.failure = { type: 'input-error', message: lines[0] ?? r.summary, text: [...lines, '', r.summary].join('\n') };
+  } else if (r.verdict === 'run-failed' && neverRan(r.run)) {
+    // Nothing can be said of the inputs of a run that could not start (the board's run_joint is gone).
+    inputs.skipped = 'run_joint did not start, so it read no input';
   }
   return [run, inputs];
 }
