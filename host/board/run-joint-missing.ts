@@ -5,9 +5,9 @@
  * reached and the agent is the right one; only the program it runs is missing.
  */
 import { isAxError, RunFailedError } from '../../shared/errors';
-import { runJointMissingWords, runJointProblemInAgentLog, type AgentRunJointProblem } from '../../shared/run/agent-run-joint-check';
+import { runJointMissingWords, runJointProblemInAgentLog, UNNAMED_BOARD, type AgentRunJointProblem, type RunJointProblemCode } from '../../shared/run/agent-run-joint-check';
 import type { RunProblem } from '../../shared/run/classify';
-import { boardLabel, type BoardIdentity } from './session';
+import { boardLabel, type BoardIdentity, type RunResult } from './session';
 
 /** The problem with its one line (the board named) and what to do: `hint` always set. */
 export type RunJointMissing = RunProblem & { hint: string };
@@ -36,11 +36,32 @@ export function runJointProblemOf(identity: BoardIdentity): RunJointMissing | nu
  * An error that says the board's run_joint cannot be started (RUN_JOINT_NOT_FOUND /
  * RUN_JOINT_NOT_EXECUTABLE): the agent's answer to a request made after its handshake
  * (AgentError), or an agent of an earlier release refusing to start (runJointMissingAtStart),
- * as a problem of a run that never started; null for any other error.
+ * as a problem of a run that never started, its hint naming `board` as given; null for any
+ * other error.
  */
-export function runJointProblemIn(err: unknown): RunJointMissing | null {
-  if (!isAxError(err) || (err.code !== 'RUN_JOINT_NOT_FOUND' && err.code !== 'RUN_JOINT_NOT_EXECUTABLE')) return null;
-  return { code: err.code, message: err.message, hint: err.hint ?? "put the agent's run_joint back, or reinstall the agent with the right one (axctl agent install --run-joint PATH)" };
+export function runJointProblemIn(err: unknown, board?: BoardIdentity): RunJointMissing | null {
+  if (!isAxError(err) || !isRunJointCode(err.code)) return null;
+  return { code: err.code, message: err.message, hint: hintFor(err.code, err.hint, board) };
+}
+
+/**
+ * A run result from the agent whose run_joint could not be started (removed after the
+ * handshake): its RUN_JOINT_* problem gets what to do (the agent sends only the code and message).
+ */
+export function withRunJointHints(result: RunResult, board: BoardIdentity): RunResult {
+  if (!result.problems.some((p) => isRunJointCode(p.code) && !p.hint)) return result;
+  return { ...result, problems: result.problems.map((p) => (isRunJointCode(p.code) && !p.hint ? { ...p, hint: hintFor(p.code, undefined, board) } : p)) };
+}
+
+function isRunJointCode(code: string): code is RunJointProblemCode {
+  return code === 'RUN_JOINT_NOT_FOUND' || code === 'RUN_JOINT_NOT_EXECUTABLE';
+}
+
+/** The agent's hint with the board's name put in, or the hint the host gives for that code. */
+function hintFor(code: RunJointProblemCode, given: string | undefined, board: BoardIdentity | undefined): string {
+  const name = board ? (board.name ?? board.url) : UNNAMED_BOARD;
+  if (given) return given.split(`--board ${UNNAMED_BOARD}`).join(`--board ${name}`);
+  return runJointMissingWords({ code, path: '' }, name).hint;
 }
 
 /** The one warning line deploy gives when the board's run_joint is gone: what verify will say, and what to do. */

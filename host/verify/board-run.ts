@@ -11,7 +11,7 @@ import { UsageError } from '../../shared/errors';
 import type { GtFolder } from '../../shared/parsers/gt-folder';
 import { tensorFileName } from '../../shared/parsers/gt-folder';
 import { DescribeUnsupportedError, ModelProbeFailedError, type BoardSession, type ModelDescriptionResult, type RunResult } from '../board/session';
-import { runJointProblemIn, runJointProblemOf } from '../board/run-joint-missing';
+import { runJointProblemIn, runJointProblemOf, withRunJointHints } from '../board/run-joint-missing';
 import type { RunProblem } from '../../shared/run/classify';
 import { ensureOnBoard } from '../deploy/ensure';
 import { planInputs, type InputPlan } from '../deploy/gt-inputs';
@@ -72,7 +72,7 @@ export async function runOnBoard(session: BoardSession, req: BoardRunRequest): P
       // The model failed run_joint while the board read it: that run is the verdict's evidence.
       if (err instanceof ModelProbeFailedError) return { result: err.result, plan, inputs, queuePositions, described };
       // run_joint went missing since the handshake: as when the handshake says so.
-      const missing = runJointProblemIn(err);
+      const missing = runJointProblemIn(err, session.identity);
       if (missing) return { result: notStarted(missing), plan, inputs, queuePositions, described };
       // Ctrl-C while the board reads the model: reported like a cancelled run.
       if (req.signal?.aborted) return { result: { ...notRun(), status: 'failed', cancelled: true }, plan, inputs, queuePositions, described };
@@ -104,7 +104,8 @@ export async function runOnBoard(session: BoardSession, req: BoardRunRequest): P
   let resent = false;
   while (result === undefined) {
     try {
-      result = await run();
+      // A run_joint removed since the handshake fails the run: its problem gets what to do.
+      result = withRunJointHints(await run(), session.identity);
     } catch (err) {
       if ((err as { code?: string }).code !== 'BLOB_MISSING') throw err;
       if (resent) {

@@ -64,13 +64,16 @@ export function runJointProblemInAgentLog(log: string): AgentRunJointProblem | n
   return null;
 }
 
+/** How the agent's hint names a board it does not know the name of (the host puts the name in). */
+export const UNNAMED_BOARD = '<this board>';
+
 /**
  * One wording for "the agent's run_joint is gone", whoever finds it: the host when the agent's
  * handshake reports it or an agent of an earlier release refuses to start
  * (host/board/run-joint-missing.ts), or the agent when a run cannot start it
  * (agent/run/runner.ts), which does not know what the host calls the board.
  */
-export function runJointMissingWords(problem: AgentRunJointProblem, board = '<this board>'): { message: string; hint: string } {
+export function runJointMissingWords(problem: AgentRunJointProblem, board = UNNAMED_BOARD): { message: string; hint: string } {
   const what = problem.code === 'RUN_JOINT_NOT_FOUND' ? 'does not exist' : 'is not an executable file';
   return {
     message: `the agent's run_joint ${problem.path} ${what} on the board`,

@@ -251,12 +251,25 @@ describe('run_joint removed between the handshake and the description', () => {
     return { dir, agent, runJoint, options: { ...verifyOptions(dir, agent, fx), board: agent.url.replace(/^ws:/, 'vanishing:') } };
   }
 
+  /** What to do, naming the board as given (the agent itself does not know that name). */
+  const fix = (board: string) => `(put run_joint back at that path, or reinstall the agent with the right one: axctl agent install --board ${board} --run-joint PATH)`;
+
   it("verify: the agent's RUN_JOINT_NOT_FOUND is a run-failed verdict with what to do, not an error", async () => {
     const { runJoint, options } = await vanishingBoard();
     const { report } = await verify(options);
     expect(report.verdict).toBe('run-failed');
     expect(report.summary).toContain(`the agent's run_joint ${runJoint} does not exist on the board`);
     expect(report.advice.join('\n')).toMatch(/^RUN_JOINT_NOT_FOUND: .*does not exist on the board \(put run_joint back at that path/m);
+    expect(report.advice[0]).toContain(fix(options.board));
+  });
+
+  it('verify of a model whose listing is known (no description, the run asked at once): the failed run says what to do too', async () => {
+    const { dir, runJoint, options } = await vanishingBoard();
+    const { report } = await verify({ ...options, ioStore: await knowingStore(dir) });
+    expect(report.verdict).toBe('run-failed');
+    expect(report.summary).toContain(`the agent's run_joint ${runJoint} does not exist on the board`);
+    expect(report.advice).toEqual([expect.stringMatching(/^RUN_JOINT_NOT_FOUND: .*does not exist on the board/)]);
+    expect(report.advice[0]).toContain(fix(options.board));
   });
 
   it("deploy: the agent's RUN_JOINT_NOT_FOUND is a listing problem: everything is sent, with the warning", async () => {
@@ -264,7 +277,7 @@ describe('run_joint removed between the handshake and the description', () => {
     const result = await deploy(options);
     expect(result.listing).toBe('none');
     expect(result.listingProblem).toContain(`the agent's run_joint ${runJoint} does not exist on the board`);
-    expect(result.runJointProblem).toMatchObject({ code: 'RUN_JOINT_NOT_FOUND', hint: expect.stringContaining('put run_joint back') });
+    expect(result.runJointProblem).toMatchObject({ code: 'RUN_JOINT_NOT_FOUND', hint: fix(options.board).slice(1, -1) });
     expect(result.inputs).toHaveLength(1);
     expect(await fsp.readdir(path.join(agent.storeDir, 'blobs'))).toHaveLength(2);
   });
