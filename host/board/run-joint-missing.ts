@@ -47,9 +47,10 @@ export function runJointProblemIn(err: unknown, board?: BoardIdentity): RunJoint
 /**
  * A run result from the agent whose run_joint could not be started (removed after the
  * handshake): its RUN_JOINT_* problem gets what to do (the agent sends only the code and message).
+ * Agentless runs already say what to do (--run-joint) and have no agent to reinstall: as they are.
  */
 export function withRunJointHints(result: RunResult, board: BoardIdentity): RunResult {
-  if (!result.problems.some((p) => isRunJointCode(p.code) && !p.hint)) return result;
+  if (board.mode !== 'agent' || !result.problems.some((p) => isRunJointCode(p.code) && !p.hint)) return result;
   return { ...result, problems: result.problems.map((p) => (isRunJointCode(p.code) && !p.hint ? { ...p, hint: hintFor(p.code, undefined, board) } : p)) };
 }
 

@@ -88,6 +88,25 @@ describe('axctl verify over ssh://', () => {
     expect(out.inputs).toHaveLength(3);
   });
 
+  it('verify --agentless with a run_joint the board does not have: run-failed saying to give --run-joint, not to reinstall an agent (exit 4)', async () => {
+    const cache = path.join(dir, 'no-rj cache');
+    const ssh = ['--identity', board.clientKey.file, '--known-hosts', board.knownHosts, '--agentless', '--board-cache', cache];
+    const files = (f: Fixture) => ['--board', board.url, '--model', f.model, '--gt', f.gt];
+    // One model listed before (the run is asked at once), one never seen (the board is asked to list it first).
+    const seen = await fixture(path.join(dir, 'seen-by-rj'), 'multi-input', 8);
+    expect((await axctl(['verify', ...files(seen), ...ssh, '--run-joint', await runJointAt(await fsp.mkdtemp(path.join(dir, 'rj-')))])).code).toBe(0);
+    const unseen = await fixture(path.join(dir, 'unseen-by-rj'), 'multi-input', 9);
+    for (const f of [seen, unseen]) {
+      const res = await axctl(['verify', ...files(f), ...ssh, '--run-joint', '/nowhere/run_joint', '--json']);
+      expect(res.code, res.stderr).toBe(4);
+      const report = JSON.parse(res.stdout) as { verdict: string; summary: string; advice: string[] };
+      expect(report.verdict).toBe('run-failed');
+      expect(report.summary).toMatch(/\/nowhere\/run_joint: not found on /);
+      expect([report.summary, ...report.advice].join('\n')).toContain('give its path with --run-joint');
+      expect(res.stdout).not.toContain('axctl agent install');
+    }
+  });
+
   it('diagnose takes the same SSH options for its board step (agentless here)', async () => {
     const res = await axctl(['diagnose', '--joint', fx.model, '--gt', fx.gt, '--board', board.url, '--identity', board.clientKey.file, '--known-hosts', board.knownHosts, '--agentless', '--run-joint', await runJointAt(await fsp.mkdtemp(path.join(dir, 'diagnose-'))), '--board-cache', path.join(dir, 'diagnose cache'), '--json']);
     expect(res.stderr).not.toMatch(/Unknown argument/);
