@@ -18,6 +18,7 @@ import { createProgress, formatBytes, progressMode } from '../deploy/progress';
 import { secondsOption } from '../cli-numbers';
 import { resolveTargets } from '../deploy/targets';
 import { boardLabel } from '../board/session';
+import { runJointMissingWarning } from '../board/run-joint-missing';
 
 interface Args extends BoardArgs, SshArgs {
   json: boolean;
@@ -64,6 +65,7 @@ export const handler = action(async (argv: Args) => {
       ...(describeTimeoutMs !== undefined && { describeTimeoutMs }),
     });
     process.stdout.write(argv.json ? `${JSON.stringify(deployJson(result), null, 2)}\n` : deployText(result, cwd, sshOptionWords(argv)));
+    if (result.runJointProblem) process.stderr.write(`axctl: warning: ${runJointMissingWarning(result.runJointProblem)}\n`);
     return ExitCode.OK;
   } catch (err) {
     if (abort.signal.aborted) {
@@ -90,6 +92,7 @@ export function deployJson(r: DeployResult) {
     inputNamesKnown: r.inputNamesKnown,
     listing: r.listing,
     listingProblem: r.listingProblem,
+    runJointProblem: r.runJointProblem?.code ?? null,
     sentBytes: r.sentBytes,
     durationMs: r.durationMs,
     state: r.stateFile,
@@ -115,7 +118,8 @@ function deployText(r: DeployResult, cwd: string, sshWords: string[]): string {
   ];
   if (r.listing === 'board') lines.push("  the board listed the model's inputs: every gt input has its file, of the size run_joint reads");
   else if (r.listing === 'cache') lines.push("  the model's inputs as run_joint listed them before (cached): every gt input has its file, of the size run_joint reads");
-  if (r.listingProblem) lines.push(`  note: run_joint could not list the model on the board (${r.listingProblem}); axctl verify shows the evidence`);
+  // A run_joint gone from the board is the warning on stderr, not a note here.
+  if (r.listingProblem && !r.runJointProblem) lines.push(`  note: run_joint could not list the model on the board (${r.listingProblem}); axctl verify shows the evidence`);
   else if (!r.inputNamesKnown) lines.push('  (input names are taken from the gt file names until the model has run once; verify checks them)');
   // The SSH options are not recorded: a bare verify would log in without them.
   const next = sshWords.length === 0

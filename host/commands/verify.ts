@@ -73,17 +73,23 @@ export const handler = action(async (argv: Args) => {
   const dispose = onInterrupt(() => abort.abort());
   const startedAt = new Date();
   let outcome;
+  let reached = false;
   try {
-    outcome = await verify({ ...targets, ...sshBoardOptions(argv), ...options, cwd, progress, signal: abort.signal, ...(argv['save-outputs'] && { saveOutputs: argv['save-outputs'] }) });
+    outcome = await verify({
+      ...targets, ...sshBoardOptions(argv), ...options, cwd, progress, signal: abort.signal, onBoardReached: () => (reached = true),
+      ...(argv['save-outputs'] && { saveOutputs: argv['save-outputs'] }),
+    });
   } catch (err) {
     if (abort.signal.aborted) {
       process.stderr.write('axctl: verify interrupted\n');
       return INTERRUPTED_EXIT;
     }
-    // No verdict because of the board or the link (exit 5: not reached, refused, lost): CI
-    // still gets a JUnit file, with the error in it, so the board shows as broken instead of
-    // missing. A local mistake (exit 2) is the job's, not the board's: no file.
-    if (argv.junit && isAxError(err) && err.exitCode === ExitCode.CONNECT) {
+    // No verdict because of the board or the link (exit 5: not reached, refused, lost), or for
+    // any error once the local checks passed and the board was reached (its store full or
+    // broken, a blob evicted again: exit 2 too): CI still gets a JUnit file, with the error in
+    // it, so the board shows as broken instead of missing. A local mistake found before (a bad
+    // option or file, no token: exit 2) is the job's, not the board's: no file.
+    if (argv.junit && isAxError(err) && (err.exitCode === ExitCode.CONNECT || reached)) {
       // Named as a verdict's file names the board and model, so a farm's history stays one suite.
       const board = await resolveBoard({ board: targets.board, cwd }).then(boardNaming, () => ({ url: targets.board }));
       const xml = renderVerifyErrorJUnit({ board, model: displayPath(cwd, targets.model), gt: displayPath(cwd, targets.gt), error: err, startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime(), axctlVersion: AXCTL_VERSION });

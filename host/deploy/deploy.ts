@@ -15,6 +15,7 @@ import { openBoard, type OpenBoardOptions } from '../board/open-board';
 import { closeQuietly, withAbort } from '../board/lifecycle';
 import { DescribeUnsupportedError, type BoardIdentity, type BoardSession } from '../board/session';
 import { RunFailedError } from '../../shared/errors';
+import { runJointProblemIn, runJointProblemOf, type RunJointMissing } from '../board/run-joint-missing';
 import { checkStateWritable, stateFile, writeState } from '../state/axctl-state';
 import { ModelIoStore } from '../state/model-io';
 import { checkFitsStore, ensureOnBoard, presentOnBoard, type BlobFile, type BlobOutcome } from './ensure';
@@ -57,6 +58,8 @@ export interface DeployResult {
   listing: ListingSource;
   /** Why the board could not list the model (run_joint failed on it); verify shows the evidence. */
   listingProblem: string | null;
+  /** The board's run_joint is gone (the agent said so): everything was sent, but verify fails until it is back. */
+  runJointProblem: RunJointMissing | null;
   durationMs: number;
   stateFile: string;
 }
@@ -77,7 +80,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     opts.signal?.removeEventListener('abort', closeOnAbort);
     await closeQuietly(session);
   }
-  const { outcomes, listing, listingProblem } = sent;
+  const { outcomes, listing, listingProblem, runJointProblem } = sent;
   await writeState(opts.cwd, {
     board: opts.board,
     ...(opts.tokenFile && { tokenFile: opts.tokenFile }),
@@ -94,6 +97,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     inputNamesKnown: listing !== 'none',
     listing,
     listingProblem,
+    runJointProblem,
     durationMs: Math.round(performance.now() - started),
     stateFile: stateFile(opts.cwd),
   };
@@ -105,6 +109,7 @@ interface Sent {
   inputs: HashedInput[];
   listing: ListingSource;
   listingProblem: string | null;
+  runJointProblem: RunJointMissing | null;
 }
 
 const blobFiles = (inputs: HashedInput[]): BlobFile[] => inputs.map((i) => ({ label: i.name, path: i.file, hash: i.hash, size: i.size }));
@@ -114,14 +119,18 @@ async function send(session: BoardSession, prepared: Prepared, opts: DeployOptio
   const everything = [model, ...blobFiles(prepared.inputs)];
   // The model is sent alone first (to be listed), then its inputs: together they must fit.
   checkFitsStore(session, everything);
+  // The agent said at the handshake that its run_joint is gone: no listing can be had, and
+  // everything goes up as for a board that cannot list (ready for when run_joint is back).
+  const broken = runJointProblemOf(session.identity);
   const unlisted = async (listing: ListingSource, known?: boolean[]): Promise<Sent> => ({
     outcomes: await ensureOnBoard(session, everything, opts.progress, known),
     inputs: prepared.inputs,
     listing,
-    listingProblem: null,
+    listingProblem: broken?.message ?? null,
+    runJointProblem: broken,
   });
   if (prepared.plan.namesKnown) return unlisted('cache');
-  if (opts.describe === false || !session.describeModel) return unlisted('none');
+  if (opts.describe === false || !session.describeModel || broken) return unlisted('none');
   // A re-deploy of what the board already holds sends nothing and asks nothing more: the
   // listing was asked for when these were first sent (verify checks in any case).
   const present = await presentOnBoard(session, everything);
@@ -132,6 +141,7 @@ async function send(session: BoardSession, prepared: Prepared, opts: DeployOptio
   let inputs = prepared.inputs;
   let listing: ListingSource = 'none';
   let listingProblem: string | null = null;
+  let runJointProblem: RunJointMissing | null = null;
   try {
     const described = await session.describeModel(prepared.model.hash, {
       onQueue: (position) => opts.progress.note(queueNote(position, "listing the model's inputs")),
@@ -147,9 +157,11 @@ async function send(session: BoardSession, prepared: Prepared, opts: DeployOptio
     // The files still go up: verify runs the model and shows run_joint's failure in full.
     // So does a run_joint that cannot be started at all (agentless: not on the login PATH):
     // a failed probe is one kind of RunFailedError.
-    if (err instanceof RunFailedError) listingProblem = err.message;
+    // The agent's RUN_JOINT_* answer (an AgentError): run_joint went missing since the handshake.
+    runJointProblem = runJointProblemIn(err, session.identity);
+    if (err instanceof RunFailedError || runJointProblem) listingProblem = (err as Error).message;
     else if (!(err instanceof DescribeUnsupportedError)) throw err;
   }
   checkFitsStore(session, [model, ...blobFiles(inputs)]); // the inputs the listing chose
-  return { outcomes: [modelOutcome!, ...(await ensureOnBoard(session, blobFiles(inputs), opts.progress))], inputs, listing, listingProblem };
+  return { outcomes: [modelOutcome!, ...(await ensureOnBoard(session, blobFiles(inputs), opts.progress))], inputs, listing, listingProblem, runJointProblem };
 }

@@ -154,7 +154,8 @@ function runCases(r: VerifyReport): Case[] {
   if (r.verdict === 'run-failed') {
     const text = [describeRun(r.run), ...r.run.assertions, '', r.summary].join('\n');
     // A run that exited 0 failed for another reason (an output not dumped): the summary says which.
-    const cleanExit = r.run.exitCode === 0 && !r.run.timedOut;
+    // So does one that never started (the board's run_joint is gone).
+    const cleanExit = (r.run.exitCode === 0 && !r.run.timedOut) || neverRan(r.run);
     run.failure = { type: 'run-failed', message: r.run.assertions[0] ?? (cleanExit ? r.summary : `run_joint ${describeExit(r.run)}`), text };
   } else if (neverRan(r.run)) {
     run.skipped = `run_joint was not started: ${r.summary}`; // inputs refused before the run
@@ -163,6 +164,9 @@ function runCases(r: VerifyReport): Case[] {
   if (r.verdict === 'input-error' || r.run.fallbacks.length > 0) {
     const lines = r.run.fallbacks.map((f) => `${f.input}${f.file ? ` (${f.file})` : ''}: ${f.reason}`);
     inputs.failure = { type: 'input-error', message: lines[0] ?? r.summary, text: [...lines, '', r.summary].join('\n') };
+  } else if (r.verdict === 'run-failed' && neverRan(r.run)) {
+    // Nothing can be said of the inputs of a run that could not start (the board's run_joint is gone).
+    inputs.skipped = 'run_joint did not start, so it read no input';
   }
   return [run, inputs];
 }

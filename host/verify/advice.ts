@@ -11,7 +11,8 @@ import { COSINE_THRESHOLD, fmtCosine, fmtShape } from '../report/format';
 import type { OutputComparison, Verdict, VerifyReport } from '../report/model';
 
 export interface RunFailure {
-  problems: { code: string; message: string }[];
+  /** `hint`: what to do, when known (a run_joint gone from the board): always in the advice. */
+  problems: { code: string; message: string; hint?: string }[];
   assertions: string[];
   timedOut: boolean;
   cancelled: boolean;
@@ -207,11 +208,13 @@ function runFailedAdvice(input: AdviceInput): Advice {
   }
   // Problems the summary already tells (the assertion also ends a failed model probe) are not repeated.
   const told = (message: string) => what.includes(message) || f.assertions.some((a) => message.includes(a));
+  // A problem with a hint is listed whole, its code and what to do beside what the summary told.
+  const problems = f.problems.filter((p) => p.hint || !told(p.message)).map((p) => `${p.code}: ${p.message}${p.hint ? ` (${p.hint})` : ''}`);
   const compared = input.outputs;
   if (compared.length === 0) {
     return {
       summary: `The run failed, so nothing could be compared: ${what.replace(/\.+$/, '')}.`,
-      advice: [...f.problems.filter((p) => !told(p.message)).map((p) => `${p.code}: ${p.message}`), ...advice],
+      advice: [...problems, ...advice],
     };
   }
   // run_joint dumped some outputs whole before it failed: they were compared all the same.
@@ -224,7 +227,7 @@ function runFailedAdvice(input: AdviceInput): Advice {
     : `of the ${one ? 'one output' : `${compared.length} outputs`} it dumped, ${differ.join(', ')} ${differ.length === 1 ? 'differs' : 'differ'} from the simulator's: the board also computes differently (see the outputs below)${rest}`;
   return {
     summary: `The run failed: ${what.replace(/\.+$/, '')}. Still, ${finding}.`,
-    advice: [...f.problems.filter((p) => !told(p.message)).map((p) => `${p.code}: ${p.message}`), ...advice],
+    advice: [...problems, ...advice],
   };
 }
 

@@ -10,8 +10,9 @@ import * as path from 'node:path';
 import { UsageError } from '../../shared/errors';
 import type { GtFolder } from '../../shared/parsers/gt-folder';
 import { tensorFileName } from '../../shared/parsers/gt-folder';
-import { boardLabel, DescribeUnsupportedError, ModelProbeFailedError, type BoardSession, type ModelDescriptionResult, type RunResult } from '../board/session';
-import { runJointMissingError } from '../board/run-joint-missing';
+import { DescribeUnsupportedError, ModelProbeFailedError, type BoardSession, type ModelDescriptionResult, type RunResult } from '../board/session';
+import { runJointProblemIn, runJointProblemOf, withRunJointHints } from '../board/run-joint-missing';
+import type { RunProblem } from '../../shared/run/classify';
 import { ensureOnBoard } from '../deploy/ensure';
 import { planInputs, type InputPlan } from '../deploy/gt-inputs';
 import type { HashCache } from '../deploy/hash-cache';
@@ -47,10 +48,11 @@ export interface BoardRun {
 }
 
 export async function runOnBoard(session: BoardSession, req: BoardRunRequest): Promise<BoardRun> {
-  // The agent's run_joint is gone (the handshake said so): nothing could run; say it before uploading.
-  const broken = session.identity.runJointProblem;
-  if (broken) throw runJointMissingError({ label: boardLabel(session.identity), given: session.identity.name ?? session.identity.url }, broken);
   let { plan, inputs } = req;
+  // The agent's run_joint is gone (the handshake said so): nothing can run, so nothing is sent;
+  // the run that never started is the verdict's evidence (run-failed), its report says what to do.
+  const broken = runJointProblemOf(session.identity);
+  if (broken) return { result: notStarted(broken), plan, inputs, queuePositions: [], described: null };
   const queuePositions: number[] = [];
   const onQueue = (position: number) => {
     queuePositions.push(position);
@@ -69,6 +71,9 @@ export async function runOnBoard(session: BoardSession, req: BoardRunRequest): P
     } catch (err) {
       // The model failed run_joint while the board read it: that run is the verdict's evidence.
       if (err instanceof ModelProbeFailedError) return { result: err.result, plan, inputs, queuePositions, described };
+      // run_joint went missing since the handshake: as when the handshake says so.
+      const missing = runJointProblemIn(err, session.identity);
+      if (missing) return { result: notStarted(missing), plan, inputs, queuePositions, described };
       // Ctrl-C while the board reads the model: reported like a cancelled run.
       if (req.signal?.aborted) return { result: { ...notRun(), status: 'failed', cancelled: true }, plan, inputs, queuePositions, described };
       throw err;
@@ -99,7 +104,8 @@ export async function runOnBoard(session: BoardSession, req: BoardRunRequest): P
   let resent = false;
   while (result === undefined) {
     try {
-      result = await run();
+      // A run_joint removed since the handshake fails the run: its problem gets what to do.
+      result = withRunJointHints(await run(), session.identity);
     } catch (err) {
       if ((err as { code?: string }).code !== 'BLOB_MISSING') throw err;
       if (resent) {
@@ -175,6 +181,11 @@ export function notRun(): RunResult {
     problems: [],
     durationMs: 0,
   };
+}
+
+/** The result of a run that could not start on the board (its run_joint is gone): a failed run with `problem`. */
+export function notStarted(problem: RunProblem): RunResult {
+  return { ...notRun(), status: 'failed', problems: [problem] };
 }
 
 function emptyLog(): RunResult['parsed'] {

@@ -27,8 +27,9 @@ import type { OutputComparison, VerifyReport } from '../report/model';
 import { readState, STATE_DIR, stateFile, writeState, type FileRecord } from '../state/axctl-state';
 import { sameBoard } from '../boards/inventory';
 import { modelIoOf, ModelIoStore, type ModelIo } from '../state/model-io';
-import { fetchOutputs, notRun, runOnBoard } from './board-run';
+import { fetchOutputs, notRun, notStarted, runOnBoard } from './board-run';
 import { newerThanReference } from './gt-age';
+import { runJointProblemIn } from '../board/run-joint-missing';
 import { compareBoardOutput } from './compare-output';
 import { compareCompileStage } from './compile-stage';
 import { VERDICT_EXIT } from './exit-codes';
@@ -53,6 +54,12 @@ export interface VerifyOptions extends Omit<OpenBoardOptions, 'cwd'> {
   ioStore?: ModelIoStore;
   /** Ctrl-C: cancels the run on the board. */
   signal?: AbortSignal;
+  /**
+   * Told once the local checks passed and the board was reached (its session open): an error
+   * from then on is the board's or the link's, or found with its outputs, not a mistake of the
+   * job's that no board would change (the CLI writes --junit for those).
+   */
+  onBoardReached?: () => void;
 }
 
 export interface VerifyOutcome {
@@ -108,8 +115,16 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
   // The board is let go while the report is built (a WebSocket close takes a round trip or
   // two); verify returns once it is gone, so nothing is left open behind it.
   let closing: Promise<void> = Promise.resolve();
-  if (!knownInputError) {
-    const session = await withAbort(opts.signal, () => openBoard({ ...opts, cwd: opts.cwd }));
+  const session = knownInputError ? null : await withAbort(opts.signal, () => openBoard({ ...opts, cwd: opts.cwd })).catch((err: unknown) => {
+    // An agent of an earlier release that refuses to start without its run_joint (ssh://):
+    // reached, but nothing can run there; a failed run, as when today's agent says so.
+    const missing = runJointProblemIn(err);
+    if (!missing) throw err;
+    result = notStarted(missing);
+    return null;
+  });
+  if (session) {
+    opts.onBoardReached?.();
     board = session.identity;
     lap('connect');
     const stopOnAbort = guardAbort(session, opts.signal);

@@ -23,6 +23,8 @@ export type RunStatus = 'ok' | 'input-error' | 'failed';
 export interface RunProblem {
   code: string;
   message: string;
+  /** What to do about it, when the host knows (a run_joint gone from the board: put it back). */
+  hint?: string;
 }
 
 /** The folder run_joint dumped into (--bin-out-dir), wherever it is. */

@@ -158,3 +158,31 @@ export function parseJson<T = Record<string, unknown>>(result: CliResult): T {
     throw new Error(`not JSON (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
   }
 }
+
+/**
+ * The one line a report gives for a board whose agent's run_joint is gone (in its advice after
+ * `RUN_JOINT_NOT_FOUND: `; deploy's warning says the same), naming the board as given.
+ */
+export function runJointGoneLine(board: string, runJoint: string, sshOptions = ''): string {
+  return `${board}: the agent's run_joint ${runJoint} does not exist on the board (put run_joint back at that path, or ${reinstallHint(board, sshOptions)})`;
+}
+
+/**
+ * The hint's second way out: over ssh:// agent install with the options the board was reached
+ * with; for another board, restart its agent, or reinstall it over SSH to its host.
+ */
+function reinstallHint(board: string, sshOptions: string): string {
+  return /^ssh:/i.test(board)
+    ? `reinstall the agent with the right one: axctl agent install --board ${board}${sshOptions} --run-joint PATH`
+    : `restart the agent with the right --run-joint (for a service: reinstall it over SSH with axctl agent install --board ssh://USER@${new URL(board).hostname} --run-joint PATH)`;
+}
+
+/** verify's text output for such a board: a RUN FAILED report (exit 4) with that line, nothing on stderr. */
+export function expectRunJointGoneReport(res: Pick<CliResult, 'code' | 'stdout' | 'stderr'>, board: string, runJoint: string, sshOptions = ''): void {
+  if (res.code !== 4) throw new Error(`expected exit 4, got ${res.code}:\n${res.stdout}\n${res.stderr}`);
+  if (res.stderr !== '') throw new Error(`expected nothing on stderr, got: ${res.stderr}`);
+  if (!res.stdout.startsWith('RUN FAILED ')) throw new Error(`expected a RUN FAILED report:\n${res.stdout}`);
+  // The text report wraps long lines.
+  const line = `RUN_JOINT_NOT_FOUND: ${runJointGoneLine(board, runJoint, sshOptions)}`;
+  if (!res.stdout.replace(/\s+/g, ' ').includes(line)) throw new Error(`expected the report to say "${line}":\n${res.stdout}`);
+}

@@ -290,6 +290,22 @@ describe('axctl verify verdicts', () => {
     expect(xml).toContain(`<error type="CONNECT_REFUSED" message="ws://127.0.0.1:${port}`);
   });
 
+  it("the board's own error once reached (a store too small for the model, exit 2): the JUnit file still gets it as an error; a bad option writes none", async () => {
+    const agent = await startAgent(cleanup, { args: ['--store-cap', '1K'] });
+    const { dir, fx } = await fixture();
+    const res = await runCli(['verify', ...targetArgs(agent, fx), '--json', '--junit', 'j.xml'], { cwd: dir });
+    expect(res.code, res.stderr).toBe(2);
+    expect(parseJson<{ error: { code: string } }>(res).error.code).toBe('STORE_FULL');
+    const xml = await fsp.readFile(path.join(dir, 'j.xml'), 'utf8');
+    expect(xml).toMatch(/<testsuites [^>]*errors="1"/);
+    expect(xml).toContain('<property name="verdict" value="none"/>');
+    expect(xml).toContain('<error type="STORE_FULL" message="');
+    // A mistake of the job itself, found before anything was asked of the board: no file.
+    const bad = await runCli(['verify', ...targetArgs(agent, fx), '--repeat', '0', '--junit', 'bad.xml'], { cwd: dir });
+    expect(bad.code).toBe(2);
+    await expect(fsp.access(path.join(dir, 'bad.xml'))).rejects.toThrow();
+  });
+
   it('input-error: a wrong-size gt input, with the model known from an earlier run, is neither sent nor run (exit 3)', async () => {
     const agent = await startAgent(cleanup);
     const { dir, fx } = await fixture();

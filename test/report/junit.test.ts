@@ -154,6 +154,16 @@ describe('renderVerifyJUnit', () => {
     expect(run.failure!.message).toBe('run_joint exited 0 but did not dump output prob.');
   });
 
+  it("a run that could not start (the board's run_joint gone): the run case fails with the summary, the inputs case is skipped, not passed", async () => {
+    const summary = "The run failed, so nothing could be compared: evb1 (ws://10.0.0.5:7007): the agent's run_joint /usr/bin/run_joint does not exist on the board.";
+    const notStarted: VerifyReport = { ...verifyRunFailed, summary, outputs: [], run: { ...verifyRunFailed.run, exitCode: null, signal: null, timedOut: false, assertions: [], timing: { ...verifyRunFailed.run.timing, wallMs: 0 } } };
+    const { cases } = await parse(renderVerifyJUnit(notStarted));
+    expect(cases.find((c) => c.name === 'run_joint ran')!.failure!.message).toBe(summary);
+    const inputs = cases.find((c) => c.name === 'inputs reached the board')!;
+    expect(inputs.failure).toBeNull();
+    expect(inputs.skipped).toBe('run_joint did not start, so it read no input');
+  });
+
   it('tells boards apart: the board in the suite name and in every class name', async () => {
     const named: VerifyReport = { ...verifyMatch, board: { ...verifyMatch.board, url: 'evb1 (ws://10.0.0.5:7007)', hostname: 'ax620a' } };
     const other: VerifyReport = { ...verifyMatch, board: { ...verifyMatch.board, url: 'ws://10.0.0.6:7007', hostname: 'ax620a' } };

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fingerprint } from '../../host/ssh/known-hosts';
 import { agentOnStdio, fixture, installAgent, requireBuild, runAxctlIn, runJointAt, SIM_RUN_JOINT, startRelay, tempDir, type Fixture } from './helpers';
 import { startSshd, type Sshd } from './sshd';
+import { expectRunJointGoneReport, runJointGoneLine } from '../e2e/helpers';
 
 let board: Sshd;
 let dir: string;
@@ -87,6 +88,25 @@ describe('axctl verify over ssh://', () => {
     expect(out.inputs).toHaveLength(3);
   });
 
+  it('verify --agentless with a run_joint the board does not have: run-failed saying to give --run-joint, not to reinstall an agent (exit 4)', async () => {
+    const cache = path.join(dir, 'no-rj cache');
+    const ssh = ['--identity', board.clientKey.file, '--known-hosts', board.knownHosts, '--agentless', '--board-cache', cache];
+    const files = (f: Fixture) => ['--board', board.url, '--model', f.model, '--gt', f.gt];
+    // One model listed before (the run is asked at once), one never seen (the board is asked to list it first).
+    const seen = await fixture(path.join(dir, 'seen-by-rj'), 'multi-input', 8);
+    expect((await axctl(['verify', ...files(seen), ...ssh, '--run-joint', await runJointAt(await fsp.mkdtemp(path.join(dir, 'rj-')))])).code).toBe(0);
+    const unseen = await fixture(path.join(dir, 'unseen-by-rj'), 'multi-input', 9);
+    for (const f of [seen, unseen]) {
+      const res = await axctl(['verify', ...files(f), ...ssh, '--run-joint', '/nowhere/run_joint', '--json']);
+      expect(res.code, res.stderr).toBe(4);
+      const report = JSON.parse(res.stdout) as { verdict: string; summary: string; advice: string[] };
+      expect(report.verdict).toBe('run-failed');
+      expect(report.summary).toMatch(/run_joint \/nowhere\/run_joint does not exist on ssh:\/\//);
+      expect([report.summary, ...report.advice].join('\n')).toContain('check the path given with --run-joint');
+      expect(res.stdout).not.toContain('axctl agent install');
+    }
+  });
+
   it('diagnose takes the same SSH options for its board step (agentless here)', async () => {
     const res = await axctl(['diagnose', '--joint', fx.model, '--gt', fx.gt, '--board', board.url, '--identity', board.clientKey.file, '--known-hosts', board.knownHosts, '--agentless', '--run-joint', await runJointAt(await fsp.mkdtemp(path.join(dir, 'diagnose-'))), '--board-cache', path.join(dir, 'diagnose cache'), '--json']);
     expect(res.stderr).not.toMatch(/Unknown argument/);
@@ -147,7 +167,7 @@ describe('axctl verify over ssh://', () => {
 });
 
 // An installed agent whose run_joint is gone (a firmware update removed it, or the install named a
-// wrong path): axctl says the board's run_joint is missing, as a run failure (exit 4), not as a
+// wrong path): verify reports a run that could not start (run-failed, exit 4) saying so, not as a
 // connection problem (exit 5) in the agent's words about --run-joint. Today's agent starts and
 // says so at the handshake; one installed by an earlier release refuses to start, in words axctl
 // reads from its stderr (the stand-in prints them as such an agent did).
@@ -168,23 +188,19 @@ describe.each([
   });
   const args = () => ['verify', '--board', board.url, '--model', fx.model, '--gt', fx.gt, '--identity', board.clientKey.file, '--known-hosts', board.knownHosts, '--agent-prefix', prefix];
 
-  it('says so in one line naming the board and the path, with what to do (exit 4, no stack)', async () => {
-    const res = await axctl(args());
-    expect(res.code).toBe(4);
-    const lines = res.stderr.trim().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toBe(
-      `axctl: ${board.url}: the agent's run_joint ${gone} does not exist on the board ` +
-        // With the --prefix it was reached at: not a second agent under /opt/axagent.
-        `(put run_joint back at that path, or reinstall the agent with the right one: axctl agent install --board ${board.url} --prefix ${prefix} --run-joint PATH)`,
-    );
-    expect(res.stderr).not.toMatch(/\n\s+at /);
+  it('is a run-failed verdict (exit 4) whose report says in one line which board, which path, and what to do', async () => {
+    // With the --prefix it was reached at: not a second agent under /opt/axagent.
+    expectRunJointGoneReport(await axctl(args()), board.url, gone, ` --prefix ${prefix}`);
   });
 
-  it('gives the stable code RUN_JOINT_NOT_FOUND with --json, having uploaded nothing', async () => {
-    const res = await axctl([...args(), '--json']);
-    expect(res.code).toBe(4);
-    expect(JSON.parse(res.stdout)).toMatchObject({ error: { code: 'RUN_JOINT_NOT_FOUND', exitCode: 4 } });
+  it('gives the report with the stable code RUN_JOINT_NOT_FOUND with --json and its --junit file, having uploaded nothing', async () => {
+    const junit = path.join(dir, `rj-${release}.xml`);
+    const res = await axctl([...args(), '--json', '--junit', junit]);
+    expect(res.code, res.stderr).toBe(4);
+    const report = JSON.parse(res.stdout) as { verdict: string; advice: string[] };
+    expect(report.verdict).toBe('run-failed');
+    expect(report.advice).toContain(`RUN_JOINT_NOT_FOUND: ${runJointGoneLine(board.url, gone, ` --prefix ${prefix}`)}`);
+    expect(await fsp.readFile(junit, 'utf8')).toMatch(/<failure type="run-failed" message="The run failed, so nothing could be compared: [^"]*does not exist on the board/);
     expect(await fsp.readdir(path.join(store, 'blobs')).catch(() => [] as string[])).toEqual([]);
   });
 });

@@ -15,6 +15,8 @@ import { HashCache } from '../../host/deploy/hash-cache';
 import { createProgress } from '../../host/deploy/progress';
 import { ModelIoStore } from '../../host/state/model-io';
 import { verify } from '../../host/verify/verify';
+import { deploy } from '../../host/deploy/deploy';
+import { writeSimRunJoint } from '../built';
 import { writeModel } from '../../scripts/sim/make-gt';
 import { readyModel } from '../../scripts/sim/ready-models';
 import { Cleanup, makeFixture, requireBuild, startAgent, tempDir, type Agent, type Fixture } from '../e2e/helpers';
@@ -229,5 +231,55 @@ describe('verify when the link drops after a failed run', () => {
     expect(outcome.report.verdict).toBe('run-failed');
     expect(outcome.report.outputs).toEqual([]);
     expect(outcome.report.advice.join('\n')).toMatch(/OUTPUTS_NOT_COMPARED: the outputs it dumped could not be compared: .*connection was lost/);
+  });
+});
+
+describe('run_joint removed between the handshake and the description', () => {
+  /** Boards named vanishing://HOST:PORT are the agent at ws://HOST:PORT, whose run_joint is removed once the handshake said it is there. */
+  async function vanishingBoard() {
+    const dir = await tempDir(cleanup);
+    const runJoint = path.join(dir, 'run_joint');
+    await writeSimRunJoint(runJoint);
+    const agent = await startAgent(cleanup, { runJoint });
+    registerBoardOpener('vanishing', async (target, open) => {
+      const inner = await openWithAgent({ ...target, url: target.url.replace(/^vanishing:/, 'ws:') }, open);
+      expect(inner.identity.runJointProblem).toBeUndefined();
+      await fsp.rm(runJoint);
+      return forwarding(inner);
+    });
+    const fx = await makeFixture(path.join(dir, 'data'), 'classifier');
+    return { dir, agent, runJoint, options: { ...verifyOptions(dir, agent, fx), board: agent.url.replace(/^ws:/, 'vanishing:') } };
+  }
+
+  /** What to do for this board (a WebSocket agent: restarted, or reinstalled over SSH to its host), which the agent itself does not know. */
+  const fix = (board: string) =>
+    `(put run_joint back at that path, or restart the agent with the right --run-joint (for a service: reinstall it over SSH with axctl agent install --board ssh://USER@${new URL(board).hostname} --run-joint PATH))`;
+
+  it("verify: the agent's RUN_JOINT_NOT_FOUND is a run-failed verdict with what to do, not an error", async () => {
+    const { runJoint, options } = await vanishingBoard();
+    const { report } = await verify(options);
+    expect(report.verdict).toBe('run-failed');
+    expect(report.summary).toContain(`the agent's run_joint ${runJoint} does not exist on the board`);
+    expect(report.advice.join('\n')).toMatch(/^RUN_JOINT_NOT_FOUND: .*does not exist on the board \(put run_joint back at that path/m);
+    expect(report.advice[0]).toContain(fix(options.board));
+  });
+
+  it('verify of a model whose listing is known (no description, the run asked at once): the failed run says what to do too', async () => {
+    const { dir, runJoint, options } = await vanishingBoard();
+    const { report } = await verify({ ...options, ioStore: await knowingStore(dir) });
+    expect(report.verdict).toBe('run-failed');
+    expect(report.summary).toContain(`the agent's run_joint ${runJoint} does not exist on the board`);
+    expect(report.advice).toEqual([expect.stringMatching(/^RUN_JOINT_NOT_FOUND: .*does not exist on the board/)]);
+    expect(report.advice[0]).toContain(fix(options.board));
+  });
+
+  it("deploy: the agent's RUN_JOINT_NOT_FOUND is a listing problem: everything is sent, with the warning", async () => {
+    const { agent, runJoint, options } = await vanishingBoard();
+    const result = await deploy(options);
+    expect(result.listing).toBe('none');
+    expect(result.listingProblem).toContain(`the agent's run_joint ${runJoint} does not exist on the board`);
+    expect(result.runJointProblem).toMatchObject({ code: 'RUN_JOINT_NOT_FOUND', hint: fix(options.board).slice(1, -1) });
+    expect(result.inputs).toHaveLength(1);
+    expect(await fsp.readdir(path.join(agent.storeDir, 'blobs'))).toHaveLength(2);
   });
 });
