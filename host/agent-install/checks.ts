@@ -7,7 +7,7 @@
  */
 import { ConnectError, isAxError, type AxError } from '../../shared/errors';
 import type { RunJointProblemCode } from '../../shared/run/agent-run-joint-check';
-import { runJointProblemOf } from '../board/agent-session';
+import { runJointProblemInFacts } from '../board/agent-session';
 import type { AgentClient } from '../client/agent-client';
 import type { BoardLink } from './board-link';
 import { installCommand, sshLoginOf } from './install-command';
@@ -61,7 +61,7 @@ async function timed(via: string, sshLabel: string, connect: () => Promise<Agent
       agentVersion,
       ...(facts.runJointVersion && { runJointVersion: facts.runJointVersion }),
       storeFreeBytes: facts.storeFreeBytes,
-      ...(runJointProblemOf(facts) && { runJointProblem: runJointProblemOf(facts)!.code }),
+      ...(runJointProblemInFacts(facts) && { runJointProblem: runJointProblemInFacts(facts)!.code }),
     };
   } catch (err) {
     const e = withUpgradeHint(err, sshLabel);

@@ -5,7 +5,7 @@
  */
 import type { AgentClient } from '../client/agent-client';
 import type { BoardFacts } from '../../shared/protocol/envelope';
-import type { AgentReinstall, AgentRunJointProblem } from '../../shared/run/agent-run-joint-check';
+import { isRunJointProblemCode, type AgentReinstall, type AgentRunJointProblem } from '../../shared/run/agent-run-joint-check';
 import { reinstallOf } from '../agent-install/install-command';
 import type { BoardIdentity, BoardSession, DescribeOptions, ModelDescriptionResult, RunOptions, RunRequest, RunResult, UploadProgress } from './session';
 
@@ -33,8 +33,8 @@ export class AgentBoardSession implements BoardSession {
       ...(agentVersion && { agentVersion }),
       ...(facts.runJointVersion && { runJointVersion: facts.runJointVersion }),
       ...(facts.storeFreeBytes > 0 && { freeBytes: facts.storeFreeBytes }),
-      ...(runJointProblemOf(facts) && {
-        runJointProblem: { ...runJointProblemOf(facts)!, reinstall: opts.reinstall ?? reinstallOf({ given: opts.name ?? opts.url, url: opts.url }) },
+      ...(runJointProblemInFacts(facts) && {
+        runJointProblem: { ...runJointProblemInFacts(facts)!, reinstall: opts.reinstall ?? reinstallOf({ given: opts.name ?? opts.url, url: opts.url }) },
       }),
     };
   }
@@ -79,7 +79,7 @@ export class AgentBoardSession implements BoardSession {
 }
 
 /** The run_joint problem an agent reported at the handshake; undefined when none (or an agent before the field). */
-export function runJointProblemOf(facts: BoardFacts): AgentRunJointProblem | undefined {
+export function runJointProblemInFacts(facts: BoardFacts): AgentRunJointProblem | undefined {
   const code = facts.runJointProblem;
-  return code === 'RUN_JOINT_NOT_FOUND' || code === 'RUN_JOINT_NOT_EXECUTABLE' ? { code, path: facts.runJointPath } : undefined;
+  return isRunJointProblemCode(code) ? { code, path: facts.runJointPath } : undefined;
 }

@@ -5,7 +5,7 @@
  * reached and the agent is the right one; only the program it runs is missing.
  */
 import { isAxError, RunFailedError } from '../../shared/errors';
-import { runJointMissingWords, runJointProblemInAgentLog, type AgentReinstall, type AgentRunJointProblem, type RunJointProblemCode } from '../../shared/run/agent-run-joint-check';
+import { isRunJointProblemCode, runJointMissingWords, runJointProblemInAgentLog, type AgentReinstall, type AgentRunJointProblem, type RunJointProblemCode } from '../../shared/run/agent-run-joint-check';
 import type { RunProblem } from '../../shared/run/classify';
 import { reinstallOf } from '../agent-install/install-command';
 import { boardLabel, type BoardIdentity, type RunResult } from './session';
@@ -44,7 +44,7 @@ export function runJointProblemOf(identity: BoardIdentity): RunJointMissing | nu
  * other error.
  */
 export function runJointProblemIn(err: unknown, board?: BoardIdentity): RunJointMissing | null {
-  if (!isAxError(err) || !isRunJointCode(err.code)) return null;
+  if (!isAxError(err) || !isRunJointProblemCode(err.code)) return null;
   return { code: err.code, message: err.message, hint: hintFor(err.code, err.hint, board) };
 }
 
@@ -54,12 +54,8 @@ export function runJointProblemIn(err: unknown, board?: BoardIdentity): RunJoint
  * Agentless runs already say what to do (--run-joint) and have no agent to reinstall: as they are.
  */
 export function withRunJointHints(result: RunResult, board: BoardIdentity): RunResult {
-  if (board.mode !== 'agent' || !result.problems.some((p) => isRunJointCode(p.code) && !p.hint)) return result;
-  return { ...result, problems: result.problems.map((p) => (isRunJointCode(p.code) && !p.hint ? { ...p, hint: hintFor(p.code, undefined, board) } : p)) };
-}
-
-function isRunJointCode(code: string): code is RunJointProblemCode {
-  return code === 'RUN_JOINT_NOT_FOUND' || code === 'RUN_JOINT_NOT_EXECUTABLE';
+  if (board.mode !== 'agent' || !result.problems.some((p) => isRunJointProblemCode(p.code) && !p.hint)) return result;
+  return { ...result, problems: result.problems.map((p) => (isRunJointProblemCode(p.code) && !p.hint ? { ...p, hint: hintFor(p.code, undefined, board) } : p)) };
 }
 
 /**

@@ -13,6 +13,11 @@ import { constants as fsc, promises as fsp } from 'node:fs';
 
 export type RunJointProblemCode = 'RUN_JOINT_NOT_FOUND' | 'RUN_JOINT_NOT_EXECUTABLE';
 
+/** Whether `code` says the agent's run_joint cannot be started (from facts, an error or a run's problem). */
+export function isRunJointProblemCode(code: string): code is RunJointProblemCode {
+  return code === 'RUN_JOINT_NOT_FOUND' || code === 'RUN_JOINT_NOT_EXECUTABLE';
+}
+
 /**
  * What axagent says about its --run-joint, and what to do: `axagent: <path>: <problem> (<hint>)`
  * as earlier releases refuse to start; in today's warning (runJointWarning) after "run_joint".
