@@ -73,6 +73,10 @@ export class AgentBoardSession implements BoardSession {
     return this.client.getBlob(hash, size, toFile, this.opts.transferTimeoutMs !== undefined ? { timeoutMs: this.opts.transferTimeoutMs } : {});
   }
 
+  heldOutput(hash: string, size: number): Uint8Array | undefined {
+    return this.client.inlineBlob(hash, size);
+  }
+
   close(): Promise<void> {
     return this.client.close();
   }

@@ -58,6 +58,11 @@ export interface BoardSession {
   describeModel?(modelHash: string, opts?: DescribeOptions): Promise<ModelDescriptionResult>;
   /** Fetches blob `hash` to `toFile` atomically (sha256-checked). */
   download(hash: string, size: number, toFile: string): Promise<void>;
+  /**
+   * The bytes of a run's output that came back with the run's result (sha256-checked), when
+   * they did: compared from memory, with no download and no file. Undefined: download it.
+   */
+  heldOutput?(hash: string, size: number): Uint8Array | undefined;
   close(): Promise<void>;
 }
 

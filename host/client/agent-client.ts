@@ -146,6 +146,15 @@ export class AgentClient {
     return downloadBlob(this.channel, hash, size, toFile, { chunkBytes: this.chunkBytes, windowBytes: this.opts.getWindowBytes ?? DEFAULT_GET_WINDOW }, opts);
   }
 
+  /**
+   * The bytes of blob `hash` when a run of this client got it inline (sha256-checked; BLOB_CORRUPT
+   * if they are not that blob), for use from memory; undefined when it must be fetched.
+   */
+  inlineBlob(hash: string, size: number): Uint8Array | undefined {
+    checkBlobHash(hash);
+    return this.inline.getChecked(hash, size);
+  }
+
   /** Runs run_joint on the board; resolves with the result also for failed runs. */
   async run(req: RunRequest, opts: RunOptions = {}): Promise<RunResult> {
     return runOnAgent(this.channel, req, opts, this.inline);

@@ -29,6 +29,13 @@ export async function downloadBlob(channel: Channel, hash: string, size: number,
   await writeBlobFile(hash, toFile, (sink) => receive(channel, hash, size, sizing, opts, sink));
 }
 
+/** A blob whose bytes came with sha256 `actual` must be blob `hash`: else BLOB_CORRUPT. */
+export function checkArrived(hash: string, actual: string): void {
+  if (actual !== hash) {
+    throw new RunFailedError('BLOB_CORRUPT', `blob ${hash} arrived with sha256 ${actual}`, { hint: 'the board\'s copy may be damaged; run again' });
+  }
+}
+
 /** A blob the agent sent inside its RunResult: the same checks and atomic write as a download. */
 export async function writeInlineBlob(hash: string, data: Uint8Array, toFile: string): Promise<void> {
   await writeBlobFile(hash, toFile, (sink) => sink(0, data));
@@ -56,10 +63,7 @@ async function writeBlobFile(hash: string, toFile: string, fill: (sink: Sink) =>
         throw fileWriteError(toFile, err);
       }
     });
-    const actual = hasher.digest('hex');
-    if (actual !== hash) {
-      throw new RunFailedError('BLOB_CORRUPT', `blob ${hash} arrived with sha256 ${actual}`, { hint: 'the board\'s copy may be damaged; run again' });
-    }
+    checkArrived(hash, hasher.digest('hex'));
     try {
       await handle.close();
       await fsp.rename(temp, toFile);

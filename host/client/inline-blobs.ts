@@ -2,7 +2,9 @@
  * Outputs the agent sent inside a RunResult (protocol 1.2): kept by hash so that fetching them
  * needs no Get round trip. Bounded: the oldest go first, and a blob not kept is simply fetched.
  */
+import { createHash } from 'node:crypto';
 import type { RunOutput as WireRunOutput } from '../../shared/protocol/envelope';
+import { checkArrived } from './download';
 
 /** What a run asks the agent to send inline, in all. */
 export const INLINE_OUTPUT_BYTES = 1024 * 1024;
@@ -11,6 +13,8 @@ const KEPT_BYTES = 4 * INLINE_OUTPUT_BYTES;
 
 export class InlineBlobs {
   private readonly blobs = new Map<string, Uint8Array>();
+  /** Blobs whose bytes were found to match their hash (checked once). */
+  private readonly checked = new Set<string>();
   private keptBytes = 0;
 
   keep(outputs: readonly WireRunOutput[]): void {
@@ -24,6 +28,7 @@ export class InlineBlobs {
     for (const [hash, data] of this.blobs) {
       if (this.keptBytes <= KEPT_BYTES) break;
       this.blobs.delete(hash);
+      this.checked.delete(hash);
       this.keptBytes -= data.length;
     }
   }
@@ -32,5 +37,15 @@ export class InlineBlobs {
   get(hash: string, size: number): Uint8Array | undefined {
     const data = this.blobs.get(hash);
     return data && data.length === size ? data : undefined;
+  }
+
+  /** As get(), sha256-checked: BLOB_CORRUPT when the bytes are not blob `hash`. */
+  getChecked(hash: string, size: number): Uint8Array | undefined {
+    const data = this.get(hash, size);
+    if (data && !this.checked.has(hash)) {
+      checkArrived(hash, createHash('sha256').update(data).digest('hex'));
+      this.checked.add(hash);
+    }
+    return data;
   }
 }

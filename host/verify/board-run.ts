@@ -141,11 +141,11 @@ async function describe(session: BoardSession, req: BoardRunRequest, onQueue: (p
   }
 }
 
-/** Fetches every output of an ok run into `dir` as <name with '/' → '_'>.bin. */
-export async function fetchOutputs(session: BoardSession, result: RunResult, dir: string): Promise<Map<string, string>> {
+/** Fetches `outputs` of a run into `dir` as <name with '/' → '_'>.bin. */
+export async function fetchOutputs(session: BoardSession, outputs: RunResult['outputs'], dir: string): Promise<Map<string, string>> {
   await makeFolder(dir);
   const files = new Map<string, string>();
-  for (const out of result.outputs) {
+  for (const out of outputs) {
     const file = path.join(dir, `${tensorFileName(out.name)}.bin`);
     await session.download(out.hash, out.size, file);
     files.set(out.name, file);

@@ -20,6 +20,8 @@ export interface BoardOutput {
   tensor: RunJointTensor | null;
   /** The dump fetched from the board. */
   dumpFile: string;
+  /** Its bytes, when they are in memory (dumpFile then only names it in messages). */
+  dumpBytes?: Uint8Array;
 }
 
 export async function compareBoardOutput(out: BoardOutput, gtFile: GtFile): Promise<OutputComparison> {
@@ -27,9 +29,9 @@ export async function compareBoardOutput(out: BoardOutput, gtFile: GtFile): Prom
   const unpacked = spec !== null && !!out.tensor?.dtype && runJointPackedBits(out.tensor.dtype) === undefined;
   const whole = await loadIfSmall(await openGtTensor(gtFile, spec));
   // run_joint's dump rule can leave fewer rows than the tensor has: compare those rows only.
-  const size = (await fsp.stat(out.dumpFile)).size; // once, for dumpedRows and openDump
+  const size = out.dumpBytes?.length ?? (await fsp.stat(out.dumpFile)).size; // once, for dumpedRows and openDump
   const rows = unpacked ? dumpedRows(size, spec) : null;
-  const got = await loadIfSmall(await openDump(out.dumpFile, size, rows && spec ? { dtype: spec.dtype, shape: [rows, ...spec.shape.slice(1)] } : spec, whole));
+  const got = await loadIfSmall(await openDump({ file: out.dumpFile, ...(out.dumpBytes && { bytes: out.dumpBytes }) }, size, rows && spec ? { dtype: spec.dtype, shape: [rows, ...spec.shape.slice(1)] } : spec, whole));
   // The board dumped what the listing says (packed RAW outputs aside): then a gt file that
   // does not fit the listing is the gt folder's fault, not the board's.
   if (unpacked && spec && (rows !== null || sameShape(got.info.shape, spec.shape))) {

@@ -9,6 +9,7 @@ import { BadFileError } from '../../shared/errors';
 import type { GtFile } from '../../shared/parsers/gt-folder';
 import type { RunJointTensor } from '../../shared/parsers/run-joint-log';
 import { DTYPE_BYTES, isFloatDType, runJointTensorSpec } from '../../shared/tensor/dtype';
+import { bytesSource } from '../../shared/tensor/bin';
 import { openTensor, readAll } from '../../shared/tensor/open';
 import { dequantize } from '../../shared/tensor/quant';
 import type { DType, NumericArray, TensorSource } from '../../shared/tensor/types';
@@ -50,12 +51,24 @@ async function withGtHint(opening: Promise<TensorSource>): Promise<TensorSource>
   }
 }
 
+/** A board output: its file, or its bytes in memory (`file` then only names it in messages). */
+export interface Dump {
+  file: string;
+  bytes?: Uint8Array;
+}
+
 /** A raw dump of the board, `size` bytes long: the listing's dtype and shape, else the reference's. */
-export async function openDump(file: string, size: number, spec: Spec | null, ref: TensorSource): Promise<TensorSource> {
+export async function openDump(dump: Dump, size: number, spec: Spec | null, ref: TensorSource): Promise<TensorSource> {
   const use = spec ?? { dtype: ref.info.dtype, shape: [...ref.info.shape] };
   const expected = use.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[use.dtype];
-  if (size === expected) return openTensor(file, use);
-  return openTensor(file, { dtype: use.dtype }); // flat: the comparison reports the count
+  if (dump.bytes) {
+    // As openTensor reads a raw file: whole, else flat, else not a whole number of elements.
+    const itemBytes = DTYPE_BYTES[use.dtype];
+    const shape = size === expected || size % itemBytes !== 0 ? use.shape : [size / itemBytes];
+    return bytesSource(dump.file, dump.bytes, use.dtype, shape);
+  }
+  if (size === expected) return openTensor(dump.file, use);
+  return openTensor(dump.file, { dtype: use.dtype }); // flat: the comparison reports the count
 }
 
 /**

@@ -221,7 +221,17 @@ async function fetchAndCompare(
   known: ModelIo | null,
   saveTo: string | undefined,
 ): Promise<{ outputs: OutputComparison[]; saveOutputsError?: AxError }> {
-  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-verify-')).catch((err: unknown) => {
+  // Outputs that came back with the result are compared from memory: no temporary folder, no
+  // file written and read back. --save-outputs wants files, so then everything goes to files.
+  const held = new Map<string, Uint8Array>();
+  if (!saveTo) {
+    for (const out of result.outputs) {
+      const bytes = session.heldOutput?.(out.hash, out.size);
+      if (bytes) held.set(out.name, bytes);
+    }
+  }
+  const toFetch = result.outputs.filter((out) => !held.has(out.name));
+  const dir = toFetch.length === 0 ? null : await fsp.mkdtemp(path.join(os.tmpdir(), 'axctl-verify-')).catch((err: unknown) => {
     // The temporary folder comes from TMPDIR: the user's setting, so a user error.
     throw new BadFileError(fileWriteError(os.tmpdir(), err).code, os.tmpdir(), `cannot hold the board's outputs while they are compared: ${writeProblem(err).problem}`, {
       hint: 'set TMPDIR to a folder you can write to',
@@ -229,12 +239,14 @@ async function fetchAndCompare(
     });
   });
   try {
-    const files = await fetchOutputs(session, result, dir);
+    const files = dir ? await fetchOutputs(session, toFetch, dir) : new Map<string, string>();
     const listing = result.parsed.outputs.length > 0 ? result.parsed.outputs : (known?.outputs ?? []);
     const comparisons: OutputComparison[] = [];
     for (const out of result.outputs) {
       const gtFile = gtOutputFile(gt, out.name, result.outputs.length);
-      comparisons.push(await compareBoardOutput({ name: out.name, tensor: listing.find((t) => t.name === out.name) ?? null, dumpFile: files.get(out.name)! }, gtFile));
+      const bytes = held.get(out.name);
+      const dump = bytes ? { dumpFile: `the board's output '${out.name}'`, dumpBytes: bytes } : { dumpFile: files.get(out.name)! };
+      comparisons.push(await compareBoardOutput({ name: out.name, tensor: listing.find((t) => t.name === out.name) ?? null, ...dump }, gtFile));
     }
     if (!saveTo) return { outputs: comparisons };
     try {
@@ -244,7 +256,7 @@ async function fetchAndCompare(
       return { outputs: comparisons, saveOutputsError: fileWriteError(saveTo, err) };
     }
   } finally {
-    await fsp.rm(dir, { recursive: true, force: true });
+    if (dir) await fsp.rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -6,7 +6,7 @@
 import { BadFileError } from '../errors';
 import { writeFileAtomic } from './atomic-write';
 import { DTYPE_BYTES } from './dtype';
-import { chunkElementsFor, emptyFileError, readRegionChunks, tensorFileSize, type StoredRegion } from './raw-reader';
+import { chunkElementsFor, decodeStored, emptyFileError, readRegionChunks, tensorFileSize, type StoredRegion } from './raw-reader';
 import { writeElements, type TensorData } from './raw-writer';
 import { elementCount, formatShape } from './shape';
 import type { DType, TensorSource } from './types';
@@ -37,6 +37,27 @@ export async function openBin(file: string, dtype: DType, shape: readonly number
   return {
     info: { path: file, dtype, shape: [...shape], length },
     chunks: (n?: number) => readRegionChunks(region, chunkElementsFor(dtype, n)),
+  };
+}
+
+/**
+ * A source over raw little-endian C-order bytes held in memory (a board output that came back
+ * with its run's result), sized as `dtype` and `shape` say; `label` names it in messages.
+ */
+export function bytesSource(label: string, bytes: Uint8Array, dtype: DType, shape: readonly number[]): TensorSource {
+  const itemBytes = DTYPE_BYTES[dtype];
+  const length = elementCount(shape, itemBytes);
+  if (bytes.length !== length * itemBytes) {
+    throw new BadFileError('BIN_SIZE_MISMATCH', label, `is ${bytes.length} bytes, but shape ${formatShape(shape)} of ${dtype} needs ${length * itemBytes}`, { hint: sizeHint(bytes.length, length) });
+  }
+  return {
+    info: { path: label, dtype, shape: [...shape], length },
+    async *chunks(chunkElements?: number) {
+      // A copy: decoding may swap bytes in place, and the caller keeps its bytes.
+      const all = decodeStored(Buffer.from(bytes), dtype, 'little', length);
+      const step = chunkElementsFor(dtype, chunkElements);
+      for (let at = 0; at < length; at += step) yield all.subarray(at, Math.min(length, at + step));
+    },
   };
 }
 

@@ -104,6 +104,21 @@ describe('axctl verify verdicts', () => {
     expect(res.stdout).toContain('compile stage: not checked (no gt/onnx file pairs with one in gt/joint)');
   });
 
+  it('compares outputs that came back with the run from memory: no temporary files (a TMPDIR that cannot be written costs nothing), the same verdicts', async () => {
+    for (const [fault, code, verdict] of [[undefined, 0, 'match'], ['perturb', 1, 'mismatch']] as const) {
+      const agent = await startAgent(cleanup, { fault });
+      const { dir, fx } = await fixture();
+      const notAFolder = path.join(dir, 'not-a-folder');
+      await fsp.writeFile(notAFolder, '');
+      const res = await runCli(['verify', ...targetArgs(agent, fx), '--json'], { cwd: dir, env: { TMPDIR: notAFolder } });
+      expect(res.stderr).toBe('');
+      expect(res.code).toBe(code);
+      const report = parseJson<VerifyReport>(res);
+      expect(report.verdict).toBe(verdict);
+      expect(report.outputs[0]).toMatchObject({ name: 'resnetv15_dense0_fwd', shape: [1, 10], exact: fault === undefined });
+    }
+  });
+
   it('mismatch: perturbed float outputs are a board fault, with where and how far (exit 1)', async () => {
     const { res, report } = await verifyJson('perturb');
     expect(res.code).toBe(1);

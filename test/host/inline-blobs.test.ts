@@ -41,6 +41,18 @@ describe('inline outputs on the host', () => {
     expect(same(blobs.get(hash, 100), original)).toBe(true);
   });
 
+  it('gives the bytes to compare from memory only when they are the blob: else BLOB_CORRUPT', () => {
+    const blobs = new InlineBlobs();
+    const data = randomBytes(64);
+    const damaged = Buffer.from(data);
+    damaged[3] ^= 1;
+    const claimed = sha256(randomBytes(64)); // what the result said the damaged one was
+    blobs.keep([output(data), { name: 'other', hash: claimed, size: 64, data: damaged }]);
+    expect(same(blobs.getChecked(sha256(data), 64), data)).toBe(true);
+    expect(() => blobs.getChecked(claimed, 64)).toThrow(expect.objectContaining({ code: 'BLOB_CORRUPT' }));
+    expect(blobs.getChecked(sha256(randomBytes(64)), 64)).toBeUndefined();
+  });
+
   it('drops the oldest beyond a few runs worth', () => {
     const blobs = new InlineBlobs();
     const runs = Array.from({ length: 6 }, () => randomBytes(INLINE_OUTPUT_BYTES));

@@ -83,6 +83,25 @@ describe('compareBoardOutput', () => {
     expect(whole.partial).toBeUndefined();
   });
 
+  it('compares a dump held in memory (an output that came back with its run) as it compares the same dump from its file', async () => {
+    const dir = await tmp();
+    await writeNpy(path.join(dir, 'boxes.npy'), 'float32', [4, 2], Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]));
+    const gt: GtFile = { tensorName: 'boxes', fileBase: 'boxes', npy: path.join(dir, 'boxes.npy') };
+    const listing = tensor({ name: 'boxes', shape: [4, 2], dtype: 'float32', q: null, size: 32 });
+    // Whole and off, the first row only (partial), a count that fits no row (flat), and 3 bytes.
+    const dumps = [Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8.5]), Float32Array.from([1, 2.5]), Float32Array.from([1, 2, 3])].map((a) => Buffer.from(a.buffer));
+    dumps.push(Buffer.from([1, 2, 3]));
+    for (const [i, bytes] of dumps.entries()) {
+      const file = path.join(dir, `dump-${i}.bin`);
+      await fsp.writeFile(file, bytes);
+      const fromFile = await compareBoardOutput({ name: 'boxes', tensor: listing, dumpFile: file }, gt).catch((err: Error) => err);
+      // Named by a file that is not there: the bytes given are all that is read.
+      const fromMemory = await compareBoardOutput({ name: 'boxes', tensor: listing, dumpFile: path.join(dir, 'never-written.bin'), dumpBytes: new Uint8Array(bytes) }, gt).catch((err: Error) => err);
+      if (fromFile instanceof Error) expect(fromMemory).toMatchObject({ code: (fromFile as Error & { code: string }).code });
+      else expect(fromMemory).toEqual(fromFile);
+    }
+  });
+
   it('a raw gt file nothing describes is a bad local file', async () => {
     const dir = await tmp();
     await writeBin(path.join(dir, 'out.bin'), Float32Array.from([1]));
