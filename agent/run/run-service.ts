@@ -31,6 +31,8 @@ export interface RunHooks {
   /** Runs ahead of this one while it waits (see queue.ts); 0 when it starts after waiting. */
   onQueue?: (position: number) => void;
   signal?: AbortSignal;
+  /** Outputs the caller sends on inline: up to this many bytes of them in all are kept in memory as they are stored. */
+  keepOutputBytes?: number;
 }
 
 export interface RunServiceOptions {
@@ -166,10 +168,18 @@ export class RunService {
         problems: verdict.problems,
       };
       // Each output is hashed, synced and moved into the store: side by side, as the disk allows.
-      const stored = await Promise.allSettled(verdict.outputFiles.map((output) => this.store.ingestFile(output.file)));
+      let keepLeft = hooks.keepOutputBytes ?? 0;
+      const keep = (size: number): boolean => {
+        if (size === 0 || size > keepLeft) return false;
+        keepLeft -= size;
+        return true;
+      };
+      const stored = await Promise.allSettled(verdict.outputFiles.map((output) => this.store.ingestFile(output.file, keepLeft > 0 ? { keep } : {})));
       stored.forEach((outcome, i) => {
         const output = verdict.outputFiles[i]!;
-        if (outcome.status === 'fulfilled') result.outputs.push({ name: output.name, hash: outcome.value.hash, size: outcome.value.size });
+        if (outcome.status !== 'fulfilled') return;
+        const { hash, size, bytes } = outcome.value;
+        result.outputs.push({ name: output.name, hash, size, ...(bytes && { bytes }) });
       });
       const failed = stored.findIndex((outcome) => outcome.status === 'rejected');
       if (failed >= 0) {

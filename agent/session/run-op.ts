@@ -40,12 +40,15 @@ export class RunOperation extends QueuedOperation {
             onLine: (stream, text) => this.line(stream, text),
             onQueue: this.queuePosition,
             signal: this.abort.signal,
+            keepOutputBytes: Math.min(req.inlineOutputBytes, this.host.maxChunkBytes),
           },
         );
         if (result.parsed.runJointVersion) await this.host.ctx.board.learn(result.parsed.runJointVersion);
         if (this.done) return;
         const wire = toWire(result);
-        await inlineOutputs(wire, { requested: req.inlineOutputBytes, maxMessageBytes: this.host.maxChunkBytes }, (hash, size) => this.host.ctx.store.read(hash, 0, size)).catch(() => undefined);
+        // The bytes kept while storing an output save reading it back from the store.
+        const kept = (hash: string, size: number) => result.outputs.find((o) => o.hash === hash && o.bytes?.length === size)?.bytes;
+        await inlineOutputs(wire, { requested: req.inlineOutputBytes, maxMessageBytes: this.host.maxChunkBytes }, async (hash, size) => kept(hash, size) ?? this.host.ctx.store.read(hash, 0, size)).catch(() => undefined);
         if (this.done) return;
         await this.host.send({ id: this.id, body: 'runResult', runResult: wire });
         this.finish();

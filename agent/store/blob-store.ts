@@ -21,7 +21,7 @@ import { BackgroundSync } from './background-sync';
 import { fsyncDir, syncFile, writeAt } from './disk';
 import { chunkParts, dropFront, type ChunkBatch } from './chunk-batch';
 import { StoreError, storeIoError } from './errors';
-import { assertHash, hashFileInto, sha256File } from './hashing';
+import { assertHash, hashFileInto, sha256File, sha256FileKeeping } from './hashing';
 import { KeyedLock } from './keyed-lock';
 import { activeNow, SpaceBook } from './space-book';
 import { SpaceKeeper } from './space-keeper';
@@ -274,11 +274,14 @@ export class BlobStore {
     }
   }
 
-  /** Moves `file` (a run output) into the store; the file is gone afterwards. */
-  async ingestFile(file: string): Promise<BlobStat> {
-    let stat: BlobStat;
+  /**
+   * Moves `file` (a run output) into the store; the file is gone afterwards. When `keep(size)`
+   * says so, its bytes come back too, as read to hash it.
+   */
+  async ingestFile(file: string, opts: { keep?: (size: number) => boolean } = {}): Promise<BlobStat & { bytes?: Uint8Array }> {
+    let stat: BlobStat & { bytes?: Uint8Array };
     try {
-      stat = await sha256File(file);
+      stat = opts.keep ? await sha256FileKeeping(file, opts.keep) : await sha256File(file);
     } catch (err) {
       throw fileSystemError(file, err);
     }

@@ -4,7 +4,7 @@
  * can never reach outside the store.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, promises as fsp } from 'node:fs';
 import { StoreError } from './errors';
 
 const HASH_PATTERN = /^[0-9a-f]{64}$/;
@@ -40,4 +40,24 @@ export async function sha256File(file: string): Promise<{ hash: string; size: nu
   const hasher = createHash('sha256');
   const size = await hashFileInto(file, hasher);
   return { hash: hasher.digest('hex'), size };
+}
+
+/**
+ * sha256File, also giving the bytes of the file when `keep(size)` (asked once its size is known)
+ * says so; those are read whole, once: a small run output is then sent inline without being
+ * read back from the store.
+ */
+export async function sha256FileKeeping(file: string, keep: (size: number) => boolean): Promise<{ hash: string; size: number; bytes?: Uint8Array }> {
+  const handle = await fsp.open(file, 'r');
+  let bytes: Buffer;
+  let kept: number;
+  try {
+    kept = (await handle.stat()).size;
+    if (!keep(kept)) return await sha256File(file);
+    bytes = await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+  // One that grew after its size was taken is not kept: keep() allowed for that size.
+  return { hash: createHash('sha256').update(bytes).digest('hex'), size: bytes.length, ...(bytes.length === kept && { bytes }) };
 }

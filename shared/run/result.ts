@@ -17,8 +17,11 @@ export interface RunResult {
   stderr: string;
   /** The parse of run_joint's output: I/O listing, timings, fallbacks, dumps, assertions. */
   parsed: RunJointLog;
-  /** Stored outputs in the model's output order; only when status is 'ok'. */
-  outputs: { name: string; hash: string; size: number }[];
+  /**
+   * Stored outputs in the model's output order; only when status is 'ok'. `bytes`: the agent's
+   * copy of a small output, read as it was stored, for sending it inline.
+   */
+  outputs: { name: string; hash: string; size: number; bytes?: Uint8Array }[];
   problems: RunProblem[];
   /** run_joint's wall time (0 if it never ran). */
   durationMs: number;

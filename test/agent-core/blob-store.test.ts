@@ -417,6 +417,30 @@ describe('run outputs and job folders', () => {
     await expect(fsp.stat(job.dir)).rejects.toThrow();
   });
 
+  it("ingests an output keeping its bytes when keep(size) says so: read once, as stored", async () => {
+    const store = await BlobStore.open(dir, { capBytes: 1_000_000 });
+    const job = await store.makeJobDir();
+    const sizes: number[] = [];
+    for (const [i, wanted] of [true, false, true].entries()) {
+      const data = randomBytes(3000 + i); // the third is new too: kept when stored, as when present
+      const file = path.join(job.dir, `out-${i}.bin`);
+      await fsp.writeFile(file, data);
+      const got = await store.ingestFile(file, { keep: (size) => (sizes.push(size), wanted) });
+      expect(got).toMatchObject({ hash: sha(data), size: data.length });
+      if (wanted) expect(Buffer.from(got.bytes!).equals(data)).toBe(true);
+      else expect(got.bytes).toBeUndefined();
+      expect(Buffer.from(await store.read(sha(data), 0, data.length)).equals(data)).toBe(true);
+    }
+    expect(sizes).toEqual([3000, 3001, 3002]);
+    // Already present: dropped, still with its bytes.
+    const again = randomBytes(3000);
+    await fsp.writeFile(path.join(job.dir, 'a.bin'), again);
+    await store.ingestFile(path.join(job.dir, 'a.bin'));
+    await fsp.writeFile(path.join(job.dir, 'a.bin'), again);
+    expect(Buffer.from((await store.ingestFile(path.join(job.dir, 'a.bin'), { keep: () => true })).bytes!).equals(again)).toBe(true);
+    await job.remove();
+  });
+
   it('clears job folders left by a crash when it opens', async () => {
     const store = await BlobStore.open(dir, { capBytes: 1_000_000 });
     const job = await store.makeJobDir();

@@ -56,6 +56,18 @@ describe('RunService with the board simulator', () => {
     expect(result.parsed.run?.rounds).toBe(4);
   });
 
+  it('keeps the bytes of outputs for sending inline, up to keepOutputBytes in all, and none unasked', async () => {
+    const req = await gtRequest();
+    const sizes = await Promise.all(gt.joint.map(async (file) => (await fsp.stat(file.bin)).size));
+    const budget = Math.max(...sizes); // room for the largest alone, or for the smaller together
+    const kept = (result: RunResult) => result.outputs.filter((o) => o.bytes !== undefined);
+    const result = await simService().run(req, { keepOutputBytes: budget });
+    expect(kept(result).length).toBeGreaterThan(0);
+    expect(kept(result).reduce((sum, o) => sum + o.size, 0)).toBeLessThanOrEqual(budget);
+    for (const o of kept(result)) expect(sha256(Buffer.from(o.bytes!))).toBe(o.hash);
+    expect(kept(await simService().run(req))).toEqual([]);
+  });
+
   it('calls a wrong-size input an input-error', async () => {
     const result = await simService().run(await gtRequest({ depth: Buffer.alloc(10) }));
     expect(result.status).toBe('input-error');
