@@ -8,8 +8,11 @@ import type { AgentContext } from './session/context';
 import { WatchedTransport } from './connection-watch';
 import { AgentSession, PRE_AUTH_MAX_BYTES } from './session/session';
 
-export function startSession(transport: Transport, ctx: AgentContext, config: AgentConfig): AgentSession {
-  return new AgentSession(transport, ctx, { authTimeoutMs: config.authTimeoutMs, transferIdleTimeoutMs: transferIdleMs(config) });
+export function startSession(transport: Transport, ctx: AgentContext, config: AgentConfig, opts: { relayed?: boolean } = {}): AgentSession {
+  // A serial line is opened before any host is on it: there the host speaks first. A relayed
+  // connection is a host's, whatever line this agent serves.
+  const greetFirst = opts.relayed === true || config.mode.kind !== 'serial';
+  return new AgentSession(transport, ctx, { authTimeoutMs: config.authTimeoutMs, transferIdleTimeoutMs: transferIdleMs(config), greetFirst });
 }
 
 /**
@@ -33,7 +36,7 @@ export function startRelayedSession(socket: net.Socket, ctx: AgentContext, confi
     receiveBuffers: ctx.transferMemory.forConnection(),
     unauthenticatedMaxMessageBytes: PRE_AUTH_MAX_BYTES,
   });
-  return startSession(watchAuthentication(transport), ctx, config);
+  return startSession(watchAuthentication(transport), ctx, config, { relayed: true });
 }
 
 /**

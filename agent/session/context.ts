@@ -34,6 +34,12 @@ export interface AgentContext {
 export interface SessionOptions {
   /** A peer must complete hello + auth within this time. */
   authTimeoutMs?: number;
+  /**
+   * Send AgentHello as the connection opens, not in answer to ClientHello: the host then sends
+   * its proof right after its hello, one round trip less. Only where the connection starts with
+   * the host (WebSocket, SSH, a relayed socket), not on a serial line that waits for one.
+   */
+  greetFirst?: boolean;
   /** Requests refused before authentication that end the connection. */
   maxUnauthenticated?: number;
   /** Interval of RunEvent alive_ms while a run is queued or running. */
@@ -56,6 +62,7 @@ export interface SessionOptions {
 
 export const SESSION_DEFAULTS: Required<SessionOptions> = {
   authTimeoutMs: 10_000,
+  greetFirst: false,
   maxUnauthenticated: 3,
   aliveIntervalMs: 5_000,
   chunkBytes: 1024 * 1024,

@@ -5,7 +5,12 @@ import { AGENT_RUN_JOINT_PROBLEMS, runJointProblemAt } from '../../shared/run/ag
 import type { AgentContext } from './context';
 
 export async function boardFacts(ctx: AgentContext): Promise<BoardFacts> {
-  const usage = await ctx.store.usage().catch(() => ({ usedBytes: 0, capBytes: 0, freeBytes: 0 }));
+  // Side by side: the handshake's answer waits for the slowest, not for their sum.
+  const [usage, storeProblem, runJoint] = await Promise.all([
+    ctx.store.usage().catch(() => ({ usedBytes: 0, capBytes: 0, freeBytes: 0 })),
+    ctx.store.writeProblem().catch((err: Error) => `the store cannot be checked (${err.message})`),
+    runJointFacts(ctx.runJoint),
+  ]);
   return {
     hostname: os.hostname(),
     kernel: `${os.release()} ${os.version()}`.trim(),
@@ -18,8 +23,8 @@ export async function boardFacts(ctx: AgentContext): Promise<BoardFacts> {
     memFreeBytes: os.freemem(),
     nodeVersion: process.version,
     agentVersion: ctx.agentVersion,
-    storeProblem: await ctx.store.writeProblem().catch((err: Error) => `the store cannot be checked (${err.message})`),
-    ...(await runJointFacts(ctx.runJoint)),
+    storeProblem,
+    ...runJoint,
   };
 }
 

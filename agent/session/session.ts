@@ -3,8 +3,9 @@
  *
  *   hello ──ClientHello──▶ auth ──valid AuthProof──▶ ready ──▶ closed
  *
- * hello: the host's ClientHello is answered with AgentHello (versions and a fresh nonce);
- *   another protocol major gets Error PROTOCOL_MISMATCH and the connection ends.
+ * hello: AgentHello (versions and a fresh nonce) goes out as the connection opens (greetFirst),
+ *   else in answer to the host's ClientHello; a ClientHello of another protocol major gets
+ *   Error PROTOCOL_MISMATCH and the connection ends.
  * auth: the host's HMAC proof is checked in constant time; a wrong one ends the connection
  *   (AUTH_FAILED), a right one is answered with AuthOk (our own proof, board facts, limits).
  * Before ready, every other request is refused (NOT_AUTHENTICATED), and after a few such
@@ -70,8 +71,9 @@ export class AgentSession implements OperationHost {
   private phase: Phase = 'hello';
   private readonly agentNonce: Uint8Array = newNonce();
   /**
-   * Gathered while the host computes its proof (a few file-system calls: store space, run_joint
-   * check), so AuthOk follows the proof at once; sent only to a host that proved the token.
+   * Gathered from AgentHello on, while the host computes its proof (a few file-system calls:
+   * store space, run_joint check), so AuthOk follows the proof at once; sent only to a host that
+   * proved the token.
    */
   private facts: Promise<BoardFacts> | null = null;
   private refusals = 0;
@@ -88,6 +90,7 @@ export class AgentSession implements OperationHost {
     }, this.opts.authTimeoutMs);
     transport.on('message', (bytes) => this.onMessage(bytes));
     this.log('connected');
+    if (this.opts.greetFirst) this.greet();
   }
 
   /** Ends the connection in an orderly way (agent shutdown). */
@@ -163,10 +166,21 @@ export class AgentSession implements OperationHost {
     else this.dispatch(env);
   }
 
+  /**
+   * AgentHello, once per connection; the board's facts are gathered from then on, for the
+   * AuthOk that follows a valid proof (they go to no one else).
+   */
+  private greet(): void {
+    if (this.facts) return;
+    void this.send({ id: 0, body: 'agentHello', agentHello: { protocolMajor: PROTOCOL_MAJOR, protocolMinor: PROTOCOL_MINOR, agentVersion: this.ctx.agentVersion, nonce: this.agentNonce } });
+    this.facts = boardFacts(this.ctx);
+    this.facts.catch(() => undefined);
+  }
+
   private onHello(env: Envelope): void {
     if (env.body !== 'clientHello') return this.refuse(env);
     const hello = env.clientHello;
-    void this.send({ id: 0, body: 'agentHello', agentHello: { protocolMajor: PROTOCOL_MAJOR, protocolMinor: PROTOCOL_MINOR, agentVersion: this.ctx.agentVersion, nonce: this.agentNonce } });
+    this.greet();
     if (hello.protocolMajor !== PROTOCOL_MAJOR) {
       this.hangUp(new ConnectError('PROTOCOL_MISMATCH', `axctl ${hello.clientVersion ? peerText(hello.clientVersion) : '?'} speaks protocol ${hello.protocolMajor}, this axagent ${this.ctx.agentVersion} speaks ${PROTOCOL_MAJOR}`, {
         hint: 'install axagent from the same axctl release on the board',
@@ -174,8 +188,6 @@ export class AgentSession implements OperationHost {
       return;
     }
     this.phase = 'auth';
-    this.facts = boardFacts(this.ctx);
-    this.facts.catch(() => undefined);
     this.log(`hello from axctl ${hello.clientVersion ? peerText(hello.clientVersion) : '?'} (protocol ${hello.protocolMajor}.${hello.protocolMinor})`);
   }
 

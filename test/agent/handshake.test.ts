@@ -79,15 +79,26 @@ describe('agent handshake', () => {
     const inbox = collect(transport);
     const closed = closeOf(transport);
     await send(transport, hasRequest(1));
-    expect(await inbox.next()).toMatchObject({ id: 1, body: 'error', error: { code: 'NOT_AUTHENTICATED' } });
+    expect(await inbox.next('error')).toMatchObject({ id: 1, body: 'error', error: { code: 'NOT_AUTHENTICATED' } });
     await send(transport, hello());
-    expect(await inbox.next()).toMatchObject({ body: 'agentHello' });
     await send(transport, hasRequest(2));
     await send(transport, hasRequest(3));
     await closed;
+    // One AgentHello, sent as the connection opened: the ClientHello gets no second one.
+    expect(inbox.envelopes.filter((e) => e.body === 'agentHello')).toHaveLength(1);
+    expect(inbox.envelopes[0]).toMatchObject({ body: 'agentHello' });
     const answers = inbox.envelopes.filter((e) => e.body === 'error').map((e) => (e.body === 'error' ? [e.id, e.error.code] : []));
     expect(answers).toEqual([[1, 'NOT_AUTHENTICATED'], [2, 'NOT_AUTHENTICATED'], [3, 'NOT_AUTHENTICATED'], [0, 'NOT_AUTHENTICATED']]);
     expect(inbox.envelopes.some((e) => e.body === 'hasResult')).toBe(false);
+  });
+
+  it('greets first: AgentHello comes as the connection opens, before the host says anything', async () => {
+    // The host's proof then follows its ClientHello at once: one round trip less to connect.
+    const transport = await openTransport(agent.url);
+    const inbox = collect(transport);
+    const first = await Promise.race([inbox.next(), new Promise((resolve) => setTimeout(() => resolve('nothing within 5 s'), 5000))]);
+    expect(first).toMatchObject({ id: 0, body: 'agentHello', agentHello: { protocolMajor: PROTOCOL_MAJOR } });
+    await transport.close();
   });
 
   it('drops a peer that never authenticates after --auth-timeout', async () => {
