@@ -33,9 +33,14 @@ export interface PrepareContext {
 }
 
 export async function prepare(modelPath: string, gtPath: string, ctx: PrepareContext): Promise<Prepared> {
-  const gt = await scanGtFolder(gtPath);
   ctx.progress.note(`hashing ${path.basename(modelPath)}`);
-  const digest = await ctx.hashes.digest(modelPath);
+  // Side by side (each is a few file-system calls, a verify waits for both); a bad gt folder is
+  // still the error reported first, as when they went one after the other.
+  const [scanned, digested] = await Promise.allSettled([scanGtFolder(gtPath), ctx.hashes.digest(modelPath)]);
+  if (scanned.status === 'rejected') throw scanned.reason;
+  if (digested.status === 'rejected') throw digested.reason;
+  const gt = scanned.value;
+  const digest = digested.value;
   if (digest.size === 0) throw new BadFileError('MODEL_EMPTY', modelPath, 'is empty', { hint: 'name the .joint file pulsar build wrote' });
   const model: FileRecord = { path: digest.path, hash: digest.hash, size: digest.size };
   const io = await ctx.ioStore.get(model.hash);
