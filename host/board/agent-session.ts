@@ -23,8 +23,11 @@ export interface AgentSessionOptions {
 export class AgentBoardSession implements BoardSession {
   readonly identity: BoardIdentity;
 
+  readonly reinstall: AgentReinstall;
+
   constructor(readonly client: AgentClient, private readonly opts: AgentSessionOptions) {
     const { facts, agentVersion } = client.hello;
+    this.reinstall = opts.reinstall ?? reinstallOf({ given: opts.name ?? opts.url, url: opts.url });
     this.identity = {
       url: opts.url,
       ...(opts.name && { name: opts.name }),
@@ -34,7 +37,7 @@ export class AgentBoardSession implements BoardSession {
       ...(facts.runJointVersion && { runJointVersion: facts.runJointVersion }),
       ...(facts.storeFreeBytes > 0 && { freeBytes: facts.storeFreeBytes }),
       ...(runJointProblemInFacts(facts) && {
-        runJointProblem: { ...runJointProblemInFacts(facts)!, reinstall: opts.reinstall ?? reinstallOf({ given: opts.name ?? opts.url, url: opts.url }) },
+        runJointProblem: { ...runJointProblemInFacts(facts)!, reinstall: this.reinstall },
       }),
     };
   }

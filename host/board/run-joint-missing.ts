@@ -43,9 +43,9 @@ export function runJointProblemOf(identity: BoardIdentity): RunJointMissing | nu
  * as a problem of a run that never started, its hint naming `board` as given; null for any
  * other error.
  */
-export function runJointProblemIn(err: unknown, board?: BoardIdentity): RunJointMissing | null {
+export function runJointProblemIn(err: unknown, board?: BoardIdentity, reinstall?: AgentReinstall): RunJointMissing | null {
   if (!isAxError(err) || !isRunJointProblemCode(err.code)) return null;
-  return { code: err.code, message: err.message, hint: hintFor(err.code, err.hint, board) };
+  return { code: err.code, message: err.message, hint: hintFor(err.code, err.hint, board, reinstall) };
 }
 
 /**
@@ -53,19 +53,20 @@ export function runJointProblemIn(err: unknown, board?: BoardIdentity): RunJoint
  * handshake): its RUN_JOINT_* problem gets what to do (the agent sends only the code and message).
  * Agentless runs already say what to do (--run-joint) and have no agent to reinstall: as they are.
  */
-export function withRunJointHints(result: RunResult, board: BoardIdentity): RunResult {
+export function withRunJointHints(result: RunResult, board: BoardIdentity, reinstall?: AgentReinstall): RunResult {
   if (board.mode !== 'agent' || !result.problems.some((p) => isRunJointProblemCode(p.code) && !p.hint)) return result;
-  return { ...result, problems: result.problems.map((p) => (isRunJointProblemCode(p.code) && !p.hint ? { ...p, hint: hintFor(p.code, undefined, board) } : p)) };
+  return { ...result, problems: result.problems.map((p) => (isRunJointProblemCode(p.code) && !p.hint ? { ...p, hint: hintFor(p.code, undefined, board, reinstall) } : p)) };
 }
 
 /**
- * What to do, for a board known here: reinstall as the handshake's problem says, else as its URL
- * allows. Without a board, the agent's own hint (it cannot know how the host reached it).
+ * What to do, for a board known here: reinstall as the handshake's problem says, else as the
+ * session reached it (`reinstall`: its --prefix and --via), else as its URL allows. Without a
+ * board, the agent's own hint (it cannot know how the host reached it).
  */
-function hintFor(code: RunJointProblemCode, given: string | undefined, board: BoardIdentity | undefined): string {
+function hintFor(code: RunJointProblemCode, given: string | undefined, board: BoardIdentity | undefined, reinstall?: AgentReinstall): string {
   if (!board) return given ?? runJointMissingWords({ code, path: 'PATH' }).hint;
-  const reinstall = board.runJointProblem?.reinstall ?? reinstallOf({ given: board.name ?? board.url, url: board.url });
-  return runJointMissingWords({ code, path: board.runJointProblem?.path ?? 'PATH', reinstall }).hint;
+  const how = board.runJointProblem?.reinstall ?? reinstall ?? reinstallOf({ given: board.name ?? board.url, url: board.url });
+  return runJointMissingWords({ code, path: board.runJointProblem?.path ?? 'PATH', reinstall: how }).hint;
 }
 
 /** The one warning line deploy gives when the board's run_joint is gone: what verify will say, and what to do. */

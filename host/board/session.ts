@@ -6,7 +6,7 @@
  */
 import type { DescribeOptions, ModelDescriptionResult } from '../client/describe';
 import type { RunOptions, RunRequest, RunResult } from '../client/run';
-import type { AgentRunJointProblem } from '../../shared/run/agent-run-joint-check';
+import type { AgentReinstall, AgentRunJointProblem } from '../../shared/run/agent-run-joint-check';
 
 export type { DescribeOptions, ModelDescriptionResult } from '../client/describe';
 export { DescribeUnsupportedError, ModelProbeFailedError } from '../client/describe';
@@ -43,6 +43,8 @@ export interface BoardSession {
    * there is one: past it, an upload evicts the least recently used blobs.
    */
   readonly storeCapBytes?: number | undefined;
+  /** How to reinstall the agent this session reached (with the --prefix and --via it took), for hints. */
+  readonly reinstall?: AgentReinstall | undefined;
   /** For each blob: does the board hold it complete? (same order as asked) */
   has(blobs: { hash: string; size: number }[]): Promise<boolean[]>;
   /** Uploads `file` as blob `hash`; resumes what the board already holds of it. */

@@ -158,7 +158,7 @@ async function send(session: BoardSession, prepared: Prepared, opts: DeployOptio
     // So does a run_joint that cannot be started at all (agentless: not on the login PATH):
     // a failed probe is one kind of RunFailedError.
     // The agent's RUN_JOINT_* answer (an AgentError): run_joint went missing since the handshake.
-    runJointProblem = runJointProblemIn(err, session.identity);
+    runJointProblem = runJointProblemIn(err, session.identity, session.reinstall);
     if (err instanceof RunFailedError || runJointProblem) listingProblem = (err as Error).message;
     else if (!(err instanceof DescribeUnsupportedError)) throw err;
   }

@@ -72,7 +72,7 @@ export async function runOnBoard(session: BoardSession, req: BoardRunRequest): P
       // The model failed run_joint while the board read it: that run is the verdict's evidence.
       if (err instanceof ModelProbeFailedError) return { result: err.result, plan, inputs, queuePositions, described };
       // run_joint went missing since the handshake: as when the handshake says so.
-      const missing = runJointProblemIn(err, session.identity);
+      const missing = runJointProblemIn(err, session.identity, session.reinstall);
       if (missing) return { result: notStarted(missing), plan, inputs, queuePositions, described };
       // Ctrl-C while the board reads the model: reported like a cancelled run.
       if (req.signal?.aborted) return { result: { ...notRun(), status: 'failed', cancelled: true }, plan, inputs, queuePositions, described };
@@ -105,7 +105,7 @@ export async function runOnBoard(session: BoardSession, req: BoardRunRequest): P
   while (result === undefined) {
     try {
       // A run_joint removed since the handshake fails the run: its problem gets what to do.
-      result = withRunJointHints(await run(), session.identity);
+      result = withRunJointHints(await run(), session.identity, session.reinstall);
     } catch (err) {
       if ((err as { code?: string }).code !== 'BLOB_MISSING') throw err;
       if (resent) {

@@ -8,7 +8,9 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AgentBoardSession } from '../../host/board/agent-session';
 import { openWithAgent, registerBoardOpener } from '../../host/board/open-board';
+import type { AgentReinstall } from '../../shared/run/agent-run-joint-check';
 import { DescribeUnsupportedError, type BoardSession } from '../../host/board/session';
 import { ConnectError } from '../../shared/errors';
 import { HashCache } from '../../host/deploy/hash-cache';
@@ -42,6 +44,8 @@ function forwarding(inner: BoardSession): BoardSession {
     run: (...args) => inner.run(...args),
     describeModel: (...args) => inner.describeModel!(...args),
     download: (...args) => inner.download(...args),
+    ...(inner.heldOutput && { heldOutput: (...args: [string, number]) => inner.heldOutput!(...args) }),
+    reinstall: inner.reinstall,
     close: () => inner.close(),
   };
 }
@@ -219,7 +223,9 @@ describe('verify when the link drops after a failed run', () => {
       const inner = await openWithAgent({ ...target, url: target.url.replace(/^dropping:/, 'ws:') }, open);
       return {
         ...forwarding(inner),
-        // The board went down with run_joint: fetching what it dumped fails as a lost link does.
+        // Outputs too large to come back with the result (none held), and the board went down
+        // with run_joint: fetching what it dumped fails as a lost link does.
+        heldOutput: undefined,
         download: async () => {
           downloads++;
           throw new ConnectError('TRANSPORT_DISCONNECTED', `${target.url}: the connection was lost`);
@@ -236,13 +242,15 @@ describe('verify when the link drops after a failed run', () => {
 
 describe('run_joint removed between the handshake and the description', () => {
   /** Boards named vanishing://HOST:PORT are the agent at ws://HOST:PORT, whose run_joint is removed once the handshake said it is there. */
-  async function vanishingBoard() {
+  async function vanishingBoard(reinstall?: AgentReinstall) {
     const dir = await tempDir(cleanup);
     const runJoint = path.join(dir, 'run_joint');
     await writeSimRunJoint(runJoint);
     const agent = await startAgent(cleanup, { runJoint });
     registerBoardOpener('vanishing', async (target, open) => {
-      const inner = await openWithAgent({ ...target, url: target.url.replace(/^vanishing:/, 'ws:') }, open);
+      const opened = await openWithAgent({ ...target, url: target.url.replace(/^vanishing:/, 'ws:') }, open);
+      // As the ssh:// opener makes it: knowing how the board was reached (--prefix, --via).
+      const inner = reinstall ? new AgentBoardSession((opened as AgentBoardSession).client, { url: target.url, reinstall }) : opened;
       expect(inner.identity.runJointProblem).toBeUndefined();
       await fsp.rm(runJoint);
       return forwarding(inner);
@@ -271,6 +279,16 @@ describe('run_joint removed between the handshake and the description', () => {
     expect(report.summary).toContain(`the agent's run_joint ${runJoint} does not exist on the board`);
     expect(report.advice).toEqual([expect.stringMatching(/^RUN_JOINT_NOT_FOUND: .*does not exist on the board/)]);
     expect(report.advice[0]).toContain(fix(options.board));
+  });
+
+  it('says to reinstall the agent as the board was reached: with its --prefix and --via', async () => {
+    const command = 'axctl agent install --board ssh://root@evb --prefix /data/axagent --via ssh://me@gateway';
+    const { options } = await vanishingBoard({ command, overSsh: true });
+    const { report } = await verify(options);
+    expect(report.verdict).toBe('run-failed');
+    expect(report.advice[0]).toContain(`${command} --run-joint PATH`);
+    const deployed = await deploy((await vanishingBoard({ command, overSsh: true })).options);
+    expect(deployed.runJointProblem?.hint).toContain(`${command} --run-joint PATH`);
   });
 
   it("deploy: the agent's RUN_JOINT_NOT_FOUND is a listing problem: everything is sent, with the warning", async () => {
