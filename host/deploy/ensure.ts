@@ -39,14 +39,26 @@ export function presentOnBoard(session: BoardSession, files: BlobFile[]): Promis
  */
 export function checkFitsStore(session: BoardSession, files: BlobFile[]): void {
   const cap = session.storeCapBytes;
-  const total = [...new Map(files.map((f) => [f.hash, f.size])).values()].reduce((sum, size) => sum + size, 0);
+  const total = totalOf(files);
   if (cap === undefined || total <= cap) return;
-  const bytes = (n: number) => (n < 1024 ? `${n} bytes` : `${n} bytes (${formatBytes(n)})`);
   throw new UsageError(
     'STORE_FULL',
     `the model and its inputs take ${bytes(total)}, more than the ${boardLabel(session.identity)} agent's store cap of ${bytes(cap)}: uploading the last would evict the first`,
     { hint: "raise the agent's store cap (axagent --store-cap; by default 80% of what the store holds plus the disk's free space), or free room on the board's disk" },
   );
+}
+
+/** Bytes `files` take in a store (each blob once). */
+function totalOf(files: Pick<BlobFile, 'hash' | 'size'>[]): number {
+  return [...new Map(files.map((f) => [f.hash, f.size])).values()].reduce((sum, size) => sum + size, 0);
+}
+
+const bytes = (n: number) => (n < 1024 ? `${n} bytes` : `${n} bytes (${formatBytes(n)})`);
+
+/** "they take N bytes (…) of its store cap of M bytes (…)", or without the cap where the agent has none. */
+export function storeShareText(session: BoardSession, files: Pick<BlobFile, 'hash' | 'size'>[]): string {
+  const cap = session.storeCapBytes;
+  return `they take ${bytes(totalOf(files))}${cap === undefined ? '' : ` of its store cap of ${bytes(cap)}`}`;
 }
 
 /**

@@ -13,7 +13,7 @@ import { tensorFileName } from '../../shared/parsers/gt-folder';
 import { DescribeUnsupportedError, ModelProbeFailedError, type BoardSession, type ModelDescriptionResult, type RunResult } from '../board/session';
 import { runJointProblemIn, runJointProblemOf, withRunJointHints } from '../board/run-joint-missing';
 import type { RunProblem } from '../../shared/run/classify';
-import { ensureOnBoard } from '../deploy/ensure';
+import { ensureOnBoard, storeShareText } from '../deploy/ensure';
 import { planInputs, type InputPlan } from '../deploy/gt-inputs';
 import type { HashCache } from '../deploy/hash-cache';
 import { hashPlannedInputs, type HashedInput } from '../deploy/prepare';
@@ -109,7 +109,9 @@ export async function runOnBoard(session: BoardSession, req: BoardRunRequest): P
     } catch (err) {
       if ((err as { code?: string }).code !== 'BLOB_MISSING') throw err;
       if (resent) {
-        throw new UsageError('BLOB_MISSING', `${(err as Error).message}, again after sending it once more: the board's store keeps evicting this run's model or inputs`, {
+        // They fit the cap (ensureOnBoard checked): the rest of it goes to other hosts' blobs.
+        const share = storeShareText(session, [...(req.model ? [req.model] : []), ...inputs]);
+        throw new UsageError('BLOB_MISSING', `${(err as Error).message}, again after sending it once more: the board's store keeps evicting this run's model or inputs (${share}; other hosts' uploads need the rest)`, {
           hint: "the agent's store cap is too small for what its hosts use at once: raise it (axagent --store-cap) or spread the models over more boards",
         });
       }

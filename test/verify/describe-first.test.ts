@@ -46,6 +46,7 @@ function forwarding(inner: BoardSession): BoardSession {
     download: (...args) => inner.download(...args),
     ...(inner.heldOutput && { heldOutput: (...args: [string, number]) => inner.heldOutput!(...args) }),
     reinstall: inner.reinstall,
+    storeCapBytes: inner.storeCapBytes,
     close: () => inner.close(),
   };
 }
@@ -158,6 +159,8 @@ describe('verify when the board evicts a blob between upload and run', () => {
     const err = await run().then(() => null, (e: unknown) => e as { code: string; message: string; hint?: string });
     expect(err).toMatchObject({ code: 'BLOB_MISSING' });
     expect(err!.message).toContain('again after sending it once more');
+    // How much of the cap this run needs, so the owner can size it.
+    expect(err!.message).toMatch(/\(they take \d+ bytes \([^)]*\) of its store cap of \d+ bytes \([^)]*\); other hosts' uploads need the rest\)$/);
     expect(err!.hint).toContain('--store-cap');
     expect(counts.runs).toBe(2);
   });
