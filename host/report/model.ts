@@ -98,6 +98,8 @@ export interface VerifyReport {
     stderr: string;
     assertions: string[];
     fallbacks: { input: string; file: string | null; reason: string }[];
+    /** What went wrong with the run, by stable code (RUN_TIMEOUT, RUN_JOINT_NOT_FOUND, MISSING_OUTPUT...): for scripts, beside the advice's words. */
+    problems: { code: string; message: string; hint?: string }[];
   };
   /** What post-processing must honour (from run_joint's listing). */
   io: {

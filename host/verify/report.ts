@@ -79,6 +79,7 @@ export function buildReport(input: ReportInput): VerifyReport {
       stderr: result.stderr,
       assertions,
       fallbacks,
+      problems: result.problems.map(({ code, message, hint }) => ({ code, message, ...(hint && { hint }) })),
     },
     io,
     advice,

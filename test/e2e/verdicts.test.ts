@@ -57,6 +57,7 @@ describe('axctl verify verdicts', () => {
     expect(report.outputs).toHaveLength(1);
     const out = report.outputs[0]!;
     expect(out).toMatchObject({ name: 'resnetv15_dense0_fwd', dtype: 'float32', shape: [1, 10], exact: true, cosine: 1, maxAbsDiff: 0, pass: true });
+    expect(report.run.problems).toEqual([]);
     expect(out.plot!.sample.length).toBe(10);
     expect(out.plot!.histogram.counts.reduce((a, b) => a + b, 0)).toBe(10);
     expect(report.compile).not.toBeNull();
@@ -225,6 +226,7 @@ describe('axctl verify verdicts', () => {
     expect(report.verdict).toBe('run-failed');
     expect(report.run.timedOut).toBe(true);
     expect(report.summary).toMatch(/did not finish within 1 s/);
+    expect(report.run.problems.map((p) => p.code)).toEqual(['RUN_TIMEOUT']);
   });
 
   it('run-failed: a run_joint that ignores SIGTERM is killed after the grace period (exit 4)', async () => {
@@ -240,6 +242,7 @@ describe('axctl verify verdicts', () => {
     expect(report.verdict).toBe('run-failed');
     expect(report.run.exitCode).toBe(0);
     expect(report.summary).toMatch(/did not dump every output/);
+    expect(report.run.problems).toEqual([expect.objectContaining({ code: 'MISSING_OUTPUT', message: expect.stringContaining('resnetv15_dense0_fwd') })]);
     expect(report.run.log).toMatch(/dump output\[0\] resnetv15_dense0_fwd as .* failed/);
   });
 

@@ -290,6 +290,7 @@ describe('run_joint removed between the handshake and the description', () => {
     const { report } = await verify(options);
     expect(report.verdict).toBe('run-failed');
     expect(report.advice[0]).toContain(`${command} --run-joint PATH`);
+    expect(report.run.problems).toEqual([{ code: 'RUN_JOINT_NOT_FOUND', message: expect.stringContaining('does not exist on the board'), hint: expect.stringContaining(command) }]);
     const deployed = await deploy((await vanishingBoard({ command, overSsh: true })).options);
     expect(deployed.runJointProblem?.hint).toContain(`${command} --run-joint PATH`);
   });
