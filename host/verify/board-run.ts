@@ -34,6 +34,8 @@ export interface BoardRunRequest {
   hashes: HashCache;
   /** Told when uploads start (true) and end (false): Ctrl-C stops those at once (they resume). */
   onTransfer?: (active: boolean) => void;
+  /** Told each time the run has been asked for (local work can then go on beside it). */
+  onRunAsked?: () => void;
 }
 
 export interface BoardRun {
@@ -89,7 +91,7 @@ export async function runOnBoard(session: BoardSession, req: BoardRunRequest): P
   }
   const run = () => {
     req.progress.note('running run_joint on the board');
-    return session.run(
+    const asked = session.run(
       {
         modelHash: req.model.hash,
         inputs: inputs.map((i) => ({ name: i.name, hash: i.hash })),
@@ -99,6 +101,8 @@ export async function runOnBoard(session: BoardSession, req: BoardRunRequest): P
       },
       { ...(req.signal && { signal: req.signal }), onQueue },
     );
+    req.onRunAsked?.();
+    return asked;
   };
   let result: RunResult | undefined;
   let resent = false;

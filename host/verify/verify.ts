@@ -99,9 +99,15 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
   // An input with no file, or (with the model's listing known) of the wrong size, is an
   // input-error found here: nothing is sent to the board and nothing runs there.
   const knownInputError = prepared.plan.problems.some((p) => p.code === 'GT_INPUT_MISSING' || (prepared.io !== null && p.code === 'GT_INPUT_SIZE'));
-  // With the model's listing known, the compile stage (local files only) runs beside the board run.
-  const compileEarly = prepared.io ? compareCompileStage(gt, prepared.io.outputs) : null;
-  compileEarly?.catch(() => undefined);
+  // With the model's listing known, the compile stage (local files only) runs beside the board
+  // run: started once the run is asked for, not before, as its few ms on this thread would hold
+  // up the connection's handshake messages.
+  let compileEarly: ReturnType<typeof compareCompileStage> | null = null;
+  const startCompile = () => {
+    if (compileEarly || !prepared.io) return;
+    compileEarly = compareCompileStage(gt, prepared.io.outputs);
+    compileEarly.catch(() => undefined);
+  };
   lap('local');
 
   let board: BoardIdentity | { url: string } = { url: opts.board };
@@ -129,7 +135,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
     lap('connect');
     const stopOnAbort = guardAbort(session, opts.signal);
     try {
-      const run = await runOnBoard(session, { model, gt, plan, inputs, repeat: opts.repeat, warmup: opts.warmup, timeoutMs: opts.timeoutMs, signal: opts.signal, progress: opts.progress, hashes, onTransfer: stopOnAbort.transferring });
+      const run = await runOnBoard(session, { model, gt, plan, inputs, repeat: opts.repeat, warmup: opts.warmup, timeoutMs: opts.timeoutMs, signal: opts.signal, progress: opts.progress, hashes, onTransfer: stopOnAbort.transferring, onRunAsked: startCompile });
       ({ result, plan, inputs, queuePositions, described } = run);
       stopOnAbort.runOver();
       lap('board');
@@ -155,7 +161,8 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
     const io = modelIoOf(result.parsed) ?? prepared.io ?? described;
     if (io && !prepared.io) await ioStore.remember(model.hash, io);
     const problems = await localProblems(gt, plan, io);
-    const compile = compileEarly ? await compileEarly : await compareCompileStage(gt, io?.outputs ?? []);
+    const early: ReturnType<typeof compareCompileStage> | null = compileEarly;
+    const compile = early ? await early : await compareCompileStage(gt, io?.outputs ?? []);
     const newerThanGt = outputs.some((o) => !o.pass) ? await newerThanReference(model.path, gt) : null;
     const report = buildReport({
       board,
