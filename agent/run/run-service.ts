@@ -130,7 +130,13 @@ export class RunService {
   }
 
   private async execute(plan: RunPlan, hooks: RunHooks): Promise<RunResult> {
-    const modelPath = await this.store.pathOf(plan.modelHash);
+    // The model and the inputs are looked up side by side (a stat each); the model's absence is
+    // the error reported first, as when they were looked up in turn.
+    const [model, ...inputs] = await Promise.allSettled([plan.modelHash, ...plan.inputs.map((input) => input.hash)].map((hash) => this.store.use(hash)));
+    const missing = [model!, ...inputs].find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (missing) throw missing.reason;
+    const modelPath = (model as PromiseFulfilledResult<{ path: string }>).value.path;
+    const held = new Map(plan.inputs.map((input, i) => [input.hash, (inputs[i] as PromiseFulfilledResult<{ path: string; size: number }>).value]));
     let io: ModelIo;
     try {
       io = await this.modelIo.get(plan.modelHash, modelPath, (args, cwd) => this.spawn(args, cwd, plan.timeoutMs, { signal: hooks.signal }), plan.timeoutMs);
@@ -140,8 +146,8 @@ export class RunService {
       throw err;
     }
     const ordered = orderInputs(plan.inputs, io);
-    const inputPaths = await Promise.all(ordered.map((input) => this.store.pathOf(input.hash)));
-    const fed = await Promise.all(ordered.map(async (input) => ({ ...input, size: (await this.store.has(input.hash))?.size ?? 0 })));
+    const inputPaths = ordered.map((input) => held.get(input.hash)!.path);
+    const fed = ordered.map((input) => ({ ...input, size: held.get(input.hash)!.size }));
     const job = await this.store.makeJobDir();
     try {
       const outDir = path.join(job.dir, 'out');

@@ -310,11 +310,17 @@ export class BlobStore {
   }
 
   async pathOf(hash: string): Promise<string> {
-    if (!(await this.has(hash))) {
+    return (await this.use(hash)).path;
+  }
+
+  /** A stored blob about to be used (by a run): its path and size; marked as used. BLOB_NOT_FOUND if it is not there. */
+  async use(hash: string): Promise<{ path: string; size: number }> {
+    const stat = await this.has(hash);
+    if (!stat) {
       throw new StoreError('BLOB_NOT_FOUND', `blob ${hash} is not in the store`, { hash }, { hint: 'upload it first' });
     }
     await this.touch(hash);
-    return this.folders.blobPath(hash);
+    return { path: this.folders.blobPath(hash), size: stat.size };
   }
 
   pin(hashes: string[]): () => void {
