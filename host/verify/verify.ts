@@ -157,6 +157,9 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
       closing = closeQuietly(session);
     }
   }
+  // The folder's deploy record is read while the report is built (it is updated at the end).
+  const recorded = readState(opts.cwd);
+  recorded.catch(() => undefined);
   try {
     const io = modelIoOf(result.parsed) ?? prepared.io ?? described;
     if (io && !prepared.io) await ioStore.remember(model.hash, io);
@@ -182,7 +185,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
     });
     const interrupted = result.cancelled || opts.signal?.aborted === true;
     // A run the user interrupted says nothing about the board: the last verdict stays as it was.
-    const notRecorded = interrupted ? undefined : await recordVerdict(opts, report, model, gt.dir, inputs);
+    const notRecorded = interrupted ? undefined : await recordVerdict(opts, recorded, report, model, gt.dir, inputs);
     lap('report');
     return { report, interrupted, queuePositions, runJointMs: result.durationMs, phases, ...(saveOutputsError && { saveOutputsError }), ...(notRecorded && { notRecorded }) };
   } finally {
@@ -286,16 +289,16 @@ async function localProblems(gt: GtFolder, plan: InputPlan, io: ModelIo | null):
 }
 
 /**
- * Updates the deploy record of the folder when this verify checked what it records (same
- * board, model and gt folder): new hashes if the files changed, and the verdict. A verify of
+ * Updates the deploy record of the folder (`recorded`: as read) when this verify checked what
+ * it records (same board, model and gt folder): new hashes if the files changed, and the verdict. A verify of
  * another board or model leaves it alone, so a bare `axctl verify` keeps meaning the deploy.
  * Returns why a record that is there could not be read or updated: the verdict stands without
  * it, but a bare verify's `lastVerify` silently going stale would mislead whoever reads it.
  */
-async function recordVerdict(opts: VerifyOptions, report: VerifyReport, model: FileRecord, gtDir: string, inputs: HashedInput[]): Promise<string | undefined> {
+async function recordVerdict(opts: VerifyOptions, recorded: ReturnType<typeof readState>, report: VerifyReport, model: FileRecord, gtDir: string, inputs: HashedInput[]): Promise<string | undefined> {
   let state;
   try {
-    state = await readState(opts.cwd);
+    state = await recorded;
   } catch (err) {
     return `the verdict could not be recorded: ${isAxError(err) ? err.describe() : String(err)}`;
   }
