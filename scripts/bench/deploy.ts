@@ -109,6 +109,7 @@ async function main(): Promise<number> {
     console.log(`verify overhead (wall − run_joint's own time), small model, ${VERIFY_ROUNDS} runs`);
     console.log(`  median ${ms(overhead)}, p90 ${ms(quantile(overheads, 0.9))} (target median ≤ 20 ms: ${overhead <= 20 ? 'met' : 'MISSED'})`);
     console.log(`  baseline: run_joint's own time (the simulator) median ${ms(runJointMedian)}; overhead / run_joint = ${(overhead / runJointMedian).toFixed(3)}`);
+    console.log("  (run_joint's own time is the agent's, from spawn() to its exit: starting the process counts as run_joint's)");
     console.log(`  medians by phase: ${Object.entries(phases).map(([name, values]) => `${name} ${ms(quantile(values, 0.5))}`).join(', ')}`);
     console.log('  ("board − run_joint" is the agent\'s work around run_joint — job folder, spawn, storing outputs — plus the has/run round trips)');
 
