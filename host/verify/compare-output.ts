@@ -12,7 +12,7 @@ import { sameShape } from '../../shared/tensor/shape';
 import type { OutputComparison } from '../report/model';
 import { assertGtOutputFits } from './gt-fit';
 import { plotOf } from './plot';
-import { alignForComparison, dumpedRows, firstRows, loadIfSmall, openDump, openGtTensor, specOf } from './tensors';
+import { alignForComparison, dumpedRows, firstRows, GtTensors, loadIfSmall, openDump, specOf } from './tensors';
 
 export interface BoardOutput {
   name: string;
@@ -24,10 +24,10 @@ export interface BoardOutput {
   dumpBytes?: Uint8Array;
 }
 
-export async function compareBoardOutput(out: BoardOutput, gtFile: GtFile): Promise<OutputComparison> {
+export async function compareBoardOutput(out: BoardOutput, gtFile: GtFile, gtTensors = new GtTensors()): Promise<OutputComparison> {
   const spec = specOf(out.tensor);
   const unpacked = spec !== null && !!out.tensor?.dtype && runJointPackedBits(out.tensor.dtype) === undefined;
-  const whole = await loadIfSmall(await openGtTensor(gtFile, spec));
+  const whole = await gtTensors.load(gtFile, spec);
   // run_joint's dump rule can leave fewer rows than the tensor has: compare those rows only.
   const size = out.dumpBytes?.length ?? (await fsp.stat(out.dumpFile)).size; // once, for dumpedRows and openDump
   const rows = unpacked ? dumpedRows(size, spec) : null;

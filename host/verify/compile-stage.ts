@@ -10,7 +10,7 @@ import type { GtFile, GtFolder } from '../../shared/parsers/gt-folder';
 import { tensorFileName } from '../../shared/parsers/gt-folder';
 import type { RunJointTensor } from '../../shared/parsers/run-joint-log';
 import type { CompileStageOutput, VerifyReport } from '../report/model';
-import { alignForComparison, loadIfSmall, openGtTensor, specOf } from './tensors';
+import { alignForComparison, GtTensors, specOf } from './tensors';
 
 /**
  * Null when no gt/onnx file pairs with a gt/joint file: no onnx/ (or the older input/output
@@ -18,7 +18,7 @@ import { alignForComparison, loadIfSmall, openGtTensor, specOf } from './tensors
  * its output whatever its name (as the board stage takes it), so it pairs with the only
  * gt/onnx file too.
  */
-export async function compareCompileStage(gt: GtFolder, outputs: readonly RunJointTensor[]): Promise<VerifyReport['compile']> {
+export async function compareCompileStage(gt: GtFolder, outputs: readonly RunJointTensor[], gtTensors = new GtTensors()): Promise<VerifyReport['compile']> {
   if (gt.onnx.length === 0 || gt.joint.length === 0) return null;
   const byBase = new Map(outputs.map((t) => [tensorFileName(t.name), t]));
   const order = (base: string) => {
@@ -34,8 +34,8 @@ export async function compareCompileStage(gt: GtFolder, outputs: readonly RunJoi
   for (const [onnxFile, jointFile] of pairs) {
     const tensor = (onlyOnes ? outputs[0] : byBase.get(onnxFile.fileBase)) ?? null;
     // The float model's outputs are float32 in the listing's shape (a .npy says so itself).
-    const onnx = await loadIfSmall(await openGtTensor(onnxFile, tensor?.shape.length ? { dtype: 'float32', shape: [...tensor.shape] } : null));
-    const compiled = await loadIfSmall(await openGtTensor(jointFile, specOf(tensor)));
+    const onnx = await gtTensors.load(onnxFile, tensor?.shape.length ? { dtype: 'float32', shape: [...tensor.shape] } : null);
+    const compiled = await gtTensors.load(jointFile, specOf(tensor));
     const aligned = alignForComparison(onnx, compiled, tensor?.q ?? null);
     const c = await compareSources(aligned.ref, aligned.got, stageTolerance('onnx-vs-joint', 'float32'));
     const cosine = c.metrics?.cosine ?? NaN;

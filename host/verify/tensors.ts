@@ -36,6 +36,26 @@ export async function openGtTensor(file: GtFile, spec: Spec | null): Promise<Ten
   return withGtHint(openTensor(file.bin!, spec));
 }
 
+/**
+ * gt files as one verify reads them: each opened and (when small) loaded once, though both the
+ * compile stage and the board's comparison read gt/joint. A .npy is read by its header alone,
+ * so the spec asked with it does not matter; a raw .bin is read as that spec says.
+ */
+export class GtTensors {
+  private readonly loaded = new Map<string, Promise<TensorSource>>();
+
+  load(file: GtFile, spec: Spec | null): Promise<TensorSource> {
+    const key = file.npy ?? JSON.stringify([file.bin, spec]);
+    let loading = this.loaded.get(key);
+    if (!loading) {
+      loading = openGtTensor(file, spec).then(loadIfSmall);
+      this.loaded.set(key, loading);
+      loading.catch(() => this.loaded.delete(key)); // the next reader tries again, and says why
+    }
+    return loading;
+  }
+}
+
 const GT_FILE_HINT = 'the gt folder is damaged or was made for another model: make it again with `pulsar run ... --output_gt` for this model';
 
 /**

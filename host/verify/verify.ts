@@ -32,6 +32,7 @@ import { newerThanReference } from './gt-age';
 import { runJointProblemIn } from '../board/run-joint-missing';
 import { compareBoardOutput } from './compare-output';
 import { compareCompileStage } from './compile-stage';
+import { GtTensors } from './tensors';
 import { VERDICT_EXIT } from './exit-codes';
 import { buildReport } from './report';
 import { moveOutputsInto, prepareOutputFolder } from './save-outputs';
@@ -102,10 +103,12 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
   // With the model's listing known, the compile stage (local files only) runs beside the board
   // run: started once the run is asked for, not before, as its few ms on this thread would hold
   // up the connection's handshake messages.
+  // gt/joint is read once for both stages.
+  const gtTensors = new GtTensors();
   let compileEarly: ReturnType<typeof compareCompileStage> | null = null;
   const startCompile = () => {
     if (compileEarly || !prepared.io) return;
-    compileEarly = compareCompileStage(gt, prepared.io.outputs);
+    compileEarly = compareCompileStage(gt, prepared.io.outputs, gtTensors);
     compileEarly.catch(() => undefined);
   };
   lap('local');
@@ -145,7 +148,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
       const compared = result.status === 'ok' || (result.status === 'failed' && result.outputs.length > 0);
       if (compared && !opts.signal?.aborted) {
         try {
-          ({ outputs, saveOutputsError } = await fetchAndCompare(session, result, gt, prepared.io ?? described, opts.saveOutputs));
+          ({ outputs, saveOutputsError } = await fetchAndCompare(session, result, gt, prepared.io ?? described, opts.saveOutputs, gtTensors));
         } catch (err) {
           if (result.status === 'ok') throw err;
           result = { ...result, problems: [...result.problems, { code: 'OUTPUTS_NOT_COMPARED', message: `the outputs it dumped could not be compared: ${(err as Error).message}` }] };
@@ -165,7 +168,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
     if (io && !prepared.io) await ioStore.remember(model.hash, io);
     const problems = await localProblems(gt, plan, io);
     const early: ReturnType<typeof compareCompileStage> | null = compileEarly;
-    const compile = early ? await early : await compareCompileStage(gt, io?.outputs ?? []);
+    const compile = early ? await early : await compareCompileStage(gt, io?.outputs ?? [], gtTensors);
     const newerThanGt = outputs.some((o) => !o.pass) ? await newerThanReference(model.path, gt) : null;
     const report = buildReport({
       board,
@@ -230,6 +233,7 @@ async function fetchAndCompare(
   gt: GtFolder,
   known: ModelIo | null,
   saveTo: string | undefined,
+  gtTensors: GtTensors,
 ): Promise<{ outputs: OutputComparison[]; saveOutputsError?: AxError }> {
   // Outputs that came back with the result are compared from memory: no temporary folder, no
   // file written and read back. --save-outputs wants files, so then everything goes to files.
@@ -256,7 +260,7 @@ async function fetchAndCompare(
       const gtFile = gtOutputFile(gt, out.name, result.outputs.length);
       const bytes = held.get(out.name);
       const dump = bytes ? { dumpFile: `the board's output '${out.name}'`, dumpBytes: bytes } : { dumpFile: files.get(out.name)! };
-      comparisons.push(await compareBoardOutput({ name: out.name, tensor: listing.find((t) => t.name === out.name) ?? null, ...dump }, gtFile));
+      comparisons.push(await compareBoardOutput({ name: out.name, tensor: listing.find((t) => t.name === out.name) ?? null, ...dump }, gtFile, gtTensors));
     }
     if (!saveTo) return { outputs: comparisons };
     try {
