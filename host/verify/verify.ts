@@ -166,7 +166,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
   try {
     const io = modelIoOf(result.parsed) ?? prepared.io ?? described;
     if (io && !prepared.io) await ioStore.remember(model.hash, io);
-    const problems = await localProblems(gt, plan, io);
+    const problems = await localProblems(gt, plan, io, prepared.io ?? described);
     const early: ReturnType<typeof compareCompileStage> | null = compileEarly;
     const compile = early ? await early : await compareCompileStage(gt, io?.outputs ?? [], gtTensors);
     const newerThanGt = outputs.some((o) => !o.pass) ? await newerThanReference(model.path, gt) : null;
@@ -285,11 +285,21 @@ function gtOutputFile(gt: GtFolder, name: string, outputCount: number): GtFile {
   });
 }
 
-/** The plan's problems, checked again with the run's listing when the host did not know it before. */
-async function localProblems(gt: GtFolder, plan: InputPlan, io: ModelIo | null): Promise<InputProblem[]> {
+/**
+ * The plan's problems, checked again with the run's listing when the plan was made without it
+ * (`planned`: the listing the plan was made with, if any); the same inputs need no second check.
+ */
+async function localProblems(gt: GtFolder, plan: InputPlan, io: ModelIo | null, planned: ModelIo | null): Promise<InputProblem[]> {
   if (!io || plan.problems.some((p) => p.code === 'GT_INPUT_MISSING')) return plan.problems;
+  if (planned && sameInputs(planned, io)) return plan.problems;
   const checked = await planInputs(gt, { names: io.inputs.map((t) => t.name), tensors: io.inputs, maxBatchSize: io.maxBatchSize });
   return checked.problems;
+}
+
+/** The same inputs as far as planInputs looks: names, order, sizes, shapes, dtypes, batch. */
+function sameInputs(a: ModelIo, b: ModelIo): boolean {
+  const key = (io: ModelIo) => JSON.stringify([io.maxBatchSize, io.inputs.map((t) => [t.name, t.size, t.shape, t.dtype, t.layout, t.colorSpace])]);
+  return key(a) === key(b);
 }
 
 /**
