@@ -288,8 +288,7 @@ export class BlobStore {
     const { hash, size } = stat;
     return this.hashLock.run(hash, async () => {
       if (await this.has(hash)) {
-        await fsp.rm(file, { force: true });
-        await this.touch(hash);
+        await Promise.all([fsp.rm(file, { force: true }), this.touch(hash)]);
         return stat;
       }
       this.space.checkSize(hash, size);
