@@ -6,6 +6,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { allInOrder } from '../../shared/all-in-order';
 import { AxError, UsageError } from '../../shared/errors';
 import { parseRunJointLog } from '../../shared/parsers/run-joint-log';
 import type { BlobStore } from '../store/blob-store';
@@ -132,11 +133,9 @@ export class RunService {
   private async execute(plan: RunPlan, hooks: RunHooks): Promise<RunResult> {
     // The model and the inputs are looked up side by side (a stat each); the model's absence is
     // the error reported first, as when they were looked up in turn.
-    const [model, ...inputs] = await Promise.allSettled([plan.modelHash, ...plan.inputs.map((input) => input.hash)].map((hash) => this.store.use(hash)));
-    const missing = [model!, ...inputs].find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (missing) throw missing.reason;
-    const modelPath = (model as PromiseFulfilledResult<{ path: string }>).value.path;
-    const held = new Map(plan.inputs.map((input, i) => [input.hash, (inputs[i] as PromiseFulfilledResult<{ path: string; size: number }>).value]));
+    const [model, ...inputs] = await allInOrder([plan.modelHash, ...plan.inputs.map((input) => input.hash)].map((hash) => this.store.use(hash)));
+    const modelPath = model!.path;
+    const held = new Map(plan.inputs.map((input, i) => [input.hash, inputs[i]!]));
     let io: ModelIo;
     try {
       io = await this.modelIo.get(plan.modelHash, modelPath, (args, cwd) => this.spawn(args, cwd, plan.timeoutMs, { signal: hooks.signal }), plan.timeoutMs);

@@ -4,6 +4,7 @@
  * last hashed costs a stat). Nothing here touches the network.
  */
 import * as path from 'node:path';
+import { allInOrder } from '../../shared/all-in-order';
 import { BadFileError, InputError, type AxError } from '../../shared/errors';
 import { scanGtFolder, type GtFolder } from '../../shared/parsers/gt-folder';
 import type { HashCache } from './hash-cache';
@@ -36,11 +37,7 @@ export async function prepare(modelPath: string, gtPath: string, ctx: PrepareCon
   ctx.progress.note(`hashing ${path.basename(modelPath)}`);
   // Side by side (each is a few file-system calls, a verify waits for both); a bad gt folder is
   // still the error reported first, as when they went one after the other.
-  const [scanned, digested] = await Promise.allSettled([scanGtFolder(gtPath), ctx.hashes.digest(modelPath)]);
-  if (scanned.status === 'rejected') throw scanned.reason;
-  if (digested.status === 'rejected') throw digested.reason;
-  const gt = scanned.value;
-  const digest = digested.value;
+  const [gt, digest] = await allInOrder([scanGtFolder(gtPath), ctx.hashes.digest(modelPath)]);
   if (digest.size === 0) throw new BadFileError('MODEL_EMPTY', modelPath, 'is empty', { hint: 'name the .joint file pulsar build wrote' });
   const model: FileRecord = { path: digest.path, hash: digest.hash, size: digest.size };
   const io = await ctx.ioStore.get(model.hash);

@@ -81,12 +81,8 @@ export interface Dump {
 export async function openDump(dump: Dump, size: number, spec: Spec | null, ref: TensorSource): Promise<TensorSource> {
   const use = spec ?? { dtype: ref.info.dtype, shape: [...ref.info.shape] };
   const expected = use.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[use.dtype];
-  if (dump.bytes) {
-    // As openTensor reads a raw file: whole, else flat, else not a whole number of elements.
-    const itemBytes = DTYPE_BYTES[use.dtype];
-    const shape = size === expected || size % itemBytes !== 0 ? use.shape : [size / itemBytes];
-    return bytesSource(dump.file, dump.bytes, use.dtype, shape);
-  }
+  // Flat when it does not fit: the comparison reports the count.
+  if (dump.bytes) return bytesSource(dump.file, dump.bytes, use.dtype, size === expected ? use.shape : undefined);
   if (size === expected) return openTensor(dump.file, use);
   return openTensor(dump.file, { dtype: use.dtype }); // flat: the comparison reports the count
 }

@@ -100,16 +100,14 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
   // An input with no file, or (with the model's listing known) of the wrong size, is an
   // input-error found here: nothing is sent to the board and nothing runs there.
   const knownInputError = prepared.plan.problems.some((p) => p.code === 'GT_INPUT_MISSING' || (prepared.io !== null && p.code === 'GT_INPUT_SIZE'));
-  // With the model's listing known, the compile stage (local files only) runs beside the board
-  // run: started once the run is asked for, not before, as its few ms on this thread would hold
-  // up the connection's handshake messages.
-  // gt/joint is read once for both stages.
+  // The compile stage (local files only) is compared once. With the model's listing known it runs
+  // beside the board run: started once the run is asked for, not before, as its few ms on this
+  // thread would hold up the connection's handshake messages. gt/joint is read once for both stages.
   const gtTensors = new GtTensors();
-  let compileEarly: ReturnType<typeof compareCompileStage> | null = null;
+  let compileStage: ReturnType<typeof compareCompileStage> | undefined;
+  const compileWith = (outputs: ModelIo['outputs']) => (compileStage ??= compareCompileStage(gt, outputs, gtTensors));
   const startCompile = () => {
-    if (compileEarly || !prepared.io) return;
-    compileEarly = compareCompileStage(gt, prepared.io.outputs, gtTensors);
-    compileEarly.catch(() => undefined);
+    if (prepared.io) compileWith(prepared.io.outputs).catch(() => undefined);
   };
   lap('local');
 
@@ -167,8 +165,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyOutcome> {
     const io = modelIoOf(result.parsed) ?? prepared.io ?? described;
     if (io && !prepared.io) await ioStore.remember(model.hash, io);
     const problems = await localProblems(gt, plan, io, prepared.io ?? described);
-    const early: ReturnType<typeof compareCompileStage> | null = compileEarly;
-    const compile = early ? await early : await compareCompileStage(gt, io?.outputs ?? [], gtTensors);
+    const compile = await compileWith(io?.outputs ?? []);
     const newerThanGt = outputs.some((o) => !o.pass) ? await newerThanReference(model.path, gt) : null;
     const report = buildReport({
       board,

@@ -18,21 +18,38 @@ function sizeHint(size: number, elements: number): string {
   return `pass the --dtype and --shape it was written with, or --log of the run that wrote it${fits}`;
 }
 
-/** A streaming source over a raw little-endian C-order file of `dtype` and `shape`. */
-export async function openBin(file: string, dtype: DType, shape: readonly number[]): Promise<TensorSource> {
+/**
+ * The shape of raw data of `size` bytes read flat (1-D) as `dtype`; BIN_SIZE_MISMATCH when the
+ * size is not a whole number of its elements. `file` names the data in the message.
+ */
+export function flatShape(file: string, size: number, dtype: DType): number[] {
+  const itemBytes = DTYPE_BYTES[dtype];
+  if (size % itemBytes !== 0) {
+    throw new BadFileError('BIN_SIZE_MISMATCH', file, `is ${size} bytes, not a whole number of ${dtype} elements (${itemBytes} bytes each)`, {
+      hint: 'pass the --dtype it was written with, and --shape',
+    });
+  }
+  return [size / itemBytes];
+}
+
+/** The element count of `shape`, which raw data of `size` bytes must hold exactly: else BIN_SIZE_MISMATCH naming `file`. */
+function checkedLength(file: string, size: number, dtype: DType, shape: readonly number[]): number {
   const itemBytes = DTYPE_BYTES[dtype];
   const length = elementCount(shape, itemBytes);
   const expected = length * itemBytes;
-  const size = await tensorFileSize(file);
-  if (size === 0 && expected > 0) throw emptyFileError(file);
   if (size !== expected) {
-    throw new BadFileError(
-      'BIN_SIZE_MISMATCH',
-      file,
-      `is ${size} bytes, but shape ${formatShape(shape)} of ${dtype} needs ${expected} (${length} × ${itemBytes} bytes)`,
-      { hint: sizeHint(size, length) },
-    );
+    throw new BadFileError('BIN_SIZE_MISMATCH', file, `is ${size} bytes, but shape ${formatShape(shape)} of ${dtype} needs ${expected} (${length} × ${itemBytes} bytes)`, {
+      hint: sizeHint(size, length),
+    });
   }
+  return length;
+}
+
+/** A streaming source over a raw little-endian C-order file of `dtype` and `shape`. */
+export async function openBin(file: string, dtype: DType, shape: readonly number[]): Promise<TensorSource> {
+  const size = await tensorFileSize(file);
+  if (size === 0 && elementCount(shape, DTYPE_BYTES[dtype]) > 0) throw emptyFileError(file);
+  const length = checkedLength(file, size, dtype, shape);
   const region: StoredRegion = { path: file, dtype, byteOrder: 'little', offset: 0, length };
   return {
     info: { path: file, dtype, shape: [...shape], length },
@@ -42,14 +59,11 @@ export async function openBin(file: string, dtype: DType, shape: readonly number
 
 /**
  * A source over raw little-endian C-order bytes held in memory (a board output that came back
- * with its run's result), sized as `dtype` and `shape` say; `label` names it in messages.
+ * with its run's result), checked as openBin checks a file: sized as `dtype` and `shape` say,
+ * or read flat without a shape (flatShape). `label` names it in messages.
  */
-export function bytesSource(label: string, bytes: Uint8Array, dtype: DType, shape: readonly number[]): TensorSource {
-  const itemBytes = DTYPE_BYTES[dtype];
-  const length = elementCount(shape, itemBytes);
-  if (bytes.length !== length * itemBytes) {
-    throw new BadFileError('BIN_SIZE_MISMATCH', label, `is ${bytes.length} bytes, but shape ${formatShape(shape)} of ${dtype} needs ${length * itemBytes}`, { hint: sizeHint(bytes.length, length) });
-  }
+export function bytesSource(label: string, bytes: Uint8Array, dtype: DType, shape: readonly number[] = flatShape(label, bytes.length, dtype)): TensorSource {
+  const length = checkedLength(label, bytes.length, dtype, shape);
   return {
     info: { path: label, dtype, shape: [...shape], length },
     async *chunks(chunkElements?: number) {

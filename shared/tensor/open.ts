@@ -5,8 +5,8 @@
  */
 import { extname } from 'node:path';
 import { BadFileError, isAxError } from '../errors';
-import { openBin } from './bin';
-import { allocArray, DTYPE_BYTES } from './dtype';
+import { flatShape, openBin } from './bin';
+import { allocArray } from './dtype';
 import { openNpy, readNpyHeader, type NpyHeader } from './npy';
 import { emptyFileError, tensorFileSize } from './raw-reader';
 import { formatShape, sameShape } from './shape';
@@ -74,23 +74,14 @@ export async function openTensor(file: string, opts: OpenTensorOptions = {}): Pr
   const size = await tensorFileSize(file);
   const twin = await twinSpec(file, opts);
   const dtype = opts.dtype ?? twin.dtype;
-  let shape = opts.shape ?? twin.shape;
+  const shape = opts.shape ?? twin.shape;
   if (dtype === undefined) {
     if (size === 0) throw emptyFileError(file);
     throw new BadFileError('TENSOR_NEEDS_SPEC', file, `is raw data and its dtype is unknown (no ${npyTwinPath(file)} beside it)`, {
       hint: 'pass --dtype and --shape (e.g. --dtype float32 --shape 1,1000), or --log with the run_joint log that describes it',
     });
   }
-  if (shape === undefined) {
-    const itemBytes = DTYPE_BYTES[dtype];
-    if (size % itemBytes !== 0) {
-      throw new BadFileError('BIN_SIZE_MISMATCH', file, `is ${size} bytes, not a whole number of ${dtype} elements (${itemBytes} bytes each)`, {
-        hint: 'pass the --dtype it was written with, and --shape',
-      });
-    }
-    shape = [size / itemBytes];
-  }
-  return openBin(file, dtype, shape);
+  return openBin(file, dtype, shape ?? flatShape(file, size, dtype));
 }
 
 type Settable = { set(values: ArrayLike<unknown>, offset: number): void };
