@@ -24,8 +24,9 @@ export interface BoardConnection {
 }
 
 export function verifyOnBoard(conn: BoardConnection): BoardVerifier {
-  return async (req) => {
+  return async (req, hooks) => {
     const outcome = await verify({
+      ...(hooks?.onBoardReached && { onBoardReached: hooks.onBoardReached }),
       ...conn.ssh,
       board: req.board,
       model: req.joint,

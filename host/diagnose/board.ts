@@ -2,9 +2,10 @@
  * The board step (guide step 4): run the gt input on the board and compare with gt/joint.
  * The diagnosis does not talk to boards itself: it gets a BoardVerifier (the verify service,
  * wired by the command) or reads a saved `axctl verify --json` report. A board that cannot be
- * reached is an outcome of the step, not a failure of the diagnosis.
+ * reached, or that was reached and could not take the run, is an outcome of the step, not a
+ * failure of the diagnosis: the steps measured before it (pulsar runs of minutes) are kept.
  */
-import { BadFileError, ExitCode, isAxError } from '../../shared/errors';
+import { BadFileError, ExitCode, isAxError, type ExitCodeValue } from '../../shared/errors';
 import { readTextFile } from '../../shared/fs/regular-file';
 import { fmtCosine, fmtNumber } from '../report/format';
 import type { Check, VerifyReport } from '../report/model';
@@ -18,8 +19,11 @@ export interface BoardRunRequest {
   readonly gt: string;
 }
 
-/** Runs the gt input on the board and compares with gt/joint: the verify service. */
-export type BoardVerifier = (req: BoardRunRequest) => Promise<VerifyReport>;
+/**
+ * Runs the gt input on the board and compares with gt/joint: the verify service. Calls
+ * `onBoardReached` once connected and authenticated (verify's hook of the same name).
+ */
+export type BoardVerifier = (req: BoardRunRequest, hooks?: { onBoardReached?: () => void }) => Promise<VerifyReport>;
 
 export interface BoardStep {
   readonly outcome: BoardOutcome | null;
@@ -27,6 +31,8 @@ export interface BoardStep {
   readonly checks: [Check, Check];
   /** One line of evidence for the summary. */
   readonly detail: string | null;
+  /** With outcome 'not-run': the exit code of the board's error (2 for STORE_FULL). */
+  readonly errorExit?: ExitCodeValue;
 }
 
 const VERDICTS = new Set(['match', 'mismatch', 'input-error', 'run-failed']);
@@ -55,19 +61,32 @@ export async function loadVerifyReport(file: string): Promise<VerifyReport> {
   return r as VerifyReport;
 }
 
-/** Runs the board step through `verify`; a connection failure becomes the 'unreachable' outcome. */
+/**
+ * Runs the board step through `verify`. A connection failure becomes the 'unreachable' outcome;
+ * an error once the board was reached (its store too small for the model, a full disk: exit 2)
+ * becomes 'not-run', with the error's code, words and exit code. An error before the board was
+ * reached (a bad token file, a gt folder verify cannot use) is the user's to fix and stops the
+ * command as before. (An interrupt is the command's to tell: it checks its own signal after.)
+ */
 export async function runBoardStep(verify: BoardVerifier, req: BoardRunRequest): Promise<BoardStep> {
+  let reached = false;
   try {
-    return fromReport(await verify(req), `board ${req.board}`);
+    return fromReport(await verify(req, { onBoardReached: () => (reached = true) }), `board ${req.board}`);
   } catch (err) {
-    if (isAxError(err) && err.exitCode === ExitCode.CONNECT) {
+    if (!isAxError(err)) throw err;
+    if (err.exitCode === ExitCode.CONNECT) {
       const why = `cannot reach the board ${req.board}: ${err.describe()}`;
       return {
         outcome: 'unreachable', report: null, detail: why,
         checks: [skippedListing('the board could not be reached'), makeCheck('board', 'skipped', why, { code: err.code })],
       };
     }
-    throw err;
+    if (!reached) throw err;
+    const why = `the board ${req.board} could not run the gt input: ${err.describe()}`;
+    return {
+      outcome: 'not-run', report: null, detail: why, errorExit: err.exitCode,
+      checks: [skippedListing('the board could not run the gt input'), makeCheck('board', 'skipped', why, { code: err.code })],
+    };
   }
 }
 

@@ -16,8 +16,12 @@ export type Outcome = 'pass' | 'fail' | 'skipped';
 /** Step 1, answered by the user: only AX loses accuracy, or every platform does. */
 export type PlatformAnswer = 'only-ax' | 'all-platforms';
 
-/** Step 4.2: the verify verdict, or 'unreachable' when the board could not be reached. */
-export type BoardOutcome = Verdict | 'unreachable';
+/**
+ * Step 4.2: the verify verdict; 'unreachable' when the board could not be reached; 'not-run'
+ * when it was reached but could not take the run (its store too small for the model, a full
+ * disk, a blob evicted again and again).
+ */
+export type BoardOutcome = Verdict | 'unreachable' | 'not-run';
 
 export interface DecisionInput {
   /** Step 1; null when the user did not say. */
@@ -122,9 +126,10 @@ function noLossFound(
   make: (c: Conclusion, s: string, r: string[]) => Decision,
   note: (id: CheckId) => string,
 ): Decision {
-  if (f.board === 'unreachable' || f.board === 'run-failed' || f.board === 'input-error') {
+  if (f.board === 'unreachable' || f.board === 'not-run' || f.board === 'run-failed' || f.board === 'input-error') {
     const why = {
       unreachable: 'the board could not be reached',
+      'not-run': 'the board could not run the gt input',
       'run-failed': 'run_joint failed on the board',
       'input-error': 'the board did not get the gt inputs (run_joint ran on random data)',
     }[f.board];

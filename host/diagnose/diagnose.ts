@@ -116,7 +116,7 @@ export async function diagnose(options: DiagnoseOptions, deps: DiagnoseDeps): Pr
     toolchainVersion,
     meta: { axctlVersion: AXCTL_VERSION, startedAt: started.toISOString(), durationMs: Math.max(0, now().getTime() - started.getTime()) },
   };
-  return { report, exitCode: diagnoseExitCode(report.conclusion, checks, board.outcome), workDir };
+  return { report, exitCode: diagnoseExitCode(report.conclusion, checks, board.outcome, board.errorExit), workDir };
 }
 
 function requireSomething(o: DiagnoseOptions): void {

@@ -129,6 +129,30 @@ describe('the board step', () => {
     }
   });
 
+  it("a board reached that cannot take the run (its store too small): the steps measured before are kept, 4.2 skipped with the board's error, exit 2", async () => {
+    const small = await startAgent({ env: { AXSIM_FAULT: '' }, args: ['--store-cap', '1K'] });
+    try {
+      fs.writeFileSync(tokenFile(small), `${small.token}\n`, { mode: 0o600 });
+      const { code, report } = await diagnoseJson(project, [...onBoard(small), '--work-dir', 'work-small-store']);
+      expect(code).toBe(2);
+      expect(report.conclusion).toBe('inconclusive');
+      expect(step(report, '2').status).toBe('pass');
+      expect(step(report, '4.2').status).toBe('skipped');
+      expect(step(report, '4.2').reason).toContain(`the board ${small.url} could not run the gt input: `);
+      expect(step(report, '4.2').evidence).toMatchObject({ code: 'STORE_FULL' });
+      expect(report.summary).toContain('the board could not run the gt input');
+    } finally {
+      await small.stop();
+    }
+  });
+
+  it('a token file that cannot be read is the user\'s mistake, found before the board: no report, exit 2', async () => {
+    const run = await diagnoseCli(project, ['--joint', 'ok/model.joint', '--input', 'images/cat.jpg', '--board', faithful.url, '--token-file', path.join(project, 'no-such.token')]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^axctl: .*no-such\.token/m);
+  });
+
   it('a board nobody listens on: step 4.2 skipped with why, exit 5', async () => {
     const url = `ws://127.0.0.1:${await closedPort()}`;
     const { code, report } = await diagnoseJson(project, ['--joint', 'ok/model.joint', '--input', 'images/cat.jpg', '--board', url, '--token-file', tokenFile(faithful), '--connect-timeout', '5']);
