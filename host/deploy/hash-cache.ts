@@ -3,6 +3,12 @@
  * shared/fs/file-version.ts), so re-deploying a large model that has not changed costs a stat
  * instead of a full read. The cache lives in the user's cache folder (XDG_CACHE_HOME or ~/.cache) and is rewritten
  * atomically.
+ *
+ * Racily clean (git's name for it): file times come from a coarse clock (a few ms per tick), so
+ * a file hashed in the same tick as its last change could change again in that tick, same size,
+ * and keep its whole version. An entry therefore records when its stat was taken, and one taken
+ * within RACY_MS of the file's last change is not believed: the file is hashed once more, and
+ * that entry, taken later, is.
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,6 +21,15 @@ import { sha256File } from '../../shared/fs/sha256-file';
 
 interface Entry extends FileVersion {
   hash: string;
+  /** Wall-clock time of the stat the entry was made from (absent in entries of older releases). */
+  statAtMs?: number;
+}
+
+/** Longer than the file-time clock's tick (1–10 ms by the kernel's HZ) plus its lag behind Date.now(). */
+const RACY_MS = 50;
+
+function racilyClean(e: Entry): boolean {
+  return e.statAtMs !== undefined && e.statAtMs - Math.max(e.mtimeMs, e.ctimeMs) < RACY_MS;
 }
 
 export interface FileDigest {
@@ -38,18 +53,19 @@ export class HashCache {
   /** Hash of `file`, from the cache when its size, mtime, ctime and inode are unchanged. */
   async digest(file: string): Promise<FileDigest> {
     const abs = path.resolve(file);
+    const statAtMs = Date.now();
     const st = await statRegularFile(file);
     const entries = await this.load();
     const known = entries[abs];
     const key = fileVersion(st);
-    if (known && sameFileVersion(known, key)) return { path: abs, size: st.size, hash: known.hash };
+    if (known && sameFileVersion(known, key) && !racilyClean(known)) return { path: abs, size: st.size, hash: known.hash };
     let hash: string;
     try {
       hash = await sha256File(abs);
     } catch (err) {
       throw fileSystemError(file, err);
     }
-    entries[abs] = this.added[abs] = { ...key, hash };
+    entries[abs] = this.added[abs] = { ...key, hash, statAtMs };
     return { path: abs, size: st.size, hash };
   }
 
@@ -90,7 +106,7 @@ function validEntries(data: unknown): Record<string, Entry> {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return entries;
   for (const [file, entry] of Object.entries(data as Record<string, unknown>)) {
     const e = entry as Partial<Entry> | null;
-    if (isEntry(e)) entries[file] = { size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino, hash: e.hash };
+    if (isEntry(e)) entries[file] = { size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino, hash: e.hash, ...(typeof e.statAtMs === 'number' && { statAtMs: e.statAtMs }) };
   }
   return entries;
 }

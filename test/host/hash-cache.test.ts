@@ -17,12 +17,50 @@ const tempDir = dirs.make;
  */
 const passClockTick = () => new Promise((resolve) => setTimeout(resolve, 20));
 
+/** Past the cache's racily-clean window (50 ms after a file's last change). */
+const passRacyWindow = () => new Promise((resolve) => setTimeout(resolve, 80));
+
 describe('HashCache', () => {
+  it('does not believe an entry whose stat was taken in the same clock tick as the file changed (racily clean), and believes the next one', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'model.joint');
+    const cacheFile = path.join(dir, 'hashes.json');
+    writeFileSync(file, 'first');
+    const st = statSync(file);
+    const key = { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
+    // The file could have changed again after that stat without its version changing: the
+    // planted hash stands for those unseen bytes, and must not be answered.
+    writeFileSync(cacheFile, JSON.stringify({ [file]: { ...key, statAtMs: st.ctimeMs + 1, hash: sha('planted') } }));
+    const racy = new HashCache(cacheFile);
+    expect((await racy.digest(file)).hash).toBe(sha('first'));
+    await racy.save();
+    // Hashed again past the window, the new entry is believed from then on.
+    await passRacyWindow();
+    const again = new HashCache(cacheFile);
+    expect((await again.digest(file)).hash).toBe(sha('first'));
+    await again.save();
+    const entry = JSON.parse(readFileSync(cacheFile, 'utf8'))[file];
+    expect(entry.statAtMs - Math.max(entry.mtimeMs, entry.ctimeMs)).toBeGreaterThanOrEqual(50);
+    writeFileSync(cacheFile, JSON.stringify({ [file]: { ...entry, hash: sha('planted') } }));
+    expect((await new HashCache(cacheFile).digest(file)).hash).toBe(sha('planted'));
+  });
+
+  it('believes an entry of an older release without the stat time, as before', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'model.joint');
+    const cacheFile = path.join(dir, 'hashes.json');
+    writeFileSync(file, 'first');
+    const st = statSync(file);
+    writeFileSync(cacheFile, JSON.stringify({ [file]: { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, hash: sha('planted') } }));
+    expect((await new HashCache(cacheFile).digest(file)).hash).toBe(sha('planted'));
+  });
+
   it('hashes, persists, and answers from the cache while the file is untouched', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'model.joint');
     const cacheFile = path.join(dir, 'cache', 'hashes.json');
     writeFileSync(file, 'first');
+    await passRacyWindow();
     const a = new HashCache(cacheFile);
     expect((await a.digest(file)).hash).toBe(sha('first'));
     await a.save();
