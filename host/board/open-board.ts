@@ -12,12 +12,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { untilSettled } from '../../shared/abort';
 import { UsageError } from '../../shared/errors';
+import type { Transport } from '../../shared/transport/transport';
 import { parseToken, readTokenFile } from '../../shared/protocol/token';
 import { hostTokenFileOf, readHostToken, sameHostTokens } from '../agent-install/host-token';
 import { fromInventoryValue, lookupBoard, looksLikeUrl, type BoardEntry } from '../boards/inventory';
 import { AgentClient } from '../client/agent-client';
-import { openTransport } from '../client/connect';
+import { openTransport, type OpenTransportOptions } from '../client/connect';
 import { shellQuote } from '../ssh/quote';
 import { AgentBoardSession } from './agent-session';
 import { boardNaming, type BoardSession } from './session';
@@ -90,10 +92,9 @@ export async function openBoard(opts: OpenBoardOptions): Promise<BoardSession> {
 
 /** The default opener: a Transport to the agent, then the handshake with the token. */
 export const openWithAgent: BoardOpener = async (target, opts) => {
-  const token = await resolveToken(target, opts);
   const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const signal = opts.signal && { signal: opts.signal };
-  const transport = await openTransport(target.url, { connectTimeoutMs, schemeOptions: schemeOptionsOf(target.entry), ...signal });
+  const { given: token, transport } = await connectWhileTokenRead(resolveToken(target, opts), target.url, { connectTimeoutMs, schemeOptions: schemeOptionsOf(target.entry) }, opts.signal);
   const client = await AgentClient.connect(transport, {
     token,
     timeoutMs: connectTimeoutMs,
@@ -102,6 +103,29 @@ export const openWithAgent: BoardOpener = async (target, opts) => {
   });
   return new AgentBoardSession(client, boardNaming(target));
 };
+
+/**
+ * Opens the transport to `url` while the token is read (a few file-system calls: ~1–3 ms of a
+ * verify, by the machine's load). A token that cannot be read stops the connecting at once and
+ * is the error, whether or not the board is up: it is the user's to fix (exit 2). `signal`
+ * (Ctrl-C) gives the connecting up as openTransport's own signal does.
+ */
+export async function connectWhileTokenRead<T>(tokenRead: Promise<T>, url: string, opts: Omit<OpenTransportOptions, 'signal'>, signal?: AbortSignal): Promise<{ given: T; transport: Transport }> {
+  const opening = new AbortController();
+  const followCtrlC = untilSettled(signal, () => opening.abort(signal!.reason));
+  const connecting = openTransport(url, { ...opts, signal: opening.signal });
+  connecting.catch(() => undefined); // awaited below, once the token is read
+  try {
+    const given = await tokenRead.catch(async (err: unknown) => {
+      opening.abort(err);
+      await connecting.then((t) => t.destroy(), () => undefined);
+      throw err;
+    });
+    return { given, transport: await connecting };
+  } finally {
+    followCtrlC();
+  }
+}
 
 /**
  * The agent token, first found: --token-file, AXCTL_TOKEN, the inventory's token-file, the

@@ -9,19 +9,16 @@
  * an installed agent reached over ssh:// without one, the token the board keeps in
  * PREFIX/etc/token (read over the same SSH login).
  */
-import { untilSettled } from '../../shared/abort';
-import type { Transport } from '../../shared/transport/transport';
 import { AxError, UsageError } from '../../shared/errors';
 import { statRegularFile } from '../../shared/fs/regular-file';
 import { parseToken } from '../../shared/protocol/token';
 import { reinstallOf } from '../agent-install/install-command';
 import { AgentBoardSession } from '../board/agent-session';
 import { fromInventoryValue } from '../boards/inventory';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, openWithAgent, resolveToken, schemeOptionsOf, type BoardOpener, type BoardTarget, type OpenBoardOptions } from '../board/open-board';
+import { connectWhileTokenRead, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, openWithAgent, resolveToken, schemeOptionsOf, type BoardOpener, type BoardTarget, type OpenBoardOptions } from '../board/open-board';
 import { runJointMissingAtStart } from '../board/run-joint-missing';
 import { boardLabel, boardNaming, type BoardSession } from '../board/session';
 import { AgentClient } from '../client/agent-client';
-import { openTransport } from '../client/connect';
 import { openAgentless } from './agentless/open';
 import { parseSshOptions, type SshSchemeOptions } from './options';
 import { agentTokenOf, SshAgentTransport } from './transport';
@@ -89,24 +86,7 @@ export const openAgentOverSsh: BoardOpener = async (target, opts: Options): Prom
       throw err;
     },
   );
-  // The connection is made while the token is read (a few file-system calls, ~2 ms a verify);
-  // a token that cannot be read stops the connecting at once and is the error.
-  const opening = new AbortController();
-  const followCtrlC = untilSettled(opts.signal, () => opening.abort(opts.signal!.reason));
-  const connecting = openTransport(target.url, { connectTimeoutMs, schemeOptions: { ...ssh }, signal: opening.signal });
-  connecting.catch(() => undefined); // awaited below, once the token is read
-  let given: Awaited<typeof tokenRead>;
-  let transport: Transport;
-  try {
-    given = await tokenRead.catch(async (err: unknown) => {
-      opening.abort(err);
-      await connecting.then((t) => t.destroy(), () => undefined);
-      throw err;
-    });
-    transport = await connecting;
-  } finally {
-    followCtrlC();
-  }
+  const { given, transport } = await connectWhileTokenRead(tokenRead, target.url, { connectTimeoutMs, schemeOptions: { ...ssh } }, opts.signal);
   let token: Uint8Array;
   if ('token' in given) token = given.token;
   else {

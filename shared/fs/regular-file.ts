@@ -53,6 +53,8 @@ export interface ReadTextOptions {
   what: string;
   /** Default MAX_TEXT_FILE_BYTES. */
   maxBytes?: number;
+  /** Given the open file's stats (a caller that needs its mode need not stat it again). */
+  onStats?: (stats: Stats) => void;
 }
 
 /**
@@ -74,6 +76,7 @@ export async function readTextFile(file: string, options: ReadTextOptions): Prom
     const stats = await fh.stat();
     if (!stats.isFile()) throw notRegularFileError(file, stats);
     if (stats.size > maxBytes) throw tooLarge(file, `${stats.size} bytes`, maxBytes, options.what);
+    options.onStats?.(stats);
     // One byte more than the size, to see the end; more as the file grows while it is read.
     let buffer = Buffer.allocUnsafe(Math.min(Math.max(stats.size + 1, 64 * 1024), maxBytes + 1));
     let length = 0;

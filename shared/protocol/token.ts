@@ -3,7 +3,7 @@
  * `openssl rand -hex 32`), surrounding whitespace ignored, at least 16 characters.
  */
 import { BadFileError } from '../errors';
-import { readTextFile, statRegularFile } from '../fs/regular-file';
+import { readTextFile } from '../fs/regular-file';
 
 export const MIN_TOKEN_CHARS = 16;
 const GENERATE_HINT = 'put a random secret in it, e.g. `openssl rand -hex 32 > FILE`';
@@ -22,8 +22,8 @@ export interface TokenFile {
 const MAX_TOKEN_FILE_BYTES = 64 * 1024;
 
 export async function readTokenFile(file: string): Promise<TokenFile> {
-  const { mode } = await statRegularFile(file);
-  const text = await readTextFile(file, { what: 'a token file', maxBytes: MAX_TOKEN_FILE_BYTES });
+  let mode = 0;
+  const text = await readTextFile(file, { what: 'a token file', maxBytes: MAX_TOKEN_FILE_BYTES, onStats: (stats) => (mode = stats.mode) });
   return { secret: parseToken(text, file), notPrivate: (mode & 0o066) !== 0 };
 }
 

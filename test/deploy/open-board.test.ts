@@ -1,5 +1,6 @@
 /** From --board to a session: inventory names, the token's sources, the opener registry. */
 import { promises as fsp } from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -125,6 +126,28 @@ describe('the opener registry', () => {
     expect((await openBoard({ board: 'faked', inventoryFiles: [inv] })).identity.url).toBe('opened fake://board-1');
     expect((await openBoard({ board: 'fake://direct' })).identity.url).toBe('opened fake://direct');
   });
+
+  it('a token that cannot be read is the error at once, while connecting: the half-open connection is dropped, not waited for', async () => {
+    // A board that takes the TCP connection and never answers the WebSocket upgrade.
+    const held: net.Socket[] = [];
+    const closed: net.Socket[] = [];
+    const server = net.createServer((socket) => {
+      held.push(socket);
+      socket.on('close', () => closed.push(socket)).on('error', () => undefined).resume();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as net.AddressInfo;
+      const dir = await tmp();
+      const err = await openBoard({ board: `ws://127.0.0.1:${port}`, tokenFile: path.join(dir, 'missing.token'), connectTimeoutMs: 600_000 }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'FILE_NOT_FOUND', exitCode: 2 });
+      // The connection made meanwhile is closed, not left to the 10-minute connect timeout.
+      await expect.poll(() => held.length > 0 && closed.length === held.length, { timeout: 5000 }).toBe(true);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }, 15_000);
 
   it('the default opener refuses an unknown scheme with the known ones', async () => {
     await expect(openBoard({ board: 'gopher://h:1', env: { AXCTL_TOKEN: TOKENS.env } })).rejects.toMatchObject({ code: 'UNKNOWN_URL_SCHEME', exitCode: 2 });
