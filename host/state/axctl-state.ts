@@ -5,7 +5,7 @@
  * record belongs to are stored relative to it, so the project can be moved or checked out
  * elsewhere; paths outside it are stored absolute.
  */
-import { constants, promises as fsp } from 'node:fs';
+import { constants, lstatSync, promises as fsp, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { BadFileError, fileWriteError, isAxError, shortenForMessage, writeProblem, type AxError } from '../../shared/errors';
 import { writeJsonAtomic } from '../../shared/fs/atomic';
@@ -39,13 +39,22 @@ export function stateFile(projectDir: string): string {
 }
 
 /** The record of `projectDir`, or null when nothing was deployed from there. */
+/** A small local read is done in place: each async file-system call costs a thread hand-off (~0.5 ms under load). */
+function lstatOrNull(file: string): Stats | null {
+  try {
+    return lstatSync(file);
+  } catch {
+    return null;
+  }
+}
+
 export async function readState(projectDir: string): Promise<DeployRecord | null> {
   const file = stateFile(projectDir);
   let text: string;
   try {
     text = await readTextFile(file, { what: 'a deploy record' });
   } catch (err) {
-    if (isAxError(err) && err.code === 'FILE_NOT_FOUND' && !(await fsp.lstat(file).catch(() => null))) return null;
+    if (isAxError(err) && err.code === 'FILE_NOT_FOUND' && !lstatOrNull(file)) return null;
     throw await notARecord(projectDir, err);
   }
   let data: unknown;

@@ -8,7 +8,7 @@
  * after tensors with every '/' replaced by '_' (the same rule run_joint uses for --bin-out-dir),
  * so a file name cannot be turned back into a tensor name; findGtFile goes the other way.
  */
-import { promises as fs } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { BadFileError, fileSystemError, isAxError } from '../errors';
 import { allInOrder } from '../all-in-order';
@@ -54,7 +54,7 @@ export function findGtFile(files: readonly GtFile[], tensorName: string): GtFile
 
 async function listDir(dir: string): Promise<string[] | null> {
   try {
-    return await fs.readdir(dir);
+    return readdirSync(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
     throw fileSystemError(dir, err);
