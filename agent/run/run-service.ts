@@ -4,7 +4,7 @@
  * in a fresh job folder, classifies the outcome (shared/run/classify.ts) and stores the outputs.
  * Nothing but the configured run_joint is ever executed, with options from the allow-list only.
  */
-import { promises as fsp } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { allInOrder } from '../../shared/all-in-order';
 import { AxError, UsageError } from '../../shared/errors';
@@ -150,7 +150,7 @@ export class RunService {
     const job = await this.store.makeJobDir();
     try {
       const outDir = path.join(job.dir, 'out');
-      await fsp.mkdir(outDir);
+      mkdirSync(outDir);
       const args = buildRunJointArgs({ modelPath, inputPaths, outDir, repeat: plan.repeat, warmup: plan.warmup, extra: plan.extra });
       let outcome: RunnerOutcome;
       try {

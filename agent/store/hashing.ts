@@ -4,7 +4,7 @@
  * can never reach outside the store.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, promises as fsp } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readFileSync } from 'node:fs';
 import { StoreError } from './errors';
 
 const HASH_PATTERN = /^[0-9a-f]{64}$/;
@@ -48,15 +48,17 @@ export async function sha256File(file: string): Promise<{ hash: string; size: nu
  * read back from the store.
  */
 export async function sha256FileKeeping(file: string, keep: (size: number) => boolean): Promise<{ hash: string; size: number; bytes?: Uint8Array }> {
-  const handle = await fsp.open(file, 'r');
+  // Read in place: what is kept is small (the host's inline budget), and each async call would
+  // cost a hand-off to the thread pool, between run_joint's exit and the result.
+  const fd = openSync(file, 'r');
   let bytes: Buffer;
   let kept: number;
   try {
-    kept = (await handle.stat()).size;
+    kept = fstatSync(fd).size;
     if (!keep(kept)) return await sha256File(file);
-    bytes = await handle.readFile();
+    bytes = readFileSync(fd);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
   // One that grew after its size was taken is not kept: keep() allowed for that size.
   return { hash: createHash('sha256').update(bytes).digest('hex'), size: bytes.length, ...(bytes.length === kept && { bytes }) };

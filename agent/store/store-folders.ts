@@ -7,7 +7,7 @@
  *   <dir>/jobs/job-XXXXXX/           one folder per run_joint run
  *   <dir>/tmp/                       copies on their way into blobs/
  */
-import { constants as fsc, promises as fsp } from 'node:fs';
+import { constants as fsc, mkdtempSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { errnoText } from '../../shared/errno-text';
 import { fsyncDir, syncFile } from './disk';
@@ -140,7 +140,8 @@ export class StoreFolders {
   async makeJobDir(): Promise<{ dir: string; remove(): Promise<void> }> {
     let dir: string;
     try {
-      dir = await this.withFolders(() => fsp.mkdtemp(path.join(this.jobsDir, 'job-')));
+      // In place (a job folder per run, made while the host waits): no thread-pool round trip.
+      dir = await this.withFolders(async () => mkdtempSync(path.join(this.jobsDir, 'job-')));
     } catch (err) {
       throw this.ioError('cannot create a job folder', err);
     }

@@ -12,7 +12,7 @@
  * Shared by the agent (outputs in a local folder) and agentless SSH (outputs on the board,
  * looked at over SFTP): where the dumped files live is a DumpFolder.
  */
-import { promises as fsp } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { parseRunJointLog, type RunJointFallback, type RunJointLog, type RunJointTensor } from '../parsers/run-joint-log';
 import type { ModelIo } from './model-io';
@@ -41,7 +41,7 @@ export function localDumpFolder(outDir: string): DumpFolder {
     pathOf: (fileName) => path.join(outDir, fileName),
     sizeOf: async (file) => {
       try {
-        return (await fsp.stat(file)).size;
+        return statSync(file).size; // in place: one per output, between run_joint's exit and the result
       } catch {
         return null;
       }
