@@ -132,6 +132,31 @@ async function startService(prefix: string, tokenFile: string): Promise<Service>
   return { prefix, stop };
 }
 
+/**
+ * For information, what one command through the SSH user's login shell costs on this machine
+ * (the agent started per connection and agentless mode each run one before their first byte;
+ * scp, served by sshd's internal-sftp, runs none): the median wall time of logging in and
+ * running `true`, less that of logging in alone, over 5 rounds each.
+ */
+async function printLoginShellCost(board: Board, login: { identity: string; knownHosts: string; agentSocket: null }): Promise<void> {
+  const loginOnly: number[] = [];
+  const withCommand: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    loginOnly.push(await timed(async () => {
+      const ssh = await openSsh({ url: board.url, ...login });
+      await ssh.close();
+    }));
+    withCommand.push(await timed(async () => {
+      const ssh = await openSsh({ url: board.url, ...login });
+      await ssh.exec('true', { timeoutMs: 30_000 });
+      await ssh.close();
+    }));
+  }
+  const shell = median(withCommand) - median(loginOnly);
+  process.stdout.write(`\n  for information: one command through the login shell costs ${shell.toFixed(2)} s here (login alone ${median(loginOnly).toFixed(2)} s);\n` +
+    `  the agent started per connection and agentless mode each run one before their first byte, scp none (its sshd serves SFTP in-process)\n`);
+}
+
 async function timed(work: () => Promise<void>): Promise<number> {
   const started = process.hrtime.bigint();
   await work();
@@ -278,6 +303,7 @@ async function main(): Promise<number> {
     process.stdout.write(line('installed agent, running', running));
     process.stdout.write(line('agentless SFTP upload', agentless));
     process.stdout.write(line('bare SFTP put', bare));
+    await printLoginShellCost(board, login);
     return 0;
   } finally {
     await service?.stop();
