@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDirs } from '../temp-dirs';
@@ -17,20 +17,27 @@ const tempDir = dirs.make;
  */
 const passClockTick = () => new Promise((resolve) => setTimeout(resolve, 20));
 
+/**
+ * A file holding `content` and a cache file whose entry for it is `entryOf(its stat)`: an
+ * entry as some release, or some moment, would have written it.
+ */
+function fileWithEntry(content: string, entryOf: (st: Stats) => object) {
+  const dir = tempDir();
+  const file = path.join(dir, 'model.joint');
+  const cacheFile = path.join(dir, 'hashes.json');
+  writeFileSync(file, content);
+  writeFileSync(cacheFile, JSON.stringify({ [file]: entryOf(statSync(file)) }));
+  return { file, cacheFile };
+}
+
 /** Past the cache's racily-clean window (50 ms after a file's last change). */
 const passRacyWindow = () => new Promise((resolve) => setTimeout(resolve, 80));
 
 describe('HashCache', () => {
   it('does not believe an entry whose stat was taken in the same clock tick as the file changed (racily clean), and believes the next one', async () => {
-    const dir = tempDir();
-    const file = path.join(dir, 'model.joint');
-    const cacheFile = path.join(dir, 'hashes.json');
-    writeFileSync(file, 'first');
-    const st = statSync(file);
-    const key = { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
     // The file could have changed again after that stat without its version changing: the
     // planted hash stands for those unseen bytes, and must not be answered.
-    writeFileSync(cacheFile, JSON.stringify({ [file]: { ...key, statAtMs: st.ctimeMs + 1, hash: sha('planted') } }));
+    const { file, cacheFile } = fileWithEntry('first', (st) => ({ size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, statAtMs: st.ctimeMs + 1, hash: sha('planted') }));
     const racy = new HashCache(cacheFile);
     expect((await racy.digest(file)).hash).toBe(sha('first'));
     await racy.save();
@@ -46,12 +53,7 @@ describe('HashCache', () => {
   });
 
   it('believes an entry of an older release without the stat time, as before', async () => {
-    const dir = tempDir();
-    const file = path.join(dir, 'model.joint');
-    const cacheFile = path.join(dir, 'hashes.json');
-    writeFileSync(file, 'first');
-    const st = statSync(file);
-    writeFileSync(cacheFile, JSON.stringify({ [file]: { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, hash: sha('planted') } }));
+    const { file, cacheFile } = fileWithEntry('first', (st) => ({ size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, hash: sha('planted') }));
     expect((await new HashCache(cacheFile).digest(file)).hash).toBe(sha('planted'));
   });
 
@@ -111,12 +113,8 @@ describe('HashCache', () => {
   });
 
   it('treats an entry written before ctime and inode were recorded as a miss', async () => {
-    const dir = tempDir();
-    const file = path.join(dir, 'f');
-    const cacheFile = path.join(dir, 'hashes.json');
-    writeFileSync(file, 'x');
+    const { file, cacheFile } = fileWithEntry('x', (st) => ({ size: st.size, mtimeMs: st.mtimeMs, hash: sha('stale') }));
     const st = statSync(file);
-    writeFileSync(cacheFile, JSON.stringify({ [file]: { size: st.size, mtimeMs: st.mtimeMs, hash: sha('stale') } }));
     const cache = new HashCache(cacheFile);
     expect((await cache.digest(file)).hash).toBe(sha('x'));
     await cache.save();
