@@ -11,12 +11,14 @@
  * 2. has() on a present 100 MiB blob, against a bare fs.stat (has() must not re-hash).
  * 3. Resuming after an agent restart re-reads the partial to rebuild the sha256: uploadOffset()
  *    on a 100 MiB partial, against hashing that file with crypto directly.
+ * 4. Opening a store of 500 small blobs (an agent started per SSH connection does it each
+ *    time), against listing and stat-ing the same files in a plain loop.
  *
  * BENCH_STORE_MB=<n> changes the upload size (default 500).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BlobStore } from '../../agent/store/blob-store';
@@ -149,9 +151,37 @@ async function main(): Promise<void> {
     const hashMs = performance.now() - started;
     if (offset !== 100 * MiB) throw new Error(`resume offset ${offset}, expected ${100 * MiB}`);
     console.log(`resume after restart (re-hash a 100 MiB partial): ${resumeMs.toFixed(0)} ms; sha256 of a 100 MiB file: ${hashMs.toFixed(0)} ms; ratio ${ratio(resumeMs, hashMs)}`);
+
+    await benchOpenManyBlobs(path.join(root, 'many'));
   } finally {
     await fsp.rm(root, { recursive: true, force: true });
   }
+}
+
+/**
+ * Opening a store of 500 small blobs (what every agent started per SSH connection does before it
+ * answers): BlobStore.open, median of 7, against listing blobs/ and stat-ing each file in a
+ * plain loop (readdirSync + statSync: the least any scan can do).
+ */
+async function benchOpenManyBlobs(dir: string): Promise<void> {
+  const BLOBS = 500;
+  await BlobStore.open(dir, { capBytes: 1024 * MiB });
+  for (let i = 0; i < BLOBS; i++) {
+    const bytes = Buffer.from(`blob ${i}`);
+    await fsp.writeFile(path.join(dir, 'blobs', createHash('sha256').update(bytes).digest('hex')), bytes);
+  }
+  const opens: number[] = [];
+  const scans: number[] = [];
+  for (let round = 0; round < 7; round++) {
+    let started = performance.now();
+    await BlobStore.open(dir, { capBytes: 1024 * MiB });
+    opens.push(performance.now() - started);
+    started = performance.now();
+    for (const name of readdirSync(path.join(dir, 'blobs'))) statSync(path.join(dir, 'blobs', name));
+    scans.push(performance.now() - started);
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  console.log(`opening a store of ${BLOBS} blobs: ${median(opens).toFixed(1)} ms; listing and stat-ing them in a plain loop: ${median(scans).toFixed(1)} ms; ratio ${ratio(median(opens), median(scans))}`);
 }
 
 if (process.argv[2] === '--child') {
