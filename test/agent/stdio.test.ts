@@ -28,6 +28,13 @@ describe('the bundled agent', () => {
       await fsp.rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('is ASCII only, so that V8 holds its source in one byte per character', async () => {
+    requireBuild();
+    const bytes = await fsp.readFile(AGENT_BUNDLE);
+    const first = bytes.findIndex((b) => b > 0x7f);
+    expect(first, first < 0 ? '' : bytes.subarray(Math.max(0, first - 60), first + 20).toString('utf8')).toBe(-1);
+  });
 });
 
 describe('axagent --stdio', () => {
