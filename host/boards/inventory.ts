@@ -8,11 +8,18 @@
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { AxError, BadFileError, UsageError, quoteForMessage, shortenForMessage } from '../../shared/errors';
 import { readTextFile } from '../../shared/fs/regular-file';
 import { firstLineOf } from '../../shared/first-line';
 import { parseSshUrl } from '../ssh/url';
+
+/**
+ * yaml is loaded when an inventory is read, not with this module: every axctl command imports
+ * this one (board names, sameBoard), and yaml's 70-odd modules cost ~40 ms of each start.
+ */
+function parseYaml(text: string, options: { merge: boolean }): unknown {
+  return (require('yaml') as typeof import('yaml')).parse(text, options);
+}
 
 export interface BoardEntry {
   name: string;
