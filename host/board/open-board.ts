@@ -20,6 +20,7 @@ import { hostTokenFileOf, readHostToken, sameHostTokens } from '../agent-install
 import { fromInventoryValue, lookupBoard, looksLikeUrl, type BoardEntry } from '../boards/inventory';
 import { AgentClient } from '../client/agent-client';
 import { openTransport, type OpenTransportOptions } from '../client/connect';
+import { reinstallOf } from '../agent-install/install-command';
 import { shellQuote } from '../ssh/quote';
 import { AgentBoardSession } from './agent-session';
 import { boardNaming, type BoardSession } from './session';
@@ -79,8 +80,8 @@ export async function resolveBoard(opts: Pick<OpenBoardOptions, 'board' | 'cwd' 
 }
 
 export async function openBoard(opts: OpenBoardOptions): Promise<BoardSession> {
-  loadTransportModules();
   const target = await resolveBoard(opts);
+  if (needsTransportModules(target, opts)) loadTransportModules();
   const opener = target.mode === 'agentless' ? openers.get('agentless') : (openers.get(schemeOf(target.url)) ?? openWithAgent);
   if (!opener) {
     throw new UsageError('BOARD_MODE_UNSUPPORTED', `board "${target.given}" is marked agentless, and this axctl has no agentless SSH support`, {
@@ -101,8 +102,25 @@ export const openWithAgent: BoardOpener = async (target, opts) => {
     requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     ...signal,
   });
-  return new AgentBoardSession(client, boardNaming(target));
+  // How to reinstall the agent, for a run_joint problem's hint: over SSH to the same host.
+  const reinstall = /^wss?:\/\//i.test(target.url) ? { reinstall: reinstallOf(target) } : {};
+  return new AgentBoardSession(client, { ...boardNaming(target), ...reinstall });
 };
+
+/**
+ * Whether opening `target` may need a module of host/transports/ (SSH: ~60 ms of loading, with
+ * ssh2, at every start of axctl). A ws:// or wss:// board with no SSH setting anywhere (no
+ * --agentless, no jump host, key or other SSH option on the command line or in its inventory
+ * entry) is opened by openWithAgent alone, as the SSH module's own opener would open it. The
+ * SSH options come in `opts` as host/ssh/board-openers.ts's SshBoardOptions (`ssh`,
+ * `agentless`), which this module cannot import without loading SSH.
+ */
+function needsTransportModules(target: BoardTarget, opts: OpenBoardOptions): boolean {
+  if (!/^wss?$/.test(schemeOf(target.url)) || target.mode === 'agentless') return true;
+  const { agentless, ssh } = opts as { agentless?: boolean; ssh?: Record<string, unknown> };
+  const given = (value: unknown) => value !== undefined && !(Array.isArray(value) && value.length === 0);
+  return agentless === true || Object.values(ssh ?? {}).some(given) || Object.keys(schemeOptionsOf(target.entry)).length > 0;
+}
 
 /**
  * Opens the transport to `url` while the token is read (a few file-system calls: ~1–3 ms of a

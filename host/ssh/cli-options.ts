@@ -1,13 +1,13 @@
 /**
  * The SSH options of every command that takes --board, defined once so their --help says the
  * same, and their translation into what openBoard takes (board-openers.ts SshBoardOptions).
- * A command that offers these options can open SSH boards: importing this module registers
- * the ssh:// transport and the SSH board openers.
+ * Importing it loads no SSH code: openBoard loads the SSH transport and openers when a board
+ * needs them (an ssh:// board, an agentless one, any SSH setting), so a plain ws:// verify
+ * starts without ssh2.
  */
 import type { Argv } from 'yargs';
 import type { SshBoardOptions } from './board-openers';
 import { optionWords } from './options';
-import './register';
 
 export interface SshArgs {
   identity?: string;
