@@ -19,6 +19,9 @@ import type { BoardSession } from '../board/session';
 import '../ssh/register'; // ssh:// boards, ws:// through jump hosts, agentless boards
 import { formatBytes } from '../agent-install/render';
 import { INVENTORY_FILE_NAME, findProjectInventory, loadInventory, userInventoryFile, type BoardEntry } from './inventory';
+import { PING_DEFAULTS } from './ping-defaults';
+
+export { PING_DEFAULTS };
 
 export interface PingResult {
   name: string;
@@ -53,7 +56,6 @@ export interface PingOptions {
   inventoryFiles?: string[];
 }
 
-export const PING_DEFAULTS = { timeoutMs: 5_000, concurrency: 16 };
 
 export async function pingBoards(entries: BoardEntry[], opts: PingOptions): Promise<PingResult[]> {
   const results: PingResult[] = new Array(entries.length);

@@ -8,8 +8,15 @@
 import type { Argv, CommandModule } from 'yargs';
 import { ExitCode } from '../../shared/errors';
 import { action } from '../cli-support';
-import { renderInstall, renderStatus, renderUninstall } from '../agent-install/render';
-import { runInstall, runStatus, runUninstall, type CommonArgs } from '../agent-install/service';
+import type { CommonArgs } from '../agent-install/service';
+
+/**
+ * The install service and its renderers, loaded when an agent command runs: they bring SSH and
+ * the bundled agent's tooling (~140 ms), which every other axctl command would otherwise load
+ * at start (yargs loads every command module to build the command list).
+ */
+const service = async () => require('../agent-install/service') as typeof import('../agent-install/service');
+const render = async () => require('../agent-install/render') as typeof import('../agent-install/render');
 
 interface BaseArgs {
   board: string;
@@ -82,7 +89,7 @@ const install: CommandModule<object, InstallArgv> = {
       .example('$0 agent install --board ssh://root@192.168.1.20', 'install to /opt/axagent, service chosen by the board')
       .example('$0 agent install --board ssh://me@board --prefix /home/me/axagent --service none', 'without root: reachable as ssh:// only') as unknown as Argv<InstallArgv>,
   handler: action(async (argv: InstallArgv) => {
-    const report = await runInstall({
+    const report = await (await service()).runInstall({
       ...common(argv),
       service: argv.service,
       port: argv.port,
@@ -94,7 +101,7 @@ const install: CommandModule<object, InstallArgv> = {
       ...(argv['agent-file'] && { agentFile: argv['agent-file'] }),
       ...(argv['replace-service-file'] && { replaceServiceFile: true }),
     });
-    print(argv.json, report, renderInstall(report));
+    print(argv.json, report, (await render()).renderInstall(report));
     return ExitCode.OK;
   }),
 };
@@ -111,8 +118,8 @@ const status: CommandModule<object, StatusArgv> = {
       .option('check-timeout', { type: 'number', default: 10, describe: 'seconds each answer check may take' })
       .epilogue('Exit codes: 0 installed, up to date and answering; 1 not installed, outdated or not answering; 5 cannot connect.') as unknown as Argv<StatusArgv>,
   handler: action(async (argv: StatusArgv) => {
-    const report = await runStatus({ ...common(argv), checkTimeout: argv['check-timeout'] });
-    print(argv.json, report, renderStatus(report));
+    const report = await (await service()).runStatus({ ...common(argv), checkTimeout: argv['check-timeout'] });
+    print(argv.json, report, (await render()).renderStatus(report));
     return report.installed && report.problems.length === 0 ? ExitCode.OK : ExitCode.MISMATCH;
   }),
 };
@@ -127,8 +134,8 @@ const uninstall: CommandModule<object, UninstallArgv> = {
   builder: (yargs) =>
     baseOptions(yargs).option('purge-store', { type: 'boolean', default: false, describe: 'also remove a --store folder outside the prefix' }) as unknown as Argv<UninstallArgv>,
   handler: action(async (argv: UninstallArgv) => {
-    const report = await runUninstall({ ...common(argv), purgeStore: argv['purge-store'] });
-    print(argv.json, report, renderUninstall(report));
+    const report = await (await service()).runUninstall({ ...common(argv), purgeStore: argv['purge-store'] });
+    print(argv.json, report, (await render()).renderUninstall(report));
     return ExitCode.OK;
   }),
 };

@@ -16,7 +16,7 @@ import { INTERRUPTED_EXIT, onInterrupt } from '../deploy/interrupt';
 import { createProgress, progressMode } from '../deploy/progress';
 import { secondsOption, TIMER_MAX_SECONDS } from '../cli-numbers';
 import { resolveTargets } from '../deploy/targets';
-import { diagnose, verifyOnBoard, type DiagnoseOptions, type PlatformAnswer } from '../diagnose';
+import type { DiagnoseOptions, PlatformAnswer } from '../diagnose';
 import { parseMounts } from '../lint';
 import { refuseOutputsOnInputs, renderDiagnoseText, renderJson, useColor, writeReports, type InputPath } from '../report';
 import { withPulsarOptions, type PulsarCliArgs } from '../toolchain/cli-options';
@@ -105,6 +105,8 @@ export const handler = action(async (argv: Args) => {
   let notRecorded: string | undefined;
   let result;
   try {
+    // Loaded when diagnose runs (~50 ms), not at every axctl start with the command list.
+    const { diagnose, verifyOnBoard } = require('../diagnose') as typeof import('../diagnose');
     result = await diagnose(options, {
       tool,
       verify: verifyOnBoard({ cwd, tokenFile: board.tokenFile, connectTimeoutMs, progress, signal: abort.signal, ssh: sshBoardOptions(argv), onNotRecorded: (why) => (notRecorded = why) }),
