@@ -4,7 +4,7 @@
  * for on a pipe (`--progress`, for CI logs); nothing otherwise, so scripts see only results.
  * Everything goes to stderr: stdout carries the report.
  */
-import { SingleBar } from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 
 export type ProgressMode = 'bar' | 'lines' | 'quiet';
 
@@ -74,7 +74,9 @@ function barProgress(stream: NodeJS.WritableStream): Progress {
       end();
       total = totalBytes;
       startedAt = Date.now();
-      bar = new SingleBar({
+      // Loaded for a bar only (a terminal): not at every axctl start, nor in CI, which prints lines.
+      const { SingleBar: Bar } = require('cli-progress') as typeof import('cli-progress');
+      bar = new Bar({
         stream,
         format: 'uploading {label} [{bar}] {percentage}% {done}/{size} {rate}',
         hideCursor: true,

@@ -1,7 +1,7 @@
 /**
  * What the built axctl loads to start: yargs loads every command module to list the commands,
  * so a command module that imports SSH or the diagnosis at module level makes every command pay
- * for it. Checked in a real process: the modules in require.cache when `axctl --version` and
+ * for it (SSH, yaml, the protocol and WebSocket, the diagnosis). Checked in a real process: the modules in require.cache when `axctl --version` and
  * `axctl compare` (a local command) exit.
  */
 import { execFile } from 'node:child_process';
@@ -29,10 +29,10 @@ async function loadedBy(args: string[]): Promise<string[]> {
 }
 
 describe('axctl start-up', () => {
-  it.each([[['--version']], [['compare', 'a.npy', 'b.npy']]])('%j loads no SSH, yaml or diagnosis code', async (args) => {
+  it.each([[['--version']], [['compare', 'a.npy', 'b.npy']]])('%j loads no SSH, yaml, protocol, WebSocket or diagnosis code', async (args) => {
     const loaded = await loadedBy(args);
     expect(loaded.some((m) => m.includes(`${path.sep}yargs${path.sep}`))).toBe(true); // the hook saw the CLI's modules
-    for (const heavy of ['/node_modules/ssh2/', '/node_modules/yaml/', '/dist/host/ssh/connection', '/dist/host/ssh/register', '/dist/host/diagnose/', '/dist/host/agent-install/service']) {
+    for (const heavy of ['/node_modules/ssh2/', '/node_modules/yaml/', '/node_modules/protobufjs/', '/node_modules/ws/', '/node_modules/cli-progress/', '/dist/host/ssh/connection', '/dist/host/ssh/register', '/dist/host/diagnose/', '/dist/host/agent-install/service']) {
       expect(loaded.filter((m) => m.includes(heavy)), heavy).toEqual([]);
     }
   });
