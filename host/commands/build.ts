@@ -7,7 +7,8 @@ import type { Argv } from 'yargs';
 import { ExitCode } from '../../shared/errors';
 import { action } from '../cli-support';
 import { parseTargetHardware, pulsarBuild } from '../toolchain/build';
-import { runInterruptible, toolchainFromArgs, withPulsarOptions, type PulsarCliArgs } from '../toolchain/cli-options';
+import { runInterruptible } from '../deploy/interrupt';
+import { toolchainFromArgs, withPulsarOptions, type PulsarCliArgs } from '../toolchain/cli-options';
 import { renderBuild } from '../toolchain/render';
 
 interface Args extends PulsarCliArgs {

@@ -6,7 +6,7 @@ import { sshBoardOptions, sshOptionWords } from '../ssh/cli-options';
 import { shellQuote } from '../ssh/quote';
 import { deploy, type DeployResult } from './deploy';
 import type { BlobOutcome } from './ensure';
-import { INTERRUPTED_EXIT, onInterrupt } from './interrupt';
+import { runInterruptible } from './interrupt';
 import { createProgress, formatBytes, progressMode } from './progress';
 import { secondsOption } from '../cli-numbers';
 import { resolveTargets } from './targets';
@@ -20,31 +20,24 @@ export const runDeployCommand = action(async (argv: Args) => {
   const describeTimeoutMs = secondsOption('timeout', argv.timeout);
   const targets = await resolveTargets({ board: argv.board, model: argv.model, gt: argv.gt, tokenFile: argv['token-file'] }, cwd, 'deploy');
   const progress = createProgress(progressMode(argv.progress));
-  const abort = new AbortController();
-  const dispose = onInterrupt(() => abort.abort());
   try {
-    const result = await deploy({
-      ...targets,
-      ...sshBoardOptions(argv),
-      cwd,
-      connectTimeoutMs,
-      progress,
-      signal: abort.signal,
-      describe: argv.describe,
-      ...(describeTimeoutMs !== undefined && { describeTimeoutMs }),
-    });
-    process.stdout.write(argv.json ? `${JSON.stringify(deployJson(result), null, 2)}\n` : deployText(result, cwd, sshOptionWords(argv)));
-    if (result.runJointProblem) process.stderr.write(`axctl: warning: ${runJointMissingWarning(result.runJointProblem)}\n`);
-    return ExitCode.OK;
-  } catch (err) {
-    if (abort.signal.aborted) {
-      process.stderr.write('axctl: deploy interrupted; run it again to resume the upload\n');
-      return INTERRUPTED_EXIT;
-    }
-    throw err;
+    return await runInterruptible('deploy', async (signal) => {
+      const result = await deploy({
+        ...targets,
+        ...sshBoardOptions(argv),
+        cwd,
+        connectTimeoutMs,
+        progress,
+        signal,
+        describe: argv.describe,
+        ...(describeTimeoutMs !== undefined && { describeTimeoutMs }),
+      });
+      process.stdout.write(argv.json ? `${JSON.stringify(deployJson(result), null, 2)}\n` : deployText(result, cwd, sshOptionWords(argv)));
+      if (result.runJointProblem) process.stderr.write(`axctl: warning: ${runJointMissingWarning(result.runJointProblem)}\n`);
+      return ExitCode.OK;
+    }, 'run it again to resume the upload');
   } finally {
     progress.stop();
-    dispose();
   }
 });
 

@@ -37,3 +37,23 @@ export function onInterrupt(handler: (signal: NodeJS.Signals) => void): () => vo
     for (const signal of SIGNALS) process.off(signal, listener);
   };
 }
+
+/**
+ * Runs a command's work so that Ctrl-C (or SIGTERM) aborts `signal` instead of killing axctl:
+ * the work stops what it started (pulsar's process group, which the terminal's Ctrl-C no
+ * longer reaches; the run on the board) and axctl says so, `axctl: WHAT interrupted` and
+ * `; NEXT` when given, and returns INTERRUPTED_EXIT (130). A second Ctrl-C quits at once.
+ */
+export async function runInterruptible(what: string, work: (signal: AbortSignal) => Promise<number>, next?: string): Promise<number> {
+  const abort = new AbortController();
+  const dispose = onInterrupt(() => abort.abort());
+  try {
+    return await work(abort.signal);
+  } catch (err) {
+    if (!abort.signal.aborted) throw err;
+    process.stderr.write(`axctl: ${what} interrupted${next ? `; ${next}` : ''}\n`);
+    return INTERRUPTED_EXIT;
+  } finally {
+    dispose();
+  }
+}

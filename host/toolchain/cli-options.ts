@@ -4,7 +4,6 @@
  */
 import type { Argv } from 'yargs';
 import { secondsOption, TIMER_MAX_SECONDS } from '../cli-numbers';
-import { INTERRUPTED_EXIT, onInterrupt } from '../deploy/interrupt';
 import { PULSAR_ENV } from './invocation';
 import { PulsarToolchain, type ToolchainOptions } from './toolchain';
 import { BadFileError } from '../../shared/errors';
@@ -30,7 +29,7 @@ export function withPulsarOptions<T>(yargs: Argv<T>): Argv<T & PulsarCliArgs> {
     .option('quiet', { type: 'boolean', default: false, describe: 'do not echo pulsar\'s log to stderr' }) as unknown as Argv<T & PulsarCliArgs>;
 }
 
-/** `signal` stops pulsar (Ctrl-C: see runInterruptible). */
+/** `signal` stops pulsar (Ctrl-C: see runInterruptible in deploy/interrupt.ts). */
 export function toolchainFromArgs(argv: PulsarCliArgs, kind: 'build' | 'run', signal?: AbortSignal): PulsarToolchain {
   // pulsar is a local process: Node's timer limit is its only bound.
   const timeoutMs = secondsOption('timeout', argv.timeout, { max: TIMER_MAX_SECONDS, code: 'BAD_TIMEOUT' });
@@ -45,25 +44,6 @@ export function toolchainFromArgs(argv: PulsarCliArgs, kind: 'build' | 'run', si
   return new PulsarToolchain(options);
 }
 
-/**
- * Runs a pulsar command so that Ctrl-C (or SIGTERM) stops pulsar: pulsar runs in its own
- * process group, which the terminal's Ctrl-C no longer reaches, so axctl must pass it on.
- * Returns INTERRUPTED_EXIT (130) after an interrupt; a second Ctrl-C quits at once (the
- * process group is still killed on the way out).
- */
-export async function runInterruptible(what: string, work: (signal: AbortSignal) => Promise<number>): Promise<number> {
-  const abort = new AbortController();
-  const dispose = onInterrupt(() => abort.abort());
-  try {
-    return await work(abort.signal);
-  } catch (err) {
-    if (!abort.signal.aborted) throw err;
-    process.stderr.write(`axctl: ${what} interrupted\n`);
-    return INTERRUPTED_EXIT;
-  } finally {
-    dispose();
-  }
-}
 
 /**
  * `dir` must be an existing folder: named with its option before anything runs (pulsar would
