@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, statfsSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AxError } from '../../shared/errors';
@@ -79,7 +79,7 @@ describe('store folder trouble while the agent runs', () => {
   }, 60_000);
 
   it("a host cut off mid-upload no longer holds the rest of its bytes: another host's upload fits beside its partial", async () => {
-    const { storeDir, client, agent } = await agentOnTmpfs('axctl-two-hosts-', 'size=20m', ['--store-cap', '100M']);
+    const { mount, storeDir, client, agent } = await agentOnTmpfs('axctl-two-hosts-', 'size=20m', ['--store-cap', '100M']);
     const first = randomBytes(16 * 1024 * 1024);
     const firstHash = sha256(first);
     const cutOff = await agent.connect({ chunkBytes: 256 * 1024 });
@@ -91,14 +91,14 @@ describe('store folder trouble while the agent runs', () => {
     await expect(cut).rejects.toMatchObject({ code: 'CONNECTION_LOST' });
     // Waits for a write of that upload still in progress; its partial stays, to be resumed.
     const [partial] = await client.has([{ hash: firstHash, size: first.length }]);
-    const partialBytes = partial!.partialOffset;
-    expect(partialBytes).toBeGreaterThan(0);
+    expect(partial!.partialOffset).toBeGreaterThan(0);
     // How far the cut-off upload got depends on the machine's load (up to the agent's 12 MiB
-    // put window), so the second upload is sized from it: the disk less the partial, less
-    // 2 MiB of slack. It fits only if the rest of the first is no longer promised, which
-    // would leave 20 - 16 = 4 MiB.
+    // put window), and its file may hold written bytes beyond the verified offset, so the
+    // second upload is sized from the disk's free space: less 2 MiB of slack. It fits only if
+    // the rest of the first is no longer promised, which would leave 20 - 16 = 4 MiB.
     const diskBytes = 20 * 1024 * 1024;
-    const secondBytes = diskBytes - partialBytes - 2 * 1024 * 1024;
+    const { bavail, bsize } = statfsSync(mount);
+    const secondBytes = bavail * bsize - 2 * 1024 * 1024;
     expect(secondBytes).toBeGreaterThan(diskBytes - first.length);
     const second = randomBytes(secondBytes);
     await client.putBytes(second, sha256(second));
