@@ -5,7 +5,7 @@
  * reached, or that was reached and could not take the run, is an outcome of the step, not a
  * failure of the diagnosis: the steps measured before it (pulsar runs of minutes) are kept.
  */
-import { BadFileError, ExitCode, isAxError, type ExitCodeValue } from '../../shared/errors';
+import { BadFileError, ExitCode, isAxError, type AxError, type ExitCodeValue } from '../../shared/errors';
 import { readTextFile } from '../../shared/fs/regular-file';
 import { fmtCosine, fmtNumber } from '../report/format';
 import type { Check, VerifyReport } from '../report/model';
@@ -74,20 +74,16 @@ export async function runBoardStep(verify: BoardVerifier, req: BoardRunRequest):
     return fromReport(await verify(req, { onBoardReached: () => (reached = true) }), `board ${req.board}`);
   } catch (err) {
     if (!isAxError(err)) throw err;
-    if (err.exitCode === ExitCode.CONNECT) {
-      const why = `cannot reach the board ${req.board}: ${err.describe()}`;
-      return {
-        outcome: 'unreachable', report: null, detail: why,
-        checks: [skippedListing('the board could not be reached'), makeCheck('board', 'skipped', why, { code: err.code })],
-      };
-    }
+    if (err.exitCode === ExitCode.CONNECT) return notChecked('unreachable', `cannot reach the board ${req.board}`, 'the board could not be reached', err);
     if (!reached) throw err;
-    const why = `the board ${req.board} could not run the gt input: ${err.describe()}`;
-    return {
-      outcome: 'not-run', report: null, detail: why, errorExit: err.exitCode,
-      checks: [skippedListing('the board could not run the gt input'), makeCheck('board', 'skipped', why, { code: err.code })],
-    };
+    return { ...notChecked('not-run', `the board ${req.board} could not run the gt input`, 'the board could not run the gt input', err), errorExit: err.exitCode };
   }
+}
+
+/** A board step that never got a verdict: both board checks skipped, the board's one with the error. */
+function notChecked(outcome: 'unreachable' | 'not-run', what: string, listingReason: string, err: AxError): BoardStep {
+  const why = `${what}: ${err.describe()}`;
+  return { outcome, report: null, detail: why, checks: [skippedListing(listingReason), makeCheck('board', 'skipped', why, { code: err.code })] };
 }
 
 export function fromReport(report: VerifyReport, where: string): BoardStep {
