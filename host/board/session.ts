@@ -45,6 +45,12 @@ export interface BoardSession {
   readonly storeCapBytes?: number | undefined;
   /** How to reinstall the agent this session reached (with the --prefix and --via it took), for hints. */
   readonly reinstall?: AgentReinstall | undefined;
+  /**
+   * Resolves once the session knows what it will about the board (its identity complete);
+   * rejects with why it cannot. Agentless SSH learns part of it from the board's shell while
+   * uploads already run; a session without this method knew it all when it opened.
+   */
+  ready?(): Promise<void>;
   /** For each blob: does the board hold it complete? (same order as asked) */
   has(blobs: { hash: string; size: number }[]): Promise<boolean[]>;
   /** Uploads `file` as blob `hash`; resumes what the board already holds of it. */

@@ -81,6 +81,8 @@ export async function pingBoard(entry: BoardEntry, opts: PingOptions): Promise<P
   let session: BoardSession | undefined;
   try {
     session = await Promise.race([opening, deadline]);
+    // Agentless: until its shell answers, the board's facts are not known nor its shell proven.
+    if (session.ready) await Promise.race([session.ready(), deadline]);
     const connectMs = Date.now() - started;
     const result: PingResult = { ...base, ok: true, connectMs, ...identityOf(session) };
     if (session instanceof AgentBoardSession) {

@@ -76,6 +76,9 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   opts.signal?.addEventListener('abort', closeOnAbort, { once: true });
   try {
     sent = await send(session, prepared, { ...opts, ...local });
+    // Agentless: the board's shell answers while the bytes go up; a board whose shell cannot
+    // run anything fails here, not at the first verify.
+    await session.ready?.();
   } finally {
     opts.signal?.removeEventListener('abort', closeOnAbort);
     await closeQuietly(session);

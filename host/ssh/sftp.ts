@@ -98,15 +98,15 @@ export class SftpSession {
     return this.call<string>(`resolve ${file}`, (cb) => this.raw.realpath(file, cb));
   }
 
-  /** `mkdir -p`. */
-  async mkdirp(dir: string): Promise<void> {
+  /** `mkdir -p`; the folders it makes get `mode` (folders already there keep theirs). */
+  async mkdirp(dir: string, mode = 0o755): Promise<void> {
     const st = await this.stat(dir);
     if (st?.isDirectory) return;
     if (st) throw this.failure(`create folder ${dir}`, new Error('a file of that name is in the way'));
     const parent = path.posix.dirname(dir);
-    if (parent !== dir) await this.mkdirp(parent);
+    if (parent !== dir) await this.mkdirp(parent, mode);
     try {
-      await this.call(`create folder ${dir}`, (cb) => this.raw.mkdir(dir, { mode: 0o755 }, cb));
+      await this.call(`create folder ${dir}`, (cb) => this.raw.mkdir(dir, { mode }, cb));
     } catch (err) {
       if (!(await this.stat(dir))?.isDirectory) throw err; // someone else made it meanwhile: fine
     }

@@ -12,7 +12,8 @@
  *      service, one agent serves every round (started before them, like a board's boot), each
  *      round putting a new blob of the same size (the file's first bytes renewed, untimed);
  *   3. agentless SFTP: AgentlessSession.upload — SFTP into the board's cache with the bytes
- *      hashed as they are sent, the size checked and the blob renamed into place;
+ *      hashed as they are sent, the size checked and the blob renamed into place (the board's
+ *      shell is not asked anything for an upload: open.ts);
  *   4. for information, the bare SFTP transfer (SftpSession.put) alone.
  * Every figure includes logging in. One warm-up round of every method (not counted: page cache,
  * the service's first upload), then AXCTL_BENCH_ROUNDS (default 7) rounds, the methods taking
@@ -134,8 +135,8 @@ async function startService(prefix: string, tokenFile: string): Promise<Service>
 
 /**
  * For information, what one command through the SSH user's login shell costs on this machine
- * (the agent started per connection and agentless mode each run one before their first byte;
- * scp, served by sshd's internal-sftp, runs none): the median wall time of logging in and
+ * (the agent started per connection runs one before its first byte; agentless mode, the
+ * installed agent reached at its socket and scp, served by sshd's internal-sftp, run none): the median wall time of logging in and
  * running `true`, less that of logging in alone, over 5 rounds each.
  */
 async function printLoginShellCost(board: Board, login: { identity: string; knownHosts: string; agentSocket: null }): Promise<void> {
@@ -154,7 +155,7 @@ async function printLoginShellCost(board: Board, login: { identity: string; know
   }
   const shell = median(withCommand) - median(loginOnly);
   process.stdout.write(`\n  for information: one command through the login shell costs ${shell.toFixed(2)} s here (login alone ${median(loginOnly).toFixed(2)} s);\n` +
-    `  the agent started per connection and agentless mode each run one before their first byte, scp none (its sshd serves SFTP in-process)\n`);
+    `  the agent started per connection runs one before its first byte; agentless uploads, the installed agent's socket and scp none (its sshd serves SFTP in-process)\n`);
 }
 
 async function timed(work: () => Promise<void>): Promise<number> {

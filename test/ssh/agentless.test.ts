@@ -135,6 +135,7 @@ describe('AgentlessSession', () => {
   it('says who it is and skips what the board already holds', async () => {
     const session = await open();
     expect(session.identity).toMatchObject({ url: board.url, mode: 'agentless' });
+    await session.ready(); // the rest comes from the board's shell
     expect(session.identity.hostname).toBeTruthy();
     expect(session.identity.freeBytes).toBeGreaterThan(0);
     const data = await fsp.readFile(classifier.model);
@@ -227,6 +228,7 @@ describe('AgentlessSession', () => {
     const req = await classifierRequest(healthy);
     expect((await healthy.run(req)).status).toBe('ok');
     const session = await open({ runJoint: await runJointAt(dir, 'hang-ignore-term'), killGraceMs: 300 });
+    await session.ready(); // the board's shell has answered: the second below is run_joint's
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), 1000);
     const result = await session.run(req, { signal: controller.signal });
@@ -242,6 +244,7 @@ describe('AgentlessSession', () => {
     const req = await classifierRequest(healthy); // the model's listing is cached by earlier runs of it
     expect((await healthy.run(req)).status).toBe('ok');
     const session = await open({ runJoint: await runJointAt(dir, 'hang'), killGraceMs: 300 });
+    await session.ready(); // the board's shell has answered: the second below is run_joint's
     const pending = session.run(req);
     await new Promise((r) => setTimeout(r, 1000));
     await session.close();
@@ -255,6 +258,7 @@ describe('AgentlessSession', () => {
     const req = await classifierRequest(healthy); // the model's listing is cached: no probe below
     expect((await healthy.run(req)).status).toBe('ok');
     const [first, second] = await Promise.all([open({ runJoint: await runJointAt(dir, 'slow=3000') }), open({ runJoint: await runJointAt(dir, 'slow=100') })]);
+    await Promise.all([first.ready(), second.ready()]); // the timings below are the runs'
     const running = first.run(req);
     // Until the first run holds the board's lock (this board is this machine: ask flock).
     const lock = path.join(cacheDir, 'run.lock');
@@ -281,6 +285,7 @@ describe('AgentlessSession', () => {
     expect((await healthy.run(req)).status).toBe('ok');
     const slow = await runJointAt(dir, 'slow=2500');
     const [first, second] = await Promise.all([open({ runJoint: slow }), open({ runJoint: slow })]);
+    await Promise.all([first.ready(), second.ready()]); // the second reaches the lock while the first holds it
     const running = first.run(req);
     const lock = path.join(cacheDir, 'run.lock');
     for (let i = 0; spawnSync('flock', ['-n', lock, 'true']).status === 0; i++) {

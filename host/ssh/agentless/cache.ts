@@ -74,13 +74,19 @@ export class RemoteCache {
   /** Blobs whose content this session has checked (or written and checked). */
   private readonly verified = new Set<string>();
 
+  /** The shell has answered: its sweep of old partials is done. */
+  private swept = false;
+
   /** The uploads in progress, so close() can stop them and give up their partials first. */
   private readonly uploads = new Map<AbortController, Promise<unknown>>();
 
   /**
-   * `clockOffsetMs`: the board's clock minus ours (partials' ages are in the board's time).
+   * `shell`: what the board's shell tells — whether it has sha256sum, and its clock minus ours
+   * (partials' ages are in the board's time) — after sweeping the cache of what sessions cut a
+   * day ago left. Asked for only where needed (see partialsOf), so a new blob's upload never
+   * waits for it.
    */
-  constructor(private readonly ssh: SshConnection, private readonly sftp: SftpSession, root: string, private readonly canHash: boolean, private readonly clockOffsetMs = 0) {
+  constructor(private readonly ssh: SshConnection, private readonly sftp: SftpSession, root: string, private readonly shell: () => Promise<{ sha256sum: boolean; clockOffsetMs: number }>) {
     this.layout = cacheLayout(root);
   }
 
@@ -92,14 +98,14 @@ export class RemoteCache {
   async has(blobs: { hash: string; size: number }[]): Promise<boolean[]> {
     const sized = await Promise.all(blobs.map(async ({ hash, size }) => (await this.sftp.stat(this.blobPath(hash)))?.size === size));
     const toCheck = [...new Set(blobs.filter((b, i) => sized[i] && !this.verified.has(b.hash)).map((b) => b.hash))];
-    if (toCheck.length > 0 && this.canHash) {
+    if (toCheck.length > 0 && (await this.shell()).sha256sum) {
       const total = blobs.filter((b) => toCheck.includes(b.hash)).reduce((sum, b) => sum + b.size, 0);
       const sums = await this.sha256(toCheck.map((h) => this.blobPath(h)), total);
       for (const hash of toCheck) {
         if (sums.get(this.blobPath(hash)) === hash) this.verified.add(hash);
         else await this.sftp.unlink(this.blobPath(hash)); // damaged: drop it, it will be sent again
       }
-    } else if (!this.canHash) {
+    } else {
       for (const hash of toCheck) this.verified.add(hash); // size and name are all we can check
     }
     return blobs.map((b, i) => sized[i]! && this.verified.has(b.hash));
@@ -175,12 +181,12 @@ export class RemoteCache {
         await this.sftp.unlink(writing);
         throw new BadFileError('FILE_CHANGED', file, `changed since it was hashed (sha256 now ${actual.slice(0, 12)}…)`, { hint: 'do not change files while they are deployed; run again' });
       }
-    } else if (this.canHash) {
+    } else if ((await this.shell()).sha256sum) {
       // Out of the partials that may be claimed while sha256sum reads it (that writes nothing).
       done = `${own}.check`;
       await this.sftp.rename(writing, done);
       // A rename keeps the old time: a long sha256sum must not look a day old to a sweep.
-      await this.sftp.touch(done, this.boardNow());
+      await this.sftp.touch(done, await this.boardNow());
       const sum = (await this.sha256([done], size)).get(done);
       if (sum !== hash) {
         await this.sftp.unlink(done);
@@ -215,9 +221,12 @@ export class RemoteCache {
     let most = -1;
     let grewAt = Date.now();
     for (let first = true; ; first = false) {
-      const boardNow = this.boardNow();
-      const others = (await this.sftp.list(this.layout.partial)).filter((e) => e.isFile && someones.test(e.name) && e.mtime >= boardNow - STALE_WRITER_S);
-      if (others.length === 0) return !first && (await this.landedMeanwhile(hash, size));
+      const { partials, waited } = await this.partialsOf(hash);
+      const listed = partials.filter((e) => someones.test(e.name));
+      const boardNow = listed.length === 0 ? 0 : await this.boardNow();
+      const others = listed.filter((e) => e.mtime >= boardNow - STALE_WRITER_S);
+      // Gone while we looked (or waited for the shell): it may have landed.
+      if (others.length === 0) return (!first || waited) && (await this.landedMeanwhile(hash, size));
       const written = Math.max(...others.map((e) => e.size));
       if (written > most) {
         most = written;
@@ -236,10 +245,11 @@ export class RemoteCache {
    * or null when there is none (`to` does not exist then).
    */
   private async claimPartial(hash: string, size: number, to: string): Promise<number | null> {
-    const boardNow = this.boardNow();
     const givenUp = `${hash}.part`;
     const someones = new RegExp(`^${hash}\\.[0-9a-f]+\\.part$`);
-    const candidates = (await this.sftp.list(this.layout.partial)).filter((e) => e.isFile && (e.name === givenUp || (someones.test(e.name) && e.mtime < boardNow - STALE_WRITER_S)));
+    const listed = (await this.partialsOf(hash)).partials;
+    const boardNow = listed.length === 0 ? 0 : await this.boardNow();
+    const candidates = listed.filter((e) => e.name === givenUp || (someones.test(e.name) && e.mtime < boardNow - STALE_WRITER_S));
     for (const candidate of candidates.sort((a, b) => b.size - a.size)) {
       try {
         await this.sftp.rename(`${this.layout.partial}/${candidate.name}`, to);
@@ -249,7 +259,7 @@ export class RemoteCache {
       }
       // A rename keeps the old time: until our first write, another host would take the file
       // for a dead writer's (or a sweep for an abandoned one) and claim it from under us.
-      await this.sftp.touch(to, this.boardNow()).catch((err: unknown) => {
+      await this.sftp.touch(to, await this.boardNow()).catch((err: unknown) => {
         if (statusOf(err) !== NO_SUCH_FILE) throw err;
       });
       const held = (await this.sftp.stat(to))?.size;
@@ -287,14 +297,30 @@ export class RemoteCache {
     const timer = setInterval(() => {
       if (touching) return;
       touching = true;
-      void this.sftp.touch(file, this.boardNow()).catch(() => undefined).finally(() => (touching = false));
+      void this.boardNow().then((now) => this.sftp.touch(file, now)).catch(() => undefined).finally(() => (touching = false));
     }, WRITER_HEARTBEAT_MS);
     return { stop: () => clearInterval(timer) };
   }
 
   /** Now by the board's clock, in seconds (the clock partials' times are compared with). */
-  private boardNow(): number {
-    return (Date.now() + this.clockOffsetMs) / 1000;
+  private async boardNow(): Promise<number> {
+    const { clockOffsetMs } = await this.shell();
+    return (Date.now() + clockOffsetMs) / 1000;
+  }
+
+  /**
+   * The files in partial/ of blob `hash` (`<hash>.*`), and whether it waited for the shell. When
+   * there are any, they are listed again once the shell has answered, whose sweep removes
+   * partials a day old: until then one of those could be taken for a given-up partial to
+   * resume, and vanish under the upload.
+   */
+  private async partialsOf(hash: string): Promise<{ partials: { name: string; size: number; mtime: number }[]; waited: boolean }> {
+    const ofHash = async () => (await this.sftp.list(this.layout.partial)).filter((e) => e.isFile && e.name.startsWith(`${hash}.`));
+    const first = await ofHash();
+    if (first.length === 0 || this.swept) return { partials: first, waited: false };
+    await this.shell();
+    this.swept = true;
+    return { partials: await ofHash(), waited: true };
   }
 
   /** Whether another upload (another host's) has put the blob in place, whole. */

@@ -44,24 +44,31 @@ export interface RunJointTried {
 
 const TRIED_PROBLEM: Record<RunJointTried['problem'], string> = { missing: 'does not exist', notExecutable: 'is not executable', notAFile: 'is not a file' };
 
+/** What the board's shell tells when first asked (open.ts: boardFacts). */
+export interface BoardFacts {
+  /** Does the board have sha256sum? */
+  sha256sum: boolean;
+  hostname?: string;
+  freeBytes?: number;
+  /** The absolute path --run-joint resolved to on the board; null: not found. */
+  runJoint: string | null;
+  /** For a --run-joint path (one with a `/`) that cannot be run: the absolute path tried, and why. */
+  runJointTried?: RunJointTried;
+  /** The board's clock minus ours. */
+  clockOffsetMs: number;
+}
+
 export interface AgentlessSettings {
   /** The board's URL, for identity and messages. */
   url: string;
   /** The inventory name the user gave, if any. */
   name?: string;
-  /**
-   * run_joint as the user named it (--run-joint), and the path the board resolved it to (null:
-   * not found); for a path that cannot be run, the file tried and why.
-   */
-  runJoint: { given: string; path: string | null; tried?: RunJointTried };
-  /** Absolute cache folder on the board. */
+  /** run_joint as the user named it (--run-joint). */
+  runJoint: string;
+  /** Absolute cache folder on the board (made). */
   cacheDir: string;
-  /** Does the board have sha256sum? */
-  canHash: boolean;
-  /** The board's clock minus ours (default 0). */
-  clockOffsetMs?: number;
-  hostname?: string;
-  freeBytes?: number;
+  /** Runs the command that asks the board's shell for its facts (the session runs it once, when first needed). */
+  askFacts: () => Promise<BoardFacts>;
   /** Environment for run_joint on the board. */
   env?: Record<string, string>;
   /** Default run time limit. Default 10 minutes. */
@@ -80,19 +87,33 @@ export class AgentlessSession implements BoardSession {
   /** Stops the run in progress (close() uses it: run_joint must not outlive the session). */
   private stopRunning: AbortController | null = null;
 
+  private asked: Promise<BoardFacts> | null = null;
+
   /** The agent's limits, with this board's default time limit. */
   private readonly runLimits: RunLimits;
 
   constructor(readonly ssh: SshConnection, private readonly sftp: SftpSession, private readonly localDir: string, private readonly settings: AgentlessSettings) {
-    this.cache = new RemoteCache(ssh, sftp, settings.cacheDir, settings.canHash, settings.clockOffsetMs ?? 0);
+    this.cache = new RemoteCache(ssh, sftp, settings.cacheDir, () => this.facts());
     this.runLimits = { ...RUN_LIMITS, defaultTimeoutMs: settings.defaultRunTimeoutMs ?? RUN_LIMITS.defaultTimeoutMs };
-    this.identity = {
-      url: settings.url,
-      ...(settings.name && { name: settings.name }),
-      mode: 'agentless',
-      ...(settings.hostname ? { hostname: settings.hostname } : {}),
-      ...(settings.freeBytes !== undefined ? { freeBytes: settings.freeBytes } : {}),
-    };
+    this.identity = { url: settings.url, ...(settings.name && { name: settings.name }), mode: 'agentless' };
+  }
+
+  /** Asks the board's shell for its facts (once) and waits for the answer (the identity is complete then); rejects with why it did not. */
+  async ready(): Promise<void> {
+    await this.facts();
+  }
+
+  /**
+   * The board's facts: asked the first time something needs them, not when the session opens,
+   * so an upload never shares the board (or this machine, over loopback) with a shell starting.
+   */
+  private facts(): Promise<BoardFacts> {
+    this.asked ??= this.settings.askFacts().then((facts) => {
+      if (facts.hostname) this.identity.hostname = facts.hostname;
+      if (facts.freeBytes !== undefined) this.identity.freeBytes = facts.freeBytes;
+      return facts;
+    });
+    return this.asked;
   }
 
   has(blobs: { hash: string; size: number }[]): Promise<boolean[]> {
@@ -136,12 +157,12 @@ export class AgentlessSession implements BoardSession {
     const plan = checkRunRequest({ modelHash, inputs: [], ...(opts.runTimeoutMs !== undefined && { timeoutMs: opts.runTimeoutMs }) }, this.runLimits);
     const described = this.runs.then(async () => {
       await this.requireBlobs(plan);
-      const runJoint = this.settings.runJoint;
-      if (runJoint.path === null) {
-        const { code, message, hint } = this.runJointMissing();
+      const facts = await this.facts();
+      if (facts.runJoint === null) {
+        const { code, message, hint } = this.runJointMissing(facts);
         throw new RunFailedError(code, message, { hint });
       }
-      return this.modelIoOf(plan, this.cache.blobPath(plan.modelHash), runJoint.path, opts).catch((err: unknown) => {
+      return this.modelIoOf(plan, this.cache.blobPath(plan.modelHash), facts.runJoint, opts).catch((err: unknown) => {
         throw err instanceof ModelProbeError && err.code !== 'RUN_CANCELLED' ? new ModelProbeFailedError(probeFailed(err), this.ssh.target.label) : err;
       });
     });
@@ -204,8 +225,9 @@ export class AgentlessSession implements BoardSession {
    * Why run_joint cannot run: for a --run-joint path, the file tried (`~/x` as the path it stands
    * for) and what is wrong with it; for a bare name, that the login shell's PATH has no such program.
    */
-  private runJointMissing(): { code: RunJointProblemCode; message: string; hint: string } {
-    const { given, tried } = this.settings.runJoint;
+  private runJointMissing(facts: BoardFacts): { code: RunJointProblemCode; message: string; hint: string } {
+    const given = this.settings.runJoint;
+    const tried = facts.runJointTried;
     const board = this.ssh.target.label;
     if (!tried) return { code: 'RUN_JOINT_NOT_FOUND', message: `${given}: not found on ${board} (not on the login shell's PATH, or not executable)`, hint: 'give its path with --run-joint' };
     const { code, hint } = AGENT_RUN_JOINT_PROBLEMS[tried.problem];
@@ -219,15 +241,16 @@ export class AgentlessSession implements BoardSession {
 
   private async runStoppable(plan: RunPlan, opts: RunOptions): Promise<RunResult> {
     const sizes = await this.requireBlobs(plan);
-    const runJoint = this.settings.runJoint;
-    if (runJoint.path === null) {
-      const { code, message, hint } = this.runJointMissing();
+    const facts = await this.facts();
+    const runJointPath = facts.runJoint;
+    if (runJointPath === null) {
+      const { code, message, hint } = this.runJointMissing(facts);
       return notRun({ code, message: `${message}; ${hint}` });
     }
     const modelPath = this.cache.blobPath(plan.modelHash);
     let io: ModelIo;
     try {
-      io = await this.modelIoOf(plan, modelPath, runJoint.path, opts);
+      io = await this.modelIoOf(plan, modelPath, runJointPath, opts);
     } catch (err) {
       if (!(err instanceof ModelProbeError)) throw err;
       return probeFailed(err);
@@ -239,7 +262,7 @@ export class AgentlessSession implements BoardSession {
       await this.sftp.mkdirp(outDir);
       const args = buildRunJointArgs({ modelPath, inputPaths: ordered.map((i) => this.cache.blobPath(i.hash)), outDir, repeat: plan.repeat, warmup: plan.warmup, extra: plan.extra });
       const outcome = await runRemote(this.ssh, {
-        runJoint: runJoint.path!,
+        runJoint: runJointPath,
         args,
         cwd: dir,
         timeoutMs: plan.timeoutMs,
