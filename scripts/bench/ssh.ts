@@ -229,6 +229,8 @@ async function main(): Promise<number> {
     const serviceFile = path.join(dir, 'upload-to-service.bin');
     await fsp.copyFile(file, serviceFile);
     let serviceBlobHash = '';
+    /** Per counted round: how long the agent over SSH took to start and answer (login, shell, Node, handshake). */
+    const agentStartS: number[] = [];
     const serviceAgent = await startService(await installLayout(path.join(dir, 'installed'), tokenFile), tokenFile);
     service = serviceAgent;
     const [scp, agent, running, agentless, bare] = await measureRounds(ROUNDS, [
@@ -245,8 +247,10 @@ async function main(): Promise<number> {
           const command = shellCommand([process.execPath, path.join(root, 'dist/axagent.js'), '--stdio', '--store', path.join(dir, `store-${r}`),
             '--run-joint', path.join(root, 'dist/scripts/sim/run-joint.js'), '--token-file', tokenFile]);
           return timed(async () => {
+            const started = process.hrtime.bigint();
             const transport = await openTransport(board.url, { schemeOptions: { ...login, agentCommand: command } });
             const client = await AgentClient.connect(transport, { token });
+            if (r < ROUNDS) agentStartS[r] = Number(process.hrtime.bigint() - started) / 1e9;
             await client.putFile(file, hash, FILE_MB * MB);
             await client.close();
           });
@@ -301,6 +305,9 @@ async function main(): Promise<number> {
     process.stdout.write(`\nresults, medians of ${ROUNDS} rounds (MB/s, higher is better; ratio: the median of each round's MB/s over scp's in that round, target >= ${TARGET}; client CPU: scp and ssh for the baseline, axctl's process for the others):\n`);
     process.stdout.write(`  ${'scp (baseline)'.padEnd(30)} ${rate(scp)}${cpu(scp)}\n`);
     process.stdout.write(line('agent over ssh', agent));
+    // Its upload once the agent answers, against scp's whole round: what the transfer itself does.
+    const afterStart = agent.map((x, r) => FILE_MB / (FILE_MB / x.mbps - agentStartS[r]!) / scp[r]!.mbps);
+    process.stdout.write(`  ${''.padEnd(30)} for information: starting the agent took ${median(agentStartS).toFixed(2)} s (median); after it, ratio ${median(afterStart).toFixed(2)} to scp\n`);
     process.stdout.write(line('installed agent, running', running));
     process.stdout.write(line('agentless SFTP upload', agentless));
     process.stdout.write(line('bare SFTP put', bare));
