@@ -148,6 +148,33 @@ describe('AgentlessSession', () => {
     expect(await session.has([{ hash: sha256(data), size: data.length }, { hash: sha256(data), size: data.length + 1 }, { hash: 'a'.repeat(64), size: 1 }])).toEqual([true, false, false]);
   });
 
+  it('puts a ~/ or relative cache folder in the SSH user\'s home, made over SFTP', async () => {
+    // The board's login is this user: its home is ours (folders there, removed afterwards).
+    const home = os.userInfo().homedir;
+    const names = [`.axctl-test-cache-${process.pid}-a`, `.axctl-test-cache-${process.pid}-b`];
+    try {
+      for (const [given, name] of [[`~/${names[0]}/inner`, names[0]!], [`${names[1]}/inner`, names[1]!]] as const) {
+        const session = await open({ cacheDir: given });
+        const { hash } = await put(session, classifier.model);
+        expect(await fsp.readFile(path.join(home, name, 'inner', 'blobs', hash))).toEqual(await fsp.readFile(classifier.model));
+        expect((await fsp.stat(path.join(home, name))).mode & 0o777, 'a parent it made').toBe(0o700);
+      }
+    } finally {
+      for (const name of names) await fsp.rm(path.join(home, name), { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a cache folder it cannot make (SSH_CACHE_UNUSABLE) or whose path run_joint would split (SSH_BAD_CACHE_DIR), exit 2', async () => {
+    const inTheWay = path.join(dir, 'a-file');
+    await fsp.writeFile(inTheWay, 'not a folder');
+    const failure = (opts: Partial<AgentlessOptions>) => open(opts).then(() => null, (err: unknown) => err as AxError);
+    const unusable = await failure({ cacheDir: path.join(inTheWay, 'cache') });
+    expect(unusable).toMatchObject({ code: 'SSH_CACHE_UNUSABLE', exitCode: 2 });
+    expect(unusable!.message).toContain(`cannot create the cache folder ${path.join(inTheWay, 'cache')}`);
+    expect(unusable!.hint).toMatch(/writable folder/);
+    expect(await failure({ cacheDir: path.join(dir, 'a;b') })).toMatchObject({ code: 'SSH_BAD_CACHE_DIR', exitCode: 2 });
+  });
+
   it('keeps the cache private to the SSH user: folders 0700, blobs 0400', async () => {
     const privateCache = path.join(dir, 'private-cache');
     const session = await open({ cacheDir: privateCache });
