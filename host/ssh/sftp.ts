@@ -86,12 +86,27 @@ export class SftpSession {
     }
   }
 
-  /** The entries of `dir` (not . and ..): name, size, kind and mtime (seconds, the board's clock). */
-  async list(dir: string): Promise<{ name: string; size: number; isFile: boolean; mtime: number }[]> {
+  /**
+   * The entries of `dir` (not . and ..): name, size, kind and mtime (seconds, the board's
+   * clock). The kind is the entry's own (OpenSSH's sftp-server lstats): a symbolic link is
+   * neither a file nor a folder.
+   */
+  async list(dir: string): Promise<{ name: string; size: number; isFile: boolean; isDirectory: boolean; mtime: number }[]> {
     const entries = await this.call<FileEntryWithStats[]>(`list ${dir}`, (cb) => this.raw.readdir(dir, cb));
     return entries
       .filter((e) => e.filename !== '.' && e.filename !== '..')
-      .map((e) => ({ name: e.filename, size: e.attrs.size, isFile: e.attrs.isFile(), mtime: e.attrs.mtime }));
+      .map((e) => ({ name: e.filename, size: e.attrs.size, isFile: e.attrs.isFile(), isDirectory: e.attrs.isDirectory(), mtime: e.attrs.mtime }));
+  }
+
+  /**
+   * `rm -rf dir` over SFTP: its entries removed (folders' contents first, the rest at once; a
+   * symbolic link is removed, never followed), then the folder. A few round trips for a run
+   * folder, where a command through the board's login shell costs its startup files.
+   */
+  async removeTree(dir: string): Promise<void> {
+    const entries = await this.list(dir);
+    await Promise.all(entries.map((e) => (e.isDirectory ? this.removeTree(`${dir}/${e.name}`) : this.unlink(`${dir}/${e.name}`))));
+    await this.call(`remove folder ${dir}`, (cb) => this.raw.rmdir(dir, cb));
   }
 
   realpath(file: string): Promise<string> {

@@ -134,3 +134,25 @@ describe('SftpSession.get with a local disk that fails', () => {
     }
   });
 });
+
+describe('SftpSession.removeTree', () => {
+  it('removes a folder with files and folders in it, and removes a symbolic link without following it', async () => {
+    const tree = path.join(dir, 'tree');
+    const outside = path.join(dir, 'outside');
+    await fsp.mkdir(path.join(tree, 'out', 'deeper'), { recursive: true });
+    await fsp.mkdir(outside);
+    await fsp.writeFile(path.join(outside, 'keep.bin'), 'kept');
+    await fsp.writeFile(path.join(tree, 'log.txt'), 'x');
+    await fsp.writeFile(path.join(tree, 'out', 'a.bin'), 'a');
+    await fsp.writeFile(path.join(tree, 'out', 'deeper', 'b.bin'), 'b');
+    await fsp.symlink(outside, path.join(tree, 'out', 'link-to-outside'));
+    const ssh = await openSsh({ url: board.url, identity: board.clientKey.file, knownHosts: board.knownHosts, agentSocket: null });
+    try {
+      await (await ssh.sftp()).removeTree(tree);
+    } finally {
+      await ssh.close();
+    }
+    await expect(fsp.stat(tree)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await fsp.readFile(path.join(outside, 'keep.bin'), 'utf8')).toBe('kept');
+  });
+});

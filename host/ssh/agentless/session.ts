@@ -322,14 +322,18 @@ export class AgentlessSession implements BoardSession {
     };
   }
 
-  /** Runs `work` in a fresh folder under the cache's runs/, removed afterwards. */
+  /**
+   * Runs `work` in a fresh folder under the cache's runs/, removed afterwards: over SFTP (a few
+   * round trips), else by `rm -rf` through the shell; what both leave, the start-up command's
+   * sweep removes a day later.
+   */
   private async inRunFolder<T>(kind: string, work: (dir: string) => Promise<T>): Promise<T> {
     const dir = `${this.cache.layout.runs}/${kind}-${randomBytes(6).toString('hex')}`;
     await this.sftp.mkdirp(dir);
     try {
       return await work(dir);
     } finally {
-      await this.ssh.exec(`rm -rf -- ${shellQuote(dir)}`, { timeoutMs: 30_000 }).catch(() => undefined);
+      await this.sftp.removeTree(dir).catch(() => this.ssh.exec(`rm -rf -- ${shellQuote(dir)}`, { timeoutMs: 30_000 })).catch(() => undefined);
     }
   }
 
