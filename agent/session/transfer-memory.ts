@@ -120,7 +120,9 @@ export class TransferMemory {
    */
   uploadEnded(): void {
     this.uploads = Math.max(0, this.uploads - 1);
-    if (this.uploads > 0 || this.dropTimer) return;
+    if (this.uploads > 0) return;
+    setImmediate(() => this.uploads === 0 && this.opts.pacer.settle()); // after the last acknowledgement goes out
+    if (this.dropTimer) return;
     this.dropTimer = setTimeout(() => {
       this.dropTimer = null;
       this.arena = null;

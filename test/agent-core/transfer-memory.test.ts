@@ -6,12 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { FRAME_ROOM_BYTES, TransferMemory } from '../../agent/session/transfer-memory';
-import { CollectionPacer } from '../../shared/young-collection';
+import { CollectionPacer, SETTLE_AFTER_BYTES } from '../../shared/young-collection';
 
 const SLAB = 64 * 1024;
 
-function memory(opts: { collect?: () => void; collectEveryBytes?: number; keepSlabsMs?: number } = {}) {
-  const pacer = new CollectionPacer(opts.collect ?? null, opts.collectEveryBytes ?? 1e12);
+function memory(opts: { collect?: () => void; collectEveryBytes?: number; keepSlabsMs?: number; full?: () => void } = {}) {
+  const pacer = new CollectionPacer(opts.collect ?? null, opts.collectEveryBytes ?? 1e12, opts.full);
   const pool = new TransferMemory({ slabBytes: SLAB, slabs: 3, pacer, keepSlabsMs: opts.keepSlabsMs ?? 10 });
   pool.uploadStarted();
   return pool;
@@ -84,6 +84,19 @@ describe('TransferMemory', () => {
     expect(pool.hold(randomBytes(SLAB)).buffer).not.toBe(a.buffer);
     pool.release([a]); // a chunk of the dropped arena is not taken back
     pool.uploadEnded();
+  });
+
+  it('settles the pacer (a full collection after many bytes) when the last upload ends, not while another runs', async () => {
+    let full = 0;
+    const pool = memory({ collect: () => undefined, full: () => full++ });
+    pool.uploadStarted(); // a second upload at once
+    pool.moved(SETTLE_AFTER_BYTES);
+    pool.uploadEnded();
+    await new Promise((r) => setImmediate(r));
+    expect(full).toBe(0); // one still runs
+    pool.uploadEnded();
+    await new Promise((r) => setImmediate(r));
+    expect(full).toBe(1);
   });
 
   it('collects after every collectEveryBytes moved, received or sent', () => {
