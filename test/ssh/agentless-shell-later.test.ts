@@ -110,6 +110,30 @@ describe('agentless: the board\'s shell answers while the bytes go up', () => {
     expect(asked.filter((line) => line === 'sh -s')).toEqual([]);
   });
 
+  it('checks blobs already there in the same command that asks the facts (one command, not two), and drops a damaged one', async () => {
+    await fsp.writeFile(gate, 'open');
+    const first = await open('checked-cache');
+    const model = await fsp.readFile(classifier.model);
+    const input = await fsp.readFile(path.join(classifier.gt, 'input', 'data.bin'));
+    await first.session.upload(classifier.model, sha256(model), model.length);
+    await first.session.upload(path.join(classifier.gt, 'input', 'data.bin'), sha256(input), input.length);
+    // The input's bytes damaged on the board, its size unchanged.
+    const damaged = path.join(first.cache, 'blobs', sha256(input));
+    await fsp.chmod(damaged, 0o600);
+    await fsp.writeFile(damaged, Buffer.alloc(input.length, 0x33));
+    await fsp.rm(commandLog, { force: true });
+
+    const { session } = await open('checked-cache');
+    const blobs = [{ hash: sha256(model), size: model.length }, { hash: sha256(input), size: input.length }];
+    expect(await session.has(blobs)).toEqual([true, false]);
+    expect((await fsp.readFile(commandLog, 'utf8')).split('\n').filter(Boolean)).toEqual(['sh -s']);
+    await expect(fsp.stat(damaged)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(session.identity.hostname).toBeTruthy();
+    // Checked once per session: asking again runs nothing.
+    expect(await session.has(blobs.slice(0, 1))).toEqual([true]);
+    expect(await commandsRun()).toBe(1);
+  });
+
   it('does not resume a partial a day old, which the shell\'s sweep removes: it waits for the sweep and sends the blob whole', async () => {
     const { session, cache } = await open('sweep-cache');
     const model = await fsp.readFile(classifier.model);

@@ -284,7 +284,7 @@ describe('AgentlessSession', () => {
     const healthy = await open();
     const req = await classifierRequest(healthy); // the model's listing is cached: no probe below
     expect((await healthy.run(req)).status).toBe('ok');
-    const [first, second] = await Promise.all([open({ runJoint: await runJointAt(dir, 'slow=3000') }), open({ runJoint: await runJointAt(dir, 'slow=100') })]);
+    const [first, second] = await Promise.all([open({ runJoint: await runJointAt(dir, 'slow=5000') }), open({ runJoint: await runJointAt(dir, 'slow=100') })]);
     await Promise.all([first.ready(), second.ready()]); // the timings below are the runs'
     const running = first.run(req);
     // Until the first run holds the board's lock (this board is this machine: ask flock).
@@ -302,7 +302,7 @@ describe('AgentlessSession', () => {
     expect(before.status).toBe('ok');
     expect(result.status).toBe('ok');
     expect(positions).toEqual([1, 0]);
-    expect(waited).toBeGreaterThan(2000); // it ran after the first one's 3 s, not beside it
+    expect(waited).toBeGreaterThan(2000); // it ran after the first one's 5 s, not beside it
     expect(result.durationMs).toBeLessThan(waited - 1000); // its duration is its own run's, without the wait
   });
 
@@ -310,7 +310,9 @@ describe('AgentlessSession', () => {
     const healthy = await open();
     const req = await classifierRequest(healthy); // the model's listing is cached: no probe below
     expect((await healthy.run(req)).status).toBe('ok');
-    const slow = await runJointAt(dir, 'slow=2500');
+    // Long enough that the second reaches the lock while the first holds it, also when each
+    // command through the login shell takes seconds (a full test run's load).
+    const slow = await runJointAt(dir, 'slow=6000');
     const [first, second] = await Promise.all([open({ runJoint: slow }), open({ runJoint: slow })]);
     await Promise.all([first.ready(), second.ready()]); // the second reaches the lock while the first holds it
     const running = first.run(req);

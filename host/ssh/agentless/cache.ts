@@ -52,6 +52,23 @@ export function cacheLayout(root: string): CacheLayout {
 
 /** Hashing a big blob on a slow board takes a while: allow this much per MiB, at least a minute. */
 const HASH_MS_PER_MIB = 1000;
+
+/** How long sha256sum of `totalBytes` may take on the board. */
+export function hashTimeoutMs(totalBytes: number): number {
+  return Math.max(60_000, Math.ceil(totalBytes / 2 ** 20) * HASH_MS_PER_MIB);
+}
+
+/** Files for the board's shell to hash along with the facts (see RemoteCache's `shell`). */
+export interface HashRequest {
+  files: string[];
+  totalBytes: number;
+}
+
+/** What the cache needs of the board's facts; `sums` (path → sha256) when the call asked for them and the board has sha256sum. */
+export interface ShellAnswer {
+  facts: { sha256sum: boolean; clockOffsetMs: number };
+  sums?: Map<string, string>;
+}
 /**
  * A partial whose time was not set for this long has lost its writer: a live one sets it at
  * least every WRITER_HEARTBEAT_MS, and gives up when a request goes unanswered for 30 s (the
@@ -84,9 +101,10 @@ export class RemoteCache {
    * `shell`: what the board's shell tells — whether it has sha256sum, and its clock minus ours
    * (partials' ages are in the board's time) — after sweeping the cache of what sessions cut a
    * day ago left. Asked for only where needed (see partialsOf), so a new blob's upload never
-   * waits for it.
+   * waits for it. Files given are hashed by the same command when it has not run yet (has():
+   * one command through the login shell instead of two).
    */
-  constructor(private readonly ssh: SshConnection, private readonly sftp: SftpSession, root: string, private readonly shell: () => Promise<{ sha256sum: boolean; clockOffsetMs: number }>) {
+  constructor(private readonly ssh: SshConnection, private readonly sftp: SftpSession, root: string, private readonly shell: (hash?: HashRequest) => Promise<ShellAnswer>) {
     this.layout = cacheLayout(root);
   }
 
@@ -98,9 +116,12 @@ export class RemoteCache {
   async has(blobs: { hash: string; size: number }[]): Promise<boolean[]> {
     const sized = await Promise.all(blobs.map(async ({ hash, size }) => (await this.sftp.stat(this.blobPath(hash)))?.size === size));
     const toCheck = [...new Set(blobs.filter((b, i) => sized[i] && !this.verified.has(b.hash)).map((b) => b.hash))];
-    if (toCheck.length > 0 && (await this.shell()).sha256sum) {
-      const total = blobs.filter((b) => toCheck.includes(b.hash)).reduce((sum, b) => sum + b.size, 0);
-      const sums = await this.sha256(toCheck.map((h) => this.blobPath(h)), total);
+    if (toCheck.length === 0) return blobs.map((b, i) => sized[i]! && this.verified.has(b.hash));
+    const files = toCheck.map((h) => this.blobPath(h));
+    const totalBytes = blobs.filter((b) => toCheck.includes(b.hash)).reduce((sum, b) => sum + b.size, 0);
+    const { facts, sums: hashedWithFacts } = await this.shell({ files, totalBytes });
+    if (facts.sha256sum) {
+      const sums = hashedWithFacts ?? (await this.sha256(files, totalBytes));
       for (const hash of toCheck) {
         if (sums.get(this.blobPath(hash)) === hash) this.verified.add(hash);
         else await this.sftp.unlink(this.blobPath(hash)); // damaged: drop it, it will be sent again
@@ -181,7 +202,7 @@ export class RemoteCache {
         await this.sftp.unlink(writing);
         throw new BadFileError('FILE_CHANGED', file, `changed since it was hashed (sha256 now ${actual.slice(0, 12)}…)`, { hint: 'do not change files while they are deployed; run again' });
       }
-    } else if ((await this.shell()).sha256sum) {
+    } else if ((await this.shell()).facts.sha256sum) {
       // Out of the partials that may be claimed while sha256sum reads it (that writes nothing).
       done = `${own}.check`;
       await this.sftp.rename(writing, done);
@@ -304,7 +325,7 @@ export class RemoteCache {
 
   /** Now by the board's clock, in seconds (the clock partials' times are compared with). */
   private async boardNow(): Promise<number> {
-    const { clockOffsetMs } = await this.shell();
+    const { clockOffsetMs } = (await this.shell()).facts;
     return (Date.now() + clockOffsetMs) / 1000;
   }
 
@@ -347,13 +368,17 @@ export class RemoteCache {
 
   /** sha256 of remote files, by path, with `sha256sum` on the board. */
   private async sha256(files: string[], totalBytes: number): Promise<Map<string, string>> {
-    const timeoutMs = Math.max(60_000, Math.ceil(totalBytes / 2 ** 20) * HASH_MS_PER_MIB);
-    const result = await this.ssh.exec(`sha256sum -- ${files.map(shellQuote).join(' ')}`, { timeoutMs });
-    const sums = new Map<string, string>();
-    for (const line of result.stdout.split('\n')) {
-      const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
-      if (m) sums.set(m[2]!, m[1]!);
-    }
-    return sums;
+    const result = await this.ssh.exec(`sha256sum -- ${files.map(shellQuote).join(' ')}`, { timeoutMs: hashTimeoutMs(totalBytes) });
+    return sumsIn(result.stdout);
   }
+}
+
+/** sha256sum's lines in `text`: path → sha256. */
+export function sumsIn(text: string): Map<string, string> {
+  const sums = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
+    if (m) sums.set(m[2]!, m[1]!);
+  }
+  return sums;
 }

@@ -19,7 +19,7 @@ import { shellQuote } from '../quote';
 import type { SftpSession } from '../sftp';
 import { connectionOptions } from '../transport';
 import { AGENT_RUN_JOINT_PROBLEMS } from '../../../shared/run/agent-run-joint-check';
-import { cacheLayout } from './cache';
+import { cacheLayout, hashTimeoutMs, sumsIn, type HashRequest } from './cache';
 import { AgentlessSession, makeLocalDir, type BoardFacts, type RunJointTried } from './session';
 
 export interface AgentlessOptions extends SshSchemeOptions {
@@ -61,7 +61,7 @@ export async function openAgentless(opts: AgentlessOptions): Promise<AgentlessSe
       ...(name && { name }),
       runJoint,
       cacheDir: cache,
-      askFacts: () => boardFacts(connection, cache, runJoint),
+      askFacts: (hash) => boardFacts(connection, cache, runJoint, hash),
       ...(env ? { env } : {}),
       ...(defaultRunTimeoutMs !== undefined ? { defaultRunTimeoutMs } : {}),
       ...(killGraceMs !== undefined ? { killGraceMs } : {}),
@@ -105,7 +105,7 @@ export function runJointExpression(runJoint: string): string {
  * cache of what sessions that were cut left a day ago or more: uploads look at other partials
  * of their blob only once these facts are in, so never at one the sweep is removing.
  */
-async function boardFacts(ssh: SshConnection, cacheDir: string, runJoint: string): Promise<BoardFacts> {
+async function boardFacts(ssh: SshConnection, cacheDir: string, runJoint: string, hash?: HashRequest): Promise<{ facts: BoardFacts; sums?: Map<string, string> }> {
   const script = [
     `cache=${shellQuote(cacheDir)}`,
     `find "$cache/runs" -mindepth 1 -maxdepth 1 -mmin +${STALE_RUN_MINUTES} -exec rm -rf {} + 2>/dev/null`,
@@ -127,11 +127,13 @@ async function boardFacts(ssh: SshConnection, cacheDir: string, runJoint: string
         `if [ -d "$t" ]; then w=notAFile; elif [ -e "$t" ]; then w=notExecutable; else w=missing; fi; printf "run_joint_tried=%s\\nrun_joint_problem=%s\\n" "$t" "$w"; }`,
     ] : []),
     'df -Pk "$cache" 2>/dev/null | awk \'NR==2 {print "free_kib=" $4}\'',
+    // Blobs has() must check, hashed by this command rather than by one more.
+    ...(hash && hash.files.length > 0 ? [`command -v sha256sum >/dev/null 2>&1 && sha256sum -- ${hash.files.map(shellQuote).join(' ')} 2>/dev/null`] : []),
+    // Last, so that the answer arrives right after it.
     'printf "now=%s\\n" "$(date +%s 2>/dev/null)"',
     'exit 0',
   ].join('\n');
-  const asked = Date.now();
-  const result = await ssh.exec('sh -s', { stdin: script, timeoutMs: 30_000 });
+  const result = await ssh.exec('sh -s', { stdin: script, timeoutMs: 30_000 + (hash ? hashTimeoutMs(hash.totalBytes) : 0) });
   const answered = Date.now();
   const values = new Map<string, string>();
   for (const line of result.stdout.split('\n')) {
@@ -144,10 +146,11 @@ async function boardFacts(ssh: SshConnection, cacheDir: string, runJoint: string
     });
   }
   const freeKib = Number(values.get('free_kib'));
-  // The board's clock against ours (to within the round trip), for the age of its partials.
+  // The board's clock against ours, for the age of its partials: `date` ran last, just before
+  // the answer arrived; its whole second is on average half a second behind.
   const boardNow = Number(values.get('now'));
-  const clockOffsetMs = values.get('now') && Number.isFinite(boardNow) ? boardNow * 1000 - (asked + answered) / 2 : 0;
-  return {
+  const clockOffsetMs = values.get('now') && Number.isFinite(boardNow) ? boardNow * 1000 + 500 - answered : 0;
+  const facts: BoardFacts = {
     sha256sum: values.get('sha256sum') === 'yes',
     ...(values.get('hostname') ? { hostname: values.get('hostname')! } : {}),
     ...(Number.isFinite(freeKib) && values.has('free_kib') ? { freeBytes: freeKib * 1024 } : {}),
@@ -155,6 +158,7 @@ async function boardFacts(ssh: SshConnection, cacheDir: string, runJoint: string
     ...(triedAs(values) && { runJointTried: triedAs(values)! }),
     clockOffsetMs,
   };
+  return hash && facts.sha256sum ? { facts, sums: sumsIn(result.stdout) } : { facts };
 }
 
 /** The run_joint path the board tried and what is wrong with it, from boardFacts' output. */

@@ -27,7 +27,7 @@ import { ModelProbeFailedError, type BoardIdentity, type BoardSession, type Desc
 import type { SshConnection } from '../connection';
 import { shellQuote } from '../quote';
 import { sha256OfFile, statusOf, type SftpSession } from '../sftp';
-import { RemoteCache } from './cache';
+import { RemoteCache, type HashRequest } from './cache';
 import { RUN_LIMITS, checkRunRequest, type RunLimits, type RunPlan } from '../../../shared/run/request';
 import { runRemote } from './remote-run';
 import { settledWithin } from '../../../shared/abort';
@@ -67,8 +67,11 @@ export interface AgentlessSettings {
   runJoint: string;
   /** Absolute cache folder on the board (made). */
   cacheDir: string;
-  /** Runs the command that asks the board's shell for its facts (the session runs it once, when first needed). */
-  askFacts: () => Promise<BoardFacts>;
+  /**
+   * Runs the command that asks the board's shell for its facts (the session runs it once, when
+   * first needed); it also hashes the files given (`sums` then, when the board has sha256sum).
+   */
+  askFacts: (hash?: HashRequest) => Promise<{ facts: BoardFacts; sums?: Map<string, string> }>;
   /** Environment for run_joint on the board. */
   env?: Record<string, string>;
   /** Default run time limit. Default 10 minutes. */
@@ -93,7 +96,7 @@ export class AgentlessSession implements BoardSession {
   private readonly runLimits: RunLimits;
 
   constructor(readonly ssh: SshConnection, private readonly sftp: SftpSession, private readonly localDir: string, private readonly settings: AgentlessSettings) {
-    this.cache = new RemoteCache(ssh, sftp, settings.cacheDir, () => this.facts());
+    this.cache = new RemoteCache(ssh, sftp, settings.cacheDir, (hash) => this.factsWith(hash));
     this.runLimits = { ...RUN_LIMITS, defaultTimeoutMs: settings.defaultRunTimeoutMs ?? RUN_LIMITS.defaultTimeoutMs };
     this.identity = { url: settings.url, ...(settings.name && { name: settings.name }), mode: 'agentless' };
   }
@@ -107,13 +110,20 @@ export class AgentlessSession implements BoardSession {
    * The board's facts: asked the first time something needs them, not when the session opens,
    * so an upload never shares the board (or this machine, over loopback) with a shell starting.
    */
-  private facts(): Promise<BoardFacts> {
-    this.asked ??= this.settings.askFacts().then((facts) => {
+  private async facts(): Promise<BoardFacts> {
+    return (await this.factsWith()).facts;
+  }
+
+  /** The facts, and the sums of `hash`'s files when this call is the one that asks (the cache hashes them itself otherwise). */
+  private factsWith(hash?: HashRequest): Promise<{ facts: BoardFacts; sums?: Map<string, string> }> {
+    if (this.asked) return this.asked.then((facts) => ({ facts }));
+    const answer = this.settings.askFacts(hash);
+    this.asked = answer.then(({ facts }) => {
       if (facts.hostname) this.identity.hostname = facts.hostname;
       if (facts.freeBytes !== undefined) this.identity.freeBytes = facts.freeBytes;
       return facts;
     });
-    return this.asked;
+    return this.asked.then(() => answer); // the identity is complete before the caller goes on
   }
 
   has(blobs: { hash: string; size: number }[]): Promise<boolean[]> {
