@@ -22,6 +22,7 @@ import { parseToken } from '../../shared/protocol/token';
 import { HAVE_SOCAT, sha256, startLine, stopLines, type TestLine } from './line';
 import { TransferMemory } from '../../agent/session/transfer-memory';
 import { CollectionPacer } from '../../shared/young-collection';
+import type { SerialTransport } from '../../shared/serial/serial-transport';
 
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -102,6 +103,9 @@ describe.runIf(HAVE_SOCAT)('protocol over the serial transport', () => {
     // time (30 s) before the line is free. Not what this test is about: it hangs up itself.
     await Promise.race([gone, new Promise((r) => setTimeout(r, 3000))]);
     stranger.destroy();
+    // The port is let go a moment after destroy() (its RESET is written first): opening it
+    // again before that is "in use by another program".
+    await Promise.race([(stranger as SerialTransport).released, new Promise((r) => setTimeout(r, 5000))]);
     const client = await board.connect('', {}, 256 * 1024);
     const data = randomBytes(600_000);
     expect(await client.putBytes(data, sha256(data))).toMatchObject({ sentBytes: data.length });
