@@ -242,10 +242,8 @@ export class RemoteCache {
     let most = -1;
     let grewAt = Date.now();
     for (let first = true; ; first = false) {
-      const { partials, waited } = await this.partialsOf(hash);
-      const listed = partials.filter((e) => someones.test(e.name));
-      const boardNow = listed.length === 0 ? 0 : await this.boardNow();
-      const others = listed.filter((e) => e.mtime >= boardNow - STALE_WRITER_S);
+      const { partials, boardNow, waited } = await this.partialsOf(hash);
+      const others = partials.filter((e) => someones.test(e.name) && e.mtime >= boardNow - STALE_WRITER_S);
       // Gone while we looked (or waited for the shell): it may have landed.
       if (others.length === 0) return (!first || waited) && (await this.landedMeanwhile(hash, size));
       const written = Math.max(...others.map((e) => e.size));
@@ -268,9 +266,8 @@ export class RemoteCache {
   private async claimPartial(hash: string, size: number, to: string): Promise<number | null> {
     const givenUp = `${hash}.part`;
     const someones = new RegExp(`^${hash}\\.[0-9a-f]+\\.part$`);
-    const listed = (await this.partialsOf(hash)).partials;
-    const boardNow = listed.length === 0 ? 0 : await this.boardNow();
-    const candidates = listed.filter((e) => e.name === givenUp || (someones.test(e.name) && e.mtime < boardNow - STALE_WRITER_S));
+    const { partials, boardNow } = await this.partialsOf(hash);
+    const candidates = partials.filter((e) => e.name === givenUp || (someones.test(e.name) && e.mtime < boardNow - STALE_WRITER_S));
     for (const candidate of candidates.sort((a, b) => b.size - a.size)) {
       try {
         await this.sftp.rename(`${this.layout.partial}/${candidate.name}`, to);
@@ -330,18 +327,20 @@ export class RemoteCache {
   }
 
   /**
-   * The files in partial/ of blob `hash` (`<hash>.*`), and whether it waited for the shell. When
+   * The files in partial/ of blob `hash` (`<hash>.*`), the board's time to judge their age by,
+   * and whether it waited for the shell. When
    * there are any, they are listed again once the shell has answered, whose sweep removes
    * partials a day old: until then one of those could be taken for a given-up partial to
    * resume, and vanish under the upload.
    */
-  private async partialsOf(hash: string): Promise<{ partials: { name: string; size: number; mtime: number }[]; waited: boolean }> {
+  private async partialsOf(hash: string): Promise<{ partials: { name: string; size: number; mtime: number }[]; boardNow: number; waited: boolean }> {
     const ofHash = async () => (await this.sftp.list(this.layout.partial)).filter((e) => e.isFile && e.name.startsWith(`${hash}.`));
     const first = await ofHash();
-    if (first.length === 0 || this.swept) return { partials: first, waited: false };
+    if (first.length === 0) return { partials: first, boardNow: 0, waited: false }; // no age to judge
+    if (this.swept) return { partials: first, boardNow: await this.boardNow(), waited: false };
     await this.shell();
     this.swept = true;
-    return { partials: await ofHash(), waited: true };
+    return { partials: await ofHash(), boardNow: await this.boardNow(), waited: true };
   }
 
   /** Whether another upload (another host's) has put the blob in place, whole. */
