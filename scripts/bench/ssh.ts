@@ -15,10 +15,14 @@
  *      hashed as they are sent, the size checked and the blob renamed into place (the board's
  *      shell is not asked anything for an upload: open.ts);
  *   4. for information, the bare SFTP transfer (SftpSession.put) alone.
- * Every figure includes logging in. One warm-up round of every method (not counted: page cache,
- * the service's first upload), then AXCTL_BENCH_ROUNDS (default 7) rounds, the methods taking
- * turns within a round (each round's files deleted after it, untimed); prints MB/s, the ratio to scp (target >= 0.8) and the
- * client side's CPU time per MB (scp and its ssh; axctl's process), which load disturbs less.
+ * One warm-up round of every method (not counted: page cache, the service's first upload), then
+ * AXCTL_BENCH_ROUNDS (default 7) rounds, the methods taking turns within a round (each round's
+ * files deleted after it, untimed). In its turn each method uploads SMALL_MB, then the file:
+ * the small round is its fixed cost (logging in, start, handshake, close), and its throughput is
+ * the rest of the file over the rest of the time, the same measure for scp. Prints throughput
+ * and its ratio to scp (target >= 0.8), the whole round's MB/s and ratio (start-up included),
+ * the fixed cost, and the client side's CPU time per MB (scp and its ssh; axctl's process),
+ * which load disturbs less.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -43,6 +47,11 @@ import { median } from './stats';
 const run = promisify(execFile);
 const MB = 1024 * 1024;
 const FILE_MB = Number(process.env.AXCTL_BENCH_MB ?? 256);
+/**
+ * Every method also uploads this much in each round: its fixed cost (logging in, starting, the
+ * handshake, closing), so that the throughput of the rest is measured alike for all, scp too.
+ */
+const SMALL_MB = 1;
 // Single rounds swing by ±40% on a shared 2-core machine: a median of 7 paired rounds is steadier than a best of 3.
 const ROUNDS = Number(process.env.AXCTL_BENCH_ROUNDS ?? 7);
 const TARGET = 0.8;
@@ -167,12 +176,30 @@ async function timed(work: () => Promise<void>): Promise<number> {
 interface Method {
   label: string;
   /** Untimed set-up of a round, outside the CPU figures too. */
-  prepare?: () => Promise<void>;
-  once: (round: number) => Promise<number>;
+  prepare?: (upload: Upload) => Promise<void>;
+  /** One timed upload of `upload`, seconds; `tag` names its files apart from the other size's. */
+  once: (round: number, upload: Upload) => Promise<number>;
+}
+
+/** What a round uploads: the file (FILE_MB) or the small one (SMALL_MB). */
+interface Upload {
+  mb: number;
+  /** '' for the file, '-small' for the small one: part of the names of what it leaves behind. */
+  tag: string;
+  file: string;
+  hash: string;
 }
 
 interface Sample {
+  /** The file's MB over the whole round: logging in and starting included. */
   mbps: number;
+  /** The small upload's round, seconds: the method's fixed cost (plus 1 MB). */
+  smallSeconds: number;
+  /**
+   * Throughput once going: the MB beyond the small upload over the time beyond its round. The
+   * same measure for every method, scp included, with start-up taken out alike.
+   */
+  goingMbps: number;
   /**
    * Client CPU per MB in that round, ms; null without /proc. This process and its finished
    * children: scp and its ssh for the baseline, axctl's code for the others (the board side
@@ -187,11 +214,11 @@ interface Sample {
  * alike, and each method's round can be set against scp's round next to it; each round starts
  * one method later than the one before.
  */
-async function measureRounds(rounds: number, methods: Method[], afterRound: (round: number) => Promise<void>): Promise<Sample[][]> {
+async function measureRounds(rounds: number, methods: Method[], uploads: { full: Upload; small: Upload }, afterRound: (round: number) => Promise<void>): Promise<Sample[][]> {
   const samples: Sample[][] = methods.map(() => []);
   for (const method of methods) {
-    await method.prepare?.();
-    await method.once(rounds); // the warm-up round (its own files: the index after the counted ones)
+    await method.prepare?.(uploads.full);
+    await method.once(rounds, uploads.full); // the warm-up round (its own files: the index after the counted ones)
   }
   await afterRound(rounds);
   for (let r = 0; r < rounds; r++) {
@@ -202,14 +229,18 @@ async function measureRounds(rounds: number, methods: Method[], afterRound: (rou
     for (let k = 0; k < methods.length; k++) {
       const i = (k + r) % methods.length;
       const method = methods[i]!;
-      await method.prepare?.();
+      // The small upload first: its fixed cost under the conditions the file's round then meets.
+      await method.prepare?.(uploads.small);
+      const smallSeconds = await method.once(r, uploads.small);
+      await method.prepare?.(uploads.full);
       const cpu0 = procCpuSeconds('self', { children: true });
-      const seconds = await method.once(r);
+      const seconds = await method.once(r, uploads.full);
       const cpu1 = procCpuSeconds('self', { children: true });
       const cpuMsPerMb = cpu0 === null || cpu1 === null ? null : ((cpu1 - cpu0) * 1000) / FILE_MB;
       const cpuText = cpuMsPerMb === null ? '' : `   client CPU ${cpuMsPerMb.toFixed(2)} ms/MB`;
-      process.stdout.write(`  round ${r + 1}  ${method.label.padEnd(36)} ${(FILE_MB / seconds).toFixed(1).padStart(7)} MB/s${cpuText}\n`);
-      samples[i]!.push({ mbps: FILE_MB / seconds, cpuMsPerMb });
+      const goingMbps = (FILE_MB - SMALL_MB) / Math.max(seconds - smallSeconds, 1e-3);
+      process.stdout.write(`  round ${r + 1}  ${method.label.padEnd(36)} ${(FILE_MB / seconds).toFixed(1).padStart(7)} MB/s whole, ${SMALL_MB} MB in ${smallSeconds.toFixed(2)} s, going ${goingMbps.toFixed(1)} MB/s${cpuText}\n`);
+      samples[i]!.push({ mbps: FILE_MB / seconds, smallSeconds, goingMbps, cpuMsPerMb });
     }
     await afterRound(r);
   }
@@ -227,15 +258,21 @@ async function main(): Promise<number> {
   let service: Service | null = null;
   try {
     const file = path.join(dir, 'upload.bin');
-    const hash = await writeRandomFile(file, FILE_MB);
-    process.stdout.write(`upload of ${FILE_MB} MB to sshd on loopback, ${ROUNDS} rounds after a warm-up\n`);
+    const full: Upload = { mb: FILE_MB, tag: '', file, hash: await writeRandomFile(file, FILE_MB) };
+    const smallFile = path.join(dir, 'upload-small.bin');
+    const small: Upload = { mb: SMALL_MB, tag: '-small', file: smallFile, hash: await writeRandomFile(smallFile, SMALL_MB) };
+    process.stdout.write(`upload of ${FILE_MB} MB (and of ${SMALL_MB} MB, for each method's fixed cost) to sshd on loopback, ${ROUNDS} rounds after a warm-up\n`);
 
     const tokenFile = path.join(dir, 'token');
     await fsp.writeFile(tokenFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
     const token = (await fsp.readFile(tokenFile, 'utf8')).trim();
-    const serviceFile = path.join(dir, 'upload-to-service.bin');
-    await fsp.copyFile(file, serviceFile);
-    let serviceBlobHash = '';
+    // The service keeps what it was sent: each of its rounds puts a new blob (renewed untimed).
+    const serviceCopies = new Map<Upload, { file: string; hash: string }>();
+    for (const upload of [full, small]) {
+      const copy = path.join(dir, `upload-to-service${upload.tag}.bin`);
+      await fsp.copyFile(upload.file, copy);
+      serviceCopies.set(upload, { file: copy, hash: '' });
+    }
     /** Per counted round: how long the agent over SSH took to start and answer (login, shell, Node, handshake). */
     const agentStartS: number[] = [];
     const serviceAgent = await startService(await installLayout(path.join(dir, 'installed'), tokenFile), tokenFile);
@@ -243,78 +280,87 @@ async function main(): Promise<number> {
     const [scp, agent, running, agentless, bare] = await measureRounds(ROUNDS, [
       {
         label: 'scp (baseline)',
-        once: (r) => timed(async () => {
+        once: (r, u) => timed(async () => {
           await run('scp', ['-q', '-i', board.key, '-o', `UserKnownHostsFile=${board.knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes',
-            '-P', String(board.port), file, `${os.userInfo().username}@127.0.0.1:${path.join(dir, `scp-${r}.bin`)}`]);
+            '-P', String(board.port), u.file, `${os.userInfo().username}@127.0.0.1:${path.join(dir, `scp-${r}${u.tag}.bin`)}`]);
         }),
       },
       {
         label: 'agent over ssh (putFile)',
-        once: (r) => {
-          const command = shellCommand([process.execPath, path.join(root, 'dist/axagent.js'), '--stdio', '--store', path.join(dir, `store-${r}`),
+        once: (r, u) => {
+          const command = shellCommand([process.execPath, path.join(root, 'dist/axagent.js'), '--stdio', '--store', path.join(dir, `store-${r}${u.tag}`),
             '--run-joint', path.join(root, 'dist/scripts/sim/run-joint.js'), '--token-file', tokenFile]);
           return timed(async () => {
             const started = process.hrtime.bigint();
             const transport = await openTransport(board.url, { schemeOptions: { ...login, agentCommand: command } });
             const client = await AgentClient.connect(transport, { token });
-            if (r < ROUNDS) agentStartS[r] = Number(process.hrtime.bigint() - started) / 1e9;
-            await client.putFile(file, hash, FILE_MB * MB);
+            if (r < ROUNDS && u === full) agentStartS[r] = Number(process.hrtime.bigint() - started) / 1e9;
+            await client.putFile(u.file, u.hash, u.mb * MB);
             await client.close();
           });
         },
       },
       {
         label: 'installed agent running (its socket)',
-        prepare: async () => {
-          serviceBlobHash = await renewFile(serviceFile);
+        prepare: async (u) => {
+          const copy = serviceCopies.get(u)!;
+          copy.hash = await renewFile(copy.file);
         },
-        once: () =>
+        once: (_r, u) =>
           timed(async () => {
+            const copy = serviceCopies.get(u)!;
             const transport = await openTransport(board.url, { schemeOptions: { ...login, agentPrefix: serviceAgent.prefix } });
             if (!(transport instanceof SshAgentTransport) || transport.agentSocket === undefined) throw new Error('the running agent was not reached at its socket');
             // The token as the host's copy from `axctl agent install` gives it (not waiting for the board's).
             const client = await AgentClient.connect(transport, { token });
-            await client.putFile(serviceFile, serviceBlobHash, FILE_MB * MB);
+            await client.putFile(copy.file, copy.hash, u.mb * MB);
             await client.close();
           }),
       },
       {
         label: 'agentless (AgentlessSession.upload)',
-        once: (r) => timed(async () => {
-          const session = await openAgentless({ url: board.url, ...login, cacheDir: path.join(dir, `cache-${r}`), runJoint: '/bin/true' });
-          await session.upload(file, hash, FILE_MB * MB);
+        once: (r, u) => timed(async () => {
+          const session = await openAgentless({ url: board.url, ...login, cacheDir: path.join(dir, `cache-${r}${u.tag}`), runJoint: '/bin/true' });
+          await session.upload(u.file, u.hash, u.mb * MB);
           await session.close();
         }),
       },
       {
         label: 'bare SFTP put',
-        once: (r) => timed(async () => {
+        once: (r, u) => timed(async () => {
           const ssh = await openSsh({ url: board.url, ...login });
-          await (await ssh.sftp()).put(file, path.join(dir, `sftp-${r}.bin`), { start: 0 });
+          await (await ssh.sftp()).put(u.file, path.join(dir, `sftp-${r}${u.tag}.bin`), { start: 0 });
           await ssh.close();
         }),
       },
-    ], async (r) => {
-      for (const name of [`scp-${r}.bin`, `store-${r}`, `cache-${r}`, `sftp-${r}.bin`]) await fsp.rm(path.join(dir, name), { recursive: true, force: true });
+    ], { full, small }, async (r) => {
+      for (const tag of ['', '-small']) {
+        for (const name of [`scp-${r}${tag}.bin`, `store-${r}${tag}`, `cache-${r}${tag}`, `sftp-${r}${tag}.bin`]) await fsp.rm(path.join(dir, name), { recursive: true, force: true });
+      }
     }) as [Sample[], Sample[], Sample[], Sample[], Sample[]];
 
     const cpus = (xs: Sample[]) => xs.map((x) => x.cpuMsPerMb).filter((x): x is number => x !== null);
     const cpu = (xs: Sample[]) => (cpus(xs).length === 0 ? '' : `   client CPU ${median(cpus(xs)).toFixed(2)} ms/MB`);
-    const rate = (xs: Sample[]) => `${median(xs.map((x) => x.mbps)).toFixed(1).padStart(7)} MB/s`;
+    const mbps = (values: number[]) => `${median(values).toFixed(1).padStart(7)} MB/s`;
     // Each round against scp's round beside it: the load of that moment hits both.
-    const ratios = (xs: Sample[]) => xs.map((x, r) => x.mbps / scp[r]!.mbps);
+    const ratios = (xs: Sample[], of: (x: Sample) => number) => xs.map((x, r) => of(x) / of(scp[r]!));
+    const byRound = (values: number[]) => `by round: ${values.map((x) => x.toFixed(2)).join(' ')}`;
+    const fixed = (xs: Sample[]) => `${median(xs.map((x) => x.smallSeconds)).toFixed(2)} s`;
     const line = (name: string, xs: Sample[]) => {
-      const ratio = median(ratios(xs));
-      const below = ratio >= TARGET ? '' : `  (below the target ${TARGET})`;
-      return `  ${name.padEnd(30)} ${rate(xs)}   ratio to scp ${ratio.toFixed(2)}${below}${cpu(xs)}\n` +
-        `  ${''.padEnd(30)} by round: ${ratios(xs).map((x) => x.toFixed(2)).join(' ')}\n`;
+      const going = ratios(xs, (x) => x.goingMbps);
+      const whole = ratios(xs, (x) => x.mbps);
+      const below = median(going) >= TARGET ? '' : `  (below the target ${TARGET})`;
+      return `  ${name.padEnd(26)} throughput ${mbps(xs.map((x) => x.goingMbps))}   ratio to scp ${median(going).toFixed(2)}${below}   ${byRound(going)}\n` +
+        `  ${''.padEnd(26)} whole round ${mbps(xs.map((x) => x.mbps))}  ratio to scp ${median(whole).toFixed(2)}   ${byRound(whole)}\n` +
+        `  ${''.padEnd(26)} fixed cost ${fixed(xs)} (scp ${fixed(scp)})${cpu(xs)}\n`;
     };
-    process.stdout.write(`\nresults, medians of ${ROUNDS} rounds (MB/s, higher is better; ratio: the median of each round's MB/s over scp's in that round, target >= ${TARGET}; client CPU: scp and ssh for the baseline, axctl's process for the others):\n`);
-    process.stdout.write(`  ${'scp (baseline)'.padEnd(30)} ${rate(scp)}${cpu(scp)}\n`);
+    process.stdout.write(`\nresults, medians of ${ROUNDS} rounds (higher MB/s is better; each ratio is the median of the rounds' MB/s over scp's in the same round):\n` +
+      `  throughput: the ${FILE_MB - SMALL_MB} MB beyond the small upload over the time beyond its round, the same for every method and scp: the target >= ${TARGET};\n` +
+      `  whole round: the ${FILE_MB} MB over its round, logging in and starting included; fixed cost: the ${SMALL_MB} MB round (logging in, start, handshake, close);\n` +
+      `  client CPU per MB of the file's round: scp and ssh for the baseline, axctl's process for the others\n`);
+    process.stdout.write(`  ${'scp (baseline)'.padEnd(26)} throughput ${mbps(scp.map((x) => x.goingMbps))}   whole round ${mbps(scp.map((x) => x.mbps))}   fixed cost ${fixed(scp)}${cpu(scp)}\n`);
     process.stdout.write(line('agent over ssh', agent));
-    // Its upload once the agent answers, against scp's whole round: what the transfer itself does.
-    const afterStart = agent.map((x, r) => FILE_MB / (FILE_MB / x.mbps - agentStartS[r]!) / scp[r]!.mbps);
-    process.stdout.write(`  ${''.padEnd(30)} for information: starting the agent took ${median(agentStartS).toFixed(2)} s (median); after it, ratio ${median(afterStart).toFixed(2)} to scp\n`);
+    process.stdout.write(`  ${''.padEnd(26)} of which starting the agent (login, login shell, Node, handshake): ${median(agentStartS).toFixed(2)} s\n`);
     process.stdout.write(line('installed agent, running', running));
     process.stdout.write(line('agentless SFTP upload', agentless));
     process.stdout.write(line('bare SFTP put', bare));
