@@ -22,6 +22,7 @@ import { AgentClient } from '../client/agent-client';
 import { openTransport, type OpenTransportOptions } from '../client/connect';
 import { reinstallOf } from '../agent-install/install-command';
 import { shellQuote } from '../ssh/quote';
+import type { SshBoardOptions } from '../ssh/board-openers';
 import { AgentBoardSession } from './agent-session';
 import { boardNaming, type BoardSession } from './session';
 
@@ -79,7 +80,8 @@ export async function resolveBoard(opts: Pick<OpenBoardOptions, 'board' | 'cwd' 
   return { given, url: entry!.url, mode: entry!.agentless ? 'agentless' : 'agent', entry: entry! };
 }
 
-export async function openBoard(opts: OpenBoardOptions): Promise<BoardSession> {
+/** `opts` may carry SSH settings (SshBoardOptions) for the SSH openers; they decide whether SSH is loaded. */
+export async function openBoard(opts: OpenBoardOptions & SshBoardOptions): Promise<BoardSession> {
   const target = await resolveBoard(opts);
   if (needsTransportModules(target, opts)) loadTransportModules();
   const opener = target.mode === 'agentless' ? openers.get('agentless') : (openers.get(schemeOf(target.url)) ?? openWithAgent);
@@ -112,14 +114,16 @@ export const openWithAgent: BoardOpener = async (target, opts) => {
  * ssh2, at every start of axctl). A ws:// or wss:// board with no SSH setting anywhere (no
  * --agentless, no jump host, key or other SSH option on the command line or in its inventory
  * entry) is opened by openWithAgent alone, as the SSH module's own opener would open it. The
- * SSH options come in `opts` as host/ssh/board-openers.ts's SshBoardOptions (`ssh`,
- * `agentless`), which this module cannot import without loading SSH.
+ * SSH options come in `opts` as SshBoardOptions (a type-only import: nothing of SSH is loaded).
  */
-function needsTransportModules(target: BoardTarget, opts: OpenBoardOptions): boolean {
+function needsTransportModules(target: BoardTarget, opts: OpenBoardOptions & SshBoardOptions): boolean {
   if (!/^wss?$/.test(schemeOf(target.url)) || target.mode === 'agentless') return true;
-  const { agentless, ssh } = opts as { agentless?: boolean; ssh?: Record<string, unknown> };
-  const given = (value: unknown) => value !== undefined && !(Array.isArray(value) && value.length === 0);
-  return agentless === true || Object.values(ssh ?? {}).some(given) || Object.keys(schemeOptionsOf(target.entry)).length > 0;
+  return opts.agentless === true || Object.values(opts.ssh ?? {}).some(isGivenSetting) || Object.keys(schemeOptionsOf(target.entry)).length > 0;
+}
+
+/** Whether a command-line setting was given: yargs leaves the others undefined, or [] for a repeatable one. */
+export function isGivenSetting(value: unknown): boolean {
+  return value !== undefined && !(Array.isArray(value) && value.length === 0);
 }
 
 /**

@@ -15,7 +15,7 @@ import { parseToken } from '../../shared/protocol/token';
 import { reinstallOf } from '../agent-install/install-command';
 import { AgentBoardSession } from '../board/agent-session';
 import { fromInventoryValue } from '../boards/inventory';
-import { connectWhileTokenRead, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, openWithAgent, resolveToken, schemeOptionsOf, type BoardOpener, type BoardTarget, type OpenBoardOptions } from '../board/open-board';
+import { connectWhileTokenRead, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, isGivenSetting, openWithAgent, resolveToken, schemeOptionsOf, type BoardOpener, type BoardTarget, type OpenBoardOptions } from '../board/open-board';
 import { runJointMissingAtStart } from '../board/run-joint-missing';
 import { boardLabel, boardNaming, type BoardSession } from '../board/session';
 import { AgentClient } from '../client/agent-client';
@@ -36,7 +36,7 @@ type Options = OpenBoardOptions & SshBoardOptions;
 /** The inventory entry's SSH settings with the caller's on top. */
 export function sshSettingsFor(target: BoardTarget, opts: Options): SshSchemeOptions {
   const fromInventory = schemeOptionsOf(target.entry) as SshSchemeOptions;
-  const given = Object.fromEntries(Object.entries(opts.ssh ?? {}).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)));
+  const given = Object.fromEntries(Object.entries(opts.ssh ?? {}).filter(([, v]) => isGivenSetting(v)));
   return parseSshOptions({ ...fromInventory, ...given });
 }
 
