@@ -63,11 +63,12 @@ describe('two --stdio agents on one store', () => {
     expect((await second.has([modelHash]))[0]!.present).toBe(true);
 
     const started = Date.now();
-    // The second run is asked for once the first is running (its first log line is in).
-    let running!: () => void;
-    const firstRunning = new Promise<void>((resolve) => (running = resolve));
-    const firstRun = first.run({ modelHash, inputs }, { onLine: () => running() });
-    await firstRunning;
+    // The second run is asked for once the first is running: its job folder is on the owner's
+    // store. Not on its first log line: run_joint's stdout into a pipe is fully buffered (the
+    // simulator's too), so its lines come as it exits, and the second run could then come
+    // after the first has ended (seen under a full test run's load).
+    const firstRun = first.run({ modelHash, inputs });
+    await vi.waitFor(async () => expect((await fsp.readdir(path.join(owner.storeDir, 'jobs'))).length).toBeGreaterThan(0), { timeout: 10_000, interval: 20 });
     const positions: number[] = [];
     const secondRun = second.run({ modelHash, inputs }, { onQueue: (p) => positions.push(p) });
     const a = await firstRun;
