@@ -27,8 +27,9 @@ function stderrShows(child: ChildProcess, pattern: RegExp): Promise<void> {
 
 describe('one board, several hosts', () => {
   it('queues the second of two verifies and gives both their correct verdict', async () => {
-    // Every inference round takes 1.5 s more: the first run is certainly busy when the second arrives.
-    const agent = await startAgent(cleanup, { fault: 'slow=1500' });
+    // Every inference round takes 2.5 s more (5 s a run): the first run is certainly busy when the
+    // second arrives, also when the second CLI takes seconds to start, hash and connect under load.
+    const agent = await startAgent(cleanup, { fault: 'slow=2500' });
     const hostA = await tempDir(cleanup);
     const hostB = await tempDir(cleanup);
     const fxA = await makeFixture(path.join(hostA, 'data'), 'classifier', 11);
