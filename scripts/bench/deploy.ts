@@ -25,7 +25,7 @@ import { ModelIoStore } from '../../host/state/model-io';
 import { verify } from '../../host/verify/verify';
 import { makeGt, makeModel } from '../sim/make-gt';
 import { startListeningAgent } from '../listening-agent';
-import { quantile } from './stats';
+import { quantile } from './lib/stats';
 
 const DIST = path.resolve(__dirname, '..', '..');
 const AGENT = path.join(DIST, 'agent', 'main.js');

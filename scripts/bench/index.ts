@@ -1,7 +1,7 @@
 /**
- * `npm run bench`: runs every benchmark in this folder, one after another (never in
- * parallel: each measures itself against a baseline taken in the same run, on a 2-core
- * machine where a neighbour would skew both). `npm run bench -- metrics serial` runs a subset.
+ * `npm run bench`: runs every benchmark in this folder (their helpers are in lib/), one after
+ * another (never in parallel: each measures itself against a baseline taken in the same run, on
+ * a 2-core machine where a neighbour would skew both). `npm run bench -- metrics serial` runs a subset.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';

@@ -77,7 +77,7 @@ except Exception:
 print(json.dumps({'version': np.__version__, 'times': times, 'cos': cos, 'allclose': close, 'max_abs': max_abs, 'blas': blas}))
 `;
 import { mulberry32 } from '../prng';
-import { median } from './stats';
+import { median } from './lib/stats';
 
 function pickPython(): string | undefined {
   for (const candidate of ['/usr/bin/python3', 'python3']) {

@@ -41,8 +41,8 @@ import '../../host/ssh/register';
 import { agentEnv } from '../../shared/agent-env';
 import { startListeningAgent } from '../listening-agent';
 import { procCpuSeconds } from '../proc-stat';
-import { renewFile, writeRandomFile } from './random-file';
-import { median } from './stats';
+import { renewFile, writeRandomFile } from './lib/random-file';
+import { median } from './lib/stats';
 
 const run = promisify(execFile);
 const MB = 1024 * 1024;

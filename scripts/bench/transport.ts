@@ -33,8 +33,8 @@ import { BlobStore } from '../../agent/store/blob-store';
 import { agentEnv } from '../../shared/agent-env';
 import { startListeningAgent } from '../listening-agent';
 import { procCpuSeconds } from '../proc-stat';
-import { renewFile, writeRandomFile } from './random-file';
-import { median } from './stats';
+import { renewFile, writeRandomFile } from './lib/random-file';
+import { median } from './lib/stats';
 import { AgentClient } from '../../host/client/agent-client';
 import { openTransport } from '../../host/client/connect';
 
