@@ -24,6 +24,8 @@ export function usageMessage(message: string, tokens: readonly string[], command
     const [, got, need] = missing;
     return `axctl ${first} needs ${need} argument${need === '1' ? '' : 's'} after it, got ${got}`;
   }
+  const unknown = /^Unknown arguments?: (.+)$/.exec(message.trim());
+  if (unknown) return unknownArguments(unknown[1]!.split(', '), tokens);
   const lines = message.split('\n').map((line) => line.trim()).filter((line) => line !== '');
   if (/^Invalid values?:$/.test(lines[0] ?? '')) {
     const problems = lines.slice(1).map((line) => {
@@ -33,6 +35,26 @@ export function usageMessage(message: string, tokens: readonly string[], command
     return problems.join('; ');
   }
   return lines.join(' ');
+}
+
+/**
+ * yargs names an unknown option twice (`agent-prefix, agentPrefix`: its camel-case twin) and
+ * without dashes. Said once each, as typed: `--agent-prefix`, `-x`; a stray word stays a word.
+ */
+function unknownArguments(names: readonly string[], tokens: readonly string[]): string {
+  const typed = names.filter((name) => !names.some((other) => other !== name && other.includes('-') && camelCase(other) === name));
+  const shown = typed.map((name) => {
+    const option = name.length === 1 ? `-${name}` : `--${name}`;
+    const asOption = tokens.some((t) => t === option || t.startsWith(`${option}=`) || (name.length === 1 && /^-[^-]/.test(t) && t.includes(name)));
+    return asOption ? option : name;
+  });
+  const options = shown.filter((s) => s.startsWith('-'));
+  const kind = options.length === shown.length ? 'option' : 'argument';
+  return `unknown ${kind}${shown.length === 1 ? '' : 's'}: ${shown.join(', ')}`;
+}
+
+function camelCase(kebab: string): string {
+  return kebab.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 }
 
 /** Where to read more: the command's own --help when the line names one of axctl's commands. */

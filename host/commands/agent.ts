@@ -33,7 +33,8 @@ interface BaseArgs {
 function baseOptions(yargs: Argv): Argv<BaseArgs> {
   return yargs
     .option('board', { type: 'string', demandOption: true, describe: 'the board\'s SSH login, ssh://USER@HOST[:PORT], or an inventory name whose url is one' })
-    .option('prefix', { type: 'string', default: '/opt/axagent', describe: 'folder on the board the agent lives in' })
+    // --agent-prefix is what verify, deploy and the inventory call the same folder.
+    .option('prefix', { type: 'string', alias: 'agent-prefix', default: '/opt/axagent', describe: 'folder on the board the agent lives in' })
     .option('initd-dir', { type: 'string', default: '/etc/init.d', describe: 'where init.d scripts live on the board' })
     .option('identity', { type: 'string', describe: 'SSH private key file (default: ssh-agent keys and ~/.ssh/id_*)' })
     .option('known-hosts', { type: 'string', describe: 'known_hosts file [default: ~/.ssh/known_hosts]' })

@@ -59,6 +59,10 @@ describe('axctl agent install / status / uninstall over SSH', () => {
     const text = await axctl(['agent', 'status', ...board.boardArgs], board.env);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/installed at .*\n(.*\n)*\s+ssh stdio\s+answers \(axagent /);
+    // --agent-prefix, as verify and deploy call the same folder, names it too.
+    const aliased = board.boardArgs.map((arg) => (arg === '--prefix' ? '--agent-prefix' : arg));
+    const viaAlias = json<StatusReport>(await axctl(['agent', 'status', ...aliased, '--json'], board.env));
+    expect(viaAlias).toMatchObject({ installed: true, prefix: board.prefix, problems: [] });
   });
 
   it('re-installs as an init.d service: token kept, settings kept, service started and answering on its port', async () => {

@@ -43,7 +43,7 @@ describe('usage errors with --json (compiled CLI)', () => {
   it.each([
     ['--json=foo alone: the switch is the error, no request for JSON', [...VERIFY, '--json=foo'], 'takes no value'],
     ['--json then --no-json', [...VERIFY, '--json', '--no-json', '--board', 'b'], 'more than once'],
-    ['--json=false', [...VERIFY, '--json=false', '--bogus'], 'Unknown argument'],
+    ['--json=false', [...VERIFY, '--json=false', '--bogus'], 'unknown option: --bogus'],
     ['--json only after --, a word', ['compare', '--', '--json'], 'needs 2 arguments'],
   ])('%s: the line on stderr only', async (_name, args, words) => {
     const run = await axctl(...args);

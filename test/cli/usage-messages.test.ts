@@ -27,7 +27,9 @@ describe('usage errors found by yargs', () => {
     ['an unknown command near none', ['zzzzqqq', '--json'], 'zzzzqqq is not a command', 'axctl'],
     ['a value not among the choices', ['compare', 'a.npy', 'b.npy', '--stage', 'foo'], '--stage "foo" is not one of board, compile', 'axctl compare'],
     ['a value not among the choices (subcommand)', ['agent', 'install', '--board', 'ssh://u@h', '--service', 'cron'], '--service "cron" is not one of auto, systemd, initd, none', 'axctl agent'],
-    ['an extra word after a known command', ['verify', 'verify'], 'Unknown argument: verify', 'axctl verify'],
+    ['an extra word after a known command', ['verify', 'verify'], 'unknown argument: verify', 'axctl verify'],
+    ['an unknown option: once, with its dashes (not also as yargs\' camel-case twin)', ['verify', '--model-path', 'm.joint'], 'unknown option: --model-path', 'axctl verify'],
+    ['unknown options and a stray word', ['compare', 'a.npy', 'b.npy', 'c.npy', '--bogus', '-Z'], 'unknown arguments: --bogus, -Z, c.npy', 'axctl compare'],
     ['a missing argument', ['compare', 'a.npy'], 'axctl compare needs 2 arguments after it, got 1', 'axctl compare'],
     ['a missing subcommand', ['agent'], 'axctl agent needs 1 argument after it, got 0', 'axctl agent'],
   ])('%s: one line, one hint, exit 2', async (_name, args, message, help) => {
