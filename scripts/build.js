@@ -74,6 +74,8 @@ async function bundleAgent() {
 
 async function main() {
   // dist/ is not wiped first: tests running meanwhile may be using it (`npm run clean` does).
+  // The protocol's static encoders first: TypeScript compiles them with the rest.
+  await require('./proto-static.js').writeStaticCode();
   const typesOk = tsc();
   // Every compiled entry point whose source starts with a shebang becomes executable
   // (the CLIs, the board simulator's run_joint, the pulsar stand-in).

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
  * Generates proto/gen/ from proto/axctl.proto:
- *   axctl-descriptor.ts  the parsed schema as JSON, loaded at runtime with protobufjs/light
- *                        (the bundled agent never reads a .proto file from disk);
+ *   axctl-descriptor.ts  the parsed schema as JSON (the bundled agent never reads a .proto
+ *                        file from disk);
  *   axctl-types.ts       TypeScript types of the messages as shared/protocol/envelope.ts
  *                        decodes them (camelCase, int64 as number, enums as names, oneofs as
  *                        discriminated unions).
  * Both come from the same reflection, so they cannot disagree; test/protocol/gen-proto.test.ts
- * regenerates them and fails if the committed files differ.
+ * regenerates them and fails if the committed files differ. The messages' encoders and
+ * decoders (proto/gen/axctl-static.ts) are made by every build instead (scripts/proto-static.js).
+ * The descriptor is what the envelope outline reads field numbers from.
  *
  *   node dist/scripts/gen-proto.js          rewrite proto/gen/
  *   node dist/scripts/gen-proto.js --check  exit 1 if proto/gen/ is stale

@@ -1,12 +1,16 @@
 /**
- * Envelope <-> bytes. The schema is proto/axctl.proto, loaded from the JSON descriptor that
- * scripts/gen-proto.ts generated (no .proto file is read at runtime: the agent ships as one
- * bundled file). Decoded messages are plain objects typed by proto/gen/axctl-types.ts: every
- * scalar present (proto3 defaults), 64-bit integers as numbers, enums by name, a oneof's
- * chosen member named by its discriminator (`env.body === 'putChunk'`).
+ * Envelope <-> bytes. The schema is proto/axctl.proto; its encoders and decoders are static
+ * code that scripts/gen-proto.ts generated (proto/gen/axctl-static.ts: protobufjs builds
+ * nothing at run time, which cost every start of the agent and of axctl ~0.6 s more under
+ * qemu-arm), and the outline below reads field numbers from the JSON descriptor generated
+ * beside it. No .proto file is read at runtime: the agent ships as one bundled file. Decoded
+ * messages are plain objects typed by proto/gen/axctl-types.ts: every scalar present (proto3
+ * defaults), 64-bit integers as numbers, enums by name, a oneof's chosen member named by its
+ * discriminator (`env.body === 'putChunk'`).
  */
-import { Reader, Root, Type, type IConversionOptions } from 'protobufjs/light';
+import { Reader, type IConversionOptions, type Writer } from 'protobufjs/minimal';
 import { descriptor } from '../../proto/gen/axctl-descriptor';
+import staticRoot from '../../proto/gen/axctl-static';
 import type { Envelope } from '../../proto/gen/axctl-types';
 import { encodeGetChunkEnvelope, encodePutChunkEnvelope } from './chunk-encoding';
 import { ProtocolError } from './errors';
@@ -20,7 +24,15 @@ export type * from '../../proto/gen/axctl-types';
 export const PROTOCOL_MAJOR = 1;
 export const PROTOCOL_MINOR = 2;
 
-const EnvelopeType = Root.fromJSON(descriptor).resolveAll().lookupType('axctl.v1.Envelope');
+/** What envelope.ts uses of the generated static Envelope class (its code is not type-checked). */
+interface StaticMessageType {
+  encode(message: object): Writer;
+  decode(bytes: Uint8Array): object;
+  fromObject(object: object): object;
+  toObject(message: object, options: IConversionOptions): object;
+}
+
+const EnvelopeType = (staticRoot as unknown as { axctl: { v1: { Envelope: StaticMessageType } } }).axctl.v1.Envelope;
 
 const AS_PLAIN_OBJECT: IConversionOptions = { longs: Number, enums: String, defaults: true, arrays: true, oneofs: true };
 
@@ -87,8 +99,8 @@ export function outlineEnvelope(bytes: Uint8Array): EnvelopeOutline {
         outline.id = reader.uint32();
         continue;
       }
-      const member = EnvelopeType.fieldsById[field];
-      if (member?.partOf !== BodyOneof) {
+      const member = fieldsOf('Envelope').get(field);
+      if (member === undefined || !BODY_MEMBERS.has(member.name)) {
         reader.skipType(wireType); // a later minor's field: protobufjs skips it too
         continue;
       }
@@ -99,7 +111,7 @@ export function outlineEnvelope(bytes: Uint8Array): EnvelopeOutline {
       outline.body = member.name as BodyName;
       const end = reader.uint32() + reader.pos;
       if (end > reader.len) throw new Error('a body runs past the end of the message');
-      countEntries(reader, end, member.resolvedType as Type, outline.entries);
+      countEntries(reader, end, member.type, outline.entries);
     }
   } catch (err) {
     throw new ProtocolError('PROTO_BAD_MESSAGE', `a message could not be decoded: ${(err as Error).message}`, { cause: err });
@@ -108,17 +120,53 @@ export function outlineEnvelope(bytes: Uint8Array): EnvelopeOutline {
 }
 
 const ID_FIELD = 1;
-const BodyOneof = EnvelopeType.oneofs['body'];
 
-/** Counts the entries of `type`'s repeated fields between the reader's position and `end`. */
-function countEntries(reader: Reader, end: number, type: Type, entries: Map<string, number>): void {
+/** A field as the outline needs it: its name, whether it repeats, whether it is length-delimited. */
+interface OutlineField {
+  name: string;
+  repeated: boolean;
+  /** A message, string or bytes field: protobufjs decodes it as one whatever its wire type says. */
+  lengthDelimited: boolean;
+  /** For a message field, its type's name (in the axctl.v1 namespace, where every type is). */
+  type: string;
+}
+
+interface DescriptorType {
+  fields?: Record<string, { type: string; id: number; rule?: string }>;
+  oneofs?: Record<string, { oneof: string[] }>;
+  values?: Record<string, number>;
+}
+
+const TYPES = (descriptor as { nested: { axctl: { nested: { v1: { nested: Record<string, DescriptorType> } } } } }).nested.axctl.nested.v1.nested;
+const SCALARS = new Set(['double', 'float', 'int32', 'uint32', 'sint32', 'fixed32', 'sfixed32', 'int64', 'uint64', 'sint64', 'fixed64', 'sfixed64', 'bool', 'string', 'bytes']);
+
+/** Each message type's fields by number, built once from the descriptor. */
+const fieldTables = new Map<string, Map<number, OutlineField>>();
+function fieldsOf(typeName: string): Map<number, OutlineField> {
+  let table = fieldTables.get(typeName);
+  if (!table) {
+    table = new Map();
+    for (const [name, field] of Object.entries(TYPES[typeName]?.fields ?? {})) {
+      const isMessage = !SCALARS.has(field.type) && TYPES[field.type]?.fields !== undefined;
+      table.set(field.id, { name, repeated: field.rule === 'repeated', lengthDelimited: isMessage || field.type === 'string' || field.type === 'bytes', type: field.type });
+    }
+    fieldTables.set(typeName, table);
+  }
+  return table;
+}
+
+const BODY_MEMBERS = new Set(TYPES['Envelope']?.oneofs?.['body']?.oneof ?? []);
+
+/** Counts the entries of `typeName`'s repeated fields between the reader's position and `end`. */
+function countEntries(reader: Reader, end: number, typeName: string, entries: Map<string, number>): void {
+  const fields = fieldsOf(typeName);
   while (reader.pos < end) {
     const tag = reader.uint32();
-    const field = type.fieldsById[tag >>> 3];
+    const field = fields.get(tag >>> 3);
     // A message, string or bytes field under another wire type is decoded by protobufjs as if
     // it were one, whatever this outline skipped: refused, so what is counted is what is decoded.
-    if (field && (field.resolvedType instanceof Type || field.type === 'string' || field.type === 'bytes') && (tag & 7) !== WIRE_LENGTH_DELIMITED) {
-      throw new Error(`${type.name}.${field.name} is not length-delimited`);
+    if (field?.lengthDelimited && (tag & 7) !== WIRE_LENGTH_DELIMITED) {
+      throw new Error(`${typeName}.${field.name} is not length-delimited`);
     }
     if (field?.repeated) entries.set(field.name, (entries.get(field.name) ?? 0) + 1);
     reader.skipType(tag & 7);
