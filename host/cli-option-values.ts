@@ -108,12 +108,17 @@ function hasBlankValue(value: unknown): boolean {
   return values.some((v) => typeof v === 'string' && v.trim() === '');
 }
 
+/** `agent-prefix` → `agentPrefix`: the second name yargs gives every dashed option. */
+export function camelCaseOf(kebab: string): string {
+  return kebab.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
 /** Every name an option can be typed as (kebab-case, camelCase, aliases) → its declared key. */
 function declaredKeys(declared: DeclaredOptionTypes): Map<string, string> {
   const names = new Map<string, string>();
   for (const key of Object.keys(declared.key)) {
     names.set(key, key);
-    names.set(key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()), key);
+    names.set(camelCaseOf(key), key);
   }
   for (const [name, aliases] of Object.entries(declared.alias)) {
     const group = [name, ...aliases];

@@ -4,6 +4,7 @@
  * "Unknown argument: bogus", never saying that bogus is no command. The CLI runs yargs in
  * English (cli.ts), so these messages are known.
  */
+import { camelCaseOf } from './cli-option-values';
 
 /** `Argument: stage, Given: "foo", Choices: "board", "compile"` (one line of Invalid values). */
 const INVALID_VALUE = /Argument: (\S+), Given: (.*), Choices: (.*)$/;
@@ -42,7 +43,7 @@ export function usageMessage(message: string, tokens: readonly string[], command
  * without dashes. Said once each, as typed: `--agent-prefix`, `-x`; a stray word stays a word.
  */
 function unknownArguments(names: readonly string[], tokens: readonly string[]): string {
-  const typed = names.filter((name) => !names.some((other) => other !== name && other.includes('-') && camelCase(other) === name));
+  const typed = names.filter((name) => !names.some((other) => other !== name && other.includes('-') && camelCaseOf(other) === name));
   const shown = typed.map((name) => {
     const option = name.length === 1 ? `-${name}` : `--${name}`;
     const asOption = tokens.some((t) => t === option || t.startsWith(`${option}=`) || (name.length === 1 && /^-[^-]/.test(t) && t.includes(name)));
@@ -51,10 +52,6 @@ function unknownArguments(names: readonly string[], tokens: readonly string[]): 
   const options = shown.filter((s) => s.startsWith('-'));
   const kind = options.length === shown.length ? 'option' : 'argument';
   return `unknown ${kind}${shown.length === 1 ? '' : 's'}: ${shown.join(', ')}`;
-}
-
-function camelCase(kebab: string): string {
-  return kebab.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 }
 
 /** Where to read more: the command's own --help when the line names one of axctl's commands. */

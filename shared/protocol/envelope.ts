@@ -1,9 +1,9 @@
 /**
  * Envelope <-> bytes. The schema is proto/axctl.proto; its encoders and decoders are static
- * code that scripts/gen-proto.ts generated (proto/gen/axctl-static.ts: protobufjs builds
- * nothing at run time, which cost every start of the agent and of axctl ~0.6 s more under
- * qemu-arm), and the outline below reads field numbers from the JSON descriptor generated
- * beside it. No .proto file is read at runtime: the agent ships as one bundled file. Decoded
+ * code that every build makes (scripts/proto-static.js writes proto/gen/axctl-static.ts:
+ * protobufjs builds nothing at run time, which cost every start of the agent and of axctl
+ * ~0.6 s more under qemu-arm), and the outline below reads field numbers from the JSON
+ * descriptor that scripts/gen-proto.ts generated. No .proto file is read at runtime: the agent ships as one bundled file. Decoded
  * messages are plain objects typed by proto/gen/axctl-types.ts: every scalar present (proto3
  * defaults), 64-bit integers as numbers, enums by name, a oneof's chosen member named by its
  * discriminator (`env.body === 'putChunk'`).
@@ -131,14 +131,13 @@ interface OutlineField {
   type: string;
 }
 
+/** A type of the descriptor: a message has fields (an enum has values instead). */
 interface DescriptorType {
   fields?: Record<string, { type: string; id: number; rule?: string }>;
   oneofs?: Record<string, { oneof: string[] }>;
-  values?: Record<string, number>;
 }
 
 const TYPES = (descriptor as { nested: { axctl: { nested: { v1: { nested: Record<string, DescriptorType> } } } } }).nested.axctl.nested.v1.nested;
-const SCALARS = new Set(['double', 'float', 'int32', 'uint32', 'sint32', 'fixed32', 'sfixed32', 'int64', 'uint64', 'sint64', 'fixed64', 'sfixed64', 'bool', 'string', 'bytes']);
 
 /** Each message type's fields by number, built once from the descriptor. */
 const fieldTables = new Map<string, Map<number, OutlineField>>();
@@ -147,7 +146,7 @@ function fieldsOf(typeName: string): Map<number, OutlineField> {
   if (!table) {
     table = new Map();
     for (const [name, field] of Object.entries(TYPES[typeName]?.fields ?? {})) {
-      const isMessage = !SCALARS.has(field.type) && TYPES[field.type]?.fields !== undefined;
+      const isMessage = TYPES[field.type]?.fields !== undefined; // a scalar or an enum is not in TYPES with fields
       table.set(field.id, { name, repeated: field.rule === 'repeated', lengthDelimited: isMessage || field.type === 'string' || field.type === 'bytes', type: field.type });
     }
     fieldTables.set(typeName, table);
